@@ -1,0 +1,178 @@
+"""The command line: a light wrapper over the library. User errors become one line and exit code 2 here,
+and only here (``main``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .errors import ZuofengError
+
+db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
+                         help="Database URL (default: $ZUOFENG_DB, else sqlite:///data/zuofeng.db).")
+lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                           help="Language of the output.")
+
+
+def _engine(db):
+    from .store import open_engine
+    return open_engine(db)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="zuofeng")
+def cli():
+    """zuofeng (作风): anonymous self and peer surveys for a work-style improvement campaign."""
+
+
+# --- instrument ------------------------------------------------------------------------------
+
+@cli.group()
+def instrument():
+    """The survey instrument (the 22 problem items)."""
+
+
+@instrument.command("show")
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--version", "version", type=int, default=None, help="Instrument version (default: the newest).")
+def instrument_show(lang, fmt, version):
+    """Print the items, grouped by dimension."""
+    from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_json, load_instrument
+    inst = load_instrument(DEFAULT_ID, version or DEFAULT_VERSION)
+    if fmt == "json":
+        click.echo(instrument_json(inst))
+        return
+    click.echo(f"{inst.title.get(lang)}  ({inst.id} v{inst.version})")
+    for d in inst.dimensions:
+        click.echo(f"\n({d.id}) {d.heading.get(lang)}")
+        for it in d.items:
+            mark = " [红线]" if it.red_line and lang == "zh" else (" [red line]" if it.red_line else "")
+            click.echo(f"  {it.number:2d}. [{it.label.get(lang)}]{mark} {it.text.get(lang)}")
+    scale = " / ".join(f"{o.value} {o.text.get(lang)}" for o in inst.item_scale.options)
+    click.echo(f"\n{inst.item_scale.question.get(lang)}: {scale} / {inst.item_scale.missing.get(lang)}")
+    click.echo(inst.count_note.get(lang))
+
+
+# --- rounds ----------------------------------------------------------------------------------
+
+@cli.group("round")
+def round_():
+    """Create, open, close and list survey rounds."""
+
+
+@round_.command("create")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--title", required=True, help="Title shown to respondents and in reports.")
+@click.option("--roster", required=True, type=click.Path(dir_okay=False),
+              help="Departments: CSV (UTF-8/GBK) or .xlsx with code,name,unit_type,headcount[,party_members,division,peer_targets].")
+@click.option("--k-min", type=int, default=5, show_default=True, help="Smallest group that is reported (at least 3).")
+@click.option("--k-comment", type=int, default=None, help="Smallest group whose comments are shown (default max(10, k-min)).")
+@click.option("--previous", default=None, metavar="R0", help="The round this one is compared with.")
+@db_option
+def round_create(round_code, title, roster, k_min, k_comment, previous, db):
+    """Create a draft round from a roster."""
+    from .rounds import create_round
+    rnd = create_round(_engine(db), round_code, title=title, roster=roster, k_min=k_min,
+                       k_comment=k_comment, previous=previous)
+    click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
+
+
+@round_.command("open")
+@click.argument("round_code", metavar="ROUND")
+@db_option
+def round_open(round_code, db):
+    """Open a round for answers; its thresholds become fixed."""
+    from .rounds import set_status
+    rnd = set_status(_engine(db), round_code, "open")
+    click.echo(f"round {rnd['code']} is open (k = {rnd['k_min']}, comments k = {rnd['k_comment']})")
+
+
+@round_.command("close")
+@click.argument("round_code", metavar="ROUND")
+@db_option
+def round_close(round_code, db):
+    """Close a round: no more answers are accepted."""
+    from .rounds import set_status
+    rnd = set_status(_engine(db), round_code, "closed")
+    click.echo(f"round {rnd['code']} is closed")
+
+
+@round_.command("list")
+@db_option
+def round_list(db):
+    """List the rounds in the store."""
+    from .rounds import list_rounds
+    from .textfmt import table
+    rows = [[r["code"], r["status"], r["title"], r["k_min"], r["previous"] or "", r["created_on"]]
+            for r in list_rounds(_engine(db))]
+    click.echo(table(rows, ["round", "status", "title", "k", "previous", "created"]) if rows else "no rounds")
+
+
+# --- data ------------------------------------------------------------------------------------
+
+@cli.command("simulate")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed: same seed, same data.")
+@click.option("--response-rate", type=float, default=0.85, show_default=True, help="Mean share of staff who answer.")
+@db_option
+def simulate_cmd(round_code, seed, response_rate, db):
+    """Store synthetic self and peer responses in an open round."""
+    from .simulate import simulate
+    n = simulate(_engine(db), round_code, seed=seed, response_rate=response_rate)
+    click.echo(f"stored {n} simulated answer sheets in round {round_code}")
+
+
+@cli.command("status")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@db_option
+def status_cmd(round_code, fmt, db):
+    """Coverage per department and survey kind, with every gap (盲区) flagged."""
+    from .coverage import coverage
+    from .textfmt import table
+    cov = coverage(_engine(db), round_code)
+    if fmt == "json":
+        click.echo(json.dumps(cov, ensure_ascii=False, indent=2, default=str))
+        return
+    rows = [[r["department"], r["name"], r["view"], r["responses"], r["headcount"], f"{r['coverage']:.0%}",
+             "" if r["party_members"] is None else f"{r['party_responses']}/{r['party_members']}",
+             r["non_party_responses"], " ".join(r["flags"])] for r in cov["departments"]]
+    click.echo(f"round {cov['round']} ({cov['status']}), k = {cov['k_min']}")
+    click.echo(table(rows, ["code", "name", "kind", "answered", "staff", "coverage", "党员", "非党员", "flags"]))
+    for view, s in cov["summary"].items():
+        click.echo(f"{view}: {s['responses']}/{s['headcount']} ({s['coverage']:.0%})")
+    if cov["peer_outside_received"]:
+        click.echo("peer_outside received: " + ", ".join(f"{k} {v}" for k, v in cov["peer_outside_received"].items()))
+    click.echo(f"gaps: {len(cov['gaps'])} department × kind rows flagged")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every ZuofengError becomes one line on stderr and exit code 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+    try:
+        rv = cli.main(args=argv, prog_name="zuofeng", standalone_mode=False)
+    except ZuofengError as e:
+        click.echo(f"zuofeng: error: {e.message}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("zuofeng: aborted", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return 2
+    except SQLAlchemyError as e:
+        first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        click.echo(f"zuofeng: error: database: {first}", err=True)
+        return 2
+    except OSError as e:
+        click.echo(f"zuofeng: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True)
+        return 2
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Coverage (全员参与、不留盲区): responses against headcount per department and survey kind."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from .store import get_departments, get_round, responses
+
+VIEWS = ("self", "peer_inside")
+
+
+def coverage(engine: Engine, round_code: str) -> dict:
+    """Per department: self and inside-view peer responses against headcount, the 党员/非党员 split
+    where the roster gives party_members, outside-view peer responses received, and every gap flagged.
+
+    Flags: ``盲区`` no responses at all in that kind; ``低于k`` fewer than k (will be suppressed);
+    ``未全覆盖`` fewer responses than staff; ``党员未覆盖`` / ``非党员未覆盖`` a category with staff but
+    no responses.
+    """
+    with engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+        depts = get_departments(conn, round_code)
+        rows = conn.execute(
+            select(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category,
+                   func.count().label("n"))
+            .where(responses.c.round == round_code)
+            .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)
+        ).all()
+    k = rnd["k_min"]
+    counts: dict[tuple[str, str], dict] = {}
+    outside_received: dict[str, int] = {}
+    for kind, rater, target, category, n in rows:
+        if kind == "peer" and rater != target:
+            outside_received[target] = outside_received.get(target, 0) + n
+            continue
+        view = "self" if kind == "self" else "peer_inside"
+        c = counts.setdefault((rater, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+        c["n"] += n
+        c[category or "未填"] += n
+    out = []
+    for code, d in depts.items():
+        for view in VIEWS:
+            c = counts.get((code, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+            flags = []
+            if c["n"] == 0:
+                flags.append("盲区")
+            elif c["n"] < k:
+                flags.append("低于k")
+            if c["n"] < d["headcount"]:
+                flags.append("未全覆盖")
+            pm = d["party_members"]
+            if pm is not None:
+                if pm > 0 and c["党员"] == 0:
+                    flags.append("党员未覆盖")
+                if d["headcount"] - pm > 0 and c["非党员"] == 0:
+                    flags.append("非党员未覆盖")
+            out.append({
+                "department": code, "name": d["name"], "unit_type": d["unit_type"], "view": view,
+                "headcount": d["headcount"], "responses": c["n"],
+                "coverage": c["n"] / d["headcount"],
+                "party_members": pm, "party_responses": c["党员"], "non_party_responses": c["非党员"],
+                "category_blank": c["未填"], "flags": flags,
+            })
+    total_head = sum(d["headcount"] for d in depts.values())
+    summary = {
+        view: {"responses": sum(r["responses"] for r in out if r["view"] == view), "headcount": total_head}
+        for view in VIEWS
+    }
+    for s in summary.values():
+        s["coverage"] = s["responses"] / total_head if total_head else 0.0
+    return {
+        "round": round_code, "status": rnd["status"], "k_min": k, "departments": out, "summary": summary,
+        "peer_outside_received": dict(sorted(outside_received.items())),
+        "gaps": [r for r in out if r["flags"]],
+    }

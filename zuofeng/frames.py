@@ -1,0 +1,64 @@
+"""Tidy pandas frames read from the store: what scoring, reports and exports start from.
+
+Kept apart from ``store`` so that the survey kernel never imports pandas.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from .instrument import load_instrument
+from .store import answers, departments, get_round, responses
+
+RESPONSE_COLUMNS = [
+    "response_id", "round", "kind", "view", "rater", "target", "department",
+    "category", "overall", "comment", "submitted_on", "source", "too_fast",
+]
+
+
+def view_of(kind: str, rater: str, target: str) -> str:
+    """self, peer_inside (rating one's own department) or peer_outside."""
+    if kind == "self":
+        return "self"
+    return "peer_inside" if rater == target else "peer_outside"
+
+
+def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
+    """One row per answer sheet, wide: the columns of RESPONSE_COLUMNS then q01…qNN.
+
+    ``department`` is the department being rated (the target). Item columns are float with NaN for
+    不了解. Rows are sorted by a content-free key (the random id), never by arrival.
+    """
+    with engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+        inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
+        resp = pd.DataFrame(conn.execute(select(responses).where(responses.c.round == round_code)).mappings().all(),
+                            columns=[c.name for c in responses.columns])
+        ans = pd.DataFrame(conn.execute(
+            select(answers.c.response_id, answers.c.item, answers.c.value)
+            .join(responses, responses.c.id == answers.c.response_id)
+            .where(responses.c.round == round_code)).all(), columns=["response_id", "item", "value"])
+    keys = list(inst.item_keys)
+    resp = resp.rename(columns={"id": "response_id"})
+    if resp.empty:
+        out = pd.DataFrame(columns=RESPONSE_COLUMNS + keys)
+        return out.astype({k: "float64" for k in keys})
+    wide = ans.pivot(index="response_id", columns="item", values="value").astype("float64")
+    wide.columns = [f"q{int(c):02d}" for c in wide.columns]
+    wide = wide.reindex(columns=keys)
+    resp["view"] = [view_of(k, r, t) for k, r, t in zip(resp["kind"], resp["rater"], resp["target"])]
+    resp["department"] = resp["target"]
+    out = resp[RESPONSE_COLUMNS].merge(wide, left_on="response_id", right_index=True, how="left")
+    return out.sort_values("response_id", ignore_index=True)
+
+
+def departments_frame(engine: Engine, round_code: str) -> pd.DataFrame:
+    """The round's roster: code, name, unit_type, headcount, party_members, division, peer_targets."""
+    with engine.connect() as conn:
+        get_round(conn, round_code)
+        rows = conn.execute(select(departments).where(departments.c.round == round_code)
+                            .order_by(departments.c.code)).mappings().all()
+    df = pd.DataFrame(rows, columns=[c.name for c in departments.columns]).drop(columns="round")
+    return df.astype({"headcount": "int64", "party_members": "Int64"})

@@ -1,0 +1,95 @@
+"""Rounds: create from a roster, open, close, list. A round is bound to one instrument version for life."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from .errors import RoundError
+from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
+from .roster import read_roster
+from .store import departments, get_round, instruments, rounds
+
+ROUND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+K_FLOOR = 3
+
+
+def create_round(
+    engine: Engine,
+    code: str,
+    *,
+    title: str,
+    roster: str | Path,
+    k_min: int = 5,
+    k_comment: int | None = None,
+    previous: str | None = None,
+    instrument_id: str = DEFAULT_ID,
+    instrument_version: int = DEFAULT_VERSION,
+    eval_scores: dict[str, float] | None = None,
+    group_weights: dict[str, float] | None = None,
+) -> dict:
+    """Create a draft round with its departments; all or nothing."""
+    if not ROUND_RE.match(code):
+        raise RoundError(f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
+    if not title.strip():
+        raise RoundError("round title is empty")
+    if k_min < K_FLOOR:
+        raise RoundError(f"--k-min {k_min} is below the floor of {K_FLOOR}")
+    k_comment = max(10, k_min) if k_comment is None else k_comment
+    if k_comment < k_min:
+        raise RoundError(f"--k-comment {k_comment} must be at least --k-min {k_min}")
+    inst = load_instrument(instrument_id, instrument_version)
+    scores = eval_scores or {o.value: o.score for o in inst.overall_scale.options}
+    if set(scores) != {o.value for o in inst.overall_scale.options}:
+        raise RoundError(f"evaluation scores must name {', '.join(o.value for o in inst.overall_scale.options)}")
+    if group_weights is not None:
+        allowed = {"self", "peer_inside", "peer_outside"}
+        if not set(group_weights) <= allowed or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
+            raise RoundError(f"group weights must be non-negative, not all zero, for {', '.join(sorted(allowed))}")
+    rows = read_roster(roster)
+    with engine.begin() as conn:
+        if conn.execute(select(rounds.c.code).where(rounds.c.code == code)).first():
+            raise RoundError(f"round {code} already exists")
+        if previous is not None:
+            get_round(conn, previous)
+        if not conn.execute(select(instruments.c.id).where(
+                instruments.c.id == inst.id, instruments.c.version == inst.version)).first():
+            conn.execute(instruments.insert().values(
+                id=inst.id, version=inst.version, sha256=inst.sha256,
+                content=instrument_text(inst.id, inst.version)))
+        conn.execute(rounds.insert().values(
+            code=code, title=title.strip(), instrument_id=inst.id, instrument_version=inst.version,
+            status="draft", k_min=k_min, k_comment=k_comment, previous=previous,
+            eval_scores=scores, group_weights=group_weights, created_on=dt.date.today()))
+        conn.execute(departments.insert(), [
+            {"round": code, "code": r.code, "name": r.name, "unit_type": r.unit_type, "headcount": r.headcount,
+             "party_members": r.party_members, "division": r.division,
+             "peer_targets": " ".join(r.peer_targets) or None}
+            for r in rows])
+        return get_round(conn, code)
+
+
+def set_status(engine: Engine, code: str, status: str) -> dict:
+    """open: from draft or closed (thresholds were fixed at the first opening); close: from open."""
+    allowed_from = {"open": ("draft", "closed"), "closed": ("open",)}[status]
+    with engine.begin() as conn:
+        rnd = get_round(conn, code)
+        if rnd["status"] not in allowed_from:
+            verb = "open" if status == "open" else "close"
+            raise RoundError(f"round {code} is {rnd['status']}; cannot {verb} it")
+        values = {"status": status}
+        if status == "open" and rnd["opened_on"] is None:
+            values["opened_on"] = dt.date.today()
+        if status == "closed":
+            values["closed_on"] = dt.date.today()
+        conn.execute(update(rounds).where(rounds.c.code == code).values(**values))
+        return get_round(conn, code)
+
+
+def list_rounds(engine: Engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(rounds).order_by(rounds.c.created_on, rounds.c.code)).mappings()]

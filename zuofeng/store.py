@@ -1,0 +1,331 @@
+"""The store: SQLAlchemy Core tables, named forward migrations, and the one function that stores answers.
+
+Anonymity lives in the schema. A response row holds no token, no token hash, no time finer than the
+date and no sequential id: its key is a random UUID, and on SQLite the response and answer tables are
+``WITHOUT ROWID`` so their physical order follows that random key, not the order of arrival. The token
+row says only that it was used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON, Boolean, Column, Date, ForeignKeyConstraint, Integer, MetaData, SmallInteger, String, Table, Text,
+    create_engine, event, inspect, select, text, update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from .config import database_url
+from .errors import RoundError, StoreError, TokenError, ZuofengError
+
+KINDS = ("self", "peer")
+CATEGORIES = ("党员", "非党员")
+COMMENT_MAX = 500
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(100), primary_key=True),
+    Column("applied_on", Date, nullable=False),
+)
+
+instruments = Table(
+    "instruments", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+)
+
+rounds = Table(
+    "rounds", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("instrument_id", String(64), nullable=False),
+    Column("instrument_version", Integer, nullable=False),
+    Column("status", String(10), nullable=False),  # draft | open | closed
+    Column("k_min", Integer, nullable=False),
+    Column("k_comment", Integer, nullable=False),
+    Column("previous", String(40)),
+    Column("eval_scores", JSON, nullable=False),  # {"好": 100, ...}
+    Column("group_weights", JSON),  # {"self": w, "peer_inside": w, "peer_outside": w} or null
+    Column("created_on", Date, nullable=False),
+    Column("opened_on", Date),
+    Column("closed_on", Date),
+    ForeignKeyConstraint(["instrument_id", "instrument_version"], ["instruments.id", "instruments.version"]),
+)
+
+departments = Table(
+    "departments", metadata,
+    Column("round", String(40), primary_key=True),
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit_type", String(100), nullable=False),
+    Column("headcount", Integer, nullable=False),
+    Column("party_members", Integer),
+    Column("division", String(100)),
+    Column("peer_targets", Text),  # space-separated department codes rated from outside
+    ForeignKeyConstraint(["round"], ["rounds.code"]),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("hash", String(64), primary_key=True),  # keyed hash (HMAC-SHA256) of the token; never the token
+    Column("round", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("rater", String(40), nullable=False),
+    Column("target", String(40), nullable=False),
+    Column("used", Boolean, nullable=False),
+    ForeignKeyConstraint(["round"], ["rounds.code"]),
+    sqlite_with_rowid=False,
+)
+
+responses = Table(
+    "responses", metadata,
+    Column("id", String(32), primary_key=True),  # uuid4 hex: random, not time-ordered
+    Column("round", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("rater", String(40), nullable=False),
+    Column("target", String(40), nullable=False),
+    Column("category", String(10)),
+    Column("overall", String(10)),
+    Column("comment", Text),
+    Column("submitted_on", Date, nullable=False),  # the date only
+    Column("source", String(20), nullable=False),  # survey | import | simulate
+    Column("too_fast", Boolean),  # known only for imports that carried a duration
+    ForeignKeyConstraint(["round"], ["rounds.code"]),
+    sqlite_with_rowid=False,
+)
+
+answers = Table(
+    "answers", metadata,
+    Column("response_id", String(32), primary_key=True),
+    Column("item", SmallInteger, primary_key=True),
+    Column("value", SmallInteger),  # 1..5; NULL = 不了解 (don't know)
+    ForeignKeyConstraint(["response_id"], ["responses.id"]),
+    sqlite_with_rowid=False,
+)
+
+
+# --- migrations ------------------------------------------------------------------------------
+# Named, forward only, recorded in schema_migrations, each safe to run twice.
+
+def _m0001_initial(conn) -> None:
+    existing = set(inspect(conn).get_table_names())
+    for t in (instruments, rounds, departments, tokens, responses, answers):
+        if t.name not in existing:
+            t.create(conn)
+
+
+MIGRATIONS: list[tuple[str, object]] = [
+    ("0001_initial", _m0001_initial),
+]
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the migrations not yet recorded; return their names."""
+    applied_now = []
+    with engine.begin() as conn:
+        schema_migrations.create(conn, checkfirst=True)
+        done = set(conn.scalars(select(schema_migrations.c.name)))
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        with engine.begin() as conn:
+            fn(conn)
+            conn.execute(schema_migrations.insert().values(name=name, applied_on=dt.date.today()))
+        applied_now.append(name)
+    return applied_now
+
+
+# --- engine ----------------------------------------------------------------------------------
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout = 30000")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Take the write lock at BEGIN: two writers never deadlock upgrading a read lock.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
+    """Open (and migrate) the store at ``url``; raise StoreError with one line if it cannot be used."""
+    url = database_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {url!r} (try sqlite:///data/zuofeng.db or postgresql+psycopg://…)") from None
+    shown = parsed.render_as_string(hide_password=True)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite:
+        db = parsed.database
+        if not db or db == ":memory:":
+            raise StoreError("an in-memory SQLite database cannot hold a round; give a file path")
+        folder = Path(db).parent
+        if not folder.exists():
+            if create and folder == Path("data"):
+                folder.mkdir(parents=True, exist_ok=True)
+            else:
+                raise StoreError(f"cannot open database {shown}: folder {folder} does not exist")
+        if not create and not Path(db).exists():
+            raise StoreError(f"no database at {db}")
+    elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if is_sqlite:
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as e:
+        raise StoreError(f"cannot use database {shown}: {e}") from None
+    try:
+        _check_is_store(engine, shown)
+        migrate(engine)
+    except DBAPIError as e:
+        engine.dispose()
+        first = str(e.orig).strip().splitlines()[0] if e.orig else str(e).splitlines()[0]
+        raise StoreError(f"cannot open database {shown}: {first}") from None
+    return engine
+
+
+def _check_is_store(engine: Engine, shown: str) -> None:
+    names = set(inspect(engine).get_table_names())
+    if names and "schema_migrations" not in names:
+        raise StoreError(f"database {shown} is not a zuofeng store (it has other tables)")
+
+
+# --- rounds ----------------------------------------------------------------------------------
+
+def get_round(conn, code: str) -> dict:
+    row = conn.execute(select(rounds).where(rounds.c.code == code)).mappings().first()
+    if row is None:
+        known = list(conn.scalars(select(rounds.c.code).order_by(rounds.c.code)))
+        hint = f"; known rounds: {', '.join(known)}" if known else "; no rounds yet (zuofeng round create)"
+        raise RoundError(f"unknown round {code!r}{hint}")
+    return dict(row)
+
+
+def get_departments(conn, round_code: str) -> dict[str, dict]:
+    rows = conn.execute(select(departments).where(departments.c.round == round_code).order_by(departments.c.code))
+    return {r.code: dict(r._mapping) for r in rows}
+
+
+# --- storing answers -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sheet:
+    """One answer sheet, as a survey page, an import row or the simulator produces it.
+
+    ``answers`` maps item number → 1..5, or None for 不了解 (don't know). Every item must be present.
+    """
+
+    kind: str
+    rater: str
+    target: str
+    answers: Mapping[int, int | None]
+    category: str | None = None
+    overall: str | None = None
+    comment: str | None = None
+    too_fast: bool | None = None
+    token_hash: str | None = field(default=None, repr=False)
+
+
+def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_values: Iterable[str]) -> None:
+    if sheet.kind not in KINDS:
+        raise ZuofengError(f"kind must be one of {', '.join(KINDS)}, not {sheet.kind!r}")
+    for role, code in (("rater", sheet.rater), ("target", sheet.target)):
+        if code not in depts:
+            raise ZuofengError(f"unknown {role} department {code!r}")
+    if sheet.kind == "self" and sheet.rater != sheet.target:
+        raise ZuofengError("a self survey rates the rater's own department")
+    expected = set(range(1, n_items + 1))
+    if set(sheet.answers) != expected:
+        missing = sorted(expected - set(sheet.answers))
+        extra = sorted(set(sheet.answers) - expected)
+        raise ZuofengError(f"answers must cover items 1..{n_items} exactly (missing {missing}, extra {extra})")
+    for item, v in sheet.answers.items():
+        if v is not None and (isinstance(v, bool) or v not in (1, 2, 3, 4, 5)):
+            raise ZuofengError(f"item {item}: answer must be 1..5 or 不了解, not {v!r}")
+    if sheet.category is not None and sheet.category not in CATEGORIES:
+        raise ZuofengError(f"category must be one of {', '.join(CATEGORIES)} or blank, not {sheet.category!r}")
+    if sheet.overall is not None:
+        if sheet.kind != "peer":
+            raise ZuofengError("only a peer survey carries the overall rating")
+        if sheet.overall not in overall_values:
+            raise ZuofengError(f"overall rating must be one of {', '.join(overall_values)} or blank, not {sheet.overall!r}")
+    if sheet.comment is not None and len(sheet.comment) > COMMENT_MAX:
+        raise ZuofengError(f"suggestion is longer than {COMMENT_MAX} characters")
+
+
+def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source: str = "survey") -> int:
+    """Store answer sheets in one transaction: all of them or none.
+
+    The one storage function for survey pages, imports and the simulator. A sheet that carries a
+    token hash consumes that token in the same transaction; a used, unknown or other-round token
+    raises TokenError and nothing is stored. Rows are written in random order under random ids.
+    """
+    from .instrument import load_instrument
+
+    if not sheets:
+        return 0
+    order = list(sheets)
+    random.SystemRandom().shuffle(order)
+    today = dt.date.today()
+    with engine.begin() as conn:
+        rnd = get_round(conn, round_code)
+        if rnd["status"] != "open":
+            raise RoundError(f"round {round_code} is {rnd['status']}, not open: no answers are accepted")
+        inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
+        overall_values = [o.value for o in inst.overall_scale.options]
+        depts = get_departments(conn, round_code)
+        resp_rows, ans_rows = [], []
+        for s in order:
+            _validate(s, depts, len(inst.items), overall_values)
+            if s.token_hash is not None:
+                _consume_token(conn, round_code, s)
+            rid = uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
+            resp_rows.append({
+                "id": rid, "round": round_code, "kind": s.kind, "rater": s.rater, "target": s.target,
+                "category": s.category, "overall": s.overall,
+                "comment": (s.comment.strip() or None) if s.comment else None,
+                "submitted_on": today, "source": source, "too_fast": s.too_fast,
+            })
+            ans_rows.extend({"response_id": rid, "item": i, "value": v} for i, v in sorted(s.answers.items()))
+        conn.execute(responses.insert(), resp_rows)
+        conn.execute(answers.insert(), ans_rows)
+    return len(order)
+
+
+def _consume_token(conn, round_code: str, s: Sheet) -> None:
+    row = conn.execute(select(tokens).where(tokens.c.hash == s.token_hash)).mappings().first()
+    if row is None or row["round"] != round_code:
+        raise TokenError("this token is not valid for this survey")
+    if (row["kind"], row["rater"], row["target"]) != (s.kind, s.rater, s.target):
+        raise TokenError("this token belongs to another survey")
+    done = conn.execute(
+        update(tokens).where(tokens.c.hash == s.token_hash, tokens.c.used.is_(False)).values(used=True)
+    )
+    if done.rowcount != 1:
+        raise TokenError("this token has already been used")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
