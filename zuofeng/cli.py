@@ -150,6 +150,22 @@ def status_cmd(round_code, fmt, db):
     click.echo(f"gaps: {len(cov['gaps'])} department × kind rows flagged")
 
 
+# --- tokens and serving (survey collection) -------------------------------------------------
+# (commands for tokens / serve go here)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+# (commands for score go here)
+
+
+# --- reports and demo ------------------------------------------------------------------------
+# (commands for report / demo go here)
+
+
+# --- import, export, backup ------------------------------------------------------------------
+# (commands for import / export / backup go here)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every ZuofengError becomes one line on stderr and exit code 2."""
     from sqlalchemy.exc import SQLAlchemyError
