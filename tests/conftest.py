@@ -91,3 +91,9 @@ def open_round(engine, roster_file):
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists() and shutil.which("chromium") is not None
+
+
+@pytest.fixture(autouse=True)
+def _token_key(tmp_path_factory, monkeypatch):
+    """Every test gets its own token key file, never the user's."""
+    monkeypatch.setenv("ZUOFENG_KEY_FILE", str(tmp_path_factory.mktemp("key") / "token.key"))

@@ -1,0 +1,196 @@
+"""Anonymous tokens, like paper ballots.
+
+A token binds round, kind, rater department and target department. It carries 80 bits from
+``secrets`` (16 symbols of a 32-symbol alphabet without look-alikes: no 0, 1, I or O), is printed as
+four groups of four, and is stored only as a keyed hash, HMAC-SHA256 under a key that lives outside the
+database (``token_key_path()``). Nobody records who received which token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Engine
+
+from .errors import TokenError, ZuofengError
+from .store import get_departments, get_round, tokens
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
+LENGTH = 16  # 80 bits
+GROUP = 4
+KEY_BYTES = 32
+
+
+def token_key_path() -> Path:
+    """``$ZUOFENG_KEY_FILE``, else ``$XDG_CONFIG_HOME/zuofeng/token.key`` (default ``~/.config/zuofeng/token.key``)."""
+    env = os.environ.get("ZUOFENG_KEY_FILE")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "zuofeng" / "token.key"
+
+
+def load_key(create: bool = False) -> bytes:
+    """Read the token key; with ``create``, make it (32 random bytes, mode 0600) when it is missing."""
+    path = token_key_path()
+    if path.exists():
+        data = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        if len(data) != KEY_BYTES:
+            raise ZuofengError(f"token key file {path} is damaged (expected {KEY_BYTES * 2} hex digits)")
+        return data
+    if not create:
+        raise ZuofengError(f"no token key at {path}: tokens were issued with another key, or none were issued")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex() + "\n")
+    return key
+
+
+def new_token() -> str:
+    """A fresh token, formatted in groups: ``ABCD-EFGH-JKLM-NPQR``."""
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return "-".join(raw[i:i + GROUP] for i in range(0, LENGTH, GROUP))
+
+
+def normalise(token: str) -> str:
+    """Upper-case, drop spaces and dashes; raise TokenError when it cannot be a token.
+
+    >>> normalise(" abcd efgh-jkmn pqrs ")
+    'ABCDEFGHJKMNPQRS'
+    """
+    t = "".join(ch for ch in token.upper() if ch not in " -\t\u3000－")
+    if len(t) != LENGTH or any(ch not in ALPHABET for ch in t):
+        raise TokenError(f"a token is {LENGTH} letters and digits in groups of {GROUP}, like ABCD-EFGH-JKLM-NPQR")
+    return t
+
+
+def token_hash(token: str, key: bytes | None = None) -> str:
+    """The keyed hash stored in place of the token (hex HMAC-SHA256 of the normalised token)."""
+    key = load_key() if key is None else key
+    return hmac.new(key, normalise(token).encode("ascii"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """What a token opens: the survey kind, the rater's department and the rated department."""
+
+    round: str
+    kind: str
+    rater: str
+    target: str
+
+    @property
+    def view(self) -> str:
+        return "self" if self.kind == "self" else ("peer_inside" if self.rater == self.target else "peer_outside")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    scope: TokenScope
+    token: str
+
+
+def lookup(engine: Engine, round_code: str, token: str) -> TokenScope:
+    """What an unused token of an open round opens; TokenError (one clear message) otherwise.
+
+    Does not consume the token: ``store.store_sheets`` does that in the transaction that stores the answers.
+    """
+    h = token_hash(token)
+    with engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+        row = conn.execute(select(tokens).where(tokens.c.hash == h)).mappings().first()
+    if row is None or row["round"] != round_code:
+        raise TokenError("this token is not valid for this survey")
+    if row["used"]:
+        raise TokenError("this token has already been used")
+    if rnd["status"] != "open":
+        raise TokenError("this survey is not open")
+    return TokenScope(round_code, row["kind"], row["rater"], row["target"])
+
+
+def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
+                   targets: list[str] | None = None) -> dict[tuple[str, str, str], int]:
+    """How many tokens each (kind, rater, target) should have: the rater department's headcount.
+
+    Self tokens and inside-view peer tokens for every department; outside-view peer tokens for each
+    department's ``peer_targets`` (a roster column), and, when ``targets`` is given, from every other
+    department to each named target.
+    """
+    if kind not in (None, "self", "peer"):
+        raise ZuofengError(f"--kind must be self or peer, not {kind!r}")
+    with engine.connect() as conn:
+        get_round(conn, round_code)
+        depts = get_departments(conn, round_code)
+    for t in targets or []:
+        if t not in depts:
+            raise ZuofengError(f"unknown target department {t!r}; known: {', '.join(depts)}")
+    plan: dict[tuple[str, str, str], int] = {}
+    for code, d in depts.items():
+        n = d["headcount"]
+        if kind in (None, "self") and not targets:
+            plan[("self", code, code)] = n
+        if kind in (None, "peer"):
+            if not targets:
+                plan[("peer", code, code)] = n
+                for t in (d["peer_targets"] or "").split():
+                    plan[("peer", code, t)] = n
+            else:
+                for t in targets:
+                    if t != code:
+                        plan[("peer", code, t)] = n
+    return plan
+
+
+def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, targets: list[str] | None = None,
+                 extra: int = 0) -> list[IssuedToken]:
+    """Issue the tokens still missing from the plan (top-up to headcount), plus ``extra`` per scope.
+
+    Issuing again adds only what is missing (or the extra asked for): a token is never reissued or
+    duplicated, because only its keyed hash is stored and every token is new. The returned list is the
+    only place the tokens exist; it is shuffled within each scope so the slip order says nothing.
+    """
+    if extra < 0:
+        raise ZuofengError("--extra must be zero or more")
+    plan = planned_scopes(engine, round_code, kind=kind, targets=targets)
+    key = load_key(create=True)
+    issued: list[IssuedToken] = []
+    with engine.begin() as conn:
+        rnd = get_round(conn, round_code)
+        if rnd["status"] == "closed":
+            raise ZuofengError(f"round {round_code} is closed: no tokens can be issued")
+        have = {
+            (k, r, t): n for k, r, t, n in conn.execute(
+                select(tokens.c.kind, tokens.c.rater, tokens.c.target, func.count())
+                .where(tokens.c.round == round_code).group_by(tokens.c.kind, tokens.c.rater, tokens.c.target))
+        }
+        rows = []
+        for (k, r, t), want in plan.items():
+            for _ in range(max(0, want - have.get((k, r, t), 0)) + extra):
+                tok = new_token()
+                rows.append({"hash": token_hash(tok, key), "round": round_code, "kind": k, "rater": r,
+                             "target": t, "used": False})
+                issued.append(IssuedToken(TokenScope(round_code, k, r, t), tok))
+        if rows:
+            conn.execute(tokens.insert(), rows)
+    return issued
+
+
+def token_counts(engine: Engine, round_code: str) -> list[dict]:
+    """Issued and used tokens per scope: counts only, nothing that points at a token."""
+    used = func.sum(case((tokens.c.used.is_(True), 1), else_=0))
+    with engine.connect() as conn:
+        get_round(conn, round_code)
+        rows = conn.execute(
+            select(tokens.c.kind, tokens.c.rater, tokens.c.target, func.count(), used)
+            .where(tokens.c.round == round_code)
+            .group_by(tokens.c.kind, tokens.c.rater, tokens.c.target)
+            .order_by(tokens.c.rater, tokens.c.kind, tokens.c.target)).all()
+    return [{"kind": k, "rater": r, "target": t, "issued": n, "used": int(u or 0)} for k, r, t, n, u in rows]
