@@ -116,6 +116,18 @@ answers = Table(
     sqlite_with_rowid=False,
 )
 
+import_fingerprints = Table(
+    # One row per imported file: a hash of its normalised content, so the same file is not imported
+    # twice. Nothing here links a file, or a row of it, to a stored response.
+    "import_fingerprints", metadata,
+    Column("round", String(40), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),  # sha256 hex of the normalised content
+    Column("format", String(20), nullable=False),  # template | wjx | limesurvey
+    Column("rows", Integer, nullable=False),
+    Column("imported_on", Date, nullable=False),  # the date only
+    ForeignKeyConstraint(["round"], ["rounds.code"]),
+)
+
 
 # --- migrations ------------------------------------------------------------------------------
 # Named, forward only, recorded in schema_migrations, each safe to run twice.
@@ -127,8 +139,13 @@ def _m0001_initial(conn) -> None:
             t.create(conn)
 
 
+def _m0002_import_fingerprints(conn) -> None:
+    import_fingerprints.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
+    ("0002_import_fingerprints", _m0002_import_fingerprints),
 ]
 
 
