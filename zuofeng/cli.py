@@ -128,7 +128,8 @@ def simulate_cmd(round_code, seed, response_rate, db):
 
 @cli.command("status")
 @click.argument("round_code", metavar="ROUND")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
 @db_option
 def status_cmd(round_code, fmt, db):
     """Coverage per department and survey kind, with every gap (盲区) flagged."""

@@ -1,0 +1,127 @@
+"""The command line: the README's workflow, and every user error as one line on stderr with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from zuofeng.cli import cli, main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(db_file: Path) -> bytes | None:
+    """The database content as a dump (the file itself may be touched by WAL checkpoints)."""
+    import sqlite3
+    if not db_file.exists():
+        return None
+    with sqlite3.connect(db_file) as c:
+        return "\n".join(c.iterdump()).encode()
+
+
+def test_workflow(capsys, tmp_path, roster_file):
+    db = f"sqlite:///{tmp_path / 'z.db'}"
+    assert run(capsys, "round", "create", "R1", "--title", "基线", "--roster", str(roster_file), "--db", db)[0] == 0
+    assert run(capsys, "round", "open", "R1", "--db", db)[0] == 0
+    code, out, _ = run(capsys, "simulate", "R1", "--seed", "2", "--db", db)
+    assert code == 0 and "stored" in out
+    code, out, _ = run(capsys, "status", "R1", "--format", "json", "--db", db)
+    cov = json.loads(out)
+    assert code == 0 and {r["department"] for r in cov["departments"]} == {"BGS", "XHB", "KPB", "KJG", "ZX"}
+    assert cov["summary"]["self"]["responses"] > 0
+    code, out, _ = run(capsys, "status", "R1", "--db", db)
+    assert "盲区" in out or "未全覆盖" in out or "低于k" in out
+    code, out, _ = run(capsys, "round", "list", "--db", db)
+    assert "R1" in out and "open" in out
+
+
+def test_instrument_show(capsys):
+    code, out, _ = run(capsys, "instrument", "show", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and len(data["items"]) == 22
+    assert set(data["items"][0]) >= {"number", "dimension", "text_zh", "label_zh", "text_en", "label_en", "red_line"}
+    assert {i["dimension"] for i in data["items"]} == {"一", "二", "三", "四", "五"}
+    code, out, _ = run(capsys, "instrument", "show", "--lang", "en")
+    assert code == 0 and "Political stance" not in out and "Improving where political stance" in out
+    assert out.count("\n  ") >= 22
+
+
+def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_file):
+    db_file = tmp_path / "z.db"
+    db = f"sqlite:///{db_file}"
+    assert run(capsys, "round", "create", "R1", "--title", "t", "--roster", str(roster_file), "--db", db)[0] == 0
+    bad_roster = tmp_path / "bad.csv"
+    bad_roster.write_text("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,x\n", encoding="utf-8")
+    cases = [
+        (["round", "create", "R2", "--title", "t", "--roster", str(tmp_path / "none.csv")], "roster file not found"),
+        (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3"),
+        (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists"),
+        (["round", "open", "NOPE"], "unknown round 'NOPE'"),
+        (["round", "close", "R1"], "is draft; cannot close it"),
+        (["simulate", "R1"], "is draft, not open"),
+        (["status", "NOPE"], "unknown round"),
+    ]
+    for args, message in cases:
+        before = snapshot(db_file)
+        code, out, err = run(capsys, *args, "--db", db)
+        assert code == 2, args
+        assert message in err and err.count("\n") == 1 and err.startswith("zuofeng: error: "), (args, err)
+        assert "Traceback" not in err and out == ""
+        assert snapshot(db_file) == before, args
+
+
+def test_unreachable_database_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "round", "list", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert code == 2 and err.startswith("zuofeng: error: cannot open database") and err.count("\n") == 1
+    code, _, err = run(capsys, "round", "list", "--db", f"sqlite:///{tmp_path}/no/dir/z.db")
+    assert code == 2 and "does not exist" in err
+
+
+def test_usage_error_exit_2(capsys):
+    code, _, err = run(capsys, "round", "create", "R1")
+    assert code == 2 and "Missing option" in err
+
+
+def test_default_database_is_data_folder_and_env_var_wins(tmp_path, roster_file, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZUOFENG_DB", raising=False)
+    assert main(["round", "create", "R1", "--title", "t", "--roster", str(roster_file)]) == 0
+    assert (tmp_path / "data" / "zuofeng.db").exists()
+    monkeypatch.setenv("ZUOFENG_DB", f"sqlite:///{tmp_path / 'other.db'}")
+    assert main(["round", "create", "R1", "--title", "t", "--roster", str(roster_file)]) == 0
+    assert (tmp_path / "other.db").exists()
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for path, cmd in _commands(cli):
+        assert (cmd.help or "").strip(), f"zuofeng {' '.join(path)} has no help text"
+        if not isinstance(cmd, click.Group):
+            assert f"zuofeng {' '.join(path)}" in readme, f"README does not mention zuofeng {' '.join(path)}"
+        for p in cmd.params:
+            if isinstance(p, click.Option):
+                assert p.help, f"zuofeng {' '.join(path)} {p.opts[0]} has no help text"
+
+
+def test_console_script_runs_as_a_real_process(tmp_path):
+    exe = Path(sys.executable).with_name("zuofeng")
+    env = dict(os.environ, ZUOFENG_DB=f"sqlite:///{tmp_path / 'z.db'}")
+    r = subprocess.run([str(exe), "round", "open", "R9"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and r.stderr.strip() == "zuofeng: error: unknown round 'R9'; no rounds yet (zuofeng round create)"
