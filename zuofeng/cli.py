@@ -152,7 +152,90 @@ def status_cmd(round_code, fmt, db):
 
 
 # --- tokens and serving (survey collection) -------------------------------------------------
+
+@cli.group("tokens")
+def tokens_():
+    """Issue anonymous tokens as printable slips, and count issued and used tokens."""
+
+
+@tokens_.command("issue")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--kind", type=click.Choice(["self", "peer"]), default=None,
+              help="Only self or only peer tokens (default: both).")
+@click.option("--target", "targets", multiple=True, metavar="CODE",
+              help="Outside-view peer tokens from every other department to CODE (repeatable).")
+@click.option("--extra", type=int, default=0, show_default=True, help="Spare tokens per scope, on top of headcount.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Printable A4 slips (HTML). Default slips-ROUND.html when --csv is not given either.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Mail-merge CSV (UTF-8 with BOM).")
+@click.option("--url", default=None, metavar="SURVEY_URL",
+              help="Public survey address, printed with its QR code (default: a line to write it on).")
+@click.option("--force", is_flag=True, help="Overwrite existing slip files (their old tokens stay valid).")
+@lang_option
+@db_option
+def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db):
+    """Issue the missing tokens (top-up to headcount) and write them as slips; only the slips hold them."""
+    from .slips import issue_slips
+    r = issue_slips(_engine(db), round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
+                    csv_path=csv_path, url=url, force=force, lang=lang)
+    if r.key_created:
+        click.echo(f"created the token key {r.key_path}: back it up offline now; without it no outstanding "
+                   "token can be verified")
+    if not r.issued:
+        click.echo(f"nothing to issue in round {round_code}: every scope has its tokens "
+                   "(--extra N adds spares); no file written")
+        return
+    views = ", ".join(f"{v} {n}" for v, n in sorted(r.by_view.items()))
+    click.echo(f"issued {r.issued} new tokens in round {round_code} ({views})")
+    if r.html_path:
+        click.echo(f"wrote {r.html_path}: {r.issued} slips on {r.pages} A4 pages")
+    if r.csv_path:
+        click.echo(f"wrote {r.csv_path}: mail-merge CSV, UTF-8 with BOM")
+    click.echo("these files hold live tokens (mode 0600): print or send them, then delete them; "
+               "lost slips cannot be reprinted")
+
+
+@tokens_.command("status")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Output format.")
+@db_option
+def tokens_status(round_code, fmt, db):
+    """Issued and used tokens per department and survey (counts only)."""
+    from .textfmt import table
+    from .tokens import token_counts
+    rows = token_counts(_engine(db), round_code)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"no tokens issued in round {round_code} (zuofeng tokens issue {round_code})")
+        return
+    click.echo(table([[r["rater"], r["kind"], r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
+                      for r in rows], ["rater", "kind", "target", "issued", "used", "unused"]))
+    issued, used = sum(r["issued"] for r in rows), sum(r["used"] for r in rows)
+    click.echo(f"total: {used}/{issued} used ({used / issued:.0%})")
+
 # (commands for tokens / serve go here)
+
+@cli.command("serve")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (put a TLS proxy in front).")
+@click.option("--port", type=int, default=8866, show_default=True, help="Port to listen on.")
+@click.option("--pool-size", type=int, default=2, show_default=True,
+              help="Preheated kernels kept ready for arriving respondents (0: none).")
+@click.option("--idle-timeout", type=int, default=600, show_default=True,
+              help="Seconds before the kernel of a closed or idle page is shut down.")
+@db_option
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the survey page.")
+def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
+    """Serve the survey of an open round (Voilà) until Ctrl-C."""
+    from .serve import serve
+    serve(round_code, host=host, port=port, db=db, lang=lang, pool_size=pool_size, idle_timeout=idle_timeout,
+          echo=click.echo)
+
 
 
 # --- scoring ---------------------------------------------------------------------------------
