@@ -292,12 +292,15 @@ def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_val
         raise ZuofengError(f"suggestion is longer than {COMMENT_MAX} characters")
 
 
-def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source: str = "survey") -> int:
+def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source: str = "survey",
+                 also=None) -> int:
     """Store answer sheets in one transaction: all of them or none.
 
     The one storage function for survey pages, imports and the simulator. A sheet that carries a
     token hash consumes that token in the same transaction; a used, unknown or other-round token
     raises TokenError and nothing is stored. Rows are written in random order under random ids.
+    ``also(conn)``, when given, runs inside the same transaction (an import records its file's
+    fingerprint there); if it raises, nothing is stored.
     """
     from .instrument import load_instrument
 
@@ -328,6 +331,8 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
             ans_rows.extend({"response_id": rid, "item": i, "value": v} for i, v in sorted(s.answers.items()))
         conn.execute(responses.insert(), resp_rows)
         conn.execute(answers.insert(), ans_rows)
+        if also is not None:
+            also(conn)
     return len(order)
 
 
