@@ -1,0 +1,241 @@
+"""Serving the survey with Voilà: ``zuofeng serve ROUND``.
+
+The server runs a generated copy of the survey notebook (``notebooks/survey.ipynb``: a parameters cell
+and one call into ``zuofeng.survey``) from a private temporary folder, so nothing else on disk can be
+served. The round, store and language reach the kernels through environment variables, never through
+the request, which lets Voilà preheat kernels: a pool of kernels has already built the page before a
+respondent arrives. Tracebacks and sources are hidden, kernels of closed or idle pages are culled
+(Voilà never shuts a page's kernel down by itself), the address is bound explicitly, and the log level
+is WARNING so that nothing a respondent enters — the token travels over the kernel websocket, never
+in a URL — can reach a log line.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from .config import database_url
+from .errors import RoundError, ZuofengError
+
+NOTEBOOK_NAME = "survey.ipynb"
+PARAMETERS_SOURCE = (
+    "# Parameters (papermill: tag 'parameters'). Left as None, they come from the environment\n"
+    "# that `zuofeng serve` sets: ZUOFENG_SURVEY_ROUND, ZUOFENG_DB, ZUOFENG_SURVEY_LANG.\n"
+    "round_code = None\n"
+    "db = None\n"
+    "lang = None"
+)
+CALL_SOURCE = (
+    "from zuofeng.survey import survey_app\n"
+    "\n"
+    "survey_app(round_code, db=db, lang=lang)"
+)
+
+
+TEMPLATE_NAME = "zuofeng-survey"
+# Voilà's lab template without its two Font Awesome stylesheets from a public CDN: a respondent's
+# browser then talks to this server only (no third party learns who opens the survey when), and a
+# network without internet access does not hold up the page. The survey uses no icons.
+TEMPLATE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
+{% import "spinner.macro.html.j2" as spinner %}
+{%- block notebook_css -%}
+{% if frontend == "voila" %}{{ resources.include_js("static/voila-style.js") }}{% endif %}
+{{ spinner.css() }}
+<style>.jp-mod-noOutputs.jp-mod-noInput { display: none; }</style>
+{{ resources.include_css("static/index.css") }}
+{{ resources.include_css("static/theme-light.css") }}
+{%- endblock notebook_css -%}
+"""
+
+
+def survey_notebook(title: str = "问卷") -> dict:
+    """The survey notebook as nbformat v4 JSON: a parameters cell, then one call into the package.
+
+    ``notebooks/survey.ipynb`` in the repository holds the same two cells (a test keeps them equal);
+    ``title`` becomes the page title.
+    """
+    def cell(source: str, tags: list[str]) -> dict:
+        return {"cell_type": "code", "execution_count": None, "id": tags[0] if tags else "call",
+                "metadata": {"tags": tags}, "outputs": [], "source": source}
+
+    return {
+        "cells": [cell(PARAMETERS_SOURCE, ["parameters"]), cell(CALL_SOURCE, [])],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+            "title": title,
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def build_site(site: Path, title: str = "问卷") -> dict[str, str]:
+    """Fill the private folder Voilà serves from; return the environment the server must run with.
+
+    - ``survey/survey.ipynb``: the survey notebook, alone in Voilà's root folder, signed (trusted)
+      with a notary key kept in ``site``;
+    - ``jupyter/voila/templates/zuofeng-survey``: the page template without CDN stylesheets;
+    - ``ipython/profile_default``: a clean IPython profile for the kernels: no user start-up files,
+      no history database.
+    """
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    site = Path(site)
+    (site / "survey").mkdir(parents=True, exist_ok=True)
+    node = nbformat.from_dict(survey_notebook(title))
+    NotebookNotary(db_file=str(site / "nbsignatures.db"), secret_file=str(site / "notebook_secret")).sign(node)
+    nbformat.write(node, str(site / "survey" / NOTEBOOK_NAME))
+    template = site / "jupyter" / "voila" / "templates" / TEMPLATE_NAME
+    template.mkdir(parents=True, exist_ok=True)
+    (template / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    (template / "index.html.j2").write_text(TEMPLATE_INDEX, encoding="utf-8")
+    profile = site / "ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text("c.HistoryManager.enabled = False\n", encoding="utf-8")
+    jupyter_path = os.pathsep.join(p for p in (str(site / "jupyter"), os.environ.get("JUPYTER_PATH", "")) if p)
+    return {"JUPYTER_PATH": jupyter_path, "IPYTHONDIR": str(site / "ipython")}
+
+
+def preheat_supported() -> bool:
+    """Whether the installed Voilà can keep a pool of preheated kernels (0.3 and later)."""
+    from voila.configuration import VoilaConfiguration
+    return VoilaConfiguration.class_traits().get("preheat_kernel") is not None
+
+
+def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, pool_size: int = 2,
+               idle_timeout: int = 600, cull_interval: int | None = None) -> list[str]:
+    """The Voilà command line for the survey site built by ``build_site``.
+
+    Parameters
+    ----------
+    site : path
+        The folder ``build_site`` filled.
+    host, port : str, int
+        Address to bind (always explicit: Voilà's default ``localhost`` may mean IPv6 only).
+    pool_size : int
+        Preheated kernels kept ready; 0 turns preheating off (also when Voilà cannot preheat).
+    idle_timeout : int
+        Seconds after which the kernel of a closed or idle page is shut down.
+    cull_interval : int, optional
+        How often to look for such kernels; default ``min(60, idle_timeout // 2)``, at least 1.
+    """
+    if cull_interval is None:
+        cull_interval = max(1, min(60, idle_timeout // 2))
+    site = Path(site)
+    argv = [
+        str(site / "survey" / NOTEBOOK_NAME), "--no-browser",
+        f"--Voila.ip={host}", f"--Voila.port={port}", "--Voila.port_retries=0",
+        "--Voila.log_level=WARN",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.strip_sources=True",
+        "--theme=light", f"--template={TEMPLATE_NAME}",
+        f"--MappingKernelManager.cull_idle_timeout={idle_timeout}",
+        f"--MappingKernelManager.cull_interval={cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        "--KernelManager.transport=ipc",  # private unix sockets instead of loopback TCP ports
+        f"--NotebookNotary.db_file={site / 'nbsignatures.db'}",
+        f"--NotebookNotary.secret_file={site / 'notebook_secret'}",
+    ]
+    if pool_size > 0 and preheat_supported():
+        argv += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+    return argv
+
+
+def _absolute_sqlite(url: str) -> str:
+    """Kernels run in the notebook's temporary folder: make a relative SQLite path absolute."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db and db != ":memory:" and not os.path.isabs(db):
+        return parsed.set(database=os.path.abspath(db)).render_as_string(hide_password=False)
+    return url
+
+
+def _port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise ZuofengError(f"port {port} on {host} is in use; choose another with --port") from None
+            raise ZuofengError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+
+
+def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: str = "127.0.0.1",
+            port: int = 8866, pool_size: int = 2, idle_timeout: int = 600) -> dict:
+    """Check that the round can take answers, and return the environment for the survey kernels.
+
+    Raises a ZuofengError (one line) when the store cannot be opened, the round is unknown or not
+    open, no token key exists, the port is taken or an option is out of range.
+    """
+    from .store import get_round, open_engine
+    from .tokens import load_key
+
+    if lang not in ("zh", "en"):
+        raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+    if not 0 < port < 65536:
+        raise ZuofengError(f"--port must be 1..65535, not {port}")
+    if pool_size < 0:
+        raise ZuofengError(f"--pool-size must be 0 or more, not {pool_size}")
+    if idle_timeout < 1:
+        raise ZuofengError(f"--idle-timeout must be at least 1 second, not {idle_timeout}")
+    url = _absolute_sqlite(database_url(db))
+    engine = open_engine(url, create=False)
+    try:
+        with engine.connect() as conn:
+            rnd = get_round(conn, round_code)
+    finally:
+        engine.dispose()
+    if rnd["status"] != "open":
+        raise RoundError(f"round {round_code} is {rnd['status']}, not open: open it first (zuofeng round open {round_code})")
+    load_key()  # tokens must have been issued with the key the kernels will use
+    _port_free(host, port)
+    return {"round": rnd, "env": {"ZUOFENG_SURVEY_ROUND": round_code, "ZUOFENG_DB": url,
+                                  "ZUOFENG_SURVEY_LANG": lang}}
+
+
+def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str | None = None,
+          lang: str = "zh", pool_size: int = 2, idle_timeout: int = 600, echo=print) -> None:
+    """Serve the survey of an open round with Voilà until interrupted (Ctrl-C or SIGTERM).
+
+    Parameters
+    ----------
+    round_code : str
+        An open round.
+    host, port : str, int
+        Address to bind; default loopback ``127.0.0.1:8866`` (put a TLS reverse proxy in front for phones).
+    db : str, optional
+        Database URL; default ``$ZUOFENG_DB``, else ``sqlite:///data/zuofeng.db``.
+    lang : {"zh", "en"}
+        Language of the page.
+    pool_size : int
+        Preheated kernels kept ready for arriving respondents (0: start a kernel per page request).
+    idle_timeout : int
+        Seconds before the kernel of a closed or idle page is shut down.
+    echo : callable
+        Where the one start-up line goes.
+    """
+    ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
+                    idle_timeout=idle_timeout)
+    with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site:
+        os.environ.update(ready["env"])
+        os.environ.update(build_site(Path(site), ready["round"]["title"]))
+        argv = voila_argv(site, host=host, port=port, pool_size=pool_size, idle_timeout=idle_timeout)
+        shown = f"[{host}]" if ":" in host else host
+        echo(f"serving the survey of round {round_code} at http://{shown}:{port}/ "
+             f"(preheated kernels: {pool_size if '--preheat_kernel=True' in argv else 0}, "
+             f"idle kernels culled after {idle_timeout} s); Ctrl-C stops")
+        sys.stdout.flush()
+        from voila.app import Voila
+        Voila.launch_instance(argv=argv)
+        Voila.clear_instance()
