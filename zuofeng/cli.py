@@ -241,6 +241,22 @@ def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
 # --- scoring ---------------------------------------------------------------------------------
 # (commands for score go here)
 
+@cli.command("score")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write the long table to FILE: .csv, .xlsx (one sheet per level) or .parquet. "
+                   "Without it, print a short summary.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the bootstrap rank ranges.")
+@db_option
+def score_cmd(round_code, out, seed, db):
+    """Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags."""
+    from .score.export import score_to_file, summary_text
+    scores = score_to_file(_engine(db), round_code, out=out, seed=seed)
+    if out:
+        click.echo(f"wrote {len(scores.table)} rows ({int(scores.table['suppressed'].sum())} suppressed) to {out}")
+    else:
+        click.echo(summary_text(scores))
+
 
 # --- reports and demo ------------------------------------------------------------------------
 # (commands for report / demo go here)

@@ -1,0 +1,304 @@
+"""The scoring entry points: ``score_frames`` (pure, over tidy frames) and ``score_round`` (reads the store).
+
+One call produces every number a report shows, as a :class:`Scores` bundle of tidy frames. Suppressed
+figures never enter it: a suppressed row keeps its key with ``suppressed=True`` and an empty value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..instrument import Instrument, load_instrument
+from . import compare, stats
+from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
+from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
+from .suppress import ALL, COMPLEMENTARY, KINDS, N_LT_K, TOTAL, Suppression, suppress_round
+from .table import COLUMNS, LEVELS, block, cell_of_row, group_blocks
+
+STATISTICS = (
+    "respondents", "headcount", "coverage", "respondents_party", "respondents_non_party", "respondents_no_category",
+    "mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j", "icc1", "icc2",
+    "gap", "gap_flag", "satisfaction", "eval_score", "composite", "change", "mw_p", "rank_biserial",
+    "satisfaction_change", "rank", "rank_low", "rank_high", "bottom",
+)
+INTERVALS = {
+    "mean": "95% Student t interval of the respondent mean",
+    "index": "the mean's t interval mapped onto 0–100",
+    "problem_rate": "95% Wilson score interval",
+    "red_line_share": "95% Wilson score interval",
+    "satisfaction": "95% Wilson score interval",
+    "eval_score": "95% Student t interval",
+    "alpha": "95% Feldt interval (n = complete answer sets)",
+    "gap": "95% Welch interval of the difference of indices",
+    "change": "95% Welch interval of the difference of indices",
+    "satisfaction_change": "95% Newcombe hybrid score interval (method 10)",
+    "rank": "2.5–97.5% range of bootstrap ranks",
+}
+REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
+VOTE_REASON_TEXT = {N_LT_K: "已抑制（有效票n<k）", COMPLEMENTARY: "已抑制（有效票互补抑制）"}
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """Everything a round's reports show; see the README (scoring) for every column and statistic."""
+
+    table: pd.DataFrame
+    problems: pd.DataFrame
+    quality: pd.DataFrame
+    comments: pd.DataFrame
+    suppression: pd.DataFrame
+    departments: pd.DataFrame
+    meta: dict = field(default_factory=dict)
+
+    FRAMES = ("table", "problems", "quality", "comments", "suppression", "departments")
+
+    def rows(self, **where) -> pd.DataFrame:
+        """Rows of the long table matching every ``column=value`` given, e.g. ``rows(statistic="index")``."""
+        t = self.table
+        mask = np.ones(len(t), bool)
+        for col, val in where.items():
+            mask &= t[col].eq(val).to_numpy()
+        return t[mask]
+
+
+@dataclass(frozen=True)
+class RoundData:
+    """The frames of one round, e.g. the previous round handed to :func:`score_frames`."""
+
+    responses: pd.DataFrame
+    departments: pd.DataFrame
+    round_info: dict
+    instrument: Instrument | None = None
+
+
+@dataclass
+class _Scored:
+    prep: Prepared
+    supp: Suppression        # answer sheets
+    votes: Suppression       # evaluation votes (seeded with the suppressed groups)
+    sums: GroupSums
+    blocks: list
+    shared: dict
+
+
+def _check_round_info(info: dict) -> dict:
+    need = ("k_min", "eval_scores")
+    missing = [k for k in need if k not in info]
+    if missing:
+        raise ScoreError(f"round_info lacks {', '.join(missing)}")
+    k = info["k_min"]
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 3:
+        raise ScoreError(f"k_min {k!r} is not allowed; allowed: a whole number ≥ 3")
+    kc = info.get("k_comment") or max(10, int(k))
+    if not isinstance(kc, (int, np.integer)) or kc < k:
+        raise ScoreError(f"k_comment {kc!r} is not allowed; allowed: a whole number ≥ k_min ({k})")
+    weights = info.get("group_weights")
+    if weights is not None:
+        bad = [v for v in weights if v not in KINDS[:3]]
+        if bad or any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or not sum(weights.values()):
+            raise ScoreError(f"group_weights {weights!r} are not allowed; allowed: non-negative weights, not all 0, "
+                             f"for {', '.join(KINDS[:3])}")
+    return {**info, "k_min": int(k), "k_comment": int(kc)}
+
+
+def _score_round_data(responses, departments, info, instrument) -> _Scored:
+    prep = prepare(responses, departments, instrument, info["eval_scores"])
+    supp = suppress_round(leaf_counts(prep), prep.departments, info["k_min"])
+    hidden_groups = {c: r for c, r in supp.reasons.items() if c[2] == TOTAL}
+    votes = suppress_round(vote_leaf_counts(prep), prep.departments, info["k_min"], categories=False,
+                           initial=hidden_groups)
+    sums = GroupSums(prep)
+    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"])
+    return _Scored(prep, supp, votes, sums, blocks, shared)
+
+
+def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info: dict, instrument: Instrument,
+                 previous: RoundData | tuple | None = None, seed: int = 1, *, n_boot: int = 1000,
+                 rules: Rules | None = None) -> Scores:
+    """Score one round from its frames (pure: no store, no files).
+
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per answer sheet, as :func:`zuofeng.frames.responses_frame` returns it.
+    departments : DataFrame
+        The roster: code, name, unit_type, headcount[, party_members, division].
+    round_info : dict
+        The round's row: code, title, k_min, k_comment, previous, eval_scores, group_weights, …
+    instrument : Instrument
+        The round's instrument.
+    previous : RoundData or (responses, departments, round_info), optional
+        The previous round, for change and jump statistics.
+    seed : int
+        Seed of the bootstrap rank ranges: same data and seed, same scores.
+    n_boot : int
+        Bootstrap resamples for the rank ranges.
+    rules : Rules, optional
+        Thresholds of the problem list and quality flags.
+
+    Returns
+    -------
+    Scores
+    """
+    if not isinstance(n_boot, int) or n_boot < 100:
+        raise ScoreError(f"n_boot {n_boot!r} is not allowed; allowed: a whole number ≥ 100")
+    rules = rules or Rules()
+    info = _check_round_info(dict(round_info))
+    low, high = 1.0, float(len(instrument.item_scale.options))
+    scale = 100.0 / (high - low)
+    cur = _score_round_data(responses, departments, info, instrument)
+    groups = cur.sums.groups
+    blocks = list(cur.blocks)
+    score = cur.shared["score"]
+    blocks += compare.gap_blocks(groups, score, scale)
+    blocks += compare.icc_blocks(groups, cur.sums, cur.prep, cur.supp)
+    blocks += compare.composite_blocks(groups, score, cur.shared["eval_score"], info.get("group_weights"),
+                                       low, high)
+
+    prev_code = None
+    if previous is not None:
+        if isinstance(previous, tuple):
+            previous = RoundData(*previous)
+        p_info = _check_round_info(dict(previous.round_info))
+        prev_code = p_info.get("code") or p_info.get("round")
+        p_inst = previous.instrument or instrument
+        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst)
+        blocks += compare.change_blocks(groups, score, prev.shared["score"], prev.sums.groups, prev.prep, cur.prep,
+                                        prev.supp, scale)
+        blocks.append(_satisfaction_change(groups, cur, prev))
+
+    table = pd.concat(blocks, ignore_index=True)
+    index_ci = table[(table["statistic"] == "index") & (table["key"] == OVERALL)].set_index(["department", "kind"])
+    ranks = compare.rank_blocks(groups, cur.prep, cur.supp, index_ci[["value", "ci_low", "ci_high"]], seed, n_boot)
+    if ranks:
+        table = pd.concat([table, *ranks], ignore_index=True)
+    table = _apply_suppression(table, cur.supp, cur.votes)
+    code = info.get("code") or info.get("round") or ""
+    table = _order(table, cur.prep, instrument, code)
+
+    jumps = find_jumps(table, rules) if previous is not None else None
+    quality = quality_flags(cur.prep, cur.sums, cur.supp, info["k_min"], rules, jumps, cur.votes)
+    problems = problem_list(table, instrument, rules)
+    comments = published_comments(cur.prep, cur.supp, info["k_comment"])
+    whole = cur.supp.published(ALL, "all")
+    meta = {
+        "round": code, "title": info.get("title", ""), "previous": prev_code,
+        "k_min": info["k_min"], "k_comment": info["k_comment"],
+        "instrument_id": instrument.id, "instrument_version": instrument.version,
+        "eval_scores": {k: float(v) for k, v in info["eval_scores"].items()},
+        "group_weights": info.get("group_weights"),
+        "n_responses": int(cur.sums.sum("sheets", np.ones(len(cur.prep.sheets)))[3]) if whole else None,
+        "n_departments": len(cur.prep.codes),
+        "scored_on": dt.date.today().isoformat(), "seed": int(seed), "n_boot": n_boot,
+        "rules": rules.as_dict(), "intervals": dict(INTERVALS), "zuofeng_version": __version__,
+    }
+    frames = {"table": table, "problems": problems, "quality": quality, "comments": comments,
+              "suppression": _suppression_frame(cur), "departments": cur.prep.departments.copy()}
+    return Scores(**{k: text_columns(v) for k, v in frames.items()}, meta=meta)
+
+
+def text_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Give every text column pandas' string dtype (missing = NaN), the dtype Parquet reads back."""
+    df = df.reset_index(drop=True)
+    for col in df.columns:
+        if df[col].dtype == object:
+            vals = df[col].dropna()
+            if vals.map(lambda x: isinstance(x, str)).all():
+                df[col] = df[col].astype(pd.StringDtype(na_value=np.nan))
+    return df
+
+
+def _suppression_frame(cur: _Scored) -> pd.DataFrame:
+    """Suppressed answer cells, then the evaluation cells hidden on top of them (scope ``votes``)."""
+    answers = cur.supp.frame()
+    votes = cur.votes.frame(skip=set(cur.supp.reasons))
+    return pd.concat([answers, votes], ignore_index=True) if len(votes) else answers
+
+
+def _satisfaction_change(groups, cur: _Scored, prev: _Scored) -> pd.DataFrame:
+    """Change of satisfaction since the previous round with Newcombe's interval (evaluation level)."""
+    pos = prev.sums.groups.get_indexer(groups)
+    known = pos >= 0
+    x1, n1 = cur.shared["satisfied"]
+    px, pn = (np.where(known, np.asarray(a)[np.maximum(pos, 0)], 0.0) for a in prev.shared["satisfied"])
+    d, lo, hi = stats.newcombe_interval(x1, n1, px, pn)
+    note = np.where(~known, "上一轮无此组", np.where((n1 == 0) | (pn == 0), "两轮均需有效票", None))
+    df = block(groups, "evaluation", OVERALL, "satisfaction_change", d, lo, hi, n1, note=note,
+               keep=groups.get_level_values(1) != "self")
+    hidden = np.array([known[i] and not prev.votes.published(dd, kk) for i, (dd, kk) in enumerate(groups)])
+    df["_prev_hidden"] = hidden[groups.get_level_values(1) != "self"]
+    return df
+
+
+def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppression) -> pd.DataFrame:
+    """Blank every figure of a suppressed cell, of a row that needs a suppressed cell, or of a change
+    whose previous group was suppressed; say why in ``note``. Evaluation rows follow the vote cells."""
+    cells = pd.MultiIndex.from_arrays([table["department"], table["kind"], cell_of_row(table)])
+    is_eval = (table["level"] == "evaluation").to_numpy()
+    hidden = {c: r for c, r in supp.reasons.items() if c not in supp.internal}
+    hidden_votes = {c: r for c, r in votes.reasons.items() if c not in votes.internal}
+    reason = pd.Series([(hidden_votes if e else hidden).get(c) for c, e in zip(cells, is_eval)],
+                       index=table.index, dtype=object)
+    note = reason.map(REASON_TEXT)
+    note[is_eval & note.notna().to_numpy() & ~pd.Series([c in hidden for c in cells]).to_numpy()] = \
+        reason[is_eval].map(VOTE_REASON_TEXT)
+    if "_needs" in table:
+        needs = table["_needs"].where(table["_needs"].notna(), None)
+        for i in np.flatnonzero(needs.notna().to_numpy() & reason.isna().to_numpy()):
+            d = table["department"].iat[i]
+            s = votes if is_eval[i] else supp
+            bad = [kk for kk in needs.iat[i].split() if not s.published(d, kk)]
+            if bad:
+                note.iat[i] = f"已抑制（所依据的{'、'.join(bad)}组被抑制）"
+    if "_prev_hidden" in table:
+        ph = table["_prev_hidden"].fillna(False).astype(bool) & note.isna()
+        note[ph] = "已抑制（上一轮该组被抑制）"
+    sup = note.notna()
+    table = table.drop(columns=[c for c in ("_needs", "_prev_hidden") if c in table])
+    table.loc[sup, ["value", "ci_low", "ci_high", "n"]] = np.nan
+    table["note"] = note.where(sup, table["note"])
+    table["suppressed"] = sup.to_numpy()
+    return table
+
+
+def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: str) -> pd.DataFrame:
+    units = {u: i for i, u in enumerate([ALL, *prep.codes])}
+    keys = {k: i for i, k in enumerate([OVERALL, *prep.dims, *prep.item_keys])}
+    table = table.assign(
+        _u=table["department"].map(units), _k=table["kind"].map({k: i for i, k in enumerate(KINDS)}),
+        _l=table["level"].map({v: i for i, v in enumerate(LEVELS)}), _y=table["key"].map(keys),
+        _s=table["statistic"].map({s: i for i, s in enumerate(STATISTICS)}),
+    ).sort_values(["_u", "_k", "_l", "_y", "_s"], kind="stable")
+    table["round"] = code
+    table["n"] = table["n"].round().astype("Int64")
+    table["note"] = table["note"].astype(object).where(table["note"].notna(), None)
+    return table[COLUMNS].reset_index(drop=True)
+
+
+def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int = 1000, rules: Rules | None = None) -> Scores:
+    """Read a round (and its previous round, if it names one) from the store and score it.
+
+    Usage (``engine`` from :func:`zuofeng.store.open_engine`)::
+
+        scores = score_round(engine, "R2", seed=1)
+        scores.rows(kind="peer_inside", statistic="index", key="overall")
+    """
+    from ..frames import departments_frame, responses_frame
+    from ..store import get_round
+
+    with engine.connect() as conn:
+        info = get_round(conn, round_code)
+        prev_info = get_round(conn, info["previous"]) if info["previous"] else None
+    inst = load_instrument(info["instrument_id"], info["instrument_version"])
+    previous = None
+    if prev_info is not None:
+        p_inst = load_instrument(prev_info["instrument_id"], prev_info["instrument_version"])
+        previous = RoundData(responses_frame(engine, prev_info["code"]), departments_frame(engine, prev_info["code"]),
+                             prev_info, p_inst)
+    return score_frames(responses_frame(engine, round_code), departments_frame(engine, round_code), info, inst,
+                        previous, seed, n_boot=n_boot, rules=rules)

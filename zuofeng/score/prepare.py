@@ -1,0 +1,222 @@
+"""Checking the input frames and turning answer sheets into respondent scores and group sums.
+
+Input frames are treated as hostile: every column, value and code is checked, and a bad one is a
+``ScoreError`` naming it. Group statistics are built from additive sums (counts, sums, sums of
+squares) per department × view, then rolled up to department × all, ALL × view and ALL × all, so one
+pass over the sheets feeds every group.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ZuofengError
+from ..instrument import Instrument
+from .suppress import ALL, CATEGORIES, KINDS, VIEWS
+
+OVERALL = "overall"
+NEEDED = ("department", "view", "category", "overall", "comment", "too_fast")
+
+
+class ScoreError(ZuofengError):
+    """The frames handed to the scorer are malformed; the message names the bad column or value."""
+
+
+@dataclass
+class Prepared:
+    """One round's sheets, checked, with respondent scores and the leaf group sums."""
+
+    sheets: pd.DataFrame          # one row per sheet: department, view, category, items, s:<key>, vote columns
+    departments: pd.DataFrame     # code, name, unit_type, headcount, party_members, division
+    codes: list[str]
+    item_keys: list[str]
+    dims: dict[str, list[str]]    # dimension id → its item keys
+    score_keys: list[str]         # dimension ids then "overall"
+    vote_options: list[str]
+    leaf: np.ndarray              # per sheet: index of its department × view leaf group
+
+    @property
+    def n_leaf(self) -> int:
+        return len(self.codes) * len(VIEWS)
+
+
+def score_columns(keys) -> list[str]:
+    return [f"s:{k}" for k in keys]
+
+
+def check_departments(departments: pd.DataFrame) -> pd.DataFrame:
+    need = ("code", "name", "unit_type", "headcount")
+    missing = [c for c in need if c not in departments.columns]
+    if missing:
+        raise ScoreError(f"departments frame lacks column(s) {', '.join(missing)}; needs {', '.join(need)}")
+    d = departments.copy()
+    for c in ("party_members", "division"):
+        if c not in d.columns:
+            d[c] = None
+    codes = [str(c) for c in d["code"]]
+    if len(set(codes)) != len(codes):
+        dup = sorted({c for c in codes if codes.count(c) > 1})
+        raise ScoreError(f"department code {dup[0]!r} appears more than once in the departments frame")
+    if ALL in codes:
+        raise ScoreError(f"department code {ALL!r} is reserved for the whole organisation; rename it")
+    head = pd.to_numeric(d["headcount"], errors="coerce")
+    bad = d.loc[head.isna() | (head < 0) | (head != head.round()), "code"]
+    if len(bad):
+        raise ScoreError(f"department {bad.iloc[0]!r} has headcount {d.loc[bad.index[0], 'headcount']!r}; "
+                         "allowed: a whole number ≥ 0")
+    d["code"] = codes
+    d["headcount"] = head.astype("int64")
+    d["party_members"] = pd.to_numeric(d["party_members"], errors="coerce").astype("Int64")
+    d["division"] = [x if isinstance(x, str) and x.strip() else None for x in d["division"]]
+    return d[["code", "name", "unit_type", "headcount", "party_members", "division"]].reset_index(drop=True)
+
+
+def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Instrument,
+            eval_scores: dict[str, float]) -> Prepared:
+    """Check the frames and compute respondent scores.
+
+    A respondent's dimension score is the mean of the items of that dimension they answered, when
+    they answered at least half of them (rounded up); the overall score likewise over all items.
+    不了解 (NaN) is missing, never a score.
+    """
+    depts = check_departments(departments)
+    codes = list(depts["code"])
+    item_keys = list(instrument.item_keys)
+    missing = [c for c in (*NEEDED, *item_keys) if c not in responses.columns]
+    if missing:
+        raise ScoreError(f"responses frame lacks column(s) {', '.join(missing[:5])}")
+    r = responses
+    views = pd.Series(r["view"], dtype="object")
+    bad = ~views.isin(VIEWS)
+    if bad.any():
+        raise ScoreError(f"view {views[bad].iloc[0]!r} is not allowed; allowed: {', '.join(VIEWS)}")
+    dept = pd.Series(r["department"], dtype="object")
+    bad = ~dept.isin(codes)
+    if bad.any():
+        raise ScoreError(f"department {dept[bad].iloc[0]!r} is not in the roster of this round")
+    cat = pd.Series(r["category"], dtype="object").where(r["category"].notna(), None)
+    bad = cat.notna() & ~cat.isin(CATEGORIES[:2])
+    if bad.any():
+        raise ScoreError(f"category {cat[bad].iloc[0]!r} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
+    values = [o.value for o in instrument.item_scale.options]
+    items = r[item_keys].apply(pd.to_numeric, errors="coerce").astype("float64")
+    raw_bad = items.isna() & r[item_keys].notna()
+    bad = raw_bad.to_numpy() | ~(items.isna() | items.isin(values)).to_numpy()
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ScoreError(f"answer {r[item_keys].iat[i, j]!r} to {item_keys[j]} is not allowed; "
+                         f"allowed: {min(values)}..{max(values)} or empty (不了解)")
+    vote = pd.Series(r["overall"], dtype="object").where(r["overall"].notna(), None)
+    options = [o.value for o in instrument.overall_scale.options]
+    bad = vote.notna() & ~vote.isin(options)
+    if bad.any():
+        raise ScoreError(f"overall rating {vote[bad].iloc[0]!r} is not allowed; allowed: {', '.join(options)} or empty")
+    bad = vote.notna() & views.eq("self").to_numpy()
+    if bad.any():
+        raise ScoreError("a self-survey sheet carries an overall rating; only peer sheets do")
+    if set(eval_scores) != set(options):
+        raise ScoreError(f"evaluation scores name {', '.join(map(str, eval_scores))}; allowed: {', '.join(options)}")
+
+    sheets = pd.DataFrame({"department": dept.to_numpy(), "view": views.to_numpy(),
+                           "category": cat.fillna(CATEGORIES[2]).to_numpy()})
+    sheets = pd.concat([sheets, items.reset_index(drop=True)], axis=1)
+    dims = {d.id: [it.key for it in d.items] for d in instrument.dimensions}
+    arr = items.to_numpy()
+    answered = ~np.isnan(arr)
+    cols = {}
+    for did, keys in [*dims.items(), (OVERALL, item_keys)]:
+        idx = [item_keys.index(k) for k in keys]
+        cnt = answered[:, idx].sum(axis=1)
+        mean = row_nanmean(arr[:, idx])
+        cols[f"s:{did}"] = np.where(cnt >= math.ceil(len(keys) / 2), mean, np.nan)
+    n_ans = answered.sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        hi = np.where(answered, arr, -np.inf).max(axis=1, initial=-np.inf)
+        lo = np.where(answered, arr, np.inf).min(axis=1, initial=np.inf)
+    cols["straight"] = (n_ans >= math.ceil(len(item_keys) / 2)) & (hi == lo)
+    cols["too_fast"] = pd.Series(r["too_fast"], dtype="object").map(lambda x: x is True or x == 1).to_numpy(bool)
+    score_of = {o: float(eval_scores[o]) for o in options}
+    sat_of = {o.value: bool(o.satisfied) for o in instrument.overall_scale.options}
+    cols["vote"] = vote.to_numpy()
+    cols["vote_score"] = vote.map(score_of).astype("float64").to_numpy()
+    cols["vote_sat"] = vote.map(lambda v: np.nan if v is None else float(sat_of[v])).astype("float64").to_numpy()
+    comments = pd.Series(r["comment"], dtype="object")
+    cols["comment"] = comments.map(lambda c: c.strip() if isinstance(c, str) and c.strip() else None).to_numpy()
+    sheets = pd.concat([sheets, pd.DataFrame(cols)], axis=1)
+    code_idx = {c: i for i, c in enumerate(codes)}
+    leaf = (sheets["department"].map(code_idx).to_numpy(np.int64) * len(VIEWS)
+            + sheets["view"].map({v: i for i, v in enumerate(VIEWS)}).to_numpy(np.int64))
+    return Prepared(sheets, depts, codes, item_keys, dims, [*dims, OVERALL], options, leaf)
+
+
+def leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
+    """Number of sheets per (department, view, category) — the input of the suppression rule."""
+    s = prep.sheets.groupby(["department", "view", "category"], observed=True).size()
+    return {k: int(v) for k, v in s.items()}
+
+
+def vote_leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
+    """Number of valid evaluation votes per (department, view) (filed under one category): the
+    evaluation is suppressed on its own counts, since self sheets structurally carry no vote."""
+    v = prep.sheets[prep.sheets["vote_score"].notna()]
+    s = v.groupby(["department", "view"], observed=True).size()
+    return {(d, w, CATEGORIES[2]): int(n) for (d, w), n in s.items()}
+
+
+class GroupSums:
+    """Additive sums per group; groups are (unit, kind) with unit ALL first, then the departments.
+
+    ``get(name)`` returns one value per group, in the order of ``groups``.
+    """
+
+    def __init__(self, prep: Prepared):
+        self.prep = prep
+        self.groups = pd.MultiIndex.from_product([[ALL, *prep.codes], list(KINDS)], names=["department", "kind"])
+        self._cache: dict[str, np.ndarray] = {}
+
+    def rollup(self, leaf_values: np.ndarray) -> np.ndarray:
+        """Sum per leaf (departments × views) → every group (ALL and departments × views and all)."""
+        m = leaf_values.reshape(len(self.prep.codes), len(VIEWS))
+        dept = np.column_stack([m, m.sum(axis=1)])
+        org = np.append(m.sum(axis=0), m.sum())
+        return np.concatenate([org, dept.ravel()])
+
+    def sum(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Group sums of a per-sheet array (NaN counts as 0), cached under ``name``."""
+        if name not in self._cache:
+            v = np.nan_to_num(np.asarray(values, dtype="float64"))
+            self._cache[name] = self.rollup(np.bincount(self.prep.leaf, weights=v, minlength=self.prep.n_leaf))
+        return self._cache[name]
+
+    def moments(self, name: str, values: np.ndarray, mask: np.ndarray | None = None):
+        """Count, sum and sum of squares of the non-missing values (within ``mask`` if given)."""
+        v = np.asarray(values, dtype="float64")
+        ok = ~np.isnan(v) if mask is None else (~np.isnan(v) & mask)
+        w = np.where(ok, v, 0.0)
+        return self.sum(f"{name}:n", ok), self.sum(f"{name}:s", w), self.sum(f"{name}:ss", w * w)
+
+
+def mean_sd(n, s, ss):
+    """Mean and sample SD (ddof = 1) from count, sum and sum of squares; NaN where undefined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s / n, np.nan)
+        var = np.where(n > 1, (ss - s * s / n) / (n - 1), np.nan)
+    return mean, np.sqrt(np.clip(var, 0.0, None))
+
+
+def variance(n, s, ss):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(np.where(n > 1, (ss - s * s / n) / (n - 1), np.nan), 0.0, None)
+
+
+def row_nanmean(mat: np.ndarray) -> np.ndarray:
+    """Mean of each row over its non-missing entries; NaN for a row with none (no warning)."""
+    mat = np.asarray(mat, dtype="float64")
+    ok = ~np.isnan(mat)
+    cnt = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, np.where(ok, mat, 0.0).sum(axis=1) / cnt, np.nan)

@@ -1,0 +1,88 @@
+"""A scoring snapshot: one zip file holding every frame of a :class:`Scores` as Parquet plus ``meta.json``.
+
+Written atomically (a temporary file in the same folder, then a rename), so a reader never sees half a
+snapshot. Reports load it instead of scoring again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from .core import Scores
+from .prepare import ScoreError
+
+FORMAT = "zuofeng-scores"
+FORMAT_VERSION = 1
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+
+
+def default_mode() -> int:
+    """The permission bits a newly created file gets (0666 minus the umask): temporary files from
+    ``tempfile`` are private, the finished output should not be."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def save_snapshot(scores: Scores, path: str | os.PathLike) -> Path:
+    """Write ``scores`` to ``path`` (a .zip) atomically; return the path.
+
+    Usage (with ``scores`` from :func:`zuofeng.score.score_round`)::
+
+        save_snapshot(scores, "reports/R1/scores.zip")
+        load_snapshot("reports/R1/scores.zip").meta["round"]   # 'R1'
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ScoreError(f"cannot write snapshot {path}: folder {path.parent} does not exist")
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": scores.meta,
+            "frames": list(Scores.FRAMES)}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("meta.json", json.dumps(meta, ensure_ascii=False, indent=1, default=str))
+            for name in Scores.FRAMES:
+                buf = io.BytesIO()
+                getattr(scores, name).to_parquet(buf, index=False)
+                zf.writestr(f"{name}.parquet", buf.getvalue())
+        os.chmod(tmp, default_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_snapshot(path: str | os.PathLike) -> Scores:
+    """Read a snapshot written by :func:`save_snapshot`; a file that is not one is a ScoreError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScoreError(f"no snapshot at {path}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            meta = json.loads(_read(zf, "meta.json", names))
+            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                raise ScoreError(f"{path} is not a zuofeng scores snapshot")
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise ScoreError(f"{path}: snapshot format version {meta.get('format_version')!r} is not supported; "
+                                 f"allowed: {FORMAT_VERSION}")
+            frames = {n: pd.read_parquet(io.BytesIO(_read(zf, f"{n}.parquet", names))) for n in Scores.FRAMES}
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError, ValueError) as e:
+        raise ScoreError(f"{path} is not a readable zuofeng scores snapshot ({type(e).__name__})") from None
+    return Scores(**frames, meta=meta["meta"])
+
+
+def _read(zf: zipfile.ZipFile, name: str, names: set[str]) -> bytes:
+    if name not in names:
+        raise ScoreError(f"snapshot lacks {name}")
+    if zf.getinfo(name).file_size > MAX_MEMBER_BYTES:
+        raise ScoreError(f"snapshot member {name} is too large")
+    return zf.read(name)

@@ -1,0 +1,259 @@
+"""Small-group suppression: which cells of the department × kind × category table may be published.
+
+A *cell* is ``(unit, kind, category)``: unit a department code, ``ALL`` (the organisation) or a
+division (internal, ``div:<name>``); kind ``self``, ``peer_inside``, ``peer_outside`` or ``all``
+(their sum); category ``党员``, ``非党员``, ``未填`` (left blank) or ``*`` (their sum). Every parent
+is the sum of its children along one of the three dimensions, so published counts and sums can be
+subtracted from each other. The rule (the round's k):
+
+1. suppress every cell with 0 < n < k (a cell with n = 0 describes nobody and is published as 0);
+2. within every published parent, the suppressed children (n > 0) must be none, or at least two
+   with a combined n ≥ k; otherwise also suppress the smallest unsuppressed child and repeat;
+3. a suppressed parent needs at least one suppressed child, or it could be rebuilt from them; and a
+   suppressed department × kind hides its category counts too;
+4. finally an audit solves the whole system of published sums: any suppressed cell that the
+   published cells still determine exactly (possible in three-way tables even when every line
+   obeys 2.) gets a neighbour suppressed as well, and the rule runs again.
+
+The same cell set protects every figure derived from a cell (counts, sums, means, variances),
+because each of them adds up along the same relations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+VIEWS = ("self", "peer_inside", "peer_outside")
+KINDS = VIEWS + ("all",)
+CATEGORIES = ("党员", "非党员", "未填")
+TOTAL = "*"
+ALL = "ALL"
+N_LT_K = "n<k"
+COMPLEMENTARY = "complementary"
+
+Cell = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Relation:
+    parent: Cell
+    children: tuple[Cell, ...]
+    cascade: bool = False  # a suppressed parent hides every child (department × kind → its categories)
+
+
+@dataclass
+class Suppression:
+    """The outcome: counts of every cell, the reasons of the suppressed ones, the internal cells."""
+
+    k: int
+    counts: dict[Cell, int]
+    reasons: dict[Cell, str] = field(default_factory=dict)
+    internal: frozenset = frozenset()
+    scope: str = "answers"  # what the counts count: answer sheets, or valid evaluation votes ("votes")
+
+    def suppressed(self, unit: str, kind: str, category: str = TOTAL) -> bool:
+        return (unit, kind, category) in self.reasons
+
+    def reason(self, unit: str, kind: str, category: str = TOTAL) -> str | None:
+        return self.reasons.get((unit, kind, category))
+
+    def published(self, unit: str, kind: str, category: str = TOTAL) -> bool:
+        return (unit, kind, category) not in self.reasons
+
+    def frame(self, skip: set | frozenset = frozenset()) -> pd.DataFrame:
+        """One row per suppressed public cell (minus ``skip``): department, kind, category (None = the
+        whole group), n (always empty: a suppressed count is never shown), reason, scope."""
+        rows = [
+            {"department": u, "kind": v, "category": None if c == TOTAL else c, "n": pd.NA, "reason": r,
+             "scope": self.scope}
+            for (u, v, c), r in self.reasons.items() if (u, v, c) not in self.internal and (u, v, c) not in skip
+        ]
+        df = pd.DataFrame(rows, columns=["department", "kind", "category", "n", "reason", "scope"])
+        df["n"] = df["n"].astype("Int64")
+        order = {v: i for i, v in enumerate(KINDS)}
+        df["_u"] = df["department"].eq(ALL)
+        df["_k"] = df["kind"].map(order)
+        df["_c"] = df["category"].isna()
+        return (df.sort_values(["_u", "department", "_k", "_c", "category"], ascending=[False, True, True, False, True])
+                .drop(columns=["_u", "_k", "_c"]).reset_index(drop=True))
+
+
+def division_unit(name: str) -> str:
+    return f"div:{name}"
+
+
+def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame, categories: bool = True
+                ) -> tuple[dict[Cell, int], list[Relation], frozenset]:
+    """All cells with their counts, and the sum relations between them.
+
+    ``leaf_counts`` maps (department, view, category) to a count; ``departments`` has ``code`` and
+    ``division`` (None where the roster has no divisions). With ``categories=False`` only the
+    category totals ('*') exist (used for the evaluation votes, which are not split by category).
+    """
+    codes = list(departments["code"])
+    div_of = {c: d for c, d in zip(departments["code"], departments["division"]) if isinstance(d, str) and d}
+    divisions = sorted(set(div_of.values()))
+    div_units = [division_unit(d) for d in divisions]
+    units = [ALL, *div_units, *codes]
+    cats = CATEGORIES if categories else ()
+    counts: dict[Cell, int] = {}
+    for code in codes:
+        for v in VIEWS:
+            for c in cats:
+                counts[(code, v, c)] = int(leaf_counts.get((code, v, c), 0))
+            counts[(code, v, TOTAL)] = sum(int(leaf_counts.get((code, v, c), 0)) for c in CATEGORIES)
+    members = {division_unit(d): [c for c in codes if div_of.get(c) == d] for d in divisions}
+    top = div_units + [c for c in codes if c not in div_of]
+    for u in [ALL, *div_units]:
+        leaves = codes if u == ALL else members[u]
+        for v in VIEWS:
+            for c in (*cats, TOTAL):
+                counts[(u, v, c)] = sum(counts[(d, v, c)] for d in leaves)
+    for u in units:
+        for c in (*cats, TOTAL):
+            counts[(u, "all", c)] = sum(counts[(u, v, c)] for v in VIEWS)
+
+    relations: list[Relation] = []
+    if cats:
+        for u in units:  # categories within each unit × kind
+            for v in KINDS:
+                relations.append(Relation((u, v, TOTAL), tuple((u, v, c) for c in cats), cascade=True))
+    for u in units:  # kinds within each unit × category
+        for c in (TOTAL, *cats):
+            relations.append(Relation((u, "all", c), tuple((u, v, c) for v in VIEWS)))
+    for v in KINDS:  # units: organisation → divisions (or departments) → departments
+        for c in (TOTAL, *cats):
+            relations.append(Relation((ALL, v, c), tuple((t, v, c) for t in top)))
+            for du in div_units:
+                relations.append(Relation((du, v, c), tuple((d, v, c) for d in members[du])))
+    return counts, relations, frozenset(cell for cell in counts if cell[0] in div_units)
+
+
+def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str]) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for rel in relations:
+            kids = rel.children
+            hidden = [c for c in kids if c in reasons and counts[c] > 0]
+            live = [c for c in kids if c not in reasons and counts[c] > 0]
+            if rel.parent in reasons:
+                if rel.cascade:
+                    for c in kids:
+                        if c not in reasons:
+                            reasons[c] = reasons[rel.parent] if counts[c] < k else COMPLEMENTARY
+                            changed = True
+                elif not hidden and live:
+                    reasons[min(live, key=lambda c: counts[c])] = COMPLEMENTARY
+                    changed = True
+                continue
+            if hidden and (len(hidden) < 2 or sum(counts[c] for c in hidden) < k):
+                if live:
+                    reasons[min(live, key=lambda c: counts[c])] = COMPLEMENTARY
+                else:
+                    reasons[rel.parent] = COMPLEMENTARY
+                changed = True
+
+
+def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown: set[Cell]) -> set[Cell]:
+    """The unknown cells whose value the known cells fix exactly through the sum relations.
+
+    Solves ``parent − Σ children = 0`` for the unknown cells of each connected block: a cell is
+    determined when every vector of the null space of the block's coefficient matrix is 0 there.
+    """
+    parent_of = {c: c for c in unknown}
+
+    def find(c):
+        while parent_of[c] != c:
+            parent_of[c] = parent_of[parent_of[c]]
+            c = parent_of[c]
+        return c
+
+    rows = []
+    for rel in relations:
+        cells = [rel.parent, *rel.children]
+        unk = [c for c in cells if c in unknown]
+        if not unk:
+            continue
+        rows.append(rel)
+        for c in unk[1:]:
+            a, b = find(unk[0]), find(c)
+            if a != b:
+                parent_of[a] = b
+    blocks: dict[Cell, list[Cell]] = {}
+    for c in unknown:
+        blocks.setdefault(find(c), []).append(c)
+    rel_of_block: dict[Cell, list[Relation]] = {}
+    for rel in rows:
+        first = next(c for c in (rel.parent, *rel.children) if c in unknown)
+        rel_of_block.setdefault(find(first), []).append(rel)
+    out: set[Cell] = set()
+    for root, cells in blocks.items():
+        rels = rel_of_block.get(root, [])
+        if not rels:
+            continue
+        col = {c: i for i, c in enumerate(cells)}
+        a = np.zeros((len(rels), len(cells)))
+        for i, rel in enumerate(rels):
+            if rel.parent in col:
+                a[i, col[rel.parent]] -= 1
+            for c in rel.children:
+                if c in col:
+                    a[i, col[c]] += 1
+        _, s, vt = np.linalg.svd(a)
+        rank = int((s > 1e-9 * max(a.shape)).sum())
+        null = vt[rank:]
+        for c, i in col.items():
+            if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
+                out.add(c)
+    return out
+
+
+def suppress(counts: dict[Cell, int], relations: list[Relation], k: int, internal: frozenset = frozenset(),
+             initial: dict[Cell, str] | None = None) -> Suppression:
+    """Apply the rule and the audit until no suppressed cell can be recovered; see the module docstring.
+
+    ``initial`` holds cells that must be suppressed anyway (with their reasons), e.g. the evaluation
+    cells of groups whose answers are suppressed.
+    """
+    reasons: dict[Cell, str] = {c: r for c, r in (initial or {}).items() if c in counts and counts[c] > 0}
+    reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
+    by_cell: dict[Cell, list[Relation]] = {}
+    for rel in relations:
+        for c in (rel.parent, *rel.children):
+            by_cell.setdefault(c, []).append(rel)
+    while True:
+        _apply_rule(counts, relations, k, reasons)
+        leaks = sorted(determined_cells(counts, relations, set(reasons) | set(internal)) & set(reasons))
+        if not leaks:
+            break
+        cell = leaks[0]
+        near = {c for rel in by_cell[cell] for c in (rel.parent, *rel.children)
+                if c not in reasons and c not in internal and counts[c] > 0}
+        if not near:  # everything next to it is hidden already: widen to every live cell
+            near = {c for c in counts if c not in reasons and c not in internal and counts[c] > 0}
+            if not near:
+                break
+        reasons[min(near, key=lambda c: (counts[c], c))] = COMPLEMENTARY
+    return Suppression(k=k, counts=counts, reasons=reasons, internal=internal)
+
+
+def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame, k: int, *,
+                   categories: bool = True, initial: dict[Cell, str] | None = None) -> Suppression:
+    """Build the cells of a round's departments and suppress them with threshold k.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> depts = pd.DataFrame({"code": ["A", "B", "C"], "division": [None, None, None]})
+    >>> s = suppress_round({("A", "self", "党员"): 3, ("B", "self", "党员"): 9, ("C", "self", "党员"): 12}, depts, 5)
+    >>> s.reason("A", "self"), s.reason("B", "self"), s.published("C", "self")
+    ('n<k', 'complementary', True)
+    """
+    counts, relations, internal = build_cells(leaf_counts, departments, categories)
+    out = suppress(counts, relations, k, internal, initial)
+    out.scope = "answers" if categories else "votes"
+    return out
