@@ -152,8 +152,9 @@ class SurveyApp:
         scale_opts = [(o.text.get(lang), o.value) for o in inst.item_scale.options]
         scale_opts.append((inst.item_scale.missing.get(lang), DONT_KNOW))
         blocks = [_html(f"<p>{_esc(t['scale_hint'].format(question=inst.item_scale.question.get(lang)))}</p>")]
-        for d in inst.dimensions:
-            blocks.append(_html(f"<h3>{_esc(d.id)}、{_esc(d.heading.get(lang))}</h3>"))
+        for pos, d in enumerate(inst.dimensions, start=1):
+            mark = f"{d.id}、" if lang == "zh" else f"{pos}. "
+            blocks.append(_html(f"<h3>{_esc(mark)}{_esc(d.heading.get(lang))}</h3>"))
             for it in d.items:
                 tb = w.ToggleButtons(options=scale_opts, value=None, style={"button_width": "auto"},
                                      layout=w.Layout(width="100%"))

@@ -1,0 +1,137 @@
+"""Serving: the Voilà command line, the private site folder, the checks before starting, the notebook."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.sign import NotebookNotary
+
+from zuofeng import serve as sv
+from zuofeng.cli import main
+from zuofeng.errors import RoundError, ZuofengError
+from zuofeng.rounds import create_round, set_status
+from zuofeng.store import open_engine
+from zuofeng.tokens import issue_tokens
+
+REPO = Path(__file__).parents[1]
+
+
+def flag(argv, name):
+    values = [a.split("=", 1)[1] for a in argv if a.startswith(f"--{name}=")]
+    assert len(values) == 1, (name, argv)
+    return values[0]
+
+
+def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
+    argv = sv.voila_argv(tmp_path, host="127.0.0.1", port=9999, pool_size=3, idle_timeout=120)
+    assert argv[0] == str(tmp_path / "survey" / "survey.ipynb")
+    assert flag(argv, "Voila.ip") == "127.0.0.1" and flag(argv, "Voila.port") == "9999"
+    assert flag(argv, "Voila.port_retries") == "0"  # a busy port is an error, not another port
+    assert flag(argv, "VoilaConfiguration.show_tracebacks") == "False"
+    assert flag(argv, "VoilaConfiguration.strip_sources") == "True"
+    assert flag(argv, "Voila.log_level") == "WARN"  # no access log lines (URLs) at INFO
+    assert flag(argv, "MappingKernelManager.cull_idle_timeout") == "120"
+    assert flag(argv, "MappingKernelManager.cull_interval") == "60"
+    assert flag(argv, "template") == sv.TEMPLATE_NAME
+    assert sv.preheat_supported()  # the pinned Voilà 0.5 has the pool
+    assert flag(argv, "preheat_kernel") == "True" and flag(argv, "pool_size") == "3"
+    cold = sv.voila_argv(tmp_path, pool_size=0, idle_timeout=10)
+    assert not any(a.startswith("--preheat_kernel") for a in cold)
+    assert flag(cold, "MappingKernelManager.cull_interval") == "5"
+
+
+def test_site_holds_only_the_signed_notebook_a_cdn_free_template_and_a_clean_profile(tmp_path):
+    env = sv.build_site(tmp_path, "测评<&>")
+    assert sorted(p.name for p in (tmp_path / "survey").iterdir()) == ["survey.ipynb"]
+    nb = nbformat.read(tmp_path / "survey" / "survey.ipynb", as_version=4)
+    notary = NotebookNotary(db_file=str(tmp_path / "nbsignatures.db"), secret_file=str(tmp_path / "notebook_secret"))
+    assert notary.check_signature(nb)
+    assert nb.metadata.title == "测评<&>"
+    template = (tmp_path / "jupyter" / "voila" / "templates" / sv.TEMPLATE_NAME / "index.html.j2").read_text()
+    assert "cdn" not in template.lower() and "https://" not in template
+    profile = tmp_path / "ipython" / "profile_default"
+    assert "HistoryManager.enabled = False" in (profile / "ipython_kernel_config.py").read_text()
+    assert not (profile / "startup").exists()
+    assert env["IPYTHONDIR"] == str(tmp_path / "ipython")
+    assert env["JUPYTER_PATH"].split(os.pathsep)[0] == str(tmp_path / "jupyter")
+
+
+def test_committed_notebook_is_the_served_one():
+    committed = json.loads((REPO / "notebooks" / "survey.ipynb").read_text(encoding="utf-8"))
+    generated = sv.survey_notebook()
+    assert [c["source"] for c in committed["cells"]] == [c["source"] for c in generated["cells"]]
+    assert committed["cells"][0]["metadata"]["tags"] == ["parameters"]
+    assert all(c["outputs"] == [] for c in committed["cells"])
+
+
+@pytest.fixture
+def store(sqlite_url, roster_file):
+    engine = open_engine(sqlite_url)
+    create_round(engine, "R1", title="基线测评", roster=roster_file)
+    yield engine, sqlite_url
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
+    engine, url = store
+    with pytest.raises(RoundError, match="round R1 is draft, not open: open it first"):
+        sv.prepare("R1", db=url, port=free_port())
+    set_status(engine, "R1", "open")
+    with pytest.raises(ZuofengError, match="no token key"):
+        sv.prepare("R1", db=url, port=free_port())
+    issue_tokens(engine, "R1", kind="self")
+    with pytest.raises(RoundError, match="unknown round 'NOPE'"):
+        sv.prepare("NOPE", db=url, port=free_port())
+    with pytest.raises(ZuofengError, match="--lang must be zh or en"):
+        sv.prepare("R1", db=url, lang="fr")
+    with pytest.raises(ZuofengError, match="no database at"):
+        sv.prepare("R1", db=f"sqlite:///{tmp_path / 'none.db'}")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ZuofengError, match=f"port {port} on 127.0.0.1 is in use"):
+            sv.prepare("R1", db=url, port=port)
+    ready = sv.prepare("R1", db=url, port=free_port(), lang="en")
+    assert ready["env"] == {"ZUOFENG_SURVEY_ROUND": "R1", "ZUOFENG_DB": url, "ZUOFENG_SURVEY_LANG": "en"}
+
+
+def test_relative_sqlite_path_becomes_absolute_for_the_kernels(store, tmp_path, monkeypatch):
+    engine, _ = store
+    set_status(engine, "R1", "open")
+    issue_tokens(engine, "R1", kind="self")
+    monkeypatch.chdir(tmp_path)
+    ready = sv.prepare("R1", db="sqlite:///store.db", port=free_port())
+    assert ready["env"]["ZUOFENG_DB"] == f"sqlite:///{tmp_path / 'store.db'}"
+
+
+def test_cli_serve_on_a_draft_round_is_one_line(store, capsys):
+    _, url = store
+    code = main(["serve", "R1", "--db", url, "--port", str(free_port())])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "round R1 is draft, not open" in err
+
+
+@pytest.mark.slow
+def test_survey_notebook_executes_and_shows_the_page(store, tmp_path):
+    import papermill as pm
+    engine, url = store
+    set_status(engine, "R1", "open")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(REPO / "notebooks" / "survey.ipynb"), str(out), kernel_name="python3",
+                        parameters={"round_code": "R1", "db": url}, progress_bar=False, cwd=str(tmp_path))
+    nb = nbformat.read(out, as_version=4)
+    shown = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "execute_result"]
+    assert len(shown) == 1 and "application/vnd.jupyter.widget-view+json" in shown[0]["data"]
+    assert "VBox" in shown[0]["data"]["text/plain"]  # the page itself, not the one-line notice
