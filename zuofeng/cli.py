@@ -265,6 +265,76 @@ def score_cmd(round_code, out, seed, db):
 # --- import, export, backup ------------------------------------------------------------------
 # (commands for import / export / backup go here)
 
+PROBLEMS_SHOWN = 20
+
+
+@cli.command("import")
+@click.argument("round_code", metavar="ROUND", required=False)
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--format", "fmt", type=click.Choice(["auto", "template", "wjx", "limesurvey"]), default="auto",
+              show_default=True, help="File format: the ballot template, a 问卷星 download or a LimeSurvey export.")
+@click.option("--mapping", type=click.Path(dir_okay=False), default=None,
+              help="YAML file saying which column is which and what its codes mean.")
+@click.option("--dry-run", is_flag=True, help="Validate and report only; store nothing.")
+@click.option("--force", is_flag=True, help="Import even if the same content was imported before.")
+@click.option("--template", "template", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write an empty ballot template (.xlsx or .csv) instead; with ROUND it lists its departments.")
+@db_option
+def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, db):
+    """Import answer sheets (template, 问卷星, LimeSurvey) into ROUND: all or nothing."""
+    if template:
+        if file:
+            raise click.UsageError("give either --template FILE or ROUND FILE, not both")
+        from .io.template import template_for
+        path = template_for(template, _engine(db) if round_code else None, round_code)
+        click.echo(f"wrote an empty ballot template to {path}")
+        return
+    if not round_code or not file:
+        raise click.UsageError("give ROUND and FILE (or --template FILE)")
+    from .io import ImportProblems, import_file
+    try:
+        r = import_file(_engine(db), round_code, file, format=fmt, mapping=mapping, dry_run=dry_run, force=force)
+    except ImportProblems as e:
+        for prob in e.problems[:PROBLEMS_SHOWN]:
+            click.echo(f"  {prob}", err=True)
+        if len(e.problems) > PROBLEMS_SHOWN:
+            click.echo(f"  … and {len(e.problems) - PROBLEMS_SHOWN} more", err=True)
+        raise
+    for note in r.notes:
+        click.echo(f"note: {note}")
+    if r.previous:
+        click.echo("note: the same content was imported before: "
+                   + "; ".join(f"round {rnd} on {d}" for rnd, d in r.previous))
+    if r.dry_run:
+        state = "" if r.round_status == "open" else f"; round {r.round} is {r.round_status}: open it before importing"
+        click.echo(f"dry run: {r.sheets} answer sheets in {r.path} ({r.format}) are valid; nothing stored{state}")
+    else:
+        click.echo(f"imported {r.stored} answer sheets from {r.path} ({r.format}) into round {r.round}")
+
+
+@cli.command("export")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The workbook to write (.xlsx).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
+@db_option
+def export_cmd(round_code, out, seed, db):
+    """Export anonymous answer sheets, coverage and scores of ROUND to Excel."""
+    from .io.export import export_round
+    r = export_round(_engine(db), round_code, out, seed=seed)
+    click.echo(f"wrote {r.path}: {r.sheets_exported} answer sheets; {r.held_back} in {r.groups_held_back} "
+               f"group(s) under k = {r.k_min} or suppressed were left out")
+
+
+@cli.command("backup")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The new file to copy the store to.")
+@db_option
+def backup_cmd(out, db):
+    """Copy an SQLite store consistently, even while surveys write to it."""
+    from .io.backup import backup
+    r = backup(db, out)
+    click.echo(f"backed up {r.source} to {r.path} ({r.bytes // 1024} KB, {r.rounds} rounds, "
+               f"{r.responses} answer sheets)")
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every ZuofengError becomes one line on stderr and exit code 2."""

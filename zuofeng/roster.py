@@ -1,10 +1,18 @@
-"""Reading a roster: one row per department, from CSV (UTF-8, UTF-8 with BOM, GBK) or .xlsx."""
+"""Reading a roster: one row per department, from CSV (UTF-8, UTF-8 with BOM, GBK) or .xlsx.
+
+Rosters come from real spreadsheets, so the reader accepts what offices make of them: title rows
+(merged across the sheet or not) above the header, Chinese column names (部门代码, 部门名称, 单位类型,
+人数, 党员人数, 归口, 互评对象), cells merged down several departments (.xlsx: the value fills the
+merged range), full-width digits (１２), blank rows, and a 合计 (total) row, which is checked
+against the departments' sum and left out. Line numbers in messages are the file's own.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +22,18 @@ REQUIRED = ("code", "name", "unit_type", "headcount")
 OPTIONAL = ("party_members", "division", "peer_targets")
 MAX_BYTES = 5 * 1024 * 1024
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+ALIASES = {
+    "code": ("代码", "部门代码", "单位代码", "编码", "部门编码", "编号"),
+    "name": ("名称", "部门", "部门名称", "单位", "单位名称"),
+    "unit_type": ("类型", "单位类型", "部门类型", "单位性质"),
+    "headcount": ("人数", "总人数", "在职人数", "职工人数", "编制人数", "干部职工人数"),
+    "party_members": ("党员", "党员人数", "党员数"),
+    "division": ("归口", "分组", "条线", "系统"),
+    "peer_targets": ("互评对象", "外部互评", "互评部门"),
+}
+TOTAL_WORDS = ("合计", "总计", "共计", "小计")
+HEADER_SEARCH = 20  # rows looked at for the header, below any title rows
+MAX_UNZIPPED = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -41,7 +61,18 @@ def _rows_from_csv(path: Path) -> list[list[str]]:
     text = decode_bytes(path.read_bytes(), str(path))
     if "\x00" in text:
         raise InputFileError(f"{path}: not a text file")
-    return [row for row in csv.reader(io.StringIO(text))]
+    try:
+        return [row for row in csv.reader(io.StringIO(text))]
+    except csv.Error as e:
+        raise InputFileError(f"{path}: not a readable CSV file ({e})") from None
+
+
+def _xlsx_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def _rows_from_xlsx(path: Path) -> list[list[str]]:
@@ -50,18 +81,47 @@ def _rows_from_xlsx(path: Path) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as e:
+        with zipfile.ZipFile(path) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
+                raise InputFileError(f"{path}: the workbook unpacks to more than {MAX_UNZIPPED // 1024 // 1024} MB")
+        # Not read-only: merged ranges are needed to fill cells merged down several departments.
+        wb = load_workbook(path, data_only=True)
+    except InputFileError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a damaged workbook fails inside openpyxl in many ways
         raise InputFileError(f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
     try:
         ws = wb.worksheets[0]
-        return [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = [[_xlsx_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        for rng in ws.merged_cells.ranges:
+            top = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(rows) else ""
+            for r in range(rng.min_row, min(rng.max_row, len(rows)) + 1):
+                for c in range(rng.min_col, rng.max_col + 1):
+                    if c - 1 < len(rows[r - 1]):
+                        rows[r - 1][c - 1] = top
+        return rows
     finally:
         wb.close()
 
 
+def _column_name(h: str) -> str:
+    h = unicodedata.normalize("NFKC", h).strip()
+    low = h.lower()
+    if low in REQUIRED or low in OPTIONAL:
+        return low
+    bare = re.sub(r"[\s（(][^)）]*[)）]$|\s+", "", h)  # 人数（人） → 人数
+    for name, words in ALIASES.items():
+        if bare in words:
+            return name
+    return low
+
+
+def _digits(v: str) -> str:
+    return unicodedata.normalize("NFKC", v).strip()
+
+
 def _int(value: str, line: int, column: str, path: Path) -> int:
-    v = value.strip()
+    v = _digits(value)
     if v.endswith(".0"):  # spreadsheets store whole numbers as floats
         v = v[:-2]
     if not v.isdigit():
@@ -77,10 +137,14 @@ def read_roster(path: str | Path) -> list[RosterRow]:
     if path.stat().st_size > MAX_BYTES:
         raise InputFileError(f"{path}: roster larger than {MAX_BYTES // 1024 // 1024} MB")
     rows = _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _rows_from_csv(path)
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
+    if not numbered:
         raise InputFileError(f"{path}: roster is empty")
-    header = [h.strip().lower() for h in rows[0]]
+    # The header: the first row naming every required column (title rows above it are skipped);
+    # failing that, the row naming most of them, so that the message lists what is really missing.
+    found = [sum(c in {_column_name(h) for h in r} for c in REQUIRED) for _n, r in numbered[:HEADER_SEARCH]]
+    at = found.index(max(found))
+    header = [_column_name(h) for h in numbered[at][1]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InputFileError(f"{path}: roster lacks column(s) {', '.join(missing)}; needs {', '.join(REQUIRED)}")
@@ -90,9 +154,13 @@ def read_roster(path: str | Path) -> list[RosterRow]:
     idx = {h: i for i, h in enumerate(header)}
     out: list[RosterRow] = []
     seen: dict[str, int] = {}
-    for line, raw in enumerate(rows[1:], start=2):
+    totals: list[tuple[int, str, str, str]] = []
+    for line, raw in numbered[at + 1:]:
         cell = lambda c: raw[idx[c]].strip() if c in idx and idx[c] < len(raw) else ""  # noqa: E731
-        code = cell("code")
+        if any(_digits(cell(c)).replace(" ", "").startswith(TOTAL_WORDS) for c in ("code", "name")):
+            totals.append((line, cell("headcount"), cell("party_members"), _digits(cell("code") or cell("name"))))
+            continue
+        code = _digits(cell("code"))
         if not CODE_RE.match(code):
             raise InputFileError(f"{path}, line {line}: code {code!r} must be 1-40 letters, digits, - or _")
         if code in seen:
@@ -110,10 +178,11 @@ def read_roster(path: str | Path) -> list[RosterRow]:
         party_n = _int(party, line, "party_members", path) if party else None
         if party_n is not None and party_n > headcount:
             raise InputFileError(f"{path}, line {line}: party_members {party_n} exceeds headcount {headcount}")
-        targets = tuple(t for t in re.split(r"[\s,;，；、]+", cell("peer_targets")) if t)
+        targets = tuple(t for t in re.split(r"[\s,;，；、]+", _digits(cell("peer_targets"))) if t)
         out.append(RosterRow(code, name, unit_type, headcount, party_n, cell("division") or None, targets))
     if not out:
         raise InputFileError(f"{path}: roster has a header but no departments")
+    _check_totals(path, totals, out)
     for r in out:
         for t in r.peer_targets:
             if t not in seen:
@@ -121,3 +190,21 @@ def read_roster(path: str | Path) -> list[RosterRow]:
             if t == r.code:
                 raise InputFileError(f"{path}, line {seen[r.code]}: peer_targets names the department itself")
     return out
+
+
+def _check_totals(path: Path, totals: list[tuple[int, str, str, str]], rows: list[RosterRow]) -> None:
+    """A 合计 row is left out, but only when its numbers agree with the departments above it."""
+    for line, head, party, word in totals:
+        if word.startswith("小计"):
+            continue  # subtotals of a group: not checked against the whole
+        if head:
+            n = _int(head, line, "headcount", path)
+            if n != sum(r.headcount for r in rows):
+                raise InputFileError(f"{path}, line {line}: the {word} row says headcount {n}, but the departments "
+                                     f"add up to {sum(r.headcount for r in rows)}; check the roster")
+        if party and all(r.party_members is not None for r in rows):
+            n = _int(party, line, "party_members", path)
+            total = sum(r.party_members for r in rows)
+            if n != total:
+                raise InputFileError(f"{path}, line {line}: the {word} row says party_members {n}, but the "
+                                     f"departments add up to {total}; check the roster")

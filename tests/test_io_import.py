@@ -1,0 +1,293 @@
+"""Imports of every format: what is stored equals the file read independently (pandas and plain dicts
+written here), all or nothing, dry runs, fingerprints, and nothing from a tool's metadata stored."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+import pytest
+
+from tests.io_support import (
+    DEPT_NAMES,
+    DEPT_ORDER,
+    OVERALL,
+    SAMPLES,
+    SCALE_TEXT,
+    snapshot,
+    sort_sheets,
+    stored_sheets,
+)
+from zuofeng.errors import InputFileError, RoundError
+from zuofeng.io import ImportProblems, import_file
+from zuofeng.io.mapping import load_mapping
+
+ITEMS = [f"q{n:02d}" for n in range(1, 23)]
+
+
+def _blank(s: str):
+    return None if s in ("", "(空)") else s
+
+
+# --- what each sample file should store, read without zuofeng -----------------------------------
+
+def expected_template(frame: pd.DataFrame) -> list[tuple]:
+    out = []
+    for r in frame.to_dict("records"):
+        def item(s):
+            s = unicodedata.normalize("NFKC", str(s)).strip()
+            return None if s in ("", "不了解", "nan", "None") else int(float(s))
+        rater = r["department"]
+        target = r["target"] if str(r["target"]) not in ("", "nan", "None") else rater
+        norm = {k: ("" if str(r[k]) in ("nan", "None") else str(r[k])) for k in ("category", "overall", "comment")}
+        out.append((r["kind"], rater, target, _blank(norm["category"]), _blank(norm["overall"]),
+                    _blank(norm["comment"]), None) + tuple(item(r[k]) for k in ITEMS))
+    return sort_sheets(out)
+
+
+def expected_wjx_text() -> list[tuple]:
+    df = pd.read_excel(SAMPLES / "wjx_text_self.xlsx", dtype=str)
+    items = [c for c in df.columns if c.startswith("第3题(")]
+    assert len(items) == 22
+    party = {"中共党员": "党员", "群众": "非党员"}
+    out = []
+    for r in df.to_dict("records"):
+        dept = DEPT_NAMES[r["1、您所在的部门："]]
+        secs = int(r["所用时间"].removesuffix("秒"))
+        out.append(("self", dept, dept, party[r["2、您的政治面貌："]], None, _blank(r["4、对本部门作风建设的意见建议："]),
+                    secs < 60) + tuple(SCALE_TEXT[r[c]] for c in items))
+    return sort_sheets(out)
+
+
+def expected_wjx_code() -> list[tuple]:
+    df = pd.read_csv(SAMPLES / "wjx_code_peer.csv", encoding="gbk", dtype=str, keep_default_na=False)
+    items = list(df.columns[9:31])
+    assert items[0].startswith("4、对习近平") and items[-1].startswith("25、")
+    out = []
+    for r in df.to_dict("records"):
+        def code(s):
+            return None if s in ("6", "-3") else int(s)
+        ov = int(r["26、对该部门作风建设的总体评价："])
+        out.append(("peer", DEPT_ORDER[int(r["1、您所在的部门："]) - 1], DEPT_ORDER[int(r["2、您评价的部门："]) - 1],
+                    {"1": "党员", "2": "非党员"}[r["3、您的政治面貌："]], OVERALL[ov - 1] if ov <= 4 else None,
+                    _blank(r["27、意见建议："]), int(r["所用时间"].removesuffix("秒")) < 45)
+                   + tuple(code(r[c]) for c in items))
+    return sort_sheets(out)
+
+
+def expected_limesurvey() -> list[tuple]:
+    df = pd.read_csv(SAMPLES / "limesurvey_peer.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    df = df[df["submitdate"] != ""]
+    out = []
+    for r in df.to_dict("records"):
+        def code(s):
+            return None if s == "AO06" else int(s.removeprefix("AO"))
+        ov = int(r["G03Q01"].removeprefix("A"))
+        out.append(("peer", DEPT_ORDER[int(r["G01Q01"][1:]) - 1], DEPT_ORDER[int(r["G01Q02"][1:]) - 1],
+                    {"A1": "党员", "A2": "非党员"}[r["G01Q03"]], OVERALL[ov - 1] if ov <= 4 else None,
+                    _blank(r["G03Q02"]), float(r["interviewtime"]) < 60)
+                   + tuple(code(r[f"G02Q01[SQ{n:03d}]"]) for n in range(1, 23)))
+    return sort_sheets(out)
+
+
+CASES = {
+    "template_csv": ("template_ballots.csv", None, "template",
+                     lambda: expected_template(pd.read_csv(SAMPLES / "template_ballots.csv", encoding="utf-8-sig",
+                                                           skiprows=[1], dtype=str, keep_default_na=False)
+                                               .query("kind != ''"))),
+    "template_xlsx": ("template_ballots.xlsx", None, "template",
+                      lambda: expected_template(pd.read_excel(SAMPLES / "template_ballots.xlsx", sheet_name="答卷",
+                                                              skiprows=[1], dtype=str))),
+    "wjx_text_xlsx": ("wjx_text_self.xlsx", None, "wjx", expected_wjx_text),
+    "wjx_code_gbk_csv": ("wjx_code_peer.csv", "wjx_code_peer.yaml", "wjx", expected_wjx_code),
+    "limesurvey_csv": ("limesurvey_peer.csv", "limesurvey_peer.yaml", "limesurvey", expected_limesurvey),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_format_stores_what_the_file_says(open_round, case):
+    engine, rnd = open_round
+    name, mapping, fmt, expected = CASES[case]
+    want = expected()
+    r = import_file(engine, rnd, SAMPLES / name, mapping=None if mapping is None else SAMPLES / mapping)
+    assert (r.format, r.stored, r.sheets) == (fmt, len(want), len(want))
+    assert stored_sheets(engine, rnd) == want
+    assert r.too_fast == sum(1 for w in want if w[6])
+    with engine.connect() as c:
+        from sqlalchemy import select
+
+        from zuofeng.store import responses
+        assert set(c.scalars(select(responses.c.source))) == {"import"}
+
+
+def test_samples_cover_the_cases_they_claim():
+    # The expectations above are only worth something if the files hold the awkward cases.
+    t = (SAMPLES / "template_ballots.csv").read_bytes()
+    assert t.startswith(b"\xef\xbb\xbf") and "３".encode() in t and "不了解".encode() in t
+    w = (SAMPLES / "wjx_code_peer.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        w.decode("utf-8")
+    assert ",-3," in w.decode("gbk") and "(空)" in w.decode("gbk")
+    ls = (SAMPLES / "limesurvey_peer.csv").read_text(encoding="utf-8-sig")
+    assert ls.startswith('"id","submitdate"') and '"AO06"' in ls and ',"",' in ls
+    assert any(s[6] for s in expected_wjx_text()) and any(s[4] is None for s in expected_wjx_code())
+    assert any(None in s[7:] for s in expected_wjx_code()) and any(s[6] for s in expected_limesurvey())
+
+
+def test_limesurvey_unsubmitted_responses_are_left_out_and_said_so(open_round):
+    engine, rnd = open_round
+    r = import_file(engine, rnd, SAMPLES / "limesurvey_peer.csv", mapping=SAMPLES / "limesurvey_peer.yaml")
+    assert any("2 incomplete" in n for n in r.notes)
+    raw = pd.read_csv(SAMPLES / "limesurvey_peer.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert r.stored == (raw["submitdate"] != "").sum() == len(raw) - 2
+
+
+def test_tool_metadata_is_never_stored(open_round):
+    engine, rnd = open_round
+    import_file(engine, rnd, SAMPLES / "wjx_text_self.xlsx")
+    import_file(engine, rnd, SAMPLES / "limesurvey_peer.csv", mapping=SAMPLES / "limesurvey_peer.yaml")
+    meta = pd.read_excel(SAMPLES / "wjx_text_self.xlsx", dtype=str)
+    secrets = set(meta["来自IP"]) | set(meta["提交答卷时间"]) | set(meta["所用时间"])
+    ls = pd.read_csv(SAMPLES / "limesurvey_peer.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    secrets |= {s for s in ls["seed"]} | {s for s in ls["submitdate"] if s}
+    from sqlalchemy import inspect, text
+    dump = []
+    with engine.connect() as c:
+        for table in inspect(engine).get_table_names():
+            dump += [str(v) for row in c.execute(text(f'SELECT * FROM "{table}"')).all() for v in row]
+    blob = "\n".join(dump)
+    leaked = [s for s in secrets if s in blob]
+    assert leaked == []
+    assert "秒" not in blob and "浙江" not in blob
+
+
+def test_a_bad_row_imports_nothing_and_every_problem_is_listed(open_round, tmp_path):
+    engine, rnd = open_round
+    lines = (SAMPLES / "template_ballots.csv").read_text(encoding="utf-8-sig").splitlines()
+    body = lines[2].split(",")
+    bad1 = ["peer", "NOPE"] + body[2:6] + ["7"] + body[7:]          # unknown department, value 7
+    bad2 = body[:4] + ["优秀"] + body[5:12] + ["0"] + body[13:]       # overall on self, item 0
+    p = tmp_path / "b.csv"
+    p.write_text("\n".join(lines[:5] + [",".join(bad1)] + lines[5:9] + [",".join(bad2)]), encoding="utf-8")
+    before = snapshot(engine)
+    with pytest.raises(ImportProblems) as e:
+        import_file(engine, rnd, p)
+    where = {(pr.row, pr.column) for pr in e.value.problems}
+    assert where == {(6, "department"), (6, "q01"), (11, "overall"), (11, "q07")}
+    assert "4 problems, nothing imported" in e.value.message
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("body, row, column, message", [
+    ("kind,department,q01\nself,BGS,1\n", 1, None, "missing column\\(s\\) q02"),
+    ("kind,department,kind," + ",".join(ITEMS) + "\n", 1, "kind", "duplicate column"),
+    ("kind,department,qq," + ",".join(ITEMS) + "\n", 1, "qq", "unknown column"),
+])
+def test_header_problems_name_row_and_column(open_round, tmp_path, body, row, column, message):
+    engine, rnd = open_round
+    p = tmp_path / "h.csv"
+    p.write_text(body, encoding="utf-8")
+    with pytest.raises(ImportProblems, match=message) as e:
+        import_file(engine, rnd, p, format="template")
+    assert (e.value.problems[0].row, e.value.problems[0].column) == (row, column)
+
+
+def test_import_problems_survive_pickling():
+    import pickle
+
+    from zuofeng.io import Problem
+    e = ImportProblems.of("f.csv", [Problem(3, "q01", "bad"), Problem(None, None, "worse")])
+    again = pickle.loads(pickle.dumps(e))
+    assert again.problems == e.problems and again.message == e.message and isinstance(again, InputFileError)
+
+
+def test_dry_run_stores_nothing_even_in_a_draft_round(engine, roster_file):
+    from zuofeng.rounds import create_round
+    create_round(engine, "R0", title="草稿", roster=roster_file)
+    before = snapshot(engine)
+    r = import_file(engine, "R0", SAMPLES / "template_ballots.csv", dry_run=True)
+    assert (r.dry_run, r.stored, r.sheets, r.round_status) == (True, 0, 24, "draft")
+    assert snapshot(engine) == before
+    with pytest.raises(RoundError, match="is draft, not open"):
+        import_file(engine, "R0", SAMPLES / "template_ballots.csv")
+    assert snapshot(engine) == before  # no fingerprint either
+
+
+def test_same_content_is_refused_unless_forced_in_any_encoding(open_round, tmp_path):
+    engine, rnd = open_round
+    first = import_file(engine, rnd, SAMPLES / "template_ballots.csv")
+    gbk = tmp_path / "same_gbk.csv"
+    gbk.write_bytes((SAMPLES / "template_ballots.csv").read_text(encoding="utf-8-sig").encode("gbk"))
+    before = snapshot(engine)
+    with pytest.raises(InputFileError, match=r"already imported \(round R1 on \d{4}-\d\d-\d\d\).*--force"):
+        import_file(engine, rnd, gbk)
+    assert snapshot(engine) == before
+    again = import_file(engine, rnd, gbk, force=True)
+    assert again.fingerprint == first.fingerprint and again.stored == 24 and again.previous
+    assert len(stored_sheets(engine, rnd)) == 48
+    other = import_file(engine, rnd, SAMPLES / "template_ballots.xlsx")  # other ballots: another fingerprint
+    assert other.fingerprint != first.fingerprint
+
+
+def test_mapping_can_fix_the_department_for_a_whole_file(open_round, tmp_path):
+    engine, rnd = open_round
+    df = pd.read_excel(SAMPLES / "wjx_text_self.xlsx", dtype=str).drop(columns=["1、您所在的部门："])
+    df.to_csv(tmp_path / "kjg.csv", index=False, encoding="gbk")
+    (tmp_path / "m.yaml").write_text("department: KJG\n", encoding="utf-8")
+    with pytest.raises(ImportProblems, match="no column gives the rater's department"):
+        import_file(engine, rnd, tmp_path / "kjg.csv")
+    r = import_file(engine, rnd, tmp_path / "kjg.csv", mapping=tmp_path / "m.yaml")
+    assert {s[1] for s in stored_sheets(engine, rnd)} == {"KJG"} and r.stored == len(df)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("colums: {}\n", "unknown key\\(s\\) colums"),
+    ("kind: boss\n", "kind must be one of self, peer"),
+    ("values: {items: {A1: 7}}\n", "values.items.A1 must be 1..5 or null"),
+    ("columns: [1, 2]\n", "columns must be a mapping"),
+    ("format: [wjx\n", "not valid YAML"),
+])
+def test_bad_mapping_files_are_refused(tmp_path, text, message):
+    p = tmp_path / "m.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match=message):
+        load_mapping(p)
+
+
+def test_mapping_naming_a_missing_column_is_a_problem(open_round, tmp_path):
+    engine, rnd = open_round
+    (tmp_path / "m.yaml").write_text("columns: {department: G09Q09}\n", encoding="utf-8")
+    before = snapshot(engine)
+    with pytest.raises(ImportProblems, match="department: no column 'G09Q09'"):
+        import_file(engine, rnd, SAMPLES / "limesurvey_peer.csv", mapping=tmp_path / "m.yaml")
+    assert snapshot(engine) == before
+
+
+def test_format_option_and_mapping_must_agree(open_round):
+    engine, rnd = open_round
+    with pytest.raises(InputFileError, match="disagrees with the mapping file's format: limesurvey"):
+        import_file(engine, rnd, SAMPLES / "limesurvey_peer.csv", format="wjx", mapping=SAMPLES / "limesurvey_peer.yaml")
+
+
+def test_import_on_both_backends_records_the_fingerprint_in_the_same_transaction(open_round, monkeypatch):
+    """On SQLite and PostgreSQL: a failure after the sheets are written leaves neither sheets nor fingerprint."""
+    engine, rnd = open_round
+    import zuofeng.io.importer as imp
+    before = snapshot(engine)
+
+    real_insert = imp.import_fingerprints.insert
+
+    class Boom(Exception):
+        pass
+
+    def failing_insert(*a, **k):
+        raise Boom("disk full")
+
+    monkeypatch.setattr(imp.import_fingerprints, "insert", failing_insert)
+    with pytest.raises(Boom):
+        import_file(engine, rnd, SAMPLES / "wjx_text_self.xlsx")
+    assert snapshot(engine) == before
+    monkeypatch.setattr(imp.import_fingerprints, "insert", real_insert)
+    r = import_file(engine, rnd, SAMPLES / "wjx_text_self.xlsx")
+    fps = snapshot(engine)[2]
+    assert r.stored == 21 and len(fps) == 1 and fps[0][:4] == (rnd, r.fingerprint, "wjx", "21")

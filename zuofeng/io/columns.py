@@ -1,0 +1,195 @@
+"""Survey-tool exports: from a plan saying which column is which, to answer sheets.
+
+问卷星 and LimeSurvey exports differ in their headers and codes, not in what a row is: one answer
+sheet, with columns for the department, perhaps the rated department, the category, the items,
+the overall rating, a comment and tool metadata. Their modules build a :class:`Plan` (from a
+mapping file or the headers) and :func:`read_rows` does the rest. Metadata columns are never read
+except the duration, which only sets ``too_fast``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..store import Sheet
+from .files import Grid, looks_like_formula
+from .mapping import Mapping
+from .parsed import Parsed
+from .problems import Collector
+from .values import BadValue, ValueReader, code_table, duration_seconds, norm
+
+DEFAULT_TOO_FAST = 60.0  # seconds for 22 items and the overall rating: under 3 s an answer
+
+
+@dataclass
+class Plan:
+    """Column indexes (into the header) for every role, and the code tables that apply."""
+
+    kind: str = "self"
+    department: int | None = None
+    department_fixed: str | None = None
+    target: int | None = None
+    target_fixed: str | None = None
+    category: int | None = None
+    overall: int | None = None
+    comment: int | None = None
+    duration: int | None = None
+    items: dict[int, int] = field(default_factory=dict)
+    codes: dict[str, dict | None] = field(default_factory=dict)
+    too_fast_seconds: float = DEFAULT_TOO_FAST
+    cell: Callable[[str], str] = field(default=lambda s: s)  # per-format code clean-up (LimeSurvey A1 → 1)
+
+    def used(self) -> list[int]:
+        roles = [self.department, self.target, self.category, self.overall, self.comment, self.duration]
+        return [i for i in roles if i is not None] + list(self.items.values())
+
+
+def text_key(s: str) -> str:
+    """Text for matching titles: NFKC, without spaces, punctuation and a leading question number."""
+    t = norm(s)
+    t = re.sub(r"^\d+[、.．:：)]", "", t)
+    return re.sub(r"[\W_]+", "", t)
+
+
+def match_item(title: str, reader: ValueReader) -> list[int]:
+    """Items whose text or label a column title gives (whole, cut short, or quoted inside it)."""
+    t = text_key(title)
+    if len(t) < 4:
+        return []
+    found = []
+    for it in reader.inst.items:
+        full, label = text_key(it.text.zh), text_key(it.label.zh)
+        if t in (full, label) or (len(t) >= 10 and full.startswith(t)) or (len(full) >= 10 and full in t):
+            found.append(it.number)
+    if not found:
+        found = [it.number for it in reader.inst.items if text_key(it.label.zh) in t]
+    return found
+
+
+def apply_mapping(plan: Plan, m: Mapping, resolve: Callable[[object, str], int | None],
+                  resolve_items: Callable[[object], dict[int, int]], problems: Collector,
+                  reader: ValueReader) -> None:
+    """Put a mapping file's columns, fixed departments, codes and threshold into ``plan``."""
+    for role in ("department", "target", "category", "overall", "comment", "duration"):
+        if role in m.columns:
+            setattr(plan, role, resolve(m.columns[role], role))
+    if "items" in m.columns:
+        plan.items = resolve_items(m.columns["items"])
+    for role, attr in (("department", "department_fixed"), ("target", "target_fixed")):
+        fixed = getattr(m, role)
+        if fixed is not None:
+            try:
+                setattr(plan, attr, reader.department(fixed))
+            except BadValue as e:
+                problems.add(None, None, f"mapping file {m.source}: {role}: {e.args[0]}")
+    plan.codes["items"] = code_table(m.values.get("items"), lambda v: v)
+    plan.codes["overall"] = code_table(m.values.get("overall"), lambda v: v)
+    plan.codes["category"] = code_table(m.values.get("category"), lambda v: v)
+    for role in ("department", "target"):
+        table = m.values.get(role)
+        if table is not None:
+            converted = {}
+            for k, v in table.items():
+                try:
+                    converted[norm(str(k))] = reader.department(str(v))
+                except BadValue as e:
+                    problems.add(None, None, f"mapping file {m.source}: values.{role}.{k}: {e.args[0]}")
+            plan.codes[role] = converted
+    if m.kind:
+        plan.kind = m.kind
+    if m.too_fast_seconds is not None:
+        plan.too_fast_seconds = m.too_fast_seconds
+
+
+def check_plan(plan: Plan, header: tuple[str, ...], head_no: int, reader: ValueReader,
+               problems: Collector, hint: str) -> None:
+    """Every item and the department must have a column; a column may serve one role only."""
+    missing = [it for it in reader.inst.items if it.number not in plan.items]
+    if missing:
+        shown = ", ".join(f"{it.number} ({it.label.zh})" for it in missing[:6])
+        more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        problems.add(head_no, None, f"no column found for item(s) {shown}{more}; {hint}")
+    if plan.department is None and plan.department_fixed is None:
+        problems.add(head_no, None, f"no column gives the rater's department; {hint} "
+                                    "(columns: department:, or department: CODE for the whole file)")
+    seen: dict[int, int] = {}
+    for i in plan.used():
+        seen[i] = seen.get(i, 0) + 1
+    for i, n in seen.items():
+        if n > 1:
+            problems.add(head_no, header[i], "this column is mapped to more than one role")
+
+
+def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: Collector,
+              out: Parsed, keep_row: Callable[[tuple[str, ...]], bool] | None = None) -> None:
+    """Turn every data row below the header into an answer sheet (or problems)."""
+    header = grid.rows[head][1]
+    used = sorted(set(plan.used()))
+    skipped = 0
+    for row_no, cells in grid.rows[head + 1:]:
+        if keep_row is not None and not keep_row(cells):
+            skipped += 1
+            continue
+        row = _Row(row_no, cells, header, plan, problems)
+        out.rows.append(tuple(row.cell(i) for i in used))
+        sheet = row.sheet(reader)
+        if sheet is not None:
+            out.sheets.append(sheet)
+    if skipped:
+        out.notes.append(f"left out {skipped} incomplete response(s) (not submitted)")
+    if not out.rows:
+        problems.add(None, None, "the file has a header but no answer sheets")
+
+
+class _Row:
+    """One data row read by a plan; every problem goes to the collector with its row and column."""
+
+    def __init__(self, row_no: int, cells: tuple[str, ...], header: tuple[str, ...], plan: Plan,
+                 problems: Collector):
+        self.row_no, self.cells, self.header, self.plan, self.problems = row_no, cells, header, plan, problems
+
+    def cell(self, i: int | None) -> str:
+        return self.cells[i] if i is not None and i < len(self.cells) else ""
+
+    def read(self, role: str, i: int | None, fn):
+        if i is None:
+            return None
+        raw = self.cell(i)
+        if looks_like_formula(raw) and role != "comment":
+            self.problems.add(self.row_no, self.header[i],
+                              "looks like a spreadsheet formula; nothing a spreadsheet would run is imported")
+            return None
+        codes = self.plan.codes.get(role)
+        try:
+            if role == "comment":
+                return fn(raw)
+            coded = codes is None and role in ("items", "overall", "category")
+            return fn(self.plan.cell(raw) if coded else raw, codes)
+        except BadValue as e:
+            self.problems.add(self.row_no, self.header[i], e.args[0])
+            return None
+
+    def sheet(self, reader: ValueReader) -> Sheet | None:
+        plan, before = self.plan, len(self.problems.problems)
+        rater = plan.department_fixed if plan.department is None else \
+            self.read("department", plan.department, reader.department)
+        target = self.read("target", plan.target, reader.department) if plan.target is not None \
+            else plan.target_fixed or rater
+        category = self.read("category", plan.category, reader.category)
+        overall = self.read("overall", plan.overall, reader.overall)
+        comment = self.read("comment", plan.comment, reader.comment)
+        answers = {n: self.read("items", i, reader.item) for n, i in sorted(plan.items.items())}
+        if plan.kind == "self":
+            if plan.target is not None and target is not None and rater is not None and target != rater:
+                self.problems.add(self.row_no, self.header[plan.target], "a self survey rates the rater's own department")
+            if overall is not None:
+                self.problems.add(self.row_no, self.header[plan.overall], "a self survey carries no overall rating "
+                                  "(is this a peer survey? say kind: peer in the mapping file)")
+        secs = duration_seconds(self.cell(plan.duration)) if plan.duration is not None else None
+        too_fast = None if secs is None else secs < plan.too_fast_seconds
+        if len(self.problems.problems) != before:
+            return None
+        return Sheet(plan.kind, rater, target, answers, category=category, overall=overall, comment=comment,
+                     too_fast=too_fast)

@@ -1,0 +1,182 @@
+"""The Excel export for leaders: anonymous answer sheets, coverage and scores on separate sheets.
+
+What the answer-sheet tab holds, and why. Row-level answers defeat small-group suppression: anyone
+can average the rows of a group the reports hide, or subtract the published rows from a published
+total. So the tab publishes exactly what the scorer publishes:
+
+* a sheet appears only when its group (rated department × view: self, peer_inside, peer_outside)
+  has at least k sheets *and* the scorer did not suppress that group, directly or as a
+  complementary cell (``Scores.suppression``);
+* the category (党员 / 非党员) is blanked for a whole group when the scorer suppressed one of its
+  category cells, because the blank rows would otherwise be the small category;
+* the rater's department, the comment, dates, the source and every id are left out: the rater
+  department splits outside views into small groups, and comments are listed, from groups that
+  reach ``k_comment`` only, on their own tab, not next to the answers they came with;
+* rows are sorted by their content, never by arrival.
+
+The first row of the tab states k and how many sheets were held back. Every text cell is
+neutralised against formula injection (:func:`zuofeng.io.excel.safe_cell`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from ..errors import InputFileError
+from .excel import write_rows
+
+VIEW_ZH = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where the workbook went and what its answer-sheet tab holds (``held_back``: sheets left out)."""
+
+    path: Path
+    sheets_exported: int
+    held_back: int
+    groups_held_back: int
+    k_min: int
+
+
+def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame, k: int) -> tuple[set, set]:
+    """(department, view) groups to leave out, and groups whose category must be blanked."""
+    sizes = frame.groupby(["department", "view"]).size()
+    hidden = {g for g, n in sizes.items() if n < k}
+    blank_category = set()
+    if suppression is not None and len(suppression):
+        sup = suppression.copy()
+        cat = sup["category"] if "category" in sup else pd.Series([None] * len(sup))
+        whole = cat.isna() | cat.isin(["", "all", "ALL"])
+        for (dept, kind), is_whole in zip(zip(sup["department"], sup["kind"]), whole):
+            matches = [g for g in sizes.index
+                       if dept in (g[0], "ALL") and kind in (g[1], "all")]
+            if is_whole:
+                hidden.update(matches)
+            else:
+                blank_category.update(matches)
+    return hidden, blank_category
+
+
+def answer_rows(frame: pd.DataFrame, item_keys: list[str], suppression: pd.DataFrame | None,
+                k: int) -> tuple[pd.DataFrame, int, int]:
+    """The publishable answer sheets, sorted by content; also the number of sheets and groups held back."""
+    hidden, blank_category = _hidden_groups(frame, suppression, k)
+    key = list(zip(frame["department"], frame["view"]))
+    keep = pd.Series([g not in hidden for g in key], index=frame.index, dtype=bool)
+    out = frame.loc[keep, ["department", "view", "category", "overall", "too_fast", *item_keys]].copy()
+    blank = [g in blank_category for g in zip(out["department"], out["view"])]
+    out.loc[blank, "category"] = None
+    out = out.astype({"category": "object", "overall": "object", "too_fast": "object"})
+    out = out.sort_values(["department", "view", "category", "overall", *item_keys], na_position="last",
+                          ignore_index=True, kind="mergesort")
+    return out, int((~keep).sum()), len({g for g in key if g in hidden})
+
+
+def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=None, seed: int = 1) -> ExportResult:
+    """Write ``out`` (.xlsx): 说明, 答卷 (anonymous answer sheets), 覆盖率, 得分, 问题清单, 意见建议.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    round_code : str
+        The round to export.
+    out : str or Path
+        The workbook to write (replaced atomically; never left half-written).
+    scores : Scores, optional
+        Scores already computed for the round; by default :func:`zuofeng.score.score_round`.
+    seed : int
+        Seed for the scorer's resampling, when it is called here.
+    """
+    from openpyxl import Workbook
+
+    from ..coverage import coverage
+    from ..frames import responses_frame
+    from ..instrument import load_instrument
+    from ..store import get_round
+
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise InputFileError(f"the export is an .xlsx workbook; {out.name!r} does not end in .xlsx")
+    if not out.parent.exists():
+        raise InputFileError(f"folder {out.parent} does not exist")
+    with engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+    inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
+    keys = list(inst.item_keys)
+    if scores is None:
+        from ..score import score_round
+        scores = score_round(engine, round_code, seed=seed)
+    k = int(rnd["k_min"])
+    frame = responses_frame(engine, round_code)
+    rows, held, groups_held = answer_rows(frame, keys, scores.suppression, k)
+    cov = coverage(engine, round_code)
+
+    wb = Workbook()
+    about = wb.active
+    about.title = "说明"
+    lines = [
+        ("轮次", f"{round_code} {rnd['title']}"),
+        ("问卷", f"{inst.id} v{inst.version}"),
+        ("状态", rnd["status"]),
+        ("导出日期", dt.date.today().isoformat()),
+        ("最小公布组 k", k),
+        ("意见建议公布门槛", int(rnd["k_comment"])),
+        ("答卷", f"导出 {len(rows)} 份；少于 k 份或被互补抑制的组（被评部门×视角）共 {groups_held} 组 {held} 份未导出"),
+        ("匿名", "不含答卷编号、提交时间、来源和评价人部门；按内容排序，不按提交先后。"),
+        ("得分", "得分表即评分引擎的完整结果；suppressed 为 TRUE 的行不公布数值。"),
+    ]
+    write_rows(about, ["项目", "内容"], lines)
+
+    ws = wb.create_sheet("答卷")
+    header = ["被评部门", "视角", "政治面貌", "总体评价", "答题过快", *keys]
+    data = [[r.department, VIEW_ZH.get(r.view, r.view), r.category, r.overall,
+             None if pd.isna(r.too_fast) else bool(r.too_fast),
+             *[None if pd.isna(v) else int(v) for v in (getattr(r, c) for c in keys)]]
+            for r in rows.itertuples(index=False)]
+    write_rows(ws, header, data, first_row=2)
+    ws.cell(row=1, column=1, value=(
+        f"k = {k}：少于 {k} 份答卷或被互补抑制的组未列出（{groups_held} 组 {held} 份）；"
+        "请勿据此推算被抑制组的结果。空白题目 = 不了解。"))
+
+    cs = wb.create_sheet("覆盖率")
+    cov_header = ["部门", "名称", "视角", "人数", "答卷", "覆盖率", "党员人数", "党员答卷", "非党员答卷", "标记"]
+    cov_rows = [[r["department"], r["name"], VIEW_ZH.get(r["view"], r["view"]), r["headcount"], r["responses"],
+                 r["coverage"], r["party_members"], r["party_responses"], r["non_party_responses"],
+                 " ".join(r["flags"])] for r in cov["departments"]]
+    write_rows(cs, cov_header, cov_rows, number_formats={"覆盖率": "0.0%"})
+
+    _frame_sheet(wb, "得分", scores.table)
+    _frame_sheet(wb, "问题清单", getattr(scores, "problems", None))
+    _frame_sheet(wb, "意见建议", getattr(scores, "comments", None))
+    _frame_sheet(wb, "数据质量", getattr(scores, "quality", None))
+
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        wb.save(tmp)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ExportResult(out, len(rows), held, groups_held, k)
+
+
+def _frame_sheet(wb, title: str, df: pd.DataFrame | None) -> None:
+    ws = wb.create_sheet(title)
+    if df is None:
+        return
+    df = df.reset_index(drop=True)
+    rows = ([None if _missing(v) else v for v in rec] for rec in df.itertuples(index=False, name=None))
+    write_rows(ws, [str(c) for c in df.columns], rows)
+
+
+def _missing(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False

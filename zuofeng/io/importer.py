@@ -1,0 +1,181 @@
+"""Importing answer sheets from a file: all of them, or none and every problem listed.
+
+Imported answers are stored exactly like survey answers — through
+:func:`zuofeng.store.store_sheets` with ``source="import"``, under random ids, in random order, with
+nothing from the file's metadata. The file's fingerprint (a hash of its normalised content) is
+recorded in the same transaction, so the same file is not imported twice by mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from ..errors import InputFileError
+from ..instrument import load_instrument
+from ..store import get_departments, get_round, import_fingerprints, store_sheets
+from .files import Grid, fingerprint, read_file
+from .limesurvey import is_limesurvey_header, parse_limesurvey
+from .mapping import FORMATS, Mapping, load_mapping
+from .parsed import Parsed
+from .problems import Collector
+from .template import is_template_header, parse_template
+from .values import ValueReader
+from .wjx import is_wjx_header, parse_wjx
+
+DETECT = (("template", is_template_header), ("limesurvey", is_limesurvey_header), ("wjx", is_wjx_header))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did (or, with ``dry_run``, would do).
+
+    ``sheets`` answer sheets were read and ``stored`` of them stored (0 on a dry run); ``too_fast``
+    of them are flagged as answered implausibly fast; ``previous`` lists earlier imports of the
+    same content as ``(round, date)`` pairs.
+    """
+
+    round: str
+    path: str
+    format: str
+    sheet: str
+    fingerprint: str
+    sheets: int
+    stored: int
+    too_fast: int
+    dry_run: bool
+    round_status: str
+    previous: tuple[tuple[str, dt.date], ...]
+    notes: tuple[str, ...]
+
+
+def detect_format(header: tuple[str, ...]) -> str | None:
+    """The format a header row belongs to: ``template``, ``limesurvey``, ``wjx`` or None."""
+    for name, test in DETECT:
+        if test(header):
+            return name
+    return None
+
+
+def _choose(grids: tuple[Grid, ...], fmt: str, m: Mapping, path: Path) -> tuple[Grid, str]:
+    if m.sheet is not None:
+        named = [g for g in grids if g.name == m.sheet]
+        if not named:
+            raise InputFileError(f"{path}: no sheet named {m.sheet!r}; sheets: {', '.join(g.name for g in grids)}")
+        grids = tuple(named)
+    for g in grids:
+        found = detect_format(g.rows[0][1]) if g.rows else None
+        if found and fmt in ("auto", found):
+            return g, found
+    if fmt != "auto" and len(grids) == 1:
+        return grids[0], fmt  # the parser names what is missing from the header
+    names = ", ".join(repr(g.name) for g in grids if g.name)
+    where = f"no sheet ({names})" if names else "the file"
+    want = {"auto": "the template, 问卷星 or LimeSurvey", "template": "the template", "wjx": "问卷星",
+            "limesurvey": "LimeSurvey"}[fmt]
+    raise InputFileError(f"{path}: {where} has a header row of {want} (template: kind, department, q01…; "
+                         "问卷星: 序号, 提交答卷时间…; LimeSurvey: id, submitdate, codes); is it the right file or sheet?")
+
+
+def parse(path: str | Path, instrument, departments, *, format: str = "auto",
+          mapping: str | Path | Mapping | None = None) -> tuple[Parsed, Grid]:
+    """Read and validate a file without touching the store; raise ImportProblems listing every problem."""
+    path = Path(path)
+    if format not in ("auto", *FORMATS):
+        raise InputFileError(f"--format must be auto or one of {', '.join(FORMATS)}, not {format!r}")
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    if m.format is not None:
+        if format not in ("auto", m.format):
+            raise InputFileError(f"--format {format} disagrees with the mapping file's format: {m.format}")
+        format = m.format
+    content = read_file(path)
+    grid, fmt = _choose(content.grids, format, m, path)
+    reader = ValueReader(instrument, departments, option_codes=fmt != "template")
+    problems = Collector()
+    if fmt == "template":
+        parsed = parse_template(grid, reader, problems)
+    elif fmt == "wjx":
+        parsed = parse_wjx(grid, reader, m, problems)
+    else:
+        parsed = parse_limesurvey(grid, reader, m, problems)
+    problems.raise_if_any(str(path))
+    return parsed, grid
+
+
+def import_file(engine: Engine, round_code: str, path: str | Path, *, format: str = "auto",
+                mapping: str | Path | None = None, dry_run: bool = False, force: bool = False) -> ImportResult:
+    """Import the answer sheets of ``path`` into round ``round_code``: all or nothing.
+
+    Parameters
+    ----------
+    engine : Engine
+        The store.
+    round_code : str
+        An open round (any round for ``dry_run``).
+    path : str or Path
+        The template (CSV or .xlsx), a 问卷星 download or a LimeSurvey CSV export.
+    format : {"auto", "template", "wjx", "limesurvey"}
+        ``auto`` tells the format from the header row.
+    mapping : str or Path, optional
+        A YAML mapping file (see :mod:`zuofeng.io.mapping`).
+    dry_run : bool
+        Validate and report only; store nothing.
+    force : bool
+        Import even when the same content was imported before.
+
+    Raises
+    ------
+    ImportProblems
+        When any row is bad: ``problems`` lists each with its row and column; nothing is stored.
+    InputFileError
+        When the file cannot be read at all, or was imported before (without ``force``).
+    """
+    path = Path(path)
+    with engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+        depts = get_departments(conn, round_code)
+    inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
+    parsed, grid = parse(path, inst, depts, format=format, mapping=mapping)
+    fp = fingerprint(grid.rows[0][1], [cells for _n, cells in grid.rows[1:]])
+    previous = _previous(engine, fp)
+    if previous and not force:
+        raise _duplicate(path, previous)
+    notes = list(parsed.notes)
+    if parsed.too_fast:
+        notes.append(f"{parsed.too_fast} answer sheet(s) flagged as answered too fast (kept, not deleted)")
+    stored = 0
+    if not dry_run:
+        def record(conn) -> None:
+            again = conn.execute(select(import_fingerprints.c.round).where(
+                import_fingerprints.c.round == round_code, import_fingerprints.c.fingerprint == fp)).first()
+            if again is not None and not force:
+                raise _duplicate(path, _previous(conn, fp))
+            if again is None:
+                conn.execute(import_fingerprints.insert().values(
+                    round=round_code, fingerprint=fp, format=parsed.format, rows=len(parsed.sheets),
+                    imported_on=dt.date.today()))
+
+        stored = store_sheets(engine, round_code, parsed.sheets, source="import", also=record)
+    return ImportResult(
+        round=round_code, path=str(path), format=parsed.format, sheet=grid.name, fingerprint=fp,
+        sheets=len(parsed.sheets), stored=stored, too_fast=parsed.too_fast, dry_run=dry_run,
+        round_status=rnd["status"], previous=tuple(previous), notes=tuple(notes))
+
+
+def _previous(engine_or_conn, fp: str) -> list[tuple[str, dt.date]]:
+    q = select(import_fingerprints.c.round, import_fingerprints.c.imported_on).where(
+        import_fingerprints.c.fingerprint == fp).order_by(import_fingerprints.c.imported_on)
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            return [tuple(r) for r in conn.execute(q).all()]
+    return [tuple(r) for r in engine_or_conn.execute(q).all()]
+
+
+def _duplicate(path: Path, previous: list[tuple[str, dt.date]]) -> InputFileError:
+    when = "; ".join(f"round {r} on {d.isoformat()}" for r, d in previous)
+    return InputFileError(f"{path}: this content was already imported ({when}); nothing imported. "
+                          "Use --force to import it again")

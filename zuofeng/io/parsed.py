@@ -1,0 +1,26 @@
+"""What a format parser hands to the importer: answer sheets and the normalised content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..store import Sheet
+
+
+@dataclass
+class Parsed:
+    """The result of parsing one file in one format.
+
+    ``rows`` holds the cells of every data row read (the columns in use); ``sheets`` one answer
+    sheet per row that could be read (the importer stores none of them when any problem was
+    found); ``notes`` says what was left out on purpose and why.
+    """
+
+    format: str
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    sheets: list[Sheet] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def too_fast(self) -> int:
+        return sum(1 for s in self.sheets if s.too_fast)

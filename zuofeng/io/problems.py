@@ -1,0 +1,81 @@
+"""Problems found in an imported file: collected, never fixed silently, reported all at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputFileError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file.
+
+    Parameters
+    ----------
+    row : int or None
+        1-based row of the file as a spreadsheet shows it (the header is row 1), or None for the
+        whole file.
+    column : str or None
+        The column's header, or None for the whole row or file.
+    message : str
+        What is wrong and what is allowed.
+    """
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class ImportProblems(InputFileError):
+    """A file with one or more bad rows: nothing was imported.
+
+    ``problems`` holds every :class:`Problem` found; the message is one line naming the file, the
+    number of problems and the first of them.
+    """
+
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def of(cls, what: str, problems: list[Problem]) -> ImportProblems:
+        n = len(problems)
+        first = str(problems[0]) if problems else ""
+        noun = "problem" if n == 1 else "problems"
+        return cls(f"{what}: {n} {noun}, nothing imported; first: {first}", problems)
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.problems))
+
+
+class Collector:
+    """Gathers problems while a file is read, up to ``limit`` (then only counts them)."""
+
+    def __init__(self, limit: int = 10_000):
+        self.problems: list[Problem] = []
+        self.limit = limit
+        self.dropped = 0
+
+    def add(self, row: int | None, column: str | None, message: str) -> None:
+        if len(self.problems) < self.limit:
+            self.problems.append(Problem(row, column, message))
+        else:
+            self.dropped += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def raise_if_any(self, what: str) -> None:
+        if self.problems:
+            if self.dropped:
+                self.problems.append(Problem(None, None, f"{self.dropped} more problems not listed"))
+            raise ImportProblems.of(what, self.problems)

@@ -1,0 +1,243 @@
+"""The project's own template for paper ballots typed in: one row per ballot, CSV or .xlsx.
+
+Columns ``kind, department, target, category, overall, comment, q01 … q22``. ``kind`` is ``self``
+or ``peer`` (自评 / 互评); ``department`` is the department of whoever filled in the ballot and
+``target`` the department rated (blank: the same department); items take 1–5, or blank / 不了解 for
+don't know; ``overall`` takes 好 / 较好 / 一般 / 差 or blank and only on peer ballots. A second
+header row with the item labels, as :func:`write_template` writes it, is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import InputFileError
+from ..instrument import Instrument
+from ..store import Sheet
+from .excel import safe_cell
+from .files import Grid
+from .parsed import Parsed
+from .problems import Collector
+from .values import BadValue, ValueReader, norm
+
+FIELDS = ("kind", "department", "target", "category", "overall", "comment")
+REQUIRED = ("kind", "department")
+FIELD_LABELS = {
+    "kind": "类型：self 自评 / peer 互评",
+    "department": "填表人所在部门（代码）",
+    "target": "被评部门（代码；自评留空）",
+    "category": "党员 / 非党员（可空）",
+    "overall": "总体评价：好/较好/一般/差（仅互评，可空）",
+    "comment": "意见建议（可空）",
+}
+
+
+def columns(instrument: Instrument) -> list[str]:
+    """The template's header: the six fields, then one column per item."""
+    return list(FIELDS) + list(instrument.item_keys)
+
+
+def labels(instrument: Instrument) -> list[str]:
+    """The second header row: what goes in each column, in Chinese."""
+    return [FIELD_LABELS[f] for f in FIELDS] + [f"{i.number}. {i.label.zh}" for i in instrument.items]
+
+
+def is_template_header(cells: tuple[str, ...]) -> bool:
+    names = {c.strip().lower() for c in cells}
+    return {"kind", "department", "q01"} <= names
+
+
+def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Parsed:
+    """Read template rows into answer sheets, adding every problem found to ``problems``."""
+    inst = reader.inst
+    out = Parsed("template")
+    if not grid.rows:
+        problems.add(None, None, "the file has no header row")
+        return out
+    head_no, header = grid.rows[0]
+    names = [h.strip().lower() for h in header]
+    allowed = columns(inst)
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not name:
+            problems.add(head_no, f"#{i + 1}", f"a column without a header; the template has {', '.join(FIELDS)}, q01…")
+        elif name in seen:
+            problems.add(head_no, name, f"duplicate column (also column #{seen[name] + 1})")
+        elif name not in allowed:
+            problems.add(head_no, name, f"unknown column; the template has {', '.join(FIELDS)} and "
+                                        f"{inst.item_keys[0]}…{inst.item_keys[-1]}")
+        else:
+            seen[name] = i
+    missing = [c for c in list(REQUIRED) + list(inst.item_keys) if c not in seen]
+    if missing:
+        problems.add(head_no, None, f"missing column(s) {', '.join(missing)}")
+    if problems:
+        return out
+    idx = seen
+    label_row = labels(inst)
+    body = list(grid.rows[1:])
+    if body and _is_label_row(body[0][1], idx, label_row):
+        out.notes.append("skipped the second header row (item labels)")
+        body = body[1:]
+    n_items = len(inst.items)
+    for row_no, cells in body:
+        if len(cells) > len(names):
+            problems.add(row_no, None, f"{len(cells)} cells but the header has {len(names)} columns")
+            continue
+        cell = functools.partial(_cell, cells, idx)
+        out.rows.append(tuple(cell(c) for c in allowed))
+        before = len(problems.problems)
+        values: dict[str, object] = {}
+        for f, read in (("kind", reader.kind), ("department", reader.department), ("category", reader.category),
+                        ("overall", reader.overall), ("comment", reader.comment)):
+            if f not in idx and f not in REQUIRED:
+                values[f] = None
+                continue
+            try:
+                values[f] = read(cell(f))
+            except BadValue as e:
+                problems.add(row_no, f, e.args[0])
+        target_text = cell("target")
+        values["target"] = values.get("department")
+        if target_text:
+            try:
+                values["target"] = reader.department(target_text)
+            except BadValue as e:
+                problems.add(row_no, "target", e.args[0])
+        if values.get("kind") == "self":
+            if values.get("target") != values.get("department") and target_text and "department" in values:
+                problems.add(row_no, "target", "a self ballot rates the filler's own department: leave target blank")
+            if values.get("overall") is not None:
+                problems.add(row_no, "overall", "only a peer ballot carries the overall rating: leave it blank")
+        answers = {}
+        for item in inst.items:
+            try:
+                answers[item.number] = reader.item(cell(item.key))
+            except BadValue as e:
+                problems.add(row_no, item.key, e.args[0])
+        if len(problems.problems) == before and len(answers) == n_items:
+            out.sheets.append(Sheet(values["kind"], values["department"], values["target"], answers,
+                                    category=values["category"], overall=values["overall"],
+                                    comment=values["comment"]))
+    if not body:
+        problems.add(None, None, "the file has a header but no ballots")
+    return out
+
+
+def _cell(cells: tuple[str, ...], idx: Mapping[str, int], name: str) -> str:
+    i = idx.get(name)
+    return cells[i] if i is not None and i < len(cells) else ""
+
+
+def _is_label_row(cells: tuple[str, ...], idx: Mapping[str, int], label_row: list[str]) -> bool:
+    def at(name: str) -> str:
+        i = idx.get(name)
+        return cells[i] if i is not None and i < len(cells) else ""
+    first_item = label_row[len(FIELDS)]
+    return norm(at("kind")) == norm(FIELD_LABELS["kind"]) or norm(at("q01")) in (
+        norm(first_item), norm(first_item.split(". ", 1)[1]))
+
+
+def write_template(path: str | Path, instrument: Instrument, departments: Mapping[str, dict] | None = None) -> Path:
+    """Write an empty template, .xlsx or .csv by the file name, with the item labels on a second row.
+
+    The .xlsx version lists the allowed values in drop-downs, freezes both header rows and, when
+    ``departments`` is given, lists their codes and names on a second sheet.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise InputFileError(f"template file must end in .xlsx or .csv, not {path.name!r}")
+    if not path.parent.exists():
+        raise InputFileError(f"folder {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if suffix == ".csv":
+            with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(columns(instrument))
+                w.writerow(labels(instrument))
+        else:
+            _write_xlsx(tmp, instrument, departments)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | None) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "答卷"
+    ws.append(columns(inst))
+    ws.append(labels(inst))
+    grey = PatternFill("solid", fgColor="EEEEEE")
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for c in ws[2]:
+        c.font = Font(italic=True, color="555555")
+        c.fill = grey
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "C3"
+    widths = {"kind": 10, "department": 12, "target": 12, "category": 10, "overall": 10, "comment": 30}
+    for i, name in enumerate(columns(inst), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 9)
+    ws.row_dimensions[2].height = 60
+    last = 2000
+
+    def rng(col: int) -> str:
+        letter = get_column_letter(col)
+        return f"{letter}3:{letter}{last}"
+
+    lists = {
+        "kind": '"self,peer"',
+        "category": '"党员,非党员"',
+        "overall": '"' + ",".join(o.value for o in inst.overall_scale.options) + '"',
+    }
+    for name, formula in lists.items():
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True)
+        dv.add(rng(FIELDS.index(name) + 1))
+        ws.add_data_validation(dv)
+    item_values = f'"1,2,3,4,5,{inst.item_scale.missing.zh}"'
+    dv = DataValidation(type="list", formula1=item_values, allow_blank=True)
+    first, end = len(FIELDS) + 1, len(FIELDS) + len(inst.items)
+    dv.add(f"{get_column_letter(first)}3:{get_column_letter(end)}{last}")
+    ws.add_data_validation(dv)
+    about = wb.create_sheet("说明")
+    for line in (
+        "每行录入一张纸质测评表；第 1 行是列名，第 2 行是说明，导入时跳过。",
+        "kind：self（自评）或 peer（互评）；department：填表人所在部门代码；target：被评部门代码（自评留空）。",
+        "q01…q22：1 不存在，2 个别存在，3 一定程度存在，4 比较突出，5 非常突出；留空或“不了解”表示不了解。",
+        "overall：好 / 较好 / 一般 / 差，仅互评填写；category：党员 / 非党员，可空。",
+        "不要录入姓名或任何能识别填表人的信息。",
+    ):
+        about.append([line])
+    about.column_dimensions["A"].width = 100
+    if departments:
+        ds = wb.create_sheet("部门")
+        ds.append(["code", "name"])
+        for code, d in departments.items():
+            ds.append([safe_cell(code), safe_cell(d["name"])])  # names come from the roster: user text
+        ds.column_dimensions["B"].width = 24
+    wb.save(path)
+
+
+def template_for(path: str | Path, engine=None, round_code: str | None = None) -> Path:
+    """Write an empty template for a round (its instrument and departments) or for the default instrument."""
+    from ..instrument import load_instrument
+    from ..store import get_departments, get_round
+
+    if engine is None or round_code is None:
+        return write_template(path, load_instrument())
+    with engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+        depts = get_departments(conn, round_code)
+    return write_template(path, load_instrument(rnd["instrument_id"], rnd["instrument_version"]), depts)
