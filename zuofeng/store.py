@@ -206,11 +206,12 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         if is_sqlite:
-            engine = create_engine(parsed, connect_args={"timeout": 30})
+            # hide_parameters: SQL logging (echo, DEBUG) must never write a token hash or a response id
+            engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except (NoSuchModuleError, ImportError) as e:
         raise StoreError(f"cannot use database {shown}: {e}") from None
     try:
@@ -337,7 +338,9 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
 
 
 def _consume_token(conn, round_code: str, s: Sheet) -> None:
-    row = conn.execute(select(tokens).where(tokens.c.hash == s.token_hash)).mappings().first()
+    # never select the hash itself: DEBUG logging prints fetched rows
+    row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target)
+                       .where(tokens.c.hash == s.token_hash)).mappings().first()
     if row is None or row["round"] != round_code:
         raise TokenError("this token is not valid for this survey")
     if (row["kind"], row["rater"], row["target"]) != (s.kind, s.rater, s.target):

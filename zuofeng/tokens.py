@@ -106,7 +106,8 @@ def lookup(engine: Engine, round_code: str, token: str) -> TokenScope:
     h = token_hash(token)
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
-        row = conn.execute(select(tokens).where(tokens.c.hash == h)).mappings().first()
+        row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.used)
+                           .where(tokens.c.hash == h)).mappings().first()  # not the hash: DEBUG logs rows
     if row is None or row["round"] != round_code:
         raise TokenError("this token is not valid for this survey")
     if row["used"]:
