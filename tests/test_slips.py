@@ -14,7 +14,7 @@ import pytest
 import segno
 from sqlalchemy import func, select, text
 
-from tests.conftest import chromium_available, require_or_skip
+from tests.conftest import CHROMIUM, chromium_available, require_or_skip
 from zuofeng import slips as sl
 from zuofeng import tokens as tk
 from zuofeng.cli import main
@@ -307,8 +307,7 @@ def test_printed_slips_fill_whole_a4_pages(sq_round, tmp_path):
     out = tmp_path / "slips.html"
     r = sl.issue_slips(engine, rnd, kind="self", out=out, url=URL)  # 59 slips: 8 pages, the last one partial
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox",
-                                                                        "--disable-gpu"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         try:
             page = b.new_page()
             requests, dialogs = [], []
