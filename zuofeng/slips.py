@@ -126,10 +126,6 @@ class SlipsResult:
     key_created: bool = False
 
 
-def view_of(kind: str, rater: str, target: str) -> str:
-    return "self" if kind == "self" else ("peer_inside" if rater == target else "peer_outside")
-
-
 def check_url(url: str | None) -> str | None:
     """The public survey address, validated: http(s), a host, no spaces, at most URL_MAX characters."""
     if url is None or not url.strip():
@@ -209,7 +205,7 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
         out.append('<section class="page">')
         for it in issued[p:p + SLIPS_PER_PAGE]:
             s = it.scope
-            view = view_of(s.kind, s.rater, s.target)
+            view = s.view
             groups = "".join(f"<span>{_esc(g)}</span>" for g in it.token.split("-"))
             target = (f'<div><span class="label">{_esc(t["target"])}：</span>'
                       f"{_esc(names.get(s.target, s.target))}（{_esc(s.target)}）</div>")
@@ -244,7 +240,7 @@ def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, 
     w.writerow(t["csv_header"])
     for it in issued:
         s = it.scope
-        view = view_of(s.kind, s.rater, s.target)
+        view = s.view
         w.writerow([excel_safe(v) for v in (round_code, title, s.rater, names.get(s.rater, s.rater), t[view],
                                             s.target, names.get(s.target, s.target), it.token, url or "")])
     return buf.getvalue().encode("utf-8-sig")
