@@ -43,7 +43,7 @@ CSS = """<style>
 .zf-survey h3 { font-size: 1.12em; margin: 1.2em 0 0.3em; padding: 0.35em 0.5em; background: #eef3f8;
   border-left: 4px solid #2f6f9f; line-height: 1.4; }
 .zf-privacy { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6em 0.9em;
-  font-size: 0.92em; }
+  font-size: 0.92em; margin-right: 4px; }
 .zf-privacy ul { margin: 0.3em 0; padding-left: 1.2em; }
 .zf-item { border-bottom: 1px solid #e5e7eb; padding: 0.6em 0 0.7em; width: 100%; }
 .zf-label { font-weight: 700; font-size: 1.05em; }
@@ -55,16 +55,17 @@ CSS = """<style>
 .zf-survey .widget-toggle-buttons .widget-toggle-button.mod-active { background: #2f6f9f; color: #fff; }
 .zf-survey .widget-toggle-buttons > div, .zf-survey .widget-toggle-buttons .widget-inline-hbox {
   flex-wrap: wrap; }
-.zf-survey .widget-text, .zf-survey .widget-textarea { width: 100%; max-width: 28em; }
+.zf-survey .widget-text, .zf-survey .widget-textarea { width: calc(100% - 8px); max-width: 28em; }
 .zf-survey .widget-textarea textarea { min-height: 6em; font-size: 1em; }
 .zf-survey .widget-text input { font-size: 1.1em; letter-spacing: 0.05em; height: 2.2em; }
 .zf-survey .widget-button { height: auto; min-height: 2.4em; font-size: 1em; padding: 0.3em 1.2em; }
 .zf-msg-error { color: #b42318; font-weight: 600; }
 .zf-msg-ok { color: #1a7f37; font-weight: 600; }
-.zf-progress { color: #57606a; }
+.zf-muted { color: #57606a; }
 @media (max-width: 600px) {
   .zf-survey { font-size: 15px; }
-  .zf-survey .widget-toggle-buttons .widget-toggle-button { flex: 1 1 40%; min-width: 40%; margin: 0 4px 5px 0; }
+  .zf-survey .widget-toggle-buttons > div { display: flex; flex-wrap: wrap; }
+  .zf-survey .widget-toggle-buttons .widget-toggle-button { flex: 1 1 40%; min-width: 40%; margin: 0 5px 6px 0; }
 }
 </style>"""
 
@@ -131,8 +132,7 @@ class SurveyApp:
         promise = PRIVACY[lang].format(k=int(self.round["k_min"]), k_comment=int(self.round["k_comment"]),
                                        n=len(inst.items))
         self.privacy = _html(f"<div class='zf-privacy'>{promise}</div>")
-        self.token_input = w.Text(placeholder="ABCD-EFGH-JKLM-NPQR", description="",
-                                  layout=w.Layout(width="100%"))
+        self.token_input = w.Text(placeholder="ABCD-EFGH-JKLM-NPQR", description="")
         self.token_input.add_class("zf-token")
         self.start_button = w.Button(description=t["start"], button_style="primary")
         self.start_button.add_class("zf-start")
@@ -178,8 +178,7 @@ class SurveyApp:
         self.overall.add_class("zf-overall")
         self.overall.observe(self._on_change, names="value")
         self.overall_box = w.VBox([_html(f"<h3>{_esc(inst.overall_scale.question.get(lang))}</h3>"), self.overall])
-        self.comment = w.Textarea(placeholder=t["comment_placeholder"], continuous_update=True,
-                                  layout=w.Layout(width="100%"))
+        self.comment = w.Textarea(placeholder=t["comment_placeholder"], continuous_update=True)
         self.comment.add_class("zf-comment")
         self.comment.observe(self._on_change, names="value")
         self.comment_count = _html("", "zf-comment-count")
@@ -240,9 +239,9 @@ class SurveyApp:
         parts = [t["progress"].format(done=self.answered, n=n)]
         if self._scope is not None and self._scope.kind == "peer" and self.overall.value is None:
             parts.append(t["overall_missing"])
-        self.progress.value = "<span class='zf-progress'>" + _esc(" · ".join(parts)) + "</span>"
+        self.progress.value = "<span class='zf-muted'>" + _esc(" · ".join(parts)) + "</span>"
         used = len(self.comment.value)
-        cls = "zf-msg-error" if used > COMMENT_MAX else "zf-progress"
+        cls = "zf-msg-error" if used > COMMENT_MAX else "zf-muted"
         self.comment_count.value = f"<span class='{cls}'>{used} / {COMMENT_MAX}</span>"
         self.submit_button.disabled = not (self.state == "form" and self._complete())
 
