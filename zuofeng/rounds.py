@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from .errors import RoundError
 from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
 from .roster import read_roster
-from .store import departments, get_round, instruments, rounds
+from .store import departments, get_round, instruments, rounds, scrub_physical_order
 
 ROUND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 K_FLOOR = 3
@@ -87,7 +87,10 @@ def set_status(engine: Engine, code: str, status: str) -> dict:
         if status == "closed":
             values["closed_on"] = dt.date.today()
         conn.execute(update(rounds).where(rounds.c.code == code).values(**values))
-        return get_round(conn, code)
+        rnd = get_round(conn, code)
+    if status == "closed":
+        scrub_physical_order(engine)  # the layout of the stored rows must not tell arrival order
+    return rnd
 
 
 def list_rounds(engine: Engine) -> list[dict]:
