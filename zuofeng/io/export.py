@@ -8,7 +8,8 @@ total. So the tab publishes exactly what the scorer publishes:
   has at least k sheets *and* the scorer did not suppress that group, directly or as a
   complementary cell (``Scores.suppression``);
 * the category (党员 / 非党员) is blanked for a whole group when the scorer suppressed one of its
-  category cells, because the blank rows would otherwise be the small category;
+  category cells, because the blank rows would otherwise be the small category; likewise the
+  overall rating when the scorer suppressed the group's evaluation votes;
 * the rater's department, the comment, dates, the source and every id are left out: the rater
   department splits outside views into small groups, and comments are listed, from groups that
   reach ``k_comment`` only, on their own tab, not next to the answers they came with;
@@ -44,35 +45,45 @@ class ExportResult:
     k_min: int
 
 
-def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame, k: int) -> tuple[set, set]:
-    """(department, view) groups to leave out, and groups whose category must be blanked."""
+def _groups_touched(sizes_index, dept: str, kind: str) -> list:
+    """The (department, view) groups a suppressed cell covers: ALL and ``all`` cover several."""
+    return [g for g in sizes_index if dept in (g[0], "ALL") and kind in (g[1], "all")]
+
+
+def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame | None, k: int) -> tuple[set, set, set]:
+    """Groups (department, view) to leave out, whose category to blank, and whose overall rating to blank.
+
+    ``suppression`` is the scorer's frame: ``department`` (a code or ALL), ``kind`` (a view or
+    ``all``), ``category`` (missing for the whole group) and ``scope`` (``answers``, or ``votes``
+    for the evaluation votes).
+    """
     sizes = frame.groupby(["department", "view"]).size()
-    hidden = {g for g, n in sizes.items() if n < k}
-    blank_category = set()
+    hidden = {g for g, n in sizes.items() if n < k}  # a safety net: the scorer suppresses these too
+    blank_category, blank_overall = set(), set()
     if suppression is not None and len(suppression):
-        sup = suppression.copy()
-        cat = sup["category"] if "category" in sup else pd.Series([None] * len(sup))
-        whole = cat.isna() | cat.isin(["", "all", "ALL"])
-        for (dept, kind), is_whole in zip(zip(sup["department"], sup["kind"]), whole):
-            matches = [g for g in sizes.index
-                       if dept in (g[0], "ALL") and kind in (g[1], "all")]
-            if is_whole:
-                hidden.update(matches)
+        scope = suppression["scope"] if "scope" in suppression else pd.Series(["answers"] * len(suppression))
+        for dept, kind, cat, sc in zip(suppression["department"], suppression["kind"], suppression["category"], scope):
+            groups = _groups_touched(sizes.index, dept, kind)
+            if sc == "votes":
+                blank_overall.update(groups)
+            elif pd.isna(cat):
+                hidden.update(groups)
             else:
-                blank_category.update(matches)
-    return hidden, blank_category
+                blank_category.update(groups)
+    return hidden, blank_category, blank_overall
 
 
 def answer_rows(frame: pd.DataFrame, item_keys: list[str], suppression: pd.DataFrame | None,
                 k: int) -> tuple[pd.DataFrame, int, int]:
     """The publishable answer sheets, sorted by content; also the number of sheets and groups held back."""
-    hidden, blank_category = _hidden_groups(frame, suppression, k)
+    hidden, blank_category, blank_overall = _hidden_groups(frame, suppression, k)
     key = list(zip(frame["department"], frame["view"]))
     keep = pd.Series([g not in hidden for g in key], index=frame.index, dtype=bool)
     out = frame.loc[keep, ["department", "view", "category", "overall", "too_fast", *item_keys]].copy()
-    blank = [g in blank_category for g in zip(out["department"], out["view"])]
-    out.loc[blank, "category"] = None
     out = out.astype({"category": "object", "overall": "object", "too_fast": "object"})
+    groups = list(zip(out["department"], out["view"]))
+    out.loc[[g in blank_category for g in groups], "category"] = None
+    out.loc[[g in blank_overall for g in groups], "overall"] = None
     out = out.sort_values(["department", "view", "category", "overall", *item_keys], na_position="last",
                           ignore_index=True, kind="mergesort")
     return out, int((~keep).sum()), len({g for g in key if g in hidden})

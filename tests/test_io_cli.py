@@ -1,0 +1,84 @@
+"""The import command: problem lists with a limit, dry runs, templates that round-trip, usage errors."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.io_support import SAMPLES, snapshot, stored_sheets
+from zuofeng.cli import PROBLEMS_SHOWN, main
+
+ITEMS = [f"q{n:02d}" for n in range(1, 23)]
+
+
+@pytest.fixture
+def cli_round(open_round):
+    engine, rnd = open_round
+    return engine, rnd, engine.url.render_as_string(hide_password=False)
+
+
+def test_problems_are_listed_up_to_a_limit_then_counted(cli_round, tmp_path, capsys):
+    engine, rnd, url = cli_round
+    p = tmp_path / "bad.csv"
+    rows = [["kind", "department", *ITEMS]] + [["self", "BGS", *(["9"] * 22)] for _ in range(3)]
+    with p.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    before = snapshot(engine)
+    assert main(["import", rnd, str(p), "--db", url]) == 2
+    err = capsys.readouterr().err.splitlines()
+    listed = [line for line in err if line.startswith("  row ")]
+    assert len(listed) == PROBLEMS_SHOWN and listed[0].startswith("  row 2, column q01: '9' is not an answer")
+    assert err[-2] == f"  … and {66 - PROBLEMS_SHOWN} more"
+    assert err[-1].startswith(f"zuofeng: error: {p}: 66 problems, nothing imported; first: row 2, column q01")
+    assert snapshot(engine) == before
+
+
+def test_dry_run_then_import_then_refused_repeat(cli_round, capsys):
+    engine, rnd, url = cli_round
+    f = str(SAMPLES / "wjx_code_peer.csv")
+    m = str(SAMPLES / "wjx_code_peer.yaml")
+    assert main(["import", rnd, f, "--mapping", m, "--dry-run", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "dry run: 21 answer sheets" in out and "nothing stored" in out and stored_sheets(engine, rnd) == []
+    assert main(["import", rnd, f, "--mapping", m, "--db", url]) == 0
+    assert "imported 21 answer sheets" in capsys.readouterr().out
+    assert main(["import", rnd, f, "--mapping", m, "--db", url]) == 2
+    assert "already imported" in capsys.readouterr().err
+    assert main(["import", rnd, f, "--mapping", m, "--force", "--db", url]) == 0
+    assert len(stored_sheets(engine, rnd)) == 42
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_template_written_by_the_command_round_trips(cli_round, tmp_path, suffix, capsys):
+    engine, rnd, url = cli_round
+    t = tmp_path / f"t{suffix}"
+    assert main(["import", "--template", str(t), rnd, "--db", url]) == 0
+    ballots = [["self", "KJG", "", "党员", "", "", *[str(1 + i % 5) for i in range(22)]],
+               ["peer", "KPB", "BGS", "", "较好", "请多下基层", *(["2"] * 21 + ["不了解"])]]
+    if suffix == ".xlsx":
+        wb = load_workbook(t)
+        assert wb.sheetnames == ["答卷", "说明", "部门"] and wb["答卷"].freeze_panes == "C3"
+        assert [r[0] for r in wb["部门"].iter_rows(min_row=2, values_only=True)] == ["BGS", "KJG", "KPB", "XHB", "ZX"]
+        for b in ballots:
+            wb["答卷"].append([int(c) if c.isdigit() else (c or None) for c in b])
+        wb.save(t)
+    else:
+        with t.open("a", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(ballots)
+    assert main(["import", rnd, str(t), "--db", url]) == 0
+    got = stored_sheets(engine, rnd)
+    assert [(s[0], s[1], s[2], s[3], s[4], s[5]) for s in got] == [
+        ("peer", "KPB", "BGS", None, "较好", "请多下基层"), ("self", "KJG", "KJG", "党员", None, None)]
+    assert got[0][7:] == (2,) * 21 + (None,)
+
+
+def test_usage_errors(cli_round, tmp_path, capsys):
+    _engine, rnd, url = cli_round
+    assert main(["import", rnd, "--db", url]) == 2
+    assert "give ROUND and FILE" in capsys.readouterr().err
+    assert main(["import", rnd, str(SAMPLES / "template_ballots.csv"), "--template", str(tmp_path / "t.csv")]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["import", "--template", str(tmp_path / "t.txt")]) == 2
+    assert "must end in .xlsx or .csv" in capsys.readouterr().err
