@@ -70,23 +70,26 @@ def _ranks_by_group(gid: np.ndarray, value: np.ndarray, sample: np.ndarray, n_gr
     return r0, n0, n1, tie
 
 
-def _membership(prep: Prepared, groups: pd.MultiIndex) -> tuple[np.ndarray, np.ndarray]:
+def _membership(prep: Prepared, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each sheet belongs to four groups: its department × view, department × all, ALL × view, ALL × all.
-    Returns (sheet index, group position) pairs; groups missing from ``groups`` are left out."""
-    sh = prep.sheets
-    n = len(sh)
-    dept, view = sh["department"].to_numpy(), sh["view"].to_numpy()
-    pairs = [(dept, view), (dept, np.full(n, "all")), (np.full(n, ALL), view), (np.full(n, ALL), np.full(n, "all"))]
-    rows, pos = [], []
-    for d, v in pairs:
-        p = groups.get_indexer(pd.MultiIndex.from_arrays([d, v]))
-        ok = p >= 0
-        rows.append(np.flatnonzero(ok))
-        pos.append(p[ok])
-    return np.concatenate(rows), np.concatenate(pos)
+
+    Returns (sheet index, group position) pairs, positions in the order of :class:`GroupSums` for a
+    round whose departments are ``codes`` (ALL first, then ``codes``, each × KINDS). Sheets of a
+    department missing from ``codes`` keep only their organisation groups.
+    """
+    where = {c: i + 1 for i, c in enumerate(codes)}
+    unit_of = np.array([where.get(c, -1) for c in prep.codes] or [0], dtype=np.int64)
+    dept, view = prep.leaf // len(VIEWS), prep.leaf % len(VIEWS)
+    unit = unit_of[dept]
+    rows = np.arange(len(prep.leaf))
+    own = unit >= 0
+    k_all = len(KINDS) - 1
+    return (np.concatenate([rows[own], rows[own], rows, rows]),
+            np.concatenate([unit[own] * len(KINDS) + view[own], unit[own] * len(KINDS) + k_all, view,
+                            np.full(len(rows), k_all)]))
 
 
-def mann_whitney_groups(prev: Prepared, cur: Prepared, groups: pd.MultiIndex, key: str):
+def mann_whitney_groups(prev: Prepared, cur: Prepared, n_groups: int, key: str):
     """Per group: scipy's default two-sided Mann–Whitney p of previous vs current respondent scores,
     and the rank-biserial r = 2 U_prev / (n_prev n_cur) − 1 (Kerby 2014), positive when the current
     round rates fewer problems (an improvement). Vectorised with the normal approximation; the few
@@ -94,12 +97,12 @@ def mann_whitney_groups(prev: Prepared, cur: Prepared, groups: pd.MultiIndex, ke
     col = f"s:{key}"
     parts = []
     for smp, prep in ((0, prev), (1, cur)):
-        r, p = _membership(prep, groups)
+        r, p = _membership(prep, cur.codes)
         v = prep.sheets[col].to_numpy()[r]
         ok = ~np.isnan(v)
         parts.append((p[ok], v[ok], np.full(ok.sum(), smp)))
     gid, val, smp = (np.concatenate(x) for x in zip(*parts))
-    r0, n0, n1, tie = _ranks_by_group(gid, val, smp, len(groups))
+    r0, n0, n1, tie = _ranks_by_group(gid, val, smp, n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         u0 = r0 - n0 * (n0 + 1) / 2
         p = stats.mann_whitney_asymptotic(u0, n0, n1, tie)
@@ -128,7 +131,7 @@ def change_blocks(groups, score, prev_score, prev_groups, prev: Prepared, cur: P
         pm, ps, pn = (np.where(known, np.asarray(a)[np.maximum(pos, 0)], np.nan) for a in prev_score[key])
         pn = np.where(known, pn, 0)
         d, lo, hi = stats.welch_interval(pm, ps, pn, mean, sd, n)
-        p, rbc = mann_whitney_groups(prev, cur, groups, key)
+        p, rbc = mann_whitney_groups(prev, cur, len(groups), key)
         note = np.where(~known, "上一轮无此组", np.where((pn < 2) | (n < 2), "两轮均需至少2人", None))
         for stat, val, a, b in (("change", scale * d, scale * lo, scale * hi), ("mw_p", p, None, None),
                                 ("rank_biserial", rbc, None, None)):
@@ -182,23 +185,20 @@ def rank_blocks(groups: pd.MultiIndex, prep: Prepared, supp: Suppression, index_
     ``index_ci`` has one row per group (department, kind) with columns value, ci_low, ci_high.
     """
     rng = np.random.default_rng(seed)
-    sh = prep.sheets
-    score = sh["s:overall"].to_numpy()
+    score = prep.sheets["s:overall"].to_numpy()
+    dept, view = prep.leaf // len(VIEWS), prep.leaf % len(VIEWS)
     out = []
-    for kd in KINDS:
-        views = VIEWS if kd == "all" else (kd,)
-        mask = sh["view"].isin(views).to_numpy() & ~np.isnan(score)
-        codes = [c for c in prep.codes if supp.published(c, kd)]
-        d = sh.loc[mask, "department"].to_numpy()
-        v = score[mask]
-        sizes = pd.Series(d).value_counts().reindex(codes, fill_value=0)
-        ranked = [c for c in codes if sizes[c] >= 2]
-        if not ranked:
+    for kd_i, kd in enumerate(KINDS):
+        mask = ~np.isnan(score) & ((view == kd_i) if kd != "all" else True)
+        counts = np.bincount(dept[mask], minlength=len(prep.codes))
+        idx = [i for i, c in enumerate(prep.codes) if supp.published(c, kd) and counts[i] >= 2]
+        if not idx:
             continue
-        order = np.argsort(pd.Categorical(d, categories=ranked).codes, kind="stable")
-        keep = pd.Categorical(d, categories=ranked).codes[order] >= 0
-        vals = v[order][keep]
-        size = sizes[ranked].to_numpy()
+        ranked = [prep.codes[i] for i in idx]
+        keep = mask & np.isin(dept, idx)
+        order = np.lexsort((score[keep], dept[keep]))  # by department, then value: the order of sheets
+        vals = score[keep][order]                      # never matters, so the resamples do not either
+        size = counts[idx]
         start = np.r_[0, np.cumsum(size)[:-1]]
         elem_start, elem_size = np.repeat(start, size), np.repeat(size, size)
         ranks = np.empty((n_boot, len(ranked)), dtype=np.int32)
@@ -206,8 +206,8 @@ def rank_blocks(groups: pd.MultiIndex, prep: Prepared, supp: Suppression, index_
         for b0 in range(0, n_boot, chunk):
             b1 = min(n_boot, b0 + chunk)
             u = rng.random((b1 - b0, len(vals)), dtype=np.float32)
-            idx = elem_start + np.minimum((u * elem_size).astype(np.int64), elem_size - 1)
-            means = np.add.reduceat(vals[idx], start, axis=1) / size
+            draw = elem_start + np.minimum((u * elem_size).astype(np.int64), elem_size - 1)
+            means = np.add.reduceat(vals[draw], start, axis=1) / size
             ranks[b0:b1] = sps.rankdata(means, axis=1, method="min")  # low mean = few problems = rank 1
         point = index_ci.loc[[(c, kd) for c in ranked]]
         rank = sps.rankdata(-point["value"].to_numpy(), method="min")

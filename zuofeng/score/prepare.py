@@ -138,14 +138,19 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         hi = np.where(answered, arr, -np.inf).max(axis=1, initial=-np.inf)
         lo = np.where(answered, arr, np.inf).min(axis=1, initial=np.inf)
     cols["straight"] = (n_ans >= math.ceil(len(item_keys) / 2)) & (hi == lo)
-    cols["too_fast"] = pd.Series(r["too_fast"], dtype="object").map(lambda x: x is True or x == 1).to_numpy(bool)
-    score_of = {o: float(eval_scores[o]) for o in options}
-    sat_of = {o.value: bool(o.satisfied) for o in instrument.overall_scale.options}
-    cols["vote"] = vote.to_numpy()
-    cols["vote_score"] = vote.map(score_of).astype("float64").to_numpy()
-    cols["vote_sat"] = vote.map(lambda v: np.nan if v is None else float(sat_of[v])).astype("float64").to_numpy()
+    fast = pd.Series(r["too_fast"], dtype="object")
+    cols["too_fast"] = (fast.eq(True) | fast.eq(1)).to_numpy(bool)
+    vote_arr = vote.to_numpy(dtype=object)
+    cols["vote"] = vote_arr
+    cols["vote_score"] = np.full(len(vote_arr), np.nan)
+    cols["vote_sat"] = np.full(len(vote_arr), np.nan)
+    for o in instrument.overall_scale.options:
+        hit = vote_arr == o.value
+        cols["vote_score"][hit] = float(eval_scores[o.value])
+        cols["vote_sat"][hit] = float(bool(o.satisfied))
     comments = pd.Series(r["comment"], dtype="object")
-    cols["comment"] = comments.map(lambda c: c.strip() if isinstance(c, str) and c.strip() else None).to_numpy()
+    text = comments.where(comments.map(type).eq(str), None).str.strip()
+    cols["comment"] = text.where(text.fillna("").ne(""), None).to_numpy(dtype=object)
     sheets = pd.concat([sheets, pd.DataFrame(cols)], axis=1)
     code_idx = {c: i for i, c in enumerate(codes)}
     leaf = (sheets["department"].map(code_idx).to_numpy(np.int64) * len(VIEWS)

@@ -126,12 +126,12 @@ def problem_list(table: pd.DataFrame, instrument, rules: Rules) -> pd.DataFrame:
         rows.append((r.department, r.kind, r.key, labels[r.key], "problem_rate", r.value,
                      f"问题率{r.value:.1%}（≥{rules.problem_rate:.0%}）"))
     idx = t[t["statistic"] == "index"]
-    org = idx[idx["department"] == ALL].set_index(["kind", "key"])
-    for r in idx[idx["department"] != ALL].itertuples(index=False):
-        o = org.loc[(r.kind, r.key)] if (r.kind, r.key) in org.index else None
-        if o is not None and r.ci_high == r.ci_high and o["ci_low"] == o["ci_low"] and r.ci_high < o["ci_low"]:
-            rows.append((r.department, r.kind, r.key, labels[r.key], "below_organisation", r.value,
-                         f"指数{r.value:.1f}，区间上限{r.ci_high:.1f}低于全组织区间下限{o['ci_low']:.1f}"))
+    org = idx.loc[idx["department"] == ALL, ["kind", "key", "ci_low"]].rename(columns={"ci_low": "org_low"})
+    below = idx[idx["department"] != ALL].merge(org, on=["kind", "key"])
+    below = below[below["ci_high"] < below["org_low"]]  # NaN compares False
+    for r in below.itertuples(index=False):
+        rows.append((r.department, r.kind, r.key, labels[r.key], "below_organisation", r.value,
+                     f"指数{r.value:.1f}，区间上限{r.ci_high:.1f}低于全组织区间下限{r.org_low:.1f}"))
     df = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
     order = {"red_line": 0, "problem_rate": 1, "below_organisation": 2}
     return (df.assign(_o=df["rule"].map(order), _a=df["department"] != ALL)

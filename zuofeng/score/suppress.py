@@ -2,18 +2,20 @@
 
 A *cell* is ``(unit, kind, category)``: unit a department code, ``ALL`` (the organisation) or a
 division (internal, ``div:<name>``); kind ``self``, ``peer_inside``, ``peer_outside`` or ``all``
-(their sum); category ``党员``, ``非党员``, ``未填`` (left blank) or ``*`` (their sum). Every parent
-is the sum of its children along one of the three dimensions, so published counts and sums can be
-subtracted from each other. The rule (the round's k):
+(their sum); category ``党员``, ``非党员``, ``未填`` (left blank) or ``*`` (their sum; category counts
+are published for the organisation only). Every parent is the sum of its children along one
+dimension, so published counts and sums can be subtracted from each other. The rule (the round's k):
 
 1. suppress every cell with 0 < n < k (a cell with n = 0 describes nobody and is published as 0);
-2. within every published parent, the suppressed children (n > 0) must be none, or at least two
-   with a combined n ≥ k; otherwise also suppress the smallest unsuppressed child and repeat;
+2. within every published parent — the organisation, a division (when the roster has them), a
+   department's or the organisation's kind total, the organisation's category total — the
+   suppressed children (n > 0) must be none, or at least two with a combined n ≥ k; otherwise also
+   suppress the smallest unsuppressed child and repeat;
 3. a suppressed parent needs at least one suppressed child, or it could be rebuilt from them; and a
-   suppressed department × kind hides its category counts too;
-4. finally an audit solves the whole system of published sums: any suppressed cell that the
-   published cells still determine exactly (possible in three-way tables even when every line
-   obeys 2.) gets a neighbour suppressed as well, and the rule runs again.
+   suppressed organisation × kind hides its category counts too;
+4. finally an audit solves the whole system of sums: any suppressed
+   cell that the published cells still determine exactly (possible in multi-way tables even when
+   every line obeys 2.) gets a neighbour suppressed as well, and the rule runs again.
 
 The same cell set protects every figure derived from a cell (counts, sums, means, variances),
 because each of them adds up along the same relations.
@@ -85,13 +87,27 @@ def division_unit(name: str) -> str:
     return f"div:{name}"
 
 
-def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame, categories: bool = True
-                ) -> tuple[dict[Cell, int], list[Relation], frozenset]:
+@dataclass(frozen=True)
+class Cells:
+    """The cell system: counts, the sum relations, and the internal cells (divisions) that the rule
+    treats as parents but that are never published themselves."""
+
+    counts: dict[Cell, int]
+    relations: list[Relation]
+    internal: frozenset
+
+
+def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame,
+                categories: bool = True) -> Cells:
     """All cells with their counts, and the sum relations between them.
 
     ``leaf_counts`` maps (department, view, category) to a count; ``departments`` has ``code`` and
-    ``division`` (None where the roster has no divisions). With ``categories=False`` only the
-    category totals ('*') exist (used for the evaluation votes, which are not split by category).
+    ``division`` (None where the roster has no divisions). Category counts are published for the
+    organisation only: per department they would be groups far below k whose protection would hide
+    whole departments. The unpublished department × category counts need no cells: as free unknowns
+    between published row and column totals they imply nothing beyond ``Σ rows = Σ columns``, which
+    the relations below already state. With ``categories=False`` there are no category cells at all
+    (the evaluation votes, which are not split by category).
     """
     codes = list(departments["code"])
     div_of = {c: d for c, d in zip(departments["code"], departments["division"]) if isinstance(d, str) and d}
@@ -110,26 +126,29 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
     for u in [ALL, *div_units]:
         leaves = codes if u == ALL else members[u]
         for v in VIEWS:
-            for c in (*cats, TOTAL):
+            for c in ((*cats, TOTAL) if u == ALL else (TOTAL,)):
                 counts[(u, v, c)] = sum(counts[(d, v, c)] for d in leaves)
     for u in units:
-        for c in (*cats, TOTAL):
+        for c in ((*cats, TOTAL) if u in (ALL, *codes) else (TOTAL,)):
             counts[(u, "all", c)] = sum(counts[(u, v, c)] for v in VIEWS)
 
-    relations: list[Relation] = []
-    if cats:
-        for u in units:  # categories within each unit × kind
-            for v in KINDS:
-                relations.append(Relation((u, v, TOTAL), tuple((u, v, c) for c in cats), cascade=True))
-    for u in units:  # kinds within each unit × category
-        for c in (TOTAL, *cats):
-            relations.append(Relation((u, "all", c), tuple((u, v, c) for v in VIEWS)))
+    rel: list[Relation] = []
+    for u in units:  # kinds within each unit
+        rel.append(Relation((u, "all", TOTAL), tuple((u, v, TOTAL) for v in VIEWS)))
     for v in KINDS:  # units: organisation → divisions (or departments) → departments
-        for c in (TOTAL, *cats):
-            relations.append(Relation((ALL, v, c), tuple((t, v, c) for t in top)))
-            for du in div_units:
-                relations.append(Relation((du, v, c), tuple((d, v, c) for d in members[du])))
-    return counts, relations, frozenset(cell for cell in counts if cell[0] in div_units)
+        rel.append(Relation((ALL, v, TOTAL), tuple((t, v, TOTAL) for t in top)))
+        for du in div_units:
+            rel.append(Relation((du, v, TOTAL), tuple((d, v, TOTAL) for d in members[du])))
+        if div_units:  # the organisation is also the sum of its departments: a hidden division alone
+            rel.append(Relation((ALL, v, TOTAL), tuple((d, v, TOTAL) for d in codes)))  # does not protect
+    if cats:
+        for v in KINDS:  # the organisation's categories
+            rel.append(Relation((ALL, v, TOTAL), tuple((ALL, v, c) for c in cats), cascade=True))
+        for c in cats:
+            rel.append(Relation((ALL, "all", c), tuple((ALL, v, c) for v in VIEWS)))
+    internal = frozenset(cell for cell in counts if cell[0] in div_units)
+    counts = {c: n for c, n in counts.items() if c[2] == TOTAL or c[0] == ALL}
+    return Cells(counts, rel, internal)
 
 
 def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str]) -> None:
@@ -212,33 +231,34 @@ def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown
     return out
 
 
-def suppress(counts: dict[Cell, int], relations: list[Relation], k: int, internal: frozenset = frozenset(),
-             initial: dict[Cell, str] | None = None) -> Suppression:
+def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Suppression:
     """Apply the rule and the audit until no suppressed cell can be recovered; see the module docstring.
 
     ``initial`` holds cells that must be suppressed anyway (with their reasons), e.g. the evaluation
     cells of groups whose answers are suppressed.
     """
+    counts, never = cells.counts, cells.internal
     reasons: dict[Cell, str] = {c: r for c, r in (initial or {}).items() if c in counts and counts[c] > 0}
     reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
+    every = cells.relations
     by_cell: dict[Cell, list[Relation]] = {}
-    for rel in relations:
+    for rel in every:
         for c in (rel.parent, *rel.children):
             by_cell.setdefault(c, []).append(rel)
     while True:
-        _apply_rule(counts, relations, k, reasons)
-        leaks = sorted(determined_cells(counts, relations, set(reasons) | set(internal)) & set(reasons))
+        _apply_rule(counts, cells.relations, k, reasons)
+        leaks = sorted(determined_cells(counts, every, set(reasons) | set(never)) & set(reasons))
         if not leaks:
             break
         cell = leaks[0]
         near = {c for rel in by_cell[cell] for c in (rel.parent, *rel.children)
-                if c not in reasons and c not in internal and counts[c] > 0}
+                if c not in reasons and c not in never and counts[c] > 0}
         if not near:  # everything next to it is hidden already: widen to every live cell
-            near = {c for c in counts if c not in reasons and c not in internal and counts[c] > 0}
+            near = {c for c in counts if c not in reasons and c not in never and counts[c] > 0}
             if not near:
                 break
         reasons[min(near, key=lambda c: (counts[c], c))] = COMPLEMENTARY
-    return Suppression(k=k, counts=counts, reasons=reasons, internal=internal)
+    return Suppression(k=k, counts=counts, reasons=reasons, internal=cells.internal)
 
 
 def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame, k: int, *,
@@ -253,7 +273,6 @@ def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd
     >>> s.reason("A", "self"), s.reason("B", "self"), s.published("C", "self")
     ('n<k', 'complementary', True)
     """
-    counts, relations, internal = build_cells(leaf_counts, departments, categories)
-    out = suppress(counts, relations, k, internal, initial)
+    out = suppress(build_cells(leaf_counts, departments, categories), k, initial)
     out.scope = "answers" if categories else "votes"
     return out

@@ -62,7 +62,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
                      note=np.where(head > 0, None, "编制人数为0")))
     for cat, stat in CATEGORY_STATS.items():
         c = sums.sum(f"cat:{cat}", (sh["category"] == cat).to_numpy())
-        out.append(block(g, "overall", OVERALL, stat, c, n=c))
+        out.append(block(g, "overall", OVERALL, stat, c, n=c, keep=is_org))  # organisation only
 
     # respondent scores: dimension and overall
     shared["score"] = {}
