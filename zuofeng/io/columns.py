@@ -128,11 +128,12 @@ def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: 
     header = grid.rows[head][1]
     used = sorted(set(plan.used()))
     skipped = 0
+    cache: dict[tuple[str, str], tuple[object, str | None]] = {}  # answers repeat: read each text once
     for row_no, cells in grid.rows[head + 1:]:
         if keep_row is not None and not keep_row(cells):
             skipped += 1
             continue
-        row = _Row(row_no, cells, header, plan, problems)
+        row = _Row(row_no, cells, header, plan, problems, cache)
         out.rows.append(tuple(row.cell(i) for i in used))
         sheet = row.sheet(reader)
         if sheet is not None:
@@ -147,8 +148,9 @@ class _Row:
     """One data row read by a plan; every problem goes to the collector with its row and column."""
 
     def __init__(self, row_no: int, cells: tuple[str, ...], header: tuple[str, ...], plan: Plan,
-                 problems: Collector):
+                 problems: Collector, cache: dict):
         self.row_no, self.cells, self.header, self.plan, self.problems = row_no, cells, header, plan, problems
+        self.cache = cache
 
     def cell(self, i: int | None) -> str:
         return self.cells[i] if i is not None and i < len(self.cells) else ""
@@ -157,19 +159,28 @@ class _Row:
         if i is None:
             return None
         raw = self.cell(i)
+        key = (role, raw)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self._read(role, raw, fn)
+            if role != "comment":
+                self.cache[key] = hit
+        value, error = hit
+        if error is not None:
+            self.problems.add(self.row_no, self.header[i], error)
+        return value
+
+    def _read(self, role: str, raw: str, fn) -> tuple[object, str | None]:
         if looks_like_formula(raw) and role != "comment":
-            self.problems.add(self.row_no, self.header[i],
-                              "looks like a spreadsheet formula; nothing a spreadsheet would run is imported")
-            return None
+            return None, "looks like a spreadsheet formula; nothing a spreadsheet would run is imported"
         codes = self.plan.codes.get(role)
         try:
             if role == "comment":
-                return fn(raw)
+                return fn(raw), None
             coded = codes is None and role in ("items", "overall", "category")
-            return fn(self.plan.cell(raw) if coded else raw, codes)
+            return fn(self.plan.cell(raw) if coded else raw, codes), None
         except BadValue as e:
-            self.problems.add(self.row_no, self.header[i], e.args[0])
-            return None
+            return None, e.args[0]
 
     def sheet(self, reader: ValueReader) -> Sheet | None:
         plan, before = self.plan, len(self.problems.problems)
