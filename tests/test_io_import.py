@@ -291,3 +291,85 @@ def test_import_on_both_backends_records_the_fingerprint_in_the_same_transaction
     r = import_file(engine, rnd, SAMPLES / "wjx_text_self.xlsx")
     fps = snapshot(engine)[2]
     assert r.stored == 21 and len(fps) == 1 and fps[0][:4] == (rnd, r.fingerprint, "wjx", "21")
+
+
+# --- 问卷星 and LimeSurvey header styles -------------------------------------------------------
+
+def _wjx_file(tmp_path, item_headers: list[str], extra_first: list[str] = (), extra_last: list[str] = ()):
+    """A small 问卷星 text download: 6 sheets of department BGS, item n answered (n % 5) + 1."""
+    meta = ["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP"]
+    header = meta + list(extra_first) + item_headers + list(extra_last)
+    rows = []
+    for i in range(6):
+        cells = [str(i + 1), "2022/3/1 9:00:00", "200秒", "微信", "N/A", "1.2.3.4(浙江-杭州)"]
+        cells += ["办公室"] * len(extra_first)
+        cells += [list(SCALE_TEXT)[n % 5] for n in range(1, 23)]
+        cells += ["办公室"] * len(extra_last)
+        rows.append(cells)
+    p = tmp_path / "wjx.csv"
+    with p.open("w", encoding="gbk", newline="") as f:
+        import csv
+        csv.writer(f).writerows([header, *rows])
+    return p
+
+
+def _items():
+    from zuofeng.instrument import load_instrument
+    return load_instrument().items
+
+
+@pytest.mark.parametrize("style", ["matrix_labels", "q_numbers", "cut_titles", "numbered_full"])
+def test_wjx_items_are_found_by_text_label_or_number(open_round, tmp_path, style):
+    engine, rnd = open_round
+    its = _items()
+    if style == "matrix_labels":
+        p = _wjx_file(tmp_path, [f"第2题({it.label.zh})" for it in its], extra_first=["1、您所在的部门："])
+    elif style == "q_numbers":  # no titles at all: question N is item N; the department question after them
+        p = _wjx_file(tmp_path, [f"Q{it.number}" for it in its], extra_last=["23、您所在的部门："])
+    elif style == "cut_titles":  # long titles cut short by the download, numbered after a first question
+        p = _wjx_file(tmp_path, [f"{it.number + 1}、{it.text.zh[:14]}…" for it in its], extra_first=["1、您所在的部门："])
+    else:
+        p = _wjx_file(tmp_path, [f"{it.number + 1}、{it.text.zh}" for it in its], extra_first=["1、所在部门"])
+    r = import_file(engine, rnd, p)
+    assert r.stored == 6
+    assert {s[7:] for s in stored_sheets(engine, rnd)} == {tuple((n % 5) + 1 for n in range(1, 23))}
+    assert {s[1] for s in stored_sheets(engine, rnd)} == {"BGS"}
+
+
+def test_wjx_two_columns_for_one_item_is_a_problem(open_round, tmp_path):
+    engine, rnd = open_round
+    headers = [f"第2题({it.label.zh})" for it in _items()]
+    p = _wjx_file(tmp_path, headers, extra_first=["1、您所在的部门："], extra_last=["第9题(理论学习流于形式)"])
+    before = snapshot(engine)
+    with pytest.raises(ImportProblems, match="item 1 could be any of the columns"):
+        import_file(engine, rnd, p)
+    assert snapshot(engine) == before
+
+
+def test_limesurvey_items_without_a_mapping_when_one_array_has_a_row_per_item(open_round, tmp_path):
+    engine, rnd = open_round
+    (tmp_path / "m.yaml").write_text(
+        "kind: peer\ncolumns: {department: G01Q01, target: G01Q02, category: G01Q03, overall: G03Q01, comment: G03Q02}\n"
+        "values:\n  department: {A1: BGS, A2: XHB, A3: KPB, A4: KJG, A5: ZX}\n"
+        "  target: {A1: BGS, A2: XHB, A3: KPB, A4: KJG, A5: ZX}\n", encoding="utf-8")
+    r = import_file(engine, rnd, SAMPLES / "limesurvey_peer.csv", mapping=tmp_path / "m.yaml")
+    # Default codes: AO01…AO05 are the scale, AO06 不了解; A1/A2 党员/非党员; A1…A4 好…差, A5 不了解.
+    assert r.format == "limesurvey" and stored_sheets(engine, rnd) == expected_limesurvey()
+
+
+def test_stored_order_is_not_the_files_order(open_round):
+    """Rows are stored under random ids in random order: the table's own order says nothing of the file's."""
+    engine, rnd = open_round
+    import_file(engine, rnd, SAMPLES / "wjx_text_self.xlsx")
+    from sqlalchemy import select
+
+    from zuofeng.store import answers
+    with engine.connect() as c:
+        stored = c.execute(select(answers.c.response_id, answers.c.item, answers.c.value)).all()  # physical order
+    by_sheet: dict[str, list] = {}
+    for rid, item, value in stored:
+        by_sheet.setdefault(rid, []).append(value)
+    in_table = [tuple(v) for v in by_sheet.values()]
+    df = pd.read_excel(SAMPLES / "wjx_text_self.xlsx", dtype=str)
+    in_file = [tuple(SCALE_TEXT[df.at[i, c]] for c in df.columns if c.startswith("第3题(")) for i in range(len(df))]
+    assert sorted(in_table, key=repr) == sorted(in_file, key=repr) and in_table != in_file
