@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import select
 
@@ -25,6 +26,18 @@ ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "survey"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 COMMENT = "建议：窗口服务再快一些 <b>ok</b>"
+IDLE = 5  # seconds: short, so that the test sees closed pages' kernels go and a long-pooled kernel survive
+
+
+def kernels(server) -> list:
+    out = []
+    for p in server.children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
 
 
 def free_port() -> int:
@@ -58,11 +71,11 @@ def served(tmp_path, roster_file):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", url, "--port", str(port),
-             "--pool-size", "1", "--idle-timeout", "60"],
+             "--pool-size", "1", "--idle-timeout", str(IDLE)],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     try:
         wait_for_port(port, proc)
-        yield {"engine": engine, "url": f"http://127.0.0.1:{port}/", "tokens": toks, "log": log}
+        yield {"engine": engine, "url": f"http://127.0.0.1:{port}/", "tokens": toks, "log": log, "pid": proc.pid}
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -98,7 +111,9 @@ def test_a_respondent_answers_in_chromium(served):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            # desktop: answer everything and submit
+            # desktop: answer everything and submit. The preheated kernel has waited in the pool for
+            # longer than the idle timeout: taking it out of the pool must not get it culled.
+            time.sleep(IDLE + 3)
             ctx, page = open_page(browser, served["url"], 1280)
             assert "隐私承诺" in page.inner_text(".zf-survey") and "少于5人" in page.inner_text(".zf-survey")
             page.screenshot(path=str(ARTIFACTS / "desktop-1280-token.png"))
@@ -146,6 +161,13 @@ def test_a_respondent_answers_in_chromium(served):
             ctx.close()
         finally:
             browser.close()
+
+    # the kernels of the closed pages are shut down; only the preheated pool kernel stays
+    server = psutil.Process(served["pid"])
+    end = time.monotonic() + 4 * IDLE
+    while time.monotonic() < end and len(kernels(server)) > 1:
+        time.sleep(0.5)
+    assert len(kernels(server)) == 1
 
     engine = served["engine"]
     with engine.connect() as c:

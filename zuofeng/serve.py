@@ -149,6 +149,41 @@ def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, p
     return argv
 
 
+def keep_handed_out_kernels() -> bool:
+    """Make Voilà's kernel pool hand out kernels that the culler will not shut down at once.
+
+    A preheated kernel can wait in the pool for longer than the idle timeout (Voilà keeps pooled
+    kernels from the culler). Once a page takes it out of the pool, though, it is an ordinary idle
+    kernel with no connection until the browser opens its websocket a second or two later; a cull
+    pass in that window shuts it down and the respondent gets a dead page. This wraps the pool's
+    hand-out so that the kernel's last activity is "now". Returns False (and changes nothing) when the
+    installed Voilà has no pool of that shape.
+    """
+    import voila.app as voila_app
+    from jupyter_server._tz import utcnow
+
+    original = voila_app.voila_kernel_manager_factory
+    if getattr(original, "zuofeng_wrapped", False):
+        return True
+
+    def factory(*args, **kwargs):
+        cls = original(*args, **kwargs)
+        if not hasattr(cls, "get_rendered_notebook"):
+            return cls
+
+        class SurveyKernelManager(cls):
+            async def get_rendered_notebook(self, *a, **k):
+                result = await super().get_rendered_notebook(*a, **k)
+                self.get_kernel(result[2]).last_activity = utcnow()
+                return result
+
+        return SurveyKernelManager
+
+    factory.zuofeng_wrapped = True
+    voila_app.voila_kernel_manager_factory = factory
+    return True
+
+
 def _absolute_sqlite(url: str) -> str:
     """Kernels run in the notebook's temporary folder: make a relative SQLite path absolute."""
     from sqlalchemy.engine import make_url
@@ -237,5 +272,6 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
              f"idle kernels culled after {idle_timeout} s); Ctrl-C stops")
         sys.stdout.flush()
         from voila.app import Voila
+        keep_handed_out_kernels()
         Voila.launch_instance(argv=argv)
         Voila.clear_instance()
