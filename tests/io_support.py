@@ -1,4 +1,4 @@
-"""Helpers for the import/export tests: what the store holds, as plain comparable values."""
+"""Shared pieces of the import and export tests: what the store holds, as plain comparable values."""
 
 from __future__ import annotations
 

@@ -94,9 +94,9 @@ def test_readme_restore_gives_back_the_same_store(live_store, tmp_path, monkeypa
         restored.dispose()
 
 
-def test_postgresql_is_pointed_to_pg_dump_without_its_password(capsys):
+def test_postgresql_is_pointed_to_pg_dump_without_its_password(capsys, tmp_path):
     with pytest.raises(StoreError, match="pg_dump --format=custom") as e:
-        backup("postgresql+psycopg://zf:s3cret@db.example/zuofeng", "/nonexistent/x.dump")
+        backup("postgresql+psycopg://zf:s3cret@db.example/zuofeng", tmp_path / "x.dump")
     assert "s3cret" not in e.value.message
     assert main(["backup", "--db", "postgresql://zf:s3cret@db.example/zuofeng", "--out", "x.dump"]) == 2
     err = capsys.readouterr().err
