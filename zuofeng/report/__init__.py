@@ -1,1 +1,6 @@
-"""Rendered reports: papermill notebooks run in warm kernels, exported to self-contained HTML."""
+"""Rendered reports (DESIGN §6): papermill notebooks executed in warm kernels, exported to self-contained
+HTML without input cells, with an index; see ``render_round``."""
+
+from .batch import BatchResult, ReportBatchError, render_round
+
+__all__ = ["BatchResult", "ReportBatchError", "render_round"]

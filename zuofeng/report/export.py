@@ -37,6 +37,7 @@ class ReportExporter:
 
     def __init__(self, font_face: str = ""):
         from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
 
         self.style = page_style(font_face)
         self.exporters = {}
@@ -46,6 +47,7 @@ class ReportExporter:
             ex.exclude_input_prompt = True
             ex.exclude_output_prompt = True
             ex.language_code = code
+            ex.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove_cell"}), enabled=True)
             self.exporters[lang] = ex
 
     def to_html(self, nb, title: str, lang: str = "zh") -> str:

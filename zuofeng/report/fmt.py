@@ -13,7 +13,7 @@ import math
 
 from .strings import t
 
-PERCENT = {"coverage", "problem_rate", "satisfaction"}
+PERCENT = {"coverage", "problem_rate", "satisfaction", "red_line_share"}
 ONE_DECIMAL = {"index", "eval_score", "composite", "headline"}
 TWO_DECIMALS = {"mean", "sd", "alpha", "icc1", "icc2", "rwg_j"}
 SIGNED_ONE = {"gap", "change"}
@@ -137,3 +137,20 @@ class Block:
 
     def __add__(self, other: Block) -> Block:
         return Block(self.html + other.html, "\n".join(x for x in (self.text, other.text) if x))
+
+
+def card(label: str, row, lang: str = "zh", statistic: str | None = None, with_ci: bool = True,
+         extra: str = "") -> str:
+    """A headline figure: label, value (or the word for suppressed), interval."""
+    if row is None:
+        return ""
+    stat = statistic or row["statistic"]
+    a = data_attrs(stat=stat, dept=row.get("department"), kind=row.get("kind"), key=row.get("key"))
+    if bool(row.get("suppressed")):
+        value, ci, cls = t("suppressed", lang), "", "value suppressed"
+    else:
+        value = fmt_value(stat, row.get("value"), lang)
+        ci = fmt_ci(stat, row.get("ci_low"), row.get("ci_high"), lang) if with_ci else ""
+        cls = "value"
+    return (f'<div class="card"><div class="label">{esc(label)}</div><div class="{cls}"{a}>{esc(value)}</div>'
+            f'<div class="ci">{esc(ci)}{esc(extra)}</div></div>')

@@ -1,0 +1,277 @@
+"""``render_round``: score once, render the overview and every department in parallel, swap in.
+
+The round is scored once and the snapshot is written into the new folder; every notebook reads that
+snapshot. Notebooks run in a pool of worker processes, each with one warm kernel (see ``warm``). The
+folder is built beside its target and swapped in at the end, so an interrupted batch leaves the
+previous reports as they were. A failing report does not stop the others: it is named in the index
+and in the returned result, and ``render_round`` raises ``ReportBatchError`` after finishing the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from ..errors import ZuofengError
+from .pool import Result, Task, init_worker, run_task
+from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
+
+SNAPSHOT_NAME = "scores.zip"
+FONT_FILE = ".font-face.css"
+OVERVIEW = "overview"
+NOTEBOOKS = {"overview": "overview_report.ipynb", "department": "department_report.ipynb"}
+DEFAULT_TIMEOUT = 600
+
+
+class ReportBatchError(ZuofengError):
+    """Some reports of a batch failed; the others were written. The message names the failures."""
+
+
+@dataclass
+class BatchResult:
+    """The outcome of ``render_round``: where the reports are and what happened to each."""
+
+    round: str
+    folder: Path
+    index: Path
+    results: list[Result] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if not r.ok]
+
+
+def notebooks_dir() -> Path:
+    """The report notebooks: ``zuofeng/notebooks`` when installed as package data, else the repository's
+    ``notebooks/`` folder next to the package."""
+    import zuofeng
+
+    pkg = Path(zuofeng.__file__).resolve().parent
+    for cand in (pkg / "notebooks", pkg.parent / "notebooks"):
+        if (cand / NOTEBOOKS["department"]).is_file():
+            return cand
+    raise ZuofengError(f"report notebooks not found (looked for {NOTEBOOKS['department']} in "
+                       f"{pkg / 'notebooks'} and {pkg.parent / 'notebooks'})")
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def render_round(round_code: str, *, department: str | None = None, jobs: int | None = None, lang: str = "zh",
+                 out: str | Path | None = None, db: str | None = None, seed: int = 1, progress: bool = True,
+                 timeout: float = DEFAULT_TIMEOUT, notebooks: str | Path | None = None,
+                 scores=None) -> BatchResult:
+    """Render the reports of a round into ``out`` (default ``reports/<round>``).
+
+    Parameters
+    ----------
+    round_code : str
+        The round to report.
+    department : str, optional
+        Render only this department (the other reports already in ``out`` are kept).
+    jobs : int, optional
+        Worker processes (default: the number of CPUs).
+    lang : {"zh", "en"}
+        Language of the reports.
+    out : path, optional
+        The report folder; replaced as a whole when the batch ends.
+    db : str, optional
+        Database URL (default ``$ZUOFENG_DB``, then ``data/zuofeng.db``).
+    seed : int
+        Seed of the scoring engine's resampling.
+    progress : bool
+        Show a progress bar on stderr.
+    timeout : float
+        Seconds a single notebook cell may run.
+    notebooks : path, optional
+        Folder holding the report notebooks (default: see ``notebooks_dir``).
+    scores : Scores, optional
+        Already computed scores of this round (skips scoring).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    ReportBatchError
+        After writing everything else, when one or more reports failed.
+    """
+    from ..score import save_snapshot
+
+    if lang not in ("zh", "en"):
+        raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+    if jobs is not None and jobs < 1:
+        raise ZuofengError(f"--jobs must be at least 1, not {jobs}")
+    t0 = time.perf_counter()
+    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+    target = Path(out) if out else Path("reports") / round_code
+    check_target(target)
+    codes = list(scores.departments["code"]) if scores is not None else _roster_codes(db, round_code)
+    if department is not None and department not in codes:
+        raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
+    n_jobs = 1 if department is not None else max(1, min(jobs or default_jobs(), len(codes) + 1))
+
+    from .index import write_index
+
+    with batch_lock(target):
+        remove_leftovers(target)
+        staged = staging_folder(target)
+        font_file = staged / FONT_FILE
+        try:
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=_context(), initializer=init_worker,
+                                     initargs=(str(font_file),)) as pool:
+                pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
+                try:
+                    if scores is None:
+                        scores = _score(db, round_code, seed)
+                    previous = _carry_over(target, staged) if department is not None else {}
+                    snapshot = staged / SNAPSHOT_NAME
+                    save_snapshot(scores, snapshot)
+                    font_face = _write_font_face(scores, font_file)
+                    tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
+                    results = _run(pool, tasks, progress, round_code)
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+            font_file.unlink(missing_ok=True)
+            results = _relocate(results, staged, target)
+            merged = {**previous, **{r.name: r.to_dict() for r in results}}
+            manifest = {"zuofeng": 1, "round": round_code, "lang": lang, "reports": merged,
+                        "seconds": round(time.perf_counter() - t0, 3)}
+            (staged / MARKER).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+            write_index(scores, merged, staged / "index.html", lang=lang, font_face=font_face)
+            swap_in(staged, target)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+    result = BatchResult(round_code, target, target / "index.html", results, time.perf_counter() - t0)
+    if result.failed:
+        names = ", ".join(f"{r.name} ({r.error})" for r in result.failed)
+        raise ReportBatchError(f"{len(result.failed)} of {len(results)} reports failed: {names}; "
+                               f"the others are in {result.index}")
+    return result
+
+
+def _started() -> int:
+    return os.getpid()
+
+
+def _roster_codes(db: str | None, round_code: str) -> list[str]:
+    """Department codes of the round (a quick check before any worker starts; raises for an unknown round)."""
+    from ..frames import departments_frame
+    from ..store import open_engine
+
+    engine = open_engine(db)
+    try:
+        return [str(c) for c in departments_frame(engine, round_code)["code"]]
+    finally:
+        engine.dispose()
+
+
+def _score(db: str | None, round_code: str, seed: int):
+    from ..score import score_round
+    from ..store import open_engine
+
+    engine = open_engine(db)
+    try:
+        return score_round(engine, round_code, seed=seed)
+    finally:
+        engine.dispose()
+
+
+def _write_font_face(scores, path: Path) -> str:
+    """Subset the CJK font to every character the round's pages can show (once per batch) and leave the
+    ``@font-face`` rule where the workers read it."""
+    from .fonts import font_face_css
+    from .strings import page_chars
+
+    css = font_face_css(page_chars(scores))
+    path.write_text(css, encoding="utf-8")
+    return css
+
+
+def _tasks(scores, nb_dir: Path, staged: Path, snapshot: Path, department, lang, timeout) -> list[Task]:
+    from .strings import t
+
+    meta = scores.meta
+    deps = scores.departments
+    tasks = []
+    common = {"round_code": meta["round"], "lang": lang, "db": "", "snapshot": str(snapshot.resolve())}
+    if department is None:
+        tasks.append(Task(OVERVIEW, str(nb_dir / NOTEBOOKS["overview"]), dict(common),
+                          str(staged / f"{OVERVIEW}.ipynb"), str(staged / f"{OVERVIEW}.html"),
+                          f"{meta['title']} · {t('overview_title', lang)}", lang, timeout))
+    for code, name in zip(deps["code"], deps["name"]):
+        if department is not None and code != department:
+            continue
+        tasks.append(Task(code, str(nb_dir / NOTEBOOKS["department"]), {**common, "department": code},
+                          str(staged / "departments" / f"{code}.ipynb"), str(staged / "departments" / f"{code}.html"),
+                          f"{name} · {meta['title']}", lang, timeout))
+    return tasks
+
+
+def _context():
+    """``fork`` where the platform has it: workers start at once, without importing anything again, and a
+    calling script needs no ``if __name__ == "__main__"`` guard; ``spawn`` elsewhere."""
+    import multiprocessing as mp
+
+    return get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+def _run(pool: ProcessPoolExecutor, tasks: list[Task], progress: bool, round_code: str) -> list[Result]:
+    from tqdm import tqdm
+
+    results: list[Result] = []
+    futures = {pool.submit(run_task, task): task for task in tasks}
+    bar = tqdm(total=len(tasks), desc=f"zuofeng report {round_code}", unit="report", disable=not progress,
+               file=sys.stderr, dynamic_ncols=True)
+    try:
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as e:  # noqa: BLE001 - a worker died: report it, keep going
+                res = Result(task.name, False, 0.0, error=f"worker failed: {type(e).__name__}: {e}")
+            results.append(res)
+            bar.set_postfix_str(("" if res.ok else "✗ ") + res.name, refresh=False)
+            bar.update(1)
+    finally:
+        bar.close()
+    order = {t.name: i for i, t in enumerate(tasks)}
+    return sorted(results, key=lambda r: order[r.name])
+
+
+def _relocate(results: list[Result], staged: Path, target: Path) -> list[Result]:
+    """Store paths relative to the report folder (the staging folder is renamed at the end)."""
+    for r in results:
+        for attr in ("ipynb", "html"):
+            p = getattr(r, attr)
+            if p:
+                setattr(r, attr, Path(p).resolve().relative_to(staged.resolve()).as_posix())
+    return results
+
+
+def _carry_over(target: Path, staged: Path) -> dict:
+    """Copy the previous reports into the staging folder; return their manifest entries."""
+    if not (target / MARKER).is_file():
+        return {}
+    for p in target.iterdir():
+        dest = staged / p.name
+        if p.is_dir():
+            shutil.copytree(p, dest)
+        else:
+            shutil.copy2(p, dest)
+    try:
+        return json.loads((target / MARKER).read_text(encoding="utf-8")).get("reports", {})
+    except (OSError, ValueError):
+        return {}

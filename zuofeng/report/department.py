@@ -1,0 +1,248 @@
+"""The sections of a department report. Each method returns a ``Block`` that a notebook cell displays.
+
+Every figure comes from ``Scores`` through ``ScoreView`` and is written by ``fmt``; every string from
+the roster, the round or a respondent is escaped; suppressed groups show the word, never a number.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import charts
+from .fmt import Block, card, cell, esc, fmt_value, table, td
+from .methods import methods_block
+from .strings import label, t
+from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
+
+
+def headline_cards(v: ScoreView, code: str) -> str:
+    """The headline figures of a department (also shown in the index)."""
+    L = v.lang
+    parts = [
+        card(t("respondents", L), v.row(code, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
+        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)} ({t('kind_all', L)})",
+             v.row(code, "all", "overall", OVERALL, "index"), L),
+        card(t("satisfaction", L), v.row(code, "all", "evaluation", OVERALL, "satisfaction"), L),
+        card(t("eval_score", L), v.row(code, "all", "evaluation", OVERALL, "eval_score"), L),
+        card(t("composite", L), v.row(code, "all", "overall", OVERALL, "composite"), L, with_ci=False),
+    ]
+    rank = v.row(code, "all", "overall", OVERALL, "rank")
+    if rank is not None:
+        lo, hi = (v.value(code, "all", "overall", OVERALL, s) for s in ("rank_low", "rank_high"))
+        extra = "" if lo is None or hi is None else f"{fmt_value('rank', lo)}–{fmt_value('rank', hi)}"
+        parts.append(card(t("rank", L), rank, L, with_ci=False, extra=extra))
+    return '<div class="cards">' + "".join(parts) + "</div>"
+
+
+class DepartmentReport:
+    """One department's report, section by section."""
+
+    def __init__(self, view: ScoreView, code: str):
+        self.v = view
+        self.code = code
+        self.info = view.dept(code)
+        self.L = view.lang
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _kinds_with_data(self) -> list[str]:
+        return [k for k in VIEWS if self.v.row(self.code, k, "overall", OVERALL, "respondents") is not None
+                and (self.v.value(self.code, k, "overall", OVERALL, "respondents") or 0) > 0
+                or (self.v.row(self.code, k, "overall", OVERALL, "respondents") or {}).get("suppressed")]
+
+    def _h2(self, key: str) -> str:
+        return f"<h2>{esc(t(key, self.L))}</h2>"
+
+    def _suppressed_note(self) -> str:
+        return f'<p class="legend">{esc(t("legend_suppressed", self.L, k=self.v.k_min))}</p>'
+
+    # -- sections ----------------------------------------------------------------------------------
+    def header(self) -> Block:
+        v, L = self.v, self.L
+        lead = t("lead_dept", L, unit_type=self.info["unit_type"], round_title=v.title(), round=v.meta["round"],
+                 scored_on=v.scored_on())
+        html = (f'<h1 data-dept="{esc(self.code)}">{esc(t("dept_title", L, name=self.info["name"]))}</h1>'
+                f'<p class="lead">{esc(lead)}</p>{headline_cards(v, self.code)}'
+                f'<p class="legend">{esc(t("legend_index", L))}</p>{self._suppressed_note()}')
+        return Block(html, t("dept_title", L, name=self.info["name"]))
+
+    def coverage(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        rows = []
+        for k in VIEWS:
+            resp = v.row(c, k, "overall", OVERALL, "respondents")
+            if resp is None:
+                continue
+            blind = (not resp["suppressed"]) and resp["value"] == 0 and k != "peer_outside"
+            cats = [cell(v.row(c, k, "overall", OVERALL, s), L, statistic="respondents", cat=s)
+                    for s in ("respondents_party", "respondents_non_party", "respondents_no_category")]
+            rows.append([td(v.kind_label(k)), cell(resp, L), cell(v.row(c, k, "overall", OVERALL, "headcount"), L),
+                         cell(v.row(c, k, "overall", OVERALL, "coverage"), L), *cats,
+                         td(t("blind_spot", L) if blind else "", cls="flag" if blind else None)])
+        header = [t("kind", L), t("respondents", L), t("headcount", L), t("coverage", L),
+                  "党员" if L == "zh" else "Party members", "非党员" if L == "zh" else "Non-members",
+                  "未填" if L == "zh" else "Not stated", t("flag", L)]
+        return Block(self._h2("sec_coverage") + table(header, rows))
+
+    def overall(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        rows = []
+        for k in KINDS:
+            if v.row(c, k, "overall", OVERALL, "index") is None:
+                continue
+            rows.append([td(v.kind_label(k)),
+                         cell(v.row(c, k, "overall", OVERALL, "respondents"), L),
+                         cell(v.row(c, k, "overall", OVERALL, "index"), L, with_ci=True),
+                         cell(v.row(c, k, "evaluation", OVERALL, "satisfaction"), L, with_ci=True),
+                         cell(v.row(c, k, "evaluation", OVERALL, "eval_score"), L, with_ci=True)])
+        header = [t("kind", L), t("respondents", L), f"{t('index', L)} {t('ci', L)}",
+                  f"{t('satisfaction', L)} {t('ci', L)}", f"{t('eval_score', L)} {t('ci', L)}"]
+        comp = [(lvl, v.row(c, "all", lvl, OVERALL, "composite")) for lvl in ("overall", "evaluation")]
+        extra = ""
+        if any(r is not None for _, r in comp):
+            crow = [[td(t("index", L) if lvl == "overall" else t("eval_score", L)), cell(r, L)]
+                    for lvl, r in comp if r is not None]
+            extra = f"<h3>{esc(t('composite', L))}</h3>" + table([t("value", L), t("composite", L)], crow)
+        return Block(self._h2("sec_overall") + table(header, rows) + extra)
+
+    def dimensions(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        rows, plot = [], []
+        for d in v.dim_ids:
+            cells = []
+            for k in KINDS:
+                r = v.row(c, k, "dimension", d, "index")
+                cells.append(cell(r, L, with_ci=True))
+            rows.append([td(v.dim_label(d)), *cells])
+            r = v.row(c, "all", "dimension", d, "index")
+            if r is not None and not r["suppressed"] and pd.notna(r["value"]):
+                plot.append({"label": v.dim_label(d), "group": "all", "group_label": v.kind_label("all"),
+                             "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"]})
+        header = [t("dimension", L)] + [v.kind_label(k) for k in KINDS]
+        chart = ""
+        if plot:
+            chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=v.kind_label("all")),
+                                      t("chart_index_axis", L),
+                                      t("alt_dimensions", L, name=self.info["name"], kinds=v.kind_label("all")))
+        return Block(self._h2("sec_dimensions") + chart + table(header, rows))
+
+    def items(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        kind = next((k for k in ("all", "peer_inside", "self", "peer_outside")
+                     if v.value(c, k, "overall", OVERALL, "index") is not None), None)
+        if kind is None:
+            return Block(self._h2("sec_items") + f"<p>{esc(t('suppressed', L))}</p>" + self._suppressed_note())
+        recs = []
+        for key in v.item_keys:
+            r = v.row(c, kind, "item", key, "index")
+            recs.append({"key": key, "value": None if r is None or r["suppressed"] else r["value"],
+                         "lo": r and r["ci_low"], "hi": r and r["ci_high"], "red_line": v.item(key).red_line})
+        df = pd.DataFrame(recs)
+        df["value"] = pd.to_numeric(df["value"])
+        df = df.sort_values(["value", "key"], na_position="last", kind="stable").reset_index(drop=True)
+        rows = []
+        for pos, rec in enumerate(df.itertuples(index=False), start=1):
+            it = v.item(rec.key)
+            rows.append([td(pos), td(v.key_label(rec.key), key=rec.key), td(v.dim_label(it.dimension)),
+                         cell(v.row(c, kind, "item", rec.key, "index"), L, with_ci=True),
+                         cell(v.row(c, kind, "item", rec.key, "problem_rate"), L),
+                         cell(v.row(c, kind, "item", rec.key, "red_line_alert"), L) if it.red_line else td("")])
+        plot = df.dropna(subset=["value"]).assign(label=lambda x: [v.key_label(k) for k in x["key"]])
+        chart = ""
+        if not plot.empty:
+            legend = (t("legend_item", L), t("legend_red_item", L))
+            title = t("chart_dims", L, kind=v.kind_label(kind))
+            chart = charts.item_dots(plot, title, t("chart_index_axis", L),
+                                     t("alt_items", L, name=self.info["name"]), legend)
+        header = ["#", t("item", L), t("dimension", L), f"{t('index', L)} {t('ci', L)}", t("problem_rate", L),
+                  t("red_line_alert", L)]
+        basis = f'<p class="note">{esc(t("basis", L, kind=v.kind_label(kind)))}</p>'
+        return Block(self._h2("sec_items") + basis + chart + table(header, rows))
+
+    def self_vs_peer(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        keys = [OVERALL] + v.dim_ids
+        plot, rows = [], []
+        for key in keys:
+            level = "overall" if key == OVERALL else "dimension"
+            label = v.key_label(key) if key == OVERALL else v.dim_label(key)
+            for k in VIEWS:
+                r = v.row(c, k, level, key, "index")
+                if r is not None and not r["suppressed"] and pd.notna(r["value"]):
+                    plot.append({"label": label, "group": k, "group_label": v.kind_label(k), "value": r["value"],
+                                 "lo": r["ci_low"], "hi": r["ci_high"]})
+            rows.append([td(label)] + [x for pk in ("peer_inside", "peer_outside") for x in (
+                cell(v.row(c, pk, level, key, "gap"), L, with_ci=True), cell(v.row(c, pk, level, key, "gap_flag"), L))])
+        header = [t("dimension", L)] + [x for pk in ("peer_inside", "peer_outside") for x in (
+            f"{t('gap', L)} · {v.kind_label(pk)}", t("gap_flag", L))]
+        chart = ""
+        if plot:
+            chart = charts.index_bars(pd.DataFrame(plot), t("chart_self_peer", L), t("chart_index_axis", L), t("alt_self_peer", L, name=self.info["name"]))
+        return Block(self._h2("sec_self_peer") + chart + table(header, rows) +
+                     f'<p class="note">{esc(t("gap_note", L))}</p>')
+
+    def change(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        if not v.meta.get("previous"):
+            return Block(self._h2("sec_change") + f"<p>{esc(t('no_previous', L))}</p>")
+        rows = []
+        for key in [OVERALL] + v.dim_ids:
+            level = "overall" if key == OVERALL else "dimension"
+            for k in KINDS:
+                r = v.row(c, k, level, key, "change")
+                if r is None:
+                    continue
+                rows.append([td(v.key_label(key) if key == OVERALL else v.dim_label(key)), td(v.kind_label(k)),
+                             cell(r, L, with_ci=True), cell(v.row(c, k, level, key, "mw_p"), L),
+                             cell(v.row(c, k, level, key, "rank_biserial"), L)])
+        header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("mw_p", L),
+                  t("rank_biserial", L)]
+        prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
+        body = table(header, rows) if rows else f"<p>{esc(t('no_rows', L))}</p>"
+        return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>')
+
+    def problems(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        p = v.scores.problems
+        p = p[p["department"] == c]
+        if p.empty:
+            plist = f"<p>{esc(t('no_problems', L))}</p>"
+        else:
+            rows = []
+            for r in p.itertuples(index=False):
+                name = label("rule", r.rule, L)
+                stat = "problem_rate" if r.rule in ("red_line", "problem_rate") else "index"
+                rows.append([td(v.key_label(r.key), key=r.key), td(v.kind_label(r.kind)), td(name),
+                             cell({"statistic": stat, "value": r.value, "suppressed": False, "department": c,
+                                   "kind": r.kind, "key": r.key}, L, rule=r.rule),
+                             td(r.note if L == "zh" and isinstance(r.note, str) else "")])
+            plist = table([t("item", L), t("kind", L), t("rule", L), t("value", L), t("note", L)], rows)
+        q = v.scores.quality
+        q = q[q["department"] == c]
+        if q.empty:
+            qual = f"<p>{esc(t('no_quality', L))}</p>"
+        else:
+            qual = table([t("kind", L), t("flag", L), t("count", L), t("detail", L)],
+                         [[td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
+                           cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
+                           td(r.detail if L == "zh" else "")] for r in q.itertuples(index=False)])
+        return Block(self._h2("sec_problems") + plist + f"<h3>{esc(t('sec_quality_flags', L))}</h3>" + qual +
+                     f'<p class="note">{esc(t("quality_note", L))}</p>')
+
+    def comments(self) -> Block:
+        v, L, c = self.v, self.L, self.code
+        cm = v.scores.comments
+        cm = cm[cm["department"] == c]
+        if cm.empty:
+            return Block(self._h2("sec_comments") +
+                         f"<p>{esc(t('no_comments', L, k=v.meta.get('k_comment', '')))}</p>")
+        parts = []
+        for kind, grp in cm.groupby("kind", sort=False):
+            parts.append(f"<h3>{esc(v.kind_label(kind) if kind in KINDS else kind)}</h3>")
+            parts += [f"<blockquote>{esc(x)}</blockquote>" for x in grp["comment"]]
+        return Block(self._h2("sec_comments") + "".join(parts) + f'<p class="note">{esc(t("comments_note", L))}</p>')
+
+    def methods(self) -> Block:
+        return methods_block(self.v, department=self.code)
+
+
+__all__ = ["ALL", "DepartmentReport", "headline_cards"]

@@ -1,0 +1,63 @@
+"""The methods note every report ends with: instrument and its version, the announced 6 aspects /
+27 problems against the 5 / 22 listed, scales, thresholds and suppression, weights, reliability."""
+
+from __future__ import annotations
+
+from .fmt import Block, cell, esc, fmt_value, table, td
+from .strings import label, t
+from .view import ALL, KINDS, OVERALL, ScoreView
+
+
+def methods_block(v: ScoreView, department: str | None = None) -> Block:
+    L, inst, meta = v.lang, v.instrument, v.meta
+    sep = "；" if L == "zh" else "; "
+    scale = " / ".join(f"{o.value} {o.text.get(L)}" for o in inst.item_scale.options)
+    problem = "、".join(inst.item_scale.options[p - 1].text.get(L) for p in inst.problem_values) if L == "zh" else \
+        " or ".join(inst.item_scale.options[p - 1].text.get(L) for p in inst.problem_values)
+    scores = meta.get("eval_scores") or {o.value: o.score for o in inst.overall_scale.options}
+    names = {o.value: o.text.get(L) for o in inst.overall_scale.options}
+    options = " / ".join(names.get(k, k) for k in scores)
+    satisfied = "+".join(o.text.get(L) for o in inst.overall_scale.options if o.satisfied)
+    score_txt = ", ".join(f"{names.get(k, k)} {float(s):g}" for k, s in scores.items())
+    red = [it for it in inst.items if it.red_line]
+    paras = [
+        t("m_instrument", L, title=inst.title.get(L), id=inst.id, version=inst.version),
+        inst.count_note.get(L),
+        t("m_scale", L, scale=scale, missing=inst.item_scale.missing.get(L), problem=problem),
+        t("m_overall", L, options=options, satisfied=satisfied, scores=score_txt),
+    ]
+    weights = meta.get("group_weights")
+    if weights:
+        paras.append(t("m_weights", L, weights=", ".join(f"{v.kind_label(k)} {float(w):g}" for k, w in weights.items())))
+    paras.append(t("m_k", L, k=meta.get("k_min"), kc=meta.get("k_comment")))
+    if red:
+        paras.append(t("m_redline", L, items=sep.join(f"{it.number}. {it.label.get(L)}" for it in red),
+                       share=f"{inst.red_line_share:.0%}",
+                       values="/".join(inst.item_scale.options[x - 1].text.get(L) for x in inst.red_line_values)))
+    if meta.get("seed") is not None:
+        paras.append(t("m_seed", L, seed=meta.get("seed")))
+    html = "".join(f"<p>{esc(p)}</p>" for p in paras)
+    # reliability: Cronbach's alpha per dimension (organisation, and this department when given)
+    units = [ALL] + ([department] if department else [])
+    rows = []
+    for key in v.dim_ids + [OVERALL]:
+        level = "overall" if key == OVERALL else "dimension"
+        name = t("overall", L) if key == OVERALL else v.dim_label(key)
+        rows.append([td(name)] + [cell(v.row(u, "all", level, key, "alpha"), L, with_ci=True) for u in units])
+    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(u)}" for u in units]
+    html += table(header, rows)
+    if department:
+        sup = v.scores.suppression
+        sup = sup[sup["department"] == department]
+        if not sup.empty:
+            groups = []
+            for r in sup.itertuples(index=False):
+                cat = "" if r.category is None or r.category != r.category else f" · {r.category}"
+                groups.append(f"{v.kind_label(r.kind) if r.kind in KINDS else r.kind}{cat}"
+                              f"（{label('reason', r.reason, L)}）" if L == "zh" else
+                              f"{v.kind_label(r.kind) if r.kind in KINDS else r.kind}{cat} ({label('reason', r.reason, L)})")
+            html += f"<p>{esc(t('m_suppressed_groups', L, groups=sep.join(groups)))}</p>"
+    n = meta.get("n_responses")
+    if n is not None:
+        html += f"<p class=\"note\">{esc(t('responses_total', L))}: {esc(fmt_value('n', n))}</p>"
+    return Block(f"<h2>{esc(t('sec_methods', L))}</h2>" + html)

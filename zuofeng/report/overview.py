@@ -1,0 +1,205 @@
+"""The sections of the overview for the leading group. Each method returns a ``Block``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import charts
+from .fmt import Block, card, cell, esc, table, td
+from .methods import methods_block
+from .strings import label, t
+from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
+
+
+class OverviewReport:
+    """The whole organisation: every department side by side."""
+
+    def __init__(self, view: ScoreView):
+        self.v = view
+        self.L = view.lang
+
+    def _h2(self, key: str) -> str:
+        return f"<h2>{esc(t(key, self.L))}</h2>"
+
+    def _name(self, code: str) -> str:
+        return self.v.dept_name(code)
+
+    def header(self) -> Block:
+        v, L = self.v, self.L
+        lead = t("lead_overview", L, round_title=v.title(), round=v.meta["round"], n_dept=len(v.codes),
+                 n=v.meta.get("n_responses", ""), scored_on=v.scored_on())
+        cards = "".join([
+            card(t("respondents", L), v.row(ALL, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
+            card(f"{t('coverage', L)} · {v.kind_label('self')}", v.row(ALL, "self", "overall", OVERALL, "coverage"),
+                 L, with_ci=False),
+            card(f"{t('coverage', L)} · {v.kind_label('peer_inside')}",
+                 v.row(ALL, "peer_inside", "overall", OVERALL, "coverage"), L, with_ci=False),
+            card(t("index", L), v.row(ALL, "all", "overall", OVERALL, "index"), L),
+            card(t("satisfaction", L), v.row(ALL, "all", "evaluation", OVERALL, "satisfaction"), L),
+        ])
+        html = (f"<h1>{esc(v.title())} · {esc(t('overview_title', L))}</h1><p class=\"lead\">{esc(lead)}</p>"
+                f'<div class="cards">{cards}</div><p class="legend">{esc(t("legend_index", L))}</p>'
+                f'<p class="legend">{esc(t("legend_suppressed", L, k=v.k_min))}</p>')
+        return Block(html, f"{v.title()} · {t('overview_title', L)}")
+
+    def heatmap(self, kind: str = "all") -> Block:
+        v, L = self.v, self.L
+        cols = v.dim_ids + [OVERALL]
+        col_labels = [v.dim_label(d) for d in v.dim_ids] + [t("overall", L)]
+        vals, hidden, rows = [], [], []
+        for code in v.codes:
+            rv, rh, cells = [], [], []
+            for key in cols:
+                level = "overall" if key == OVERALL else "dimension"
+                r = v.row(code, kind, level, key, "index")
+                sup = r is None or bool(r["suppressed"])
+                rv.append(float("nan") if sup or pd.isna(r["value"]) else float(r["value"]))
+                rh.append(r is not None and bool(r["suppressed"]))
+                cells.append(cell(r, L))
+            vals.append(rv)
+            hidden.append(rh)
+            rows.append([td(code), td(self._name(code)), *cells])
+        labels = [f"{self._name(c)}" for c in v.codes]
+        values = pd.DataFrame(vals, index=labels, columns=col_labels)
+        supp = pd.DataFrame(hidden, index=labels, columns=col_labels)
+        chart = charts.heatmap(values, supp, f"{t('index', L)} · {v.kind_label(kind)}", t("alt_heatmap", L),
+                               t("suppressed", L))
+        org = [td(ALL), td(self._name(ALL))] + [
+            cell(v.row(ALL, kind, "overall" if k == OVERALL else "dimension", k, "index"), L) for k in cols]
+        html = self._h2("ov_heatmap") + chart + table([t("code", L), t("department", L), *col_labels], rows + [org])
+        return Block(html)
+
+    def coverage(self) -> Block:
+        v, L = self.v, self.L
+        rows, plot = [], []
+        for code in v.codes:
+            cells, flags = [], []
+            for k in VIEWS:
+                resp = v.row(code, k, "overall", OVERALL, "respondents")
+                cells.append(cell(resp, L))
+                if k != "peer_outside":
+                    cov = v.row(code, k, "overall", OVERALL, "coverage")
+                    cells.append(cell(cov, L))
+                    if resp is not None and not resp["suppressed"] and resp["value"] == 0:
+                        flags.append(f"{t('blind_spot', L)}（{v.kind_label(k)}）" if L == "zh"
+                                     else f"{t('blind_spot', L)} ({v.kind_label(k)})")
+                    if cov is not None and not cov["suppressed"] and pd.notna(cov["value"]):
+                        plot.append({"label": self._name(code), "group": k, "group_label": v.kind_label(k),
+                                     "value": 100 * float(cov["value"]), "lo": float("nan"), "hi": float("nan")})
+            rows.append([td(code), td(self._name(code)), *cells,
+                         td("、".join(flags) if L == "zh" else "; ".join(flags), cls="flag" if flags else None)])
+        header = [t("code", L), t("department", L),
+                  f"{t('respondents', L)} · {v.kind_label('self')}", t("coverage", L),
+                  f"{t('respondents', L)} · {v.kind_label('peer_inside')}", t("coverage", L),
+                  f"{t('respondents', L)} · {v.kind_label('peer_outside')}", t("flag", L)]
+        chart = ""
+        if plot:
+            top = max(110.0, max(p["value"] for p in plot) + 5)
+            chart = charts.index_bars(pd.DataFrame(plot), t("coverage", L), f"{t('chart_coverage_axis', L)} (%)",
+                                      t("alt_coverage", L), xlim=(0, top))
+        return Block(self._h2("ov_coverage") + chart + table(header, rows))
+
+    def ranking(self, kind: str = "all") -> Block:
+        v, L = self.v, self.L
+        recs = []
+        for code in v.codes:
+            idx = v.row(code, kind, "overall", OVERALL, "index")
+            rank = v.row(code, kind, "overall", OVERALL, "rank")
+            recs.append({"code": code, "idx": idx, "rank": rank,
+                         "order": v.value(code, kind, "overall", OVERALL, "rank")})
+        recs.sort(key=lambda r: (r["order"] is None, r["order"] or 0, r["code"]))
+        rows, plot = [], []
+        for r in recs:
+            code = r["code"]
+            lo = v.row(code, kind, "overall", OVERALL, "rank_low")
+            hi = v.row(code, kind, "overall", OVERALL, "rank_high")
+            bottom = v.row(code, kind, "overall", OVERALL, "bottom")
+            rows.append([cell(r["rank"], L), cell(lo, L), cell(hi, L), td(code), td(self._name(code)),
+                         cell(r["idx"], L, with_ci=True), cell(bottom, L)])
+            i = r["idx"]
+            if i is not None and not i["suppressed"] and pd.notna(i["value"]):
+                plot.append({"label": self._name(code), "value": i["value"], "lo": i["ci_low"], "hi": i["ci_high"],
+                             "flag": bool(v.value(code, kind, "overall", OVERALL, "bottom") or 0)})
+        header = [t("rank", L), f"{t('rank_range', L)} ↓", f"{t('rank_range', L)} ↑", t("code", L),
+                  t("department", L), f"{t('index', L)} {t('ci', L)}", t("bottom", L)]
+        chart = ""
+        if plot:
+            chart = charts.interval_dots(pd.DataFrame(plot), f"{t('index', L)} · {v.kind_label(kind)}",
+                                         t("chart_index_axis", L), t("alt_ranking", L),
+                                         legend=(t("department", L), t("bottom", L)))
+        return Block(self._h2("ov_ranking") + chart + table(header, rows) + f'<p class="note">{esc(t("rank_note", L))}</p>')
+
+    def reliability(self) -> Block:
+        v, L = self.v, self.L
+        rows = []
+        for key in v.dim_ids + [OVERALL]:
+            level = "overall" if key == OVERALL else "dimension"
+            label = t("overall", L) if key == OVERALL else v.dim_label(key)
+            rows.append([td(label), cell(v.row(ALL, "all", level, key, "alpha"), L, with_ci=True)] +
+                        [cell(v.row(ALL, k, level, key, s), L) for k in ("self", "peer_inside") for s in ("icc1", "icc2")])
+        header = [t("dimension", L), f"{t('alpha', L)} {t('ci', L)}",
+                  f"ICC(1) · {v.kind_label('self')}", f"ICC(2) · {v.kind_label('self')}",
+                  f"ICC(1) · {v.kind_label('peer_inside')}", f"ICC(2) · {v.kind_label('peer_inside')}"]
+        rwg = [[td(code), td(self._name(code))] + [cell(v.row(code, k, "overall", OVERALL, "rwg_j"), L) for k in VIEWS]
+               for code in v.codes]
+        rwg_t = table([t("code", L), t("department", L)] + [f"rwg(j) · {v.kind_label(k)}" for k in VIEWS], rwg)
+        return Block(self._h2("ov_reliability") + table(header, rows) + rwg_t)
+
+    def trend(self, kind: str = "all") -> Block:
+        v, L = self.v, self.L
+        if not v.meta.get("previous"):
+            return Block(self._h2("ov_trend") + f"<p>{esc(t('no_previous', L))}</p>")
+        rows, plot = [], []
+        for code in [ALL] + v.codes:
+            r = v.row(code, kind, "overall", OVERALL, "change")
+            p = v.row(code, kind, "overall", OVERALL, "mw_p")
+            rows.append([td(code), td(self._name(code)), cell(r, L, with_ci=True), cell(p, L),
+                         cell(v.row(code, kind, "overall", OVERALL, "rank_biserial"), L)])
+            if r is not None and not r["suppressed"] and pd.notna(r["value"]):
+                pv = v.value(code, kind, "overall", OVERALL, "mw_p")
+                plot.append({"label": self._name(code), "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"],
+                             "flag": pv is not None and pv < 0.05})
+        chart = ""
+        if plot:
+            d = pd.DataFrame(plot)
+            span = max(10.0, float(pd.concat([d["lo"], d["hi"], d["value"]]).abs().max()) + 2)
+            chart = charts.interval_dots(d, f"{t('change', L)} · {v.kind_label(kind)}", t("change", L),
+                                         t("alt_trend", L), xlim=(-span, span), zero_line=True,
+                                         legend=("p ≥ 0.05", "p < 0.05"))
+        header = [t("code", L), t("department", L), f"{t('change', L)} {t('ci', L)}", t("mw_p", L),
+                  t("rank_biserial", L)]
+        prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
+        return Block(self._h2("ov_trend") + prev + chart + table(header, rows) +
+                     f'<p class="note">{esc(t("change_note", L))}</p>')
+
+    def red_lines(self) -> Block:
+        v, L = self.v, self.L
+        red = v.rows(statistic="red_line_alert", level="item")
+        red = red[~red["suppressed"].astype(bool) & (red["value"] == 1)]
+        if red.empty:
+            return Block(self._h2("ov_redline") + f"<p>{esc(t('no_redline', L))}</p>")
+        rows = []
+        for r in red.sort_values(["key", "department", "kind"]).to_dict("records"):
+            rows.append([td(v.key_label(r["key"]), key=r["key"]), td(self._name(r["department"])),
+                         td(v.kind_label(r["kind"]) if r["kind"] in KINDS else r["kind"]),
+                         cell(v.row(r["department"], r["kind"], "item", r["key"], "red_line_share"), L),
+                         cell(r, L), td(r["note"] if L == "zh" and isinstance(r["note"], str) else "")])
+        header = [t("item", L), t("department", L), t("kind", L), t("red_line_share", L), t("red_line_alert", L),
+                  t("note", L)]
+        return Block(self._h2("ov_redline") + table(header, rows))
+
+    def quality(self) -> Block:
+        v, L = self.v, self.L
+        q = v.scores.quality
+        if q.empty:
+            return Block(self._h2("ov_quality") + f"<p>{esc(t('no_quality', L))}</p>")
+        rows = [[td(self._name(r.department) if r.department in v.codes or r.department == ALL else r.department),
+                 td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
+                 cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
+                 td(r.detail if L == "zh" else "")] for r in q.itertuples(index=False)]
+        return Block(self._h2("ov_quality") + table([t("department", L), t("kind", L), t("flag", L), t("count", L),
+                                                     t("detail", L)], rows) +
+                     f'<p class="note">{esc(t("quality_note", L))}</p>')
+
+    def methods(self) -> Block:
+        return methods_block(self.v)
