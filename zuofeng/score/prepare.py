@@ -44,6 +44,15 @@ class Prepared:
         return len(self.codes) * len(VIEWS)
 
 
+def shown(value) -> str:
+    """A value as an error message shows it: numpy scalars as plain numbers, strings quoted."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return repr(value)
+
+
 def score_columns(keys) -> list[str]:
     return [f"s:{k}" for k in keys]
 
@@ -66,7 +75,7 @@ def check_departments(departments: pd.DataFrame) -> pd.DataFrame:
     head = pd.to_numeric(d["headcount"], errors="coerce")
     bad = d.loc[head.isna() | (head < 0) | (head != head.round()), "code"]
     if len(bad):
-        raise ScoreError(f"department {bad.iloc[0]!r} has headcount {d.loc[bad.index[0], 'headcount']!r}; "
+        raise ScoreError(f"department {bad.iloc[0]!r} has headcount {shown(d.loc[bad.index[0], 'headcount'])}; "
                          "allowed: a whole number ≥ 0")
     d["code"] = codes
     d["headcount"] = head.astype("int64")
@@ -93,28 +102,28 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     views = pd.Series(r["view"], dtype="object")
     bad = ~views.isin(VIEWS)
     if bad.any():
-        raise ScoreError(f"view {views[bad].iloc[0]!r} is not allowed; allowed: {', '.join(VIEWS)}")
+        raise ScoreError(f"view {shown(views[bad].iloc[0])} is not allowed; allowed: {', '.join(VIEWS)}")
     dept = pd.Series(r["department"], dtype="object")
     bad = ~dept.isin(codes)
     if bad.any():
-        raise ScoreError(f"department {dept[bad].iloc[0]!r} is not in the roster of this round")
+        raise ScoreError(f"department {shown(dept[bad].iloc[0])} is not in the roster of this round")
     cat = pd.Series(r["category"], dtype="object").where(r["category"].notna(), None)
     bad = cat.notna() & ~cat.isin(CATEGORIES[:2])
     if bad.any():
-        raise ScoreError(f"category {cat[bad].iloc[0]!r} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
+        raise ScoreError(f"category {shown(cat[bad].iloc[0])} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
     values = [o.value for o in instrument.item_scale.options]
     items = r[item_keys].apply(pd.to_numeric, errors="coerce").astype("float64")
     raw_bad = items.isna() & r[item_keys].notna()
     bad = raw_bad.to_numpy() | ~(items.isna() | items.isin(values)).to_numpy()
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ScoreError(f"answer {r[item_keys].iat[i, j]!r} to {item_keys[j]} is not allowed; "
+        raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
                          f"allowed: {min(values)}..{max(values)} or empty (不了解)")
     vote = pd.Series(r["overall"], dtype="object").where(r["overall"].notna(), None)
     options = [o.value for o in instrument.overall_scale.options]
     bad = vote.notna() & ~vote.isin(options)
     if bad.any():
-        raise ScoreError(f"overall rating {vote[bad].iloc[0]!r} is not allowed; allowed: {', '.join(options)} or empty")
+        raise ScoreError(f"overall rating {shown(vote[bad].iloc[0])} is not allowed; allowed: {', '.join(options)} or empty")
     bad = vote.notna() & views.eq("self").to_numpy()
     if bad.any():
         raise ScoreError("a self-survey sheet carries an overall rating; only peer sheets do")

@@ -1,0 +1,203 @@
+"""`zuofeng score`, the exports, the snapshot and hostile input frames."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from zuofeng.cli import main
+from zuofeng.instrument import load_instrument
+from zuofeng.score import ScoreError, load_snapshot, save_snapshot, score_frames
+from zuofeng.score.export import write_table
+from zuofeng.score.table import COLUMNS
+from zuofeng.simulate import simulate
+
+INST = load_instrument()
+KEYS = list(INST.item_keys)
+INFO = {"code": "X1", "title": "t", "k_min": 5, "k_comment": 10,
+        "eval_scores": {"好": 100, "较好": 80, "一般": 60, "差": 40}, "group_weights": None}
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def simulated(open_round, db_url):
+    engine, rnd = open_round
+    simulate(engine, rnd, seed=2)
+    return db_url, rnd
+
+
+def small_frames(codes=("A", "B", "C"), n=8, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in codes:
+        for view in ("self", "peer_inside"):
+            for _ in range(n):
+                vals = np.clip(np.rint(2.5 + rng.normal(0, 1, 22)), 1, 5)
+                rows.append({"department": d, "view": view, "category": "党员", "comment": None, "too_fast": None,
+                             "overall": "较好" if view != "self" else None, **dict(zip(KEYS, vals))})
+    depts = pd.DataFrame({"code": list(codes), "name": [f"名{c}" for c in codes], "unit_type": "机关部室",
+                          "headcount": n + 2})
+    return pd.DataFrame(rows), depts
+
+
+def test_score_xlsx_one_sheet_per_level_with_frozen_header(capsys, simulated, tmp_path):
+    db, rnd = simulated
+    out = tmp_path / "x.xlsx"
+    code, stdout, err = run(capsys, "score", rnd, "--out", str(out), "--db", db)
+    assert code == 0 and err == "" and "wrote" in stdout
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["overall", "dimension", "item", "evaluation"]
+    table = pd.read_parquet(io.BytesIO(_parquet_of(capsys, db, rnd, tmp_path)))
+    for level in wb.sheetnames:
+        ws = wb[level]
+        assert ws.freeze_panes == "A2"
+        assert [c.value for c in ws[1]] == COLUMNS
+        assert ws.max_row - 1 == (table["level"] == level).sum()
+        assert {c.value for c in ws["D"][1:]} == {level}
+
+
+def _parquet_of(capsys, db, rnd, tmp_path) -> bytes:
+    p = tmp_path / "t.parquet"
+    assert run(capsys, "score", rnd, "--out", str(p), "--db", db)[0] == 0
+    return p.read_bytes()
+
+
+def test_csv_and_parquet_hold_the_long_table(capsys, simulated, tmp_path):
+    db, rnd = simulated
+    for name in ("t.csv", "t.parquet"):
+        assert run(capsys, "score", rnd, "--out", str(tmp_path / name), "--db", db)[0] == 0
+    pq = pd.read_parquet(tmp_path / "t.parquet")
+    csv = pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")
+    assert list(pq.columns) == list(csv.columns) == COLUMNS
+    assert len(pq) == len(csv) and pq["suppressed"].any()
+    np.testing.assert_allclose(csv["value"].to_numpy(float), pq["value"].to_numpy(float), rtol=1e-12)
+    assert pq.loc[pq["suppressed"], "value"].isna().all()
+
+
+def test_without_out_a_short_summary(capsys, simulated):
+    db, rnd = simulated
+    code, out, _ = run(capsys, "score", rnd, "--db", db)
+    assert code == 0 and out.startswith(f"轮次 {rnd}")
+    for d in ("ALL", "BGS", "XHB", "KPB", "KJG", "ZX"):
+        assert f"\n{d} " in out
+    assert "*" in out and "抑制单元" in out and len(out.splitlines()) < 20
+
+
+@pytest.mark.parametrize("name, message", [("x.txt", "unsupported suffix '.txt'; allowed: .csv, .xlsx, .parquet"),
+                                           ("x", "unsupported suffix '(none)'"),
+                                           ("no/such/dir/x.csv", "does not exist")])
+def test_bad_out_is_one_line_exit_2_and_writes_nothing(capsys, simulated, tmp_path, name, message):
+    db, rnd = simulated
+    code, out, err = run(capsys, "score", rnd, "--out", str(tmp_path / name), "--db", db)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err and err.startswith("zuofeng: error:")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".db" and "store" not in p.name) == ["roster.csv"]
+
+
+def test_unknown_round_is_one_line(capsys, simulated):
+    db, _ = simulated
+    code, _, err = run(capsys, "score", "NOPE", "--db", db)
+    assert code == 2 and "unknown round 'NOPE'" in err and err.count("\n") == 1
+
+
+def test_exports_neutralise_formula_injection(tmp_path):
+    resp, depts = small_frames(codes=("=1+2", "@SUM(A1)", "-3", "+cmd"))
+    scores = score_frames(resp, depts, INFO, INST, n_boot=100)
+    write_table(scores, tmp_path / "x.xlsx")
+    write_table(scores, tmp_path / "x.csv")
+    ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["overall"]
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert {c.value for c in ws["B"][1:]} == {"ALL", "'=1+2", "'@SUM(A1)", "'-3", "'+cmd"}
+    assert all(c.data_type == "s" and not c.value.startswith(("=", "+", "-", "@")) for c in cells)
+    text = (tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+2" in text and "\n=1" not in text and ",=1+2" not in text and ",@SUM" not in text
+    parquet_untouched = scores.table["department"].isin(["=1+2"]).any()
+    assert parquet_untouched  # the data keep the real code; only spreadsheet cells are neutralised
+
+
+def test_snapshot_round_trip(tmp_path):
+    resp, depts = small_frames()
+    scores = score_frames(resp, depts, {**INFO, "group_weights": {"peer_inside": 1.0}}, INST, n_boot=100)
+    path = save_snapshot(scores, tmp_path / "s.zip")
+    back = load_snapshot(path)
+    for name in ("table", "problems", "quality", "comments", "suppression", "departments"):
+        pd.testing.assert_frame_equal(getattr(scores, name), getattr(back, name))
+    assert back.meta == scores.meta and back.meta["group_weights"] == {"peer_inside": 1.0}
+    assert [p.name for p in tmp_path.iterdir()] == ["s.zip"]  # no temporary file left behind
+
+
+def test_snapshot_is_written_atomically(tmp_path, monkeypatch):
+    resp, depts = small_frames()
+    scores = score_frames(resp, depts, INFO, INST, n_boot=100)
+    path = save_snapshot(scores, tmp_path / "s.zip")
+    before = path.read_bytes()
+
+    def broken(*a, **k):
+        raise OSError("disk full")
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError):
+        save_snapshot(scores, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["s.zip"]
+
+
+def test_hostile_snapshot_files(tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"\x00not a zip" * 10)
+    no_meta, wrong = tmp_path / "no_meta.zip", tmp_path / "wrong.zip"
+    with zipfile.ZipFile(no_meta, "w") as z:
+        z.writestr("table.parquet", b"x")
+    with zipfile.ZipFile(wrong, "w") as z:
+        z.writestr("meta.json", '{"format": "something-else"}')
+    for path, message in ((junk, "not a readable"), (no_meta, "lacks meta.json"), (wrong, "not a zuofeng scores"),
+                          (tmp_path / "none.zip", "no snapshot")):
+        with pytest.raises(ScoreError, match=message):
+            load_snapshot(path)
+
+
+def _bad(resp=None, depts=None, info=None, **kw):
+    r, d = small_frames()
+    return (resp if resp is not None else r), (depts if depts is not None else d), {**INFO, **(info or {})}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r, d, i: r.drop(columns="q05"), "lacks column(s) q05"),
+    (lambda r, d, i: r.assign(view=["boss"] * len(r)), "view 'boss' is not allowed; allowed: self, peer_inside"),
+    (lambda r, d, i: r.assign(department=["ZZ"] * len(r)), "department 'ZZ' is not in the roster"),
+    (lambda r, d, i: r.assign(q03=[7] * len(r)), "answer 7 to q03 is not allowed; allowed: 1..5 or empty"),
+    (lambda r, d, i: r.assign(q03=["x"] * len(r)), "answer 'x' to q03 is not allowed"),
+    (lambda r, d, i: r.assign(category=["群众"] * len(r)), "category '群众' is not allowed; allowed: 党员, 非党员"),
+    (lambda r, d, i: r.assign(overall=["优秀"] * len(r)), "overall rating '优秀' is not allowed"),
+    (lambda r, d, i: r.assign(overall=["好"] * len(r)), "a self-survey sheet carries an overall rating"),
+])
+def test_hostile_response_frames_are_refused_with_the_bad_value(change, message):
+    r, d, i = _bad()
+    with pytest.raises(ScoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        score_frames(change(r, d, i), d, i, INST, n_boot=100)
+
+
+@pytest.mark.parametrize("depts_change, info_change, message", [
+    (lambda d: d.assign(code=["ALL", "B", "C"]), None, "'ALL' is reserved"),
+    (lambda d: d.assign(code=["A", "A", "C"]), None, "'A' appears more than once"),
+    (lambda d: d.assign(headcount=[5, -1, 3]), None, "headcount -1"),
+    (None, {"k_min": 2}, "k_min 2 is not allowed; allowed: a whole number ≥ 3"),
+    (lambda d: d.assign(headcount=[5.5, 3, 3]), None, "headcount 5.5; allowed: a whole number ≥ 0"),
+    (None, {"k_comment": 4}, "k_comment 4 is not allowed"),
+    (None, {"group_weights": {"boss": 1}}, "group_weights"),
+    (None, {"eval_scores": {"好": 100}}, "evaluation scores name 好"),
+])
+def test_hostile_roster_and_round_info_are_refused(depts_change, info_change, message):
+    r, d, i = _bad(info=info_change)
+    if depts_change:
+        d = depts_change(d)
+        r = r.assign(department=r["department"].map(dict(zip(["A", "B", "C"], d["code"]))))
+    with pytest.raises(ScoreError, match=message):
+        score_frames(r, d, i, INST, n_boot=100)
