@@ -373,3 +373,23 @@ def test_stored_order_is_not_the_files_order(open_round):
     df = pd.read_excel(SAMPLES / "wjx_text_self.xlsx", dtype=str)
     in_file = [tuple(SCALE_TEXT[df.at[i, c]] for c in df.columns if c.startswith("第3题(")) for i in range(len(df))]
     assert sorted(in_table, key=repr) == sorted(in_file, key=repr) and in_table != in_file
+
+
+def test_the_data_sheet_is_found_behind_a_summary_sheet_or_named(open_round, tmp_path):
+    from openpyxl import Workbook, load_workbook
+    engine, rnd = open_round
+    src = load_workbook(SAMPLES / "wjx_text_self.xlsx").active
+    wb = Workbook()
+    wb.active.title = "统计"
+    wb.active.append(["选项", "小计"])
+    data = wb.create_sheet("答卷数据")
+    for row in src.iter_rows(values_only=True):
+        data.append(row)
+    p = tmp_path / "two_sheets.xlsx"
+    wb.save(p)
+    r = import_file(engine, rnd, p, dry_run=True)
+    assert (r.sheet, r.sheets) == ("答卷数据", 21)
+    for sheet, message in (("统计", "no sheet \\('统计'\\) has a header row"), ("nope", "no sheet named 'nope'")):
+        (tmp_path / "m.yaml").write_text(f"sheet: {sheet}\n", encoding="utf-8")
+        with pytest.raises(InputFileError, match=message):
+            import_file(engine, rnd, p, mapping=tmp_path / "m.yaml", dry_run=True)
