@@ -45,15 +45,15 @@ SUPPRESSION = pd.DataFrame([
 
 def test_answer_rows_publish_only_what_the_scorer_publishes():
     frame = _frame([("A", "self", "党员", 4), ("A", "self", "非党员", 2), ("A", "peer_inside", "党员", 5),
-                    ("B", "self", "党员", 2), ("C", "peer_outside", None, 7), ("D", "self", "非党员", 6)])
+                    ("B", "self", "党员", 2), ("C", "peer_outside", None, 7), ("D", "peer_inside", "非党员", 6)])
     rows, held, groups = answer_rows(frame, ITEMS, SUPPRESSION, k=5)
     got = rows.groupby(["department", "view"]).size().to_dict()
-    assert got == {("A", "self"): 6, ("A", "peer_inside"): 5, ("D", "self"): 6}
+    assert got == {("A", "self"): 6, ("A", "peer_inside"): 5, ("D", "peer_inside"): 6}
     assert (held, groups) == (2 + 7, 2)  # B under k (even though the scorer's frame does not list it), C complementary
-    a_self = rows[(rows.department == "A") & (rows.view == "self")]
-    assert a_self["category"].isna().all()  # its category cells are suppressed: blank for the whole group
+    # No category at all: per department the scorer never publishes it (A's two 非党员 would stand out).
+    assert "category" not in rows.columns and list(rows.columns[:4]) == ["department", "view", "overall", "too_fast"]
     assert rows[(rows.department == "A") & (rows.view == "peer_inside")]["overall"].isna().all()  # votes hidden
-    assert (rows[rows.department == "D"]["category"] == "非党员").all()  # untouched group keeps its category
+    assert (rows[rows.department == "D"]["overall"] == "好").all()  # untouched group keeps its rating
 
 
 def test_answer_rows_do_not_depend_on_arrival_order():
@@ -123,7 +123,7 @@ def test_export_holds_no_formula_and_no_identifying_column(hostile_round, tmp_pa
 
     ws = wb["答卷"]
     header = [c.value for c in ws[2]]
-    assert header == ["被评部门", "视角", "政治面貌", "总体评价", "答题过快", *ITEMS]
+    assert header == ["被评部门", "视角", "总体评价", "答题过快", *ITEMS]
     assert ws.freeze_panes == "A3" and wb["得分"].freeze_panes == "A2"
     assert "k = 5" in ws["A1"].value
     data = [row for row in ws.iter_rows(min_row=3, values_only=True)]

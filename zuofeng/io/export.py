@@ -7,12 +7,14 @@ total. So the tab publishes exactly what the scorer publishes:
 * a sheet appears only when its group (rated department × view: self, peer_inside, peer_outside)
   has at least k sheets *and* the scorer did not suppress that group, directly or as a
   complementary cell (``Scores.suppression``);
-* the category (党员 / 非党员) is blanked for a whole group when the scorer suppressed one of its
-  category cells, because the blank rows would otherwise be the small category; likewise the
-  overall rating when the scorer suppressed the group's evaluation votes;
-* the rater's department, the comment, dates, the source and every id are left out: the rater
-  department splits outside views into small groups, and comments are listed, from groups that
-  reach ``k_comment`` only, on their own tab, not next to the answers they came with;
+* the overall rating is blanked for a whole group when the scorer suppressed the group's
+  evaluation votes;
+* the category (党员 / 非党员), the rater's department, the comment, dates, the source and every id
+  are left out. The scorer publishes category counts for the whole organisation only — per
+  department they are groups far below k, left unpublished on purpose — so a category column
+  would publish exactly what the scorer withholds; the rater department splits outside views into
+  small groups; comments are listed, from groups that reach ``k_comment`` only, on their own tab,
+  not next to the answers they came with;
 * rows are sorted by their content, never by arrival.
 
 The first row of the tab states k and how many sheets were held back. Every text cell is
@@ -50,16 +52,16 @@ def _groups_touched(sizes_index, dept: str, kind: str) -> list:
     return [g for g in sizes_index if dept in (g[0], "ALL") and kind in (g[1], "all")]
 
 
-def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame | None, k: int) -> tuple[set, set, set]:
-    """Groups (department, view) to leave out, whose category to blank, and whose overall rating to blank.
+def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame | None, k: int) -> tuple[set, set]:
+    """Groups (department, view) to leave out, and groups whose overall rating to blank.
 
     ``suppression`` is the scorer's frame: ``department`` (a code or ALL), ``kind`` (a view or
     ``all``), ``category`` (missing for the whole group) and ``scope`` (``answers``, or ``votes``
-    for the evaluation votes).
+    for the evaluation votes). Suppressed category cells need nothing here: the tab has no category.
     """
     sizes = frame.groupby(["department", "view"]).size()
     hidden = {g for g, n in sizes.items() if n < k}  # a safety net: the scorer suppresses these too
-    blank_category, blank_overall = set(), set()
+    blank_overall = set()
     if suppression is not None and len(suppression):
         scope = suppression["scope"] if "scope" in suppression else pd.Series(["answers"] * len(suppression))
         for dept, kind, cat, sc in zip(suppression["department"], suppression["kind"], suppression["category"], scope):
@@ -68,23 +70,20 @@ def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame | None, k: int
                 blank_overall.update(groups)
             elif pd.isna(cat):
                 hidden.update(groups)
-            else:
-                blank_category.update(groups)
-    return hidden, blank_category, blank_overall
+    return hidden, blank_overall
 
 
 def answer_rows(frame: pd.DataFrame, item_keys: list[str], suppression: pd.DataFrame | None,
                 k: int) -> tuple[pd.DataFrame, int, int]:
     """The publishable answer sheets, sorted by content; also the number of sheets and groups held back."""
-    hidden, blank_category, blank_overall = _hidden_groups(frame, suppression, k)
+    hidden, blank_overall = _hidden_groups(frame, suppression, k)
     key = list(zip(frame["department"], frame["view"]))
     keep = pd.Series([g not in hidden for g in key], index=frame.index, dtype=bool)
-    out = frame.loc[keep, ["department", "view", "category", "overall", "too_fast", *item_keys]].copy()
-    out = out.astype({"category": "object", "overall": "object", "too_fast": "object"})
+    out = frame.loc[keep, ["department", "view", "overall", "too_fast", *item_keys]].copy()
+    out = out.astype({"overall": "object", "too_fast": "object"})
     groups = list(zip(out["department"], out["view"]))
-    out.loc[[g in blank_category for g in groups], "category"] = None
     out.loc[[g in blank_overall for g in groups], "overall"] = None
-    out = out.sort_values(["department", "view", "category", "overall", *item_keys], na_position="last",
+    out = out.sort_values(["department", "view", "overall", *item_keys], na_position="last",
                           ignore_index=True, kind="mergesort")
     return out, int((~keep).sum()), len({g for g in key if g in hidden})
 
@@ -140,14 +139,14 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
         ("最小公布组 k", k),
         ("意见建议公布门槛", int(rnd["k_comment"])),
         ("答卷", f"导出 {len(rows)} 份；少于 k 份或被互补抑制的组（被评部门×视角）共 {groups_held} 组 {held} 份未导出"),
-        ("匿名", "不含答卷编号、提交时间、来源和评价人部门；按内容排序，不按提交先后。"),
+        ("匿名", "不含答卷编号、提交时间、来源、政治面貌和评价人部门；按内容排序，不按提交先后。"),
         ("得分", "得分表即评分引擎的完整结果；suppressed 为 TRUE 的行不公布数值。"),
     ]
     write_rows(about, ["项目", "内容"], lines)
 
     ws = wb.create_sheet("答卷")
-    header = ["被评部门", "视角", "政治面貌", "总体评价", "答题过快", *keys]
-    data = [[r.department, VIEW_ZH.get(r.view, r.view), r.category, r.overall,
+    header = ["被评部门", "视角", "总体评价", "答题过快", *keys]
+    data = [[r.department, VIEW_ZH.get(r.view, r.view), r.overall,
              None if pd.isna(r.too_fast) else bool(r.too_fast),
              *[None if pd.isna(v) else int(v) for v in (getattr(r, c) for c in keys)]]
             for r in rows.itertuples(index=False)]
