@@ -261,6 +261,53 @@ def score_cmd(round_code, out, seed, db):
 # --- reports and demo ------------------------------------------------------------------------
 # (commands for report / demo go here)
 
+jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+                           help="Notebooks rendered in parallel (default: the number of CPUs).")
+
+
+@cli.command("report")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--department", default=None, metavar="CODE",
+              help="Render only this department; the other reports in the folder are kept.")
+@jobs_option
+@lang_option
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Report folder (default: reports/ROUND); replaced as a whole when the batch ends.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scoring engine's resampling.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
+@db_option
+def report_cmd(round_code, department, jobs, lang, out, seed, progress, db):
+    """Score a round once and render its overview and department reports (notebooks and HTML, with an index).
+
+    A failing report does not stop the others; it is named in the index and the command exits with 2."""
+    from pathlib import Path
+
+    from .report.batch import ReportBatchError, render_round
+    try:
+        result = render_round(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
+                              progress=progress)
+    except ReportBatchError:
+        click.echo(f"index: {(Path(out) if out else Path('reports') / round_code) / 'index.html'}")
+        raise
+    click.echo(f"{len(result.results)} reports in {result.seconds:.1f} s")
+    click.echo(str(result.index))
+
+
+@cli.command("demo")
+@click.option("--out", type=click.Path(file_okay=False), default="reports/demo", show_default=True, metavar="DIR",
+              help="Folder for the demo store and reports.")
+@jobs_option
+@lang_option
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
+@click.option("--db", "db", default=None, metavar="URL",
+              help="Use this database instead of a fresh SQLite file in the output folder.")
+def demo_cmd(out, jobs, lang, progress, db):
+    """A whole campaign on synthetic data: twelve departments, a baseline and a final round, scored and
+    rendered; prints the path of the final round's index.html."""
+    from .demo import run_demo
+    index = run_demo(out, db=db, jobs=jobs, lang=lang, progress=progress, echo=click.echo)
+    click.echo(str(index))
+
 
 # --- import, export, backup ------------------------------------------------------------------
 # (commands for import / export / backup go here)

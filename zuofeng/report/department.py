@@ -67,20 +67,22 @@ class DepartmentReport:
 
     def coverage(self) -> Block:
         v, L, c = self.v, self.L, self.code
+        cat_stats = [s for s in ("respondents_party", "respondents_non_party", "respondents_no_category")
+                     if any(v.row(c, k, "overall", OVERALL, s) is not None for k in VIEWS)]
+        cat_names = {"respondents_party": ("党员", "Party members"), "respondents_non_party": ("非党员", "Non-members"),
+                     "respondents_no_category": ("未填", "Not stated")}
         rows = []
         for k in VIEWS:
             resp = v.row(c, k, "overall", OVERALL, "respondents")
             if resp is None:
                 continue
             blind = (not resp["suppressed"]) and resp["value"] == 0 and k != "peer_outside"
-            cats = [cell(v.row(c, k, "overall", OVERALL, s), L, statistic="respondents", cat=s)
-                    for s in ("respondents_party", "respondents_non_party", "respondents_no_category")]
+            cats = [cell(v.row(c, k, "overall", OVERALL, s), L, statistic="respondents") for s in cat_stats]
             rows.append([td(v.kind_label(k)), cell(resp, L), cell(v.row(c, k, "overall", OVERALL, "headcount"), L),
                          cell(v.row(c, k, "overall", OVERALL, "coverage"), L), *cats,
                          td(t("blind_spot", L) if blind else "", cls="flag" if blind else None)])
         header = [t("kind", L), t("respondents", L), t("headcount", L), t("coverage", L),
-                  "党员" if L == "zh" else "Party members", "非党员" if L == "zh" else "Non-members",
-                  "未填" if L == "zh" else "Not stated", t("flag", L)]
+                  *[cat_names[s][1 if L == "en" else 0] for s in cat_stats], t("flag", L)]
         return Block(self._h2("sec_coverage") + table(header, rows))
 
     def overall(self) -> Block:

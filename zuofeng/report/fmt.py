@@ -85,7 +85,8 @@ def cell(row, lang: str = "zh", statistic: str | None = None, with_ci: bool = Fa
     if row is None:
         return f'<td class="num na">{esc(t("not_available", lang))}</td>'
     stat = statistic or row["statistic"]
-    a = data_attrs(stat=stat, dept=row.get("department"), kind=row.get("kind"), key=row.get("key"), **attrs)
+    a = data_attrs(stat=row.get("statistic", stat), dept=row.get("department"), kind=row.get("kind"),
+                   level=row.get("level"), key=row.get("key"), **attrs)
     if bool(row.get("suppressed")):
         return f'<td class="suppressed"{a}>{esc(t("suppressed", lang))}</td>'
     text = fmt_value(stat, row.get("value"), lang)
@@ -145,7 +146,8 @@ def card(label: str, row, lang: str = "zh", statistic: str | None = None, with_c
     if row is None:
         return ""
     stat = statistic or row["statistic"]
-    a = data_attrs(stat=stat, dept=row.get("department"), kind=row.get("kind"), key=row.get("key"))
+    a = data_attrs(stat=row.get("statistic", stat), dept=row.get("department"), kind=row.get("kind"),
+                   level=row.get("level"), key=row.get("key"))
     if bool(row.get("suppressed")):
         value, ci, cls = t("suppressed", lang), "", "value suppressed"
     else:
