@@ -18,7 +18,7 @@ from . import compare, stats
 from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
 from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
 from .suppress import ALL, COMPLEMENTARY, KINDS, N_LT_K, TOTAL, Suppression, suppress_round
-from .table import COLUMNS, LEVELS, block, cell_of_row, group_blocks
+from .table import COLUMNS, LEVELS, assemble, block, cell_of_row, group_blocks
 
 STATISTICS = (
     "respondents", "headcount", "coverage", "respondents_party", "respondents_non_party", "respondents_no_category",
@@ -172,11 +172,11 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
                                         prev.supp, scale)
         blocks.append(_satisfaction_change(groups, cur, prev))
 
-    table = pd.concat(blocks, ignore_index=True)
+    table = assemble(blocks)
     index_ci = table[(table["statistic"] == "index") & (table["key"] == OVERALL)].set_index(["department", "kind"])
     ranks = compare.rank_blocks(groups, cur.prep, cur.supp, index_ci[["value", "ci_low", "ci_high"]], seed, n_boot)
     if ranks:
-        table = pd.concat([table, *ranks], ignore_index=True)
+        table = pd.concat([table, assemble(ranks)], ignore_index=True)
     table = _apply_suppression(table, cur.supp, cur.votes)
     code = info.get("code") or info.get("round") or ""
     table = _order(table, cur.prep, instrument, code)
@@ -235,18 +235,26 @@ def _satisfaction_change(groups, cur: _Scored, prev: _Scored) -> pd.DataFrame:
     return df
 
 
+def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
+    """The suppression reason of each row's cell (NaN where published)."""
+    hidden = pd.DataFrame([(u, k, c, r) for (u, k, c), r in supp.reasons.items() if (u, k, c) not in supp.internal],
+                          columns=["department", "kind", "_cat", scope])
+    cells = pd.DataFrame({"department": table["department"].to_numpy(object), "kind": table["kind"].to_numpy(object),
+                          "_cat": cell_of_row(table).to_numpy(object)})
+    return cells.merge(hidden.astype(object), how="left", on=["department", "kind", "_cat"])[scope].set_axis(table.index)
+
+
 def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppression) -> pd.DataFrame:
     """Blank every figure of a suppressed cell, of a row that needs a suppressed cell, or of a change
     whose previous group was suppressed; say why in ``note``. Evaluation rows follow the vote cells."""
-    cells = pd.MultiIndex.from_arrays([table["department"], table["kind"], cell_of_row(table)])
     is_eval = (table["level"] == "evaluation").to_numpy()
-    hidden = {c: r for c, r in supp.reasons.items() if c not in supp.internal}
-    hidden_votes = {c: r for c, r in votes.reasons.items() if c not in votes.internal}
-    reason = pd.Series([(hidden_votes if e else hidden).get(c) for c, e in zip(cells, is_eval)],
-                       index=table.index, dtype=object)
-    note = reason.map(REASON_TEXT)
-    note[is_eval & note.notna().to_numpy() & ~pd.Series([c in hidden for c in cells]).to_numpy()] = \
-        reason[is_eval].map(VOTE_REASON_TEXT)
+    answers, by_votes = _reasons(table, supp, "answers"), _reasons(table, votes, "votes")
+    # the vote cells decide evaluation rows (they start from the suppressed groups with votes; a group
+    # without votes is a published zero there); the answer cells decide every other row
+    reason = answers.where(~is_eval, by_votes)
+    note = pd.Series(np.where(is_eval, np.where(answers.notna(), answers.map(REASON_TEXT), by_votes.map(VOTE_REASON_TEXT)),
+                              answers.map(REASON_TEXT)), index=table.index, dtype=object)
+    note[reason.isna()] = None
     if "_needs" in table:
         needs = table["_needs"].where(table["_needs"].notna(), None)
         for i in np.flatnonzero(needs.notna().to_numpy() & reason.isna().to_numpy()):

@@ -17,34 +17,61 @@ LEVELS = ("overall", "dimension", "item", "evaluation")
 CATEGORY_STATS = {"党员": "respondents_party", "非党员": "respondents_non_party", "未填": "respondents_no_category"}
 
 
-def block(groups: pd.MultiIndex, level: str, key: str, statistic: str, value, lo=None, hi=None, n=None,
-          note=None, keep=None) -> pd.DataFrame:
-    """Rows of the long table, one per group (minus those where ``keep`` is False)."""
-    size = len(groups)
+def block(groups, level: str, key: str, statistic: str, value, lo=None, hi=None, n=None,
+          note=None, keep=None) -> dict:
+    """Rows of the long table, one per group (minus those where ``keep`` is False), as a dict of
+    arrays; :func:`assemble` turns a list of them into the table. ``groups`` is a MultiIndex of
+    (department, kind) or a pair of arrays."""
+    if isinstance(groups, pd.MultiIndex):
+        dept, kind = groups.get_level_values(0).to_numpy(object), groups.get_level_values(1).to_numpy(object)
+    else:
+        dept, kind = (np.asarray(a, dtype=object) for a in groups)
+    size = len(dept)
 
     def col(x, dtype="float64"):
         if x is None:
             return np.full(size, np.nan)
-        return np.broadcast_to(np.asarray(x, dtype=dtype), (size,))
+        return np.array(np.broadcast_to(np.asarray(x, dtype=dtype), (size,)))
 
-    df = pd.DataFrame({
-        "department": groups.get_level_values(0), "kind": groups.get_level_values(1),
-        "level": level, "key": key, "statistic": statistic,
-        "value": col(value), "ci_low": col(lo), "ci_high": col(hi), "n": col(n),
-        "note": np.broadcast_to(np.asarray(note, dtype=object), (size,)) if note is not None else None,
-    })
-    return df if keep is None else df[np.asarray(keep, bool)]
+    out = {"department": dept, "kind": kind, "level": level, "key": key, "statistic": statistic,
+           "value": col(value), "ci_low": col(lo), "ci_high": col(hi), "n": col(n),
+           "note": col(note, object) if note is not None else np.full(size, None, dtype=object)}
+    if keep is not None:
+        k = np.asarray(keep, bool)
+        out = {c: (v[k] if isinstance(v, np.ndarray) else v) for c, v in out.items()}
+    return out
+
+
+def assemble(blocks: list[dict]) -> pd.DataFrame:
+    """One frame from blocks of rows (scalars repeated, missing extra columns left empty)."""
+    blocks = [b for b in blocks if len(b["department"])]
+    if not blocks:
+        return pd.DataFrame(columns=["department", "kind", "level", "key", "statistic", "value", "ci_low", "ci_high",
+                                     "n", "note"])
+    names = list(dict.fromkeys(c for b in blocks for c in b))
+    data = {}
+    for c in names:
+        parts = []
+        for b in blocks:
+            size = len(b["department"])
+            v = b.get(c)
+            if isinstance(v, np.ndarray) and v.shape == (size,):
+                parts.append(v.astype(object) if c.startswith("_") or v.dtype == object else v)
+            else:
+                parts.append(np.full(size, v, dtype=object if not isinstance(v, float) else "float64"))
+        data[c] = np.concatenate(parts)
+    return pd.DataFrame(data)
 
 
 def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float]
-                 ) -> tuple[list[pd.DataFrame], dict]:
+                 ) -> tuple[list[dict], dict]:
     """Blocks of rows for every group, and the per-group arrays other stages reuse."""
-    g = sums.groups
-    dept = g.get_level_values(0).to_numpy()
-    kind = g.get_level_values(1).to_numpy()
+    dept = sums.groups.get_level_values(0).to_numpy(object)
+    kind = sums.groups.get_level_values(1).to_numpy(object)
+    g = (dept, kind)
     is_org = dept == ALL
     sh = prep.sheets
-    out: list[pd.DataFrame] = []
+    out: list[dict] = []
     low, high = 1.0, float(len(instrument.item_scale.options))
     shared: dict[str, object] = {}
 
@@ -142,7 +169,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     return out, shared
 
 
-def _mean_rows(g, level, key, mean, sd, n, low, high) -> list[pd.DataFrame]:
+def _mean_rows(g, level, key, mean, sd, n, low, high) -> list[dict]:
     lo, hi = stats.t_interval(mean, sd, n)
     note = np.where(n == 0, "无回答", np.where(n < 2, "不足2人，无区间", None))
     return [
