@@ -84,17 +84,17 @@ def expected(stat: str, value: float) -> str:
     if stat in ("coverage", "problem_rate", "satisfaction", "red_line_share"):
         return "%.1f%%" % (value * 100)
     if stat in ("index", "eval_score", "composite"):
-        return "%.1f" % value
+        return f"{value:.1f}"
     if stat in ("alpha", "icc1", "icc2", "rwg_j", "mean", "sd"):
-        return "%.2f" % value
+        return f"{value:.2f}"
     if stat in ("gap", "change"):
-        return ("+" if value >= 0 else "-") + "%.1f" % abs(value)
+        return ("+" if value >= 0 else "-") + f"{abs(value):.1f}"
     if stat == "rank_biserial":
-        return ("+" if value >= 0 else "-") + "%.2f" % abs(value)
+        return ("+" if value >= 0 else "-") + f"{abs(value):.2f}"
     if stat == "mw_p":
-        return "<0.001" if value < 0.001 else "%.3f" % value
+        return "<0.001" if value < 0.001 else f"{value:.3f}"
     if stat in ("respondents", "headcount", "rank", "rank_low", "rank_high"):
-        return str(int(round(value)))
+        return str(round(value))
     raise AssertionError(f"no expected format for {stat}")
 
 
@@ -169,7 +169,7 @@ def test_department_pages_show_their_name_and_the_scoring_output(batch):
     for row in rows.to_dict("records"):
         card = soup(result.folder / "departments" / f"{row['department']}.html").select_one(
             '.card .value[data-stat="index"][data-kind="all"]')
-        assert card.get_text() == (SUPPRESSED["zh"] if row["suppressed"] else "%.1f" % row["value"])
+        assert card.get_text() == (SUPPRESSED["zh"] if row["suppressed"] else "{:.1f}".format(row["value"]))
 
 
 def test_overview_and_index_show_the_scoring_output(batch):
@@ -187,7 +187,7 @@ def test_overview_and_index_show_the_scoring_output(batch):
 
 
 def test_an_under_k_department_is_suppressed_everywhere_with_no_number(batch, round_db):
-    result, scores = batch
+    result, _scores = batch
     from zuofeng.frames import responses_frame
 
     engine = open_engine(round_db)
@@ -245,7 +245,7 @@ def test_a_failing_department_leaves_the_others_and_exits_2(batch, round_db, tmp
     from zuofeng.cli import main
     from zuofeng.report import batch as batch_mod
 
-    result, scores = batch
+    _result, scores = batch
     nbdir = tmp_path / "notebooks"
     shutil.copytree(Path(batch_mod.notebooks_dir()), nbdir)
     nb = nbformat.read(nbdir / "department_report.ipynb", 4)

@@ -72,7 +72,7 @@ def covered_codepoints() -> frozenset[int]:
     from matplotlib import font_manager as fm
 
     setup_matplotlib()
-    dejavu = fm.findfont(fm.FontProperties(family=FALLBACK_FAMILY), fallback_to_default=False)
+    dejavu = fm.findfont(fm.FontProperties(family=[FALLBACK_FAMILY]), fallback_to_default=False)
     return _cmap(str(font_path())) | _cmap(dejavu)
 
 
