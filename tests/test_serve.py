@@ -135,3 +135,43 @@ def test_survey_notebook_executes_and_shows_the_page(store, tmp_path):
     shown = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "execute_result"]
     assert len(shown) == 1 and "application/vnd.jupyter.widget-view+json" in shown[0]["data"]
     assert "VBox" in shown[0]["data"]["text/plain"]  # the page itself, not the one-line notice
+
+
+def test_culler_spares_a_loading_page_and_culls_a_closed_one(monkeypatch):
+    """The patched kernel manager, driven through jupyter_server's own cull_kernel_if_idle."""
+    import asyncio
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    import voila.app
+    from jupyter_server._tz import utcnow
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    monkeypatch.setattr(voila.app, "voila_kernel_manager_factory", voila.app.voila_kernel_manager_factory)
+    sv.patch_kernel_manager()
+    cls = voila.app.voila_kernel_manager_factory(AsyncMappingKernelManager, False, 0)
+    manager = cls(cull_idle_timeout=20)
+    culled = []
+
+    async def shutdown(kernel_id, *a, **k):
+        culled.append(kernel_id)
+
+    manager.shutdown_kernel = shutdown
+
+    def kernel(kid, idle_seconds):
+        manager._kernels[kid] = SimpleNamespace(
+            last_activity=utcnow() - timedelta(seconds=idle_seconds), execution_state="idle",
+            kernel_name="python3", kernel_spec=SimpleNamespace(metadata={}))
+        manager._kernel_connections[kid] = 0
+
+    kernel("loading", 30)  # idle past the timeout, but its page has not connected yet: spared
+    kernel("abandoned", 70)  # never connected for longer than 3 x 20 s: culled
+    kernel("closed", 30)  # its page connected and left: the ordinary timeout applies
+    manager.notify_connect("closed")
+    manager.notify_disconnect("closed")
+    kernel("open", 300)  # connected now: never culled (cull_connected is off)
+    manager.notify_connect("open")
+    for kid in ("loading", "abandoned", "closed", "open"):
+        asyncio.run(manager.cull_kernel_if_idle(kid))
+    assert culled == ["abandoned", "closed"]
+    assert sv.unconnected_timeout(20) == 60

@@ -149,39 +149,70 @@ def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, p
     return argv
 
 
-def keep_handed_out_kernels() -> bool:
-    """Make Voilà's kernel pool hand out kernels that the culler will not shut down at once.
+UNCONNECTED_CAP = 600
 
-    A preheated kernel can wait in the pool for longer than the idle timeout (Voilà keeps pooled
-    kernels from the culler). Once a page takes it out of the pool, though, it is an ordinary idle
-    kernel with no connection until the browser opens its websocket a second or two later; a cull
-    pass in that window shuts it down and the respondent gets a dead page. This wraps the pool's
-    hand-out so that the kernel's last activity is "now". Returns False (and changes nothing) when the
-    installed Voilà has no pool of that shape.
+
+def unconnected_timeout(idle_timeout: float) -> float:
+    """Idle seconds after which a kernel whose page never connected is culled: ``max(T, min(3T, 600))``.
+
+    A page has to load about 5 MB of scripts before it connects to its kernel; on a slow phone or a busy
+    server that can take longer than a short idle timeout ``T``.
+
+    >>> unconnected_timeout(600), unconnected_timeout(20), unconnected_timeout(5)
+    (600, 60, 15)
+    """
+    return max(idle_timeout, min(3 * idle_timeout, UNCONNECTED_CAP))
+
+
+def patch_kernel_manager() -> None:
+    """Keep Voilà's culler from killing the kernel of a page that is still loading.
+
+    Voilà culls a kernel that has no connection and no activity for the idle timeout. Two kinds of
+    kernel look like that while their page is still on its way, and culling them leaves the respondent
+    with a dead page:
+
+    - a preheated kernel that waited in the pool longer than the timeout (the pool protects it) and
+      was just handed to a page: its last activity is stamped "now" at the hand-out;
+    - any kernel whose page has not connected yet: it gets ``unconnected_timeout`` instead of the
+      idle timeout. Once a page has connected, the ordinary timeout applies after it closes.
+
+    The patch wraps Voilà's kernel-manager factory (Voilà 0.5), in this process only.
     """
     import voila.app as voila_app
     from jupyter_server._tz import utcnow
 
     original = voila_app.voila_kernel_manager_factory
     if getattr(original, "zuofeng_wrapped", False):
-        return True
+        return
 
     def factory(*args, **kwargs):
-        cls = original(*args, **kwargs)
-        if not hasattr(cls, "get_rendered_notebook"):
-            return cls
+        base = original(*args, **kwargs)
 
-        class SurveyKernelManager(cls):
-            async def get_rendered_notebook(self, *a, **k):
-                result = await super().get_rendered_notebook(*a, **k)
-                self.get_kernel(result[2]).last_activity = utcnow()
-                return result
+        class SurveyKernelManager(base):
+            def notify_connect(self, kernel_id):
+                self.__dict__.setdefault("_zf_connected", set()).add(kernel_id)
+                super().notify_connect(kernel_id)
+
+            async def cull_kernel_if_idle(self, kernel_id):
+                if kernel_id not in self.__dict__.setdefault("_zf_connected", set()):
+                    try:
+                        idle = (utcnow() - self._kernels[kernel_id].last_activity).total_seconds()
+                    except Exception:  # noqa: BLE001 -- not started yet: let Voilà decide
+                        idle = None
+                    if idle is not None and idle <= unconnected_timeout(self.cull_idle_timeout):
+                        return None
+                return await super().cull_kernel_if_idle(kernel_id)
+
+            if hasattr(base, "get_rendered_notebook"):
+                async def get_rendered_notebook(self, *a, **k):
+                    result = await super().get_rendered_notebook(*a, **k)
+                    self.get_kernel(result[2]).last_activity = utcnow()
+                    return result
 
         return SurveyKernelManager
 
     factory.zuofeng_wrapped = True
     voila_app.voila_kernel_manager_factory = factory
-    return True
 
 
 def _absolute_sqlite(url: str) -> str:
@@ -272,6 +303,6 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
              f"idle kernels culled after {idle_timeout} s); Ctrl-C stops")
         sys.stdout.flush()
         from voila.app import Voila
-        keep_handed_out_kernels()
+        patch_kernel_manager()
         Voila.launch_instance(argv=argv)
         Voila.clear_instance()
