@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 from pathlib import Path
@@ -334,3 +335,31 @@ def test_a_killed_batch_leaves_the_previous_reports(batch, round_db, tmp_path):
     render_round("R1", department="BGS", out=out, scores=scores, progress=False)
     assert not list(tmp_path.glob(".R1.tmp-*"))
     assert re.search(r"办公室", (out / "departments" / "BGS.html").read_text(encoding="utf-8"))
+
+
+def test_a_batch_started_beside_a_warm_kernel_leaves_it_alone(batch, tmp_path):
+    """Workers are forked: they must not drive (or break) a warm kernel the calling process already uses."""
+    import papermill as pm
+
+    from zuofeng.report import render_round
+    from zuofeng.report.warm import ENGINE_NAME, shutdown_all
+
+    _result, scores = batch
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.getpid())")]
+    nbformat.write(nb, tmp_path / "pid.ipynb")
+
+    def pid():
+        out = pm.execute_notebook(str(tmp_path / "pid.ipynb"), str(tmp_path / "pid.out.ipynb"),
+                                  engine_name=ENGINE_NAME, progress_bar=False)
+        return int(out.cells[0].outputs[0]["text"])
+
+    try:
+        before = pid()
+        out = tmp_path / "R1"
+        r = render_round("R1", department="BGS", out=out, scores=scores, progress=False)
+        assert r.results[0].ok and r.results[0].pid != os.getpid()
+        assert pid() == before, "the calling process lost its warm kernel"
+    finally:
+        shutdown_all()

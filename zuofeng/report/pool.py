@@ -69,6 +69,7 @@ def init_worker(font_file: str = "", prestart: bool = True, kernel_name: str = "
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _forget_parent_state()
     _STATE["font_file"] = font_file
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     logging.getLogger("papermill").setLevel(logging.WARNING)
@@ -86,6 +87,31 @@ def init_worker(font_file: str = "", prestart: bool = True, kernel_name: str = "
             logging.getLogger("zuofeng.report").debug("kernel pre-start failed: %s", e)
     import nbconvert  # noqa: F401 - imported while the batch scores the round
     import papermill  # noqa: F401
+
+
+def _forget_parent_state() -> None:
+    """After ``fork``: drop (without touching) the parent's warm kernels and event loop.
+
+    A forked worker inherits the parent's objects. Using them would drive the parent's kernel, and
+    closing the inherited loop would unregister the parent's descriptors from the epoll instance
+    both share, so the references are dropped and fresh ones are made on first use.
+    """
+    import asyncio
+
+    from . import warm
+
+    warm._KERNELS.clear()
+    asyncio.set_event_loop(None)
+    try:
+        from jupyter_core import utils as jc_utils
+    except ImportError:
+        return
+    loop_var = getattr(jc_utils, "_loop", None)
+    if loop_var is not None and hasattr(loop_var, "set"):
+        loop_var.set(None)
+    runners = getattr(jc_utils, "_runner_map", None)
+    if isinstance(runners, dict):
+        runners.clear()
 
 
 def _exporter():
