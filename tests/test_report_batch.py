@@ -363,3 +363,61 @@ def test_a_batch_started_beside_a_warm_kernel_leaves_it_alone(batch, tmp_path):
         assert pid() == before, "the calling process lost its warm kernel"
     finally:
         shutdown_all()
+
+
+def _embedded_font(html: str):
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    m = re.search(r"url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\)", html)
+    assert m, "no embedded font"
+    return TTFont(io.BytesIO(base64.b64decode(m.group(1))))
+
+
+def test_the_embedded_font_covers_every_character_of_every_page(batch):
+    result, _ = batch
+    for path in [result.folder / "index.html", result.folder / "overview.html",
+                 *sorted((result.folder / "departments").glob("*.html"))]:
+        html = path.read_text(encoding="utf-8")
+        cmap = _embedded_font(html).getBestCmap()
+        text = BeautifulSoup(html, "html.parser").body.get_text()
+        missing = sorted({ch for ch in text if not ch.isspace() and ord(ch) not in cmap})
+        assert not missing, f"{path.name}: no glyph for {missing[:10]}"
+
+
+@pytest.mark.browser
+def test_pages_show_real_chinese_glyphs_offline_in_chromium(batch, tmp_path):
+    """In Chromium, with no CJK font on the machine at all, the page draws distinct real glyphs."""
+    from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+
+    require_or_skip(chromium_available(), "chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    result, _ = batch
+    fc = tmp_path / "fonts.conf"  # a font configuration that knows DejaVu only
+    fc.write_text(f'<?xml version="1.0"?><fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>'
+                  f'<cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>', encoding="utf-8")
+    env = {**os.environ, "FONTCONFIG_FILE": str(fc), "XDG_CONFIG_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    probe = ("<span id=a>作</span><span id=b>风</span>"
+             "<span id=c style='font-family:DejaVu Sans'>作</span><span id=d style='font-family:DejaVu Sans'>风</span>")
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, args=args,
+                                                   env=env, offline=True, viewport={"width": 1100, "height": 900})
+        try:
+            page = ctx.new_page()
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto((result.folder / "departments" / "BGS.html").as_uri())
+            page.evaluate("document.fonts.ready")
+            assert page.evaluate("document.fonts.check('16px ZuofengSans', '办公室作风')")
+            page.evaluate(f"document.querySelector('main').insertAdjacentHTML('afterbegin', `<div style='font-size:40px'>{probe}</div>`)")
+            shots = {s: page.locator(f"#{s}").screenshot() for s in "abcd"}
+            assert all(u.startswith(("file:", "data:")) for u in requests), requests
+        finally:
+            ctx.close()
+    assert shots["a"] != shots["b"], "two characters drew the same shape: tofu"
+    assert shots["c"] == shots["d"], "control: without the embedded font both characters should be the same box"
