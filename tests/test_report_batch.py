@@ -251,6 +251,10 @@ def test_a_failing_department_leaves_the_others_and_exits_2(batch, round_db, tmp
     shutil.copytree(Path(batch_mod.notebooks_dir()), nbdir)
     nb = nbformat.read(nbdir / "department_report.ipynb", 4)
     nb.cells.insert(3, nbformat.v4.new_code_cell("if department == 'KPB':\n    raise RuntimeError('boom in KPB')"))
+    # and a leak detector: each notebook leaves a variable behind and refuses to see another's
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        "import os\nseen = [n for n in globals() if n.startswith('left_by_')]\n"
+        "assert not seen, f'leaked into {department}: {seen}'\nglobals()['left_by_' + department] = os.getpid()"))
     nbformat.write(nb, nbdir / "department_report.ipynb")
     monkeypatch.setattr(batch_mod, "notebooks_dir", lambda: nbdir)
     out = tmp_path / "R1"
@@ -268,6 +272,9 @@ def test_a_failing_department_leaves_the_others_and_exits_2(batch, round_db, tmp
     row = index.find("td", attrs={"data-dept": "KPB"}).find_parent("tr")
     assert "boom in KPB" in row.get_text() and row.select_one('[data-status="failed"]')
     assert len(index.select('[data-status="ok"]')) == len(scores.departments)  # overview + the other three
+    # the warm kernels were shared (fewer worker processes than reports) and nothing leaked between reports
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len({r["pid"] for r in manifest["reports"].values()}) <= 2 < len(manifest["reports"])
 
 
 def test_one_department_is_rerendered_and_the_rest_kept(batch, tmp_path):
