@@ -1,0 +1,317 @@
+"""Benchmark: many respondents at once against one `zuofeng serve`, preheated kernels off (baseline) vs on.
+
+For each configuration it starts `zuofeng serve` on a free loopback port with a short idle timeout, then
+for N = 5, 10, 20 respondents it opens N pages at once in headless Chromium (a fresh context each, so a
+cold cache), and measures
+
+- time to a usable form: from navigation until the token field and its button are visible;
+- submit time: from the click on 提交 until the thank-you is visible (after entering a token and
+  answering all 22 items);
+- kernel memory: RSS and USS of every kernel process of the server while the N forms are open;
+- whether every answer landed: the stored answer vectors equal the clicked ones, as a multiset;
+
+then, after every page is closed, how many kernels are still alive a minute later (preheated pool
+kernels are kept on purpose and are not counted as left behind), and finally N concurrent plain HTTP
+GETs of the page (the server side alone; in Voilà 0.5 a GET includes the kernel start and the notebook
+run unless a preheated kernel is waiting). A bare ipywidgets kernel is measured in the same run as the
+memory baseline.
+
+Run: ``.venv/bin/python bench/bench_survey.py`` (about 8 minutes on 2 cores; ``--sizes 5 --linger 20``
+for a quick look). Goals: ≤ 60 MB per respondent kernel, first paint ≤ 1.5 s median at N = 5, every
+answer landed, no kernel left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROSTER = "code,name,unit_type,headcount\nA,甲部,机关部室,200\nB,乙部,机关部室,10\n"
+DONT_KNOW_INDEX = 5  # the sixth button of every item
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def spread(xs, unit="s", digits=2):
+    if not xs:
+        return "–"
+    return f"{med(xs):.{digits}f} {unit} [{min(xs):.{digits}f}–{max(xs):.{digits}f}]"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kernels(server: psutil.Process) -> list[psutil.Process]:
+    out = []
+    for p in server.children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def memory(procs) -> tuple[list[float], list[float]]:
+    rss, uss = [], []
+    for p in procs:
+        try:
+            m = p.memory_full_info()
+        except psutil.Error:
+            continue
+        rss.append(m.rss / 2**20)
+        uss.append(m.uss / 2**20)
+    return rss, uss
+
+
+def bare_kernel_memory() -> tuple[float, float]:
+    """RSS/USS of a kernel that only shows an ipywidgets button (the light baseline), same machine, same run."""
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute_interactive("import ipywidgets as w, sqlite3\nw.Button(description='x')", timeout=60,
+                               output_hook=lambda m: None)
+        time.sleep(1)
+        rss, uss = memory([psutil.Process(km.provisioner.process.pid)])
+        return rss[0], uss[0]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+class Server:
+    def __init__(self, workdir: Path, db: str, pool: int, idle: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.pool = pool
+        self.log = open(workdir / f"serve-pool{pool}.log", "wb")  # noqa: SIM115 -- closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", db, "--port", str(self.port),
+             "--pool-size", str(pool), "--idle-timeout", str(idle)],
+            cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.ps = psutil.Process(self.proc.pid)
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise SystemExit("zuofeng serve did not start")
+        self.wait_for_pool()
+
+    def wait_for_pool(self, timeout: float = 60) -> None:
+        """Wait until the preheated pool is full and its kernels have run the notebook (CPU quiet)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and len(kernels(self.ps)) < self.pool:
+            time.sleep(0.5)
+        time.sleep(3 if self.pool else 0.5)
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+async def respondent(browser, url: str, token: str, pattern: list[int]) -> dict:
+    ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+    try:
+        page = await ctx.new_page()
+        page.set_default_timeout(180_000)
+        t0 = time.perf_counter()
+        await page.goto(url, wait_until="commit")
+        await page.wait_for_selector(".zf-start", state="visible")
+        paint = time.perf_counter() - t0
+        await page.fill(".zf-token input", token)
+        await page.click(".zf-start")
+        await page.wait_for_selector(".zf-q22", state="visible")
+        for n, idx in enumerate(pattern, start=1):
+            await page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(idx).click()
+        await page.wait_for_selector(".zf-submit:enabled")
+        return {"ctx": ctx, "page": page, "paint": paint}
+    except Exception:
+        await ctx.close()
+        raise
+
+
+async def submit(r: dict) -> float:
+    t0 = time.perf_counter()
+    await r["page"].click(".zf-submit")
+    await r["page"].wait_for_selector(".zf-thanks", state="visible")
+    return time.perf_counter() - t0
+
+
+async def browser_round(server: Server, tokens: list[str], patterns: list[list[int]]) -> dict:
+    from playwright.async_api import async_playwright
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            results = await asyncio.gather(*(respondent(browser, server.url, t, pat)
+                                             for t, pat in zip(tokens, patterns)), return_exceptions=True)
+            pages = [r for r in results if isinstance(r, dict)]
+            failed = [f"{type(r).__name__}: {str(r).splitlines()[0]}" for r in results if not isinstance(r, dict)]
+            rss, uss = memory(kernels(server.ps))
+            n_kernels = len(rss)
+            submits = await asyncio.gather(*(submit(r) for r in pages), return_exceptions=True)
+            failed += [f"submit {type(x).__name__}" for x in submits if isinstance(x, BaseException)]
+            for r in pages:
+                await r["ctx"].close()
+        finally:
+            await browser.close()
+    opened = [pat for pat, r in zip(patterns, results) if isinstance(r, dict)]
+    done = [(pat, t) for pat, t in zip(opened, submits) if not isinstance(t, BaseException)]
+    return {"paint": [r["paint"] for r in pages], "submit": [t for _, t in done], "rss": rss, "uss": uss,
+            "kernels_open": n_kernels, "failed": failed, "submitted": [pat for pat, _ in done]}
+
+
+def http_round(server: Server, n: int) -> dict:
+    def get(_):
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(server.url, timeout=300) as r:
+            body = r.read()
+        assert b"jupyter-config-data" in body
+        return time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(n) as ex:
+        times = list(ex.map(get, range(n)))
+    return {"times": times, "wall": time.perf_counter() - t0}
+
+
+def landed(db: str, expected: list[list[int]]) -> tuple[int, int, bool]:
+    from sqlalchemy import select
+
+    from zuofeng.store import answers, open_engine, responses
+    engine = open_engine(db, create=False)
+    with engine.connect() as c:
+        ids = list(c.scalars(select(responses.c.id).where(responses.c.source == "survey")))
+        rows = c.execute(select(answers.c.response_id, answers.c.item, answers.c.value)).all()
+    engine.dispose()
+    got: dict[str, dict[int, int | None]] = {}
+    for rid, item, value in rows:
+        got.setdefault(rid, {})[item] = value
+    vectors = sorted(tuple(v[i] if v[i] is not None else 0 for i in range(1, 23)) for v in got.values())
+    want = sorted(tuple(0 if idx == DONT_KNOW_INDEX else idx + 1 for idx in pat) for pat in expected)
+    return len(ids), len(expected), vectors == want
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[5, 10, 20], help="respondents at once")
+    ap.add_argument("--pool-size", type=int, default=5, help="preheated kernels in the 'on' configuration")
+    ap.add_argument("--idle-timeout", type=int, default=30, help="cull idle kernels after this many seconds")
+    ap.add_argument("--linger", type=int, default=60, help="seconds to wait after the pages close")
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"needs Chromium at {CHROMIUM}")
+
+    work = Path(tempfile.mkdtemp(prefix="zuofeng-bench-"))
+    os.environ["ZUOFENG_KEY_FILE"] = str(work / "token.key")
+    from zuofeng.rounds import create_round, set_status
+    from zuofeng.store import open_engine
+    from zuofeng.tokens import issue_tokens
+    (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    db = f"sqlite:///{work / 'store.db'}"
+    engine = open_engine(db)
+    create_round(engine, "R1", title="基准测试", roster=work / "roster.csv")
+    set_status(engine, "R1", "open")
+    pool_tokens = [t.token for t in issue_tokens(engine, "R1", kind="self")]
+    engine.dispose()
+
+    load0 = os.getloadavg()
+    print(f"zuofeng survey benchmark: sizes {args.sizes}, idle timeout {args.idle_timeout} s "
+          f"(cull interval {max(1, min(60, args.idle_timeout // 2))} s), linger {args.linger} s; "
+          f"{os.cpu_count()} cores, load average {load0[0]:.2f}")
+    base_rss, base_uss = bare_kernel_memory()
+    print(f"baseline kernel (ipywidgets button only, this run): RSS {base_rss:.1f} MB, USS {base_uss:.1f} MB")
+
+    configs = [("preheat off", 0), (f"preheat on (pool {args.pool_size})", args.pool_size)]
+    results: dict[str, dict] = {}
+    submitted: list[list[int]] = []
+    failures = 0
+    for label, pool in configs:
+        print(f"\n== {label}")
+        server = Server(work, db, pool, args.idle_timeout)
+        res = results[label] = {"browser": {}, "http": {}}
+        try:
+            for n in args.sizes:
+                toks = [pool_tokens.pop() for _ in range(n)]
+                patterns = [[(item + page + len(submitted)) % 6 for item in range(1, 23)] for page in range(n)]
+                b = asyncio.run(browser_round(server, toks, patterns))
+                submitted += b["submitted"]
+                failures += len(b["failed"])
+                res["browser"][n] = b
+                print(f"N={n:>2} browser: usable form {spread(b['paint'])}; submit {spread(b['submit'])}; "
+                      f"kernels {b['kernels_open']}, RSS/kernel {spread(b['rss'], 'MB', 1)}, "
+                      f"USS/kernel {spread(b['uss'], 'MB', 1)}"
+                      + (f"; FAILED pages {len(b['failed'])}: {b['failed'][:3]}" if b["failed"] else ""))
+            time.sleep(args.linger)
+            alive = len(kernels(server.ps))
+            res["left"] = max(0, alive - pool)
+            print(f"{args.linger} s after the last page closed: {alive} kernels alive "
+                  f"({pool} preheated pool, {res['left']} left behind)")
+            for n in args.sizes:  # last: kernels of these plain GETs never connect (culled after 3 x timeout)
+                server.wait_for_pool(timeout=30)
+                h = res["http"][n] = http_round(server, n)
+                print(f"N={n:>2} server only (concurrent GETs): per request {spread(h['times'])}, "
+                      f"all {h['wall']:.2f} s")
+        finally:
+            server.stop()
+
+    stored, expected, exact = landed(db, submitted)
+    if failures:
+        exact = False  # a failed page's sheet may or may not have landed: no exact comparison is possible
+    print(f"\nanswers landed: {stored}/{expected} sheets, stored values equal to the clicked ones: {exact}; "
+          f"pages that failed: {failures}")
+
+    off, on = results[configs[0][0]], results[configs[1][0]]
+    print("\n== summary: medians, preheat on vs off (baseline, same run)")
+    print(f"{'N':>3} {'form off':>9} {'form on':>9} {'ratio':>6} {'submit on':>10} {'GET off':>8} {'GET on':>8} "
+          f"{'RSS/kernel':>11} {'USS/kernel':>11}")
+    for n in args.sizes:
+        f_off, f_on = med(off["browser"][n]["paint"]), med(on["browser"][n]["paint"])
+        g_off, g_on = med(off["http"][n]["times"]), med(on["http"][n]["times"])
+        rss = med(off["browser"][n]["rss"])
+        uss = med(off["browser"][n]["uss"])
+        print(f"{n:>3} {f_off:>8.2f}s {f_on:>8.2f}s {f_on / f_off:>6.2f} {med(on['browser'][n]['submit']):>9.2f}s "
+              f"{g_off:>7.2f}s {g_on:>7.2f}s {rss:>8.1f} MB {uss:>8.1f} MB")
+    rss_all = [x for n in args.sizes for x in off["browser"][n]["rss"]]
+    first = args.sizes[0]
+    print(f"\nkernel RSS per respondent {med(rss_all):.1f} MB vs baseline kernel {base_rss:.1f} MB "
+          f"(ratio {med(rss_all) / base_rss:.2f}); goal ≤ 60 MB: {'met' if med(rss_all) <= 60 else 'NOT met'}")
+    f5 = med(on["browser"][first]["paint"])
+    print(f"usable form at N={first} with preheat: {f5:.2f} s; goal ≤ 1.5 s: {'met' if f5 <= 1.5 else 'NOT met'}")
+    print(f"kernels left behind: off {off['left']}, on {on['left']}; "
+          f"every answer landed: {exact and stored == expected and not failures}")
+    load1 = os.getloadavg()
+    print(f"load average at the end {load1[0]:.2f} (other work on the machine inflates browser times)")
+
+
+if __name__ == "__main__":
+    main()
