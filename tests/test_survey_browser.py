@@ -6,6 +6,7 @@ Screenshots (desktop 1280 px and phone 375 px) go to ``test-artifacts/survey/`` 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -182,4 +183,6 @@ def test_a_respondent_answers_in_chromium(served):
     log = served["log"].read_text(encoding="utf-8", errors="replace")
     for secret in (tok.token, tok.token.replace("-", ""), spare.token, spare.token.replace("-", ""), COMMENT):
         assert secret not in log
-    assert "Traceback" not in log
+    # no traceback from our code; ipykernel 7 may log an ENOTSOCK traceback while a culled kernel shuts
+    # down (upstream ipython/ipykernel#1518), which carries no respondent data
+    assert not re.search(r'File "[^"]*zuofeng[/\\]', log)
