@@ -104,7 +104,9 @@ class SurveyApp:
     category, overall, comment, progress, submit_button : widgets
         The rest of the form; ``overall`` is shown for peer surveys only.
     state : str
-        ``token`` (waiting for a token), ``form``, ``done`` or ``closed``.
+        ``token`` (waiting for a token), ``form``, ``done``, ``closed`` (the round was not open when the
+        page loaded) or ``refused`` (the token was used meanwhile, or the round closed, while the form
+        was open; nothing was stored).
     """
 
     def __init__(self, engine, round_code: str, *, lang: str = "zh"):
