@@ -44,11 +44,6 @@ class DepartmentReport:
         self.L = view.lang
 
     # -- helpers -----------------------------------------------------------------------------------
-    def _kinds_with_data(self) -> list[str]:
-        return [k for k in VIEWS if self.v.row(self.code, k, "overall", OVERALL, "respondents") is not None
-                and (self.v.value(self.code, k, "overall", OVERALL, "respondents") or 0) > 0
-                or (self.v.row(self.code, k, "overall", OVERALL, "respondents") or {}).get("suppressed")]
-
     def _h2(self, key: str) -> str:
         return f"<h2>{esc(t(key, self.L))}</h2>"
 

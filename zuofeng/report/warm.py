@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import subprocess
 import time
 
 from jupyter_core.utils import run_sync
@@ -51,7 +52,9 @@ class WarmKernel:
 
         self.shutdown()
         km = AsyncKernelManager(kernel_name=self.kernel_name)
-        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        # the kernel's own log (e.g. ipykernel's "running over TCP" warning) is not the notebook's output
+        run_sync(km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kc = km.client()
         kc.start_channels()
         try:
