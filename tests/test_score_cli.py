@@ -201,3 +201,21 @@ def test_hostile_roster_and_round_info_are_refused(depts_change, info_change, me
         r = r.assign(department=r["department"].map(dict(zip(["A", "B", "C"], d["code"]))))
     with pytest.raises(ScoreError, match=message):
         score_frames(r, d, i, INST, n_boot=100)
+
+
+def test_score_round_compares_with_the_previous_round_in_the_store(simulated, roster_file):
+    from zuofeng.rounds import create_round, set_status
+    from zuofeng.score import score_round
+    from zuofeng.store import open_engine
+    db, rnd = simulated
+    engine = open_engine(db)
+    create_round(engine, "R2", title="中期测评", roster=roster_file, previous=rnd)
+    set_status(engine, "R2", "open")
+    simulate(engine, "R2", seed=9)
+    scores = score_round(engine, "R2", seed=1, n_boot=200)
+    engine.dispose()
+    assert scores.meta["previous"] == rnd and scores.meta["round"] == "R2"
+    change = scores.rows(department="ALL", kind="all", level="overall", statistic="change").iloc[0]
+    assert not change["suppressed"] and change["ci_low"] < change["value"] < change["ci_high"]
+    assert change["value"] > 0  # the simulator improves most departments in a later round
+    assert set(scores.rows(statistic="mw_p")["level"]) == {"overall", "dimension"}

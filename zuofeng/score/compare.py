@@ -153,7 +153,7 @@ def icc_blocks(groups: pd.MultiIndex, sums: GroupSums, prep: Prepared, supp: Sup
     pub = np.array([d != ALL and supp.published(d, k) for d, k in zip(dept, kind)])
     out = []
     for key in prep.score_keys:
-        n, s, ss = (sums._cache[f"s:{key}:{x}"] for x in ("n", "s", "ss"))
+        n, s, ss = sums.moments(f"s:{key}", prep.sheets[f"s:{key}"].to_numpy())
         level = "overall" if key == OVERALL else "dimension"
         for kd in KINDS:
             sel = pub & (kind == kd) & (n > 0)

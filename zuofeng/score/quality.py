@@ -89,7 +89,7 @@ def quality_flags(prep: Prepared, sums: GroupSums, supp: Suppression, k_min: int
 
 
 def sums_item_var(sums: GroupSums, prep: Prepared) -> list[np.ndarray]:
-    return [variance(*(sums._cache[f"{k}:{x}"] for x in ("n", "s", "ss"))) for k in prep.item_keys]
+    return [variance(*sums.moments(k, prep.sheets[k].to_numpy())) for k in prep.item_keys]
 
 
 def find_jumps(table: pd.DataFrame, rules: Rules) -> pd.DataFrame:
