@@ -167,6 +167,27 @@ async def submit(r: dict) -> float:
     return time.perf_counter() - t0
 
 
+async def single_pages(server: Server, repeats: int) -> list[float]:
+    """One respondent at a time (a fresh context each): what a respondent on their own phone waits."""
+    from playwright.async_api import async_playwright
+    times = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for _ in range(repeats):
+                ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
+                page = await ctx.new_page()
+                t0 = time.perf_counter()
+                await page.goto(server.url, wait_until="commit")
+                await page.wait_for_selector(".zf-start", state="visible", timeout=180_000)
+                times.append(time.perf_counter() - t0)
+                await ctx.close()
+                await asyncio.sleep(1.5)  # let a preheated pool refill, as between two respondents
+        finally:
+            await browser.close()
+    return times
+
+
 async def browser_round(server: Server, tokens: list[str], patterns: list[list[int]]) -> dict:
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
@@ -229,6 +250,7 @@ def main() -> None:
     ap.add_argument("--pool-size", type=int, default=5, help="preheated kernels in the 'on' configuration")
     ap.add_argument("--idle-timeout", type=int, default=30, help="cull idle kernels after this many seconds")
     ap.add_argument("--linger", type=int, default=60, help="seconds to wait after the pages close")
+    ap.add_argument("--single", type=int, default=5, help="respondents opening the page one after another")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"needs Chromium at {CHROMIUM}")
@@ -262,6 +284,9 @@ def main() -> None:
         server = Server(work, db, pool, args.idle_timeout)
         res = results[label] = {"browser": {}, "http": {}}
         try:
+            one = res["single"] = asyncio.run(single_pages(server, args.single))
+            print(f"N= 1 browser, {args.single} respondents one after another: usable form {spread(one)}")
+            server.wait_for_pool()
             for n in args.sizes:
                 toks = [pool_tokens.pop() for _ in range(n)]
                 patterns = [[(item + page + len(submitted)) % 6 for item in range(1, 23)] for page in range(n)]
@@ -304,12 +329,16 @@ def main() -> None:
         uss = med(off["browser"][n]["uss"])
         print(f"{n:>3} {f_off:>8.2f}s {f_on:>8.2f}s {f_on / f_off:>6.2f} {med(on['browser'][n]['submit']):>9.2f}s "
               f"{g_off:>7.2f}s {g_on:>7.2f}s {rss:>8.1f} MB {uss:>8.1f} MB")
+    s_off, s_on = med(off["single"]), med(on["single"])
+    print(f"  1 {s_off:>8.2f}s {s_on:>8.2f}s {s_on / s_off:>6.2f}   (one respondent at a time, {args.single} each)")
     rss_all = [x for n in args.sizes for x in off["browser"][n]["rss"]]
     first = args.sizes[0]
     print(f"\nkernel RSS per respondent {med(rss_all):.1f} MB vs baseline kernel {base_rss:.1f} MB "
           f"(ratio {med(rss_all) / base_rss:.2f}); goal ≤ 60 MB: {'met' if med(rss_all) <= 60 else 'NOT met'}")
     f5 = med(on["browser"][first]["paint"])
-    print(f"usable form at N={first} with preheat: {f5:.2f} s; goal ≤ 1.5 s: {'met' if f5 <= 1.5 else 'NOT met'}")
+    print(f"usable form at N={first} with preheat: {f5:.2f} s; goal ≤ 1.5 s: {'met' if f5 <= 1.5 else 'NOT met'} "
+          f"(one respondent at a time: {s_on:.2f} s; the server's part at N={first}: "
+          f"{med(on['http'][first]['times']):.2f} s)")
     print(f"kernels left behind: off {off['left']}, on {on['left']}; "
           f"every submitted answer landed: {exact and stored == expected}; failed pages: {failures}")
     load1 = os.getloadavg()
