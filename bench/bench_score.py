@@ -27,6 +27,7 @@ import math
 import statistics
 import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -155,6 +156,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--n-boot", type=int, default=1000)
     args = ap.parse_args()
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # the loop's t intervals of one-answer groups
     prev = synthetic_round(args.departments, args.respondents, seed=1, code="B0")
     cur = synthetic_round(args.departments, args.respondents, seed=2, code="B1", previous="B0", improvement=0.3)
     print(f"zuofeng score benchmark: {args.departments} departments, {args.respondents:,} respondents; "
