@@ -219,3 +219,19 @@ def test_score_round_compares_with_the_previous_round_in_the_store(simulated, ro
     assert not change["suppressed"] and change["ci_low"] < change["value"] < change["ci_high"]
     assert change["value"] > 0  # the simulator improves most departments in a later round
     assert set(scores.rows(statistic="mw_p")["level"]) == {"overall", "dimension"}
+
+
+def test_dont_know_written_out_counts_as_missing_never_as_a_score():
+    r, d = small_frames()
+    words = r.copy()
+    words["q01"] = words["q01"].astype(object)
+    words.loc[words.index[:5], "q01"] = "不了解"
+    words.loc[words["view"] == "peer_inside", "overall"] = "不了解"
+    nan = r.copy()
+    nan.loc[nan.index[:5], "q01"] = np.nan
+    nan.loc[nan["view"] == "peer_inside", "overall"] = None
+    a = score_frames(words, d, INFO, INST, n_boot=100)
+    b = score_frames(nan, d, INFO, INST, n_boot=100)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.rows(department="ALL", kind="self", key="q01", statistic="mean").iloc[0]["n"] == 19
+    assert (a.rows(statistic="satisfaction")["n"].fillna(0) == 0).all()

@@ -113,13 +113,16 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         raise ScoreError(f"category {shown(cat[bad].iloc[0])} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
     values = [o.value for o in instrument.item_scale.options]
     items = r[item_keys].apply(pd.to_numeric, errors="coerce").astype("float64")
-    raw_bad = items.isna() & r[item_keys].notna()
+    dont_know = {instrument.item_scale.missing.zh, instrument.item_scale.missing.en}
+    raw_bad = items.isna() & r[item_keys].notna() & ~r[item_keys].isin(dont_know)
     bad = raw_bad.to_numpy() | ~(items.isna() | items.isin(values)).to_numpy()
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
                          f"allowed: {min(values)}..{max(values)} or empty (不了解)")
-    vote = pd.Series(r["overall"], dtype="object").where(r["overall"].notna(), None)
+    vote = pd.Series(r["overall"], dtype="object")
+    missing = {instrument.overall_scale.missing.zh, instrument.overall_scale.missing.en}
+    vote = vote.where(vote.notna() & ~vote.isin(missing), None)  # 不了解 is not a vote
     options = [o.value for o in instrument.overall_scale.options]
     bad = vote.notna() & ~vote.isin(options)
     if bad.any():
