@@ -17,7 +17,8 @@ Both are timed without tracing (median of ``--repeats`` runs, min–max); peak m
 ``tracemalloc`` (numpy and pandas allocations included) in one extra traced run of each. The loop's
 figures are checked against the engine's published ones, so both compute the same thing.
 
-Run: ``.venv/bin/python bench/bench_score.py`` (``--departments 40 --respondents 5000`` for a quick look).
+Run: ``.venv/bin/python bench/bench_score.py`` — about half an hour on two busy cores, almost all of
+it the naive loop (``--departments 40 --respondents 5000 --repeats 1`` for a quick look).
 """
 
 from __future__ import annotations
