@@ -3,7 +3,8 @@
 On one synthetic round of 24 departments (plus the overview: 25 reports) this measures, in one run:
 
 - naive: per report, ``papermill`` CLI then ``jupyter nbconvert --to html --no-input`` CLI, sequentially
-  (the snapshot is computed beforehand, so the loop does not even pay for scoring);
+  (the snapshot is computed beforehand, so the loop does not even pay for scoring); its reports are
+  spread over the repeats, interleaved with the batches, so that load changes hit every method alike;
 - ``render_round`` with ``--jobs 1`` and ``--jobs 2`` (scoring the round included);
 - the floor: an empty one-cell notebook through the papermill CLI, and through a warm kernel.
 
@@ -62,13 +63,10 @@ def run(cmd: list[str]) -> float:
     return time.perf_counter() - t
 
 
-def naive(nb_dir: Path, tmp: Path, snap: Path, codes: list[str]) -> list[float]:
+def naive(nb_dir: Path, out: Path, snap: Path, jobs: list[tuple[str, str, list[str]]]) -> list[float]:
     """The loop a user would write: papermill CLI then nbconvert CLI, one report after the other."""
-    out = tmp / "naive"
     out.mkdir()
     times = []
-    jobs = [("overview_report.ipynb", "overview", [])] + [
-        ("department_report.ipynb", c, ["-p", "department", c]) for c in codes]
     for nb, name, extra in jobs:
         target = out / f"{name}.ipynb"
         t = run([str(BIN / "papermill"), str(nb_dir / nb), str(target), "-p", "round_code", "B1",
@@ -84,7 +82,7 @@ def batch(db: str, tmp: Path, jobs: int, repeats: int) -> list[float]:
     totals = []
     for r in range(repeats):
         t = time.perf_counter()
-        render_round("B1", db=db, out=tmp / f"batch-{jobs}-{r}", jobs=jobs, progress=False)
+        render_round("B1", db=db, out=tmp / f"batch-{jobs}-{r}", jobs=jobs, progress=False)  # scores the round too
         totals.append(time.perf_counter() - t)
     return totals
 
@@ -121,7 +119,7 @@ def main() -> None:
     ap.add_argument("--departments", type=int, default=24)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--naive-reports", type=int, default=None,
-                    help="time the naive loop on only this many reports (its per-report median is what counts)")
+                    help="time the naive loop on only this many reports, spread over the repeats (default: all)")
     args = ap.parse_args()
     from zuofeng.report.batch import notebooks_dir
 
@@ -136,18 +134,27 @@ def main() -> None:
         cli_floor, warm_floor = floor(tmp, 5)
         print(f"floor, empty notebook, papermill CLI:      {med(cli_floor)}")
         print(f"floor, empty notebook, warm kernel:        {med(warm_floor)}")
+        # interleaved, so that a change of the machine's load hits every method alike
         k = args.naive_reports or n_reports
-        naive_times = naive(nb_dir, tmp, snap, codes[: k - 1])
+        jobs_list = [("overview_report.ipynb", "overview", [])] + [
+            ("department_report.ipynb", c, ["-p", "department", c]) for c in codes]
+        chunks = [jobs_list[i::args.repeats] for i in range(args.repeats)]
+        naive_times: list[float] = []
+        totals: dict[int, list[float]] = {1: [], 2: []}
+        for r in range(args.repeats):
+            naive_times += naive(nb_dir, tmp / f"naive-{r}", snap, chunks[r][: max(1, k // args.repeats)])
+            for jobs in (1, 2):
+                totals[jobs] += batch(db, tmp / f"batch-{r}", jobs, 1)
         naive_per = statistics.median(naive_times)
         print(f"naive loop (papermill + nbconvert CLI), per report: {med(naive_times)}"
               f"  → {naive_per * n_reports:.1f} s for {n_reports}")
         per = {}
         for jobs in (1, 2):
-            totals = batch(db, tmp, jobs, args.repeats)
-            per[jobs] = statistics.median(totals) / n_reports
-            print(f"zuofeng report --jobs {jobs}: total {med(totals)}  → per report {per[jobs]:.2f} s")
+            per[jobs] = statistics.median(totals[jobs]) / n_reports
+            print(f"zuofeng report --jobs {jobs}: total {med(totals[jobs])}  → per report {per[jobs]:.2f} s")
         print(f"speed-up per report vs naive: --jobs 1 {naive_per / per[1]:.1f}×, --jobs 2 {naive_per / per[2]:.1f}×; "
               f"--jobs 2 vs --jobs 1: {per[1] / per[2]:.2f}×")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
