@@ -116,6 +116,8 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
     nb_dir = Path(notebooks) if notebooks else notebooks_dir()
     target = Path(out) if out else Path("reports") / round_code
     check_target(target)
+    if scores is not None and str(scores.meta.get("round")) != str(round_code):
+        raise ZuofengError(f"the scores given are of round {scores.meta.get('round')!r}, not {round_code!r}")
     codes = list(scores.departments["code"]) if scores is not None else _roster_codes(db, round_code)
     if department is not None and department not in codes:
         raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
