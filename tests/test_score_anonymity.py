@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from zuofeng.frames import departments_frame, responses_frame
@@ -148,6 +148,7 @@ def assert_no_suppressed_figure_if_any(scores):
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), order=st.integers(0, 10_000))
+@example(seed=345, order=0)  # two departments with equal means: MSB is 0, not rounding noise
 def test_property_permuting_respondents_changes_nothing(seed, order):
     resp, depts, info = random_round(seed, 4, 14, 2, 0.5, False)
     a = score_frames(resp, depts, info, INST, seed=3, n_boot=100)

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from . import stats
-from .prepare import OVERALL, GroupSums, Prepared
+from .prepare import OVERALL, ROUNDING, GroupSums, Prepared, variance
 from .suppress import ALL, KINDS, VIEWS, Suppression
 from .table import block
 
@@ -162,7 +162,9 @@ def icc_blocks(groups: pd.MultiIndex, sums: GroupSums, prep: Prepared, supp: Sup
             if j >= 2 and big_n > j:
                 grand = sj.sum() / big_n
                 msb = (nj * (sj / nj - grand) ** 2).sum() / (j - 1)
-                msw = (ssj - sj * sj / nj).sum() / (big_n - j)
+                msw = (np.nan_to_num(variance(nj, sj, ssj)) * (nj - 1)).sum() / (big_n - j)
+                if msb <= ROUNDING * (grand * grand + msw):  # equal department means: MSB is 0
+                    msb = 0.0
                 i1, i2 = stats.icc_oneway(msb, msw, big_n / j)
                 note = f"{j}个部门"
             else:

@@ -217,17 +217,28 @@ class GroupSums:
         return self.sum(f"{name}:n", ok), self.sum(f"{name}:s", w), self.sum(f"{name}:ss", w * w)
 
 
-def mean_sd(n, s, ss):
-    """Mean and sample SD (ddof = 1) from count, sum and sum of squares; NaN where undefined."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, s / n, np.nan)
-        var = np.where(n > 1, (ss - s * s / n) / (n - 1), np.nan)
-    return mean, np.sqrt(np.clip(var, 0.0, None))
+ROUNDING = 1e-12  # relative size below which a variance from sums is rounding noise, i.e. 0
 
 
 def variance(n, s, ss):
+    """Sample variance (ddof = 1) from count, sum and sum of squares; NaN where n < 2.
+
+    ``(Σx² − (Σx)²/n) / (n − 1)`` cancels badly when every value is the same: a result below
+    ``ROUNDING`` times the mean square is set to exactly 0, so that a degenerate group gives the same
+    answer whatever the order of its sheets.
+    """
+    n, s, ss = (np.asarray(a, dtype="float64") for a in (n, s, ss))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.clip(np.where(n > 1, (ss - s * s / n) / (n - 1), np.nan), 0.0, None)
+        var = np.where(n > 1, (ss - s * s / n) / (n - 1), np.nan)
+        noise = ROUNDING * np.where(n > 0, ss / n, 0.0)
+    return np.where(var <= noise, np.where(np.isnan(var), np.nan, 0.0), var)
+
+
+def mean_sd(n, s, ss):
+    """Mean and sample SD (ddof = 1) from count, sum and sum of squares; NaN where undefined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(np.asarray(n) > 0, s / np.asarray(n, dtype="float64"), np.nan)
+    return mean, np.sqrt(variance(n, s, ss))
 
 
 def row_nanmean(mat: np.ndarray) -> np.ndarray:
