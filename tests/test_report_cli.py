@@ -55,3 +55,18 @@ def test_demo_refuses_a_store_that_already_has_its_rounds(tmp_path, capsys):
     engine.dispose()
     assert main(["demo", "--db", url, "--out", str(tmp_path / "demo")]) == 2
     assert capsys.readouterr().err == f"zuofeng: error: round {BASELINE[0]} already exists\n"
+
+
+def test_a_second_batch_for_the_same_folder_is_refused_while_the_first_runs(tmp_path):
+    import time
+
+    from zuofeng.report.swap import ReportFolderError, batch_lock
+
+    target = tmp_path / "R1"
+    with batch_lock(target):
+        t = time.monotonic()
+        with pytest.raises(ReportFolderError, match="another report batch is writing"), batch_lock(target, wait=0.5):
+            pass
+        assert time.monotonic() - t >= 0.5
+    with batch_lock(target, wait=0):  # released afterwards
+        pass

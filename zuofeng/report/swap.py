@@ -12,6 +12,7 @@ import ctypes.util
 import os
 import secrets
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,8 +82,9 @@ def remove_leftovers(target: Path) -> list[Path]:
 
 
 @contextmanager
-def batch_lock(target: Path):
-    """Hold an exclusive lock for one target folder; a second batch for it fails at once."""
+def batch_lock(target: Path, wait: float = 10.0):
+    """Hold an exclusive lock for one target folder; a second batch for it fails after ``wait`` seconds
+    (the grace lets the processes of a batch that was just killed finish dying)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.parent / f".{target.name}.lock"
     with open(lock_path, "a+") as fh:
@@ -90,9 +92,14 @@ def batch_lock(target: Path):
             import fcntl
         except ImportError:  # not POSIX: no lock, leftovers are still cleaned
             fcntl = None
-        if fcntl is not None:
+        deadline = time.monotonic() + wait
+        while fcntl is not None:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
             except OSError:
-                raise ReportFolderError(f"another report batch is writing {target}; wait for it to finish") from None
+                if time.monotonic() >= deadline:
+                    raise ReportFolderError(
+                        f"another report batch is writing {target}; wait for it to finish") from None
+                time.sleep(0.2)
         yield
