@@ -28,11 +28,11 @@ from sqlalchemy.engine import Engine
 
 from .errors import ZuofengError
 from .store import get_departments, get_round, tokens
+from .textfmt import formula_safe
 from .tokens import IssuedToken, issue_tokens, load_key, token_hash, token_key_path
 
 SLIPS_PER_PAGE = 8  # 2 columns x 4 rows on A4
 URL_MAX = 300
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 TEXT = {
     "zh": {
@@ -146,7 +146,7 @@ def excel_safe(value: object) -> str:
     ("'=HYPERLINK(1)", '办公室')
     """
     s = "" if value is None else str(value)
-    return "'" + s if s.startswith(FORMULA_START) else s
+    return formula_safe(s)
 
 
 def qr_symbol(url: str) -> tuple[int, str]:

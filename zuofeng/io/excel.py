@@ -5,11 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from ..textfmt import width
+from ..textfmt import formula_safe, width
 
-#: A text cell starting with one of these is a formula (or the start of one) to Excel, LibreOffice
-#: and WPS: it gets a leading apostrophe so that it stays text (OWASP, "CSV injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_WIDTH = 60
 
 
@@ -26,9 +23,7 @@ def safe_cell(v):
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # numpy scalars
         v = v.item()
     if isinstance(v, str):
-        if v.startswith(FORMULA_START) or v.lstrip().startswith(FORMULA_START[:4]):
-            return "'" + v
-        return v
+        return formula_safe(v)
     return v
 
 

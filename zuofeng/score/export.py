@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..textfmt import formula_safe
 from ..textfmt import table as text_table
 from .core import Scores, score_round
 from .prepare import ScoreError
@@ -21,7 +22,6 @@ from .suppress import ALL, VIEWS
 from .table import LEVELS
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value):
@@ -32,9 +32,7 @@ def neutralise(value):
     >>> neutralise("=HYPERLINK(\\"x\\")"), neutralise("-1"), neutralise("办公室"), neutralise(3.5)
     ('\\'=HYPERLINK("x")', "'-1", '办公室', 3.5)
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return formula_safe(value) if isinstance(value, str) else value
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
