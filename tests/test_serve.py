@@ -175,3 +175,41 @@ def test_culler_spares_a_loading_page_and_culls_a_closed_one(monkeypatch):
         asyncio.run(manager.cull_kernel_if_idle(kid))
     assert culled == ["abandoned", "closed"]
     assert sv.unconnected_timeout(20) == 60
+
+
+def test_culler_passes_over_a_kernel_shut_down_while_it_looped(monkeypatch, caplog):
+    """jupyter_server's culler loops over a list taken before it awaits each shutdown; a kernel that is
+    gone by its turn must be passed over, not logged as an error with a traceback through our code."""
+    import asyncio
+    import logging
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    import voila.app
+    from jupyter_server._tz import utcnow
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    monkeypatch.setattr(voila.app, "voila_kernel_manager_factory", voila.app.voila_kernel_manager_factory)
+    sv.patch_kernel_manager()
+    cls = voila.app.voila_kernel_manager_factory(AsyncMappingKernelManager, False, 0)
+    manager = cls(cull_idle_timeout=20)
+    manager.log = logging.getLogger("test-culler")
+    culled = []
+
+    async def shutdown(kernel_id, *a, **k):
+        culled.append(kernel_id)
+        manager._kernels.pop(kernel_id, None)
+        manager._kernels.pop("second", None)  # another shutdown finished meanwhile
+
+    manager.shutdown_kernel = shutdown
+    for kid in ("first", "second", "third"):
+        manager._kernels[kid] = SimpleNamespace(
+            last_activity=utcnow() - timedelta(seconds=300), execution_state="idle",
+            kernel_name="python3", kernel_spec=SimpleNamespace(metadata={}))
+        manager._kernel_connections[kid] = 0
+        manager.notify_connect(kid)
+        manager.notify_disconnect(kid)
+    with caplog.at_level(logging.DEBUG, logger="test-culler"):
+        asyncio.run(manager.cull_kernels())
+    assert culled == ["first", "third"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

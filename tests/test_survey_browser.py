@@ -185,4 +185,4 @@ def test_a_respondent_answers_in_chromium(served):
         assert secret not in log
     # no traceback from our code; ipykernel 7 may log an ENOTSOCK traceback while a culled kernel shuts
     # down (upstream ipython/ipykernel#1518), which carries no respondent data
-    assert not re.search(r'File "[^"]*zuofeng[/\\]', log)
+    assert not re.search(r'File "[^"]*zuofeng[/\\]', log), log

@@ -194,6 +194,8 @@ def patch_kernel_manager() -> None:
                 super().notify_connect(kernel_id)
 
             async def cull_kernel_if_idle(self, kernel_id):
+                if kernel_id not in self._kernels:
+                    return None  # shut down meanwhile (the culler works on a list taken before it awaited)
                 if kernel_id not in self.__dict__.setdefault("_zf_connected", set()):
                     try:
                         idle = (utcnow() - self._kernels[kernel_id].last_activity).total_seconds()
@@ -201,12 +203,19 @@ def patch_kernel_manager() -> None:
                         idle = None
                     if idle is not None and idle <= unconnected_timeout(self.cull_idle_timeout):
                         return None
-                return await super().cull_kernel_if_idle(kernel_id)
+                try:
+                    return await super().cull_kernel_if_idle(kernel_id)
+                except KeyError:
+                    if kernel_id in self._kernels:
+                        raise
+                    return None  # the kernel went away while it was being looked at: nothing to cull
 
             if hasattr(base, "get_rendered_notebook"):
                 async def get_rendered_notebook(self, *a, **k):
                     result = await super().get_rendered_notebook(*a, **k)
-                    self.get_kernel(result[2]).last_activity = utcnow()
+                    kernel = self._kernels.get(result[2])
+                    if kernel is not None:
+                        kernel.last_activity = utcnow()
                     return result
 
         return SurveyKernelManager
