@@ -2,8 +2,9 @@
 
 The server runs a generated copy of the survey notebook (``notebooks/survey.ipynb``: a parameters cell
 and one call into ``zuofeng.survey``) from a private temporary folder, so nothing else on disk can be
-served. The round, store and language reach the kernels through environment variables, never through
-the request, which lets Voilà preheat kernels: a pool of kernels has already built the page before a
+served. The round, store, language and the path of the collection desk (``zuofeng.desk``: the one
+place that checks tokens and stores sheets, so that kernels need not import SQLAlchemy) reach the
+kernels through environment variables, never through the request, which lets Voilà preheat kernels: a pool of kernels has already built the page before a
 respondent arrives. Tracebacks and sources are hidden, kernels of closed or idle pages are culled
 (Voilà never shuts a page's kernel down by itself), the address is bound explicitly, and the log level
 is WARNING so that nothing a respondent enters — the token travels over the kernel websocket, never
@@ -302,8 +303,13 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     """
     ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
                     idle_timeout=idle_timeout)
-    with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site:
+    from .desk import ENV_DESK, Desk
+    from .store import open_engine
+
+    with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site, \
+            Desk(open_engine(ready["env"]["ZUOFENG_DB"], create=False), round_code, Path(site) / "desk.sock") as desk:
         os.environ.update(ready["env"])
+        os.environ[ENV_DESK] = desk.path  # the kernels check tokens and store sheets through the desk
         os.environ.update(build_site(Path(site), ready["round"]["title"]))
         argv = voila_argv(site, host=host, port=port, pool_size=pool_size, idle_timeout=idle_timeout)
         shown = f"[{host}]" if ":" in host else host

@@ -14,22 +14,19 @@ import random
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import (
     JSON, Boolean, Column, Date, ForeignKeyConstraint, Integer, MetaData, SmallInteger, String, Table, Text,
-    create_engine, event, inspect, select, text, update,
+    create_engine, event, inspect, select, update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from .config import database_url
 from .errors import RoundError, StoreError, TokenError, ZuofengError
+from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
 
-KINDS = ("self", "peer")
-CATEGORIES = ("党员", "非党员")
-COMMENT_MAX = 500
 
 metadata = MetaData()
 
@@ -247,24 +244,6 @@ def get_departments(conn, round_code: str) -> dict[str, dict]:
 
 
 # --- storing answers -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Sheet:
-    """One answer sheet, as a survey page, an import row or the simulator produces it.
-
-    ``answers`` maps item number → 1..5, or None for 不了解 (don't know). Every item must be present.
-    """
-
-    kind: str
-    rater: str
-    target: str
-    answers: Mapping[int, int | None]
-    category: str | None = None
-    overall: str | None = None
-    comment: str | None = None
-    too_fast: bool | None = None
-    token_hash: str | None = field(default=None, repr=False)
-
 
 def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_values: Iterable[str]) -> None:
     if sheet.kind not in KINDS:

@@ -6,7 +6,9 @@ rating (peer surveys only) → a suggestion (bounded length) → submit → than
 round's privacy promise. Voilà serves it (``zuofeng.serve``); tests drive it by setting ``.value`` and
 calling ``Button.click()``.
 
-This module runs in every respondent's kernel, so it imports little: no pandas, numpy or matplotlib.
+This module runs in every respondent's kernel, so it imports little: no pandas, numpy or matplotlib,
+and under ``zuofeng serve`` not even SQLAlchemy (tokens are checked and sheets stored by the server's
+collection desk, ``zuofeng.desk``).
 Nothing a respondent enters is logged; the token itself is dropped as soon as it is checked (only its
 keyed hash is kept until the sheet is stored).
 """
@@ -19,9 +21,10 @@ import os
 
 import ipywidgets as w
 
+from .desk import DeskUnavailable, DirectBackend, backend_for
 from .errors import RoundError, TokenError, ZuofengError
 from .instrument import Instrument, load_instrument
-from .store import CATEGORIES, COMMENT_MAX, Sheet, get_departments, get_round, open_engine, store_sheets
+from .sheet import CATEGORIES, COMMENT_MAX, Sheet
 from .survey_text import PRIVACY, TEXT, token_message
 
 log = logging.getLogger(__name__)
@@ -86,8 +89,8 @@ class SurveyApp:
 
     Parameters
     ----------
-    engine : sqlalchemy.engine.Engine
-        The store.
+    backend : DeskClient, DirectBackend or sqlalchemy.engine.Engine
+        Where tokens are checked and sheets stored (``zuofeng.desk``); an engine means the store itself.
     round_code : str
         The round this page collects answers for.
     lang : {"zh", "en"}
@@ -109,14 +112,15 @@ class SurveyApp:
         was open; nothing was stored).
     """
 
-    def __init__(self, engine, round_code: str, *, lang: str = "zh"):
+    def __init__(self, backend, round_code: str, *, lang: str = "zh"):
         if lang not in LANGS:
             raise ZuofengError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
-        self.engine, self.round_code, self.lang = engine, round_code, lang
+        if not hasattr(backend, "check"):
+            backend = DirectBackend(backend)
+        self.backend, self.round_code, self.lang = backend, round_code, lang
         self.t = TEXT[lang]
-        with engine.connect() as conn:
-            rnd = get_round(conn, round_code)
-            self.departments = {c: d["name"] for c, d in get_departments(conn, round_code).items()}
+        rnd = backend.round_info(round_code)
+        self.departments = dict(rnd["departments"])
         self.round = rnd
         self.inst: Instrument = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
         self._scope = None
@@ -258,12 +262,10 @@ class SurveyApp:
     def _on_start(self, _button=None) -> None:
         if self.state != "token":
             return
-        from .tokens import lookup, token_hash
         raw = self.token_input.value
         self.start_button.disabled = True
         try:
-            scope = lookup(self.engine, self.round_code, raw)
-            hashed = token_hash(raw)
+            scope, hashed = self.backend.check(self.round_code, raw)
         except ZuofengError as e:
             self._say(self.message, token_message(e, self.lang))
             self.start_button.disabled = False
@@ -297,7 +299,7 @@ class SurveyApp:
             return
         self.submit_button.disabled = True
         try:
-            store_sheets(self.engine, self.round_code, [self.sheet()], source="survey")
+            self.backend.store(self.round_code, self.sheet())
         except (TokenError, RoundError) as e:
             # the token was used meanwhile or the round closed: this page cannot store anything any more
             self.state = "refused"
@@ -323,7 +325,7 @@ class SurveyApp:
         self.comment.value = ""
         self.category.value = None
         self.overall.value = None
-        self.engine.dispose()
+        self.backend.close()
 
 
 def survey_app(round_code: str | None = None, *, db: str | None = None, lang: str | None = None):
@@ -334,7 +336,9 @@ def survey_app(round_code: str | None = None, *, db: str | None = None, lang: st
     round_code : str, optional
         The round; default ``$ZUOFENG_SURVEY_ROUND`` (``zuofeng serve`` sets it).
     db : str, optional
-        Database URL; default ``$ZUOFENG_DB``, else ``sqlite:///data/zuofeng.db``.
+        Database URL to open in this kernel. Default: the collection desk of ``zuofeng serve``
+        (``$ZUOFENG_SURVEY_DESK``), so that the kernel never imports the store; without one,
+        ``$ZUOFENG_DB``, else ``sqlite:///data/zuofeng.db``.
     lang : {"zh", "en"}, optional
         Language; default ``$ZUOFENG_SURVEY_LANG``, else ``zh``.
 
@@ -351,9 +355,9 @@ def survey_app(round_code: str | None = None, *, db: str | None = None, lang: st
     try:
         if not round_code:
             raise RoundError(f"no round given: pass round_code or set {ENV_ROUND}")
-        app = SurveyApp(open_engine(db, create=False), round_code, lang=lang)
-    except ZuofengError as e:
-        log.error("survey: cannot open the survey: %s", e.message)
+        app = SurveyApp(backend_for(db), round_code, lang=lang)
+    except (ZuofengError, DeskUnavailable) as e:
+        log.error("survey: cannot open the survey: %s", getattr(e, "message", type(e).__name__))
         notice = w.HTML(f"{CSS}<p class='zf-msg-error'>{_esc(TEXT[lang]['unavailable'])}</p>")
         notice.add_class("zf-survey")
         return notice

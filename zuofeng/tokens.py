@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from .errors import TokenError, ZuofengError
+from .sheet import TokenScope
 from .store import get_departments, get_round, tokens
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
@@ -76,20 +77,6 @@ def token_hash(token: str, key: bytes | None = None) -> str:
     """The keyed hash stored in place of the token (hex HMAC-SHA256 of the normalised token)."""
     key = load_key() if key is None else key
     return hmac.new(key, normalise(token).encode("ascii"), hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class TokenScope:
-    """What a token opens: the survey kind, the rater's department and the rated department."""
-
-    round: str
-    kind: str
-    rater: str
-    target: str
-
-    @property
-    def view(self) -> str:
-        return "self" if self.kind == "self" else ("peer_inside" if self.rater == self.target else "peer_outside")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,46 @@
+"""What a survey page exchanges with the store: an answer sheet and a token's scope.
+
+Plain dataclasses and constants without SQLAlchemy, so that a respondent's kernel can build a sheet
+without importing the store (``zuofeng.desk``). ``zuofeng.store`` and ``zuofeng.tokens`` re-export them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+KINDS = ("self", "peer")
+CATEGORIES = ("党员", "非党员")
+COMMENT_MAX = 500
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One answer sheet, as a survey page, an import row or the simulator produces it.
+
+    ``answers`` maps item number → 1..5, or None for 不了解 (don't know). Every item must be present.
+    """
+
+    kind: str
+    rater: str
+    target: str
+    answers: Mapping[int, int | None]
+    category: str | None = None
+    overall: str | None = None
+    comment: str | None = None
+    too_fast: bool | None = None
+    token_hash: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """What a token opens: the survey kind, the rater's department and the rated department."""
+
+    round: str
+    kind: str
+    rater: str
+    target: str
+
+    @property
+    def view(self) -> str:
+        return "self" if self.kind == "self" else ("peer_inside" if self.rater == self.target else "peer_outside")
