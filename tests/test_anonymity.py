@@ -261,13 +261,6 @@ ROSTER = "code,name,unit_type,headcount\nD1,一部,机关部室,10\n"
 RESPONSE_COLUMNS = ["round", "kind", "rater", "target", "category", "overall", "comment", "submitted_on",
                     "source", "too_fast"]
 
-SQLITE_PAGES = ("known leak: SQLite fills each page's cell area from the end, in arrival order, so the byte "
-                "offsets of response ids in the file give the arrival order in reverse while the round is open. "
-                "Closing the round VACUUMs the file into key order (the 'after close' cases).")
-PG_HEAP = ("known leak: PostgreSQL's heap keeps insertion order; a plain SELECT (or a dump) returns "
-           "responses, answers and updated token rows in arrival order while the round is open. Closing "
-           "the round CLUSTERs them on their random primary keys (the 'after close' cases).")
-
 COMMON = ["row order", "row order reversed", "id order", "answers row order", "used-token row order"] + \
     [f"column {c}" for c in RESPONSE_COLUMNS]
 STRATEGIES = {
@@ -277,12 +270,9 @@ STRATEGIES = {
     "postgresql": COMMON + ["row order after close", "answers row order after close",
                             "used-token row order after close"],
 }
-KNOWN_LEAKS = {
-    ("sqlite", "file bytes descending"): SQLITE_PAGES,
-    ("postgresql", "row order"): PG_HEAP,
-    ("postgresql", "answers row order"): PG_HEAP,
-    ("postgresql", "used-token row order"): PG_HEAP,
-}
+# Every strategy is run while the round is open and again after it closes. Each survey submission
+# rewrites the tables in the order of their random keys (store._reorder_after_arrival); without that,
+# SQLite's page layout and PostgreSQL's heap order would pair them (the leaky control table shows how).
 
 
 @dataclass
@@ -478,8 +468,6 @@ def _cases():
     for backend, names in STRATEGIES.items():
         for s in names:
             marks = [pytest.mark.pg] if backend == "postgresql" else []
-            if (backend, s) in KNOWN_LEAKS:
-                marks.append(pytest.mark.xfail(reason=KNOWN_LEAKS[(backend, s)], strict=True))
             yield pytest.param(backend, s, marks=marks, id=f"{backend}-{s}")
 
 

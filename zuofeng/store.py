@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import random
 import secrets
 import uuid
@@ -27,6 +28,8 @@ from .config import database_url
 from .errors import RoundError, StoreError, TokenError, ZuofengError
 from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
 
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -313,8 +316,26 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         conn.execute(answers.insert(), ans_rows)
         if also is not None:
             also(conn)
-    _checkpoint(engine)
+    if source == "survey":
+        _reorder_after_arrival(engine)
+    else:
+        _checkpoint(engine)
     return len(order)
+
+
+def _reorder_after_arrival(engine: Engine) -> None:
+    """A survey sheet arrives on its own, so where its rows sit in the tables would tell when it came.
+
+    Rewrite the tables in the order of their random keys at once (``scrub_physical_order``), so that a
+    copy of the store taken while the round is open shows no arrival order either. Best effort: the
+    sheet is stored in any case; if the rewrite cannot run now (the store is busy), the next submission
+    or closing the round does it.
+    """
+    try:
+        scrub_physical_order(engine)
+    except DBAPIError as e:
+        log.warning("store: tables not reordered after a submission (%s); the next one retries",
+                    type(e.orig).__name__ if e.orig is not None else type(e).__name__)
 
 
 def _checkpoint(engine: Engine) -> None:
@@ -338,9 +359,9 @@ def scrub_physical_order(engine: Engine) -> None:
 
     Databases keep rows roughly in the order they were written: SQLite's pages fill in arrival order
     and PostgreSQL's heap appends, and a used token's new row version lands at the end too. So the
-    physical layout of an open round can tell arrival order (the anonymity tests show it). Closing a
-    round calls this: ``VACUUM`` on SQLite, ``CLUSTER … USING <table>_pkey`` on PostgreSQL, after which
-    the layout follows the random ids and the attack is at chance. PostgreSQL's own write-ahead log
+    physical layout could tell arrival order (the anonymity tests' control table shows it). Every survey
+    submission and closing a round call this: ``VACUUM`` on SQLite, ``CLUSTER … USING <table>_pkey`` on
+    PostgreSQL, after which the layout follows the random ids and the attack is at chance. PostgreSQL's own write-ahead log
     and any backup taken earlier still hold the history: keep them as protected as the answers.
     """
     if engine.dialect.name == "sqlite":
