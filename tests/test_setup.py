@@ -79,6 +79,6 @@ def test_notebooks_are_committed_without_outputs():
 def test_makefile_targets_are_documented():
     text = (ROOT / "Makefile").read_text()
     for target in ("help", "setup", "demo", "test", "lab", "bench"):
-        assert re.search(rf"^{target}:.*## \S", text, re.M), f"make {target} has no ## description"
+        assert re.search(rf"^{target}:.*## \S", text, re.MULTILINE), f"make {target} has no ## description"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme.index("make demo") < 400 and readme.index("make test") < 400

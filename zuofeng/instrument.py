@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -247,7 +247,7 @@ def available() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_instrument(instrument_id: str = DEFAULT_ID, version: int = DEFAULT_VERSION) -> Instrument:
     """Load and validate a packaged instrument (cached: instruments are immutable)."""
     inst = parse_instrument_text(instrument_text(instrument_id, version))

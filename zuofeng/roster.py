@@ -122,8 +122,7 @@ def _digits(v: str) -> str:
 
 def _int(value: str, line: int, column: str, path: Path) -> int:
     v = _digits(value)
-    if v.endswith(".0"):  # spreadsheets store whole numbers as floats
-        v = v[:-2]
+    v = v.removesuffix(".0")  # spreadsheets store whole numbers as floats
     if not v.isdigit():
         raise InputFileError(f"{path}, line {line}: {column} must be a whole number, not {value!r}")
     return int(v)
@@ -156,7 +155,8 @@ def read_roster(path: str | Path) -> list[RosterRow]:
     seen: dict[str, int] = {}
     totals: list[tuple[int, str, str, str]] = []
     for line, raw in numbered[at + 1:]:
-        cell = lambda c: raw[idx[c]].strip() if c in idx and idx[c] < len(raw) else ""  # noqa: E731
+        def cell(c: str, raw: list[str] = raw) -> str:
+            return raw[idx[c]].strip() if c in idx and idx[c] < len(raw) else ""
         if any(_digits(cell(c)).replace(" ", "").startswith(TOTAL_WORDS) for c in ("code", "name")):
             totals.append((line, cell("headcount"), cell("party_members"), _digits(cell("code") or cell("name"))))
             continue

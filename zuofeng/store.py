@@ -18,8 +18,22 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sqlalchemy import (
-    JSON, Boolean, Column, Date, ForeignKeyConstraint, Integer, MetaData, SmallInteger, String, Table, Text,
-    create_engine, event, inspect, select, update,
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -27,7 +41,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from .config import database_url
 from .errors import RoundError, StoreError, TokenError, ZuofengError
 from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
-
 
 log = logging.getLogger(__name__)
 
