@@ -213,3 +213,41 @@ def test_culler_passes_over_a_kernel_shut_down_while_it_looped(monkeypatch, capl
         asyncio.run(manager.cull_kernels())
     assert culled == ["first", "third"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+def test_culler_shuts_idle_kernels_down_at_once(monkeypatch):
+    """Each shutdown waits for its kernel to exit; the patched culler runs them together, not in a row."""
+    import asyncio
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    import voila.app
+    from jupyter_server._tz import utcnow
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    monkeypatch.setattr(voila.app, "voila_kernel_manager_factory", voila.app.voila_kernel_manager_factory)
+    sv.patch_kernel_manager()
+    cls = voila.app.voila_kernel_manager_factory(AsyncMappingKernelManager, False, 0)
+    manager = cls(cull_idle_timeout=20)
+    state = {"running": 0, "most": 0, "done": []}
+
+    async def shutdown(kernel_id, *a, **k):
+        state["running"] += 1
+        state["most"] = max(state["most"], state["running"])
+        await asyncio.sleep(0.05)  # the kernel takes a while to exit
+        state["running"] -= 1
+        state["done"].append(kernel_id)
+        manager._kernels.pop(kernel_id)
+
+    manager.shutdown_kernel = shutdown
+    for k in range(6):
+        kid = f"k{k}"
+        manager._kernels[kid] = SimpleNamespace(
+            last_activity=utcnow() - timedelta(seconds=300 if k < 5 else 1), execution_state="idle",
+            kernel_name="python3", kernel_spec=SimpleNamespace(metadata={}))
+        manager._kernel_connections[kid] = 0
+        manager.notify_connect(kid)
+        manager.notify_disconnect(kid)
+    asyncio.run(manager.cull_kernels())
+    assert sorted(state["done"]) == ["k0", "k1", "k2", "k3", "k4"]  # k5 was active a second ago
+    assert state["most"] == 5
