@@ -14,6 +14,8 @@ db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metava
                          help="Database URL (default: $ZUOFENG_DB, else sqlite:///data/zuofeng.db).")
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                            help="Language of the output.")
+format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                             show_default=True, help="Output format.")
 
 
 def _engine(db):
@@ -36,8 +38,7 @@ def instrument():
 
 @instrument.command("show")
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+@format_option
 @click.option("--version", "version", type=int, default=None, help="Instrument version (default: the newest).")
 def instrument_show(lang, fmt, version):
     """Print the items, grouped by dimension."""
@@ -128,8 +129,7 @@ def simulate_cmd(round_code, seed, response_rate, db):
 
 @cli.command("status")
 @click.argument("round_code", metavar="ROUND")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+@format_option
 @db_option
 def status_cmd(round_code, fmt, db):
     """Coverage per department and survey kind, with every gap (盲区) flagged."""
@@ -198,8 +198,7 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
 
 @tokens_.command("status")
 @click.argument("round_code", metavar="ROUND")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="Output format.")
+@format_option
 @db_option
 def tokens_status(round_code, fmt, db):
     """Issued and used tokens per department and survey (counts only)."""
