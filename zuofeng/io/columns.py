@@ -103,6 +103,20 @@ def apply_mapping(plan: Plan, m: Mapping, resolve: Callable[[object, str], int |
         plan.too_fast_seconds = m.too_fast_seconds
 
 
+def header_of(grid: Grid, problems: Collector) -> tuple[int, tuple[str, ...]] | None:
+    """An export's header row (line number, cells), each duplicate column reported; None without one."""
+    if not grid.rows:
+        problems.add(None, None, "the file has no header row")
+        return None
+    head_no, header = grid.rows[0]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h and h in seen:
+            problems.add(head_no, h, f"duplicate column (also column #{seen[h] + 1})")
+        seen.setdefault(h, i)
+    return head_no, header
+
+
 def check_plan(plan: Plan, header: tuple[str, ...], head_no: int, reader: ValueReader,
                problems: Collector, hint: str) -> None:
     """Every item and the department must have a column; a column may serve one role only."""

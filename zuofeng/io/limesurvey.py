@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .columns import Plan, apply_mapping, check_plan, match_item, read_rows
+from .columns import Plan, apply_mapping, check_plan, header_of, match_item, read_rows
 from .files import Grid
 from .mapping import Mapping
 from .parsed import Parsed
@@ -56,17 +56,10 @@ def is_limesurvey_header(cells: tuple[str, ...]) -> bool:
 def parse_limesurvey(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Collector) -> Parsed:
     """Build the plan for a LimeSurvey export and read its submitted responses."""
     out = Parsed("limesurvey")
-    if not grid.rows:
-        problems.add(None, None, "the file has no header row")
-        return out
-    head_no, header = grid.rows[0]
-    seen: dict[str, int] = {}
-    for i, h in enumerate(header):
-        if h and h in seen:
-            problems.add(head_no, h, f"duplicate column (also column #{seen[h] + 1})")
-        seen.setdefault(h, i)
+    head = header_of(grid, problems)
     if problems:
         return out
+    head_no, header = head
     parts = {i: p for i, h in enumerate(header) if (p := split_header(h)) is not None}
     lower = [h.strip().lower() for h in header]
     plan = Plan(cell=clean_code)

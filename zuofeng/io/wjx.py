@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .columns import Plan, apply_mapping, check_plan, match_item, read_rows, text_key
+from .columns import Plan, apply_mapping, check_plan, header_of, match_item, read_rows, text_key
 from .files import Grid
 from .mapping import Mapping
 from .parsed import Parsed
@@ -86,13 +86,10 @@ def is_wjx_header(cells: tuple[str, ...]) -> bool:
 def parse_wjx(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Collector) -> Parsed:
     """Build the plan for a 问卷星 download and read its rows."""
     out = Parsed("wjx")
-    if not grid.rows:
-        problems.add(None, None, "the file has no header row")
-        return out
-    head_no, header = grid.rows[0]
-    _check_header(header, head_no, problems)
+    head = header_of(grid, problems)
     if problems:
         return out
+    head_no, header = head
     questions = {i: q for i, h in enumerate(header) if (q := parse_header(h)) is not None}
     plan = Plan()
     if "所用时间" in header:
@@ -160,14 +157,6 @@ def parse_wjx(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Colle
         return out
     read_rows(grid, 0, plan, reader, problems, out)
     return out
-
-
-def _check_header(header: tuple[str, ...], head_no: int, problems: Collector) -> None:
-    seen: dict[str, int] = {}
-    for i, h in enumerate(header):
-        if h and h in seen:
-            problems.add(head_no, h, f"duplicate column (also column #{seen[h] + 1})")
-        seen.setdefault(h, i)
 
 
 def _items_by_text(questions: dict[int, Question], header: tuple[str, ...], head_no: int,
