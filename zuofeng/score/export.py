@@ -8,7 +8,6 @@ written to a temporary name and renamed, so nothing is half-written.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +16,7 @@ from ..textfmt import formula_safe
 from ..textfmt import table as text_table
 from .core import Scores, score_round
 from .prepare import ScoreError
-from .snapshot import default_mode
+from .snapshot import replacing
 from .suppress import ALL, VIEWS
 from .table import LEVELS
 
@@ -60,9 +59,7 @@ def write_table(scores: Scores, path: str | os.PathLike) -> Path:
     header) or .parquet; return the path."""
     path = check_out_path(path)
     suffix = path.suffix.lower()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with replacing(path, suffix) as tmp:
         if suffix == ".csv":
             neutralise_frame(scores.table).to_csv(tmp, index=False, encoding="utf-8-sig")
         elif suffix == ".parquet":
@@ -72,11 +69,6 @@ def write_table(scores: Scores, path: str | os.PathLike) -> Path:
                 for level in LEVELS:
                     part = neutralise_frame(scores.table[scores.table["level"] == level])
                     part.to_excel(xw, sheet_name=level, index=False, freeze_panes=(1, 0))
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -6,11 +6,13 @@ snapshot. Reports load it instead of scoring again.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +33,21 @@ def default_mode() -> int:
     return 0o666 & ~mask
 
 
+@contextlib.contextmanager
+def replacing(path: Path, suffix: str = ".tmp") -> Iterator[str]:
+    """A temporary file beside ``path`` to write: on success it takes ``path``'s place atomically with
+    ordinary permissions (``default_mode``); on any failure it is removed and ``path`` is untouched."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, default_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def save_snapshot(scores: Scores, path: str | os.PathLike) -> Path:
     """Write ``scores`` to ``path`` (a .zip) atomically; return the path.
 
@@ -44,19 +61,12 @@ def save_snapshot(scores: Scores, path: str | os.PathLike) -> Path:
         raise ScoreError(f"cannot write snapshot {path}: folder {path.parent} does not exist")
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": scores.meta,
             "frames": list(Scores.FRAMES)}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("meta.json", json.dumps(meta, ensure_ascii=False, indent=1, default=str))
-            for name in Scores.FRAMES:
-                buf = io.BytesIO()
-                getattr(scores, name).to_parquet(buf, index=False)
-                zf.writestr(f"{name}.parquet", buf.getvalue())
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", json.dumps(meta, ensure_ascii=False, indent=1, default=str))
+        for name in Scores.FRAMES:
+            buf = io.BytesIO()
+            getattr(scores, name).to_parquet(buf, index=False)
+            zf.writestr(f"{name}.parquet", buf.getvalue())
     return path
 
 
