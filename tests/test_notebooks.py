@@ -13,6 +13,8 @@ import nbformat
 import papermill as pm
 import pytest
 
+from tests.conftest import ROSTER_CSV
+
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 
 PARAMETERS: dict[str, dict] = {
@@ -27,13 +29,6 @@ PARAMETERS: dict[str, dict] = {
 # notebooks whose every output is also checked for stderr text (the reports must print nothing there)
 QUIET = {"department_report.ipynb", "overview_report.ipynb"}
 
-ROSTER = """code,name,unit_type,headcount,party_members,division,peer_targets
-BGS,办公室,机关部室,12,9,机关,XHB
-XHB,学会部,机关部室,8,6,机关,
-KPB,科普部,机关部室,10,7,机关,BGS
-KJG,科技馆,事业单位,25,12,事业单位,
-ZX,服务中心,中心,4,3,事业单位,
-"""
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +39,7 @@ def context(tmp_path_factory):
     from zuofeng.store import open_engine
 
     tmp = tmp_path_factory.mktemp("notebooks")
-    (tmp / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp / "roster.csv").write_text(ROSTER_CSV, encoding="utf-8")
     db = f"sqlite:///{tmp / 'store.db'}"
     engine = open_engine(db)
     create_round(engine, "NB1", title="笔记本测评", roster=tmp / "roster.csv")
