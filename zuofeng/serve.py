@@ -4,11 +4,11 @@ The server runs a generated copy of the survey notebook (``notebooks/survey.ipyn
 and one call into ``zuofeng.survey``) from a private temporary folder, so nothing else on disk can be
 served. The round, store, language and the path of the collection desk (``zuofeng.desk``: the one
 place that checks tokens and stores sheets, so that kernels need not import SQLAlchemy) reach the
-kernels through environment variables, never through the request, which lets Voilà preheat kernels: a pool of kernels has already built the page before a
-respondent arrives. Tracebacks and sources are hidden, kernels of closed or idle pages are culled
-(Voilà never shuts a page's kernel down by itself), the address is bound explicitly, and the log level
-is WARNING so that nothing a respondent enters — the token travels over the kernel websocket, never
-in a URL — can reach a log line.
+kernels through environment variables, never through the request, which lets Voilà preheat kernels:
+a pool of kernels has already built the page before a respondent arrives. Tracebacks and sources are
+hidden, kernels of closed or idle pages are culled (Voilà never shuts a page's kernel down by itself),
+the address is bound explicitly, and the log level is WARNING so that nothing a respondent enters —
+the token travels over the kernel websocket, never in a URL — can reach a log line.
 """
 
 from __future__ import annotations
@@ -218,12 +218,7 @@ def patch_kernel_manager() -> None:
                         idle = None
                     if idle is not None and idle <= unconnected_timeout(self.cull_idle_timeout):
                         return None
-                try:
-                    return await super().cull_kernel_if_idle(kernel_id)
-                except KeyError:
-                    if kernel_id in self._kernels:
-                        raise
-                    return None  # the kernel went away while it was being looked at: nothing to cull
+                return await super().cull_kernel_if_idle(kernel_id)
 
             if hasattr(base, "get_rendered_notebook"):
                 async def get_rendered_notebook(self, *a, **k):
