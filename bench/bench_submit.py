@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import Sheet, metadata, open_engine, store_sheets
-from zuofeng.tokens import issue_tokens, token_hash
+from zuofeng.collect.tokens import issue_tokens, token_hash
 
 RUNS = 15
 

@@ -14,7 +14,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from zuofeng import tokens as tk
+from zuofeng.collect import tokens as tk
 from zuofeng.store import answers, responses, tokens
 
 PROCESSES = 24
@@ -26,7 +26,7 @@ def submit_worker(url: str, key_file: str, round_code: str, jobs: list, barrier,
     alone must refuse the second use of a token, however close together the two submissions are."""
     import os
     os.environ["ZUOFENG_KEY_FILE"] = key_file
-    from zuofeng import tokens as tk
+    from zuofeng.collect import tokens as tk
     from zuofeng.errors import TokenError
     from zuofeng.store import Sheet, open_engine, store_sheets
 
@@ -84,7 +84,7 @@ def test_simultaneous_submissions_lose_nothing_and_accept_each_token_once(open_r
     assert all(jobs) and sum(map(len, jobs)) == sum(SHARES) == 62
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["sqlalchemy", "psycopg", "zuofeng.store", "zuofeng.tokens", "zuofeng.instrument"])
+    ctx.set_forkserver_preload(["sqlalchemy", "psycopg", "zuofeng.store", "zuofeng.collect.tokens", "zuofeng.instrument"])
     barrier = ctx.Barrier(PROCESSES)
     results = ctx.Queue()
     key_file = str(tk.token_key_path())

@@ -14,13 +14,13 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from zuofeng import tokens as tk
-from zuofeng.desk import MAX_REQUEST, Desk, DeskClient, DeskUnavailable, backend_for
+from zuofeng.collect import tokens as tk
+from zuofeng.collect.desk import MAX_REQUEST, Desk, DeskClient, DeskUnavailable, backend_for
 from zuofeng.errors import RoundError, TokenError, ZuofengError
 from zuofeng.sheet import Sheet
 from zuofeng.store import answers, departments, open_engine, responses, tokens
-from zuofeng.survey import DONT_KNOW, SurveyApp
-from zuofeng.survey_text import TEXT
+from zuofeng.collect.survey import DONT_KNOW, SurveyApp
+from zuofeng.collect.survey_text import TEXT
 
 
 @pytest.fixture
@@ -180,8 +180,8 @@ def test_a_kernel_that_uses_the_desk_never_imports_the_store(desk):
     t = tk.issue_tokens(engine, rnd, kind="self")[0]
     code = (
         "import sys\n"
-        "from zuofeng.desk import backend_for\n"
-        "from zuofeng.survey import SurveyApp, survey_app\n"
+        "from zuofeng.collect.desk import backend_for\n"
+        "from zuofeng.collect.survey import SurveyApp, survey_app\n"
         "survey_app()\n"
         f"app = SurveyApp(backend_for(), {rnd!r})\n"
         f"app.token_input.value = {t.token!r}\n"

@@ -15,8 +15,8 @@ import segno
 from sqlalchemy import func, select, text
 
 from tests.conftest import CHROMIUM, chromium_available, require_or_skip
-from zuofeng import slips as sl
-from zuofeng import tokens as tk
+from zuofeng.collect import slips as sl
+from zuofeng.collect import tokens as tk
 from zuofeng.cli import main
 from zuofeng.errors import ZuofengError
 from zuofeng.store import tokens

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from zuofeng import tokens as tk
+from zuofeng.collect import tokens as tk
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import COMMENT_MAX, answers, responses, tokens
-from zuofeng.survey import DONT_KNOW, SurveyApp
-from zuofeng.survey_text import TEXT
+from zuofeng.collect.survey import DONT_KNOW, SurveyApp
+from zuofeng.collect.survey_text import TEXT
 
 ZH = TEXT["zh"]
 
@@ -268,18 +268,18 @@ def test_user_supplied_strings_are_escaped(engine, tmp_path):
 
 def test_every_refusal_of_the_library_has_a_respondent_message():
     """Each TokenError the token and store modules can raise maps to its own wording (no fallback)."""
-    from zuofeng import survey_text
-    root = Path(survey_text.__file__).parent
+    from zuofeng.collect import survey_text
+    collect = Path(survey_text.__file__).parent
     raised = set()
-    for name in ("tokens.py", "store.py"):
-        raised |= set(re.findall(r'TokenError\(\s*f?"([^"]+)"', (root / name).read_text(encoding="utf-8")))
+    for path in (collect / "tokens.py", collect.parent / "store.py"):
+        raised |= set(re.findall(r'TokenError\(\s*f?"([^"]+)"', path.read_text(encoding="utf-8")))
     assert raised, "no TokenError found: the check would be empty"
     for message in raised:
         assert message in survey_text._TOKEN_MESSAGES or message.startswith("a token is"), message
 
 
 def test_the_survey_imports_no_data_science_stack():
-    code = ("import sys, zuofeng.survey\n"
+    code = ("import sys, zuofeng.collect.survey\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "{'pandas', 'numpy', 'matplotlib', 'seaborn', 'scipy', 'pyarrow', 'sqlalchemy'})\n"
             "print(','.join(bad))\n"

@@ -9,7 +9,7 @@ import stat
 import pytest
 from sqlalchemy import select
 
-from zuofeng import tokens as tk
+from zuofeng.collect import tokens as tk
 from zuofeng.errors import TokenError
 from zuofeng.store import Sheet, store_sheets, tokens
 

@@ -176,7 +176,7 @@ def tokens_():
 @db_option
 def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db):
     """Issue the missing tokens (top-up to headcount) and write them as slips; only the slips hold them."""
-    from .slips import issue_slips
+    from .collect.slips import issue_slips
     r = issue_slips(_engine(db), round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
                     csv_path=csv_path, url=url, force=force, lang=lang)
     if r.key_created:
@@ -203,7 +203,7 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
 def tokens_status(round_code, fmt, db):
     """Issued and used tokens per department and survey (counts only)."""
     from .textfmt import table
-    from .tokens import token_counts
+    from .collect.tokens import token_counts
     rows = token_counts(_engine(db), round_code)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -231,7 +231,7 @@ def tokens_status(round_code, fmt, db):
               help="Language of the survey page.")
 def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
     """Serve the survey of an open round (Voilà) until Ctrl-C."""
-    from .serve import serve
+    from .collect.serve import serve
     serve(round_code, host=host, port=port, db=db, lang=lang, pool_size=pool_size, idle_timeout=idle_timeout,
           echo=click.echo)
 

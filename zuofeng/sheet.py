@@ -1,7 +1,7 @@
 """What a survey page exchanges with the store: an answer sheet and a token's scope.
 
 Plain dataclasses and constants without SQLAlchemy, so that a respondent's kernel can build a sheet
-without importing the store (``zuofeng.desk``). ``zuofeng.store`` and ``zuofeng.tokens`` re-export them.
+without importing the store (``zuofeng.collect.desk``). ``zuofeng.store`` and ``zuofeng.collect.tokens`` re-export them.
 """
 
 from __future__ import annotations

@@ -26,9 +26,9 @@ import segno
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from .errors import ZuofengError
-from .store import get_departments, get_round, tokens
-from .textfmt import formula_safe
+from ..errors import ZuofengError
+from ..store import get_departments, get_round, tokens
+from ..textfmt import formula_safe
 from .tokens import IssuedToken, issue_tokens, load_key, token_hash, token_key_path
 
 SLIPS_PER_PAGE = 8  # 2 columns x 4 rows on A4
@@ -302,7 +302,7 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     engine, round_code
         The store and the round.
     kind, targets, extra
-        Passed to :func:`zuofeng.tokens.issue_tokens`: ``self``/``peer``/both, outside-view targets, spare
+        Passed to :func:`zuofeng.collect.tokens.issue_tokens`: ``self``/``peer``/both, outside-view targets, spare
         tokens per scope. Issuing tops up to headcount; nothing is ever reissued.
     out, csv_path
         Where to write the HTML slips and the CSV. With neither, the slips go to ``slips-<ROUND>.html``.

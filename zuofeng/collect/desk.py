@@ -27,9 +27,9 @@ import socketserver
 import threading
 import time
 
-from . import errors
-from .errors import ZuofengError
-from .sheet import Sheet, TokenScope
+from .. import errors
+from ..errors import ZuofengError
+from ..sheet import Sheet, TokenScope
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,12 @@ class DirectBackend:
 
     def __init__(self, engine=None):
         if engine is None or isinstance(engine, str):
-            from .store import open_engine
+            from ..store import open_engine
             engine = open_engine(engine, create=False)
         self.engine = engine
 
     def round_info(self, round_code: str) -> dict:
-        from .store import get_departments, get_round
+        from ..store import get_departments, get_round
         with self.engine.connect() as conn:
             rnd = get_round(conn, round_code)
             depts = {c: d["name"] for c, d in get_departments(conn, round_code).items()}
@@ -73,7 +73,7 @@ class DirectBackend:
         return lookup(self.engine, round_code, token), token_hash(token)
 
     def store(self, round_code: str, sheet: Sheet) -> None:
-        from .store import store_sheets
+        from ..store import store_sheets
         store_sheets(self.engine, round_code, [sheet], source="survey")
 
     def close(self) -> None:

@@ -1,12 +1,12 @@
 """What the survey page says, in Chinese and English, and how refusals are worded for respondents.
 
 The privacy promise states what is stored, the reporting thresholds of the round and that nobody can
-link answers to a token; ``zuofeng.survey`` fills in the round's k and comment threshold.
+link answers to a token; ``zuofeng.collect.survey`` fills in the round's k and comment threshold.
 """
 
 from __future__ import annotations
 
-from .errors import RoundError, TokenError, ZuofengError
+from ..errors import RoundError, TokenError, ZuofengError
 
 TEXT = {
     "zh": {

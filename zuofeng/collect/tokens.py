@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
-from .errors import TokenError, ZuofengError
-from .sheet import TokenScope
-from .store import get_departments, get_round, tokens
+from ..errors import TokenError, ZuofengError
+from ..sheet import TokenScope
+from ..store import get_departments, get_round, tokens
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
 LENGTH = 16  # 80 bits

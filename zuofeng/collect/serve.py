@@ -1,8 +1,8 @@
 """Serving the survey with Voilà: ``zuofeng serve ROUND``.
 
 The server runs a generated copy of the survey notebook (``notebooks/survey.ipynb``: a parameters cell
-and one call into ``zuofeng.survey``) from a private temporary folder, so nothing else on disk can be
-served. The round, store, language and the path of the collection desk (``zuofeng.desk``: the one
+and one call into ``zuofeng.collect.survey``) from a private temporary folder, so nothing else on disk can be
+served. The round, store, language and the path of the collection desk (``zuofeng.collect.desk``: the one
 place that checks tokens and stores sheets, so that kernels need not import SQLAlchemy) reach the
 kernels through environment variables, never through the request, which lets Voilà preheat kernels:
 a pool of kernels has already built the page before a respondent arrives. Tracebacks and sources are
@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import database_url
-from .errors import RoundError, ZuofengError
+from ..config import database_url
+from ..errors import RoundError, ZuofengError
 
 NOTEBOOK_NAME = "survey.ipynb"
 PARAMETERS_SOURCE = (
@@ -33,7 +33,7 @@ PARAMETERS_SOURCE = (
     "lang = None"
 )
 CALL_SOURCE = (
-    "from zuofeng.survey import survey_app\n"
+    "from zuofeng.collect.survey import survey_app\n"
     "\n"
     "survey_app(round_code, db=db, lang=lang)"
 )
@@ -263,7 +263,7 @@ def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: s
     Raises a ZuofengError (one line) when the store cannot be opened, the round is unknown or not
     open, no token key exists, the port is taken or an option is out of range.
     """
-    from .store import get_round, open_engine
+    from ..store import get_round, open_engine
     from .tokens import load_key
 
     if lang not in ("zh", "en"):
@@ -313,7 +313,7 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
                     idle_timeout=idle_timeout)
     from .desk import ENV_DESK, Desk
-    from .store import open_engine
+    from ..store import open_engine
 
     with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site, \
             Desk(open_engine(ready["env"]["ZUOFENG_DB"], create=False), round_code, Path(site) / "desk.sock") as desk:

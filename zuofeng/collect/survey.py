@@ -3,12 +3,12 @@
 Token entry → the survey that token opens (self or peer, the rated department named) → the 22 items
 grouped by dimension, each with the five scale options and 不了解 → category (optional) → the overall
 rating (peer surveys only) → a suggestion (bounded length) → submit → thank-you. The page states the
-round's privacy promise. Voilà serves it (``zuofeng.serve``); tests drive it by setting ``.value`` and
+round's privacy promise. Voilà serves it (``zuofeng.collect.serve``); tests drive it by setting ``.value`` and
 calling ``Button.click()``.
 
 This module runs in every respondent's kernel, so it imports little: no pandas, numpy or matplotlib,
 and under ``zuofeng serve`` not even SQLAlchemy (tokens are checked and sheets stored by the server's
-collection desk, ``zuofeng.desk``).
+collection desk, ``zuofeng.collect.desk``).
 Nothing a respondent enters is logged; the token itself is dropped as soon as it is checked (only its
 keyed hash is kept until the sheet is stored).
 """
@@ -22,9 +22,9 @@ import os
 import ipywidgets as w
 
 from .desk import DeskUnavailable, DirectBackend, backend_for
-from .errors import RoundError, TokenError, ZuofengError
-from .instrument import Instrument, load_instrument
-from .sheet import CATEGORIES, COMMENT_MAX, Sheet
+from ..errors import RoundError, TokenError, ZuofengError
+from ..instrument import Instrument, load_instrument
+from ..sheet import CATEGORIES, COMMENT_MAX, Sheet
 from .survey_text import PRIVACY, TEXT, token_message
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class SurveyApp:
     Parameters
     ----------
     backend : DeskClient, DirectBackend or sqlalchemy.engine.Engine
-        Where tokens are checked and sheets stored (``zuofeng.desk``); an engine means the store itself.
+        Where tokens are checked and sheets stored (``zuofeng.collect.desk``); an engine means the store itself.
     round_code : str
         The round this page collects answers for.
     lang : {"zh", "en"}
