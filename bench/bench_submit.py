@@ -27,9 +27,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from zuofeng.collect.tokens import issue_tokens, token_hash
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import Sheet, metadata, open_engine, store_sheets
-from zuofeng.collect.tokens import issue_tokens, token_hash
 
 RUNS = 15
 

@@ -257,9 +257,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="zuofeng-bench-"))
     os.environ["ZUOFENG_KEY_FILE"] = str(work / "token.key")
+    from zuofeng.collect.tokens import issue_tokens
     from zuofeng.rounds import create_round, set_status
     from zuofeng.store import open_engine
-    from zuofeng.collect.tokens import issue_tokens
     (work / "roster.csv").write_text(ROSTER, encoding="utf-8")
     db = f"sqlite:///{work / 'store.db'}"
     engine = open_engine(db)

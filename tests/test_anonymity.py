@@ -29,9 +29,9 @@ from sqlalchemy.exc import OperationalError
 
 from tests.conftest import _pg_database
 from zuofeng.collect import tokens as tk
+from zuofeng.collect.slips import issue_slips
 from zuofeng.errors import RoundError, TokenError, ZuofengError
 from zuofeng.rounds import create_round, set_status
-from zuofeng.collect.slips import issue_slips
 from zuofeng.store import Sheet, answers, open_engine, responses, store_sheets, tokens
 
 N_ITEMS = 22

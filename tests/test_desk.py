@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from zuofeng.collect import tokens as tk
 from zuofeng.collect.desk import MAX_REQUEST, Desk, DeskClient, DeskUnavailable, backend_for
+from zuofeng.collect.survey import DONT_KNOW, SurveyApp
+from zuofeng.collect.survey_text import TEXT
 from zuofeng.errors import RoundError, TokenError, ZuofengError
 from zuofeng.sheet import Sheet
 from zuofeng.store import answers, departments, open_engine, responses, tokens
-from zuofeng.collect.survey import DONT_KNOW, SurveyApp
-from zuofeng.collect.survey_text import TEXT
 
 
 @pytest.fixture

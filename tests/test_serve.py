@@ -11,12 +11,12 @@ import nbformat
 import pytest
 from nbformat.sign import NotebookNotary
 
-from zuofeng.collect import serve as sv
 from zuofeng.cli import main
+from zuofeng.collect import serve as sv
+from zuofeng.collect.tokens import issue_tokens
 from zuofeng.errors import RoundError, ZuofengError
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import open_engine
-from zuofeng.collect.tokens import issue_tokens
 
 REPO = Path(__file__).parents[1]
 

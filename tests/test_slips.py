@@ -15,9 +15,9 @@ import segno
 from sqlalchemy import func, select, text
 
 from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+from zuofeng.cli import main
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
-from zuofeng.cli import main
 from zuofeng.errors import ZuofengError
 from zuofeng.store import tokens
 

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+from zuofeng.collect.tokens import issue_tokens
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import answers, open_engine, responses
-from zuofeng.collect.tokens import issue_tokens
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "survey"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

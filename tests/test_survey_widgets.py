@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from zuofeng.collect import tokens as tk
-from zuofeng.rounds import create_round, set_status
-from zuofeng.store import COMMENT_MAX, answers, responses, tokens
 from zuofeng.collect.survey import DONT_KNOW, SurveyApp
 from zuofeng.collect.survey_text import TEXT
+from zuofeng.rounds import create_round, set_status
+from zuofeng.store import COMMENT_MAX, answers, responses, tokens
 
 ZH = TEXT["zh"]
 

@@ -202,8 +202,8 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
 @db_option
 def tokens_status(round_code, fmt, db):
     """Issued and used tokens per department and survey (counts only)."""
-    from .textfmt import table
     from .collect.tokens import token_counts
+    from .textfmt import table
     rows = token_counts(_engine(db), round_code)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -312,8 +312,8 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     """
     ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
                     idle_timeout=idle_timeout)
-    from .desk import ENV_DESK, Desk
     from ..store import open_engine
+    from .desk import ENV_DESK, Desk
 
     with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site, \
             Desk(open_engine(ready["env"]["ZUOFENG_DB"], create=False), round_code, Path(site) / "desk.sock") as desk:

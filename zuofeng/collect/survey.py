@@ -21,10 +21,10 @@ import os
 
 import ipywidgets as w
 
-from .desk import DeskUnavailable, DirectBackend, backend_for
 from ..errors import RoundError, TokenError, ZuofengError
 from ..instrument import Instrument, load_instrument
 from ..sheet import CATEGORIES, COMMENT_MAX, Sheet
+from .desk import DeskUnavailable, DirectBackend, backend_for
 from .survey_text import PRIVACY, TEXT, token_message
 
 log = logging.getLogger(__name__)
