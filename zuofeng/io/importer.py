@@ -36,7 +36,8 @@ class ImportResult:
 
     ``sheets`` answer sheets were read and ``stored`` of them stored (0 on a dry run); ``too_fast``
     of them are flagged as answered implausibly fast; ``previous`` lists earlier imports of the
-    same content as ``(round, date)`` pairs.
+    same content as ``(round, date)`` pairs; ``columns`` says which column became which item and
+    how it was found, as ``(item, column header, how)``.
     """
 
     round: str
@@ -51,6 +52,7 @@ class ImportResult:
     round_status: str
     previous: tuple[tuple[str, dt.date], ...]
     notes: tuple[str, ...]
+    columns: tuple[tuple[int, str, str], ...] = ()
 
 
 def detect_format(header: tuple[str, ...]) -> str | None:
@@ -163,7 +165,7 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
     return ImportResult(
         round=round_code, path=str(path), format=parsed.format, sheet=grid.name, fingerprint=fp,
         sheets=len(parsed.sheets), stored=stored, too_fast=parsed.too_fast, dry_run=dry_run,
-        round_status=rnd["status"], previous=tuple(previous), notes=tuple(notes))
+        round_status=rnd["status"], previous=tuple(previous), notes=tuple(notes), columns=tuple(parsed.columns))
 
 
 def _previous(engine_or_conn, fp: str) -> list[tuple[str, dt.date]]:
@@ -179,3 +181,18 @@ def _duplicate(path: Path, previous: list[tuple[str, dt.date]]) -> InputFileErro
     when = "; ".join(f"round {r} on {d.isoformat()}" for r, d in previous)
     return InputFileError(f"{path}: this content was already imported ({when}); nothing imported. "
                           "Use --force to import it again")
+
+
+def columns_table(result: ImportResult, width: int = 44) -> str:
+    """The dry run's table: item, column (cut to ``width`` display columns), matched by."""
+    from ..textfmt import table
+    from ..textfmt import width as shown
+
+    def cut(s: str) -> str:
+        s = " ".join(s.split())
+        if shown(s) <= width:
+            return s
+        while shown(s) > width - 1:
+            s = s[:-1]
+        return s + "…"
+    return table([[f"q{n:02d}", cut(col), how] for n, col, how in result.columns], ["item", "column", "matched by"])

@@ -77,6 +77,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Pars
     if problems:
         return out
     idx = seen
+    out.columns = [(it.number, header[idx[it.key]].strip(), "column name") for it in inst.items]
     label_row = labels(inst)
     body = list(grid.rows[1:])
     if body and _is_label_row(body[0][1], idx, label_row):
