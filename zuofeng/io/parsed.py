@@ -23,6 +23,7 @@ class Parsed:
     sheets: list[Sheet] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     columns: list[tuple[int, str, str]] = field(default_factory=list)
+    tokenless: list[tuple[int, str]] = field(default_factory=list)  # template rows without a token: (row, rater)
 
     @property
     def too_fast(self) -> int:
