@@ -45,7 +45,8 @@ def people(seed: int, n: int, peer: bool) -> list[dict]:
         items = [None if rng.random() < 0.07 else min(5, max(1, round(rng.gauss(level, 0.9)))) for _ in ITEMS]
         out.append({"dept": dept, "target": rng.choice(ORDER) if peer else dept, "party": rng.random() < 0.6,
                     "items": items, "overall": (rng.randint(1, 4) if rng.random() > 0.1 else None) if peer else None,
-                    "comment": "建议减少会议" if k % 7 == 0 else "", "secs": rng.randint(30, 600)})
+                    "comment": "建议减少会议" if k % 7 == 0 else "",
+                    "secs": 35 if k % 9 == 4 else rng.randint(30, 600)})
     return out
 
 
@@ -421,3 +422,66 @@ def test_dry_run_prints_the_item_column_table(open_round, tmp_path, capsys):
     top = next(k for k, line in enumerate(lines) if line.split() == ["item", "column", "matched", "by"])
     table = [line.split() for line in lines[top + 2: top + 24]]
     assert table == [[f"q{n:02d}", h, "position"] for n, h in enumerate(headers, 1)]
+
+
+def test_other_ways_of_finding_items_are_named_in_the_dry_run(open_round, tmp_path):
+    engine, rnd = open_round
+    ps = people(8, 6, peer=False)
+    # items asked as separate questions 1-22 whose titles are no item's text: question N is item N
+    header = WJX_META + [f"{n}、第{n}题" for n in range(1, 23)] + ["23、您所在的部门："]
+    rows = [wjx_meta(s, p) + ["不了解" if a is None else SCALE[a - 1] for a in p["items"]] + [DEPTS[p["dept"]]]
+            for s, p in enumerate(ps, 1)]
+    f = tmp_path / "numbers.xlsx"
+    write_xlsx(f, header, rows)
+    assert {h for _n, _c, h in import_file(engine, rnd, f, dry_run=True).columns} == {"question number"}
+    m = tmp_path / "m.yaml"
+    m.write_text("columns:\n  items: {" + ", ".join(f"{n}: {n}" for n in range(1, 23)) + "}\n", encoding="utf-8")
+    assert {h for _n, _c, h in import_file(engine, rnd, f, mapping=m, dry_run=True).columns} == {"mapping"}
+    t = tmp_path / "t.csv"
+    t.write_text("kind,department," + ",".join(f"q{n:02d}" for n in range(1, 23)) + "\nself,BGS," + ",".join("1" * 22)
+                 + "\n", encoding="utf-8")
+    from zuofeng.io import parse
+    parsed, _grid = parse(t, INST, {"BGS": {"name": "办公室"}})
+    assert [h for _n, _c, h in parsed.columns] == ["column name"] * 22
+
+
+@pytest.mark.parametrize("word, category", [
+    ("党员", "党员"), ("中共党员", "党员"), ("中共预备党员", "党员"), ("预备党员", "党员"), ("群众", "非党员"),
+    ("共青团员", "非党员"), ("团员", "非党员"), ("民主党派", "非党员"), ("民主党派成员", "非党员"), ("无党派", "非党员"),
+    ("无党派人士", "非党员"), ("非中共党员", "非党员"), ("其他", "非党员"), ("非党员", "非党员"),
+])
+def test_category_words_as_the_readme_lists_them(word, category):
+    from zuofeng.io.values import ValueReader
+    assert ValueReader(INST, {}).category(word) == category
+
+
+def duration_by_hand(path) -> int:
+    """How many sheets the raw file says were answered in under 60 seconds."""
+    df = read_raw(path)
+    for col, unit in (("所用时间", "秒"), ("interviewtime", ""), ("Total time", "")):
+        if col in df.columns:
+            return int((df[col].str.removesuffix(unit).astype(float) < 60).sum())
+    return 0
+
+
+@pytest.mark.parametrize("writer", [wjx_matrix_text_xlsx, ls_groups_code_and_text, ls_full_text])
+def test_durations_flag_fast_sheets_as_the_raw_file_says(open_round, tmp_path, writer):
+    engine, rnd = open_round
+    path, _items, _ = writer(tmp_path)
+    mapping = None
+    if writer is ls_groups_code_and_text:
+        mapping = tmp_path / "m.yaml"
+        mapping.write_text(DEPT_VALUES, encoding="utf-8")
+    r = import_file(engine, rnd, path, mapping=mapping, dry_run=True)
+    assert r.too_fast == duration_by_hand(path) > 0
+
+
+def test_the_readme_dry_run_example_is_what_the_command_prints(open_round, tmp_path, capsys):
+    from pathlib import Path
+    engine, rnd = open_round
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("a 问卷星 download whose 矩阵单选 is question 4):\n\n```\n", 1)[1].split("```", 1)[0]
+    path, _items, _ = wjx_matrix_text_xlsx(tmp_path)
+    assert main(["import", rnd, str(path), "--dry-run", "--db", engine.url.render_as_string(hide_password=False)]) == 0
+    out = capsys.readouterr().out
+    assert block.strip().splitlines() == out[out.index("item  column"):].splitlines()[:4]

@@ -238,7 +238,8 @@ def _duplicate(path: Path, previous: list[tuple[str, dt.date]]) -> InputFileErro
 
 
 def columns_table(result: ImportResult, width: int = 44) -> str:
-    """The dry run's table: item, column (cut to ``width`` display columns), matched by."""
+    """The dry run's table: item, column, matched by. A column header wider than ``width`` display
+    columns keeps its beginning and its end (where a matrix row's own text is) around a ``…``."""
     from ..textfmt import table
     from ..textfmt import width as shown
 
@@ -246,7 +247,14 @@ def columns_table(result: ImportResult, width: int = 44) -> str:
         s = " ".join(s.split())
         if shown(s) <= width:
             return s
-        while shown(s) > width - 1:
-            s = s[:-1]
-        return s + "…"
+        head, tail, half = "", "", (width - 1) // 2
+        for ch in s:
+            if shown(head + ch) > half:
+                break
+            head += ch
+        for ch in reversed(s):
+            if shown(ch + tail) > width - 1 - shown(head):
+                break
+            tail = ch + tail
+        return head + "…" + tail
     return table([[f"q{n:02d}", cut(col), how] for n, col, how in result.columns], ["item", "column", "matched by"])

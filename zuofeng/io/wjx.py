@@ -56,11 +56,11 @@ def parse_header(h: str) -> Question | None:
     """The question a column header names, or None for metadata and other columns.
 
     >>> parse_header("3、您所在的部门：")
-    Question(number=3, title='您所在的部门：', row=None)
+    Question(number=3, title='您所在的部门：', row=None, is_fill_in=False)
     >>> parse_header("第4题(理论学习流于形式)")
-    Question(number=4, title='', row='理论学习流于形式')
+    Question(number=4, title='', row='理论学习流于形式', is_fill_in=False)
     >>> parse_header("Q12"), parse_header("来自IP")
-    (Question(number=12, title='', row=None), None)
+    (Question(number=12, title='', row=None, is_fill_in=False), None)
     """
     h = h.strip()
     if h in META:
