@@ -15,6 +15,7 @@ A small YAML file, validated on load; every key is optional::
       comment: 27
       duration: 所用时间
       items: 3                  # a matrix question whose rows are items 1..22 in order, or
+      # items: [3, 4, 5, 6, 7]  # matrix questions whose rows, one after the other, are the items, or
       # items: [4, 5, 6, …]     # one column per item, in item order, or
       # items: {1: 4, 2: 5, …}  # item number → column, or
       # items: "G02Q01[SQ{n:03d}]"   # a pattern: {n} is the item number
