@@ -97,3 +97,13 @@ def chromium_available() -> bool:
 def _token_key(tmp_path_factory, monkeypatch):
     """Every test gets its own token key file, never the user's."""
     monkeypatch.setenv("ZUOFENG_KEY_FILE", str(tmp_path_factory.mktemp("key") / "token.key"))
+
+
+@pytest.fixture
+def paper_roster_file(tmp_path) -> Path:
+    """ROSTER_CSV with every department voting on paper (roster column ``paper``): template ballots
+    without a token are accepted for them while no tokens were issued."""
+    lines = ROSTER_CSV.strip().splitlines()
+    p = tmp_path / "roster.csv"
+    p.write_text("\n".join([lines[0] + ",paper"] + [line + ",1" for line in lines[1:]]) + "\n", encoding="utf-8")
+    return p

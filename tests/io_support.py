@@ -47,3 +47,4 @@ def stored_sheets(engine, round_code: str) -> list[tuple]:
 
 def sort_sheets(rows: list[tuple]) -> list[tuple]:
     return sorted(rows, key=repr)
+

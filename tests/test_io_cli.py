@@ -10,6 +10,13 @@ from openpyxl import load_workbook
 from tests.io_support import SAMPLES, snapshot, stored_sheets
 from zuofeng.cli import PROBLEMS_SHOWN, main
 
+
+@pytest.fixture
+def roster_file(paper_roster_file):
+    """This module's ballots carry no tokens: every department of its rounds votes on paper."""
+    return paper_roster_file
+
+
 ITEMS = [f"q{n:02d}" for n in range(1, 23)]
 
 
@@ -55,11 +62,11 @@ def test_template_written_by_the_command_round_trips(cli_round, tmp_path, suffix
     engine, rnd, url = cli_round
     t = tmp_path / f"t{suffix}"
     assert main(["import", "--template", str(t), rnd, "--db", url]) == 0
-    ballots = [["self", "KJG", "", "党员", "", "", *[str(1 + i % 5) for i in range(22)]],
-               ["peer", "KPB", "BGS", "", "较好", "请多下基层", *(["2"] * 21 + ["不了解"])]]
+    ballots = [["", "self", "KJG", "", "党员", "", "", *[str(1 + i % 5) for i in range(22)]],
+               ["", "peer", "KPB", "BGS", "", "较好", "请多下基层", *(["2"] * 21 + ["不了解"])]]
     if suffix == ".xlsx":
         wb = load_workbook(t)
-        assert wb.sheetnames == ["答卷", "说明", "部门"] and wb["答卷"].freeze_panes == "C3"
+        assert wb.sheetnames == ["答卷", "说明", "部门"] and wb["答卷"].freeze_panes == "D3"
         assert [r[0] for r in wb["部门"].iter_rows(min_row=2, values_only=True)] == ["BGS", "KJG", "KPB", "XHB", "ZX"]
         for b in ballots:
             wb["答卷"].append([int(c) if c.isdigit() else (c or None) for c in b])

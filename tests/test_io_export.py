@@ -19,6 +19,13 @@ from zuofeng.io.export import answer_rows, export_round
 from zuofeng.score import score_round
 from zuofeng.store import Sheet, get_departments, get_round, store_sheets
 
+
+@pytest.fixture
+def roster_file(paper_roster_file):
+    """This module's ballots carry no tokens: every department of its rounds votes on paper."""
+    return paper_roster_file
+
+
 ITEMS = [f"q{n:02d}" for n in range(1, 23)]
 
 

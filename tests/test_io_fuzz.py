@@ -15,6 +15,13 @@ from tests.io_support import snapshot
 from zuofeng.errors import ZuofengError
 from zuofeng.io import ImportProblems, import_file
 
+
+@pytest.fixture
+def roster_file(paper_roster_file):
+    """This module's ballots carry no tokens: every department of its rounds votes on paper."""
+    return paper_roster_file
+
+
 ITEMS = [f"q{n:02d}" for n in range(1, 23)]
 COLUMNS = ["kind", "department", "target", "category", "overall", "comment", *ITEMS]
 VALUES = {

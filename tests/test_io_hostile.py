@@ -17,6 +17,13 @@ from zuofeng.errors import InputFileError
 from zuofeng.io import ImportProblems, import_file
 from zuofeng.io.files import MAX_BYTES
 
+
+@pytest.fixture
+def roster_file(paper_roster_file):
+    """This module's ballots carry no tokens: every department of its rounds votes on paper."""
+    return paper_roster_file
+
+
 ITEMS = [f"q{n:02d}" for n in range(1, 23)]
 HEADER = "kind,department,target,category,overall,comment," + ",".join(ITEMS)
 GOOD_ROW = "self,BGS,,党员,,," + ",".join(["2"] * 22)

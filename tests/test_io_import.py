@@ -22,6 +22,13 @@ from zuofeng.errors import InputFileError, RoundError
 from zuofeng.io import ImportProblems, import_file
 from zuofeng.io.mapping import load_mapping
 
+
+@pytest.fixture
+def roster_file(paper_roster_file):
+    """This module's ballots carry no tokens: every department of its rounds votes on paper."""
+    return paper_roster_file
+
+
 ITEMS = [f"q{n:02d}" for n in range(1, 23)]
 
 

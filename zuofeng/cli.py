@@ -352,6 +352,8 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, db):
         click.echo("note: the same content was imported before: "
                    + "; ".join(f"round {rnd} on {d}" for rnd, d in r.previous))
     if r.dry_run:
+        from .io.importer import columns_table
+        click.echo(columns_table(r))
         state = "" if r.round_status == "open" else f"; round {r.round} is {r.round_status}: open it before importing"
         click.echo(f"dry run: {r.sheets} answer sheets in {r.path} ({r.format}) are valid; nothing stored{state}")
     else:

@@ -19,7 +19,7 @@ from pathlib import Path
 from .errors import InputFileError
 
 REQUIRED = ("code", "name", "unit_type", "headcount")
-OPTIONAL = ("party_members", "division", "peer_targets")
+OPTIONAL = ("party_members", "division", "peer_targets", "paper")
 MAX_BYTES = 5 * 1024 * 1024
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 ALIASES = {
@@ -30,7 +30,10 @@ ALIASES = {
     "party_members": ("党员", "党员人数", "党员数"),
     "division": ("归口", "分组", "条线", "系统"),
     "peer_targets": ("互评对象", "外部互评", "互评部门"),
+    "paper": ("纸质", "纸质测评", "纸质投票", "纸质票"),
 }
+PAPER_YES = ("1", "是", "y", "yes", "true", "纸质")
+PAPER_NO = ("", "0", "否", "n", "no", "false")
 TOTAL_WORDS = ("合计", "总计", "共计", "小计")
 HEADER_SEARCH = 20  # rows looked at for the header, below any title rows
 MAX_UNZIPPED = 64 * 1024 * 1024
@@ -45,6 +48,7 @@ class RosterRow:
     party_members: int | None = None
     division: str | None = None
     peer_targets: tuple[str, ...] = ()
+    paper: bool = False
 
 
 def decode_bytes(data: bytes, what: str) -> str:
@@ -179,7 +183,12 @@ def read_roster(path: str | Path) -> list[RosterRow]:
         if party_n is not None and party_n > headcount:
             raise InputFileError(f"{path}, line {line}: party_members {party_n} exceeds headcount {headcount}")
         targets = tuple(t for t in re.split(r"[\s,;，；、]+", _digits(cell("peer_targets"))) if t)
-        out.append(RosterRow(code, name, unit_type, headcount, party_n, cell("division") or None, targets))
+        paper = _digits(cell("paper")).lower()
+        if paper not in PAPER_YES + PAPER_NO:
+            raise InputFileError(f"{path}, line {line}: paper must be 1/是 (votes on paper ballots) or 0/否/blank, "
+                                 f"not {cell('paper')!r}")
+        out.append(RosterRow(code, name, unit_type, headcount, party_n, cell("division") or None, targets,
+                             paper in PAPER_YES))
     if not out:
         raise InputFileError(f"{path}: roster has a header but no departments")
     _check_totals(path, totals, out)

@@ -68,7 +68,7 @@ def create_round(
         conn.execute(departments.insert(), [
             {"round": code, "code": r.code, "name": r.name, "unit_type": r.unit_type, "headcount": r.headcount,
              "party_members": r.party_members, "division": r.division,
-             "peer_targets": " ".join(r.peer_targets) or None}
+             "peer_targets": " ".join(r.peer_targets) or None, "paper": r.paper}
             for r in rows])
         return get_round(conn, code)
 

@@ -88,6 +88,7 @@ departments = Table(
     Column("party_members", Integer),
     Column("division", String(100)),
     Column("peer_targets", Text),  # space-separated department codes rated from outside
+    Column("paper", Boolean),  # votes on paper ballots without tokens (migration 0003); NULL = no
     ForeignKeyConstraint(["round"], ["rounds.code"]),
 )
 
@@ -156,9 +157,15 @@ def _m0002_import_fingerprints(conn) -> None:
     import_fingerprints.create(conn, checkfirst=True)
 
 
+def _m0003_paper_ballots(conn) -> None:
+    if "paper" not in {c["name"] for c in inspect(conn).get_columns("departments")}:
+        conn.exec_driver_sql("ALTER TABLE departments ADD COLUMN paper BOOLEAN")
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
+    ("0003_paper_ballots", _m0003_paper_ballots),
 ]
 
 
@@ -329,7 +336,7 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         conn.execute(answers.insert(), ans_rows)
         if also is not None:
             also(conn)
-    if source == "survey":
+    if source == "survey" or any(s.token_hash is not None for s in order):  # paper ballots carry tokens too
         _reorder_after_arrival(engine)
     else:
         _checkpoint(engine)

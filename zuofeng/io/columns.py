@@ -18,8 +18,16 @@ from .files import Grid, looks_like_formula
 from .mapping import Mapping
 from .parsed import Parsed
 from .problems import Collector
-from .values import BadValue, ValueReader, code_table, duration_seconds, norm
+from .values import TOOL_MISSING, BadValue, ValueReader, code_table, duration_seconds, norm
 
+KEYWORDS = {
+    "target": ("被评", "测评对象", "评价对象", "评议对象", "所评部门", "评价的部门", "对哪个部门"),
+    "department": ("所在部门", "所在的部门", "所在单位", "所在的单位", "所在处室", "您的部门", "您的单位",
+                   "所属部门", "工作部门"),
+    "category": ("政治面貌", "是否党员", "是否为党员", "是否中共党员"),
+    "overall": ("总体评价", "民主测评", "总体满意", "总体印象"),
+    "comment": ("意见", "建议"),
+}
 DEFAULT_TOO_FAST = 60.0  # seconds for 22 items and the overall rating: under 3 s an answer
 
 
@@ -37,6 +45,8 @@ class Plan:
     comment: int | None = None
     duration: int | None = None
     items: dict[int, int] = field(default_factory=dict)
+    matched: dict[int, str] = field(default_factory=dict)  # item → how its column was found (text, position…)
+    kind_fixed: bool = False  # the mapping said the kind; otherwise each row's cells decide it
     codes: dict[str, dict | None] = field(default_factory=dict)
     too_fast_seconds: float = DEFAULT_TOO_FAST
     cell: Callable[[str], str] = field(default=lambda s: s)  # per-format code clean-up (LimeSurvey A1 → 1)
@@ -53,15 +63,30 @@ def text_key(s: str) -> str:
     return re.sub(r"[\W_]+", "", t)
 
 
+def _wildcard(text: str) -> re.Pattern | None:
+    """The official text as a pattern where its ``*`` (a name left out of the plan) may be any short text."""
+    parts = [text_key(p) for p in re.split(r"\*+", text)]
+    if len(parts) < 2:
+        return None
+    return re.compile(".{0,12}".join(re.escape(p) for p in parts))
+
+
 def match_item(title: str, reader: ValueReader) -> list[int]:
-    """Items whose text or label a column title gives (whole, cut short, or quoted inside it)."""
+    """Items whose text or label a column title gives (whole, cut short, or quoted inside it).
+
+    Texts are compared after NFKC (full-width punctuation and digits), without spaces, punctuation
+    and a leading question number; a ``*`` in the official text (a place left out of the plan) matches
+    whatever a unit wrote there, or nothing.
+    """
     t = text_key(title)
     if len(t) < 4:
         return []
     found = []
     for it in reader.inst.items:
         full, label = text_key(it.text.zh), text_key(it.label.zh)
-        if t in (full, label) or (len(t) >= 10 and full.startswith(t)) or (len(full) >= 10 and full in t):
+        wild = _wildcard(it.text.zh)
+        if t in (full, label) or (len(t) >= 10 and full.startswith(t)) or (len(full) >= 10 and full in t) \
+                or (wild is not None and wild.fullmatch(t)):
             found.append(it.number)
     if not found:
         found = [it.number for it in reader.inst.items if text_key(it.label.zh) in t]
@@ -98,9 +123,28 @@ def apply_mapping(plan: Plan, m: Mapping, resolve: Callable[[object, str], int |
                     problems.add(None, None, f"mapping file {m.source}: values.{role}.{k}: {e.args[0]}")
             plan.codes[role] = converted
     if m.kind:
-        plan.kind = m.kind
+        plan.kind, plan.kind_fixed = m.kind, True
     if m.too_fast_seconds is not None:
         plan.too_fast_seconds = m.too_fast_seconds
+
+
+def find_roles(plan: Plan, titles: dict[int, str], m: Mapping, header: tuple[str, ...], head_no: int,
+               problems: Collector, hint: str) -> None:
+    """The department, rated department, category, overall and comment columns by keywords in their
+    titles (``titles``: column → question text), for every role the mapping file leaves open."""
+    taken = set(plan.used())
+    for role, words in KEYWORDS.items():
+        if role in m.columns or (role == "department" and plan.department_fixed):
+            continue
+        if role == "target" and plan.target_fixed:
+            continue
+        cols = [i for i, t in titles.items() if i not in taken and any(w in t for w in words)]
+        if len(cols) > 1 and role != "comment":
+            problems.add(head_no, None, f"several questions could give the {role} "
+                                        f"({', '.join(header[i] for i in cols)}); {hint}")
+        elif cols:
+            setattr(plan, role, cols[0])
+            taken.add(cols[0])
 
 
 def header_of(grid: Grid, problems: Collector) -> tuple[int, tuple[str, ...]] | None:
@@ -141,14 +185,17 @@ def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: 
     """Turn every data row below the header into an answer sheet (or problems)."""
     header = grid.rows[head][1]
     used = sorted(set(plan.used()))
+    out.columns = [(n, header[i], plan.matched.get(n, "mapping")) for n, i in sorted(plan.items.items())]
     skipped = 0
     cache: dict[tuple[str, str], tuple[object, str | None]] = {}  # answers repeat: read each text once
+    kinds: dict[str, list[int]] = {}
     for row_no, cells in grid.rows[head + 1:]:
         if keep_row is not None and not keep_row(cells):
             skipped += 1
             continue
         row = _Row(row_no, cells, header, plan, problems, cache)
         out.rows.append(tuple(row.cell(i) for i in used))
+        kinds.setdefault(row.kind(), []).append(row_no)
         sheet = row.sheet(reader)
         if sheet is not None:
             out.sheets.append(sheet)
@@ -156,6 +203,14 @@ def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: 
         out.notes.append(f"left out {skipped} incomplete response(s) (not submitted)")
     if not out.rows:
         problems.add(None, None, "the file has a header but no answer sheets")
+    if len(kinds) > 1:
+        def rows(k: str) -> str:
+            shown = ", ".join(map(str, kinds[k][:5]))
+            return f"row{'s' if len(kinds[k]) > 1 else ''} {shown}{', …' if len(kinds[k]) > 5 else ''}"
+        problems.add(None, None, f"the file mixes self and peer answer sheets: {len(kinds['peer'])} rate a "
+                                 f"department or give an overall rating ({rows('peer')}), {len(kinds['self'])} do "
+                                 f"neither ({rows('self')}); import each survey from its own file, or say "
+                                 "kind: self or kind: peer in a mapping file")
 
 
 class _Row:
@@ -168,6 +223,17 @@ class _Row:
 
     def cell(self, i: int | None) -> str:
         return self.cells[i] if i is not None and i < len(self.cells) else ""
+
+    def kind(self) -> str:
+        """The mapping's kind, else ``peer`` when the row names a rated department or gives an
+        overall rating (any answer, 不了解 included; a skipped question gives none), else ``self``."""
+        plan = self.plan
+        if plan.kind_fixed:
+            return plan.kind
+        if plan.target_fixed:
+            return "peer"
+        given = [norm(self.cell(i)) for i in (plan.target, plan.overall) if i is not None]
+        return "peer" if any(t and t not in TOOL_MISSING for t in given) else "self"
 
     def read(self, role: str, i: int | None, fn):
         if i is None:
@@ -198,15 +264,16 @@ class _Row:
 
     def sheet(self, reader: ValueReader) -> Sheet | None:
         plan, before = self.plan, len(self.problems.problems)
+        kind = self.kind()
         rater = plan.department_fixed if plan.department is None else \
             self.read("department", plan.department, reader.department)
-        target = self.read("target", plan.target, reader.department) if plan.target is not None \
-            else plan.target_fixed or rater
+        skipped = plan.target is None or norm(self.cell(plan.target)) in TOOL_MISSING or not self.cell(plan.target)
+        target = plan.target_fixed or rater if skipped else self.read("target", plan.target, reader.department)
         category = self.read("category", plan.category, reader.category)
         overall = self.read("overall", plan.overall, reader.overall)
         comment = self.read("comment", plan.comment, reader.comment)
         answers = {n: self.read("items", i, reader.item) for n, i in sorted(plan.items.items())}
-        if plan.kind == "self":
+        if kind == "self":
             if plan.target is not None and target is not None and rater is not None and target != rater:
                 self.problems.add(self.row_no, self.header[plan.target], "a self survey rates the rater's own department")
             if overall is not None:
@@ -216,5 +283,5 @@ class _Row:
         too_fast = None if secs is None else secs < plan.too_fast_seconds
         if len(self.problems.problems) != before:
             return None
-        return Sheet(plan.kind, rater, target, answers, category=category, overall=overall, comment=comment,
+        return Sheet(kind, rater, target, answers, category=category, overall=overall, comment=comment,
                      too_fast=too_fast)

@@ -15,14 +15,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ..errors import InputFileError
+from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
 from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
 from .limesurvey import is_limesurvey_header, parse_limesurvey
 from .mapping import FORMATS, Mapping, load_mapping
 from .parsed import Parsed
-from .problems import Collector
+from .problems import Collector, ImportProblems, Problem
 from .template import is_template_header, parse_template
 from .values import ValueReader
 from .wjx import is_wjx_header, parse_wjx
@@ -36,7 +36,8 @@ class ImportResult:
 
     ``sheets`` answer sheets were read and ``stored`` of them stored (0 on a dry run); ``too_fast``
     of them are flagged as answered implausibly fast; ``previous`` lists earlier imports of the
-    same content as ``(round, date)`` pairs.
+    same content as ``(round, date)`` pairs; ``columns`` says which column became which item and
+    how it was found, as ``(item, column header, how)``.
     """
 
     round: str
@@ -51,6 +52,7 @@ class ImportResult:
     round_status: str
     previous: tuple[tuple[str, dt.date], ...]
     notes: tuple[str, ...]
+    columns: tuple[tuple[int, str, str], ...] = ()
 
 
 def detect_format(header: tuple[str, ...]) -> str | None:
@@ -82,8 +84,12 @@ def _choose(grids: tuple[Grid, ...], fmt: str, m: Mapping, path: Path) -> tuple[
 
 
 def parse(path: str | Path, instrument, departments, *, format: str = "auto",
-          mapping: str | Path | Mapping | None = None) -> tuple[Parsed, Grid]:
-    """Read and validate a file without touching the store; raise ImportProblems listing every problem."""
+          mapping: str | Path | Mapping | None = None, check_token=None) -> tuple[Parsed, Grid]:
+    """Read and validate a file without touching the store; raise ImportProblems listing every problem.
+
+    ``check_token(text)`` gives a ballot token's scope and keyed hash, or raises ZuofengError
+    (:func:`import_file` passes one that asks the round's token table).
+    """
     path = Path(path)
     if format not in ("auto", *FORMATS):
         raise InputFileError(f"--format must be auto or one of {', '.join(FORMATS)}, not {format!r}")
@@ -97,7 +103,7 @@ def parse(path: str | Path, instrument, departments, *, format: str = "auto",
     reader = ValueReader(instrument, departments, option_codes=fmt != "template")
     problems = Collector()
     if fmt == "template":
-        parsed = parse_template(grid, reader, problems)
+        parsed = parse_template(grid, reader, problems, check_token)
     elif fmt == "wjx":
         parsed = parse_wjx(grid, reader, m, problems)
     else:
@@ -139,7 +145,9 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
     inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
-    parsed, grid = parse(path, inst, depts, format=format, mapping=mapping)
+    parsed, grid = parse(path, inst, depts, format=format, mapping=mapping,
+                         check_token=_token_checker(engine, rnd))
+    _check_tokenless(engine, round_code, parsed, depts, str(path))
     fp = fingerprint(grid.rows[0][1], [cells for _n, cells in grid.rows[1:]])
     previous = _previous(engine, fp)
     if previous and not force:
@@ -159,11 +167,59 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
                     round=round_code, fingerprint=fp, format=parsed.format, rows=len(parsed.sheets),
                     imported_on=dt.date.today()))
 
-        stored = store_sheets(engine, round_code, parsed.sheets, source="import", also=record)
+        try:
+            stored = store_sheets(engine, round_code, parsed.sheets, source="import", also=record)
+        except TokenError as e:  # a token used by someone else between the check and now
+            raise InputFileError(f"{path}: {e.message} (a token was used while the file was checked); "
+                                 "nothing imported") from None
     return ImportResult(
         round=round_code, path=str(path), format=parsed.format, sheet=grid.name, fingerprint=fp,
         sheets=len(parsed.sheets), stored=stored, too_fast=parsed.too_fast, dry_run=dry_run,
-        round_status=rnd["status"], previous=tuple(previous), notes=tuple(notes))
+        round_status=rnd["status"], previous=tuple(previous), notes=tuple(notes), columns=tuple(parsed.columns))
+
+
+def _token_checker(engine: Engine, rnd: dict):
+    """Check a ballot's token the way a survey page does (:func:`zuofeng.collect.tokens.lookup`:
+    unknown, used, other-round tokens and a round that is not open are refused), and hash it."""
+    from ..collect.tokens import lookup, token_hash
+
+    def check(text: str):
+        if rnd["status"] != "open":
+            raise ZuofengError(f"round {rnd['code']} is {rnd['status']}: tokens are checked once it is open")
+        return lookup(engine, rnd["code"], text), token_hash(text)
+    return check
+
+
+def _check_tokenless(engine: Engine, round_code: str, parsed: Parsed, depts: dict, path: str) -> None:
+    """A department votes with zuofeng tokens (online or on paper) or without them, never both.
+
+    A template ballot without a token is accepted only for a department marked ``paper`` in the
+    roster that was issued no tokens; a 问卷星 or LimeSurvey file (no zuofeng tokens) only for
+    departments that were issued none.
+    """
+    from ..collect.tokens import token_counts
+
+    issued: dict[str, int] = {}
+    for row in token_counts(engine, round_code):
+        issued[row["rater"]] = issued.get(row["rater"], 0) + row["issued"]
+    problems = []
+    if parsed.format == "template":
+        for row_no, rater in parsed.tokenless:
+            if not depts[rater].get("paper"):
+                problems.append(Problem(row_no, "token", f"no token: department {rater} does not vote on paper "
+                                        "(roster column paper); type the token from the ballot's slip"))
+            elif issued.get(rater):
+                problems.append(Problem(row_no, "token", f"no token: department {rater} votes on paper but "
+                                        f"{issued[rater]} tokens were issued to it; type the token from the "
+                                        "ballot's slip"))
+    else:
+        both = sorted({s.rater for s in parsed.sheets if issued.get(s.rater)})
+        if both:
+            tool = "问卷星" if parsed.format == "wjx" else "LimeSurvey"
+            problems.append(Problem(None, None, f"department(s) {', '.join(both)} were issued zuofeng tokens: a "
+                                    f"department answers with zuofeng tokens or on {tool}, never both"))
+    if problems:
+        raise ImportProblems.of(path, problems)
 
 
 def _previous(engine_or_conn, fp: str) -> list[tuple[str, dt.date]]:
@@ -179,3 +235,26 @@ def _duplicate(path: Path, previous: list[tuple[str, dt.date]]) -> InputFileErro
     when = "; ".join(f"round {r} on {d.isoformat()}" for r, d in previous)
     return InputFileError(f"{path}: this content was already imported ({when}); nothing imported. "
                           "Use --force to import it again")
+
+
+def columns_table(result: ImportResult, width: int = 44) -> str:
+    """The dry run's table: item, column, matched by. A column header wider than ``width`` display
+    columns keeps its beginning and its end (where a matrix row's own text is) around a ``…``."""
+    from ..textfmt import table
+    from ..textfmt import width as shown
+
+    def cut(s: str) -> str:
+        s = " ".join(s.split())
+        if shown(s) <= width:
+            return s
+        head, tail, half = "", "", (width - 1) // 2
+        for ch in s:
+            if shown(head + ch) > half:
+                break
+            head += ch
+        for ch in reversed(s):
+            if shown(ch + tail) > width - 1 - shown(head):
+                break
+            tail = ch + tail
+        return head + "…" + tail
+    return table([[f"q{n:02d}", cut(col), how] for n, col, how in result.columns], ["item", "column", "matched by"])

@@ -15,9 +15,11 @@ A small YAML file, validated on load; every key is optional::
       comment: 27
       duration: 所用时间
       items: 3                  # a matrix question whose rows are items 1..22 in order, or
+      # items: [3, 4, 5, 6, 7]  # matrix questions whose rows, one after the other, are the items, or
       # items: [4, 5, 6, …]     # one column per item, in item order, or
       # items: {1: 4, 2: 5, …}  # item number → column, or
       # items: "G02Q01[SQ{n:03d}]"   # a pattern: {n} is the item number
+      # items: "G{g:02d}Q01[SQ{n:03d}]"  # any placeholder names: the matching columns in order
     values:                     # answer text or option code → value (null = 不了解)
       department: {1: BGS, 2: XHB}
       target: {1: BGS, 2: XHB}
@@ -29,6 +31,8 @@ A small YAML file, validated on load; every key is optional::
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +62,63 @@ class Mapping:
     values: dict[str, dict] = field(default_factory=dict)
     too_fast_seconds: float | None = None
     source: str = ""
+
+
+@dataclass(frozen=True)
+class ItemPattern:
+    """A column-name pattern for the items, such as ``G{g:02d}Q01[SQ{n:03d}]``.
+
+    Every ``{name}`` or ``{name:03d}`` stands for a whole number. The columns whose names match are
+    the items: by the number in ``{n}`` when those numbers are exactly the item numbers, else in the
+    order of their numbers (the first placeholder first), which must give one column per item.
+    """
+
+    text: str
+    regex: re.Pattern
+    names: tuple[str, ...]
+
+    @classmethod
+    def compile(cls, text: str, where: str) -> ItemPattern:
+        """Validate ``text``; InputFileError (one line) when it is not a pattern of named placeholders."""
+        out, names = [], []
+        try:
+            parts = list(string.Formatter().parse(text))
+        except ValueError as e:
+            raise InputFileError(f"{where}: bad pattern {text!r} ({e}); write placeholders as {{n}} or {{n:03d}}, "
+                                 "and a literal brace as {{ or }}") from None
+        for literal, name, spec, conv in parts:
+            out.append(re.escape(literal))
+            if name is None:
+                continue
+            if not name.isidentifier() or conv is not None or not re.fullmatch(r"0?\d*d?", spec or ""):
+                raise InputFileError(f"{where}: bad placeholder {{{name}{'!' + conv if conv else ''}"
+                                     f"{':' + spec if spec else ''}}} in pattern {text!r}; "
+                                     "use a name with an optional width, like {n} or {g:02d}")
+            if name in names:
+                raise InputFileError(f"{where}: placeholder {{{name}}} appears twice in pattern {text!r}")
+            names.append(name)
+            out.append(r"(\d{1,6})")
+        if not names:
+            raise InputFileError(f"{where}: pattern {text!r} has no placeholder such as {{n}}")
+        return cls(text, re.compile("".join(out)), tuple(names))
+
+    def columns(self, names: list[tuple[int, str]], n_items: int) -> tuple[dict[int, int], str | None]:
+        """(item → column index, None), or ({}, what is wrong) for the columns ``names`` (index, name)."""
+        hits = []
+        for i, name in names:
+            m = self.regex.fullmatch(name)
+            if m:
+                hits.append((tuple(int(g) for g in m.groups()), i))
+        if "n" in self.names:
+            k = self.names.index("n")
+            by_n: dict[int, list[int]] = {}
+            for vals, i in hits:
+                by_n.setdefault(vals[k], []).append(i)
+            if set(by_n) == set(range(1, n_items + 1)) and all(len(v) == 1 for v in by_n.values()):
+                return {n: cols[0] for n, cols in by_n.items()}, None
+        if len(hits) == n_items and len({v for v, _ in hits}) == n_items:
+            return {n: i for n, (_v, i) in enumerate(sorted(hits), start=1)}, None
+        return {}, f"pattern {self.text!r} matches {len(hits)} column(s), not one per item ({n_items})"
 
 
 def _ref(v: Any, where: str) -> int | str:
@@ -114,8 +175,8 @@ def load_mapping(path: str | Path | None) -> Mapping:
             if not all(isinstance(k, int) and not isinstance(k, bool) for k in v):
                 raise InputFileError(f"{w}: columns.items keys must be item numbers")
             cols[role] = {k: _ref(r, f"{w}: columns.items[{k}]") for k, r in v.items()}
-        elif isinstance(v, str) and "{n" in v:
-            cols[role] = v
+        elif isinstance(v, str) and ("{" in v or "}" in v):
+            cols[role] = ItemPattern.compile(v, f"{w}: columns.items")
         else:
             cols[role] = _ref(v, f"{w}: columns.items")
     values = doc.get("values") or {}

@@ -13,13 +13,17 @@ class Parsed:
 
     ``rows`` holds the cells of every data row read (the columns in use); ``sheets`` one answer
     sheet per row that could be read (the importer stores none of them when any problem was
-    found); ``notes`` says what was left out on purpose and why.
+    found); ``notes`` says what was left out on purpose and why; ``columns`` says which column
+    became which item and how it was found: ``(item, column header, how)``, how being ``text``,
+    ``position``, ``subquestion code``, ``question number``, ``pattern``, ``mapping`` or ``column name``.
     """
 
     format: str
     rows: list[tuple[str, ...]] = field(default_factory=list)
     sheets: list[Sheet] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    columns: list[tuple[int, str, str]] = field(default_factory=list)
+    tokenless: list[tuple[int, str]] = field(default_factory=list)  # template rows without a token: (row, rater)
 
     @property
     def too_fast(self) -> int:

@@ -1,31 +1,37 @@
 """The project's own template for paper ballots typed in: one row per ballot, CSV or .xlsx.
 
-Columns ``kind, department, target, category, overall, comment, q01 … q22``. ``kind`` is ``self``
-or ``peer`` (自评 / 互评); ``department`` is the department of whoever filled in the ballot and
-``target`` the department rated (blank: the same department); items take 1–5, or blank / 不了解 for
-don't know; ``overall`` takes 好 / 较好 / 一般 / 差 or blank and only on peer ballots. A second
-header row with the item labels, as :func:`write_template` writes it, is skipped.
+Columns ``token, kind, department, target, category, overall, comment, q01 … q22``. ``token`` is
+the token of the ballot's slip: it says the survey, the department and the rated department, and
+the import consumes it like a survey page does (``kind``, ``department`` and ``target`` may then be
+left blank; if typed, they must agree with it). Without a token, ``kind`` is ``self`` or ``peer``
+(自评 / 互评), ``department`` is the department of whoever filled in the ballot and ``target`` the
+department rated (blank: the same department); the importer accepts such a ballot only for a
+department that votes on paper. Items take 1–5, or blank / 不了解 for don't know; ``overall`` takes
+好 / 较好 / 一般 / 差 or blank and only on peer ballots. A second header row with the item labels, as
+:func:`write_template` writes it, is skipped. Files without the ``token`` column are read as
+ballots without tokens.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import InputFileError, ZuofengError
 from ..instrument import Instrument
-from ..store import Sheet
+from ..sheet import Sheet, TokenScope
 from .excel import safe_cell
 from .files import Grid
 from .parsed import Parsed
 from .problems import Collector
 from .values import BadValue, ValueReader, norm
 
-FIELDS = ("kind", "department", "target", "category", "overall", "comment")
-REQUIRED = ("kind", "department")
+FIELDS = ("token", "kind", "department", "target", "category", "overall", "comment")
+REQUIRED = ("kind", "department")  # unless the file has a token column
 FIELD_LABELS = {
+    "token": "选票口令（照抄纸条上的口令）",
     "kind": "类型：self 自评 / peer 互评",
     "department": "填表人所在部门（代码）",
     "target": "被评部门（代码；自评留空）",
@@ -50,8 +56,14 @@ def is_template_header(cells: tuple[str, ...]) -> bool:
     return {"kind", "department", "q01"} <= names
 
 
-def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Parsed:
-    """Read template rows into answer sheets, adding every problem found to ``problems``."""
+def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
+                   check_token: Callable[[str], tuple[TokenScope, str]] | None = None) -> Parsed:
+    """Read template rows into answer sheets, adding every problem found to ``problems``.
+
+    ``check_token(text)`` gives a token's scope and keyed hash, or raises ZuofengError when the token
+    is unknown, used, of another round or the round is not open; without it a token is a problem.
+    Rows without a token are listed in ``Parsed.tokenless`` for the importer's paper check.
+    """
     inst = reader.inst
     out = Parsed("template")
     if not grid.rows:
@@ -71,18 +83,21 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Pars
                                         f"{inst.item_keys[0]}…{inst.item_keys[-1]}")
         else:
             seen[name] = i
-    missing = [c for c in list(REQUIRED) + list(inst.item_keys) if c not in seen]
+    required = [] if "token" in seen else list(REQUIRED)
+    missing = [c for c in required + list(inst.item_keys) if c not in seen]
     if missing:
         problems.add(head_no, None, f"missing column(s) {', '.join(missing)}")
     if problems:
         return out
     idx = seen
+    out.columns = [(it.number, header[idx[it.key]].strip(), "column name") for it in inst.items]
     label_row = labels(inst)
     body = list(grid.rows[1:])
     if body and _is_label_row(body[0][1], idx, label_row):
         out.notes.append("skipped the second header row (item labels)")
         body = body[1:]
     n_items = len(inst.items)
+    seen_tokens: dict[str, int] = {}
     for row_no, cells in body:
         if len(cells) > len(names):
             problems.add(row_no, None, f"{len(cells)} cells but the header has {len(names)} columns")
@@ -90,10 +105,12 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Pars
         cell = functools.partial(_cell, cells, idx)
         out.rows.append(tuple(cell(c) for c in allowed))
         before = len(problems.problems)
+        scope, hashed = _token(row_no, cell("token"), check_token, seen_tokens, problems)
+        typed = bool(cell("token").strip())
         values: dict[str, object] = {}
         for f, read in (("kind", reader.kind), ("department", reader.department), ("category", reader.category),
                         ("overall", reader.overall), ("comment", reader.comment)):
-            if f not in idx and f not in REQUIRED:
+            if (f not in idx and f not in REQUIRED) or (typed and f in REQUIRED and not cell(f).strip()):
                 values[f] = None
                 continue
             try:
@@ -107,6 +124,12 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Pars
                 values["target"] = reader.department(target_text)
             except BadValue as e:
                 problems.add(row_no, "target", e.args[0])
+        if scope is not None:
+            for f, own in (("kind", scope.kind), ("department", scope.rater), ("target", scope.target)):
+                if values.get(f) is not None and values[f] != own and (f != "target" or target_text):
+                    problems.add(row_no, f, f"the token is for {scope.kind} {scope.rater} → {scope.target}, "
+                                            f"not {values[f]}: leave {f} blank or check the token")
+            values.update(kind=scope.kind, department=scope.rater, target=scope.target)
         if values.get("kind") == "self":
             if values.get("target") != values.get("department") and target_text and "department" in values:
                 problems.add(row_no, "target", "a self ballot rates the filler's own department: leave target blank")
@@ -121,10 +144,32 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector) -> Pars
         if len(problems.problems) == before and len(answers) == n_items:
             out.sheets.append(Sheet(values["kind"], values["department"], values["target"], answers,
                                     category=values["category"], overall=values["overall"],
-                                    comment=values["comment"]))
+                                    comment=values["comment"], token_hash=hashed))
+            if hashed is None:
+                out.tokenless.append((row_no, values["department"]))
     if not body:
         problems.add(None, None, "the file has a header but no ballots")
     return out
+
+
+def _token(row_no: int, text: str, check, seen: dict[str, int],
+           problems: Collector) -> tuple[TokenScope | None, str | None]:
+    """The scope and hash of a row's token (None, None without one or when it is refused)."""
+    if not text.strip():
+        return None, None
+    if check is None:
+        problems.add(row_no, "token", "a token is checked only when importing into a round")
+        return None, None
+    try:
+        scope, hashed = check(text)
+    except ZuofengError as e:
+        problems.add(row_no, "token", e.message)
+        return None, None
+    if hashed in seen:
+        problems.add(row_no, "token", f"the same token as row {seen[hashed]}: a token opens one ballot")
+        return None, None
+    seen[hashed] = row_no
+    return scope, hashed
 
 
 def _cell(cells: tuple[str, ...], idx: Mapping[str, int], name: str) -> str:
@@ -186,8 +231,8 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
         c.font = Font(italic=True, color="555555")
         c.fill = grey
         c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "C3"
-    widths = {"kind": 10, "department": 12, "target": 12, "category": 10, "overall": 10, "comment": 30}
+    ws.freeze_panes = "D3"
+    widths = {"token": 22, "kind": 10, "department": 12, "target": 12, "category": 10, "overall": 10, "comment": 30}
     for i, name in enumerate(columns(inst), start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 9)
     ws.row_dimensions[2].height = 60
@@ -214,6 +259,8 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
     about = wb.create_sheet("说明")
     for line in (
         "每行录入一张纸质测评表；第 1 行是列名，第 2 行是说明，导入时跳过。",
+        "token：照抄选票所附纸条上的口令；有口令时 kind、department、target 可留空（由口令确定）。",
+        "无口令的选票只接受标为纸质测评（名单 paper 列）且未发放口令的部门。",
         "kind：self（自评）或 peer（互评）；department：填表人所在部门代码；target：被评部门代码（自评留空）。",
         "q01…q22：1 不存在，2 个别存在，3 一定程度存在，4 比较突出，5 非常突出；留空或“不了解”表示不了解。",
         "overall：好 / 较好 / 一般 / 差，仅互评填写；category：党员 / 非党员，可空。",

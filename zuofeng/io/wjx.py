@@ -2,10 +2,16 @@
 
 The first columns are metadata — 序号, 提交答卷时间, 所用时间, 来源, 来源详情, 来自IP. They are never
 stored: only 所用时间 (``125秒``) is read, to flag sheets answered implausibly fast. Question columns
-are headed ``N、题目``; a matrix question has one column per row, ``第N题(行标题)``; some downloads
-use ``QN``. Items are found by their text or label in the title (or, when no title matches any
-item, by the question number); the department, rated department, category, overall rating and
-comment questions by keywords in their titles. A mapping file overrides any of it.
+are headed ``N、题目``. A matrix question (矩阵单选) has one column per row under one number:
+``N、(行标题)``, ``N、行标题`` or, in older downloads, ``第N题(行标题)``; some downloads use ``QN``.
+A lone ``N、(其他)`` beside its question ``N、题目`` is an option's fill-in box, not a row.
+
+Items are found, in this order: by their text or label in the title or row (spaces, full- or
+half-width punctuation and the ``*`` of the official text do not matter); else by position: the
+rows of the matrix questions, in the order of the file, are items 1…22 (one matrix, or one per
+dimension, however the questions are numbered); else question N is item N. The department, rated
+department, category, overall rating and comment questions are found by keywords in their titles.
+A mapping file overrides any of it.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .columns import Plan, apply_mapping, check_plan, header_of, match_item, read_rows, text_key
+from .columns import Plan, apply_mapping, check_plan, find_roles, header_of, match_item, read_rows, text_key
 from .files import Grid
-from .mapping import Mapping
+from .mapping import ItemPattern, Mapping
 from .parsed import Parsed
 from .problems import Collector
 from .values import ValueReader, norm
@@ -23,14 +29,6 @@ from .values import ValueReader, norm
 META = frozenset({"序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分", "答题序号",
                   "开始答题时间", "结束答题时间", "用户ID", "昵称", "微信昵称", "填写设备", "操作系统",
                   "浏览器", "IP", "IP地址", "省份", "城市", "自定义字段", "答卷编号"})
-KEYWORDS = {
-    "target": ("被评", "测评对象", "评价对象", "评议对象", "所评部门", "评价的部门", "对哪个部门"),
-    "department": ("所在部门", "所在的部门", "所在单位", "所在的单位", "所在处室", "您的部门", "您的单位",
-                   "所属部门", "工作部门"),
-    "category": ("政治面貌", "是否党员", "是否为党员", "是否中共党员"),
-    "overall": ("总体评价", "民主测评", "总体满意", "总体印象"),
-    "comment": ("意见", "建议"),
-}
 HINT = "name the columns in a mapping file (--mapping)"
 _NUMBERED = re.compile(r"^(\d{1,3})\s*[、.．:：]\s*(.*)$", re.DOTALL)
 _MATRIX = re.compile(r"^第(\d{1,3})题\s*[(（](.*)[)）]$", re.DOTALL)
@@ -39,31 +37,30 @@ _Q = re.compile(r"^[Qq](\d{1,3})(?:\s*[._、:：\s]\s*(.*))?$", re.DOTALL)
 
 @dataclass(frozen=True)
 class Question:
-    """A question column: its number, its title, and for a matrix row the row's title."""
+    """A question column: its number, its title, and for a matrix row the row's title.
+
+    ``is_fill_in`` marks the text box of an option such as 其他（请注明）: ``N、(其他)`` beside ``N、题目``.
+    """
 
     number: int
     title: str
     row: str | None = None
+    is_fill_in: bool = False
 
     @property
     def text(self) -> str:
         return self.row if self.row is not None else self.title
-
-    @property
-    def is_fill_in(self) -> bool:
-        """The text box of an option such as 其他（请注明）: ``N、(其他)``."""
-        return self.row is None and self.title.startswith(("(", "（"))
 
 
 def parse_header(h: str) -> Question | None:
     """The question a column header names, or None for metadata and other columns.
 
     >>> parse_header("3、您所在的部门：")
-    Question(number=3, title='您所在的部门：', row=None)
+    Question(number=3, title='您所在的部门：', row=None, is_fill_in=False)
     >>> parse_header("第4题(理论学习流于形式)")
-    Question(number=4, title='', row='理论学习流于形式')
+    Question(number=4, title='', row='理论学习流于形式', is_fill_in=False)
     >>> parse_header("Q12"), parse_header("来自IP")
-    (Question(number=12, title='', row=None), None)
+    (Question(number=12, title='', row=None, is_fill_in=False), None)
     """
     h = h.strip()
     if h in META:
@@ -75,6 +72,42 @@ def parse_header(h: str) -> Question | None:
     if m:
         return Question(int(m.group(1)), (m.group(2) or "").strip())
     return None
+
+
+def _bracketed(title: str) -> str | None:
+    m = re.fullmatch(r"[(（](.*)[)）]", title, re.DOTALL)
+    return m.group(1).strip() if m else None
+
+
+def questions_of(header: tuple[str, ...]) -> dict[int, Question]:
+    """Every question column of a header, with matrix rows and fill-in boxes told apart.
+
+    Several columns under one number are the rows of a matrix question (``N、(行标题)`` or
+    ``N、行标题``), except that bracketed columns beside a single plain ``N、题目`` are its fill-ins.
+
+    >>> qs = questions_of(("序号", "3、(学习不深)", "3、(执行走样)", "4、政治面貌", "4、(其他)"))
+    >>> [(q.number, q.title, q.row, q.is_fill_in) for q in qs.values()]
+    [(3, '', '学习不深', False), (3, '', '执行走样', False), (4, '政治面貌', None, False), (4, '(其他)', None, True)]
+    """
+    found = {i: q for i, h in enumerate(header) if (q := parse_header(h)) is not None}
+    groups: dict[int, list[int]] = {}
+    for i, q in found.items():
+        if q.row is None:
+            groups.setdefault(q.number, []).append(i)
+    for cols in groups.values():
+        if len(cols) < 2:
+            continue
+        plain = [i for i in cols if _bracketed(found[i].title) is None]
+        if len(plain) == 1:
+            for i in cols:
+                if i not in plain:
+                    found[i] = Question(found[i].number, found[i].title, is_fill_in=True)
+            continue
+        for i in cols:
+            q = found[i]
+            inner = _bracketed(q.title)
+            found[i] = Question(q.number, "", q.title if inner is None else inner)
+    return found
 
 
 def is_wjx_header(cells: tuple[str, ...]) -> bool:
@@ -90,7 +123,7 @@ def parse_wjx(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Colle
     if problems:
         return out
     head_no, header = head
-    questions = {i: q for i, h in enumerate(header) if (q := parse_header(h)) is not None}
+    questions = questions_of(header)
     plan = Plan()
     if "所用时间" in header:
         plan.duration = header.index("所用时间")
@@ -114,44 +147,52 @@ def parse_wjx(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Colle
         return cols[0]
 
     def resolve_items(ref) -> dict[int, int]:
+        n_items = len(reader.inst.items)
         if isinstance(ref, dict):
+            refs = list(ref.values())
+            if len(refs) < n_items and list(ref) == list(range(1, len(refs) + 1)) and \
+                    all(isinstance(r, int) and _rows(r) for r in refs):  # matrix questions, their rows in order
+                return _in_order([i for r in refs for i in _rows(r)], f"questions {', '.join(map(str, refs))}")
             found = {n: resolve(r, f"items.{n}") for n, r in ref.items()}
+            plan.matched.update({n: "mapping" for n, i in found.items() if i is not None})
             return {n: i for n, i in found.items() if i is not None}
         if isinstance(ref, int):
-            rows = [i for i, q in sorted(questions.items()) if q.number == ref and q.row is not None]
-            if len(rows) != len(reader.inst.items):
-                problems.add(head_no, None, f"mapping file: items: question {ref} has {len(rows)} matrix rows, "
-                                            f"not {len(reader.inst.items)}")
-                return {}
-            return {it.number: i for it, i in zip(reader.inst.items, rows)}
-        if isinstance(ref, str) and "{n" in ref:
-            found = {it.number: resolve(ref.format(n=it.number), f"items.{it.number}") for it in reader.inst.items}
-            return {n: i for n, i in found.items() if i is not None}
+            return _in_order(_rows(ref), f"question {ref}")
+        if isinstance(ref, ItemPattern):
+            found, why = ref.columns(list(enumerate(norm(h) for h in header)), n_items)
+            if why:
+                problems.add(head_no, None, f"mapping file: items: {why}")
+            plan.matched.update({n: "pattern" for n in found})
+            return found
         problems.add(head_no, None, "mapping file: columns.items must be a matrix question number, a list, "
-                                    "a table of item: column, or a pattern with {n}")
+                                    "a table of item: column, or a pattern such as {n}")
         return {}
+
+    def _rows(number: int) -> list[int]:
+        return [i for i, q in sorted(questions.items()) if q.number == number and q.row is not None]
+
+    def _in_order(rows: list[int], what: str) -> dict[int, int]:
+        if len(rows) != len(reader.inst.items):
+            problems.add(head_no, None, f"mapping file: items: {what} has {len(rows)} matrix rows, "
+                                        f"not {len(reader.inst.items)}")
+            return {}
+        plan.matched.update({it.number: "mapping (position)" for it in reader.inst.items})
+        return {it.number: i for it, i in zip(reader.inst.items, rows)}
 
     apply_mapping(plan, mapping, resolve, resolve_items, problems, reader)
     if "items" not in mapping.columns:
         plan.items = _items_by_text(questions, header, head_no, reader, problems)
-    taken = set(plan.used())
-    for role, words in KEYWORDS.items():
-        if role in mapping.columns or (role == "department" and plan.department_fixed):
-            continue
-        if role == "target" and plan.target_fixed:
-            continue
-        cols = [i for i, q in questions.items()
-                if i not in taken and not q.is_fill_in and q.row is None and any(w in q.title for w in words)]
-        if len(cols) > 1 and role != "comment":
-            problems.add(head_no, None, f"several questions could give the {role} "
-                                        f"({', '.join(header[i] for i in cols)}); {HINT}")
-        elif cols:
-            setattr(plan, role, cols[0])
-            taken.add(cols[0])
+        plan.matched = {n: "text" for n in plan.items}
+        if len(plan.items) < len(reader.inst.items):
+            by_position = _items_by_position(questions, plan.items, reader)
+            if by_position is not None:
+                plan.matched.update({n: "position" for n in by_position if n not in plan.items})
+                plan.items = by_position
+    find_roles(plan, {i: q.title for i, q in questions.items() if not q.is_fill_in and q.row is None},
+               mapping, header, head_no, problems, HINT)
     if "items" not in mapping.columns and not plan.items:
         plan.items = _items_by_number(questions, set(plan.used()), reader)
-    if mapping.kind is None:
-        plan.kind = "peer" if (plan.target is not None or plan.target_fixed) else "self"
+        plan.matched = {n: "question number" for n in plan.items}
     check_plan(plan, header, head_no, reader, problems, HINT)
     if problems:
         return out
@@ -175,6 +216,28 @@ def _items_by_text(questions: dict[int, Question], header: tuple[str, ...], head
             problems.add(head_no, None, f"item {n} could be any of the columns "
                                         f"{', '.join(repr(header[i][:30]) for i in cols)}; {HINT}")
     return items
+
+
+def _items_by_position(questions: dict[int, Question], by_text: dict[int, int],
+                       reader: ValueReader) -> dict[int, int] | None:
+    """The rows of the file's matrix questions, in order, as items 1…N; None when they do not fit.
+
+    All matrix rows together, or else those of the matrix questions with a row matched by text,
+    must be one per item, and every row matched by text must sit at its own item's place.
+    """
+    groups: dict[int, list[int]] = {}
+    for i, q in sorted(questions.items()):
+        if q.row is not None:
+            groups.setdefault(q.number, []).append(i)
+    n = len(reader.inst.items)
+    texted = set(by_text.values())
+    for chosen in (list(groups), [g for g in groups if texted & set(groups[g])]):
+        rows = [i for g in chosen for i in groups[g]]
+        if len(rows) == n:
+            items = {it.number: i for it, i in zip(reader.inst.items, rows)}
+            if all(items[k] == i for k, i in by_text.items()):
+                return items
+    return None
 
 
 def _items_by_number(questions: dict[int, Question], taken: set[int], reader: ValueReader) -> dict[int, int]:
