@@ -1,0 +1,214 @@
+"""Ready display pieces of the rectification ledger for the report notebooks.
+
+The department report shows its problem list (问题清单), its ledger entries and, for the entries of the
+previous round, their verification against this round. The overview shows ledger completion by
+department, overdue entries and suspected paper rectification (文字整改). Every string that comes from
+users (department names, measures, people, evidence, notes) is HTML-escaped here.
+
+In a notebook (parameters ``round_code, department, lang, db, snapshot``)::
+
+    from zuofeng.report.ledger_view import department_ledger
+    department_ledger(round_code, department, lang=lang, db=db, snapshot=snapshot)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from .fmt import esc
+
+STATUS_EN = {"未启动": "not started", "整改中": "in progress", "已完成": "done", "已销号": "closed"}
+TEXT = {
+    "zh": {"problems": "问题清单", "ledger": "整改台账", "verified": "上一轮整改成效核验", "none": "无",
+           "no_problems": "本轮无列入问题清单的条目。", "no_entries": "尚无整改台账。",
+           "completion": "整改台账完成情况", "overdue": "逾期未完成的整改事项", "paper": "疑似文字整改、数字整改（仅提示，不改变状态）",
+           "round": "台账轮次",
+           "p_cols": ["优先级", "条目", "问题", "反映视角", "判定规则", "依据（数值与样本量）"],
+           "e_cols": ["条目", "问题", "整改措施", "责任领导", "责任人", "完成时限", "状态", "佐证材料", "审核意见", "核验", "提示"],
+           "c_cols": ["部门", "事项", "未启动", "整改中", "已完成", "已销号", "完成率", "逾期", "缺佐证", "有提示"],
+           "o_cols": ["部门", "条目", "问题", "责任人", "完成时限", "状态"],
+           "f_cols": ["部门", "条目", "状态", "核验", "提示", "依据"]},
+    "en": {"problems": "Problem list", "ledger": "Rectification ledger", "verified": "Verification of the previous round's rectification",
+           "none": "none", "no_problems": "No item of this round is on the problem list.", "no_entries": "No ledger yet.",
+           "completion": "Ledger completion by department", "overdue": "Overdue entries",
+           "paper": "Suspected paper rectification (flags inform; they never change a status)", "round": "ledger round",
+           "p_cols": ["priority", "item", "problem", "views", "rules", "figure and n"],
+           "e_cols": ["item", "problem", "measure", "leader", "person", "deadline", "status", "evidence", "review note",
+                      "verification", "flags"],
+           "c_cols": ["department", "entries", "not started", "in progress", "done", "closed", "completion", "overdue",
+                      "no evidence", "flagged"],
+           "o_cols": ["department", "item", "problem", "person", "deadline", "status"],
+           "f_cols": ["department", "item", "status", "verification", "flags", "why"]},
+}
+
+
+def _t(lang: str) -> dict:
+    return TEXT["en" if lang == "en" else "zh"]
+
+
+def _s(v) -> str:
+    if v is None or (not isinstance(v, (list, tuple, str)) and pd.isna(v)):
+        return ""
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return v.isoformat()[:10]
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _table(header: list[str], rows: list[list], cls: str = "zf-table zf-ledger") -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(_s(c))}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<div class="zf-scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _status(s, lang):
+    return STATUS_EN.get(s, s) if lang == "en" else s
+
+
+def _verification(v, lang):
+    from ..ledger.verify import VERIFICATION_TEXT
+    return VERIFICATION_TEXT["en" if lang == "en" else "zh"].get(v, "") if v else ""
+
+
+def _flags(flags, lang):
+    from ..ledger.verify import FLAG_TEXT
+    return ("、" if lang != "en" else ", ").join(FLAG_TEXT["en" if lang == "en" else "zh"][f] for f in flags or [])
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+def problems_frame(scores, department: str, lang: str = "zh") -> pd.DataFrame:
+    """The department's problem list as a display frame (columns in the report's language)."""
+    from ..ledger.problems import department_problems
+    p = department_problems(scores, lang, department)
+    cols = _t(lang)["p_cols"]
+    return pd.DataFrame(p[["priority", "item", "label", "views", "rules", "detail"]].to_numpy(), columns=cols)
+
+
+def entries_display(entries: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Ledger entries (from :func:`zuofeng.ledger.verify.verify_entries`) as a display frame."""
+    rows = [[e.get("item"), e["problem"], e["measure"], e["leader"], e["person"], e["deadline"],
+             _status(e["status"], lang), e["evidence"], e["review_note"], _verification(e.get("verification"), lang),
+             _flags(e.get("flags"), lang)] for e in entries.to_dict("records")]
+    return pd.DataFrame(rows, columns=_t(lang)["e_cols"])
+
+
+def ledger_rounds(engine, round_code: str) -> list[str]:
+    """The round and its previous round, those that exist (the ledgers a report of ``round_code`` shows)."""
+    from ..store import get_round
+    with engine.connect() as conn:
+        prev = get_round(conn, round_code)["previous"]
+    return [r for r in (prev, round_code) if r]
+
+
+def department_frames(engine, round_code: str, department: str, scores=None, lang: str = "zh",
+                      as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """``problems`` (this round's list), ``ledger`` (this round's entries) and ``verified`` (the previous
+    round's entries verified against this round) for one department, as display frames."""
+    from ..ledger.verify import verify_entries
+    from ..score import score_round
+
+    scores = scores if scores is not None else score_round(engine, round_code)
+    out = {"problems": problems_frame(scores, department, lang)}
+    rounds = ledger_rounds(engine, round_code)
+    now = verify_entries(engine, round_code, as_of=as_of, scores=scores)
+    out["ledger"] = entries_display(now[now["department"] == department], lang)
+    if len(rounds) == 2:
+        prev = verify_entries(engine, rounds[0], as_of=as_of, next_scores=scores)
+        out["verified"] = entries_display(prev[prev["department"] == department], lang)
+    else:
+        out["verified"] = entries_display(now.iloc[0:0], lang)
+    return out
+
+
+def overview_frames(engine, round_code: str, scores=None, lang: str = "zh",
+                    as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """For every ledger round shown (the previous round, then this one): ``completion`` by department,
+    ``overdue`` entries and ``paper`` (entries with a paper-rectification flag), as display frames with a
+    ledger-round column."""
+    from ..ledger.verify import ledger_status
+    from ..store import get_departments
+
+    T = _t(lang)
+    parts = {"completion": [], "overdue": [], "paper": []}
+    for rnd in ledger_rounds(engine, round_code):
+        kw = {"next_scores": scores} if rnd != round_code else {"scores": scores}
+        summary, ent = ledger_status(engine, rnd, as_of=as_of, **kw)
+        with engine.connect() as conn:
+            names = {c: d["name"] for c, d in get_departments(conn, rnd).items()}
+        for r in summary.to_dict("records"):
+            parts["completion"].append([rnd, f"{r['department']} {r['name']}", r["entries"], r["未启动"], r["整改中"],
+                                        r["已完成"], r["已销号"], f"{r['completion']:.0%}", r["overdue"],
+                                        r["missing_evidence"], r["flagged"]])
+        for e in ent.to_dict("records"):
+            who = f"{e['department']} {names.get(e['department'], '')}".strip()
+            if "overdue" in e["flags"]:
+                parts["overdue"].append([rnd, who, e["item"], e["problem"], e["person"], e["deadline"],
+                                         _status(e["status"], lang)])
+            paper = [f for f in e["flags"] if f != "overdue"]
+            if paper:
+                parts["paper"].append([rnd, who, e["item"], _status(e["status"], lang),
+                                       _verification(e["verification"], lang), _flags(paper, lang), e["flag_detail"]])
+    return {"completion": pd.DataFrame(parts["completion"], columns=[T["round"], *T["c_cols"]]),
+            "overdue": pd.DataFrame(parts["overdue"], columns=[T["round"], *T["o_cols"]]),
+            "paper": pd.DataFrame(parts["paper"], columns=[T["round"], *T["f_cols"]])}
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+def _section(title: str, df: pd.DataFrame, empty: str) -> str:
+    body = _table(list(df.columns), df.values.tolist()) if len(df) else f"<p>{esc(empty)}</p>"
+    return f"<h3>{esc(title)}</h3>{body}"
+
+
+def department_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
+    """HTML of :func:`department_frames`: problem list, ledger, verification of the previous round."""
+    T = _t(lang)
+    html = _section(T["problems"], frames["problems"], T["no_problems"])
+    html += _section(T["ledger"], frames["ledger"], T["no_entries"])
+    if len(frames["verified"]):
+        html += _section(T["verified"], frames["verified"], T["no_entries"])
+    return f'<div class="zf-ledger-section">{html}</div>'
+
+
+def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
+    """HTML of :func:`overview_frames`: completion by department, overdue entries, paper rectification."""
+    T = _t(lang)
+    html = _section(T["completion"], frames["completion"], T["no_entries"])
+    html += _section(T["overdue"], frames["overdue"], T["none"])
+    html += _section(T["paper"], frames["paper"], T["none"])
+    return f'<div class="zf-ledger-section">{html}</div>'
+
+
+class LedgerHTML(str):
+    """HTML text that a notebook displays as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def _open(round_code, db, snapshot):
+    from ..store import open_engine
+    from .notebook import load_scores
+    return open_engine(db or None), load_scores(round_code, db, snapshot)
+
+
+def department_ledger(round_code: str, department: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
+    """The department report's ledger section (problem list, ledger, verification), ready to display."""
+    engine, scores = _open(round_code, db, snapshot)
+    try:
+        return LedgerHTML(department_html(department_frames(engine, round_code, department, scores, lang), lang))
+    finally:
+        engine.dispose()
+
+
+def overview_ledger(round_code: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
+    """The overview's ledger section (completion, overdue, suspected paper rectification), ready to display."""
+    engine, scores = _open(round_code, db, snapshot)
+    try:
+        return LedgerHTML(overview_html(overview_frames(engine, round_code, scores, lang), lang))
+    finally:
+        engine.dispose()
