@@ -54,16 +54,9 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
     echo : callable, optional
         Receives one line per step (the CLI passes ``click.echo``).
     """
-    import datetime as dt
-
-    from .ledger.verify import ledger_status
     from .report.batch import render_round
-    from .rounds import create_round, set_status
-    from .score import score_round
-    from .simulate import simulate
     from .store import open_engine
 
-    say = echo or (lambda _msg: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if db is None:
@@ -73,26 +66,41 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
         db = f"sqlite:///{store}"
     engine = open_engine(db)
     try:
-        previous, effects = None, None
-        for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
-            create_round(engine, code, title=title_en if lang == "en" else title_zh, roster=demo_roster(),
-                         previous=previous)
-            set_status(engine, code, "open")
-            sheets = simulate(engine, code, seed=seed + n, effects=effects)
-            set_status(engine, code, "closed")
-            say(f"round {code}: {sheets} simulated answer sheets")
-            if n == 0:
-                scores = score_round(engine, code, seed=seed)
-                effects = seed_demo_ledger(engine, code, scores)
-                say(f"ledger {code}: seeded (real improvements, paper rectification, one overdue entry, "
-                    "one department improving only in self-ratings)")
-            previous = code
-        _summary, entries = ledger_status(engine, BASELINE[0], as_of=dt.date.today(), seed=seed)
-        say(verification_table(entries))
+        build_demo_store(engine, lang=lang, seed=seed, echo=echo)
     finally:
         engine.dispose()
     result = render_round(FINAL[0], out=out / FINAL[0], db=db, jobs=jobs, lang=lang, progress=progress, seed=seed)
     return result.index
+
+
+def build_demo_store(engine, *, lang: str = "zh", seed: int = 1, echo=None):
+    """The demo's rounds in the store: baseline simulated, its ledger seeded (:func:`seed_demo_ledger`),
+    the final round simulated with the ledger's effects. Returns the baseline's verified entries
+    (:func:`zuofeng.ledger.verify.ledger_status`) and echoes their table."""
+    import datetime as dt
+
+    from .ledger.verify import ledger_status
+    from .rounds import create_round, set_status
+    from .score import score_round
+    from .simulate import simulate
+
+    say = echo or (lambda _msg: None)
+    previous, effects = None, None
+    for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
+        create_round(engine, code, title=title_en if lang == "en" else title_zh, roster=demo_roster(),
+                     previous=previous)
+        set_status(engine, code, "open")
+        sheets = simulate(engine, code, seed=seed + n, effects=effects)
+        set_status(engine, code, "closed")
+        say(f"round {code}: {sheets} simulated answer sheets")
+        if n == 0:
+            effects = seed_demo_ledger(engine, code, score_round(engine, code, seed=seed))
+            say(f"ledger {code}: seeded (real improvements, paper rectification, one overdue entry, "
+                "one department improving only in self-ratings)")
+        previous = code
+    _summary, entries = ledger_status(engine, BASELINE[0], as_of=dt.date.today(), seed=seed)
+    say(verification_table(entries))
+    return entries
 
 
 def seed_demo_ledger(engine, round_code: str, scores, today=None):

@@ -161,8 +161,8 @@ def init_ledger(engine: Engine, round_code: str, scores=None, *, by: str = "zuof
     by = _who(by)
     added = 0
     with engine.begin() as conn:
-        have = set(conn.execute(select(ledger_entries.c.department, ledger_entries.c.item)
-                                .where(ledger_entries.c.round == round_code)).tuples())
+        have = {(r.department, r.item) for r in conn.execute(
+            select(ledger_entries.c.department, ledger_entries.c.item).where(ledger_entries.c.round == round_code))}
         for r in plist.itertuples(index=False):
             if (r.department, int(r.item)) in have:
                 continue
@@ -187,7 +187,7 @@ def entries_frame(engine: Engine, round_code: str, department: str | None = None
     df = pd.DataFrame(rows, columns=ENTRY_COLUMNS)
     df["item"] = df["item"].astype("Int64")
     df = df.assign(_i=df["item"].fillna(99)).sort_values(["department", "_i", "id"]).drop(columns="_i")
-    return df.reset_index(drop=True)
+    return _nones(df.reset_index(drop=True), [*EDITABLE, "problem"])
 
 
 def history_frame(engine: Engine, round_code: str) -> pd.DataFrame:
@@ -197,5 +197,13 @@ def history_frame(engine: Engine, round_code: str) -> pd.DataFrame:
          .where(ledger_entries.c.round == round_code).order_by(ledger_history.c.id))
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
-    return pd.DataFrame(rows, columns=["id", "entry_id", "department", "changed_on", "recorded_by", "field",
-                                       "old_value", "new_value"])
+    df = pd.DataFrame(rows, columns=["id", "entry_id", "department", "changed_on", "recorded_by", "field",
+                                     "old_value", "new_value"])
+    return _nones(df, ["old_value", "new_value"])
+
+
+def _nones(df: pd.DataFrame, cols) -> pd.DataFrame:
+    """Missing text as None (never NaN), so values compare as they were stored."""
+    for c in cols:
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
