@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from tests.ledger_support import dump, simulated_round
 from zuofeng.cli import main
+from zuofeng.ledger import chain_scores, history_frame
 from zuofeng.ledger.workbook import HEADER, LEDGER_SHEET
 from zuofeng.store import open_engine
 
@@ -75,6 +76,9 @@ def test_ledger_commands(capsys, tmp_path, store):
     assert kjg["已销号"] == 1 and kjg["整改中"] == 1 and kjg["completion"] == pytest.approx(1 / kjg["entries"])
     code, out, _ = run(capsys, "ledger", "status", "B", "--db", db)
     assert code == 0 and "KJG" in out and "verified against F" in out
+    h = history_frame(engine, "B")
+    assert set(h.loc[h["field"] != "created", "recorded_by"]) == {"刘建国"}
+    assert [s.meta["round"] for s in chain_scores(engine, "F")] == ["B", "F"]
 
 
 def test_ledger_errors_are_one_line_exit_2(capsys, tmp_path, store):

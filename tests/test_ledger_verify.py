@@ -113,3 +113,45 @@ def test_demo_prints_its_verification_table(demo):
     assert table.splitlines()[0].split() == ["department", "item", "status", "verification", "flags"]
     assert len(table.splitlines()) == len(entries) + 2
     assert "effective" in table and "self_only" in table
+
+
+@pytest.mark.parametrize("item, peers, expected", [
+    (5, ["improved", "unchanged"], "effective"),
+    (5, ["resolved", None], "effective"),
+    (5, ["improved", "worse"], "worse"),         # worse in one peer view outweighs the other
+    (5, ["unchanged", "new"], "not_effective"),
+    (5, ["not_measurable", None], "unverifiable"),
+    (5, [None, None], "unverifiable"),
+    (None, ["improved", "improved"], "unverifiable"),  # a topic of its own has no item to measure
+])
+def test_verification_rule(item, peers, expected):
+    from zuofeng.ledger.verify import verification_of
+    assert verification_of(item, peers) == expected
+
+
+def test_copied_ignores_spaces_and_punctuation(one_round):
+    engine = one_round
+    e = entries_frame(engine, "B")
+    a = int(e[e["department"] == "KJG"]["id"].iloc[0])
+    b = int(e[e["department"] == "XSB"]["id"].iloc[0])
+    c = int(e[e["department"] == "ZZB"]["id"].iloc[0])
+    update_entry(engine, a, by="x", measure="每月召开推进会，逐项销号。")
+    update_entry(engine, b, by="x", measure="每月召开推进会 逐项销号")
+    update_entry(engine, c, by="x", measure="每周召开推进会，逐项销号。")
+    v = verify_entries(engine, "B").set_index("id")
+    assert "copied" in v.loc[a, "flags"] and "copied" in v.loc[b, "flags"] and "copied" not in v.loc[c, "flags"]
+    short = int(e[e["department"] == "KJG"]["id"].iloc[1])
+    other = int(e[e["department"] == "XSB"]["id"].iloc[1])
+    update_entry(engine, short, by="x", measure="每月自查")
+    update_entry(engine, other, by="x", measure="每月自查")
+    v = verify_entries(engine, "B").set_index("id")
+    assert "copied" not in v.loc[short, "flags"]  # fewer than 6 characters: too short to call a copy
+
+
+def test_a_done_entry_without_a_measure_is_boilerplate(one_round):
+    engine = one_round
+    e = entries_frame(engine, "B")
+    done, open_ = int(e["id"].iloc[0]), int(e["id"].iloc[1])
+    update_entry(engine, done, by="x", status="已完成")
+    v = verify_entries(engine, "B").set_index("id")
+    assert v.loc[done, "flags"] == ["boilerplate"] and v.loc[open_, "flags"] == []

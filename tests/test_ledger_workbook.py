@@ -10,7 +10,15 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from tests.ledger_support import dump, simulated_round
-from zuofeng.ledger import LedgerProblems, entries_frame, export_workbook, import_workbook, init_ledger, update_entry
+from zuofeng.ledger import (
+    LedgerProblems,
+    entries_frame,
+    export_workbook,
+    history_frame,
+    import_workbook,
+    init_ledger,
+    update_entry,
+)
 from zuofeng.ledger.workbook import HEADER, LEDGER_SHEET, META_SHEET
 from zuofeng.store import open_engine
 
@@ -65,12 +73,14 @@ def test_the_workbook_a_department_fills_in(ledger, tmp_path):
             assert not ws[f"{COL[h]}{r}"].protection.locked, h
         assert ws[f"{COL['完成时限']}{r}"].number_format == "yyyy-mm-dd"
         assert ws[f"{COL['部门代码']}{r}"].value == "KJG"
+        assert ws[f"{COL['问题']}{r}"].fill.fgColor.rgb.endswith("DDDDDD")  # key columns are grey
     kinds = {dv.type: (dv.formula1, str(dv.sqref)) for dv in ws.data_validations.dataValidation}
     assert kinds["list"] == ('"未启动,整改中,已完成,已销号"', f"{COL['状态']}2:{COL['状态']}{n + 1}")
     assert kinds["date"][1] == f"{COL['完成时限']}2:{COL['完成时限']}{n + 1}"
     meta = wb[META_SHEET]
     assert meta.sheet_state == "veryHidden"
-    assert {r[0]: r[1] for r in meta.iter_rows(values_only=True)}["department"] == "KJG"
+    fields = {r[0]: r[1] for r in meta.iter_rows(values_only=True)}
+    assert (fields["round"], fields["department"]) == ("B", "KJG")
 
 
 @pytest.mark.parametrize("department", ["KJG", None])
@@ -81,8 +91,10 @@ def test_round_trip_is_lossless(ledger, tmp_path, department):
     _fill(ws, range(2, ws.max_row + 1))
     filled = tmp_path / "filled.xlsx"
     wb.save(filled)
-    r = import_workbook(ledger, filled, by="刘建国")
+    r = import_workbook(ledger, filled)
     assert r.entries == ws.max_row - 1 and r.changed_entries == r.entries
+    h = history_frame(ledger, "B")
+    assert set(h.loc[h["field"] != "created", "recorded_by"]) == {"import filled.xlsx"}
     again = export_workbook(ledger, "B", tmp_path / "b.xlsx", department=department)
     assert _cells(again) == _cells(filled)
     e = entries_frame(ledger, "B", department)
@@ -199,6 +211,17 @@ def test_oversize_and_non_workbooks_are_refused(ledger, tmp_path):
     assert dump(ledger) == before
 
 
+def test_a_workbook_unpacking_beyond_the_limit_is_refused(ledger, tmp_path, monkeypatch):
+    from zuofeng.errors import InputFileError
+    from zuofeng.io import files
+    path = export_workbook(ledger, "B", tmp_path / "a.xlsx")
+    monkeypatch.setattr(files, "MAX_UNZIPPED", 1000)  # the answer import's limit, lowered for the test
+    before = dump(ledger)
+    with pytest.raises(InputFileError, match="unpacks to"):
+        import_workbook(ledger, path, by="x")
+    assert dump(ledger) == before
+
+
 def test_bad_values_are_listed_with_sheet_row_and_column(ledger, tmp_path):
     def bad(wb):
         ws = wb[LEDGER_SHEET]
@@ -207,6 +230,7 @@ def test_bad_values_are_listed_with_sheet_row_and_column(ledger, tmp_path):
         ws[f"{COL['完成时限']}3"] = "下个月"
         ws[f"{COL['状态']}4"] = "搞定了"
         ws[f"{COL['责任人']}5"] = "张" * 101
+        ws[f"{COL['整改措施']}5"] = "措" * 2001
         ws[f"A{ws.max_row + 1}"] = None
         ws[f"{COL['问题']}{ws.max_row + 1}"] = "新增一行"
         ws[f"{COL['审核意见']}6"] = "好"
@@ -217,5 +241,6 @@ def test_bad_values_are_listed_with_sheet_row_and_column(ledger, tmp_path):
                  f"row 3, column {COL['完成时限']} (完成时限): not a date",
                  f"row 4, column {COL['状态']} (状态): status '搞定了' is not allowed",
                  f"row 5, column {COL['责任人']} (责任人): person is longer than 100 characters",
+                 f"row 5, column {COL['整改措施']} (整改措施): measure is longer than 2000 characters",
                  "no entry number (rows may not be added", "row 6, column P", "repeats row 7")
-    assert len(e.problems) == 7
+    assert len(e.problems) == 8

@@ -77,6 +77,24 @@ def next_round(engine, round_code: str) -> str | None:
     return found[0] if found else None
 
 
+def verification_of(item: int | None, peer_classes: list[str | None]) -> str:
+    """The verification of a done entry from the change classes of its item in the peer views.
+
+    >>> verification_of(5, ["improved", "not_measurable"]), verification_of(5, ["resolved", "worse"])
+    ('effective', 'worse')
+    >>> verification_of(5, ["unchanged", None]), verification_of(None, ["improved"])
+    ('not_effective', 'unverifiable')
+    """
+    measured = [c for c in peer_classes if c is not None and c != "not_measurable"]
+    if item is None or not measured:
+        return "unverifiable"
+    if "worse" in measured:
+        return "worse"
+    if any(c in UP for c in measured):
+        return "effective"
+    return "not_effective"
+
+
 def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as_of: dt.date | None = None,
                    seed: int = 1) -> pd.DataFrame:
     """Every entry of the round with its verification and flags.
@@ -126,15 +144,7 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
             self_c = change.get((r["department"], "self", item))
             peer_c = {v: change.get((r["department"], v, item)) for v in PEERS}
         if done and nxt is not None:
-            measured = [c for c in peer_c.values() if c is not None and c != "not_measurable"]
-            if item is None or not measured:
-                ver = "unverifiable"
-            elif "worse" in measured:
-                ver = "worse"
-            elif any(c in UP for c in measured):
-                ver = "effective"
-            else:
-                ver = "not_effective"
+            ver = verification_of(item, list(peer_c.values()))
         flags, why = [], []
         if done and ver in ("not_effective", "worse"):
             flags.append("done_not_improved")

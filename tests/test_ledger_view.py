@@ -1,0 +1,65 @@
+"""The ledger's display pieces for the reports: what the department report and the overview show,
+and every user string HTML-escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from bs4 import BeautifulSoup
+
+from zuofeng.demo import BASELINE, FINAL, build_demo_store
+from zuofeng.ledger import entries_frame, update_entry
+from zuofeng.report.ledger_view import (
+    department_frames,
+    department_html,
+    department_ledger,
+    overview_frames,
+    overview_html,
+    overview_ledger,
+)
+from zuofeng.store import open_engine
+
+HOSTILE = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    engine = open_engine(url)
+    build_demo_store(engine)
+    eid = int(entries_frame(engine, BASELINE[0], "ZXFW")["id"].iloc[0])
+    update_entry(engine, eid, by="x", measure=HOSTILE + " 每月一次", person="<b>杨帆</b>", review_note=HOSTILE)
+    yield url, engine
+    engine.dispose()
+
+
+def test_department_view(demo):
+    _, engine = demo
+    f = department_frames(engine, FINAL[0], "XXZX", as_of=dt.date.today())
+    assert list(f["problems"].columns)[:3] == ["优先级", "条目", "问题"]
+    v = f["verified"]
+    assert len(v) == 1 and v["核验"].iloc[0] == "未见成效" and "仅自评改善" in v["提示"].iloc[0]
+    kjg = department_frames(engine, FINAL[0], "KJG", lang="en")["verified"]
+    assert set(kjg.loc[kjg["status"].isin(["done", "closed"]), "verification"]) == {"effective"}
+
+
+def test_overview_view(demo):
+    _, engine = demo
+    f = overview_frames(engine, FINAL[0], as_of=dt.date.today())
+    comp = f["completion"]
+    assert set(comp["台账轮次"]) == {BASELINE[0]}
+    assert comp.set_index("部门").loc["ZZB 组织人事部", "完成率"] == "100%"
+    assert f["overdue"]["部门"].tolist() == ["BGS 办公室"]
+    assert {d.split()[0] for d in f["paper"]["部门"]} == {"ZZB", "KPB", "XXZX"}
+
+
+def test_every_user_string_is_escaped(demo):
+    url, engine = demo
+    dept = department_html(department_frames(engine, FINAL[0], "ZXFW"))
+    over = overview_html(overview_frames(engine, FINAL[0]))
+    for html in (dept, over, str(department_ledger(FINAL[0], "ZXFW", db=url)), overview_ledger(FINAL[0], db=url)._repr_html_()):
+        soup = BeautifulSoup(html, "html.parser")
+        assert not soup.find_all(["script", "img", "b"])
+    assert HOSTILE in BeautifulSoup(dept, "html.parser").get_text()
+    assert "&lt;b&gt;杨帆&lt;/b&gt;" in dept
