@@ -63,3 +63,21 @@ def test_every_user_string_is_escaped(demo):
         assert not soup.find_all(["script", "img", "b"])
     assert HOSTILE in BeautifulSoup(dept, "html.parser").get_text()
     assert "&lt;b&gt;杨帆&lt;/b&gt;" in dept
+
+
+def test_pages_beside_a_snapshot_need_no_database(demo, tmp_path):
+    from zuofeng.report.ledger_view import LEDGER_PAGES, write_ledger_pages
+    from zuofeng.score import save_snapshot, score_round
+    url, engine = demo
+    scores = score_round(engine, FINAL[0])
+    snap = tmp_path / "scores.zip"
+    save_snapshot(scores, snap)
+    write_ledger_pages(url, FINAL[0], scores, tmp_path / LEDGER_PAGES)
+    nowhere = f"sqlite:///{tmp_path / 'missing' / 'none.db'}"  # would fail if it were opened
+    page = department_ledger(FINAL[0], "XXZX", db=nowhere, snapshot=str(snap))
+    assert page == department_html(department_frames(engine, FINAL[0], "XXZX", scores))
+    assert "仅自评改善" in page
+    assert overview_ledger(FINAL[0], db=nowhere, snapshot=str(snap)) == overview_html(
+        overview_frames(engine, FINAL[0], scores))
+    (tmp_path / LEDGER_PAGES).unlink()  # without the pages the store is read
+    assert department_ledger(FINAL[0], "XXZX", db=url, snapshot=str(snap)) == page

@@ -49,7 +49,7 @@ def boilerplate_reason(measure: str | None, names: tuple = ()) -> str | None:
     entry's 责任人 and 责任领导, or 由…负责/牵头, 责任人).
 
     >>> boilerplate_reason("加强学习，提高认识，切实转变作风。")
-    '套话（加强学习、提高认识、切实加强）且无具体时间、数量或责任人'
+    '套话（加强学习、提高认识）且无具体时间、数量或责任人'
     >>> boilerplate_reason("加强学习：每月第一周集中学习一次，由办公室主任负责，2022年6月底前建立台账。") is None
     True
     """
@@ -192,8 +192,13 @@ def ledger_status(engine, round_code: str, *, as_of: dt.date | None = None, seed
     ent = verify_entries(engine, round_code, as_of=as_of, seed=seed, scores=scores, next_scores=next_scores)
     with engine.connect() as conn:
         names = {c: d["name"] for c, d in get_departments(conn, round_code).items()}
+    return summarise(ent, names), ent
+
+
+def summarise(entries: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The per-department summary of verified entries (see :func:`ledger_status`)."""
     rows = []
-    for dept, g in ent.groupby("department", sort=True):
+    for dept, g in entries.groupby("department", sort=True):
         done = g["status"].isin(DONE)
         rows.append({"department": dept, "name": names.get(dept, dept), "entries": len(g),
                      **{s: int((g["status"] == s).sum()) for s in STATUSES},
@@ -201,6 +206,5 @@ def ledger_status(engine, round_code: str, *, as_of: dt.date | None = None, seed
                      "overdue": int(g["flags"].map(lambda f: "overdue" in f).sum()),
                      "missing_evidence": int((done & g["evidence"].isna()).sum()),
                      "flagged": int(g["flags"].map(bool).sum())})
-    summary = pd.DataFrame(rows, columns=["department", "name", "entries", *STATUSES, "completion", "overdue",
-                                          "missing_evidence", "flagged"])
-    return summary, ent
+    return pd.DataFrame(rows, columns=["department", "name", "entries", *STATUSES, "completion", "overdue",
+                                       "missing_evidence", "flagged"])

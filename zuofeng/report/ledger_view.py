@@ -14,6 +14,7 @@ In a notebook (parameters ``round_code, department, lang, db, snapshot``)::
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
@@ -104,42 +105,55 @@ def ledger_rounds(engine, round_code: str) -> list[str]:
     return [r for r in (prev, round_code) if r]
 
 
-def department_frames(engine, round_code: str, department: str, scores=None, lang: str = "zh",
-                      as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
-    """``problems`` (this round's list), ``ledger`` (this round's entries) and ``verified`` (the previous
-    round's entries verified against this round) for one department, as display frames."""
+def verified_rounds(engine, round_code: str, scores=None, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """The verified entries (:func:`zuofeng.ledger.verify.verify_entries`) of every ledger round a report of
+    ``round_code`` shows, the previous round first (verified against ``scores``, this round's)."""
     from ..ledger.verify import verify_entries
     from ..score import score_round
 
     scores = scores if scores is not None else score_round(engine, round_code)
+    out = {}
+    for rnd in ledger_rounds(engine, round_code):
+        kw = {"next_scores": scores} if rnd != round_code else {"scores": scores}
+        out[rnd] = verify_entries(engine, rnd, as_of=as_of, **kw)
+    return out
+
+
+def department_frames(engine, round_code: str, department: str, scores=None, lang: str = "zh",
+                      as_of: dt.date | None = None, verified: dict | None = None) -> dict[str, pd.DataFrame]:
+    """``problems`` (this round's list), ``ledger`` (this round's entries) and ``verified`` (the previous
+    round's entries verified against this round) for one department, as display frames."""
+    from ..score import score_round
+
+    scores = scores if scores is not None else score_round(engine, round_code)
+    verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
     out = {"problems": problems_frame(scores, department, lang)}
-    rounds = ledger_rounds(engine, round_code)
-    now = verify_entries(engine, round_code, as_of=as_of, scores=scores)
+    now = verified[round_code]
     out["ledger"] = entries_display(now[now["department"] == department], lang)
-    if len(rounds) == 2:
-        prev = verify_entries(engine, rounds[0], as_of=as_of, next_scores=scores)
-        out["verified"] = entries_display(prev[prev["department"] == department], lang)
+    prev = [r for r in verified if r != round_code]
+    if prev:
+        pv = verified[prev[0]]
+        out["verified"] = entries_display(pv[pv["department"] == department], lang)
     else:
         out["verified"] = entries_display(now.iloc[0:0], lang)
     return out
 
 
-def overview_frames(engine, round_code: str, scores=None, lang: str = "zh",
-                    as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+def overview_frames(engine, round_code: str, scores=None, lang: str = "zh", as_of: dt.date | None = None,
+                    verified: dict | None = None) -> dict[str, pd.DataFrame]:
     """For every ledger round shown (the previous round, then this one): ``completion`` by department,
     ``overdue`` entries and ``paper`` (entries with a paper-rectification flag), as display frames with a
     ledger-round column."""
-    from ..ledger.verify import ledger_status
+    from ..ledger.verify import summarise
     from ..store import get_departments
 
     T = _t(lang)
+    verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
     parts = {"completion": [], "overdue": [], "paper": []}
-    for rnd in ledger_rounds(engine, round_code):
-        kw = {"next_scores": scores} if rnd != round_code else {"scores": scores}
-        summary, ent = ledger_status(engine, rnd, as_of=as_of, **kw)
+    for rnd, ent in verified.items():
         with engine.connect() as conn:
             names = {c: d["name"] for c, d in get_departments(conn, rnd).items()}
-        for r in summary.to_dict("records"):
+        for r in summarise(ent, names).to_dict("records"):
             parts["completion"].append([rnd, f"{r['department']} {r['name']}", r["entries"], r["未启动"], r["整改中"],
                                         r["已完成"], r["已销号"], f"{r['completion']:.0%}", r["overdue"],
                                         r["missing_evidence"], r["flagged"]])
@@ -190,6 +204,52 @@ class LedgerHTML(str):
         return str(self)
 
 
+LEDGER_PAGES = "ledger.json"
+
+
+def ledger_pages(engine, round_code: str, scores, lang: str = "zh", as_of: dt.date | None = None) -> dict:
+    """Every ledger section of a round's reports at once (each round verified once): ``overview`` and
+    ``departments`` (code → HTML)."""
+    verified = verified_rounds(engine, round_code, scores, as_of)
+    codes = list(scores.departments["code"])
+    return {"zuofeng_ledger": 1, "round": round_code, "lang": lang,
+            "overview": overview_html(overview_frames(engine, round_code, scores, lang, as_of, verified), lang),
+            "departments": {c: department_html(department_frames(engine, round_code, c, scores, lang, as_of, verified),
+                                               lang) for c in codes}}
+
+
+def write_ledger_pages(db: str | None, round_code: str, scores, path, lang: str = "zh") -> Path:
+    """Write :func:`ledger_pages` as JSON (a report batch writes it beside its scores snapshot, as
+    :data:`LEDGER_PAGES`, so that the notebooks need no database)."""
+    import json
+
+    from ..store import open_engine
+
+    engine = open_engine(db or None)
+    try:
+        pages = ledger_pages(engine, round_code, scores, lang)
+    finally:
+        engine.dispose()
+    path = Path(path)
+    path.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _pages(round_code: str, lang: str, snapshot: str) -> dict | None:
+    """The pages written beside ``snapshot`` for this round and language, if any."""
+    import json
+
+    if not snapshot:
+        return None
+    p = Path(snapshot).with_name(LEDGER_PAGES)
+    if not p.exists():
+        return None
+    pages = json.loads(p.read_text(encoding="utf-8"))
+    if pages.get("round") != round_code or pages.get("lang") != lang:
+        return None
+    return pages
+
+
 def _open(round_code, db, snapshot):
     from ..store import open_engine
     from .notebook import load_scores
@@ -197,7 +257,13 @@ def _open(round_code, db, snapshot):
 
 
 def department_ledger(round_code: str, department: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
-    """The department report's ledger section (problem list, ledger, verification), ready to display."""
+    """The department report's ledger section (problem list, ledger, verification), ready to display.
+
+    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else computed from the store.
+    """
+    pages = _pages(round_code, lang, snapshot)
+    if pages is not None and department in pages["departments"]:
+        return LedgerHTML(pages["departments"][department])
     engine, scores = _open(round_code, db, snapshot)
     try:
         return LedgerHTML(department_html(department_frames(engine, round_code, department, scores, lang), lang))
@@ -206,7 +272,13 @@ def department_ledger(round_code: str, department: str, lang: str = "zh", db: st
 
 
 def overview_ledger(round_code: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
-    """The overview's ledger section (completion, overdue, suspected paper rectification), ready to display."""
+    """The overview's ledger section (completion, overdue, suspected paper rectification), ready to display.
+
+    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else computed from the store.
+    """
+    pages = _pages(round_code, lang, snapshot)
+    if pages is not None:
+        return LedgerHTML(pages["overview"])
     engine, scores = _open(round_code, db, snapshot)
     try:
         return LedgerHTML(overview_html(overview_frames(engine, round_code, scores, lang), lang))
