@@ -81,3 +81,36 @@ def test_pages_beside_a_snapshot_need_no_database(demo, tmp_path):
         overview_frames(engine, FINAL[0], scores))
     (tmp_path / LEDGER_PAGES).unlink()  # without the pages the store is read
     assert department_ledger(FINAL[0], "XXZX", db=url, snapshot=str(snap)) == page
+
+
+def test_trend_and_bottom_sections(demo):
+    import numpy as np
+    import pandas as pd
+
+    from zuofeng.report.ledger_view import bottom_display, chain_of, trend_display
+    from zuofeng.score import Scores
+    _, engine = demo
+    chain = chain_of(engine, FINAL[0])
+    tr = trend_display(chain, "KJG")
+    assert list(tr.columns) == ["视角", "层级", "项目", BASELINE[0], FINAL[0]]
+    peer = tr[tr["视角"] == "互评（本部门）"]
+    assert peer["项目"].tolist()[:6] == ["总体", "一", "二", "三", "四", "五"]
+    for s, col in zip(chain, (BASELINE[0], FINAL[0])):
+        row = s.rows(department="KJG", kind="peer_inside", level="dimension", key="二", statistic="index").iloc[0]
+        shown = peer.loc[peer["项目"] == "二", col].iloc[0]
+        assert shown == ("已抑制" if row["suppressed"] else f"{row['value']:.1f} [{row['ci_low']:.1f}–{row['ci_high']:.1f}]")
+    selfs = chain[0].rows(department="KJG", kind="self", level="overall", statistic="index")
+    assert tr[(tr["视角"] == "自评") & (tr["项目"] == "总体")][BASELINE[0]].iloc[0] == (
+        "已抑制" if selfs["suppressed"].iloc[0] else f"{selfs['value'].iloc[0]:.1f} [{selfs['ci_low'].iloc[0]:.1f}–"
+                                                   f"{selfs['ci_high'].iloc[0]:.1f}]")
+
+    def fake(code, bottoms):
+        rows = [{"round": code, "department": d, "kind": k, "level": "overall", "key": "overall", "statistic": "bottom",
+                 "value": v, "ci_low": np.nan, "ci_high": np.nan, "n": 9, "suppressed": False, "note": None}
+                for (d, k), v in bottoms.items()]
+        deps = pd.DataFrame({"code": ["A", "B"], "name": ["甲部", "乙部"]})
+        e = pd.DataFrame()
+        return Scores(pd.DataFrame(rows), e, e, e, e, deps, {"round": code})
+    b = bottom_display([fake("R1", {("A", "peer_outside"): 1, ("B", "self"): 1}),
+                        fake("R2", {("A", "peer_outside"): 1, ("B", "self"): 0})], "zh")
+    assert b.values.tolist() == [["A 甲部", "互评（外部门）", "R1、R2"]]

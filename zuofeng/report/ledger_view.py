@@ -25,7 +25,9 @@ TEXT = {
     "zh": {"problems": "问题清单", "ledger": "整改台账", "verified": "上一轮整改成效核验", "none": "无",
            "no_problems": "本轮无列入问题清单的条目。", "no_entries": "尚无整改台账。",
            "completion": "整改台账完成情况", "overdue": "逾期未完成的整改事项", "paper": "疑似文字整改、数字整改（仅提示，不改变状态）",
-           "round": "台账轮次",
+           "round": "台账轮次", "trend": "历轮趋势（作风指数，95%区间）", "bottom": "连续两轮末位（指数区间整体低于全组织）",
+           "t_cols": ["视角", "层级", "项目"], "b_cols": ["部门", "视角", "轮次"], "suppressed": "已抑制",
+           "levels": {"overall": "总体", "dimension": "维度", "item": "条目"},
            "p_cols": ["优先级", "条目", "问题", "反映视角", "判定规则", "依据（数值与样本量）"],
            "e_cols": ["条目", "问题", "整改措施", "责任领导", "责任人", "完成时限", "状态", "佐证材料", "审核意见", "核验", "提示"],
            "c_cols": ["部门", "事项", "未启动", "整改中", "已完成", "已销号", "完成率", "逾期", "缺佐证", "有提示"],
@@ -35,6 +37,10 @@ TEXT = {
            "none": "none", "no_problems": "No item of this round is on the problem list.", "no_entries": "No ledger yet.",
            "completion": "Ledger completion by department", "overdue": "Overdue entries",
            "paper": "Suspected paper rectification (flags inform; they never change a status)", "round": "ledger round",
+           "trend": "Trend over the rounds (work-style index, 95% interval)",
+           "bottom": "At the bottom two rounds running (index interval wholly below the organisation's)",
+           "t_cols": ["view", "level", "key"], "b_cols": ["department", "view", "rounds"], "suppressed": "suppressed",
+           "levels": {"overall": "overall", "dimension": "dimension", "item": "item"},
            "p_cols": ["priority", "item", "problem", "views", "rules", "figure and n"],
            "e_cols": ["item", "problem", "measure", "leader", "person", "deadline", "status", "evidence", "review note",
                       "verification", "flags"],
@@ -105,6 +111,64 @@ def ledger_rounds(engine, round_code: str) -> list[str]:
     return [r for r in (prev, round_code) if r]
 
 
+def chain_of(engine, round_code: str, scores=None) -> list:
+    """Scores of every round of the chain ending at ``round_code`` (oldest first), reusing ``scores``."""
+    from ..ledger.change import round_chain
+    from ..score import score_round
+
+    codes = round_chain(engine, round_code)
+    return [scores if (c == round_code and scores is not None) else score_round(engine, c) for c in codes]
+
+
+def trend_display(chain: list, department: str, lang: str = "zh") -> pd.DataFrame:
+    """The department's trend (:func:`zuofeng.ledger.change.trend`): one row per view × overall,
+    dimension and flagged item, one column per round with the index and its interval."""
+    from ..ledger.change import trend
+    from ..ledger.problems import VIEW_TEXT
+
+    T = _t(lang)
+    tr = trend(chain)
+    tr = tr[tr["department"] == department]
+    rounds = [s.meta["round"] for s in chain]
+    inst = None
+    if chain:
+        from ..instrument import load_instrument
+        inst = load_instrument(chain[-1].meta["instrument_id"], chain[-1].meta["instrument_version"])
+    labels = {it.key: f"{it.number}. {it.label.get(lang)}" for it in inst.items} if inst else {}
+    rows = []
+    order = {"overall": 0, "dimension": 1, "item": 2}
+    views = {v: i for i, v in enumerate(("self", "peer_inside", "peer_outside"))}
+    dims = {d: i for i, d in enumerate("一二三四五六七八九十")}
+
+    def place(group):
+        kind, level, key = group[0]
+        return views.get(kind, 9), order[level], dims.get(key, 0), key
+
+    for (kind, level, key), g in sorted(tr.groupby(["kind", "level", "key"]), key=place):
+        cells = {}
+        for r in g.itertuples(index=False):
+            if bool(r.suppressed) or pd.isna(r.index):
+                cells[r.round] = T["suppressed"]
+            else:
+                cells[r.round] = f"{r.index:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
+        name = labels.get(key, T["levels"]["overall"] if key == "overall" else key)
+        rows.append([VIEW_TEXT[lang][kind], T["levels"][level], name, *(cells.get(c, "") for c in rounds)])
+    return pd.DataFrame(rows, columns=[*T["t_cols"], *rounds])
+
+
+def bottom_display(chain: list, lang: str = "zh") -> pd.DataFrame:
+    """Departments at the bottom two rounds running (:func:`zuofeng.ledger.change.bottom_alerts`)."""
+    from ..ledger.change import bottom_alerts
+    from ..ledger.problems import VIEW_TEXT
+
+    T = _t(lang)
+    b = bottom_alerts(chain)
+    names = dict(zip(chain[-1].departments["code"], chain[-1].departments["name"])) if chain else {}
+    rows = [[f"{r.department} {names.get(r.department, '')}".strip(), VIEW_TEXT[lang].get(r.kind, r.kind), r.rounds]
+            for r in b.itertuples(index=False)]
+    return pd.DataFrame(rows, columns=T["b_cols"])
+
+
 def verified_rounds(engine, round_code: str, scores=None, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """The verified entries (:func:`zuofeng.ledger.verify.verify_entries`) of every ledger round a report of
     ``round_code`` shows, the previous round first (verified against ``scores``, this round's)."""
@@ -120,12 +184,15 @@ def verified_rounds(engine, round_code: str, scores=None, as_of: dt.date | None 
 
 
 def department_frames(engine, round_code: str, department: str, scores=None, lang: str = "zh",
-                      as_of: dt.date | None = None, verified: dict | None = None) -> dict[str, pd.DataFrame]:
-    """``problems`` (this round's list), ``ledger`` (this round's entries) and ``verified`` (the previous
-    round's entries verified against this round) for one department, as display frames."""
+                      as_of: dt.date | None = None, verified: dict | None = None,
+                      chain: list | None = None) -> dict[str, pd.DataFrame]:
+    """``problems`` (this round's list), ``ledger`` (this round's entries), ``verified`` (the previous
+    round's entries verified against this round) and ``trend`` (:func:`trend_display` over the chain of
+    rounds) for one department, as display frames."""
     from ..score import score_round
 
     scores = scores if scores is not None else score_round(engine, round_code)
+    chain = chain if chain is not None else chain_of(engine, round_code, scores)
     verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
     out = {"problems": problems_frame(scores, department, lang)}
     now = verified[round_code]
@@ -136,14 +203,15 @@ def department_frames(engine, round_code: str, department: str, scores=None, lan
         out["verified"] = entries_display(pv[pv["department"] == department], lang)
     else:
         out["verified"] = entries_display(now.iloc[0:0], lang)
+    out["trend"] = trend_display(chain, department, lang)
     return out
 
 
 def overview_frames(engine, round_code: str, scores=None, lang: str = "zh", as_of: dt.date | None = None,
-                    verified: dict | None = None) -> dict[str, pd.DataFrame]:
+                    verified: dict | None = None, chain: list | None = None) -> dict[str, pd.DataFrame]:
     """For every ledger round shown (the previous round, then this one): ``completion`` by department,
     ``overdue`` entries and ``paper`` (entries with a paper-rectification flag), as display frames with a
-    ledger-round column."""
+    ledger-round column; and ``bottom`` (:func:`bottom_display`)."""
     from ..ledger.verify import summarise
     from ..store import get_departments
 
@@ -166,9 +234,11 @@ def overview_frames(engine, round_code: str, scores=None, lang: str = "zh", as_o
             if paper:
                 parts["paper"].append([rnd, who, e["item"], _status(e["status"], lang),
                                        _verification(e["verification"], lang), _flags(paper, lang), e["flag_detail"]])
+    chain = chain if chain is not None else chain_of(engine, round_code, scores)
     return {"completion": pd.DataFrame(parts["completion"], columns=[T["round"], *T["c_cols"]]),
             "overdue": pd.DataFrame(parts["overdue"], columns=[T["round"], *T["o_cols"]]),
-            "paper": pd.DataFrame(parts["paper"], columns=[T["round"], *T["f_cols"]])}
+            "paper": pd.DataFrame(parts["paper"], columns=[T["round"], *T["f_cols"]]),
+            "bottom": bottom_display(chain, lang)}
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -185,6 +255,8 @@ def department_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
     html += _section(T["ledger"], frames["ledger"], T["no_entries"])
     if len(frames["verified"]):
         html += _section(T["verified"], frames["verified"], T["no_entries"])
+    if "trend" in frames and len(frames["trend"].columns) > 4:  # at least two rounds
+        html += _section(T["trend"], frames["trend"], T["none"])
     return f'<div class="zf-ledger-section">{html}</div>'
 
 
@@ -194,6 +266,8 @@ def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
     html = _section(T["completion"], frames["completion"], T["no_entries"])
     html += _section(T["overdue"], frames["overdue"], T["none"])
     html += _section(T["paper"], frames["paper"], T["none"])
+    if "bottom" in frames:
+        html += _section(T["bottom"], frames["bottom"], T["none"])
     return f'<div class="zf-ledger-section">{html}</div>'
 
 
@@ -211,11 +285,12 @@ def ledger_pages(engine, round_code: str, scores, lang: str = "zh", as_of: dt.da
     """Every ledger section of a round's reports at once (each round verified once): ``overview`` and
     ``departments`` (code → HTML)."""
     verified = verified_rounds(engine, round_code, scores, as_of)
+    chain = chain_of(engine, round_code, scores)
     codes = list(scores.departments["code"])
     return {"zuofeng_ledger": 1, "round": round_code, "lang": lang,
-            "overview": overview_html(overview_frames(engine, round_code, scores, lang, as_of, verified), lang),
-            "departments": {c: department_html(department_frames(engine, round_code, c, scores, lang, as_of, verified),
-                                               lang) for c in codes}}
+            "overview": overview_html(overview_frames(engine, round_code, scores, lang, as_of, verified, chain), lang),
+            "departments": {c: department_html(department_frames(engine, round_code, c, scores, lang, as_of, verified,
+                                                                 chain), lang) for c in codes}}
 
 
 def write_ledger_pages(db: str | None, round_code: str, scores, path, lang: str = "zh") -> Path:
