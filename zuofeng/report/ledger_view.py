@@ -68,7 +68,7 @@ def _s(v) -> str:
 def _table(header: list[str], rows: list[list], cls: str = "zf-table zf-ledger") -> str:
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{esc(_s(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<div class="zf-scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return f'<div class="zf-scroll" style="overflow-x:auto"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _status(s, lang):
