@@ -116,3 +116,21 @@ def test_a_topic_of_the_departments_own(seeded):
 def pd_na():
     import pandas as pd
     return pd.NA
+
+
+def test_the_history_cannot_be_rewritten_or_deleted(seeded):
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    from zuofeng.store import MIGRATIONS, ledger_history
+    engine, _ = seeded
+    before = dump(engine)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(update(ledger_history).values(new_value="改写"))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(delete(ledger_history))
+    assert dump(engine) == before
+    with engine.begin() as conn:  # the migration is safe to run twice
+        dict(MIGRATIONS)["0004_ledger"](conn)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(delete(ledger_history))

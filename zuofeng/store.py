@@ -194,6 +194,20 @@ def _m0002_import_fingerprints(conn) -> None:
 def _m0004_ledger(conn) -> None:
     ledger_entries.create(conn, checkfirst=True)
     ledger_history.create(conn, checkfirst=True)
+    # the history is append-only in the database itself, not only by convention
+    if conn.dialect.name == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS ledger_history_no_{op.lower()} BEFORE {op} ON ledger_history "
+                "BEGIN SELECT RAISE(ABORT, 'ledger_history is append-only'); END")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION ledger_history_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'ledger_history is append-only'; END $$")
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS ledger_history_append_only ON ledger_history")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER ledger_history_append_only BEFORE UPDATE OR DELETE ON ledger_history "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_history_append_only()")
 
 
 MIGRATIONS: list[tuple[str, object]] = [
