@@ -244,3 +244,18 @@ def test_bad_values_are_listed_with_sheet_row_and_column(ledger, tmp_path):
                  f"row 5, column {COL['整改措施']} (整改措施): measure is longer than 2000 characters",
                  "no entry number (rows may not be added", "row 6, column P", "repeats row 7")
     assert len(e.problems) == 8
+
+
+def test_import_on_sqlite_and_postgresql(engine, tmp_path):
+    simulated_round(engine, "B")
+    init_ledger(engine, "B")
+    wb = load_workbook(export_workbook(engine, "B", tmp_path / "a.xlsx", department="KJG"))
+    ws = wb[LEDGER_SHEET]
+    _fill(ws, range(2, ws.max_row + 1))
+    wb.save(tmp_path / "filled.xlsx")
+    ws[f"{COL['问题']}2"] = "问题改了"
+    wb.save(tmp_path / "hostile.xlsx")
+    _refused(engine, tmp_path / "hostile.xlsx", "key column edited")
+    import_workbook(engine, tmp_path / "filled.xlsx", by="刘建国")
+    again = export_workbook(engine, "B", tmp_path / "b.xlsx", department="KJG")
+    assert _cells(again) == _cells(tmp_path / "filled.xlsx")
