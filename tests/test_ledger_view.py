@@ -114,3 +114,31 @@ def test_trend_and_bottom_sections(demo):
     b = bottom_display([fake("R1", {("A", "peer_outside"): 1, ("B", "self"): 1}),
                         fake("R2", {("A", "peer_outside"): 1, ("B", "self"): 0})], "zh")
     assert b.values.tolist() == [["A 甲部", "互评（外部门）", "R1、R2"]]
+
+
+@pytest.mark.browser
+def test_ledger_sections_fit_a_phone(demo, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    _, engine = demo
+    body = department_html(department_frames(engine, FINAL[0], "XXZX")) + overview_html(overview_frames(engine, FINAL[0]))
+    page_file = tmp_path / "ledger.html"
+    page_file.write_text(f'<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+                         f"<body style='margin:8px'>{body}</body>", encoding="utf-8")
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    # (Playwright launches with a fresh temporary profile of its own)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            page = browser.new_context(viewport={"width": 375, "height": 800}).new_page()
+            page.goto(page_file.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375  # the page never scrolls sideways
+            boxes = page.evaluate("""[...document.querySelectorAll('.zf-scroll')].map(
+                d => [d.clientWidth, d.scrollWidth, getComputedStyle(d).overflowX])""")
+            assert boxes and all(cw <= 375 and ox == "auto" for cw, _, ox in boxes)
+            assert any(sw > cw for cw, sw, _ in boxes)  # wide tables keep their width and scroll in their box
+        finally:
+            browser.close()

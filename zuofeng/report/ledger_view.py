@@ -66,9 +66,12 @@ def _s(v) -> str:
 
 
 def _table(header: list[str], rows: list[list], cls: str = "zf-table zf-ledger") -> str:
+    """A table in a box that scrolls sideways on a phone; wide tables keep a readable width."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{esc(_s(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<div class="zf-scroll" style="overflow-x:auto"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    width = f' style="min-width:{min(1100, 80 * len(header))}px"' if len(header) > 5 else ""
+    return (f'<div class="zf-scroll" style="overflow-x:auto"><table class="{cls}"{width}><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div>")
 
 
 def _status(s, lang):
@@ -122,7 +125,8 @@ def chain_of(engine, round_code: str, scores=None) -> list:
 
 def trend_display(chain: list, department: str, lang: str = "zh") -> pd.DataFrame:
     """The department's trend (:func:`zuofeng.ledger.change.trend`): one row per view × overall,
-    dimension and flagged item, one column per round with the index and its interval."""
+    dimension and flagged item, one column per round with the index and its interval (已抑制 where
+    suppressed; a row suppressed in every round is left out)."""
     from ..ledger.change import trend
     from ..ledger.problems import VIEW_TEXT
 
@@ -151,6 +155,8 @@ def trend_display(chain: list, department: str, lang: str = "zh") -> pd.DataFram
                 cells[r.round] = T["suppressed"]
             else:
                 cells[r.round] = f"{r.index:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
+        if all(v == T["suppressed"] for v in cells.values()):
+            continue  # nothing published in any round: a row of 已抑制 says nothing
         name = labels.get(key, T["levels"]["overall"] if key == "overall" else key)
         rows.append([VIEW_TEXT[lang][kind], T["levels"][level], name, *(cells.get(c, "") for c in rounds)])
     return pd.DataFrame(rows, columns=[*T["t_cols"], *rounds])
