@@ -76,6 +76,8 @@ def test_ledger_commands(capsys, tmp_path, store):
     assert kjg["已销号"] == 1 and kjg["整改中"] == 1 and kjg["completion"] == pytest.approx(1 / kjg["entries"])
     code, out, _ = run(capsys, "ledger", "status", "B", "--db", db)
     assert code == 0 and "KJG" in out and "verified against F" in out
+    assert out.splitlines()[0].split() == ["department", "name", "entries", "未启动", "整改中", "已完成", "已销号", "done",
+                                           "overdue", "no", "evidence", "flagged"]
     h = history_frame(engine, "B")
     assert set(h.loc[h["field"] != "created", "recorded_by"]) == {"刘建国"}
     assert [s.meta["round"] for s in chain_scores(engine, "F")] == ["B", "F"]

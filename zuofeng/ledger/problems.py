@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import ZuofengError
 from ..instrument import load_instrument
 
 VIEW_TEXT = {"zh": {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"},
@@ -54,7 +55,7 @@ def department_problems(scores, lang: str = "zh", department: str | None = None)
         number.
     """
     if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
     meta = scores.meta
     inst = load_instrument(meta["instrument_id"], meta["instrument_version"])
     items = {it.key: it for it in inst.items}
