@@ -384,6 +384,11 @@ def backup_cmd(out, db):
                f"{r.responses} answer sheets)")
 
 
+from .ledger.cli import ledger
+
+cli.add_command(ledger)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every ZuofengError becomes one line on stderr and exit code 2."""
     from sqlalchemy.exc import SQLAlchemyError

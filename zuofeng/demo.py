@@ -2,7 +2,10 @@
 
 Twelve departments of four unit types (机关部室, 事业单位, 中心, 工作队; ``data/demo_roster.csv``),
 a baseline round and a final round compared with it, both simulated (self and peer surveys, inside
-and outside views; two small units fall under k), scored and rendered.
+and outside views; two small units fall under k), scored and rendered. Between them the baseline's
+rectification ledger is seeded (:data:`SCENARIO`): some real improvements, some paper rectification,
+one overdue entry and one department improving only in its self-ratings; the final round is simulated
+with exactly those effects.
 """
 
 from __future__ import annotations
@@ -13,6 +16,19 @@ from pathlib import Path
 BASELINE = ("2022-baseline", "2022年干部作风大提升专项行动·基线测评", "2022 work-style campaign: baseline survey")
 FINAL = ("2022-final", "2022年干部作风大提升专项行动·年终测评", "2022 work-style campaign: year-end survey")
 DEMO_DB = "demo.db"
+
+#: The demo ledger's roles: department → what its entries show in the final round.
+SCENARIO = {
+    "KJG": "real",       # measures with people and dates; the items improve in every view
+    "XSB": "real",
+    "ZZB": "paper",      # 已完成 with generic measures copied between departments; nothing changes
+    "KPB": "paper",
+    "XXZX": "self_only",  # 已完成; only its self-ratings improve
+    "BGS": "overdue",    # 整改中 with a deadline that has passed
+}
+PEOPLE = {"KJG": ("陈馆长", "刘建国"), "XSB": ("周部长", "吴敏"), "ZZB": ("郑部长", "王芳"), "KPB": ("孙部长", "赵磊"),
+          "XXZX": ("钱主任", "李静"), "BGS": ("黄主任", "马超"), "ZXFW": ("冯主任", "杨帆")}
+PAPER_MEASURE = "加强学习，提高认识，高度重视，切实转变工作作风。"
 
 
 def demo_roster() -> Path:
@@ -39,11 +55,8 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
         Receives one line per step (the CLI passes ``click.echo``).
     """
     from .report.batch import render_round
-    from .rounds import create_round, set_status
-    from .simulate import simulate
     from .store import open_engine
 
-    say = echo or (lambda _msg: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if db is None:
@@ -53,16 +66,102 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
         db = f"sqlite:///{store}"
     engine = open_engine(db)
     try:
-        previous = None
-        for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
-            create_round(engine, code, title=title_en if lang == "en" else title_zh, roster=demo_roster(),
-                         previous=previous)
-            set_status(engine, code, "open")
-            sheets = simulate(engine, code, seed=seed + n)
-            set_status(engine, code, "closed")
-            say(f"round {code}: {sheets} simulated answer sheets")
-            previous = code
+        build_demo_store(engine, lang=lang, seed=seed, echo=echo)
     finally:
         engine.dispose()
     result = render_round(FINAL[0], out=out / FINAL[0], db=db, jobs=jobs, lang=lang, progress=progress, seed=seed)
     return result.index
+
+
+def build_demo_store(engine, *, lang: str = "zh", seed: int = 1, echo=None):
+    """The demo's rounds in the store: baseline simulated, its ledger seeded (:func:`seed_demo_ledger`),
+    the final round simulated with the ledger's effects. Returns the baseline's verified entries
+    (:func:`zuofeng.ledger.verify.ledger_status`) and echoes their table."""
+    import datetime as dt
+
+    from .ledger.verify import ledger_status
+    from .rounds import create_round, set_status
+    from .score import score_round
+    from .simulate import simulate
+
+    say = echo or (lambda _msg: None)
+    previous, effects = None, None
+    for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
+        create_round(engine, code, title=title_en if lang == "en" else title_zh, roster=demo_roster(),
+                     previous=previous)
+        set_status(engine, code, "open")
+        sheets = simulate(engine, code, seed=seed + n, effects=effects)
+        set_status(engine, code, "closed")
+        say(f"round {code}: {sheets} simulated answer sheets")
+        if n == 0:
+            effects = seed_demo_ledger(engine, code, score_round(engine, code, seed=seed))
+            say(f"ledger {code}: seeded (real improvements, paper rectification, one overdue entry, "
+                "one department improving only in self-ratings)")
+        previous = code
+    _summary, entries = ledger_status(engine, BASELINE[0], as_of=dt.date.today(), seed=seed)
+    say(verification_table(entries))
+    return entries
+
+
+def seed_demo_ledger(engine, round_code: str, scores, today=None):
+    """Seed the demo ledger of the baseline after ``zuofeng ledger init`` and return the
+    :class:`~zuofeng.simulate.Effects` the final round must show (see :data:`SCENARIO`).
+
+    In each department of the scenario, up to two entries (in priority order) get the role's
+    measure and status; every other entry gets a concrete measure, a future deadline and 整改中.
+    """
+    import datetime as dt
+
+    import pandas as pd
+
+    from .ledger.entries import entries_frame, init_ledger, update_entry
+    from .simulate import Effects
+
+    today = today or dt.date.today()
+    init_ledger(engine, round_code, scores, today=today)
+    entries = entries_frame(engine, round_code)
+    labels = {it.number: it.label.zh for it in _instrument(scores).items}
+    level, items = {}, {}
+    by = "演示数据"
+    for d, g in entries.groupby("department", sort=True):
+        role = SCENARIO.get(d)
+        leader, person = PEOPLE.get(d, ("部门负责人", "联络员"))
+        for i, e in enumerate(g.to_dict("records")):
+            item = None if pd.isna(e["item"]) else int(e["item"])
+            label = labels.get(item, "专项问题")
+            concrete = (f"针对“{label}”：{today.year}年{(today.month % 12) + 1}月底前制定专项整改方案，"
+                        f"每月召开一次推进会，由{person}负责建立问题台账、逐项销号。")
+            fields = {"measure": concrete, "leader": leader, "person": person,
+                      "deadline": today + dt.timedelta(days=90), "status": "整改中"}
+            chosen = role is not None and i < 2
+            if chosen and role == "real":
+                fields.update(status="已销号" if i == 0 else "已完成", deadline=today - dt.timedelta(days=10),
+                              evidence=f"{label}整改方案、推进会纪要{3 + i}份", evidence_file=f"{d}-{item}-佐证.pdf")
+                for view in ("self", "peer_inside", "peer_outside"):
+                    items[(d, view, item)] = -1.3
+            elif chosen and role == "paper":
+                fields.update(measure=PAPER_MEASURE, status="已完成" if i == 0 else "已销号",
+                              deadline=today - dt.timedelta(days=10), evidence="学习记录" if i else None)
+                level[d] = 0.0
+            elif chosen and role == "self_only":
+                fields.update(status="已完成", deadline=today - dt.timedelta(days=10),
+                              evidence=f"{label}自查报告")
+                items[(d, "self", item)] = -1.5
+                level[d] = 0.0
+            elif chosen and role == "overdue" and i == 0:
+                fields.update(deadline=today - dt.timedelta(days=30))
+            update_entry(engine, int(e["id"]), by=by, today=today, **fields)
+    return Effects(level=level, items=items)
+
+
+def _instrument(scores):
+    from .instrument import load_instrument
+    return load_instrument(scores.meta["instrument_id"], scores.meta["instrument_version"])
+
+
+def verification_table(entries) -> str:
+    """The verification table printed by the demo: one line per entry."""
+    from .textfmt import table
+    rows = [[e.department, "" if e.item is None else e.item, e.status, e.verification or "",
+             ",".join(e.flags)] for e in entries.itertuples(index=False)]
+    return table(rows, ["department", "item", "status", "verification", "flags"])

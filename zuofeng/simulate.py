@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy.engine import Engine
@@ -21,16 +22,40 @@ COMMENTS = (
 )
 
 
+@dataclass(frozen=True)
+class Effects:
+    """Changes a simulated later round shows on top of the usual noise (the demo's ledger scenario).
+
+    ``level``: department code → how many scale points its problem level falls since the previous round
+    (replacing the random general improvement; 0 = no change). ``items``: (department, view, item
+    number) → shift of that item's ratings in that view (``self``, ``peer_inside``, ``peer_outside``);
+    negative = fewer problems.
+    """
+
+    level: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)
+
+    def shifts(self, department: str, view: str, n_items: int) -> np.ndarray:
+        out = np.zeros(n_items)
+        for (d, v, item), x in self.items.items():
+            if d == department and v == view:
+                out[item - 1] += x
+        return out
+
+
 def _dept_level(code: str) -> float:
     """A stable, round-independent problem level for a department (higher = more problems)."""
     rng = np.random.default_rng(zlib.crc32(code.encode("utf-8")))
     return float(rng.normal(2.3, 0.45))
 
 
-def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85) -> list[Sheet]:
+def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85,
+                    effects: Effects | None = None) -> list[Sheet]:
     """Build realistic sheets: departments differ; self ratings are rosier than peer ratings; some
     不了解; response rates vary so a few small departments fall under k; a few straight-lined sheets;
-    a round that has a previous round shows improvement in most departments. Same seed, same sheets."""
+    a round that has a previous round shows improvement in most departments. Same seed, same sheets.
+    ``effects`` sets a department's improvement and shifts single items in single views (the demo's
+    rectification scenario)."""
     if not 0 < response_rate <= 1:
         raise ZuofengError(f"--response-rate must be in (0, 1], not {response_rate}")
     with engine.connect() as conn:
@@ -48,7 +73,8 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
     for code, d in depts.items():
         level = _dept_level(code)
         if rnd["previous"]:
-            level -= max(0.0, rng.normal(0.35, 0.25))
+            drift = max(0.0, rng.normal(0.35, 0.25))
+            level -= effects.level.get(code, drift) if effects else drift
         rate = float(np.clip(rng.normal(response_rate, 0.08), 0.05, 1.0))
         if rng.random() < 0.12:
             rate *= 0.35  # a lagging department
@@ -59,9 +85,11 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
             plans.append(("peer", target, int(rng.binomial(max(2, d["headcount"] // 2), rate)), 0.2, 0.18))
         for kind, target, n, bias, p_dont_know in plans:
             t_level = _dept_level(target) if target != code else level
+            view = "self" if kind == "self" else ("peer_inside" if target == code else "peer_outside")
+            shift = item_shift + (effects.shifts(target, view, n_items) if effects else 0.0)
             for _ in range(n):
                 person = rng.normal(0, 0.45)
-                raw = t_level + bias + person + item_shift + rng.normal(0, 0.6, n_items)
+                raw = t_level + bias + person + shift + rng.normal(0, 0.6, n_items)
                 vals = np.clip(np.rint(raw), 1, 5).astype(int)
                 if rng.random() < 0.03:
                     vals[:] = 1 if kind == "self" else int(rng.integers(1, 6))
@@ -80,7 +108,8 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
     return sheets
 
 
-def simulate(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85) -> int:
+def simulate(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85,
+             effects: Effects | None = None) -> int:
     """Simulate and store a round's responses in one transaction; return how many sheets."""
-    sheets = simulate_sheets(engine, round_code, seed=seed, response_rate=response_rate)
+    sheets = simulate_sheets(engine, round_code, seed=seed, response_rate=response_rate, effects=effects)
     return store_sheets(engine, round_code, sheets, source="simulate")

@@ -143,6 +143,41 @@ import_fingerprints = Table(
 )
 
 
+ledger_entries = Table(
+    # The rectification ledger (整改台账). Not survey data: departments are accountable, so entries name
+    # people and carry ordinary sequential ids.
+    "ledger_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("round", String(40), nullable=False),
+    Column("department", String(40), nullable=False),
+    Column("item", SmallInteger),  # 1..22, or NULL for a topic of the department's own
+    Column("problem", Text, nullable=False),
+    Column("measure", Text),  # 整改措施
+    Column("leader", String(100)),  # 责任领导
+    Column("person", String(100)),  # 责任人
+    Column("deadline", Date),
+    Column("status", String(10), nullable=False),  # 未启动 | 整改中 | 已完成 | 已销号
+    Column("evidence", Text),  # 佐证材料: description
+    Column("evidence_file", String(255)),
+    Column("review_note", Text),
+    Column("created_on", Date, nullable=False),
+    ForeignKeyConstraint(["round", "department"], ["departments.round", "departments.code"]),
+)
+
+ledger_history = Table(
+    # Append-only: one row per changed field of an entry.
+    "ledger_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", Integer, nullable=False),
+    Column("changed_on", Date, nullable=False),
+    Column("recorded_by", String(100), nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    ForeignKeyConstraint(["entry_id"], ["ledger_entries.id"]),
+)
+
+
 # --- migrations ------------------------------------------------------------------------------
 # Named, forward only, recorded in schema_migrations, each safe to run twice.
 
@@ -162,10 +197,30 @@ def _m0003_paper_ballots(conn) -> None:
         conn.exec_driver_sql("ALTER TABLE departments ADD COLUMN paper BOOLEAN")
 
 
+def _m0004_ledger(conn) -> None:
+    ledger_entries.create(conn, checkfirst=True)
+    ledger_history.create(conn, checkfirst=True)
+    # the history is append-only in the database itself, not only by convention
+    if conn.dialect.name == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS ledger_history_no_{op.lower()} BEFORE {op} ON ledger_history "
+                "BEGIN SELECT RAISE(ABORT, 'ledger_history is append-only'); END")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION ledger_history_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'ledger_history is append-only'; END $$")
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS ledger_history_append_only ON ledger_history")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER ledger_history_append_only BEFORE UPDATE OR DELETE ON ledger_history "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_history_append_only()")
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
     ("0003_paper_ballots", _m0003_paper_ballots),
+    ("0004_ledger", _m0004_ledger),
 ]
 
 

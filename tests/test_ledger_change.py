@@ -1,0 +1,120 @@
+"""Welch's difference, item-level change between rounds (checked against scipy on the raw answers),
+the trend over a chain of rounds and the bottom-twice alert."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats as sps
+
+from zuofeng.ledger.change import bottom_alerts, item_change, trend
+from zuofeng.score import Scores, score_frames
+from zuofeng.score.stats import welch_difference
+from zuofeng.score.synthetic import synthetic_round
+
+
+def test_welch_difference_matches_scipy_on_raw_data():
+    rng = np.random.default_rng(11)
+    samples = [(rng.normal(3.0, 1.0, n1), rng.normal(2.6, s2, n2))
+               for n1, n2, s2 in [(5, 7, 0.5), (12, 40, 1.4), (30, 9, 2.0), (3, 3, 1.0), (200, 150, 0.8)]]
+    stats = np.array([[len(a), a.mean(), a.var(ddof=1), len(b), b.mean(), b.var(ddof=1)] for a, b in samples])
+    d, lo, hi, p = welch_difference(*stats.T)
+    for i, (a, b) in enumerate(samples):
+        res = sps.ttest_ind(a, b, equal_var=False)
+        ci = res.confidence_interval(0.95)
+        assert_allclose([d[i], lo[i], hi[i], p[i]], [a.mean() - b.mean(), ci.low, ci.high, res.pvalue], rtol=1e-10)
+        assert (p[i] < 0.05) == (lo[i] > 0 or hi[i] < 0)
+
+
+def test_welch_difference_needs_two_answers_each():
+    d, lo, hi, p = welch_difference([1, 5, 5], [3.0, 3.0, 3.0], [0.0, 1.0, 0.0], [5, 1, 4], [2.0, 2.0, 2.0],
+                                    [1.0, 0.0, 0.0])
+    assert np.isnan(lo[:2]).all() and np.isnan(p[:2]).all() and not np.isnan(d[:2]).any()
+    assert (lo[2], hi[2], p[2]) == (1.0, 1.0, 0.0)  # no variance at all: the difference is exact
+
+
+@pytest.fixture(scope="module")
+def two_rounds():
+    before = synthetic_round(8, 600, seed=3, code="S1")
+    now = synthetic_round(8, 600, seed=4, code="S2", previous="S1", improvement=0.3)
+    s_before = score_frames(before.responses, before.departments, before.round_info, before.instrument, n_boot=100)
+    s_now = score_frames(now.responses, now.departments, now.round_info, now.instrument, previous=before, n_boot=100)
+    return before, now, s_before, s_now
+
+
+def test_item_change_matches_scipy_on_the_raw_answers(two_rounds):
+    before, now, s_before, s_now = two_rounds
+    ch = item_change(s_now, s_before)
+    assert len(ch) == len(s_now.rows(level="item", statistic="mean").query("department != 'ALL' and kind != 'all'"))
+    ok = ch[ch["change_class"] != "not_measurable"]
+    assert len(ok) > 100
+    for r in ok.sample(40, random_state=1).itertuples():
+        x = before.responses.query("department == @r.department and view == @r.kind")[r.key].dropna().to_numpy()
+        y = now.responses.query("department == @r.department and view == @r.kind")[r.key].dropna().to_numpy()
+        res = sps.ttest_ind(x, y, equal_var=False)  # before − after on the 1–5 problem scale
+        ci = res.confidence_interval(0.95)
+        assert (r.n_before, r.n_now) == (len(x), len(y))
+        assert_allclose([r.change, r.ci_low, r.ci_high, r.p],
+                        [25 * (x.mean() - y.mean()), 25 * ci.low, 25 * ci.high, res.pvalue], rtol=1e-9)
+
+
+def test_item_change_classes(two_rounds):
+    _, _, s_before, s_now = two_rounds
+    ch = item_change(s_now, s_before)
+    k = s_now.meta["k_min"]
+    small = ch["n_now"].isna() | ch["n_before"].isna() | (ch["n_now"] < k) | (ch["n_before"] < k)
+    assert (ch.loc[small, "change_class"] == "not_measurable").all() and small.any()
+    assert ch.loc[small, "change"].isna().all()  # suppressed figures never enter
+    up, down = ch["ci_low"] > 0, ch["ci_high"] < 0
+    was = set(zip(s_before.problems["department"], s_before.problems["kind"], s_before.problems["key"]))
+    is_ = set(zip(s_now.problems["department"], s_now.problems["kind"], s_now.problems["key"]))
+    keys = list(zip(ch["department"], ch["kind"], ch["key"]))
+    assert ch["flagged_before"].tolist() == [k in was for k in keys]
+    assert ch["flagged_now"].tolist() == [k in is_ for k in keys]
+    fb, fn = ch["flagged_before"], ch["flagged_now"]
+    m = ~small
+    assert (ch.loc[m & up & fb & ~fn, "change_class"] == "resolved").all()
+    assert (ch.loc[m & up & ~(fb & ~fn), "change_class"] == "improved").all()
+    assert (ch.loc[m & down, "change_class"] == "worse").all()
+    assert (ch.loc[m & ~up & ~down & fn & ~fb, "change_class"] == "new").all()
+    assert (ch.loc[m & ~up & ~down & ~(fn & ~fb), "change_class"] == "unchanged").all()
+    counts = ch["change_class"].value_counts()
+    assert counts.get("improved", 0) + counts.get("resolved", 0) > 20  # a 0.3-point improvement shows
+    assert item_change(s_now, None)["change_class"].eq("not_measurable").all()
+
+
+def _fake(code: str, bottoms: dict) -> Scores:
+    rows = [{"round": code, "department": d, "kind": k, "level": "overall", "key": "overall", "statistic": "bottom",
+             "value": v, "ci_low": np.nan, "ci_high": np.nan, "n": 10, "suppressed": v is None, "note": None}
+            for (d, k), v in bottoms.items()]
+    empty = pd.DataFrame()
+    return Scores(pd.DataFrame(rows), empty, empty, empty, empty, empty, {"round": code})
+
+
+def test_bottom_alert_only_where_bottom_in_two_rounds_running():
+    r1 = _fake("R1", {("A", "peer_inside"): 1, ("B", "peer_inside"): 1, ("C", "self"): 1, ("D", "peer_outside"): 0})
+    r2 = _fake("R2", {("A", "peer_inside"): 1, ("B", "peer_inside"): 0, ("C", "self"): None, ("D", "peer_outside"): 1,
+                      ("A", "self"): 1})
+    r0 = _fake("R0", {("B", "peer_inside"): 1})
+    alerts = bottom_alerts([r0, r1, r2])
+    assert alerts[["department", "kind"]].values.tolist() == [["A", "peer_inside"]]
+    assert alerts["rounds"].iloc[0] == "R1、R2"
+    assert bottom_alerts([r2]).empty
+
+
+def test_trend_over_the_chain(two_rounds):
+    _, _, s_before, s_now = two_rounds
+    tr = trend([s_before, s_now])
+    assert list(tr["round"].unique()) == ["S1", "S2"]
+    dims = tr[tr["level"] == "dimension"]
+    assert set(dims["key"]) == {"一", "二", "三", "四", "五"}
+    items = tr[tr["level"] == "item"]
+    flagged = set(zip(s_before.problems["department"], s_before.problems["key"])) | set(
+        zip(s_now.problems["department"], s_now.problems["key"]))
+    assert set(zip(items["department"], items["key"])) == flagged
+    row = tr[(tr["round"] == "S2") & (tr["department"] == "D001") & (tr["kind"] == "peer_inside")
+             & (tr["level"] == "overall")]
+    assert row["index"].iloc[0] == s_now.rows(department="D001", kind="peer_inside", level="overall",
+                                              statistic="index")["value"].iloc[0]

@@ -1,0 +1,134 @@
+"""``zuofeng ledger``: init, export, import, status, problems — thin wrappers over :mod:`zuofeng.ledger`."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from ..cli import db_option, format_option, lang_option
+
+PROBLEMS_SHOWN = 20
+
+
+def _engine(db):
+    from ..store import open_engine
+    return open_engine(db)
+
+
+@click.group("ledger")
+def ledger():
+    """The rectification ledger (整改台账): problem lists, entries, workbooks, verification."""
+
+
+@ledger.command("init")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
+@db_option
+def init_cmd(round_code, seed, db):
+    """Seed one entry per department × flagged item of ROUND's problem list (safe to run again)."""
+    from .entries import init_ledger
+    n = init_ledger(_engine(db), round_code, seed=seed)
+    click.echo(f"ledger {round_code}: {n} new entr{'y' if n == 1 else 'ies'}")
+
+
+@ledger.command("problems")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--department", default=None, metavar="CODE", help="Only this department.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the list to this .xlsx file.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
+@lang_option
+@db_option
+def problems_cmd(round_code, department, out, seed, lang, db):
+    """Print (or write to Excel) the problem list (问题清单) of every department of ROUND."""
+    from ..score import score_round
+    from ..textfmt import table
+    from .problems import department_problems, write_problem_list
+    scores = score_round(_engine(db), round_code, seed=seed)
+    if out:
+        click.echo(f"wrote {write_problem_list(scores, out, lang, department)}")
+        return
+    df = department_problems(scores, lang, department)
+    rows = df[["department", "priority", "item", "label", "views", "detail"]].values.tolist()
+    click.echo(table(rows, ["department", "#", "item", "label", "views", "rule, figure, n"]) if rows else "no problems")
+
+
+@ledger.command("export")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--department", default=None, metavar="CODE", help="Only this department's entries.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The workbook to write (.xlsx).")
+@db_option
+def export_cmd(round_code, department, out, db):
+    """Write the ledger workbook that departments fill in."""
+    from .workbook import export_workbook
+    click.echo(f"wrote {export_workbook(_engine(db), round_code, out, department)}")
+
+
+@ledger.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check only; store nothing.")
+@click.option("--reopen", is_flag=True, help="Allow a status to move back (e.g. 已完成 → 整改中).")
+@click.option("--by", default=None, metavar="NAME", help="Who records the changes (default: import FILE).")
+@db_option
+def import_cmd(file, dry_run, reopen, by, db):
+    """Take a filled ledger workbook back: all or nothing."""
+    from .workbook import LedgerProblems, import_workbook
+    try:
+        r = import_workbook(_engine(db), file, dry_run=dry_run, reopen=reopen, by=by)
+    except LedgerProblems as e:
+        for prob in e.problems[:PROBLEMS_SHOWN]:
+            click.echo(f"  {prob}", err=True)
+        if len(e.problems) > PROBLEMS_SHOWN:
+            click.echo(f"  … and {len(e.problems) - PROBLEMS_SHOWN} more", err=True)
+        raise
+    what = "would change" if r.dry_run else "changed"
+    click.echo(f"{'dry run: ' if r.dry_run else ''}{r.path}: {r.entries} entries of round {r.round}; "
+               f"{what} {r.changed_fields} field(s) in {r.changed_entries} entr{'y' if r.changed_entries == 1 else 'ies'}")
+
+
+@ledger.command("status")
+@click.argument("round_code", metavar="ROUND")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
+@format_option
+@db_option
+def status_cmd(round_code, seed, fmt, db):
+    """Completion, overdue entries and missing evidence per department; verification once the next round exists."""
+    from ..textfmt import table
+    from .verify import ledger_status
+    summary, entries = ledger_status(_engine(db), round_code, seed=seed)
+    if fmt == "json":
+        click.echo(json.dumps(status_json(round_code, summary, entries), ensure_ascii=False, indent=1))
+        return
+    if summary.empty:
+        click.echo(f"ledger {round_code}: no entries (zuofeng ledger init {round_code})")
+        return
+    rows = [[r.department, r.name, r.entries, r.未启动, r.整改中, r.已完成, r.已销号, f"{r.completion:.0%}", r.overdue,
+             r.missing_evidence, r.flagged] for r in summary.itertuples(index=False)]
+    click.echo(table(rows, ["department", "name", "entries", "未启动", "整改中", "已完成", "已销号", "done", "overdue",
+                            "no evidence", "flagged"]))
+    nxt = entries["next_round"].iloc[0] if len(entries) else None
+    click.echo(f"verified against {nxt}" if nxt else "not verified yet: no round names this one as previous")
+
+
+def status_json(round_code: str, summary, entries) -> dict:
+    """The JSON of ``ledger status``: per department and every entry."""
+    def plain(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        if hasattr(v, "isoformat"):
+            return v.isoformat()
+        if hasattr(v, "item"):
+            return v.item()
+        return v
+
+    ents = []
+    for e in entries.to_dict("records"):
+        ents.append({k: plain(e[k]) for k in ("id", "department", "item", "status", "deadline", "verification",
+                                               "measure", "leader", "person", "evidence", "evidence_file",
+                                               "review_note", "problem", "self_change", "peer_change",
+                                               "flag_detail")} | {"flags": list(e["flags"])})
+    return {"round": round_code,
+            "next_round": plain(entries["next_round"].iloc[0]) if len(entries) else None,
+            "departments": [{k: plain(v) for k, v in r.items()} for r in summary.to_dict("records")],
+            "entries": ents}

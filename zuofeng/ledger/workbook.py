@@ -1,0 +1,354 @@
+"""The department workbook: export the ledger to Excel, take the filled workbook back.
+
+The workbook has an instructions sheet (说明), the ledger sheet (整改台账) and a very hidden sheet
+(``_zuofeng``) naming the format, the round and the department. Key columns (编号, 部门代码, 部门, 条目,
+问题) are locked under sheet protection; every key is checked against the store on import anyway,
+because protection without a password is only a guard against slips. The import treats the file as
+hostile: size and row limits of :mod:`zuofeng.io.files`, no formulas, all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from ..errors import InputFileError, RoundError
+from ..io.files import looks_like_formula, read_file
+from ..store import get_departments, get_round, ledger_entries
+from .entries import EDITABLE, STATUSES, LedgerError, _apply, _who, check_move, check_text, entries_frame
+
+FORMAT = "zuofeng-ledger/1"
+LEDGER_SHEET = "整改台账"
+INFO_SHEET = "说明"
+META_SHEET = "_zuofeng"
+#: (header, entry field, is a key column)
+COLUMNS = [("编号", "id", True), ("部门代码", "department", True), ("部门", "department_name", True),
+           ("条目", "item", True), ("问题", "problem", True), ("整改措施", "measure", False),
+           ("责任领导", "leader", False), ("责任人", "person", False), ("完成时限", "deadline", False),
+           ("状态", "status", False), ("佐证材料", "evidence", False), ("佐证文件", "evidence_file", False),
+           ("审核意见", "review_note", False)]
+HEADER = [c[0] for c in COLUMNS]
+WIDTHS = [8, 10, 16, 6, 48, 48, 12, 12, 13, 10, 36, 20, 30]
+
+INSTRUCTIONS = [
+    "整改台账填写说明",
+    "",
+    "1. 每一行是一项整改任务，来自本轮测评的问题清单（条目为空的是部门自行查摆的问题）。",
+    "2. 灰色的编号、部门代码、部门、条目、问题五列是关键列，已锁定，请勿修改；导入时逐项核对，改动的表格整份退回。",
+    "3. 请填写：整改措施（具体做法、责任人、时间节点）、责任领导、责任人、完成时限（日期）、状态、佐证材料、佐证文件、审核意见。",
+    "4. 状态只能依次推进：未启动 → 整改中 → 已完成 → 已销号；回退需要分析人员使用 --reopen 导入。",
+    "5. 已销号必须填写佐证材料。",
+    "6. 请勿输入公式，不要增删行列、改动工作表名称或复制到其他工作簿；整份表格要么全部导入，要么全部不导入。",
+    "7. “加强学习、提高认识”之类没有具体行动、责任人或时间的措施，以及与其他部门相同的措施，会被标记为疑似文字整改。",
+]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_workbook` did (or, with ``dry_run``, would do)."""
+
+    path: Path
+    round: str
+    department: str | None
+    entries: int
+    changed_entries: int
+    changed_fields: int
+    dry_run: bool
+
+
+class LedgerProblems(LedgerError):
+    """A workbook that cannot be imported; ``problems`` lists every one with sheet, row and column."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.problems))
+
+
+def atomic_save(wb, path: Path) -> Path:
+    """Save a workbook under a temporary name beside ``path`` and rename it: never half-written."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise LedgerError(f"{path}: the workbook must be an .xlsx file")
+    if not path.parent.exists():
+        raise LedgerError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def export_workbook(engine: Engine, round_code: str, out: str | Path, department: str | None = None) -> Path:
+    """Write the ledger workbook of a round (or of one department) for departments to fill in.
+
+    Instructions sheet; ledger sheet with a frozen header, locked key columns (sheet protection),
+    a status dropdown (data validation), date cells for the deadline; a very hidden sheet with the
+    round and department that the import checks.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    out = Path(out)
+    if out.suffix.lower() != ".xlsx":
+        raise LedgerError(f"{out}: the workbook must be an .xlsx file")
+    with engine.connect() as conn:
+        get_round(conn, round_code)
+        depts = get_departments(conn, round_code)
+    if department is not None and department not in depts:
+        raise LedgerError(f"unknown department {department!r} in round {round_code}; known: {', '.join(depts)}")
+    df = entries_frame(engine, round_code, department)
+    if df.empty:
+        raise LedgerError(f"round {round_code} has no ledger entries"
+                          + (f" for {department}" if department else "") + " (zuofeng ledger init first)")
+    wb = Workbook()
+    info = wb.active
+    info.title = INFO_SHEET
+    for i, line in enumerate(INSTRUCTIONS, start=1):
+        _text_cell(info, i, 1, line).font = Font(bold=(i == 1), size=14 if i == 1 else 11)
+    n0 = len(INSTRUCTIONS) + 2
+    for j, (k, v) in enumerate((("测评轮次", round_code),
+                                ("部门", f"{department} {depts[department]['name']}" if department else "全部部门"),
+                                ("导出日期", dt.date.today().isoformat()))):
+        _text_cell(info, n0 + j, 1, k).font = Font(bold=True)
+        _text_cell(info, n0 + j, 2, v)
+    info.column_dimensions["A"].width = 110
+
+    ws = wb.create_sheet(LEDGER_SHEET)
+    key_fill = PatternFill("solid", fgColor="DDDDDD")
+    for j, h in enumerate(HEADER, start=1):
+        c = _text_cell(ws, 1, j, h)
+        c.font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(j)].width = WIDTHS[j - 1]
+    for i, e in enumerate(df.to_dict("records"), start=2):
+        e["department_name"] = depts[e["department"]]["name"]
+        for j, (_, fld, key) in enumerate(COLUMNS, start=1):
+            v = e[fld]
+            if fld == "item":
+                v = None if v is None or pd.isna(v) else int(v)
+            if fld == "id":
+                v = int(v)
+            c = ws.cell(row=i, column=j)
+            if isinstance(v, str):
+                c.value, c.data_type = v, "s"  # text stays text, never a formula
+            else:
+                c.value = v
+            if fld == "deadline":
+                c.number_format = "yyyy-mm-dd"
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            if key:
+                c.fill = key_fill
+            else:
+                c.protection = Protection(locked=False)
+    last = len(df) + 1
+    status_col = get_column_letter(HEADER.index("状态") + 1)
+    date_col = get_column_letter(HEADER.index("完成时限") + 1)
+    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=False,
+                        showErrorMessage=True, errorTitle="状态", error="请从下拉列表中选择：" + " / ".join(STATUSES))
+    dv.add(f"{status_col}2:{status_col}{last}")
+    dd = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                        showErrorMessage=True, errorTitle="完成时限", error="请输入日期，例如 2022-06-30")
+    dd.add(f"{date_col}2:{date_col}{last}")
+    ws.add_data_validation(dv)
+    ws.add_data_validation(dd)
+    ws.freeze_panes = "B2"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    wb.active = 1
+
+    meta = wb.create_sheet(META_SHEET)
+    for i, (k, v) in enumerate((("format", FORMAT), ("round", round_code), ("department", department or ""),
+                                ("entries", len(df))), start=1):
+        _text_cell(meta, i, 1, k)
+        if isinstance(v, str):
+            _text_cell(meta, i, 2, v)
+        else:
+            meta.cell(row=i, column=2, value=v)
+    meta.sheet_state = "veryHidden"
+    meta.protection.sheet = True
+    return atomic_save(wb, out)
+
+
+def _text_cell(ws, row: int, col: int, text: str):
+    c = ws.cell(row=row, column=col)
+    c.value, c.data_type = text, "s"
+    return c
+
+
+# --- import -------------------------------------------------------------------------------------
+
+def _where(sheet: str, row: int, col: int | None = None) -> str:
+    from openpyxl.utils import get_column_letter
+    if col is None:
+        return f"sheet {sheet}, row {row}"
+    return f"sheet {sheet}, row {row}, column {get_column_letter(col)} ({HEADER[col - 1] if col <= len(HEADER) else '?'})"
+
+
+def _load(path: Path):
+    from openpyxl import load_workbook
+
+    content = read_file(path)  # size, zip bomb, rows, columns and cell length limits
+    if content.kind != "xlsx":
+        raise InputFileError(f"{path}: not an .xlsx workbook (export one with zuofeng ledger export)")
+    try:
+        return load_workbook(path, data_only=False)
+    except Exception as e:  # noqa: BLE001 - a hostile workbook fails in many ways inside openpyxl
+        raise InputFileError(f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
+
+
+def _date_of(v):
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, dt.datetime):
+        if v.time() != dt.time(0):
+            raise ValueError("a date without a time of day")
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        s = v.strip().replace("/", "-").replace(".", "-")
+        return dt.date.fromisoformat("-".join(p.zfill(2) for p in s.split("-")))
+    raise ValueError("a date such as 2022-06-30")
+
+
+def _same_key(fld: str, cell, stored) -> bool:
+    if fld in ("id", "item"):
+        if stored is None:
+            return cell is None or cell == ""
+        return not isinstance(cell, bool) and isinstance(cell, (int, float)) and cell == stored
+    return (cell if isinstance(cell, str) else None) == stored
+
+
+def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, reopen: bool = False,
+                    by: str | None = None, today: dt.date | None = None) -> ImportResult:
+    """Take a filled ledger workbook back into the store: all or nothing.
+
+    Refused (:class:`LedgerProblems`, listing every problem with sheet, row and column; the store is
+    unchanged) when: the file is too large or not a ledger workbook; it belongs to another round or
+    department; a key column (编号, 部门代码, 部门, 条目, 问题) was edited, a row added or repeated; a cell
+    holds a formula; a status moves back (unless ``reopen``) or is unknown; 已销号 lacks evidence; a
+    deadline is not a date; a text is too long.
+    """
+    path = Path(path)
+    by = _who(by or f"import {path.name}")
+    wb = _load(path)
+    problems: list[str] = []
+    if META_SHEET not in wb.sheetnames or LEDGER_SHEET not in wb.sheetnames:
+        raise LedgerProblems(f"{path}: not a zuofeng ledger workbook (export one with zuofeng ledger export)")
+    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True) if r[0]}
+    if meta.get("format") != FORMAT:
+        raise LedgerProblems(f"{path}: not a zuofeng ledger workbook of format {FORMAT}")
+    round_code, department = meta.get("round"), meta.get("department") or None
+    ws = wb[LEDGER_SHEET]
+    formulas = set()
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for c in row:
+                if c.data_type == "f" or (isinstance(c.value, str) and looks_like_formula(c.value)):
+                    formulas.add((sheet.title, c.row, c.column))
+                    problems.append(f"{_where(sheet.title, c.row, c.column)}: a formula; formulas are not accepted")
+    header = [c.value for c in ws[1]][: len(HEADER) + 5]
+    while header and header[-1] is None:
+        header.pop()
+    if header != HEADER:
+        problems.append(f"{_where(LEDGER_SHEET, 1)}: the header was changed (expected {' | '.join(HEADER)})")
+        raise LedgerProblems(f"{path}: {len(problems)} problem(s); nothing stored", problems)
+    today = today or dt.date.today()
+    changed_entries = changed_fields = n_rows = 0
+    with engine.begin() as conn:
+        try:
+            get_round(conn, round_code)
+        except RoundError:
+            raise LedgerProblems(f"{path}: a workbook of round {round_code!r}, which is not in this store") from None
+        depts = get_departments(conn, round_code)
+        if department is not None and department not in depts:
+            raise LedgerProblems(f"{path}: a workbook of department {department!r}, unknown in round {round_code}")
+        stored = {r["id"]: dict(r) for r in conn.execute(
+            select(ledger_entries).where(ledger_entries.c.round == round_code)).mappings()}
+        seen: dict[int, int] = {}
+        plan = []
+        for row in ws.iter_rows(min_row=2):
+            cells = list(row)[: len(COLUMNS)]
+            cells += [None] * (len(COLUMNS) - len(cells))
+            values = [c.value if c is not None else None for c in cells]
+            extra = [c for c in list(row)[len(COLUMNS):] if c.value not in (None, "")]
+            if all(v in (None, "") for v in values) and not extra:
+                continue
+            r = row[0].row
+            n_rows += 1
+            for c in extra:
+                problems.append(f"{_where(LEDGER_SHEET, r, c.column)}: a cell outside the ledger's columns")
+            eid = values[0]
+            if isinstance(eid, bool) or not isinstance(eid, (int, float)) or eid != int(eid):
+                problems.append(f"{_where(LEDGER_SHEET, r, 1)}: no entry number (rows may not be added; "
+                                "add a topic of the department's own with the analyst)")
+                continue
+            eid = int(eid)
+            entry = stored.get(eid)
+            if entry is None:
+                problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} is not an entry of round {round_code}")
+                continue
+            if eid in seen:
+                problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} repeats row {seen[eid]}")
+                continue
+            seen[eid] = r
+            if department is not None and entry["department"] != department:
+                problems.append(f"{_where(LEDGER_SHEET, r, 2)}: entry {eid} belongs to {entry['department']}, "
+                                f"not to this workbook's department {department}")
+                continue
+            keyed = {**entry, "department_name": depts[entry["department"]]["name"]}
+            for j, (_, fld, key) in enumerate(COLUMNS, start=1):
+                if key and not _same_key(fld, values[j - 1], keyed[fld]):
+                    problems.append(f"{_where(LEDGER_SHEET, r, j)}: key column edited (the store has "
+                                    f"{keyed[fld]!r}); key columns may not be changed")
+            changes, bad = {}, False
+            for j, (_, fld, key) in enumerate(COLUMNS, start=1):
+                if key or (LEDGER_SHEET, r, j) in formulas:
+                    continue
+                v = values[j - 1]
+                try:
+                    if fld == "deadline":
+                        try:
+                            changes[fld] = _date_of(v)
+                        except ValueError:
+                            raise LedgerError(f"not a date: {v!r} (use a date such as 2022-06-30)") from None
+                    elif fld == "status":
+                        v = (v.strip() if isinstance(v, str) else v) or None
+                        if v is None:
+                            raise LedgerError(f"status is empty; allowed: {' / '.join(STATUSES)}")
+                        check_move(entry["status"], v, reopen=reopen)
+                        changes[fld] = v
+                    else:
+                        if v is not None and not isinstance(v, str):
+                            v = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                        changes[fld] = check_text(fld, v)
+                except LedgerError as e:
+                    problems.append(f"{_where(LEDGER_SHEET, r, j)}: {e.message}")
+                    bad = True
+            if not bad and changes.get("status") == "已销号" and not changes.get("evidence"):
+                problems.append(f"{_where(LEDGER_SHEET, r, HEADER.index('佐证材料') + 1)}: "
+                                "已销号 (closed) needs evidence (佐证材料)")
+            plan.append((entry, {k: v for k, v in changes.items() if k in EDITABLE}))
+        if problems:
+            raise LedgerProblems(f"{path}: {len(problems)} problem(s); nothing stored", problems)
+        for entry, changes in plan:
+            n = _apply(conn, entry, changes, by, today) if not dry_run else \
+                sum(1 for k, v in changes.items() if v != entry[k])
+            changed_fields += n
+            changed_entries += n > 0
+    return ImportResult(path, round_code, department, n_rows, changed_entries, changed_fields, dry_run)

@@ -1,0 +1,367 @@
+"""Ready display pieces of the rectification ledger for the report notebooks.
+
+The department report shows its problem list (问题清单), its ledger entries and, for the entries of the
+previous round, their verification against this round. The overview shows ledger completion by
+department, overdue entries and suspected paper rectification (文字整改). Every string that comes from
+users (department names, measures, people, evidence, notes) is HTML-escaped here.
+
+In a notebook (parameters ``round_code, department, lang, db, snapshot``)::
+
+    from zuofeng.report.ledger_view import department_ledger
+    department_ledger(round_code, department, lang=lang, db=db, snapshot=snapshot)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from .fmt import esc
+
+STATUS_EN = {"未启动": "not started", "整改中": "in progress", "已完成": "done", "已销号": "closed"}
+TEXT = {
+    "zh": {"problems": "问题清单", "ledger": "整改台账", "verified": "上一轮整改成效核验", "none": "无",
+           "no_problems": "本轮无列入问题清单的条目。", "no_entries": "尚无整改台账。",
+           "completion": "整改台账完成情况", "overdue": "逾期未完成的整改事项", "paper": "疑似文字整改、数字整改（仅提示，不改变状态）",
+           "round": "台账轮次", "trend": "历轮趋势（作风指数，95%区间）", "bottom": "连续两轮末位（指数区间整体低于全组织）",
+           "t_cols": ["视角", "层级", "项目"], "b_cols": ["部门", "视角", "轮次"], "suppressed": "已抑制",
+           "levels": {"overall": "总体", "dimension": "维度", "item": "条目"},
+           "p_cols": ["优先级", "条目", "问题", "反映视角", "判定规则", "依据（数值与样本量）"],
+           "e_cols": ["条目", "问题", "整改措施", "责任领导", "责任人", "完成时限", "状态", "佐证材料", "审核意见", "核验", "提示"],
+           "c_cols": ["部门", "事项", "未启动", "整改中", "已完成", "已销号", "完成率", "逾期", "缺佐证", "有提示"],
+           "o_cols": ["部门", "条目", "问题", "责任人", "完成时限", "状态"],
+           "f_cols": ["部门", "条目", "状态", "核验", "提示", "依据"]},
+    "en": {"problems": "Problem list", "ledger": "Rectification ledger", "verified": "Verification of the previous round's rectification",
+           "none": "none", "no_problems": "No item of this round is on the problem list.", "no_entries": "No ledger yet.",
+           "completion": "Ledger completion by department", "overdue": "Overdue entries",
+           "paper": "Suspected paper rectification (flags inform; they never change a status)", "round": "ledger round",
+           "trend": "Trend over the rounds (work-style index, 95% interval)",
+           "bottom": "At the bottom two rounds running (index interval wholly below the organisation's)",
+           "t_cols": ["view", "level", "key"], "b_cols": ["department", "view", "rounds"], "suppressed": "suppressed",
+           "levels": {"overall": "overall", "dimension": "dimension", "item": "item"},
+           "p_cols": ["priority", "item", "problem", "views", "rules", "figure and n"],
+           "e_cols": ["item", "problem", "measure", "leader", "person", "deadline", "status", "evidence", "review note",
+                      "verification", "flags"],
+           "c_cols": ["department", "entries", "not started", "in progress", "done", "closed", "completion", "overdue",
+                      "no evidence", "flagged"],
+           "o_cols": ["department", "item", "problem", "person", "deadline", "status"],
+           "f_cols": ["department", "item", "status", "verification", "flags", "why"]},
+}
+
+
+def _t(lang: str) -> dict:
+    return TEXT["en" if lang == "en" else "zh"]
+
+
+def _s(v) -> str:
+    if v is None or (not isinstance(v, (list, tuple, str)) and pd.isna(v)):
+        return ""
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return v.isoformat()[:10]
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _table(header: list[str], rows: list[list], cls: str = "zf-table zf-ledger") -> str:
+    """A table in a box that scrolls sideways on a phone; wide tables keep a readable width."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(_s(c))}</td>" for c in r) + "</tr>" for r in rows)
+    width = f' style="min-width:{min(1100, 80 * len(header))}px"' if len(header) > 5 else ""
+    return (f'<div class="zf-scroll" style="overflow-x:auto"><table class="{cls}"{width}><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div>")
+
+
+def _status(s, lang):
+    return STATUS_EN.get(s, s) if lang == "en" else s
+
+
+def _verification(v, lang):
+    from ..ledger.verify import VERIFICATION_TEXT
+    return VERIFICATION_TEXT["en" if lang == "en" else "zh"].get(v, "") if v else ""
+
+
+def _flags(flags, lang):
+    from ..ledger.verify import FLAG_TEXT
+    return ("、" if lang != "en" else ", ").join(FLAG_TEXT["en" if lang == "en" else "zh"][f] for f in flags or [])
+
+
+# --- frames -------------------------------------------------------------------------------------
+
+def problems_frame(scores, department: str, lang: str = "zh") -> pd.DataFrame:
+    """The department's problem list as a display frame (columns in the report's language)."""
+    from ..ledger.problems import department_problems
+    p = department_problems(scores, lang, department)
+    cols = _t(lang)["p_cols"]
+    return pd.DataFrame(p[["priority", "item", "label", "views", "rules", "detail"]].to_numpy(), columns=cols)
+
+
+def entries_display(entries: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Ledger entries (from :func:`zuofeng.ledger.verify.verify_entries`) as a display frame."""
+    rows = [[e.get("item"), e["problem"], e["measure"], e["leader"], e["person"], e["deadline"],
+             _status(e["status"], lang), e["evidence"], e["review_note"], _verification(e.get("verification"), lang),
+             _flags(e.get("flags"), lang)] for e in entries.to_dict("records")]
+    return pd.DataFrame(rows, columns=_t(lang)["e_cols"])
+
+
+def ledger_rounds(engine, round_code: str) -> list[str]:
+    """The round and its previous round, those that exist (the ledgers a report of ``round_code`` shows)."""
+    from ..store import get_round
+    with engine.connect() as conn:
+        prev = get_round(conn, round_code)["previous"]
+    return [r for r in (prev, round_code) if r]
+
+
+def chain_of(engine, round_code: str, scores=None) -> list:
+    """Scores of every round of the chain ending at ``round_code`` (oldest first), reusing ``scores``."""
+    from ..ledger.change import round_chain
+    from ..score import score_round
+
+    codes = round_chain(engine, round_code)
+    return [scores if (c == round_code and scores is not None) else score_round(engine, c) for c in codes]
+
+
+def trend_display(chain: list, department: str, lang: str = "zh") -> pd.DataFrame:
+    """The department's trend (:func:`zuofeng.ledger.change.trend`): one row per view × overall,
+    dimension and flagged item, one column per round with the index and its interval (已抑制 where
+    suppressed; a row suppressed in every round is left out)."""
+    from ..ledger.change import trend
+    from ..ledger.problems import VIEW_TEXT
+
+    T = _t(lang)
+    tr = trend(chain)
+    tr = tr[tr["department"] == department]
+    rounds = [s.meta["round"] for s in chain]
+    inst = None
+    if chain:
+        from ..instrument import load_instrument
+        inst = load_instrument(chain[-1].meta["instrument_id"], chain[-1].meta["instrument_version"])
+    labels = {it.key: f"{it.number}. {it.label.get(lang)}" for it in inst.items} if inst else {}
+    rows = []
+    order = {"overall": 0, "dimension": 1, "item": 2}
+    views = {v: i for i, v in enumerate(("self", "peer_inside", "peer_outside"))}
+    dims = {d: i for i, d in enumerate("一二三四五六七八九十")}
+
+    def place(group):
+        kind, level, key = group[0]
+        return views.get(kind, 9), order[level], dims.get(key, 0), key
+
+    for (kind, level, key), g in sorted(tr.groupby(["kind", "level", "key"]), key=place):
+        cells = {}
+        for r in g.itertuples(index=False):
+            if bool(r.suppressed) or pd.isna(r.index):
+                cells[r.round] = T["suppressed"]
+            else:
+                cells[r.round] = f"{r.index:.1f} [{r.ci_low:.1f}–{r.ci_high:.1f}]"
+        if all(v == T["suppressed"] for v in cells.values()):
+            continue  # nothing published in any round: a row of 已抑制 says nothing
+        name = labels.get(key, T["levels"]["overall"] if key == "overall" else key)
+        rows.append([VIEW_TEXT[lang][kind], T["levels"][level], name, *(cells.get(c, "") for c in rounds)])
+    return pd.DataFrame(rows, columns=[*T["t_cols"], *rounds])
+
+
+def bottom_display(chain: list, lang: str = "zh") -> pd.DataFrame:
+    """Departments at the bottom two rounds running (:func:`zuofeng.ledger.change.bottom_alerts`)."""
+    from ..ledger.change import bottom_alerts
+    from ..ledger.problems import VIEW_TEXT
+
+    T = _t(lang)
+    b = bottom_alerts(chain)
+    names = dict(zip(chain[-1].departments["code"], chain[-1].departments["name"])) if chain else {}
+    rows = [[f"{r.department} {names.get(r.department, '')}".strip(), VIEW_TEXT[lang].get(r.kind, r.kind), r.rounds]
+            for r in b.itertuples(index=False)]
+    return pd.DataFrame(rows, columns=T["b_cols"])
+
+
+def verified_rounds(engine, round_code: str, scores=None, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """The verified entries (:func:`zuofeng.ledger.verify.verify_entries`) of every ledger round a report of
+    ``round_code`` shows, the previous round first (verified against ``scores``, this round's)."""
+    from ..ledger.verify import verify_entries
+    from ..score import score_round
+
+    scores = scores if scores is not None else score_round(engine, round_code)
+    out = {}
+    for rnd in ledger_rounds(engine, round_code):
+        kw = {"next_scores": scores} if rnd != round_code else {"scores": scores}
+        out[rnd] = verify_entries(engine, rnd, as_of=as_of, **kw)
+    return out
+
+
+def department_frames(engine, round_code: str, department: str, scores=None, lang: str = "zh",
+                      as_of: dt.date | None = None, verified: dict | None = None,
+                      chain: list | None = None) -> dict[str, pd.DataFrame]:
+    """``problems`` (this round's list), ``ledger`` (this round's entries), ``verified`` (the previous
+    round's entries verified against this round) and ``trend`` (:func:`trend_display` over the chain of
+    rounds) for one department, as display frames."""
+    from ..score import score_round
+
+    scores = scores if scores is not None else score_round(engine, round_code)
+    chain = chain if chain is not None else chain_of(engine, round_code, scores)
+    verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
+    out = {"problems": problems_frame(scores, department, lang)}
+    now = verified[round_code]
+    out["ledger"] = entries_display(now[now["department"] == department], lang)
+    prev = [r for r in verified if r != round_code]
+    if prev:
+        pv = verified[prev[0]]
+        out["verified"] = entries_display(pv[pv["department"] == department], lang)
+    else:
+        out["verified"] = entries_display(now.iloc[0:0], lang)
+    out["trend"] = trend_display(chain, department, lang)
+    return out
+
+
+def overview_frames(engine, round_code: str, scores=None, lang: str = "zh", as_of: dt.date | None = None,
+                    verified: dict | None = None, chain: list | None = None) -> dict[str, pd.DataFrame]:
+    """For every ledger round shown (the previous round, then this one): ``completion`` by department,
+    ``overdue`` entries and ``paper`` (entries with a paper-rectification flag), as display frames with a
+    ledger-round column; and ``bottom`` (:func:`bottom_display`)."""
+    from ..ledger.verify import summarise
+    from ..store import get_departments
+
+    T = _t(lang)
+    verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
+    parts = {"completion": [], "overdue": [], "paper": []}
+    for rnd, ent in verified.items():
+        with engine.connect() as conn:
+            names = {c: d["name"] for c, d in get_departments(conn, rnd).items()}
+        for r in summarise(ent, names).to_dict("records"):
+            parts["completion"].append([rnd, f"{r['department']} {r['name']}", r["entries"], r["未启动"], r["整改中"],
+                                        r["已完成"], r["已销号"], f"{r['completion']:.0%}", r["overdue"],
+                                        r["missing_evidence"], r["flagged"]])
+        for e in ent.to_dict("records"):
+            who = f"{e['department']} {names.get(e['department'], '')}".strip()
+            if "overdue" in e["flags"]:
+                parts["overdue"].append([rnd, who, e["item"], e["problem"], e["person"], e["deadline"],
+                                         _status(e["status"], lang)])
+            paper = [f for f in e["flags"] if f != "overdue"]
+            if paper:
+                parts["paper"].append([rnd, who, e["item"], _status(e["status"], lang),
+                                       _verification(e["verification"], lang), _flags(paper, lang), e["flag_detail"]])
+    chain = chain if chain is not None else chain_of(engine, round_code, scores)
+    return {"completion": pd.DataFrame(parts["completion"], columns=[T["round"], *T["c_cols"]]),
+            "overdue": pd.DataFrame(parts["overdue"], columns=[T["round"], *T["o_cols"]]),
+            "paper": pd.DataFrame(parts["paper"], columns=[T["round"], *T["f_cols"]]),
+            "bottom": bottom_display(chain, lang)}
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+def _section(title: str, df: pd.DataFrame, empty: str) -> str:
+    body = _table(list(df.columns), df.values.tolist()) if len(df) else f"<p>{esc(empty)}</p>"
+    return f"<h3>{esc(title)}</h3>{body}"
+
+
+def department_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
+    """HTML of :func:`department_frames`: problem list, ledger, verification of the previous round."""
+    T = _t(lang)
+    html = _section(T["problems"], frames["problems"], T["no_problems"])
+    html += _section(T["ledger"], frames["ledger"], T["no_entries"])
+    if len(frames["verified"]):
+        html += _section(T["verified"], frames["verified"], T["no_entries"])
+    if "trend" in frames and len(frames["trend"].columns) > 4:  # at least two rounds
+        html += _section(T["trend"], frames["trend"], T["none"])
+    return f'<div class="zf-ledger-section">{html}</div>'
+
+
+def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
+    """HTML of :func:`overview_frames`: completion by department, overdue entries, paper rectification."""
+    T = _t(lang)
+    html = _section(T["completion"], frames["completion"], T["no_entries"])
+    html += _section(T["overdue"], frames["overdue"], T["none"])
+    html += _section(T["paper"], frames["paper"], T["none"])
+    if "bottom" in frames:
+        html += _section(T["bottom"], frames["bottom"], T["none"])
+    return f'<div class="zf-ledger-section">{html}</div>'
+
+
+class LedgerHTML(str):
+    """HTML text that a notebook displays as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+LEDGER_PAGES = "ledger.json"
+
+
+def ledger_pages(engine, round_code: str, scores, lang: str = "zh", as_of: dt.date | None = None) -> dict:
+    """Every ledger section of a round's reports at once (each round verified once): ``overview`` and
+    ``departments`` (code → HTML)."""
+    verified = verified_rounds(engine, round_code, scores, as_of)
+    chain = chain_of(engine, round_code, scores)
+    codes = list(scores.departments["code"])
+    return {"zuofeng_ledger": 1, "round": round_code, "lang": lang,
+            "overview": overview_html(overview_frames(engine, round_code, scores, lang, as_of, verified, chain), lang),
+            "departments": {c: department_html(department_frames(engine, round_code, c, scores, lang, as_of, verified,
+                                                                 chain), lang) for c in codes}}
+
+
+def write_ledger_pages(db: str | None, round_code: str, scores, path, lang: str = "zh") -> Path:
+    """Write :func:`ledger_pages` as JSON (a report batch writes it beside its scores snapshot, as
+    :data:`LEDGER_PAGES`, so that the notebooks need no database)."""
+    import json
+
+    from ..store import open_engine
+
+    engine = open_engine(db or None)
+    try:
+        pages = ledger_pages(engine, round_code, scores, lang)
+    finally:
+        engine.dispose()
+    path = Path(path)
+    path.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _pages(round_code: str, lang: str, snapshot: str) -> dict | None:
+    """The pages written beside ``snapshot`` for this round and language, if any."""
+    import json
+
+    if not snapshot:
+        return None
+    p = Path(snapshot).with_name(LEDGER_PAGES)
+    if not p.exists():
+        return None
+    pages = json.loads(p.read_text(encoding="utf-8"))
+    if pages.get("round") != round_code or pages.get("lang") != lang:
+        return None
+    return pages
+
+
+def _open(round_code, db, snapshot):
+    from ..store import open_engine
+    from .notebook import load_scores
+    return open_engine(db or None), load_scores(round_code, db, snapshot)
+
+
+def department_ledger(round_code: str, department: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
+    """The department report's ledger section (problem list, ledger, verification), ready to display.
+
+    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else computed from the store.
+    """
+    pages = _pages(round_code, lang, snapshot)
+    if pages is not None and department in pages["departments"]:
+        return LedgerHTML(pages["departments"][department])
+    engine, scores = _open(round_code, db, snapshot)
+    try:
+        return LedgerHTML(department_html(department_frames(engine, round_code, department, scores, lang), lang))
+    finally:
+        engine.dispose()
+
+
+def overview_ledger(round_code: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
+    """The overview's ledger section (completion, overdue, suspected paper rectification), ready to display.
+
+    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else computed from the store.
+    """
+    pages = _pages(round_code, lang, snapshot)
+    if pages is not None:
+        return LedgerHTML(pages["overview"])
+    engine, scores = _open(round_code, db, snapshot)
+    try:
+        return LedgerHTML(overview_html(overview_frames(engine, round_code, scores, lang), lang))
+    finally:
+        engine.dispose()
