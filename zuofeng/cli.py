@@ -237,6 +237,14 @@ def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
 
 
 
+@cli.command("console")
+@click.option("--port", type=int, default=8867, show_default=True, help="Loopback port (127.0.0.1) to listen on.")
+@db_option
+def console_cmd(port, db):
+    """Serve the analyst's console (notebooks/console.ipynb, Voilà) on 127.0.0.1 with a login token, until Ctrl-C."""
+    from .console_serve import serve_console
+    serve_console(port=port, db=db, echo=click.echo)
+
 # --- scoring ---------------------------------------------------------------------------------
 # (commands for score go here)
 
