@@ -111,7 +111,7 @@ def test_tokens_download_as_a_link_and_no_file_stays_behind(store, tmp_path):
     api.open_round("R1", db=store)
     engine = api.open_store(store)
     try:
-        scope = lookup(engine, "R1", sorted(found)[0])  # a downloaded token opens its survey
+        scope = lookup(engine, "R1", min(found))  # a downloaded token opens its survey
     finally:
         engine.dispose()
     assert scope.round == "R1"
