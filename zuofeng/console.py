@@ -222,20 +222,31 @@ class Console:
         def h(text: str) -> w.HTML:
             return w.HTML(f"<h3>{text}</h3>")
 
+        def row(children) -> w.HBox:
+            return w.HBox(children, layout=w.Layout(flex_flow="row wrap"))  # wraps on a narrow screen
+
+        wide = {"description_width": "initial"}
+        for x in (self.round, self.code, self.title, self.k_min, self.previous, self.survey_url, self.extra,
+                  self.import_format, self.lang, self.progress):
+            x.style = wide
+        for x in (self.roster, self.import_file, self.create_button, self.open_button, self.close_button,
+                  self.confirm_button, self.cancel_button, self.simulate_button, self.issue_button,
+                  self.status_button, self.dry_button, self.import_button, self.score_button, self.report_button):
+            x.layout.width = "auto"
         self.widget = w.VBox([
-            w.HTML(STYLE + "<h2>作风测评 · 分析员控制台 <small>zuofeng console</small></h2>"), self.store,
+            w.HTML(STYLE), self.store,
             self.message,
-            h("轮次 Round"), w.HBox([self.round, self.round_info]),
-            w.HTML("<b>新建轮次 New round</b>"), w.HBox([self.code, self.title]),
-            w.HBox([self.k_min, self.previous]), w.HBox([self.roster, self.create_button]),
-            h("开放与关闭 Open and close"), w.HBox([self.open_button, self.close_button, self.simulate_button]),
+            h("轮次 Round"), row([self.round, self.round_info]),
+            w.HTML("<b>新建轮次 New round</b>"), row([self.code, self.title]),
+            row([self.k_min, self.previous]), row([self.roster, self.create_button]),
+            h("开放与关闭 Open and close"), row([self.open_button, self.close_button, self.simulate_button]),
             self.confirm_box,
-            h("令牌 Tokens"), w.HBox([self.survey_url, self.extra]), self.issue_button, self.slips,
-            h("覆盖率 Coverage (盲区 = nobody answered)"), w.HBox([self.status_button, self.auto]),
+            h("令牌 Tokens"), row([self.survey_url, self.extra]), row([self.issue_button]), self.slips,
+            h("覆盖率 Coverage (盲区 = nobody answered)"), row([self.status_button, self.auto]),
             self.coverage_html,
-            h("导入 Import"), w.HBox([self.import_file, self.import_format]),
-            w.HBox([self.dry_button, self.import_button]), self.import_preview,
-            h("计分与报告 Scores and reports"), w.HBox([self.score_button, self.lang, self.report_button]),
+            h("导入 Import"), row([self.import_file, self.import_format]),
+            row([self.dry_button, self.import_button]), self.import_preview,
+            h("计分与报告 Scores and reports"), row([self.score_button, self.lang, self.report_button]),
             self.score_output, self.progress, self.links,
         ])
         self.widget.add_class("zf-console")

@@ -91,6 +91,15 @@ def _voila_class(reports: Path):
     from voila.app import Voila
 
     class ReportsHandler(AuthenticatedFileHandler):
+        def check_xsrf_cookie(self):
+            # Reading a report changes nothing, and a link opened in a new tab or typed carries no referer:
+            # the login cookie (checked by ``authenticated``) is what guards the pages.
+            return None
+
+        def write_error(self, status_code: int, **kwargs) -> None:
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+            self.finish(f"{status_code} {self._reason}")  # no traceback, no server template needed
+
         def validate_absolute_path(self, root: str, absolute_path: str) -> str:
             path = web.StaticFileHandler.validate_absolute_path(self, root, absolute_path)
             rel = Path(os.path.relpath(path, root))
