@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import tempfile
 import time
 from pathlib import Path
 
@@ -100,7 +101,10 @@ def test_create_open_close_with_confirmation(store):
 def test_tokens_download_as_a_link_and_no_file_stays_behind(store, tmp_path):
     c = made(store)
     before = sorted(p.name for p in tmp_path.iterdir())
+    temp = Path(tempfile.gettempdir())
+    temp_before = set(temp.glob("zuofeng-slips-*"))
     c.issue_button.click()
+    assert set(temp.glob("zuofeng-slips-*")) == temp_before  # the private folder is gone again
     link = BeautifulSoup(c.slips.value, "html.parser").find("a")
     assert link["download"] == "slips-R1.html" and link["href"].startswith("data:text/html;charset=utf-8;base64,")
     page = base64.b64decode(link["href"].split(",", 1)[1]).decode("utf-8")
@@ -171,6 +175,7 @@ def test_import_needs_a_dry_run_of_the_same_file(store):
 
 
 def test_live_coverage_refreshes_while_the_round_is_open(store):
+    assert Console(db=store, auto_refresh=False).refresh_seconds == 5  # the default: every 5 seconds
     c = made(store)
     api.open_round("R1", db=store)
     c.reload_rounds()
@@ -178,7 +183,7 @@ def test_live_coverage_refreshes_while_the_round_is_open(store):
     c.auto.value = True
     try:
         before = c.coverage_html.value
-        api.simulate("R1", seed=3, db=store)  # answers arrive behind the console's back
+        api.simulate_round("R1", seed=3, db=store)  # answers arrive behind the console's back
         end = time.monotonic() + 10
         while c.coverage_html.value == before and time.monotonic() < end:
             time.sleep(0.1)

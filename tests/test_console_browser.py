@@ -105,6 +105,8 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
         try:
             ctx = browser.new_context(viewport={"width": 1280, "height": 900})
             page = ctx.new_page()
+            requested = []
+            page.on("request", lambda r: requested.append(r.url))
             page.goto(f"{base}?token={token}", wait_until="commit")
             page.wait_for_selector(".zf-console", state="visible", timeout=90_000)
             assert "no zuofeng store at" in message(page)  # nothing created by looking
@@ -131,6 +133,9 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
             page.click(".zf-status")
             page.wait_for_selector("table.zf-cov tr.zf-gap")
             assert page.locator("table.zf-cov tbody tr.zf-gap").count() == 10
+            red = page.eval_on_selector("tr.zf-gap td", "e => getComputedStyle(e).backgroundColor")
+            assert red == "rgb(255, 205, 210)"  # 盲区 in red
+            assert "console_app" not in page.content()  # sources hidden
             snap(page, "status-blind-spots")
             # simulate, then status
             page.click(".zf-simulate")
@@ -164,8 +169,16 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
             snap(index, "index")
             # the reports folder serves HTML pages only, and only with the login cookie
             assert status_of(base + "zuofeng/reports/R1/index.html") in (302, 403)
-            r = index.goto(base + "zuofeng/reports/R1/scores.zip")
-            assert r.status == 404
+            staging = tmp_path / "reports" / ".R1.tmp-0000"
+            staging.mkdir()
+            (staging / "index.html").write_text("<p>half done</p>", encoding="utf-8")
+            for path in ("R1/scores.zip", "R1/departments/BGS.ipynb", "R1/manifest.json", ".R1.tmp-0000/index.html",
+                         "../data/zuofeng.db"):
+                r = index.goto(base + "zuofeng/reports/" + path)
+                assert r.status in (403, 404), path
+            assert index.goto(base + "zuofeng/reports/R1/departments/BGS.html").status == 200
+            assert all(u.startswith((base, "data:", "blob:")) for u in requested), \
+                [u for u in requested if not u.startswith(base)]  # nothing from another site
             # a phone-width look at the console
             phone = browser.new_context(viewport={"width": 375, "height": 800})
             pp = phone.new_page()

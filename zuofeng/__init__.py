@@ -7,9 +7,9 @@ imported on first use, so ``import zuofeng`` stays light.
 __version__ = "0.1.0"
 
 _API = frozenset({
-    "backup", "close_round", "coverage", "create_round", "demo", "demo_roster", "export", "import_file",
+    "backup", "close_round", "round_coverage", "create_round", "run_demo", "demo_roster", "export", "import_file",
     "import_template", "issue_slips", "list_rounds", "open_round", "open_store", "render_reports",
-    "report_folder", "report_source", "score", "simulate", "store_url", "token_status",
+    "report_folder", "report_source", "score_round", "simulate_round", "store_url", "token_status",
 })
 
 

@@ -37,9 +37,26 @@ if TYPE_CHECKING:  # pragma: no cover
     from .score.core import Scores
 
 __all__ = [
-    "backup", "close_round", "coverage", "create_round", "demo", "demo_roster", "export", "import_file",
-    "import_template", "issue_slips", "list_rounds", "open_round", "open_store", "render_reports", "report_folder",
-    "report_source", "score", "simulate", "store_url", "token_status",
+    "backup",
+    "close_round",
+    "create_round",
+    "demo_roster",
+    "export",
+    "import_file",
+    "import_template",
+    "issue_slips",
+    "list_rounds",
+    "open_round",
+    "open_store",
+    "render_reports",
+    "report_folder",
+    "report_source",
+    "round_coverage",
+    "run_demo",
+    "score_round",
+    "simulate_round",
+    "store_url",
+    "token_status",
 ]
 
 CREATE_HINT = ("create one with `zuofeng round create ROUND --title T --roster FILE` (or `zuofeng demo`), "
@@ -300,7 +317,7 @@ def token_status(round_code: str, *, db=None) -> list[dict]:
         return token_counts(engine, round_code)
 
 
-def coverage(round_code: str, *, db=None) -> dict:
+def round_coverage(round_code: str, *, db=None) -> dict:
     """Coverage per department and kind (self, inside view) with every gap flagged (盲区: nobody answered).
 
     Returns the dict of :func:`zuofeng.coverage.coverage`: ``departments`` (one row per department ×
@@ -311,7 +328,7 @@ def coverage(round_code: str, *, db=None) -> dict:
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
     >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
-    >>> cov = coverage("R1", db=db)
+    >>> cov = round_coverage("R1", db=db)
     >>> cov["status"], len(cov["departments"]), all("盲区" in r["flags"] for r in cov["departments"])
     ('draft', 24, True)
     >>> tmp.cleanup()
@@ -322,7 +339,7 @@ def coverage(round_code: str, *, db=None) -> dict:
         return cov(engine, round_code)
 
 
-def simulate(round_code: str, *, seed: int = 1, response_rate: float = 0.85, db=None) -> int:
+def simulate_round(round_code: str, *, seed: int = 1, response_rate: float = 0.85, db=None) -> int:
     """Store synthetic self and peer answer sheets in an open round (same seed, same data); return how many.
 
     Examples
@@ -330,9 +347,9 @@ def simulate(round_code: str, *, seed: int = 1, response_rate: float = 0.85, db=
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
     >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
-    >>> n = simulate("R1", seed=1, db=db)
-    >>> n == sum(s["responses"] for s in coverage("R1", db=db)["summary"].values()) \\
-    ...     + sum(coverage("R1", db=db)["peer_outside_received"].values())
+    >>> n = simulate_round("R1", seed=1, db=db)
+    >>> n == sum(s["responses"] for s in round_coverage("R1", db=db)["summary"].values()) \\
+    ...     + sum(round_coverage("R1", db=db)["peer_outside_received"].values())
     True
     >>> tmp.cleanup()
     """
@@ -394,7 +411,7 @@ def import_template(path: str | Path, round_code: str | None = None, *, db=None)
 
 # --- scores, reports, export, backup ---------------------------------------------------------
 
-def score(round_code: str, *, out: str | Path | None = None, seed: int = 1, db=None) -> Scores:
+def score_round(round_code: str, *, out: str | Path | None = None, seed: int = 1, db=None) -> Scores:
     """Score a round (and compare it with its previous round); with ``out``, also write the long table.
 
     Parameters
@@ -416,8 +433,8 @@ def score(round_code: str, *, out: str | Path | None = None, seed: int = 1, db=N
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
     >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
-    >>> _ = simulate("R1", seed=1, db=db)
-    >>> scores = score("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> scores = score_round("R1", db=db)
     >>> scores.meta["round"], sorted(scores.table["kind"].unique())
     ('R1', ['all', 'peer_inside', 'peer_outside', 'self'])
     >>> tmp.cleanup()
@@ -478,7 +495,7 @@ def render_reports(round_code: str, *, department: str | None = None, jobs: int 
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
     >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
-    >>> _ = simulate("R1", seed=1, db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
     >>> result = render_reports("R1", department="BGS", out=f"{tmp.name}/reports", progress=False, db=db)
     >>> result.index.name, [r.html for r in result.results]
     ('index.html', ['departments/BGS.html'])
@@ -501,7 +518,7 @@ def export(round_code: str, out: str | Path, *, seed: int = 1, db=None) -> Expor
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
     >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
-    >>> _ = simulate("R1", seed=1, db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
     >>> r = export("R1", f"{tmp.name}/R1.xlsx", db=db)
     >>> r.path.name, r.sheets_exported > 0, r.k_min
     ('R1.xlsx', True, 5)
@@ -534,18 +551,17 @@ def backup(out: str | Path, *, db=None) -> BackupResult:
     return copy(url, out)
 
 
-def demo(out: str | Path | None = None, *, db: str | None = None, jobs: int | None = None, lang: str = "zh",
-         progress: bool = True, echo=None) -> Path:
+def run_demo(out: str | Path | None = None, *, db: str | None = None, jobs: int | None = None, lang: str = "zh",
+             progress: bool = True, echo=None) -> Path:
     """A whole campaign on synthetic data; return the path of the final round's ``index.html``.
 
     A fresh SQLite store ``demo.db`` in ``out`` (default ``reports/demo`` of the project) — or the store
     ``db`` — gets a baseline and a final round of the twelve-department demo roster, simulated, scored
     and rendered. See :func:`zuofeng.demo.run_demo`. (Not run as an example: it renders 13 reports.)
     """
-    from .demo import run_demo
+    from .demo import run_demo as run
 
-    return run_demo(Path(out) if out else reports_dir() / "demo", db=db, jobs=jobs, lang=lang, progress=progress,
-                    echo=echo)
+    return run(Path(out) if out else reports_dir() / "demo", db=db, jobs=jobs, lang=lang, progress=progress, echo=echo)
 
 
 # --- notebooks -------------------------------------------------------------------------------

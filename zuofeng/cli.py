@@ -122,8 +122,8 @@ def round_list(db):
 @db_option
 def simulate_cmd(round_code, seed, response_rate, db):
     """Store synthetic self and peer responses in an open round."""
-    from .api import simulate
-    n = simulate(round_code, seed=seed, response_rate=response_rate, db=db)
+    from .api import simulate_round
+    n = simulate_round(round_code, seed=seed, response_rate=response_rate, db=db)
     click.echo(f"stored {n} simulated answer sheets in round {round_code}")
 
 
@@ -133,9 +133,9 @@ def simulate_cmd(round_code, seed, response_rate, db):
 @db_option
 def status_cmd(round_code, fmt, db):
     """Coverage per department and survey kind, with every gap (盲区) flagged."""
-    from .api import coverage
+    from .api import round_coverage
     from .textfmt import table
-    cov = coverage(round_code, db=db)
+    cov = round_coverage(round_code, db=db)
     if fmt == "json":
         click.echo(json.dumps(cov, ensure_ascii=False, indent=2, default=str))
         return
@@ -257,9 +257,9 @@ def console_cmd(port, db):
 @db_option
 def score_cmd(round_code, out, seed, db):
     """Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags."""
-    from .api import score
+    from .api import score_round
     from .score.export import summary_text
-    scores = score(round_code, out=out, seed=seed, db=db)
+    scores = score_round(round_code, out=out, seed=seed, db=db)
     if out:
         click.echo(f"wrote {len(scores.table)} rows ({int(scores.table['suppressed'].sum())} suppressed) to {out}")
     else:
@@ -311,8 +311,8 @@ def report_cmd(round_code, department, jobs, lang, out, seed, progress, db):
 def demo_cmd(out, jobs, lang, progress, db):
     """A whole campaign on synthetic data: twelve departments, a baseline and a final round, scored and
     rendered; prints the path of the final round's index.html."""
-    from .api import demo
-    index = demo(out, db=db, jobs=jobs, lang=lang, progress=progress, echo=click.echo)
+    from .api import run_demo
+    index = run_demo(out, db=db, jobs=jobs, lang=lang, progress=progress, echo=click.echo)
     click.echo(str(index))
 
 

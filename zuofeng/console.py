@@ -385,7 +385,7 @@ class Console:
         code = self._current()
         if code is None:
             return
-        n = self._run(api.simulate, code, seed=1, db=self.db)
+        n = self._run(api.simulate_round, code, seed=1, db=self.db)
         if n is not None:
             self.ok(f"stored {n} simulated answer sheets in round {code}")
             self.refresh_coverage(quiet=True)
@@ -428,7 +428,7 @@ class Console:
             return
         with self._lock:
             try:
-                cov = api.coverage(code, db=self.db)
+                cov = api.round_coverage(code, db=self.db)
             except Exception as e:  # noqa: BLE001
                 if not quiet:
                     self.error(one_line(e))
@@ -531,7 +531,7 @@ class Console:
             return
         from .score.export import summary_text
 
-        scores = self._run(api.score, code, db=self.db)
+        scores = self._run(api.score_round, code, db=self.db)
         if scores is not None:
             self.score_output.value = f"<pre>{html.escape(summary_text(scores))}</pre>"
             self.ok(f"scored round {code}: {len(scores.table)} figures")
