@@ -102,3 +102,20 @@ def test_the_api_finds_the_store_from_a_subfolder_and_only_create_round_creates_
     assert (project / "data" / "zuofeng.db").is_file()
     assert [r["code"] for r in api.list_rounds()] == ["R1"]
     assert api.report_folder("R1") == project / "reports" / "R1"
+
+
+def test_the_api_on_sqlite_and_postgresql(db_url, roster_file):
+    """The same calls with a URL or with an engine from open_store, on both kinds of store."""
+    api.create_round("R1", title="基线", roster=roster_file, db=db_url)
+    engine = api.open_store(db_url)
+    try:
+        api.open_round("R1", db=engine)
+        n = api.simulate_round("R1", seed=2, db=engine)
+        cov = api.round_coverage("R1", db=db_url)
+        answered = sum(s["responses"] for s in cov["summary"].values()) + sum(cov["peer_outside_received"].values())
+        assert n == answered > 0
+        api.close_round("R1", db=engine)
+        assert [(r["code"], r["status"]) for r in api.list_rounds(db=engine)] == [("R1", "closed")]
+        assert api.score_round("R1", db=engine).meta["n_responses"] == n
+    finally:
+        engine.dispose()
