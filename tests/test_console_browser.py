@@ -172,11 +172,11 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
             staging = tmp_path / "reports" / ".R1.tmp-0000"
             staging.mkdir()
             (staging / "index.html").write_text("<p>half done</p>", encoding="utf-8")
-            for path in ("R1/scores.zip", "R1/departments/BGS.ipynb", "R1/manifest.json", ".R1.tmp-0000/index.html",
-                         "../data/zuofeng.db"):
-                r = index.goto(base + "zuofeng/reports/" + path)
-                assert r.status in (403, 404), path
-            assert index.goto(base + "zuofeng/reports/R1/departments/BGS.html").status == 200
+            for path in ("R1/scores.zip", "R1/manifest.json", ".R1.tmp-0000/index.html", "../data/zuofeng.db"):
+                assert ctx.request.get(base + "zuofeng/reports/" + path).status in (403, 404), path
+            assert ctx.request.get(base + "zuofeng/reports/R1/departments/BGS.html").status == 200
+            nb = ctx.request.get(base + "zuofeng/reports/R1/departments/BGS.ipynb")  # the index links it
+            assert nb.status == 200 and "attachment" in nb.headers["content-disposition"]
             assert all(u.startswith((base, "data:", "blob:")) for u in requested), \
                 [u for u in requested if not u.startswith(base)]  # nothing from another site
             # a phone-width look at the console

@@ -84,7 +84,8 @@ def console_argv(site: Path | str, *, port: int, token: str) -> list[str]:
 
 
 def _voila_class(reports: Path):
-    """Voilà with one more route: the project's reports, as HTML pages, for the logged-in analyst only."""
+    """Voilà with one more route: the project's reports (pages and executed notebooks), for the logged-in analyst
+    only."""
     from jupyter_server.base.handlers import AuthenticatedFileHandler
     from jupyter_server.utils import url_path_join
     from tornado import web
@@ -103,8 +104,8 @@ def _voila_class(reports: Path):
         def validate_absolute_path(self, root: str, absolute_path: str) -> str:
             path = web.StaticFileHandler.validate_absolute_path(self, root, absolute_path)
             rel = Path(os.path.relpath(path, root))
-            if path is None or rel.suffix != ".html" or any(p.startswith(".") for p in rel.parts):
-                raise web.HTTPError(404)  # staging folders, notebooks, snapshots: never
+            if path is None or rel.suffix not in (".html", ".ipynb") or any(p.startswith(".") for p in rel.parts):
+                raise web.HTTPError(404)  # a batch's staging folder, the snapshot, the manifest: never
             return path
 
     class ConsoleVoila(Voila):
