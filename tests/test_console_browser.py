@@ -97,7 +97,9 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
     roster.write_text(ROSTER_CSV, encoding="utf-8")
     shot = iter(range(1, 100))
 
-    def snap(page, name):
+    def snap(page, name, at=None):
+        if at:  # Voilà scrolls inside the page: bring the step's result into view
+            page.locator(at).scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"{next(shot):02d}-{name}.png"), full_page=True)
 
     with sync_playwright() as p:
@@ -136,14 +138,14 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
             red = page.eval_on_selector("tr.zf-gap td", "e => getComputedStyle(e).backgroundColor")
             assert red == "rgb(255, 205, 210)"  # 盲区 in red
             assert "console_app" not in page.content()  # sources hidden
-            snap(page, "status-blind-spots")
+            snap(page, "status-blind-spots", "table.zf-cov")
             # simulate, then status
             page.click(".zf-simulate")
             wait_message(page, "simulated answer sheets in round R1")
             page.click(".zf-status")
             page.wait_for_function("() => !document.querySelector('table.zf-cov tr.zf-gap')")
             assert page.locator("table.zf-cov tbody tr").count() == 10
-            snap(page, "status-after-simulate")
+            snap(page, "status-after-simulate", "table.zf-cov")
             # close, with confirmation
             page.click(".zf-close")
             page.wait_for_selector(".zf-confirm-text", state="visible")
@@ -154,12 +156,12 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
             page.click(".zf-score")
             wait_message(page, "scored round R1")
             assert "BGS" in page.inner_text(".zf-score-output")
-            snap(page, "scored")
+            snap(page, "scored", ".zf-score-output")
             # reports, with a progress bar and links
             page.click(".zf-report")
             page.wait_for_selector(".zf-index-link", timeout=300_000)
             assert "报告 6/6" in page.inner_text(".zf-progress")
-            snap(page, "reports")
+            snap(page, "reports", ".zf-links")
             href = page.get_attribute(".zf-index-link", "href")
             assert href == "/zuofeng/reports/R1/index.html"
             assert (tmp_path / "reports" / "R1" / "index.html").is_file()

@@ -44,6 +44,7 @@ table.zf-cov td, table.zf-cov th { border: 1px solid #ccc; padding: 2px 8px; tex
 table.zf-cov td:nth-child(-n+3), table.zf-cov th { text-align: left; }
 tr.zf-gap td { background: #ffcdd2; color: #7f0000; font-weight: bold; }
 tr.zf-low td { background: #fff3cd; }
+.zf-console a { color: #0b57d0; text-decoration: underline; }
 </style>"""
 
 
