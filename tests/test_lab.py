@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_survey_browser import free_port
+from tests.conftest import CHROMIUM, ROSTER_CSV, chromium_available, require_or_skip
+from tests.test_survey_browser import ARGS, free_port
 
 ROOT = Path(__file__).parents[1]
 VENV = ROOT / ".venv"
+ARTIFACTS = ROOT / "test-artifacts" / "console"
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +80,17 @@ def fetch(url: str) -> tuple[int, str]:
         return 0, ""
 
 
-@pytest.mark.slow
-def test_make_lab_serves_lab_on_a_fresh_clone(clone, tmp_path):
+@pytest.fixture(scope="module")
+def lab(clone, tmp_path_factory):
+    """`make lab` on the clone (as whoever runs the tests: root in a container), on a free loopback port."""
+    home = tmp_path_factory.mktemp("lab-home")
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter"),
-           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    env.pop("ZUOFENG_DB", None)
+    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "jupyter"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime")}
+    for var in ("ZUOFENG_DB", "ZUOFENG_HOME"):
+        env.pop(var, None)
     args = f"LAB_ARGS=--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --IdentityProvider.token={token}"
-    log = tmp_path / "lab.log"
+    log = home / "lab.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(make(clone, "lab", args), stdout=out, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
@@ -97,13 +102,7 @@ def test_make_lab_serves_lab_on_a_fresh_clone(clone, tmp_path):
                 break
             time.sleep(0.5)
         assert status == 200, log.read_text(errors="replace")[-2000:]
-        assert "JupyterLab" in body
-        # the project is the server's root: its notebooks and the reports folder are reachable
-        status, listing = fetch(f"http://127.0.0.1:{port}/api/contents/notebooks?token={token}")
-        assert status == 200 and "console.ipynb" in listing and "department_report.ipynb" in listing
-        status, readme = fetch(f"http://127.0.0.1:{port}/files/reports/README.md?token={token}")
-        assert status == 200 and "reports/ROUND/" in readme
-        assert fetch(f"http://127.0.0.1:{port}/api/contents/notebooks")[0] == 403  # no token, nothing
+        yield {"base": f"http://127.0.0.1:{port}/", "token": token, "lab": body, "env": env}
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -113,3 +112,51 @@ def test_make_lab_serves_lab_on_a_fresh_clone(clone, tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+
+
+@pytest.mark.slow
+def test_make_lab_serves_lab_on_a_fresh_clone(lab):
+    base, token = lab["base"], lab["token"]
+    assert "JupyterLab" in lab["lab"]
+    # the project is the server's root: its notebooks and the reports folder are reachable
+    status, listing = fetch(f"{base}api/contents/notebooks?token={token}")
+    assert status == 200 and "console.ipynb" in listing and "department_report.ipynb" in listing
+    status, readme = fetch(f"{base}files/reports/README.md?token={token}")
+    assert status == 200 and "reports/ROUND/" in readme
+    assert fetch(f"{base}api/contents/notebooks")[0] == 403  # no token, nothing
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_console_in_jupyterlab_uses_the_store_the_command_line_made(clone, lab, tmp_path):
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER_CSV, encoding="utf-8")
+    subprocess.run([str(VENV / "bin" / "zuofeng"), "round", "create", "LAB1", "--title", "实验室轮次", "--roster",
+                    str(roster)], cwd=clone, env=lab["env"], check=True, capture_output=True, timeout=120)
+    assert (clone / "data" / "zuofeng.db").is_file()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{lab['base']}lab/tree/notebooks/console.ipynb?token={lab['token']}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+            page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget')?.innerText"
+                                   " || document.body.innerText)", timeout=90_000)  # the kernel is up
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            try:
+                page.wait_for_selector(".zf-console", timeout=120_000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "lab-console-failed.png"))
+                raise
+            page.wait_for_function("() => document.querySelector('.zf-round select')?.value === 'LAB1'",
+                                   timeout=30_000)
+            assert f"sqlite:///{clone / 'data' / 'zuofeng.db'}" in page.inner_text(".zf-console")
+            assert "实验室轮次" in page.inner_text(".zf-console")
+            page.screenshot(path=str(ARTIFACTS / "lab-console.png"))
+        finally:
+            browser.close()
+    assert not (clone / "notebooks" / "data").exists()  # the kernel ran in notebooks/ and used the project's store
