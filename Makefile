@@ -25,8 +25,11 @@ demo: $(STAMP) ## Run a whole round on synthetic data and render its reports
 test: $(STAMP) ## Run every test (browser and PostgreSQL tests too when CI=true)
 	$(PY) -m pytest
 
-lab: $(STAMP) ## Open JupyterLab on notebooks/
-	$(VENV)/bin/jupyter lab notebooks/
+# JupyterLab refuses root without --allow-root (containers often run as root); LAB_ARGS adds options.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+lab: $(STAMP) ## Open JupyterLab on the project, at notebooks/ (as root too)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks in bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

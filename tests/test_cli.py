@@ -94,6 +94,7 @@ def test_usage_error_exit_2(capsys):
 def test_default_database_is_data_folder_and_env_var_wins(tmp_path, roster_file, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ZUOFENG_DB", raising=False)
+    monkeypatch.delenv("ZUOFENG_HOME", raising=False)
     assert main(["round", "create", "R1", "--title", "t", "--roster", str(roster_file)]) == 0
     assert (tmp_path / "data" / "zuofeng.db").exists()
     monkeypatch.setenv("ZUOFENG_DB", f"sqlite:///{tmp_path / 'other.db'}")
@@ -124,4 +125,33 @@ def test_console_script_runs_as_a_real_process(tmp_path):
     env = dict(os.environ, ZUOFENG_DB=f"sqlite:///{tmp_path / 'z.db'}")
     r = subprocess.run([str(exe), "round", "open", "R9"], check=False, capture_output=True, text=True, env=env,
                        timeout=60)
-    assert r.returncode == 2 and r.stderr.strip() == "zuofeng: error: unknown round 'R9'; no rounds yet (zuofeng round create)"
+    assert r.returncode == 2 and r.stderr.strip() == (
+        f"zuofeng: error: no zuofeng store at {tmp_path / 'z.db'}: create one with `zuofeng round create ROUND "
+        "--title T --roster FILE` (or `zuofeng demo`), or name an existing store with --db URL or ZUOFENG_DB")
+    assert not (tmp_path / "z.db").exists()
+
+
+def test_one_store_from_any_folder_of_the_project(tmp_path, roster_file, monkeypatch, capsys):
+    """The project folder holds pyproject.toml of zuofeng; a command run in notebooks/ uses its data/zuofeng.db,
+    and reading a missing default store creates nothing and says how to create one."""
+    monkeypatch.delenv("ZUOFENG_DB", raising=False)
+    monkeypatch.delenv("ZUOFENG_HOME", raising=False)
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "zuofeng"\n', encoding="utf-8")
+    monkeypatch.chdir(project / "notebooks")
+    code, out, err = run(capsys, "round", "list")
+    assert code == 2 and err == (f"zuofeng: error: no zuofeng store at {project / 'data' / 'zuofeng.db'}: create one "
+                                 "with `zuofeng round create ROUND --title T --roster FILE` (or `zuofeng demo`), or "
+                                 "name an existing store with --db URL or ZUOFENG_DB\n")
+    for args in (["status", "R1"], ["score", "R1"], ["report", "R1"], ["backup", "--out", str(tmp_path / "b.db")]):
+        code, _, err = run(capsys, *args)
+        assert code == 2 and "no zuofeng store at" in err, args
+    assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
+    assert main(["round", "create", "R1", "--title", "t", "--roster", str(roster_file)]) == 0  # creating may create
+    assert (project / "data" / "zuofeng.db").is_file() and not (project / "notebooks" / "data").exists()
+    monkeypatch.chdir(tmp_path)  # outside the project: ZUOFENG_HOME names it
+    monkeypatch.setenv("ZUOFENG_HOME", str(project))
+    capsys.readouterr()
+    code, out, _ = run(capsys, "round", "list")
+    assert code == 0 and out.splitlines()[2].startswith("R1")

@@ -24,6 +24,7 @@ PARAMETERS: dict[str, dict] = {
     # scores from a snapshot, in English
     "overview_report.ipynb": {"round_code": "{round}", "lang": "en", "db": "", "snapshot": "{snapshot}"},
     "survey.ipynb": {"round_code": "{round}", "db": "{db}", "lang": "zh"},
+    "console.ipynb": {"db": "{db}"},
 }
 
 # notebooks whose every output is also checked for stderr text (the reports must print nothing there)

@@ -11,7 +11,7 @@ import click
 from .errors import ZuofengError
 
 db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
-                         help="Database URL (default: $ZUOFENG_DB, else sqlite:///data/zuofeng.db).")
+                         help="Database URL (default: $ZUOFENG_DB, else data/zuofeng.db of the project).")
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                            help="Language of the output.")
 format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -76,9 +76,9 @@ def round_():
 @db_option
 def round_create(round_code, title, roster, k_min, k_comment, previous, db):
     """Create a draft round from a roster."""
-    from .rounds import create_round
-    rnd = create_round(_engine(db), round_code, title=title, roster=roster, k_min=k_min,
-                       k_comment=k_comment, previous=previous)
+    from .api import create_round
+    rnd = create_round(round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment, previous=previous,
+                       db=db)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
 
 
@@ -87,8 +87,8 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, db):
 @db_option
 def round_open(round_code, db):
     """Open a round for answers; its thresholds become fixed."""
-    from .rounds import set_status
-    rnd = set_status(_engine(db), round_code, "open")
+    from .api import open_round
+    rnd = open_round(round_code, db=db)
     click.echo(f"round {rnd['code']} is open (k = {rnd['k_min']}, comments k = {rnd['k_comment']})")
 
 
@@ -97,8 +97,8 @@ def round_open(round_code, db):
 @db_option
 def round_close(round_code, db):
     """Close a round: no more answers are accepted."""
-    from .rounds import set_status
-    rnd = set_status(_engine(db), round_code, "closed")
+    from .api import close_round
+    rnd = close_round(round_code, db=db)
     click.echo(f"round {rnd['code']} is closed")
 
 
@@ -106,10 +106,10 @@ def round_close(round_code, db):
 @db_option
 def round_list(db):
     """List the rounds in the store."""
-    from .rounds import list_rounds
+    from .api import list_rounds
     from .textfmt import table
     rows = [[r["code"], r["status"], r["title"], r["k_min"], r["previous"] or "", r["created_on"]]
-            for r in list_rounds(_engine(db))]
+            for r in list_rounds(db=db)]
     click.echo(table(rows, ["round", "status", "title", "k", "previous", "created"]) if rows else "no rounds")
 
 
@@ -122,8 +122,8 @@ def round_list(db):
 @db_option
 def simulate_cmd(round_code, seed, response_rate, db):
     """Store synthetic self and peer responses in an open round."""
-    from .simulate import simulate
-    n = simulate(_engine(db), round_code, seed=seed, response_rate=response_rate)
+    from .api import simulate_round
+    n = simulate_round(round_code, seed=seed, response_rate=response_rate, db=db)
     click.echo(f"stored {n} simulated answer sheets in round {round_code}")
 
 
@@ -133,9 +133,9 @@ def simulate_cmd(round_code, seed, response_rate, db):
 @db_option
 def status_cmd(round_code, fmt, db):
     """Coverage per department and survey kind, with every gap (盲区) flagged."""
-    from .coverage import coverage
+    from .api import round_coverage
     from .textfmt import table
-    cov = coverage(_engine(db), round_code)
+    cov = round_coverage(round_code, db=db)
     if fmt == "json":
         click.echo(json.dumps(cov, ensure_ascii=False, indent=2, default=str))
         return
@@ -176,9 +176,9 @@ def tokens_():
 @db_option
 def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db):
     """Issue the missing tokens (top-up to headcount) and write them as slips; only the slips hold them."""
-    from .collect.slips import issue_slips
-    r = issue_slips(_engine(db), round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
-                    csv_path=csv_path, url=url, force=force, lang=lang)
+    from .api import issue_slips
+    r = issue_slips(round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
+                    csv_path=csv_path, url=url, force=force, lang=lang, db=db)
     if r.key_created:
         click.echo(f"created the token key {r.key_path}: back it up offline now; without it no outstanding "
                    "token can be verified")
@@ -202,9 +202,9 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
 @db_option
 def tokens_status(round_code, fmt, db):
     """Issued and used tokens per department and survey (counts only)."""
-    from .collect.tokens import token_counts
+    from .api import token_status
     from .textfmt import table
-    rows = token_counts(_engine(db), round_code)
+    rows = token_status(round_code, db=db)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -237,6 +237,14 @@ def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
 
 
 
+@cli.command("console")
+@click.option("--port", type=int, default=8867, show_default=True, help="Loopback port (127.0.0.1) to listen on.")
+@db_option
+def console_cmd(port, db):
+    """Serve the analyst's console (notebooks/console.ipynb, Voilà) on 127.0.0.1 with a login token, until Ctrl-C."""
+    from .console_serve import serve_console
+    serve_console(port=port, db=db, echo=click.echo)
+
 # --- scoring ---------------------------------------------------------------------------------
 # (commands for score go here)
 
@@ -249,8 +257,9 @@ def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
 @db_option
 def score_cmd(round_code, out, seed, db):
     """Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags."""
-    from .score.export import score_to_file, summary_text
-    scores = score_to_file(_engine(db), round_code, out=out, seed=seed)
+    from .api import score_round
+    from .score.export import summary_text
+    scores = score_round(round_code, out=out, seed=seed, db=db)
     if out:
         click.echo(f"wrote {len(scores.table)} rows ({int(scores.table['suppressed'].sum())} suppressed) to {out}")
     else:
@@ -279,22 +288,21 @@ def report_cmd(round_code, department, jobs, lang, out, seed, progress, db):
     """Score a round once and render its overview and department reports (notebooks and HTML, with an index).
 
     A failing report does not stop the others; it is named in the index and the command exits with 2."""
-    from pathlib import Path
-
-    from .report.batch import ReportBatchError, render_round
+    from .api import render_reports, report_folder
+    from .report.batch import ReportBatchError
     try:
-        result = render_round(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
-                              progress=progress)
+        result = render_reports(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
+                                progress=progress)
     except ReportBatchError:
-        click.echo(f"index: {(Path(out) if out else Path('reports') / round_code) / 'index.html'}")
+        click.echo(f"index: {report_folder(round_code, out) / 'index.html'}")
         raise
     click.echo(f"{len(result.results)} reports in {result.seconds:.1f} s")
     click.echo(str(result.index))
 
 
 @cli.command("demo")
-@click.option("--out", type=click.Path(file_okay=False), default="reports/demo", show_default=True, metavar="DIR",
-              help="Folder for the demo store and reports.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Folder for the demo store and reports (default: reports/demo of the project).")
 @jobs_option
 @lang_option
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
@@ -303,7 +311,7 @@ def report_cmd(round_code, department, jobs, lang, out, seed, progress, db):
 def demo_cmd(out, jobs, lang, progress, db):
     """A whole campaign on synthetic data: twelve departments, a baseline and a final round, scored and
     rendered; prints the path of the final round's index.html."""
-    from .demo import run_demo
+    from .api import run_demo
     index = run_demo(out, db=db, jobs=jobs, lang=lang, progress=progress, echo=click.echo)
     click.echo(str(index))
 
@@ -331,15 +339,16 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, db):
     if template:
         if file:
             raise click.UsageError("give either --template FILE or ROUND FILE, not both")
-        from .io.template import template_for
-        path = template_for(template, _engine(db) if round_code else None, round_code)
+        from .api import import_template
+        path = import_template(template, round_code, db=db)
         click.echo(f"wrote an empty ballot template to {path}")
         return
     if not round_code or not file:
         raise click.UsageError("give ROUND and FILE (or --template FILE)")
-    from .io import ImportProblems, import_file
+    from .api import import_file
+    from .io import ImportProblems
     try:
-        r = import_file(_engine(db), round_code, file, format=fmt, mapping=mapping, dry_run=dry_run, force=force)
+        r = import_file(round_code, file, format=fmt, mapping=mapping, dry_run=dry_run, force=force, db=db)
     except ImportProblems as e:
         for prob in e.problems[:PROBLEMS_SHOWN]:
             click.echo(f"  {prob}", err=True)
@@ -367,8 +376,8 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, db):
 @db_option
 def export_cmd(round_code, out, seed, db):
     """Export anonymous answer sheets, coverage and scores of ROUND to Excel."""
-    from .io.export import export_round
-    r = export_round(_engine(db), round_code, out, seed=seed)
+    from .api import export
+    r = export(round_code, out, seed=seed, db=db)
     click.echo(f"wrote {r.path}: {r.sheets_exported} answer sheets; {r.held_back} in {r.groups_held_back} "
                f"group(s) under k = {r.k_min} or suppressed were left out")
 
@@ -378,8 +387,8 @@ def export_cmd(round_code, out, seed, db):
 @db_option
 def backup_cmd(out, db):
     """Copy an SQLite store consistently, even while surveys write to it."""
-    from .io.backup import backup
-    r = backup(db, out)
+    from .api import backup
+    r = backup(out, db=db)
     click.echo(f"backed up {r.source} to {r.path} ({r.bytes // 1024} KB, {r.rounds} rounds, "
                f"{r.responses} answer sheets)")
 

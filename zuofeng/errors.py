@@ -13,6 +13,10 @@ class ZuofengError(Exception):
     def __reduce__(self):  # survive pickling into worker processes
         return (self.__class__, (self.message,))
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython (JupyterLab, papermill) shows a user error as this one line instead of a traceback."""
+        return [f"{type(self).__name__}: {self.message}"]
+
 
 class InstrumentError(ZuofengError):
     """The instrument file is malformed; the message names the bad field."""

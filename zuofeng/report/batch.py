@@ -69,7 +69,7 @@ def default_jobs() -> int:
 def render_round(round_code: str, *, department: str | None = None, jobs: int | None = None, lang: str = "zh",
                  out: str | Path | None = None, db: str | None = None, seed: int = 1, progress: bool = True,
                  timeout: float = DEFAULT_TIMEOUT, notebooks: str | Path | None = None,
-                 scores=None) -> BatchResult:
+                 scores=None, on_progress=None) -> BatchResult:
     """Render the reports of a round into ``out`` (default ``reports/<round>``).
 
     Parameters
@@ -96,6 +96,8 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
         Folder holding the report notebooks (default: see ``notebooks_dir``).
     scores : Scores, optional
         Already computed scores of this round (skips scoring).
+    on_progress : callable, optional
+        Called as ``on_progress(done, total, name)`` after each report (a notebook's progress bar).
 
     Returns
     -------
@@ -141,7 +143,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                     save_snapshot(scores, snapshot)
                     font_face = _write_font_face(scores, font_file)
                     tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
-                    results = _run(pool, tasks, progress, round_code)
+                    results = _run(pool, tasks, progress, round_code, on_progress)
                 except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
@@ -230,7 +232,8 @@ def _context():
     return get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
-def _run(pool: ProcessPoolExecutor, tasks: list[Task], progress: bool, round_code: str) -> list[Result]:
+def _run(pool: ProcessPoolExecutor, tasks: list[Task], progress: bool, round_code: str,
+         on_progress=None) -> list[Result]:
     from tqdm import tqdm
 
     results: list[Result] = []
@@ -247,6 +250,8 @@ def _run(pool: ProcessPoolExecutor, tasks: list[Task], progress: bool, round_cod
             results.append(res)
             bar.set_postfix_str(("" if res.ok else "✗ ") + res.name, refresh=False)
             bar.update(1)
+            if on_progress is not None:
+                on_progress(len(results), len(tasks), res.name)
     finally:
         bar.close()
     order = {t.name: i for i, t in enumerate(tasks)}

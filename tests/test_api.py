@@ -1,0 +1,121 @@
+"""The Python API: every command wraps one of its functions, each is documented with a runnable example,
+``import zuofeng`` stays light, and every entry point finds the project's store."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+import zuofeng
+from zuofeng import api
+from zuofeng.cli import main
+from zuofeng.errors import ZuofengError
+
+# command line → the api function it wraps
+COMMANDS = {
+    ("round", "create", "R1", "--title", "t", "--roster", "r.csv"): "create_round",
+    ("round", "open", "R1"): "open_round",
+    ("round", "close", "R1"): "close_round",
+    ("round", "list"): "list_rounds",
+    ("tokens", "issue", "R1"): "issue_slips",
+    ("tokens", "status", "R1"): "token_status",
+    ("status", "R1"): "round_coverage",
+    ("simulate", "R1"): "simulate_round",
+    ("import", "R1", "f.csv", "--dry-run"): "import_file",
+    ("import", "--template", "t.xlsx"): "import_template",
+    ("score", "R1"): "score_round",
+    ("report", "R1"): "render_reports",
+    ("export", "R1", "--out", "x.xlsx"): "export",
+    ("backup", "--out", "b.db"): "backup",
+    ("demo",): "run_demo",
+}
+
+
+@pytest.mark.parametrize("args", list(COMMANDS), ids=lambda a: " ".join(a[:2]))
+def test_every_command_is_a_thin_wrapper_over_the_api(args, monkeypatch, capsys):
+    name = COMMANDS[args]
+    seen = {}
+
+    def stand_in(*a, **k):
+        seen.update(k, args=a)
+        raise ZuofengError(f"{name} was called")
+
+    monkeypatch.setattr(api, name, stand_in)
+    assert main(list(args) + ["--db", "sqlite:///nowhere.db"] * (args[0] != "demo")) == 2
+    assert capsys.readouterr().err == f"zuofeng: error: {name} was called\n"
+    if args[0] != "demo":
+        assert seen["db"] == "sqlite:///nowhere.db"
+
+
+def test_every_api_function_has_a_numpydoc_docstring_with_an_example():
+    for name in api.__all__:
+        fn = getattr(api, name)
+        doc = inspect.getdoc(fn) or ""
+        assert doc and doc.splitlines()[0].endswith("."), f"{name}: no summary line"
+        if name != "run_demo":  # renders thirteen reports: run by `make demo` and tests/test_report_cli.py instead
+            assert ">>> " in doc, f"{name}: no example"
+        assert getattr(zuofeng, name) is fn  # also at the package's top level
+
+
+def test_import_zuofeng_is_light_and_the_api_is_at_the_top_level():
+    code = ("import sys, zuofeng\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'pandas', 'numpy', 'sqlalchemy', 'papermill', 'scipy', 'zuofeng.api'})\n"
+            "assert not heavy, heavy\n"
+            "assert callable(zuofeng.list_rounds) and 'zuofeng.api' in sys.modules\n"
+            "assert 'sqlalchemy' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    with pytest.raises(AttributeError):
+        zuofeng.no_such_function  # noqa: B018
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZUOFENG_DB", raising=False)
+    monkeypatch.delenv("ZUOFENG_HOME", raising=False)
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "zuofeng"\n', encoding="utf-8")
+    monkeypatch.chdir(root / "notebooks")
+    return root
+
+
+def test_serve_and_the_console_look_for_the_projects_store(project, capsys):
+    from zuofeng.console import Console
+
+    assert main(["serve", "R1", "--port", "1"]) == 2
+    assert str(project / "data" / "zuofeng.db") in capsys.readouterr().err
+    console = Console(auto_refresh=False)
+    assert f"sqlite:///{project / 'data' / 'zuofeng.db'}" in console.store.value
+    assert "no zuofeng store at" in console.message.value
+    assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
+
+
+def test_the_api_finds_the_store_from_a_subfolder_and_only_create_round_creates_it(project):
+    with pytest.raises(ZuofengError, match="no zuofeng store at"):
+        api.list_rounds()
+    assert not (project / "data").exists()
+    api.create_round("R1", title="基线", roster=api.demo_roster())
+    assert (project / "data" / "zuofeng.db").is_file()
+    assert [r["code"] for r in api.list_rounds()] == ["R1"]
+    assert api.report_folder("R1") == project / "reports" / "R1"
+
+
+def test_the_api_on_sqlite_and_postgresql(db_url, roster_file):
+    """The same calls with a URL or with an engine from open_store, on both kinds of store."""
+    api.create_round("R1", title="基线", roster=roster_file, db=db_url)
+    engine = api.open_store(db_url)
+    try:
+        api.open_round("R1", db=engine)
+        n = api.simulate_round("R1", seed=2, db=engine)
+        cov = api.round_coverage("R1", db=db_url)
+        answered = sum(s["responses"] for s in cov["summary"].values()) + sum(cov["peer_outside_received"].values())
+        assert n == answered > 0
+        api.close_round("R1", db=engine)
+        assert [(r["code"], r["status"]) for r in api.list_rounds(db=engine)] == [("R1", "closed")]
+        assert api.score_round("R1", db=engine).meta["n_responses"] == n
+    finally:
+        engine.dispose()

@@ -1,0 +1,601 @@
+"""The Python API: everything the command line does, as functions for notebooks and scripts.
+
+Every ``zuofeng`` command is a thin wrapper over one function here, and the analyst's console
+(``notebooks/console.ipynb``, :mod:`zuofeng.console`) calls the same functions. They are also
+available at the package's top level (``import zuofeng; zuofeng.list_rounds()``).
+
+Every function takes ``db``: an engine from :func:`open_store`, a database URL, or None for the
+project's store (``$ZUOFENG_DB``, else ``data/zuofeng.db`` of the project folder; see
+:mod:`zuofeng.config`). Only :func:`create_round` and :func:`demo` create a missing store; every
+other function refuses one with a line saying how to create it. User errors raise
+:class:`zuofeng.errors.ZuofengError` subclasses with a one-line message.
+
+The ledger functions (``zuofeng ledger``) join this module when the ledger lands.
+
+Heavy libraries (pandas, SQLAlchemy, papermill) are imported inside the functions, so that
+``import zuofeng`` stays light for the survey kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import database_url, default_db_file, is_default, reports_dir
+from .errors import StoreError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+
+    from .collect.slips import SlipsResult
+    from .io.backup import BackupResult
+    from .io.export import ExportResult
+    from .io.importer import ImportResult
+    from .report.batch import BatchResult
+    from .score.core import Scores
+
+__all__ = [
+    "backup",
+    "close_round",
+    "create_round",
+    "demo_roster",
+    "export",
+    "import_file",
+    "import_template",
+    "issue_slips",
+    "list_rounds",
+    "open_round",
+    "open_store",
+    "render_reports",
+    "report_folder",
+    "report_source",
+    "round_coverage",
+    "run_demo",
+    "score_round",
+    "simulate_round",
+    "store_url",
+    "token_status",
+]
+
+CREATE_HINT = ("create one with `zuofeng round create ROUND --title T --roster FILE` (or `zuofeng demo`), "
+               "or name an existing store with --db URL or ZUOFENG_DB")
+
+
+# --- the store -------------------------------------------------------------------------------
+
+def store_url(db: str | None = None) -> str:
+    """The database URL that ``db`` resolves to (``db``, else ``$ZUOFENG_DB``, else the project store).
+
+    Examples
+    --------
+    >>> store_url("sqlite:///elsewhere.db")
+    'sqlite:///elsewhere.db'
+    >>> store_url().endswith("/data/zuofeng.db")   # without ZUOFENG_DB: the project's store
+    True
+    """
+    return database_url(db)
+
+
+def open_store(db: str | None = None, *, create: bool = False) -> Engine:
+    """Open (and migrate) a store and return its SQLAlchemy engine.
+
+    Parameters
+    ----------
+    db : str, optional
+        A database URL (``sqlite:///path.db``, ``postgresql+psycopg://user@host/name``); default
+        ``$ZUOFENG_DB``, else the project's ``data/zuofeng.db``.
+    create : bool
+        Create a missing SQLite store (and the project's ``data/`` folder). Without it a missing store
+        is a :class:`~zuofeng.errors.StoreError` that says how to create one: reading never creates.
+
+    Returns
+    -------
+    sqlalchemy.engine.Engine
+        Pass it as ``db`` to the other functions; ``engine.dispose()`` when done.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> open_store(f"sqlite:///{tmp.name}/zuofeng.db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.StoreError: no zuofeng store at .../zuofeng.db: create one with `zuofeng round create ...
+    >>> engine = open_store(f"sqlite:///{tmp.name}/zuofeng.db", create=True)
+    >>> list_rounds(db=engine)
+    []
+    >>> engine.dispose(); tmp.cleanup()
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from .store import open_engine
+
+    url = database_url(db)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        parsed = None  # open_engine says what is wrong with it
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database \
+            and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if create and is_default(db) and path == default_db_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not create and not path.exists() and (path.parent.is_dir() or path == default_db_file()):
+            raise StoreError(f"no zuofeng store at {path}: {CREATE_HINT}")
+    return open_engine(url, create=create)
+
+
+@contextlib.contextmanager
+def _engine(db, *, create: bool = False) -> Iterator[Engine]:
+    """An engine for ``db``: the given engine itself, or one opened for this call and disposed after it."""
+    if db is not None and not isinstance(db, str):
+        yield db
+        return
+    engine = open_store(db, create=create)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _url(db) -> str | None:
+    """A URL for functions that open their own connections (worker processes, file copies)."""
+    if db is None or isinstance(db, str):
+        return db or None
+    return db.url.render_as_string(hide_password=False)
+
+
+def demo_roster() -> Path:
+    """The packaged twelve-department roster of the demo, handy for trying things out.
+
+    >>> demo_roster().name
+    'demo_roster.csv'
+    """
+    from .demo import demo_roster as roster
+
+    return roster()
+
+
+# --- rounds ----------------------------------------------------------------------------------
+
+def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int = 5, k_comment: int | None = None,
+                 previous: str | None = None, db=None) -> dict:
+    """Create a draft round from a roster file (CSV or .xlsx); all or nothing. Creates a missing store.
+
+    Parameters
+    ----------
+    round_code : str
+        1–40 letters, digits, ``.``, ``-`` or ``_``.
+    title : str
+        Shown to respondents and in reports.
+    roster : path
+        One row per department (``code, name, unit_type, headcount`` and optional columns).
+    k_min, k_comment : int
+        Smallest reported group (at least 3) and smallest group whose comments are shown
+        (default ``max(10, k_min)``).
+    previous : str, optional
+        The round this one is compared with.
+    db : Engine or str, optional
+        The store (see the module).
+
+    Returns
+    -------
+    dict
+        The round's row: ``code, title, status, k_min, k_comment, previous, instrument_id, …``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> rnd = create_round("2022-baseline", title="基线测评", roster=demo_roster(), db=db)
+    >>> rnd["code"], rnd["status"], rnd["k_min"]
+    ('2022-baseline', 'draft', 5)
+    >>> create_round("2022-baseline", title="again", roster=demo_roster(), db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.RoundError: round 2022-baseline already exists
+    >>> tmp.cleanup()
+    """
+    from .rounds import create_round as create
+
+    with _engine(db, create=True) as engine:
+        return create(engine, round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment,
+                      previous=previous)
+
+
+def open_round(round_code: str, *, db=None) -> dict:
+    """Open a round for answers (from draft, or reopen a closed one); its thresholds become fixed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> open_round("R1", db=db)["status"]
+    'open'
+    >>> open_round("R1", db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.RoundError: round R1 is open; cannot open it
+    >>> tmp.cleanup()
+    """
+    from .rounds import set_status
+
+    with _engine(db) as engine:
+        return set_status(engine, round_code, "open")
+
+
+def close_round(round_code: str, *, db=None) -> dict:
+    """Close an open round: it accepts no more answers, and the stored rows are reordered once more.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> close_round("R1", db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.RoundError: round R1 is draft; cannot close it
+    >>> _ = open_round("R1", db=db)
+    >>> close_round("R1", db=db)["status"]
+    'closed'
+    >>> tmp.cleanup()
+    """
+    from .rounds import set_status
+
+    with _engine(db) as engine:
+        return set_status(engine, round_code, "closed")
+
+
+def list_rounds(*, db=None) -> list[dict]:
+    """Every round in the store, oldest first, as dicts (``code, title, status, k_min, previous, created_on, …``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> _ = create_round("R2", title="年终", roster=demo_roster(), previous="R1", db=db)
+    >>> [(r["code"], r["status"], r["previous"]) for r in list_rounds(db=db)]
+    [('R1', 'draft', None), ('R2', 'draft', 'R1')]
+    >>> tmp.cleanup()
+    """
+    from .rounds import list_rounds as rounds
+
+    with _engine(db) as engine:
+        return rounds(engine)
+
+
+# --- tokens and coverage ---------------------------------------------------------------------
+
+def issue_slips(round_code: str, *, kind: str | None = None, targets: list[str] | None = None, extra: int = 0,
+                out: str | Path | None = None, csv_path: str | Path | None = None, url: str | None = None,
+                force: bool = False, lang: str = "zh", db=None) -> SlipsResult:
+    """Issue the round's missing tokens (top-up to headcount) and write them as slips; only the slips hold them.
+
+    Parameters are those of ``zuofeng tokens issue``; see :func:`zuofeng.collect.slips.issue_slips`.
+    The token key is created on first use at ``$ZUOFENG_KEY_FILE`` (else ``~/.config/zuofeng/token.key``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> r = issue_slips("R1", kind="self", out=f"{tmp.name}/slips.html", db=db)
+    >>> r.issued == sum(row["issued"] for row in token_status("R1", db=db)), r.html_path.name
+    (True, 'slips.html')
+    >>> issue_slips("R1", kind="self", out=f"{tmp.name}/more.html", db=db).issued   # only tops up
+    0
+    >>> tmp.cleanup()
+    """
+    from .collect.slips import issue_slips as issue
+
+    with _engine(db) as engine:
+        return issue(engine, round_code, kind=kind, targets=targets, extra=extra, out=out, csv_path=csv_path,
+                     url=url, force=force, lang=lang)
+
+
+def token_status(round_code: str, *, db=None) -> list[dict]:
+    """Issued and used tokens per rater department, kind and target (counts only, never a token).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> token_status("R1", db=db)
+    []
+    >>> tmp.cleanup()
+    """
+    from .collect.tokens import token_counts
+
+    with _engine(db) as engine:
+        return token_counts(engine, round_code)
+
+
+def round_coverage(round_code: str, *, db=None) -> dict:
+    """Coverage per department and kind (self, inside view) with every gap flagged (盲区: nobody answered).
+
+    Returns the dict of :func:`zuofeng.coverage.coverage`: ``departments`` (one row per department ×
+    view with ``responses``, ``headcount``, ``coverage``, ``flags``), ``summary``, ``gaps``, ….
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> cov = round_coverage("R1", db=db)
+    >>> cov["status"], len(cov["departments"]), all("盲区" in r["flags"] for r in cov["departments"])
+    ('draft', 24, True)
+    >>> tmp.cleanup()
+    """
+    from .coverage import coverage as cov
+
+    with _engine(db) as engine:
+        return cov(engine, round_code)
+
+
+def simulate_round(round_code: str, *, seed: int = 1, response_rate: float = 0.85, db=None) -> int:
+    """Store synthetic self and peer answer sheets in an open round (same seed, same data); return how many.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> n = simulate_round("R1", seed=1, db=db)
+    >>> n == sum(s["responses"] for s in round_coverage("R1", db=db)["summary"].values()) \\
+    ...     + sum(round_coverage("R1", db=db)["peer_outside_received"].values())
+    True
+    >>> tmp.cleanup()
+    """
+    from .simulate import simulate as sim
+
+    with _engine(db) as engine:
+        return sim(engine, round_code, seed=seed, response_rate=response_rate)
+
+
+# --- import ----------------------------------------------------------------------------------
+
+def import_file(round_code: str, path: str | Path, *, format: str = "auto", mapping: str | Path | None = None,
+                dry_run: bool = False, force: bool = False, db=None) -> ImportResult:
+    """Import answer sheets (the ballot template, 问卷星, LimeSurvey) into an open round: all or nothing.
+
+    With ``dry_run`` the file is checked and counted, and nothing is stored (any round state).
+    Bad rows raise :class:`zuofeng.io.ImportProblems` listing every problem with its row and column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> ballots = f"{tmp.name}/ballots.csv"
+    >>> _ = open(ballots, "w", encoding="utf-8").write(
+    ...     "kind,department,target,category,overall,comment," + ",".join(f"q{n:02d}" for n in range(1, 23))
+    ...     + "\\nself,BGS,,党员,,," + ",".join(["2"] * 22) + "\\n")
+    >>> r = import_file("R1", ballots, dry_run=True, db=db)
+    >>> r.format, r.sheets, r.stored
+    ('template', 1, 0)
+    >>> import_file("R1", ballots, db=db).stored
+    1
+    >>> tmp.cleanup()
+    """
+    from .io import import_file as imp
+
+    with _engine(db) as engine:
+        return imp(engine, round_code, path, format=format, mapping=mapping, dry_run=dry_run, force=force)
+
+
+def import_template(path: str | Path, round_code: str | None = None, *, db=None) -> Path:
+    """Write an empty ballot template (.xlsx or .csv); with a round, its departments are listed too.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> import_template(f"{tmp.name}/ballots.csv").name
+    'ballots.csv'
+    >>> tmp.cleanup()
+    """
+    from .io.template import template_for
+
+    if round_code is None:
+        return template_for(path, None, None)
+    with _engine(db) as engine:
+        return template_for(path, engine, round_code)
+
+
+# --- scores, reports, export, backup ---------------------------------------------------------
+
+def score_round(round_code: str, *, out: str | Path | None = None, seed: int = 1, db=None) -> Scores:
+    """Score a round (and compare it with its previous round); with ``out``, also write the long table.
+
+    Parameters
+    ----------
+    round_code : str
+        The round.
+    out : path, optional
+        ``.csv``, ``.xlsx`` (one sheet per level) or ``.parquet``; checked before anything is computed.
+    seed : int
+        Seed of the bootstrap rank ranges.
+
+    Returns
+    -------
+    zuofeng.score.Scores
+        Tidy frames (``table``, ``problems``, ``quality``, …) and ``meta``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> scores = score_round("R1", db=db)
+    >>> scores.meta["round"], sorted(scores.table["kind"].unique())
+    ('R1', ['all', 'peer_inside', 'peer_outside', 'self'])
+    >>> tmp.cleanup()
+    """
+    from .score.export import score_to_file
+
+    with _engine(db) as engine:
+        return score_to_file(engine, round_code, out=out, seed=seed)
+
+
+def report_folder(round_code: str, out: str | Path | None = None) -> Path:
+    """Where the reports of a round go: ``out``, else ``reports/<round>`` of the project folder.
+
+    >>> report_folder("R1", "elsewhere")
+    PosixPath('elsewhere')
+    >>> report_folder("R1").parts[-2:]
+    ('reports', 'R1')
+    """
+    return Path(out) if out else reports_dir() / round_code
+
+
+def render_reports(round_code: str, *, department: str | None = None, jobs: int | None = None, lang: str = "zh",
+                   out: str | Path | None = None, seed: int = 1, progress: bool = True, db=None,
+                   on_progress=None) -> BatchResult:
+    """Score a round once and render its overview and department reports (notebooks and HTML, with an index).
+
+    Parameters
+    ----------
+    round_code : str
+        The round.
+    department : str, optional
+        Render only this department; the other reports in the folder are kept.
+    jobs : int, optional
+        Notebooks rendered in parallel (default: the number of CPUs).
+    lang : {"zh", "en"}
+        Language of the reports.
+    out : path, optional
+        Report folder, default ``reports/<round>`` of the project (see :func:`report_folder`).
+    seed : int
+        Seed of the scoring engine's resampling.
+    progress : bool
+        Show a progress bar on stderr.
+    on_progress : callable, optional
+        Called as ``on_progress(done, total, name)`` after each report (the console's progress bar).
+
+    Returns
+    -------
+    zuofeng.report.batch.BatchResult
+        ``index`` is the path of ``index.html``.
+
+    Raises
+    ------
+    zuofeng.report.batch.ReportBatchError
+        After writing the others, when some reports failed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> result = render_reports("R1", department="BGS", out=f"{tmp.name}/reports", progress=False, db=db)
+    >>> result.index.name, [r.html for r in result.results]
+    ('index.html', ['departments/BGS.html'])
+    >>> tmp.cleanup()
+    """
+    from .report.batch import render_round
+
+    url = store_url(_url(db))
+    if isinstance(db, str) or db is None:
+        open_store(url).dispose()  # a missing store is refused here, never created by the batch
+    return render_round(round_code, department=department, jobs=jobs, lang=lang, out=report_folder(round_code, out),
+                        db=url, seed=seed, progress=progress, on_progress=on_progress)
+
+
+def export(round_code: str, out: str | Path, *, seed: int = 1, db=None) -> ExportResult:
+    """Export a round's anonymous answer sheets (groups of at least k), coverage and scores to Excel.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> r = export("R1", f"{tmp.name}/R1.xlsx", db=db)
+    >>> r.path.name, r.sheets_exported > 0, r.k_min
+    ('R1.xlsx', True, 5)
+    >>> tmp.cleanup()
+    """
+    from .io.export import export_round
+
+    with _engine(db) as engine:
+        return export_round(engine, round_code, out, seed=seed)
+
+
+def backup(out: str | Path, *, db=None) -> BackupResult:
+    """Copy an SQLite store consistently (one snapshot, even while surveys write) into the new file ``out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> r = backup(f"{tmp.name}/copy.db", db=db)
+    >>> r.rounds, [x["code"] for x in list_rounds(db=f"sqlite:///{tmp.name}/copy.db")]
+    (1, ['R1'])
+    >>> tmp.cleanup()
+    """
+    from .io.backup import backup as copy
+
+    url = database_url(_url(db))
+    if is_default(_url(db)):
+        open_store(url).dispose()  # a missing default store: the same one line as everywhere
+    return copy(url, out)
+
+
+def run_demo(out: str | Path | None = None, *, db: str | None = None, jobs: int | None = None, lang: str = "zh",
+             progress: bool = True, echo=None) -> Path:
+    """A whole campaign on synthetic data; return the path of the final round's ``index.html``.
+
+    A fresh SQLite store ``demo.db`` in ``out`` (default ``reports/demo`` of the project) — or the store
+    ``db`` — gets a baseline and a final round of the twelve-department demo roster, simulated, scored
+    and rendered. See :func:`zuofeng.demo.run_demo`. (Not run as an example: it renders 13 reports.)
+    """
+    from .demo import run_demo as run
+
+    return run(Path(out) if out else reports_dir() / "demo", db=db, jobs=jobs, lang=lang, progress=progress, echo=echo)
+
+
+# --- notebooks -------------------------------------------------------------------------------
+
+def demo_store() -> str:
+    """The URL of the demo's store, ``reports/demo/demo.db`` of the project (it may not exist)."""
+    from .demo import DEMO_DB
+
+    return f"sqlite:///{reports_dir() / 'demo' / DEMO_DB}"
+
+
+def report_source(round_code: str, db: str = "", snapshot: str = "") -> str:
+    """The store a report notebook reads ``round_code`` from, given its ``db`` and ``snapshot`` parameters.
+
+    A given ``db`` or ``snapshot`` is used as it is. Left empty, the project's store is used when it
+    holds the round, else the demo's store (``make demo``) when that holds it; otherwise the one-line
+    error says which parameters to set.
+
+    Examples
+    --------
+    >>> report_source("R1", db="sqlite:///x.db")
+    'sqlite:///x.db'
+    >>> report_source("R1", snapshot="scores.zip")
+    ''
+    """
+    if db or snapshot:
+        return db
+    from .errors import ZuofengError
+
+    for url in (store_url(), demo_store()):
+        try:
+            if any(r["code"] == round_code for r in list_rounds(db=url)):
+                return url
+        except StoreError:
+            continue
+    raise ZuofengError(f"round {round_code!r} is in neither the project store nor the demo: run `make demo`, "
+                       "or set round_code (and db, a database URL) in the parameters cell")

@@ -1,0 +1,157 @@
+"""``zuofeng console``: the analyst's console (``notebooks/console.ipynb``) served by Voilà on 127.0.0.1.
+
+Hardened like the survey server (:mod:`zuofeng.collect.serve`): the notebook runs from a private
+temporary folder, tracebacks and sources are hidden, no stylesheet comes from a CDN, the address is
+loopback only. Unlike the survey, the console is for the analyst alone: every page and kernel
+needs the login token printed on the terminal (``?token=…`` once; the browser then keeps a cookie).
+The store and the project folder reach the kernel through the environment, and the rendered reports
+are served, to the logged-in analyst only, under ``/zuofeng/reports/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+from .api import open_store, store_url
+from .config import HOME_ENV, project_home, reports_dir
+from .console import REPORTS_URL_ENV
+from .errors import ZuofengError
+
+NOTEBOOK_NAME = "console.ipynb"
+REPORTS_ROUTE = "/zuofeng/reports/"
+
+
+def console_notebook_path() -> Path:
+    """``notebooks/console.ipynb`` (beside the report notebooks)."""
+    from .report.batch import notebooks_dir
+
+    path = notebooks_dir() / NOTEBOOK_NAME
+    if not path.is_file():
+        raise ZuofengError(f"the console notebook is missing: {path}")
+    return path
+
+
+def build_console_site(site: Path) -> dict[str, str]:
+    """Fill the private folder Voilà serves from; return the environment its kernels need.
+
+    ``console/console.ipynb`` (a signed copy of the repository's notebook), the survey's CDN-free page
+    template and a clean IPython profile without history.
+    """
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    from .collect.serve import TEMPLATE_INDEX, TEMPLATE_NAME
+
+    site = Path(site)
+    (site / "console").mkdir(parents=True, exist_ok=True)
+    node = nbformat.read(str(console_notebook_path()), as_version=4)
+    node.metadata["title"] = "zuofeng console"
+    NotebookNotary(db_file=str(site / "nbsignatures.db"), secret_file=str(site / "notebook_secret")).sign(node)
+    nbformat.write(node, str(site / "console" / NOTEBOOK_NAME))
+    template = site / "jupyter" / "voila" / "templates" / TEMPLATE_NAME
+    template.mkdir(parents=True, exist_ok=True)
+    (template / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
+    (template / "index.html.j2").write_text(TEMPLATE_INDEX, encoding="utf-8")
+    profile = site / "ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text("c.HistoryManager.enabled = False\n", encoding="utf-8")
+    jupyter_path = os.pathsep.join(p for p in (str(site / "jupyter"), os.environ.get("JUPYTER_PATH", "")) if p)
+    return {"JUPYTER_PATH": jupyter_path, "IPYTHONDIR": str(site / "ipython")}
+
+
+def console_argv(site: Path | str, *, port: int, token: str) -> list[str]:
+    """The Voilà command line: loopback, the token required, tracebacks and sources hidden."""
+    from .collect.serve import TEMPLATE_NAME
+
+    site = Path(site)
+    return [
+        str(site / "console" / NOTEBOOK_NAME), "--no-browser",
+        "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
+        f"--Voila.token={token}",
+        "--Voila.log_level=WARN",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.strip_sources=True",
+        "--theme=light", f"--template={TEMPLATE_NAME}",
+        "--KernelManager.transport=ipc",
+        f"--NotebookNotary.db_file={site / 'nbsignatures.db'}",
+        f"--NotebookNotary.secret_file={site / 'notebook_secret'}",
+    ]
+
+
+def _voila_class(reports: Path):
+    """Voilà with one more route: the project's reports (pages and executed notebooks), for the logged-in analyst
+    only."""
+    from jupyter_server.base.handlers import AuthenticatedFileHandler
+    from jupyter_server.utils import url_path_join
+    from tornado import web
+    from voila.app import Voila
+
+    class ReportsHandler(AuthenticatedFileHandler):
+        def check_xsrf_cookie(self):
+            # Reading a report changes nothing, and a link opened in a new tab or typed carries no referer:
+            # the login cookie (checked by ``authenticated``) is what guards the pages.
+            return None
+
+        def write_error(self, status_code: int, **kwargs) -> None:
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+            self.finish(f"{status_code} {self._reason}")  # no traceback, no server template needed
+
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str:
+            path = web.StaticFileHandler.validate_absolute_path(self, root, absolute_path)
+            rel = Path(os.path.relpath(path, root))
+            if path is None or rel.suffix not in (".html", ".ipynb") or any(p.startswith(".") for p in rel.parts):
+                raise web.HTTPError(404)  # a batch's staging folder, the snapshot, the manifest: never
+            return path
+
+    class ConsoleVoila(Voila):
+        def init_handlers(self):
+            handlers = super().init_handlers()
+            route = (url_path_join(self.server_url, REPORTS_ROUTE + "(.*)"), ReportsHandler, {"path": str(reports)})
+            return [route, *handlers]  # before Voilà's catch-all page route
+
+    return ConsoleVoila
+
+
+def serve_console(*, port: int = 8867, db: str | None = None, echo=print) -> None:
+    """Serve the console on ``http://127.0.0.1:PORT/`` until interrupted; print the login address.
+
+    Parameters
+    ----------
+    port : int
+        Loopback port.
+    db : str, optional
+        The store (default ``$ZUOFENG_DB``, else the project's ``data/zuofeng.db``). A missing store is
+        fine: the console creates it with the first round.
+    echo : callable
+        Where the address with the login token goes.
+    """
+    from sqlalchemy.engine import make_url
+
+    from .collect.serve import _absolute_sqlite, _port_free
+
+    if not 0 < port < 65536:
+        raise ZuofengError(f"--port must be 1..65535, not {port}")
+    url = _absolute_sqlite(store_url(db))  # the kernel runs in a temporary folder
+    try:
+        open_store(url).dispose()
+    except ZuofengError as e:
+        if "no zuofeng store at" not in e.message:
+            raise  # unreachable or not a store: say so now; a missing one is created by the first round
+    _port_free("127.0.0.1", port)
+    reports = reports_dir()
+    token = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="zuofeng-console-") as site:
+        os.environ.update(build_console_site(Path(site)))
+        os.environ.update({"ZUOFENG_DB": url, HOME_ENV: str(project_home()), REPORTS_URL_ENV: REPORTS_ROUTE})
+        shown = make_url(url).render_as_string(hide_password=True)
+        echo(f"zuofeng console (store {shown}) at http://127.0.0.1:{port}/?token={token}")
+        echo("open that address in a browser on this machine; the token is the login. Ctrl-C stops")
+        sys.stdout.flush()
+        app = _voila_class(reports)
+        app.launch_instance(argv=console_argv(site, port=port, token=token))
+        app.clear_instance()
