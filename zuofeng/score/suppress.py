@@ -372,6 +372,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
                    if u in public_units}
         reasons.update({(u, kd, key): r for (u, kd, _), r in start.items() if u in public_units
                         for key in answer_counts})  # a hidden group hides all its figures
+        reasons.update({(u, kd, key): r for key, ex in extra.items() for (u, kd, _), r in ex.items()})
         before = set(reasons)
         _apply_rule(counts, rels, k, reasons)
         new = set(reasons) - before
@@ -386,29 +387,29 @@ SCORE_STATISTICS = ("mean", "sd", "index", "problem_rate", "red_line_share", "re
                     "rank_high", "bottom")
 
 
-def figures_needed(row, figs: FigureSuppression) -> list[tuple[Figure, bool]]:
+def figures_needed(department: str, kind: str, level: str, key: str, statistic: str, needs: str | None,
+                   figs: FigureSuppression) -> list[tuple[Figure, bool]]:
     """The figures a row of the long table rests on, each marked True when it is of the previous round.
 
     Item, dimension and overall rows rest on their own figure; ``rwg_j`` also on every item of its
     scale (it is an invertible function of their mean variance); ``gap`` also on the self figure;
     ``change``, ``mw_p`` and ``rank_biserial`` also on the previous round's figure; ``composite`` on
-    the overall figure of each weighted view (``_needs``); ``bottom`` also on the organisation's.
-    Counts and evaluation rows rest on groups and votes only (empty list).
+    the overall figure of each weighted view (``needs``, space-separated views); ``bottom`` also on
+    the organisation's. Counts and evaluation rows rest on groups and votes only (empty list).
     """
-    d, kind, level, key, stat = row.department, row.kind, row.level, row.key, row.statistic
-    if level == "evaluation" or stat not in SCORE_STATISTICS:
+    if level == "evaluation" or statistic not in SCORE_STATISTICS:
         return []
-    needs = str(getattr(row, "_needs", "") or "").split()
-    if stat == "composite":
-        return [((d, v, key), False) for v in needs]
-    out = [((d, kind, key), False)]
-    if stat == "rwg_j":
-        out += [((d, kind, i), False) for i in figs.items_of(key) if i != key]
-    elif stat in ("gap", "gap_flag"):
-        out += [((d, v, key), False) for v in needs]
-    elif stat in ("change", "mw_p", "rank_biserial"):
-        out.append(((d, kind, key), True))
-    elif stat == "bottom":
+    views = str(needs).split() if isinstance(needs, str) else []
+    if statistic == "composite":
+        return [((department, v, key), False) for v in views]
+    out = [((department, kind, key), False)]
+    if statistic == "rwg_j":
+        out += [((department, kind, i), False) for i in figs.items_of(key) if i != key]
+    elif statistic in ("gap", "gap_flag"):
+        out += [((department, v, key), False) for v in views]
+    elif statistic in ("change", "mw_p", "rank_biserial"):
+        out.append(((department, kind, key), True))
+    elif statistic == "bottom":
         out.append(((ALL, kind, key), False))
     return out
 
@@ -420,20 +421,26 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     on (:func:`figures_needed`) is published, in this round and, for a change, in the previous round.
     ``alpha`` needs in addition at least k complete answer sets (its ``n``).
     """
-    notes = []
-    for row in table.itertuples(index=False):
-        note = None
-        for (u, kd, key), before in figures_needed(row, figs):
+    cols = [table[c].to_numpy(object) for c in ("department", "kind", "level", "key", "statistic")]
+    needs = table["_needs"].to_numpy(object) if "_needs" in table else np.full(len(table), None, object)
+    n = pd.to_numeric(table["n"], errors="coerce").to_numpy("float64")
+    notes = np.full(len(table), None, dtype=object)
+    scored = np.isin(cols[4], SCORE_STATISTICS) & (cols[2] != "evaluation")
+    # most rows rest on their own figure only: look those up all at once
+    hidden = list(figs.reasons)
+    if hidden:
+        pos = pd.MultiIndex.from_tuples(hidden).get_indexer(pd.MultiIndex.from_arrays([cols[0], cols[1], cols[3]]))
+        own = scored & (pos >= 0) & (cols[4] != "composite")
+        texts = np.array([FIGURE_REASON_TEXT[figs.reasons[f]] for f in hidden], dtype=object)
+        notes[own] = texts[pos[own]]
+    alpha = scored & (cols[4] == "alpha") & (n > 0) & (n < figs.k)
+    notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
+    others = np.flatnonzero(scored & pd.isna(notes) & np.isin(cols[4], ("rwg_j", "gap", "gap_flag", "change", "mw_p",
+                                                                        "rank_biserial", "composite", "bottom")))
+    for i in others:
+        for fig, before in figures_needed(cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], needs[i], figs):
             src = prev if before else figs
-            if src is None or src.published(u, kd, key):
-                continue
-            own = (u, kd, key) == (row.department, row.kind, row.key) and not before
-            if own:
-                note = FIGURE_REASON_TEXT[src.reasons[(u, kd, key)]]
-            else:
-                note = f"已抑制（所依据的{'上一轮' if before else ''}{u}·{kd}·{key}回答数不足或被互补抑制）"
-            break
-        if note is None and row.statistic == "alpha" and row.level != "evaluation" and 0 < (row.n or 0) < figs.k:
-            note = "已抑制（完整答卷n<k）"
-        notes.append(note)
+            if src is not None and fig in src.reasons:
+                notes[i] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
+                break
     return pd.Series(notes, index=table.index, dtype=object)
