@@ -319,3 +319,22 @@ def test_a_red_line_item_answered_by_one_of_five_publishes_no_mean_and_no_alert(
     assert q10["note"].str.contains("回答数").all()
     p = scores.problems
     assert p[(p["department"] == code) & (p["key"] == "q10")].empty
+
+
+def test_a_quality_flag_never_carries_a_hidden_items_spread():
+    """A published department's self sheets made identical, two of them also answering q17 (1 and 5):
+    q17 is hidden (n = 2), so the uniform-department flag's mean item SD is over the 21 published
+    items: exactly 0 (with q17 it would be 2.83 / 22 = 0.13)."""
+    base = synthetic_round(6, 300, seed=52, code="U1")
+    r = base.responses.copy()
+    own = r[r["view"] == "self"]
+    code = "D005"                                    # 71 self sheets, a published group in this round
+    rows = own.index[own["department"] == code]
+    r.loc[rows, list(base.instrument.item_keys)] = 2.0
+    r.loc[rows, "q17"] = [1.0, 5.0] + [np.nan] * (len(rows) - 2)
+    scores = score_frames(r, base.departments, base.round_info, base.instrument, seed=1, n_boot=100)
+    assert not scores.rows(department=code, kind="self", statistic="respondents")["suppressed"].iat[0]
+    assert scores.rows(department=code, kind="self", level="item", key="q17", statistic="sd")["suppressed"].all()
+    q = scores.quality
+    flag = q[(q["department"] == code) & (q["kind"] == "self") & (q["flag"] == "uniform_department")]
+    assert len(flag) == 1 and "条目平均标准差0.00" in flag["detail"].iat[0]
