@@ -18,7 +18,12 @@ dimension, so published counts and sums can be subtracted from each other. The r
    every line obeys 2.) gets a neighbour suppressed as well, and the rule runs again.
 
 The same cell set protects every figure derived from a cell (counts, sums, means, variances),
-because each of them adds up along the same relations.
+because each of them adds up along the same relations. But k counts the answers behind a figure, not
+just the sheets: an item that most of a group left at 不了解 rests on fewer answers than the group has
+sheets. So every score figure (item, dimension, overall) also gets its own cells, counting its own
+answers, and the same rule within each group across items and dimensions
+(:func:`suppress_figures`); :func:`figure_notes` then decides, row by row of the long table, what may
+be published. Every output (reports, ``zuofeng score``, the snapshot, the export) reads that table.
 """
 
 from __future__ import annotations
