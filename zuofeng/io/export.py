@@ -188,7 +188,7 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
     write_rows(ws, header, data, first_row=2)
     ws.cell(row=1, column=1, value=(
         f"k = {k}：少于 {k} 份答卷或被互补抑制的组未列出（{groups_held} 组 {held} 份）；"
-        "请勿据此推算被抑制组的结果。空白题目 = 不了解。"))
+        "请勿据此推算被抑制组的结果。空白题目 = 不了解，或该题（该方面）回答少于 k 份、依评分引擎被隐去。"))
 
     cs = wb.create_sheet("覆盖率")
     cov_header, cov_rows = coverage_rows(scores)
