@@ -203,3 +203,49 @@ def test_cli_export_writes_the_workbook(hostile_round, tmp_path, monkeypatch):
     assert main(["export", rnd, "--out", str(out), "--db", url]) == 0
     assert load_workbook(out).sheetnames[1] == "答卷"
     assert re.match(r"^[\w.-]+$", out.name)
+
+
+# --- k on answers, and coverage without category splits --------------------------------------------
+
+def _hidden_figure(dept: str, kind: str, level: str, key: str) -> dict:
+    return {"department": dept, "kind": kind, "level": level, "key": key, "statistic": "mean", "value": np.nan,
+            "suppressed": True}
+
+
+def test_answers_behind_a_figure_hidden_on_its_answer_count_are_blanked():
+    frame = _frame([("A", "self", "党员", 6), ("D", "peer_inside", "非党员", 6), ("E", "self", None, 6)])
+    frame.loc[frame.index[(frame.department == "A")][2:], "q17"] = np.nan   # two answers to q17 in A self
+    table = pd.DataFrame([_hidden_figure("A", "self", "item", "q17"), _hidden_figure("D", "peer_inside", "dimension", "二"),
+                          _hidden_figure("E", "self", "overall", "overall"),
+                          {**_hidden_figure("A", "self", "item", "q01"), "suppressed": False, "value": 2.0}])
+    rows, held, groups = answer_rows(frame, ITEMS, SUPPRESSION.iloc[:0], 5, table, {"二": ["q06", "q07", "q08"]})
+    a = rows[rows.department == "A"]
+    assert len(a) == 6 and a["q17"].isna().all() and a["q01"].notna().all()
+    d = rows[rows.department == "D"]
+    assert d[["q06", "q07", "q08"]].isna().all().all() and d["q05"].notna().all() and d["q09"].notna().all()
+    assert "E" not in set(rows.department) and (held, groups) == (6, 1)
+
+
+def test_coverage_tab_splits_no_department_by_category(hostile_round, tmp_path):
+    engine, rnd = hostile_round
+    scores = score_round(engine, rnd, seed=1, n_boot=100)
+    out = tmp_path / "export.xlsx"
+    export_round(engine, rnd, out, scores=scores)
+    ws = load_workbook(out)["覆盖率"]
+    header = [c.value for c in ws[1]]
+    assert header == ["部门", "名称", "视角", "人数", "答卷", "覆盖率", "标记"]
+    rows = [r for r in ws.iter_rows(min_row=2, values_only=True)]
+    # 党员/非党员 appear only on the organisation's rows; ZX's 3 self sheets (under k) are not counted
+    assert [r for r in rows if ("党员" in r[2]) and r[0] != "ALL"] == []
+    assert [r for r in rows if "党员" in r[2]]
+    zx = {r[2]: r for r in rows if r[0] == "ZX"}
+    assert zx["自评"][4] == "已抑制" and zx["自评"][5] == "已抑制"
+    # every published count is the scorer's and the sheets' own
+    frame = responses_frame(engine, rnd)
+    bgs = {r[2]: r for r in rows if r[0] == "BGS"}
+    assert bgs["自评"][4] == int(((frame.department == "BGS") & (frame.view == "self")).sum()) == 12
+    assert bgs["自评"][3] == 30 and abs(bgs["自评"][5] - 12 / 30) < 1e-12
+    party = [r for r in rows if r[0] == "ALL" and r[2].startswith("自评") and r[2].endswith("· 党员答卷")]
+    n_party = int(((frame.view == "self") & (frame.category == "党员")).sum())
+    assert party[0][4] == ("已抑制" if scores.rows(department="ALL", kind="self", statistic="respondents_party")
+                           ["suppressed"].iat[0] else n_party)

@@ -9,6 +9,10 @@ total. So the tab publishes exactly what the scorer publishes:
   complementary cell (``Scores.suppression``);
 * the overall rating is blanked for a whole group when the scorer suppressed the group's
   evaluation votes;
+* an answer is blanked where the scorer hid the figure it feeds on its answer count (k counts the
+  answers behind each figure, not just the sheets): an item's answers where the item's figure is
+  hidden, every item of a dimension whose figure is hidden, and the whole group where its overall
+  figure is hidden — so the rows never give back a figure the scorer withholds;
 * the category (党员 / 非党员), the rater's department, the comment, dates, the source and every id
   are left out. The scorer publishes category counts for the whole organisation only — per
   department they are groups far below k, left unpublished on purpose — so a category column
@@ -17,8 +21,11 @@ total. So the tab publishes exactly what the scorer publishes:
   not next to the answers they came with;
 * rows are sorted by their content, never by arrival.
 
-The first row of the tab states k and how many sheets were held back. Every text cell is
-neutralised against formula injection (:func:`zuofeng.io.excel.safe_cell`).
+The first row of the tab states k and how many sheets were held back. The coverage tab is read
+from the scorer's table too: answer sheets, headcount and coverage per department and view where the
+scorer publishes them (已抑制 where it does not), and the 党员 / 非党员 / blank split for the whole
+organisation only. Every text cell is neutralised against formula injection
+(:func:`zuofeng.io.excel.safe_cell`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -73,16 +81,44 @@ def _hidden_groups(frame: pd.DataFrame, suppression: pd.DataFrame | None, k: int
     return hidden, blank_overall
 
 
+def hidden_answers(frame: pd.DataFrame, table: pd.DataFrame | None, dims: dict[str, list[str]]) -> tuple[set, dict]:
+    """From the scorer's long table: the groups (department, view) whose overall figure is hidden, and
+    per group the item answers to blank (items whose figure is hidden, every item of a hidden dimension)."""
+    if table is None or not len(table):
+        return set(), {}
+    t = table[(table["statistic"] == "mean") & table["level"].isin(["item", "dimension", "overall"])
+              & table["suppressed"].astype(bool)]
+    sizes = frame.groupby(["department", "view"]).size()
+    drop, blank = set(), {}
+    for dept, kind, level, key in zip(t["department"], t["kind"], t["level"], t["key"]):
+        groups = _groups_touched(sizes.index, dept, kind)
+        if level == "overall":
+            drop.update(groups)
+            continue
+        for g in groups:
+            blank.setdefault(g, set()).update(dims.get(key, []) if level == "dimension" else [key])
+    return drop, blank
+
+
 def answer_rows(frame: pd.DataFrame, item_keys: list[str], suppression: pd.DataFrame | None,
-                k: int) -> tuple[pd.DataFrame, int, int]:
-    """The publishable answer sheets, sorted by content; also the number of sheets and groups held back."""
+                k: int, table: pd.DataFrame | None = None,
+                dims: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, int, int]:
+    """The publishable answer sheets, sorted by content; also the number of sheets and groups held back.
+
+    ``table`` is the scorer's long table: answers feeding a figure it hides on its answer count are
+    blanked (see :func:`hidden_answers`; ``dims`` maps dimension ids to their item keys).
+    """
     hidden, blank_overall = _hidden_groups(frame, suppression, k)
+    drop, blank = hidden_answers(frame, table, dims or {})
+    hidden |= drop
     key = list(zip(frame["department"], frame["view"]))
     keep = pd.Series([g not in hidden for g in key], index=frame.index, dtype=bool)
     out = frame.loc[keep, ["department", "view", "overall", "too_fast", *item_keys]].copy()
     out = out.astype({"overall": "object", "too_fast": "object"})
     groups = list(zip(out["department"], out["view"]))
     out.loc[[g in blank_overall for g in groups], "overall"] = None
+    for g, keys in blank.items():
+        out.loc[[x == g for x in groups], sorted(keys)] = np.nan
     out = out.sort_values(["department", "view", "overall", *item_keys], na_position="last",
                           ignore_index=True, kind="mergesort")
     return out, int((~keep).sum()), len({g for g in key if g in hidden})
@@ -106,7 +142,6 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
     """
     from openpyxl import Workbook
 
-    from ..coverage import coverage
     from ..frames import responses_frame
     from ..instrument import load_instrument
     from ..store import get_round
@@ -125,8 +160,8 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
         scores = score_round(engine, round_code, seed=seed)
     k = int(rnd["k_min"])
     frame = responses_frame(engine, round_code)
-    rows, held, groups_held = answer_rows(frame, keys, scores.suppression, k)
-    cov = coverage(engine, round_code)
+    dims = {d.id: [it.key for it in d.items] for d in inst.dimensions}
+    rows, held, groups_held = answer_rows(frame, keys, scores.suppression, k, scores.table, dims)
 
     wb = Workbook()
     about = wb.active
@@ -153,13 +188,10 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
     write_rows(ws, header, data, first_row=2)
     ws.cell(row=1, column=1, value=(
         f"k = {k}：少于 {k} 份答卷或被互补抑制的组未列出（{groups_held} 组 {held} 份）；"
-        "请勿据此推算被抑制组的结果。空白题目 = 不了解。"))
+        "请勿据此推算被抑制组的结果。空白题目 = 不了解，或该题（该方面）回答少于 k 份、依评分引擎被隐去。"))
 
     cs = wb.create_sheet("覆盖率")
-    cov_header = ["部门", "名称", "视角", "人数", "答卷", "覆盖率", "党员人数", "党员答卷", "非党员答卷", "标记"]
-    cov_rows = [[r["department"], r["name"], VIEW_ZH.get(r["view"], r["view"]), r["headcount"], r["responses"],
-                 r["coverage"], r["party_members"], r["party_responses"], r["non_party_responses"],
-                 " ".join(r["flags"])] for r in cov["departments"]]
+    cov_header, cov_rows = coverage_rows(scores)
     write_rows(cs, cov_header, cov_rows, number_formats={"覆盖率": "0.0%"})
 
     _frame_sheet(wb, "得分", scores.table)
@@ -174,6 +206,47 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
     finally:
         tmp.unlink(missing_ok=True)
     return ExportResult(out, len(rows), held, groups_held, k)
+
+
+COVERAGE_HEADER = ["部门", "名称", "视角", "人数", "答卷", "覆盖率", "标记"]
+CATEGORY_ROWS = (("respondents_party", "党员答卷"), ("respondents_non_party", "非党员答卷"),
+                 ("respondents_no_category", "未填政治面貌答卷"))
+
+
+def coverage_rows(scores) -> tuple[list[str], list[list]]:
+    """The coverage tab, from the scorer's long table only: answer sheets, headcount and coverage per
+    department × view (self and inside view: the views with a headcount) and for the organisation,
+    then the organisation's 党员 / 非党员 / blank sheet counts. A figure the scorer suppresses shows
+    as 已抑制; no department is split by category."""
+    t = scores.table[scores.table["level"] == "overall"].set_index(["department", "kind", "statistic"])
+    names = dict(zip(scores.departments["code"], scores.departments["name"]))
+
+    def cell(unit, view, stat):
+        if (unit, view, stat) not in t.index:
+            return None
+        r = t.loc[(unit, view, stat)]
+        r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
+        return "已抑制" if bool(r["suppressed"]) else (None if pd.isna(r["value"]) else r["value"])
+
+    rows = []
+    for unit in ["ALL", *scores.departments["code"]]:
+        for view in ("self", "peer_inside"):
+            n, head, cov = (cell(unit, view, s) for s in ("respondents", "headcount", "coverage"))
+            flags = []
+            if n == "已抑制":
+                flags.append("少于k份或互补抑制，不公布")
+            elif n == 0:
+                flags.append("盲区")
+            elif isinstance(n, (int, float)) and isinstance(head, (int, float)) and n < head:
+                flags.append("未全覆盖")
+            rows.append([unit, names.get(unit, "全组织"), VIEW_ZH[view], head,
+                         int(n) if isinstance(n, float) else n, cov, " ".join(flags)])
+    for stat, label in CATEGORY_ROWS:
+        for view in ("self", "peer_inside", "peer_outside"):
+            n = cell("ALL", view, stat)
+            rows.append(["ALL", "全组织", f"{VIEW_ZH[view]} · {label}", None,
+                         int(n) if isinstance(n, float) else n, None, "政治面貌只按全组织公布"])
+    return COVERAGE_HEADER, rows
 
 
 def _frame_sheet(wb, title: str, df: pd.DataFrame | None) -> None:

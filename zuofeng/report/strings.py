@@ -95,9 +95,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "{unit_type} · {round_title} ({round}) · scored on {scored_on}"),
     "lead_overview": ("{round_title}（{round}） · {n_dept} 个部门 · {n} 份答卷 · 计分日期 {scored_on}",
                       "{round_title} ({round}) · {n_dept} departments · {n} answer sheets · scored on {scored_on}"),
-    "legend_suppressed": ("“已抑制”：该组答卷少于 k={k} 份（或为防止推算而一并隐藏），不公布任何数值。",
-                          ("\"suppressed\": fewer than k={k} answer sheets in this group (or hidden so that it cannot be "
-                           "recovered by subtraction); no figure is published.")),
+    "legend_suppressed": ("“已抑制”：该组答卷或该数值所依据的回答少于 k={k} 份（或为防止推算而一并隐藏），不公布数值。",
+                          ("\"suppressed\": fewer than k={k} answer sheets in this group, or fewer than k answers behind "
+                           "this figure (or hidden so that it cannot be recovered by subtraction); no value is published.")),
     "legend_index": ("作风指数 = 100 ×（5 − 均值）/ 4，0–100，越高越好；方括号内为95%区间。",
                      "Work-style index = 100 × (5 − mean) / 4, from 0 to 100, higher is better; brackets: 95% interval."),
     "no_previous": ("本轮没有可比较的上一轮。", "This round has no previous round to compare with."),
@@ -123,9 +123,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                   ("Democratic evaluation: {options}; satisfaction = share of {satisfied} among valid votes; the score "
                    "weights {scores}.")),
     "m_weights": ("综合得分的评价主体权重：{weights}。", "Weights of the rater groups in the composite: {weights}."),
-    "m_k": ("公布门槛：每组至少 {k} 份答卷，意见建议至少 {kc} 份；少于门槛的组及为防推算而一并隐藏的组均显示为“已抑制”。",
-            ("Publication thresholds: at least {k} answer sheets per group, {kc} for suggestions; groups under the "
-             "threshold, and groups hidden so they cannot be recovered by subtraction, are shown as suppressed.")),
+    "m_k": (("公布门槛：每组至少 {k} 份答卷，每个数值所依据的回答（不含“不了解”）至少 {k} 份，意见建议至少 {kc} 份；"
+             "少于门槛的组和数值，以及为防推算而一并隐藏的，均显示为“已抑制”。"),
+            ("Publication thresholds: at least {k} answer sheets per group and {k} answers (\"don't know\" not counted) "
+             "behind every figure, {kc} sheets for suggestions; groups and figures under the threshold, and those "
+             "hidden so they cannot be recovered by subtraction, are shown as suppressed.")),
     "m_redline": ("红线问题：{items}；只要 {share} 以上的评价为 {values} 即提示领导小组。",
                   "Red-line problems: {items}; flagged to the leading group when at least {share} of ratings are {values}."),
     "m_reliability": ("信度：各方面 Cronbach α（全部答卷）：{alphas}。", "Reliability: Cronbach's α per dimension (all sheets): {alphas}."),

@@ -17,7 +17,18 @@ from ..instrument import Instrument, load_instrument
 from . import compare, stats
 from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
 from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
-from .suppress import ALL, COMPLEMENTARY, KINDS, N_LT_K, TOTAL, Suppression, suppress_round
+from .suppress import (
+    ALL,
+    COMPLEMENTARY,
+    KINDS,
+    N_LT_K,
+    TOTAL,
+    FigureSuppression,
+    Suppression,
+    figure_notes,
+    suppress_figures,
+    suppress_round,
+)
 from .table import COLUMNS, LEVELS, assemble, block, cell_of_row, group_blocks
 
 STATISTICS = (
@@ -81,6 +92,7 @@ class _Scored:
     prep: Prepared
     supp: Suppression        # answer sheets
     votes: Suppression       # evaluation votes (seeded with the suppressed groups)
+    figs: FigureSuppression  # score figures on their own answer counts (seeded with the suppressed groups)
     sums: GroupSums
     blocks: list
     shared: dict
@@ -112,9 +124,11 @@ def _score_round_data(responses, departments, info, instrument) -> _Scored:
     hidden_groups = {c: r for c, r in supp.reasons.items() if c[2] == TOTAL}
     votes = suppress_round(vote_leaf_counts(prep), prep.departments, info["k_min"], categories=False,
                            initial=hidden_groups)
+    figs = suppress_figures(answer_counts(prep), prep.departments, info["k_min"], supp,
+                            {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)})
     sums = GroupSums(prep)
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"])
-    return _Scored(prep, supp, votes, sums, blocks, shared)
+    return _Scored(prep, supp, votes, figs, sums, blocks, shared)
 
 
 def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info: dict, instrument: Instrument,
@@ -156,7 +170,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
     blocks = list(cur.blocks)
     score = cur.shared["score"]
     blocks += compare.gap_blocks(groups, score, scale)
-    blocks += compare.icc_blocks(groups, cur.sums, cur.prep, cur.supp)
+    blocks += compare.icc_blocks(groups, cur.sums, cur.prep, _Published(cur))
     blocks += compare.composite_blocks(groups, score, cur.shared["eval_score"], info.get("group_weights"),
                                        low, high)
 
@@ -174,15 +188,15 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
 
     table = assemble(blocks)
     index_ci = table[(table["statistic"] == "index") & (table["key"] == OVERALL)].set_index(["department", "kind"])
-    ranks = compare.rank_blocks(groups, cur.prep, cur.supp, index_ci[["value", "ci_low", "ci_high"]], seed, n_boot)
+    ranks = compare.rank_blocks(groups, cur.prep, _Published(cur), index_ci[["value", "ci_low", "ci_high"]], seed, n_boot)
     if ranks:
         table = pd.concat([table, assemble(ranks)], ignore_index=True)
-    table = _apply_suppression(table, cur.supp, cur.votes)
+    table = _apply_suppression(table, cur.supp, cur.votes, cur.figs, prev.figs if previous is not None else None)
     code = info.get("code") or info.get("round") or ""
     table = _order(table, cur.prep, instrument, code)
 
     jumps = find_jumps(table, rules) if previous is not None else None
-    quality = quality_flags(cur.prep, cur.sums, cur.supp, info["k_min"], rules, jumps, cur.votes)
+    quality = quality_flags(cur.prep, cur.sums, cur.supp, info["k_min"], rules, jumps, cur.votes, cur.figs)
     problems = problem_list(table, instrument, rules)
     comments = published_comments(cur.prep, cur.supp, info["k_comment"])
     whole = cur.supp.published(ALL, "all")
@@ -244,9 +258,32 @@ def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
     return cells.merge(hidden.astype(object), how="left", on=["department", "kind", "_cat"])[scope].set_axis(table.index)
 
 
-def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppression) -> pd.DataFrame:
-    """Blank every figure of a suppressed cell, of a row that needs a suppressed cell, or of a change
-    whose previous group was suppressed; say why in ``note``. Evaluation rows follow the vote cells."""
+def answer_counts(prep: Prepared) -> dict[str, dict[tuple[str, str], int]]:
+    """The answers behind each score figure per (department, view): for an item its answers other than
+    不了解, for a dimension or ``overall`` the respondents with a score there."""
+    sh = prep.sheets
+    cols = {**{k: k for k in prep.item_keys}, **{k: f"s:{k}" for k in prep.score_keys}}
+    n = sh[list(cols.values())].notna().groupby([sh["department"], sh["view"]]).sum()
+    return {key: {g: int(v) for g, v in n[col].items()} for key, col in cols.items()}
+
+
+class _Published:
+    """The groups whose every dimension and overall figure is published: the departments that ranks and
+    ICCs may use (a department hidden on answers must not shift the others' ranks or the ICC)."""
+
+    def __init__(self, cur: _Scored):
+        self.cur = cur
+
+    def published(self, unit: str, kind: str) -> bool:
+        return self.cur.supp.published(unit, kind) and self.cur.figs.group_published(unit, kind)
+
+
+def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppression, figs: FigureSuppression,
+                       prev_figs: FigureSuppression | None = None) -> pd.DataFrame:
+    """Blank every figure of a suppressed cell, of a row that needs a suppressed cell, of a change
+    whose previous group was suppressed, or of a row resting on a figure hidden on its answer counts
+    (:func:`zuofeng.score.suppress.figure_notes`); say why in ``note``. Evaluation rows follow the vote
+    cells."""
     is_eval = (table["level"] == "evaluation").to_numpy()
     answers, by_votes = _reasons(table, supp, "answers"), _reasons(table, votes, "votes")
     # the vote cells decide evaluation rows (they start from the suppressed groups with votes; a group
@@ -266,6 +303,10 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
     if "_prev_hidden" in table:
         ph = table["_prev_hidden"].fillna(False).astype(bool) & note.isna()
         note[ph] = "已抑制（上一轮该组被抑制）"
+    open_rows = note.isna().to_numpy()
+    if open_rows.any():
+        by_answers = figure_notes(table[open_rows], figs, prev_figs)
+        note[by_answers.index[by_answers.notna()]] = by_answers.dropna()
     sup = note.notna()
     table = table.drop(columns=[c for c in ("_needs", "_prev_hidden") if c in table])
     table.loc[sup, ["value", "ci_low", "ci_high", "n"]] = np.nan

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .prepare import GroupSums, Prepared, row_nanmean, variance
-from .suppress import ALL, VIEWS, Suppression
+from .suppress import ALL, VIEWS, FigureSuppression, Suppression
 
 QUALITY_COLUMNS = ["department", "kind", "flag", "count", "detail"]
 PROBLEM_COLUMNS = ["department", "kind", "key", "label", "rule", "value", "note"]
@@ -37,14 +37,17 @@ def _published_views(supp: Suppression, units) -> list[tuple[str, str]]:
 
 
 def quality_flags(prep: Prepared, sums: GroupSums, supp: Suppression, k_min: int, rules: Rules,
-                  jumps: pd.DataFrame | None = None, votes_supp: Suppression | None = None) -> pd.DataFrame:
+                  jumps: pd.DataFrame | None = None, votes_supp: Suppression | None = None,
+                  figs: FigureSuppression | None = None) -> pd.DataFrame:
     """Flags per published department × view (and the organisation for sheet-level flags).
 
     - ``straight_lined``: sheets whose answered items (at least half of them) all carry one value;
     - ``too_fast``: sheets an import marked as implausibly fast (duration known);
     - ``uniform_department``: at least k sheets and either ≥ ``uniform_pattern_share`` of them share
       one answer pattern, or the mean item SD is below ``uniform_item_sd``, or every valid vote is
-      the same option (e.g. 100% 好) — count is the size of the largest identical block;
+      the same option (e.g. 100% 好) — count is the size of the largest identical block; the mean item
+      SD is taken over the items whose figures are published (``figs``), so the flag's detail never
+      carries a hidden item's spread;
     - ``jump``: the overall index or the satisfaction moved by at least the rule's amount since the
       previous round (both rounds published).
     """
@@ -65,7 +68,11 @@ def quality_flags(prep: Prepared, sums: GroupSums, supp: Suppression, k_min: int
     modal = blocks.groupby(level=0).max().reindex(range(prep.n_leaf), fill_value=0).to_numpy()
     modal = sums.rollup(modal.astype(float))  # only the department × view entries are used below
     n = sums.sum("sheets", np.ones(len(sh)))
-    item_sd = row_nanmean(np.column_stack([np.sqrt(v) for v in sums_item_var(sums, prep)]))
+    item_sd = np.column_stack([np.sqrt(v) for v in sums_item_var(sums, prep)])
+    if figs is not None:
+        hidden = np.array([[not figs.published(u, kd, key) for key in prep.item_keys] for u, kd in sums.groups])
+        item_sd = np.where(hidden, np.nan, item_sd)
+    item_sd = row_nanmean(item_sd)
     votes = sums.sum("vote:n", sh["vote_score"].notna().to_numpy())
     top_vote = np.max(np.column_stack([sums.sum(f"vote={o}", (sh["vote"] == o).to_numpy())
                                        for o in prep.vote_options]), axis=1)

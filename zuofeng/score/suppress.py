@@ -18,7 +18,12 @@ dimension, so published counts and sums can be subtracted from each other. The r
    every line obeys 2.) gets a neighbour suppressed as well, and the rule runs again.
 
 The same cell set protects every figure derived from a cell (counts, sums, means, variances),
-because each of them adds up along the same relations.
+because each of them adds up along the same relations. But k counts the answers behind a figure, not
+just the sheets: an item that most of a group left at 不了解 rests on fewer answers than the group has
+sheets. So every score figure (item, dimension, overall) also gets its own cells, counting its own
+answers, and the same rule within each group across items and dimensions
+(:func:`suppress_figures`); :func:`figure_notes` then decides, row by row of the long table, what may
+be published. Every output (reports, ``zuofeng score``, the snapshot, the export) reads that table.
 """
 
 from __future__ import annotations
@@ -276,3 +281,171 @@ def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd
     out = suppress(build_cells(leaf_counts, departments, categories), k, initial)
     out.scope = "answers" if categories else "votes"
     return out
+
+
+# --- figures: every score figure counts its own answers ---------------------------------------------
+
+Figure = tuple[str, str, str]  # (unit, kind, key): key an item, a dimension or "overall"
+FIGURE_REASON_TEXT = {N_LT_K: "已抑制（回答数n<k）", COMPLEMENTARY: "已抑制（回答数互补抑制）"}
+
+
+@dataclass
+class FigureSuppression:
+    """Score figures hidden on their own answer counts, on top of the hidden groups.
+
+    ``counts`` holds the answers behind each figure (unit, kind, key): for an item the answers other
+    than 不了解, for a dimension or ``overall`` the respondents with a score there. ``reasons`` holds
+    the hidden figures of published units (ALL and the departments) with their reason.
+    """
+
+    k: int
+    counts: dict[Figure, int]
+    reasons: dict[Figure, str]
+    scales: dict[str, tuple[str, ...]]   # parent key → child keys (dimension → items, overall → dimensions)
+
+    def published(self, unit: str, kind: str, key: str) -> bool:
+        return (unit, kind, key) not in self.reasons
+
+    def items_of(self, key: str) -> tuple[str, ...]:
+        """The item keys under ``key`` (itself for an item)."""
+        kids = self.scales.get(key)
+        return (key,) if kids is None else tuple(i for k in kids for i in self.items_of(k))
+
+    def group_published(self, unit: str, kind: str) -> bool:
+        """Every dimension and the overall figure of the group published (used for ranks and ICCs)."""
+        return all(self.published(unit, kind, key) for key in self.scales)
+
+
+def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], departments: pd.DataFrame, k: int,
+                     groups: Suppression, scales: dict[str, tuple[str, ...]]) -> FigureSuppression:
+    """Decide which score figures may be published: each needs at least k answers of its own.
+
+    Two kinds of sums link the figures, and the rule of :func:`suppress` runs on both until neither
+    hides anything more:
+
+    1. *Across groups*, for one key: a key's answers add up over departments, divisions and kinds
+       exactly as sheets do, so each key gets the cell system of :func:`build_cells` with its answer
+       counts, starts from the hidden groups (and from the figures step 2 hid) and goes through the
+       rule and the audit.
+    2. *Within a group*, across keys: a dimension's figure is built from its items' answers, and
+       ``overall`` from every dimension. Each (unit, kind) gets the relations dimension → items and
+       overall → dimensions, with the same rule: the hidden items of a dimension must be none, or at
+       least two with a combined answer count ≥ k, otherwise the item with the fewest answers still
+       published is hidden too (or, when none is left, the dimension); and a hidden dimension takes
+       its smallest item with it. A respondent's score averages the items they answered, so the
+       relation is not an exact sum, but with complete answers it is one (the dimension mean is the
+       mean of its item means), and protecting it as a sum covers that case.
+
+    Parameters
+    ----------
+    answer_counts : dict
+        key → {(department, view): answers}.
+    departments : DataFrame
+        ``code`` and ``division``, as for :func:`build_cells`.
+    k : int
+        The round's threshold.
+    groups : Suppression
+        The hidden groups (answer sheets).
+    scales : dict
+        parent key → its child keys: every dimension → its items, ``overall`` → the dimensions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> depts = pd.DataFrame({"code": ["A", "B"], "division": [None, None]})
+    >>> counts = {"q1": {("A", "self"): 9, ("B", "self"): 9}, "q2": {("A", "self"): 2, ("B", "self"): 9},
+    ...           "d": {("A", "self"): 9, ("B", "self"): 9}}
+    >>> groups = suppress_round({("A", "self", "未填"): 9, ("B", "self", "未填"): 9}, depts, 5)
+    >>> f = suppress_figures(counts, depts, 5, groups, {"d": ("q1", "q2")})
+    >>> f.reasons[("A", "self", "q2")], f.published("A", "self", "q1"), f.published("B", "self", "q2")
+    ('n<k', False, False)
+    """
+    public_units = [ALL, *map(str, departments["code"])]
+    start = {c: r for c, r in groups.reasons.items() if c[2] == TOTAL}
+    extra: dict[str, dict[Cell, str]] = {key: {} for key in answer_counts}
+    per_key: dict[str, Suppression] = {}
+    rels = [Relation((u, kd, parent), tuple((u, kd, c) for c in kids))
+            for u in public_units for kd in KINDS for parent, kids in scales.items()]
+    todo = set(answer_counts)
+    while todo:
+        for key in sorted(todo):
+            leaves = {(d, v, CATEGORIES[2]): n for (d, v), n in answer_counts[key].items()}
+            per_key[key] = suppress(build_cells(leaves, departments, categories=False), k, {**start, **extra[key]})
+        counts = {(u, kd, key): s.counts[(u, kd, TOTAL)] for key, s in per_key.items()
+                  for u in public_units for kd in KINDS}
+        reasons = {(u, kd, key): r for key, s in per_key.items() for (u, kd, _), r in s.reasons.items()
+                   if u in public_units}
+        reasons.update({(u, kd, key): r for (u, kd, _), r in start.items() if u in public_units
+                        for key in answer_counts})  # a hidden group hides all its figures
+        reasons.update({(u, kd, key): r for key, ex in extra.items() for (u, kd, _), r in ex.items()})
+        before = set(reasons)
+        _apply_rule(counts, rels, k, reasons)
+        new = set(reasons) - before
+        for u, kd, key in new:
+            extra[key][(u, kd, TOTAL)] = reasons[(u, kd, key)]
+        todo = {key for _, _, key in new}
+    return FigureSuppression(k, counts, reasons, {p: tuple(c) for p, c in scales.items()})
+
+
+SCORE_STATISTICS = ("mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j",
+                    "gap", "gap_flag", "change", "mw_p", "rank_biserial", "composite", "rank", "rank_low",
+                    "rank_high", "bottom")
+
+
+def figures_needed(department: str, kind: str, level: str, key: str, statistic: str, needs: str | None,
+                   figs: FigureSuppression) -> list[tuple[Figure, bool]]:
+    """The figures a row of the long table rests on, each marked True when it is of the previous round.
+
+    Item, dimension and overall rows rest on their own figure; ``rwg_j`` also on every item of its
+    scale (it is an invertible function of their mean variance); ``gap`` also on the self figure;
+    ``change``, ``mw_p`` and ``rank_biserial`` also on the previous round's figure; ``composite`` on
+    the overall figure of each weighted view (``needs``, space-separated views); ``bottom`` also on
+    the organisation's. Counts and evaluation rows rest on groups and votes only (empty list).
+    """
+    if level == "evaluation" or statistic not in SCORE_STATISTICS:
+        return []
+    views = str(needs).split() if isinstance(needs, str) else []
+    if statistic == "composite":
+        return [((department, v, key), False) for v in views]
+    out = [((department, kind, key), False)]
+    if statistic == "rwg_j":
+        out += [((department, kind, i), False) for i in figs.items_of(key) if i != key]
+    elif statistic in ("gap", "gap_flag"):
+        out += [((department, v, key), False) for v in views]
+    elif statistic in ("change", "mw_p", "rank_biserial"):
+        out.append(((department, kind, key), True))
+    elif statistic == "bottom":
+        out.append(((ALL, kind, key), False))
+    return out
+
+
+def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppression | None = None) -> pd.Series:
+    """Why each row of the long table may not be published on its answer counts (None where it may).
+
+    This is the one publication rule on answers: a row is published only when every figure it rests
+    on (:func:`figures_needed`) is published, in this round and, for a change, in the previous round.
+    ``alpha`` needs in addition at least k complete answer sets (its ``n``).
+    """
+    cols = [table[c].to_numpy(object) for c in ("department", "kind", "level", "key", "statistic")]
+    needs = table["_needs"].to_numpy(object) if "_needs" in table else np.full(len(table), None, object)
+    n = pd.to_numeric(table["n"], errors="coerce").to_numpy("float64")
+    notes = np.full(len(table), None, dtype=object)
+    scored = np.isin(cols[4], SCORE_STATISTICS) & (cols[2] != "evaluation")
+    # most rows rest on their own figure only: look those up all at once
+    hidden = list(figs.reasons)
+    if hidden:
+        pos = pd.MultiIndex.from_tuples(hidden).get_indexer(pd.MultiIndex.from_arrays([cols[0], cols[1], cols[3]]))
+        own = scored & (pos >= 0) & (cols[4] != "composite")
+        texts = np.array([FIGURE_REASON_TEXT[figs.reasons[f]] for f in hidden], dtype=object)
+        notes[own] = texts[pos[own]]
+    alpha = scored & (cols[4] == "alpha") & (n > 0) & (n < figs.k)
+    notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
+    others = np.flatnonzero(scored & pd.isna(notes) & np.isin(cols[4], ("rwg_j", "gap", "gap_flag", "change", "mw_p",
+                                                                        "rank_biserial", "composite", "bottom")))
+    for i in others:
+        for fig, before in figures_needed(cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], needs[i], figs):
+            src = prev if before else figs
+            if src is not None and fig in src.reasons:
+                notes[i] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
+                break
+    return pd.Series(notes, index=table.index, dtype=object)
