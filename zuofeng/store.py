@@ -3,7 +3,14 @@
 Anonymity lives in the schema. A response row holds no token, no token hash, no time finer than the
 date and no sequential id: its key is a random UUID, and on SQLite the response and answer tables are
 ``WITHOUT ROWID`` so their physical order follows that random key, not the order of arrival. The token
-row says only that it was used.
+row says only that it was used. What the database keeps besides the rows (page order, the SQLite
+write-ahead log, PostgreSQL's transaction ids, commit times and dead row versions) is wiped after every
+submission that used a token: see ``unlink_round``.
+
+Transactions: write with ``with writing(engine) as conn:``. On SQLite it begins ``BEGIN IMMEDIATE``
+(the write lock at once, so two writers queue instead of deadlocking); every other transaction, such
+as ``engine.connect()``, begins a plain deferred ``BEGIN`` and takes no write lock, so a reader held
+open never stalls a submission.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ import logging
 import random
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -165,13 +173,13 @@ MIGRATIONS: list[tuple[str, object]] = [
 def migrate(engine: Engine) -> list[str]:
     """Apply the migrations not yet recorded; return their names."""
     applied_now = []
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         schema_migrations.create(conn, checkfirst=True)
         done = set(conn.scalars(select(schema_migrations.c.name)))
     for name, fn in MIGRATIONS:
         if name in done:
             continue
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             fn(conn)
             conn.execute(schema_migrations.insert().values(name=name, applied_on=dt.date.today()))
         applied_now.append(name)
@@ -180,18 +188,37 @@ def migrate(engine: Engine) -> list[str]:
 
 # --- engine ----------------------------------------------------------------------------------
 
+_WRITE = "zuofeng_write"  # the execution option that marks a writing transaction
+BUSY_TIMEOUT_MS = 30000
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout = 30000")
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.close()
 
 
 def _sqlite_begin(conn) -> None:
-    # Take the write lock at BEGIN: two writers never deadlock upgrading a read lock.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock at BEGIN, so two writers never deadlock upgrading a read lock;
+    # a reader takes none (in WAL mode it reads its snapshot while others write).
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator:
+    """A connection in a writing transaction, committed at the end of the block (rolled back on error).
+
+    Use it for every transaction that writes. On SQLite it begins with ``BEGIN IMMEDIATE``: the write
+    lock is taken at once (waiting up to 30 s for another writer), so a transaction that reads and then
+    writes never fails because another writer got in between. Elsewhere it is ``engine.begin()``.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
 
 
 def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
@@ -305,7 +332,7 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
     order = list(sheets)
     random.SystemRandom().shuffle(order)
     today = dt.date.today()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         rnd = get_round(conn, round_code)
         if rnd["status"] != "open":
             raise RoundError(f"round {round_code} is {rnd['status']}, not open: no answers are accepted")
@@ -317,6 +344,7 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
             _validate(s, depts, len(inst.items), overall_values)
             if s.token_hash is not None:
                 _consume_token(conn, round_code, s)
+                _step("token consumed")
             rid = uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
             resp_rows.append({
                 "id": rid, "round": round_code, "kind": s.kind, "rater": s.rater, "target": s.target,
@@ -329,64 +357,143 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         conn.execute(answers.insert(), ans_rows)
         if also is not None:
             also(conn)
-    if source == "survey":
-        _reorder_after_arrival(engine)
+    _step("stored")
+    if any(s.token_hash is not None for s in order):
+        _unlink_after_arrival(engine, round_code)
     else:
         _checkpoint(engine)
     return len(order)
 
 
-def _reorder_after_arrival(engine: Engine) -> None:
-    """A survey sheet arrives on its own, so where its rows sit in the tables would tell when it came.
+# --- unlinking: what the database keeps besides the rows ------------------------------------
+# A submission consumes its token and stores its sheet in one transaction, so, besides the rows,
+# the database keeps traces that pair them: on PostgreSQL both rows carry that transaction's id
+# (xmin) and commit time, and the token's previous version stays behind as a dead row; on both
+# stores the rows land where rows that arrive land (the end of a heap, a page that fills up, the
+# next frames of SQLite's write-ahead log). After every submission that used a token, and when a
+# round closes, ``unlink_round`` wipes those traces. Each step runs in a transaction of its own
+# after the sheet is stored, and none changes what is stored: a crash between two steps loses no
+# sheet and stores none twice, it only leaves the traces until the next submission or close.
 
-    Rewrite the tables in the order of their random keys at once (``scrub_physical_order``), so that a
-    copy of the store taken while the round is open shows no arrival order either. Best effort: the
-    sheet is stored in any case; if the rewrite cannot run now (the store is busy), the next submission
-    or closing the round does it.
-    """
+_step_hook: Callable[[str], None] | None = None  # the tests' way to stop a process between two steps
+
+LOCK_TIMEOUT_MS = 3000  # how long a rewrite on PostgreSQL waits for a table another session is reading
+_RESTAMP_LOCK = 0x7A756F66656E67  # pg_advisory_xact_lock key: one re-stamp at a time
+
+
+def _step(name: str) -> None:
+    if _step_hook is not None:
+        _step_hook(name)
+
+
+def _unlink_after_arrival(engine: Engine, round_code: str) -> None:
+    """Wipe the traces of the sheets that just arrived. Best effort: the sheet is stored in any case;
+    if a step cannot run now (the store is busy), the next submission or closing the round does it."""
     try:
-        scrub_physical_order(engine)
+        unlink_round(engine, round_code)
     except DBAPIError as e:
-        log.warning("store: tables not reordered after a submission (%s); the next one retries",
+        log.warning("store: traces of arrival not wiped after a submission (%s); the next one retries",
                     type(e.orig).__name__ if e.orig is not None else type(e).__name__)
 
 
-def _checkpoint(engine: Engine) -> None:
-    """SQLite: move committed frames into the file and empty the write-ahead log.
+def unlink_round(engine: Engine, round_code: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+    """Leave nothing physical that pairs a used token of the round with its answer sheet.
 
-    The log holds one frame per commit in arrival order; a copy of the folder taken while a round is
-    open would otherwise show the order in which answers came. Best effort: a busy log is left for the
-    next call.
+    PostgreSQL, in two transactions after the submission's own:
+
+    1. *Re-stamp* (``restamp_round``): one transaction rewrites every used token, response and answer
+       row of the round with the same values, so they all carry its transaction id (``xmin``) and
+       commit time instead of their submission's.
+    2. *Rewrite* (``scrub_physical_order``): ``CLUSTER`` writes each table into a fresh file in the
+       order of its random key, without the dead row versions (among them the versions that still
+       carry the submission's transaction id).
+
+    SQLite has no transaction ids in its rows: ``VACUUM`` rewrites the file in key order and the
+    write-ahead log is emptied (``scrub_physical_order``).
+    """
+    if engine.dialect.name == "postgresql":
+        restamp_round(engine, round_code, lock_timeout_ms=lock_timeout_ms)
+        _step("restamped")
+    scrub_physical_order(engine, lock_timeout_ms=lock_timeout_ms)
+    _step("rewritten")
+
+
+def restamp_round(engine: Engine, round_code: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+    """PostgreSQL: give every used token, response and answer row of a round one transaction id.
+
+    ``UPDATE … SET col = col`` writes a new version of each row, stamped with this transaction's id
+    and (with ``track_commit_timestamp``) its commit time; joining or ordering on ``xmin`` or on
+    ``pg_xact_commit_timestamp(xmin)`` then sees one group. Re-stamps queue on an advisory lock, so two
+    survey servers never update the same rows at once. The old versions are dead rows until the rewrite.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with writing(engine) as conn:
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_RESTAMP_LOCK})")
+        conn.execute(update(tokens).where(tokens.c.round == round_code, tokens.c.used.is_(True))
+                     .values(used=tokens.c.used))
+        conn.execute(update(responses).where(responses.c.round == round_code).values(round=responses.c.round))
+        conn.execute(update(answers).where(answers.c.response_id.in_(
+            select(responses.c.id).where(responses.c.round == round_code).scalar_subquery()))
+            .values(value=answers.c.value))
+
+
+def _checkpoint(engine: Engine) -> None:
+    """SQLite: move committed frames into the file and empty the write-ahead log, without waiting.
+
+    The log holds the pages of each commit in arrival order; a copy of the folder taken while a round
+    is open would otherwise show the order in which answers came. A reader that holds a snapshot keeps
+    the log from being emptied (a checkpoint cannot pass it): then the log is left as it is, at once,
+    for the next call, rather than making the submission wait for the reader.
     """
     if engine.dialect.name != "sqlite":
         return
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        _truncate_wal(raw.driver_connection)
     finally:
         raw.close()
 
 
-def scrub_physical_order(engine: Engine) -> None:
+def _truncate_wal(dbapi) -> bool:
+    """``wal_checkpoint(TRUNCATE)`` with the busy timeout off; True when the log is now empty."""
+    dbapi.execute("PRAGMA busy_timeout = 0")
+    try:
+        busy, _, _ = dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return busy == 0
+
+
+def scrub_physical_order(engine: Engine, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
     """Rewrite the token, response and answer tables in the order of their random keys.
 
     Databases keep rows roughly in the order they were written: SQLite's pages fill in arrival order
     and PostgreSQL's heap appends, and a used token's new row version lands at the end too. So the
-    physical layout could tell arrival order (the anonymity tests' control table shows it). Every survey
-    submission and closing a round call this: ``VACUUM`` on SQLite, ``CLUSTER … USING <table>_pkey`` on
-    PostgreSQL, after which the layout follows the random ids and the attack is at chance. PostgreSQL's own write-ahead log
-    and any backup taken earlier still hold the history: keep them as protected as the answers.
+    physical layout could tell arrival order (the anonymity tests' control table shows it).
+
+    SQLite: ``VACUUM``, then the write-ahead log is emptied unless a reader's snapshot holds it
+    (``_checkpoint``). PostgreSQL: one transaction locks the three tables (waiting at most
+    ``lock_timeout_ms`` for sessions that use them, then giving up with an error) and runs
+    ``CLUSTER … USING <table>_pkey`` on each: fresh files in key order, without dead row versions
+    that no running transaction can still see. PostgreSQL's own write-ahead log and any backup taken
+    earlier still hold the history: keep them as protected as the answers.
     """
     if engine.dialect.name == "sqlite":
         raw = engine.raw_connection()
         try:
             dbapi = raw.driver_connection
             dbapi.execute("VACUUM")
-            dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            _truncate_wal(dbapi)
         finally:
             raw.close()
     elif engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with writing(engine) as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+            # all three at once: no submission and no other rewrite runs in between, and the
+            # transactions that used the tables have ended, so their dead versions can go
+            conn.exec_driver_sql("LOCK TABLE tokens, responses, answers IN ACCESS EXCLUSIVE MODE")
             for table in (tokens, responses, answers):
                 conn.exec_driver_sql(f"CLUSTER {table.name} USING {table.name}_pkey")
 

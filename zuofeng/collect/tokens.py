@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import TokenError, ZuofengError
 from ..sheet import TokenScope
-from ..store import get_departments, get_round, tokens
+from ..store import get_departments, get_round, tokens, writing
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
 LENGTH = 16  # 80 bits
@@ -150,7 +150,7 @@ def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, ta
     plan = planned_scopes(engine, round_code, kind=kind, targets=targets)
     key = load_key(create=True)
     issued: list[IssuedToken] = []
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         rnd = get_round(conn, round_code)
         if rnd["status"] == "closed":
             raise ZuofengError(f"round {round_code} is closed: no tokens can be issued")
