@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import random
 import secrets
 import uuid
@@ -48,6 +49,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from .config import database_url
 from .errors import RoundError, StoreError, TokenError, ZuofengError
+from .private import owner_only, private_folder, warn_if_readable_by_others
 from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
 
 log = logging.getLogger(__name__)
@@ -237,11 +239,15 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         folder = Path(db).parent
         if not folder.exists():
             if create and folder == Path("data"):
-                folder.mkdir(parents=True, exist_ok=True)
+                private_folder(folder)
             else:
                 raise StoreError(f"cannot open database {shown}: folder {folder} does not exist")
-        if not create and not Path(db).exists():
-            raise StoreError(f"no database at {db}")
+        if not Path(db).exists():
+            if not create:
+                raise StoreError(f"no database at {db}")
+            _create_private_file(Path(db))  # SQLite gives its -wal and -shm files the store's mode
+        else:
+            warn_if_readable_by_others(db, "store")
     elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -262,6 +268,17 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         first = str(e.orig).strip().splitlines()[0] if e.orig else str(e).splitlines()[0]
         raise StoreError(f"cannot open database {shown}: {first}") from None
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty file (an empty SQLite database), mode 0600; nothing if another process made it first."""
+    try:
+        with owner_only():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise StoreError(f"cannot create database {path}: {e.strerror}") from None
 
 
 def _check_is_store(engine: Engine, shown: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from ..errors import TokenError, ZuofengError
+from ..private import private_folder
 from ..sheet import TokenScope
 from ..store import get_departments, get_round, tokens, writing
 
@@ -47,7 +48,7 @@ def load_key(create: bool = False) -> bytes:
         return data
     if not create:
         raise ZuofengError(f"no token key at {path}: tokens were issued with another key, or none were issued")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = secrets.token_bytes(KEY_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:
