@@ -111,4 +111,4 @@ def test_opening_a_store_others_can_read_warns_in_one_line(tmp_path, caplog):
     [record] = caplog.records
     line = record.getMessage()
     assert record.levelno == logging.WARNING and "\n" not in line
-    assert str(db) in line and "other users" in line and "644" in line
+    assert str(db) in line and "other users" in line and "644" in line and f"chmod 600 '{db}'" in line

@@ -10,6 +10,7 @@ next submission after that empties it. The tests read the ``-wal`` of a copy of 
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 import sqlite3
@@ -122,3 +123,43 @@ def test_the_log_keeps_no_arrival_order_beyond_an_open_readers_time(sqlite_round
     submit(engine, issued[10], rng)
     assert wal_of_a_copy(db, tmp_path / "reader gone") == b""
     assert len(ids(engine)) == 11
+
+
+@pytest.mark.pg
+def test_postgresql_a_session_using_the_tables_delays_a_submission_by_the_lock_timeout_at_most(
+        roster_file, caplog):
+    """PostgreSQL: the rewrite needs the tables to itself. A session in the middle of a transaction that
+    read them (a notebook) makes it wait ``LOCK_TIMEOUT_MS`` at most; the sheet is stored and re-stamped
+    meanwhile, the rewrite is left to the next submission, which does it once the session is gone."""
+    from tests.conftest import _pg_database
+    from tests.test_store_unlink import _dead_versions, _xmins
+    from zuofeng.store import LOCK_TIMEOUT_MS
+
+    gen = _pg_database()
+    engine = open_engine(next(gen))
+    try:
+        create_round(engine, "R1", title="基线测评", roster=roster_file)
+        set_status(engine, "R1", "open")
+        issued = tk.issue_tokens(engine, "R1", kind="self")
+        rng = random.Random(4)
+        submit(engine, issued[0], rng)
+        notebook = engine.connect()
+        assert notebook.scalar(select(func.count()).select_from(responses)) == 1  # and stays in its transaction
+        t0 = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="zuofeng"):
+            submit(engine, issued[1], rng)
+        took = time.monotonic() - t0
+        assert LOCK_TIMEOUT_MS / 1000 <= took < LOCK_TIMEOUT_MS / 1000 + MAX_SUBMIT_SECONDS
+        assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+            "store: traces of arrival not wiped after a submission"]
+        assert len(ids(engine)) == 2
+        tok_x, resp_x, ans_x = _xmins(engine, "R1")
+        assert len(tok_x) == 1 and tok_x == resp_x == ans_x  # re-stamped: a row lock was all it needed
+        assert _dead_versions(engine) > 0  # not rewritten yet
+        notebook.close()
+        submit(engine, issued[2], rng)
+        tok_x, resp_x, ans_x = _xmins(engine, "R1")
+        assert len(tok_x) == 1 and tok_x == resp_x == ans_x and _dead_versions(engine) == 0
+    finally:
+        engine.dispose()
+        gen.close()
