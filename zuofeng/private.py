@@ -58,10 +58,10 @@ def readable_by_others(path: str | os.PathLike) -> bool:
 
 
 def warn_if_readable_by_others(path: str | os.PathLike, what: str) -> bool:
-    """Log one warning line when ``path`` (and the files named ``path-*`` beside it) can be read by
-    other users; return whether it warned."""
+    """Log one warning line when ``path`` or its SQLite companions (``-wal``, ``-shm``, ``-journal``) can
+    be read by other users; return whether it warned."""
     path = Path(path)
-    shared = [p for p in [path, *sorted(path.parent.glob(path.name + "-*"))]
+    shared = [p for p in [path, *(Path(f"{path}{s}") for s in ("-wal", "-shm", "-journal"))]
               if p.is_file() and readable_by_others(p)]
     if not shared:
         return False
