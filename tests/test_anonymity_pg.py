@@ -12,8 +12,9 @@ in which tokens were used). Each strategy guesses a response for every used toke
 of ``N_SHEETS`` sheets the hits must stay under a binomial bound of chance, while the round is open and
 after it closes, with one survey server and with two (two desks in their own processes sharing the
 store). The controls run the same code on rounds whose traces were deliberately not wiped: stored
-without ``unlink_round``, every live-row strategy pairs them; re-stamped but not rewritten, the dead
-versions pair them. So the attack works, and only the wiping defeats it.
+without ``unlink_round``, every live-row strategy pairs them; re-stamped by ``UPDATE … SET col = col``
+(one transaction id for all live rows) but not rewritten, the dead versions pair them. So the attack
+works, and only the rewrite defeats it.
 """
 
 from __future__ import annotations
@@ -160,6 +161,16 @@ def _rarest(left: dict[str, set], right: dict[str, set]) -> dict[str, str]:
     return out
 
 
+def restamp_only(engine, rnd: str) -> None:
+    """The control's half measure: one transaction rewrites every used token, response and answer row of
+    the round with the same values, so the live rows share its id and commit time; nothing else."""
+    with engine.begin() as c:
+        c.execute(text("UPDATE tokens SET used = used WHERE round = :r AND used"), {"r": rnd})
+        c.execute(text("UPDATE responses SET round = round WHERE round = :r"), {"r": rnd})
+        c.execute(text("UPDATE answers SET value = value WHERE response_id IN "
+                       "(SELECT id FROM responses WHERE round = :r)"), {"r": rnd})
+
+
 def new_round(engine, rnd: str, roster: Path, rng) -> tuple[list, list]:
     create_round(engine, rnd, title="攻击试验", roster=roster)
     set_status(engine, rnd, "open")
@@ -258,16 +269,16 @@ def run_attack(tmp_path_factory) -> dict[str, list[Trial]]:
         mp = pytest.MonkeyPatch()
         for k in range(ROUNDS):
             # the controls first, each observed at once: later submissions rewrite the whole tables
-            for name, patch in (("control: not unlinked", "_unlink_after_arrival"),
-                                ("control: re-stamped, not rewritten", "scrub_physical_order")):
-                rnd = f"C{k}{'ab'[patch == 'scrub_physical_order']}"
+            for name, instead in (("control: not unlinked", lambda *a: None),
+                                  ("control: re-stamped, not rewritten", restamp_only)):
+                rnd = f"C{k}{'ab'[instead is restamp_only]}"
                 used, vectors = new_round(engine, rnd, roster, rng)
                 # A snapshot held open elsewhere keeps replaced versions in the pages (without it,
                 # PostgreSQL prunes some of them from full pages while they are read).
                 with mp.context() as m, engine.connect() as holder:
                     holder.execution_options(isolation_level="REPEATABLE READ")
                     holder.execute(text("SELECT 1"))
-                    m.setattr(store, patch, lambda *a, **kw: None)
+                    m.setattr(store, "_unlink_after_arrival", instead)
                     order = submit_here(engine, rnd, used, vectors)
                     trial = Trial(order, truth_of(engine, rnd, order, vectors))
                     with engine.connect() as c:

@@ -132,8 +132,8 @@ def test_the_log_keeps_no_arrival_order_beyond_an_open_readers_time(sqlite_round
 def test_postgresql_a_session_using_the_tables_delays_a_submission_by_the_lock_timeout_at_most(
         roster_file, caplog):
     """PostgreSQL: the rewrite needs the tables to itself. A session in the middle of a transaction that
-    read them (a notebook) makes it wait ``LOCK_TIMEOUT_MS`` at most; the sheet is stored and re-stamped
-    meanwhile, the rewrite is left to the next submission, which does it once the session is gone."""
+    read them (a notebook) makes it wait ``LOCK_TIMEOUT_MS`` at most; the sheet is stored, and the
+    rewrite is left to the next submission, which does it once the session is gone."""
     from tests.conftest import _pg_database
     from tests.test_store_unlink import _dead_versions, _xmins
     from zuofeng.store import LOCK_TIMEOUT_MS
@@ -157,12 +157,40 @@ def test_postgresql_a_session_using_the_tables_delays_a_submission_by_the_lock_t
             "store: traces of arrival not wiped after a submission"]
         assert len(ids(engine)) == 2
         tok_x, resp_x, ans_x = _xmins(engine, "R1")
-        assert len(tok_x) == 1 and tok_x == resp_x == ans_x  # re-stamped: a row lock was all it needed
-        assert _dead_versions(engine) > 0  # not rewritten yet
+        assert len(tok_x) == 2 and tok_x == resp_x == ans_x  # not rewritten yet: the traces are there
+        assert _dead_versions(engine) > 0
         notebook.close()
         submit(engine, issued[2], rng)
         tok_x, resp_x, ans_x = _xmins(engine, "R1")
         assert len(tok_x) == 1 and tok_x == resp_x == ans_x and _dead_versions(engine) == 0
+    finally:
+        engine.dispose()
+        gen.close()
+
+
+@pytest.mark.pg
+def test_postgresql_an_older_repeatable_read_snapshot_finds_the_rewritten_tables_empty(roster_file):
+    """What the README warns about (and why ``pg_dump`` should run while no survey server does): a table
+    rewrite is not MVCC-safe. READ COMMITTED readers, zuofeng's, see every sheet."""
+    from sqlalchemy import text
+
+    from tests.conftest import _pg_database
+
+    gen = _pg_database()
+    engine = open_engine(next(gen))
+    try:
+        create_round(engine, "R1", title="基线测评", roster=roster_file)
+        set_status(engine, "R1", "open")
+        issued = tk.issue_tokens(engine, "R1", kind="self")
+        rng = random.Random(6)
+        submit(engine, issued[0], rng)
+        with engine.connect() as old:
+            old.execution_options(isolation_level="REPEATABLE READ")
+            old.execute(text("SELECT 1"))  # the snapshot is taken: one sheet stored
+            submit(engine, issued[1], rng)  # stored and rewritten after that snapshot
+            assert old.scalar(select(func.count()).select_from(responses)) == 0
+        with engine.connect() as now:
+            assert now.scalar(select(func.count()).select_from(responses)) == 2
     finally:
         engine.dispose()
         gen.close()

@@ -388,14 +388,24 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
 # (xmin) and commit time, and the token's previous version stays behind as a dead row; on both
 # stores the rows land where rows that arrive land (the end of a heap, a page that fills up, the
 # next frames of SQLite's write-ahead log). After every submission that used a token, and when a
-# round closes, ``unlink_round`` wipes those traces. Each step runs in a transaction of its own
-# after the sheet is stored, and none changes what is stored: a crash between two steps loses no
-# sheet and stores none twice, it only leaves the traces until the next submission or close.
+# round closes, ``unlink_round`` wipes those traces, in a transaction of its own after the sheet is
+# stored. It changes no stored value: a crash before or during it loses no sheet and stores none
+# twice, it only leaves the traces until the next submission or close.
 
 _step_hook: Callable[[str], None] | None = None  # the tests' way to stop a process between two steps
 
-LOCK_TIMEOUT_MS = 3000  # how long a rewrite on PostgreSQL waits for a table another session is reading
-_RESTAMP_LOCK = 0x7A756F66656E67  # pg_advisory_xact_lock key: one re-stamp at a time
+LOCK_TIMEOUT_MS = 3000  # how long a rewrite on PostgreSQL waits for a session that is using the tables
+
+# PostgreSQL: a type change to the same type through an expression (not a bare column) makes ALTER
+# TABLE rewrite the table: every visible row is copied into a fresh file, stamped with the rewriting
+# transaction's id, and no replaced version is copied. The values stay exactly as they were. (An
+# expression PostgreSQL simplifies back to the bare column, such as ``used OR FALSE``, rewrites nothing;
+# none of these columns is part of a key, so no index or foreign key is checked again.)
+_RESTAMP = {
+    "tokens": "ALTER TABLE tokens ALTER COLUMN kind TYPE varchar(10) USING (kind || '')",
+    "responses": "ALTER TABLE responses ALTER COLUMN source TYPE varchar(20) USING (source || '')",
+    "answers": "ALTER TABLE answers ALTER COLUMN value TYPE smallint USING (value + 0)",
+}
 
 
 def _step(name: str) -> None:
@@ -405,7 +415,7 @@ def _step(name: str) -> None:
 
 def _unlink_after_arrival(engine: Engine, round_code: str) -> None:
     """Wipe the traces of the sheets that just arrived. Best effort: the sheet is stored in any case;
-    if a step cannot run now (the store is busy), the next submission or closing the round does it."""
+    if the rewrite cannot run now (the store is busy), the next submission or closing the round does it."""
     try:
         unlink_round(engine, round_code)
     except DBAPIError as e:
@@ -416,44 +426,11 @@ def _unlink_after_arrival(engine: Engine, round_code: str) -> None:
 def unlink_round(engine: Engine, round_code: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
     """Leave nothing physical that pairs a used token of the round with its answer sheet.
 
-    PostgreSQL, in two transactions after the submission's own:
-
-    1. *Re-stamp* (``restamp_round``): one transaction rewrites every used token, response and answer
-       row of the round with the same values, so they all carry its transaction id (``xmin``) and
-       commit time instead of their submission's.
-    2. *Rewrite* (``scrub_physical_order``): ``CLUSTER`` writes each table into a fresh file in the
-       order of its random key, without the dead row versions (among them the versions that still
-       carry the submission's transaction id).
-
-    SQLite has no transaction ids in its rows: ``VACUUM`` rewrites the file in key order and the
-    write-ahead log is emptied (``scrub_physical_order``).
+    The token, response and answer tables are rewritten whole (every round's rows): see
+    ``scrub_physical_order``. ``round_code`` names the round that asked for it.
     """
-    if engine.dialect.name == "postgresql":
-        restamp_round(engine, round_code, lock_timeout_ms=lock_timeout_ms)
-        _step("restamped")
     scrub_physical_order(engine, lock_timeout_ms=lock_timeout_ms)
     _step("rewritten")
-
-
-def restamp_round(engine: Engine, round_code: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
-    """PostgreSQL: give every used token, response and answer row of a round one transaction id.
-
-    ``UPDATE … SET col = col`` writes a new version of each row, stamped with this transaction's id
-    and (with ``track_commit_timestamp``) its commit time; joining or ordering on ``xmin`` or on
-    ``pg_xact_commit_timestamp(xmin)`` then sees one group. Re-stamps queue on an advisory lock, so two
-    survey servers never update the same rows at once. The old versions are dead rows until the rewrite.
-    """
-    if engine.dialect.name != "postgresql":
-        return
-    with writing(engine) as conn:
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_RESTAMP_LOCK})")
-        conn.execute(update(tokens).where(tokens.c.round == round_code, tokens.c.used.is_(True))
-                     .values(used=tokens.c.used))
-        conn.execute(update(responses).where(responses.c.round == round_code).values(round=responses.c.round))
-        conn.execute(update(answers).where(answers.c.response_id.in_(
-            select(responses.c.id).where(responses.c.round == round_code).scalar_subquery()))
-            .values(value=answers.c.value))
 
 
 def _checkpoint(engine: Engine) -> None:
@@ -484,18 +461,24 @@ def _truncate_wal(dbapi) -> bool:
 
 
 def scrub_physical_order(engine: Engine, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
-    """Rewrite the token, response and answer tables in the order of their random keys.
+    """Rewrite the token, response and answer tables so that nothing but their values remains.
 
     Databases keep rows roughly in the order they were written: SQLite's pages fill in arrival order
     and PostgreSQL's heap appends, and a used token's new row version lands at the end too. So the
     physical layout could tell arrival order (the anonymity tests' control table shows it).
 
-    SQLite: ``VACUUM``, then the write-ahead log is emptied unless a reader's snapshot holds it
-    (``_checkpoint``). PostgreSQL: one transaction locks the three tables (waiting at most
-    ``lock_timeout_ms`` for sessions that use them, then giving up with an error) and runs
-    ``CLUSTER … USING <table>_pkey`` on each: fresh files in key order, without dead row versions
-    that no running transaction can still see. PostgreSQL's own write-ahead log and any backup taken
-    earlier still hold the history: keep them as protected as the answers.
+    SQLite: ``VACUUM`` rewrites the file in the order of the random keys, then the write-ahead log is
+    emptied unless a reader's snapshot holds it (``_checkpoint``).
+
+    PostgreSQL, in one transaction: lock the three tables (waiting at most ``lock_timeout_ms`` for
+    sessions that are using them, then giving up with an error), then for each table ``CLUSTER … USING
+    <table>_pkey`` (a fresh file in the order of the random key; it keeps each row's transaction id
+    and the replaced versions some transaction might still see) followed by a rewriting ``ALTER
+    TABLE`` (``_RESTAMP``), which copies that order into another fresh file, stamps every row with
+    this transaction's id and commit time, and leaves every replaced version behind. Like every table
+    rewrite in PostgreSQL it is not MVCC-safe: a REPEATABLE READ or SERIALIZABLE transaction whose
+    snapshot is older and that reads a table only afterwards finds it empty. PostgreSQL's own
+    write-ahead log and any backup taken earlier still hold the history.
     """
     if engine.dialect.name == "sqlite":
         raw = engine.raw_connection()
@@ -508,11 +491,11 @@ def scrub_physical_order(engine: Engine, *, lock_timeout_ms: int = LOCK_TIMEOUT_
     elif engine.dialect.name == "postgresql":
         with writing(engine) as conn:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
-            # all three at once: no submission and no other rewrite runs in between, and the
-            # transactions that used the tables have ended, so their dead versions can go
+            # all three at once: no submission and no other rewrite runs in between
             conn.exec_driver_sql("LOCK TABLE tokens, responses, answers IN ACCESS EXCLUSIVE MODE")
             for table in (tokens, responses, answers):
                 conn.exec_driver_sql(f"CLUSTER {table.name} USING {table.name}_pkey")
+                conn.exec_driver_sql(_RESTAMP[table.name])
 
 
 def _consume_token(conn, round_code: str, s: Sheet) -> None:
