@@ -1,8 +1,9 @@
 """Benchmark: what wiping the traces of arrival after every survey submission costs, as the store grows.
 
-Every sheet stored under a token is followed by ``store.unlink_round``: on PostgreSQL a re-stamp of the
-round's used tokens, responses and answers (one transaction id for all) and a ``CLUSTER`` of the token,
-response and answer tables; on SQLite a ``VACUUM`` and an emptied write-ahead log. The baseline,
+Every sheet stored under a token is followed by ``store.unlink_round``: on PostgreSQL one transaction
+that runs ``CLUSTER`` and then a rewriting ``ALTER TABLE`` (one transaction id for every row, no dead
+versions) on the token, response and answer tables; on SQLite a ``VACUUM`` and an emptied write-ahead
+log. The baseline,
 measured in the same run on the same store, is the same call with that step replaced by what a sheet
 without a token gets (SQLite: only the write-ahead log is emptied; PostgreSQL: nothing).
 
