@@ -42,6 +42,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -401,11 +402,8 @@ LOCK_TIMEOUT_MS = 3000  # how long a rewrite on PostgreSQL waits for a session t
 # transaction's id, and no replaced version is copied. The values stay exactly as they were. (An
 # expression PostgreSQL simplifies back to the bare column, such as ``used OR FALSE``, rewrites nothing;
 # none of these columns is part of a key, so no index or foreign key is checked again.)
-_RESTAMP = {
-    "tokens": "ALTER TABLE tokens ALTER COLUMN kind TYPE varchar(10) USING (kind || '')",
-    "responses": "ALTER TABLE responses ALTER COLUMN source TYPE varchar(20) USING (source || '')",
-    "answers": "ALTER TABLE answers ALTER COLUMN value TYPE smallint USING (value + 0)",
-}
+# The type is read from the catalogue at the time, so a later migration may change it.
+_RESTAMP = {"tokens": ("kind", "kind || ''"), "responses": ("source", "source || ''"), "answers": ("value", "value + 0")}
 
 
 def _step(name: str) -> None:
@@ -494,8 +492,12 @@ def scrub_physical_order(engine: Engine, *, lock_timeout_ms: int = LOCK_TIMEOUT_
             # all three at once: no submission and no other rewrite runs in between
             conn.exec_driver_sql("LOCK TABLE tokens, responses, answers IN ACCESS EXCLUSIVE MODE")
             for table in (tokens, responses, answers):
+                column, same = _RESTAMP[table.name]
+                type_ = conn.execute(text(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = CAST(:t AS regclass) AND attname = :c"), {"t": table.name, "c": column}).scalar_one()
                 conn.exec_driver_sql(f"CLUSTER {table.name} USING {table.name}_pkey")
-                conn.exec_driver_sql(_RESTAMP[table.name])
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ALTER COLUMN {column} TYPE {type_} USING ({same})")
 
 
 def _consume_token(conn, round_code: str, s: Sheet) -> None:
