@@ -271,8 +271,9 @@ STRATEGIES = {
                             "used-token row order after close"],
 }
 # Every strategy is run while the round is open and again after it closes. Each survey submission
-# rewrites the tables in the order of their random keys (store._reorder_after_arrival); without that,
-# SQLite's page layout and PostgreSQL's heap order would pair them (the leaky control table shows how).
+# rewrites the tables in the order of their random keys (store.unlink_round); without that, SQLite's
+# page layout and PostgreSQL's heap order would pair them (the leaky control table shows how).
+# PostgreSQL's transaction ids, commit times and dead row versions: tests/test_anonymity_pg.py.
 
 
 @dataclass

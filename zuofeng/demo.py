@@ -13,6 +13,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from .private import private_folder
+
 BASELINE = ("2022-baseline", "2022年干部作风大提升专项行动·基线测评", "2022 work-style campaign: baseline survey")
 FINAL = ("2022-final", "2022年干部作风大提升专项行动·年终测评", "2022 work-style campaign: year-end survey")
 DEMO_DB = "demo.db"
@@ -58,7 +60,7 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
     from .store import open_engine
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    private_folder(out)  # it holds the demo store and its reports
     if db is None:
         store = out.resolve() / DEMO_DB
         for suffix in ("", "-wal", "-shm", "-journal"):

@@ -12,10 +12,11 @@ from sqlalchemy.engine import Engine
 from .errors import RoundError
 from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
 from .roster import read_roster
-from .store import departments, get_round, instruments, rounds, scrub_physical_order
+from .store import departments, get_round, instruments, rounds, unlink_round, writing
 
 ROUND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 K_FLOOR = 3
+CLOSE_LOCK_TIMEOUT_MS = 60000  # closing waits up to a minute for sessions reading the tables (PostgreSQL)
 
 
 def create_round(
@@ -51,7 +52,7 @@ def create_round(
         if not set(group_weights) <= allowed or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
             raise RoundError(f"group weights must be non-negative, not all zero, for {', '.join(sorted(allowed))}")
     rows = read_roster(roster)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         if conn.execute(select(rounds.c.code).where(rounds.c.code == code)).first():
             raise RoundError(f"round {code} already exists")
         if previous is not None:
@@ -76,7 +77,7 @@ def create_round(
 def set_status(engine: Engine, code: str, status: str) -> dict:
     """open: from draft or closed (thresholds were fixed at the first opening); close: from open."""
     allowed_from = {"open": ("draft", "closed"), "closed": ("open",)}[status]
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         rnd = get_round(conn, code)
         if rnd["status"] not in allowed_from:
             verb = "open" if status == "open" else "close"
@@ -89,7 +90,8 @@ def set_status(engine: Engine, code: str, status: str) -> dict:
         conn.execute(update(rounds).where(rounds.c.code == code).values(**values))
         rnd = get_round(conn, code)
     if status == "closed":
-        scrub_physical_order(engine)  # the layout of the stored rows must not tell arrival order
+        # nothing physical may tell which token gave which sheet: wait for readers longer than a submission does
+        unlink_round(engine, code, lock_timeout_ms=CLOSE_LOCK_TIMEOUT_MS)
     return rnd
 
 

@@ -3,7 +3,14 @@
 Anonymity lives in the schema. A response row holds no token, no token hash, no time finer than the
 date and no sequential id: its key is a random UUID, and on SQLite the response and answer tables are
 ``WITHOUT ROWID`` so their physical order follows that random key, not the order of arrival. The token
-row says only that it was used.
+row says only that it was used. What the database keeps besides the rows (page order, the SQLite
+write-ahead log, PostgreSQL's transaction ids, commit times and dead row versions) is wiped after every
+submission that used a token: see ``unlink_round``.
+
+Transactions: write with ``with writing(engine) as conn:``. On SQLite it begins ``BEGIN IMMEDIATE``
+(the write lock at once, so two writers queue instead of deadlocking); every other transaction, such
+as ``engine.connect()``, begins a plain deferred ``BEGIN`` and takes no write lock, so a reader held
+open never stalls a submission.
 """
 
 from __future__ import annotations
@@ -11,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import random
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -33,6 +42,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -40,6 +50,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from .config import database_url
 from .errors import RoundError, StoreError, TokenError, ZuofengError
+from .private import owner_only, private_folder, warn_if_readable_by_others
 from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
 
 log = logging.getLogger(__name__)
@@ -227,13 +238,13 @@ MIGRATIONS: list[tuple[str, object]] = [
 def migrate(engine: Engine) -> list[str]:
     """Apply the migrations not yet recorded; return their names."""
     applied_now = []
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         schema_migrations.create(conn, checkfirst=True)
         done = set(conn.scalars(select(schema_migrations.c.name)))
     for name, fn in MIGRATIONS:
         if name in done:
             continue
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             fn(conn)
             conn.execute(schema_migrations.insert().values(name=name, applied_on=dt.date.today()))
         applied_now.append(name)
@@ -242,18 +253,37 @@ def migrate(engine: Engine) -> list[str]:
 
 # --- engine ----------------------------------------------------------------------------------
 
+_WRITE = "zuofeng_write"  # the execution option that marks a writing transaction
+BUSY_TIMEOUT_MS = 30000
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout = 30000")
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.close()
 
 
 def _sqlite_begin(conn) -> None:
-    # Take the write lock at BEGIN: two writers never deadlock upgrading a read lock.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock at BEGIN, so two writers never deadlock upgrading a read lock;
+    # a reader takes none (in WAL mode it reads its snapshot while others write).
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator:
+    """A connection in a writing transaction, committed at the end of the block (rolled back on error).
+
+    Use it for every transaction that writes. On SQLite it begins with ``BEGIN IMMEDIATE``: the write
+    lock is taken at once (waiting up to 30 s for another writer), so a transaction that reads and then
+    writes never fails because another writer got in between. Elsewhere it is ``engine.begin()``.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: True})
+        with conn.begin():
+            yield conn
 
 
 def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
@@ -272,11 +302,15 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         folder = Path(db).parent
         if not folder.exists():
             if create and folder == Path("data"):
-                folder.mkdir(parents=True, exist_ok=True)
+                private_folder(folder)
             else:
                 raise StoreError(f"cannot open database {shown}: folder {folder} does not exist")
-        if not create and not Path(db).exists():
-            raise StoreError(f"no database at {db}")
+        if not Path(db).exists():
+            if not create:
+                raise StoreError(f"no database at {db}")
+            _create_private_file(Path(db))  # SQLite gives its -wal and -shm files the store's mode
+        else:
+            warn_if_readable_by_others(db, "store")
     elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -297,6 +331,17 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         first = str(e.orig).strip().splitlines()[0] if e.orig else str(e).splitlines()[0]
         raise StoreError(f"cannot open database {shown}: {first}") from None
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty file (an empty SQLite database), mode 0600; nothing if another process made it first."""
+    try:
+        with owner_only():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise StoreError(f"cannot create database {path}: {e.strerror}") from None
 
 
 def _check_is_store(engine: Engine, shown: str) -> None:
@@ -367,7 +412,7 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
     order = list(sheets)
     random.SystemRandom().shuffle(order)
     today = dt.date.today()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         rnd = get_round(conn, round_code)
         if rnd["status"] != "open":
             raise RoundError(f"round {round_code} is {rnd['status']}, not open: no answers are accepted")
@@ -379,6 +424,7 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
             _validate(s, depts, len(inst.items), overall_values)
             if s.token_hash is not None:
                 _consume_token(conn, round_code, s)
+                _step("token consumed")
             rid = uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
             resp_rows.append({
                 "id": rid, "round": round_code, "kind": s.kind, "rater": s.rater, "target": s.target,
@@ -391,66 +437,129 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         conn.execute(answers.insert(), ans_rows)
         if also is not None:
             also(conn)
+    _step("stored")
     if source == "survey" or any(s.token_hash is not None for s in order):  # paper ballots carry tokens too
-        _reorder_after_arrival(engine)
+        _unlink_after_arrival(engine, round_code)
     else:
         _checkpoint(engine)
     return len(order)
 
 
-def _reorder_after_arrival(engine: Engine) -> None:
-    """A survey sheet arrives on its own, so where its rows sit in the tables would tell when it came.
+# --- unlinking: what the database keeps besides the rows ------------------------------------
+# A submission consumes its token and stores its sheet in one transaction, so, besides the rows,
+# the database keeps traces that pair them: on PostgreSQL both rows carry that transaction's id
+# (xmin) and commit time, and the token's previous version stays behind as a dead row; on both
+# stores the rows land where rows that arrive land (the end of a heap, a page that fills up, the
+# next frames of SQLite's write-ahead log). After every submission that used a token, and when a
+# round closes, ``unlink_round`` wipes those traces, in a transaction of its own after the sheet is
+# stored. It changes no stored value: a crash before or during it loses no sheet and stores none
+# twice, it only leaves the traces until the next submission or close.
 
-    Rewrite the tables in the order of their random keys at once (``scrub_physical_order``), so that a
-    copy of the store taken while the round is open shows no arrival order either. Best effort: the
-    sheet is stored in any case; if the rewrite cannot run now (the store is busy), the next submission
-    or closing the round does it.
-    """
+_step_hook: Callable[[str], None] | None = None  # the tests' way to stop a process between two steps
+
+LOCK_TIMEOUT_MS = 3000  # how long a rewrite on PostgreSQL waits for a session that is using the tables
+
+# PostgreSQL: a type change to the same type through an expression (not a bare column) makes ALTER
+# TABLE rewrite the table: every visible row is copied into a fresh file, stamped with the rewriting
+# transaction's id, and no replaced version is copied. The values stay exactly as they were. (An
+# expression PostgreSQL simplifies back to the bare column, such as ``used OR FALSE``, rewrites nothing;
+# none of these columns is part of a key, so no index or foreign key is checked again.)
+# The type is read from the catalogue at the time, so a later migration may change it.
+_RESTAMP = {"tokens": ("kind", "kind || ''"), "responses": ("source", "source || ''"), "answers": ("value", "value + 0")}
+
+
+def _step(name: str) -> None:
+    if _step_hook is not None:
+        _step_hook(name)
+
+
+def _unlink_after_arrival(engine: Engine, round_code: str) -> None:
+    """Wipe the traces of the sheets that just arrived. Best effort: the sheet is stored in any case;
+    if the rewrite cannot run now (the store is busy), the next submission or closing the round does it."""
     try:
-        scrub_physical_order(engine)
+        unlink_round(engine, round_code)
     except DBAPIError as e:
-        log.warning("store: tables not reordered after a submission (%s); the next one retries",
+        log.warning("store: traces of arrival not wiped after a submission (%s); the next one retries",
                     type(e.orig).__name__ if e.orig is not None else type(e).__name__)
 
 
-def _checkpoint(engine: Engine) -> None:
-    """SQLite: move committed frames into the file and empty the write-ahead log.
+def unlink_round(engine: Engine, round_code: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+    """Leave nothing physical that pairs a used token of the round with its answer sheet.
 
-    The log holds one frame per commit in arrival order; a copy of the folder taken while a round is
-    open would otherwise show the order in which answers came. Best effort: a busy log is left for the
-    next call.
+    The token, response and answer tables are rewritten whole (every round's rows): see
+    ``scrub_physical_order``. ``round_code`` names the round that asked for it.
+    """
+    scrub_physical_order(engine, lock_timeout_ms=lock_timeout_ms)
+    _step("rewritten")
+
+
+def _checkpoint(engine: Engine) -> None:
+    """SQLite: move committed frames into the file and empty the write-ahead log, without waiting.
+
+    The log holds the pages of each commit in arrival order; a copy of the folder taken while a round
+    is open would otherwise show the order in which answers came. A reader that holds a snapshot keeps
+    the log from being emptied (a checkpoint cannot pass it): then the log is left as it is, at once,
+    for the next call, rather than making the submission wait for the reader.
     """
     if engine.dialect.name != "sqlite":
         return
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        _truncate_wal(raw.driver_connection)
     finally:
         raw.close()
 
 
-def scrub_physical_order(engine: Engine) -> None:
-    """Rewrite the token, response and answer tables in the order of their random keys.
+def _truncate_wal(dbapi) -> bool:
+    """``wal_checkpoint(TRUNCATE)`` with the busy timeout off; True when the log is now empty."""
+    dbapi.execute("PRAGMA busy_timeout = 0")
+    try:
+        busy, _, _ = dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        dbapi.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return busy == 0
+
+
+def scrub_physical_order(engine: Engine, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+    """Rewrite the token, response and answer tables so that nothing but their values remains.
 
     Databases keep rows roughly in the order they were written: SQLite's pages fill in arrival order
     and PostgreSQL's heap appends, and a used token's new row version lands at the end too. So the
-    physical layout could tell arrival order (the anonymity tests' control table shows it). Every survey
-    submission and closing a round call this: ``VACUUM`` on SQLite, ``CLUSTER … USING <table>_pkey`` on
-    PostgreSQL, after which the layout follows the random ids and the attack is at chance. PostgreSQL's own write-ahead log
-    and any backup taken earlier still hold the history: keep them as protected as the answers.
+    physical layout could tell arrival order (the anonymity tests' control table shows it).
+
+    SQLite: ``VACUUM`` rewrites the file in the order of the random keys, then the write-ahead log is
+    emptied unless a reader's snapshot holds it (``_checkpoint``).
+
+    PostgreSQL, in one transaction: lock the three tables (waiting at most ``lock_timeout_ms`` for
+    sessions that are using them, then giving up with an error), then for each table ``CLUSTER … USING
+    <table>_pkey`` (a fresh file in the order of the random key; it keeps each row's transaction id
+    and the replaced versions some transaction might still see) followed by a rewriting ``ALTER
+    TABLE`` (``_RESTAMP``), which copies that order into another fresh file, stamps every row with
+    this transaction's id and commit time, and leaves every replaced version behind. Like every table
+    rewrite in PostgreSQL it is not MVCC-safe: a REPEATABLE READ or SERIALIZABLE transaction whose
+    snapshot is older and that reads a table only afterwards finds it empty. PostgreSQL's own
+    write-ahead log and any backup taken earlier still hold the history.
     """
     if engine.dialect.name == "sqlite":
         raw = engine.raw_connection()
         try:
             dbapi = raw.driver_connection
             dbapi.execute("VACUUM")
-            dbapi.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            _truncate_wal(dbapi)
         finally:
             raw.close()
     elif engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with writing(engine) as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+            # all three at once: no submission and no other rewrite runs in between
+            conn.exec_driver_sql("LOCK TABLE tokens, responses, answers IN ACCESS EXCLUSIVE MODE")
             for table in (tokens, responses, answers):
+                column, same = _RESTAMP[table.name]
+                type_ = conn.execute(text(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = CAST(:t AS regclass) AND attname = :c"), {"t": table.name, "c": column}).scalar_one()
                 conn.exec_driver_sql(f"CLUSTER {table.name} USING {table.name}_pkey")
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ALTER COLUMN {column} TYPE {type_} USING ({same})")
 
 
 def _consume_token(conn, round_code: str, s: Sheet) -> None:

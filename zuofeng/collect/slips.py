@@ -27,7 +27,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
 from ..errors import ZuofengError
-from ..store import get_departments, get_round, tokens
+from ..store import get_departments, get_round, tokens, writing
 from ..textfmt import formula_safe
 from .tokens import IssuedToken, issue_tokens, load_key, token_hash, token_key_path
 
@@ -287,7 +287,7 @@ def _withdraw(engine: Engine, issued: list[IssuedToken]) -> None:
     """Delete tokens that were just issued and never handed out (their slips could not be written)."""
     key = load_key()
     hashes = [token_hash(i.token, key) for i in issued]
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for k in range(0, len(hashes), 500):
             conn.execute(delete(tokens).where(tokens.c.hash.in_(hashes[k:k + 500]), tokens.c.used.is_(False)))
 

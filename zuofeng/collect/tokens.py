@@ -19,8 +19,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from ..errors import TokenError, ZuofengError
+from ..private import private_folder
 from ..sheet import TokenScope
-from ..store import get_departments, get_round, tokens
+from ..store import get_departments, get_round, tokens, writing
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
 LENGTH = 16  # 80 bits
@@ -47,7 +48,7 @@ def load_key(create: bool = False) -> bytes:
         return data
     if not create:
         raise ZuofengError(f"no token key at {path}: tokens were issued with another key, or none were issued")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = secrets.token_bytes(KEY_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:
@@ -150,7 +151,7 @@ def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, ta
     plan = planned_scopes(engine, round_code, kind=kind, targets=targets)
     key = load_key(create=True)
     issued: list[IssuedToken] = []
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         rnd = get_round(conn, round_code)
         if rnd["status"] == "closed":
             raise ZuofengError(f"round {round_code} is closed: no tokens can be issued")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ..config import database_url
 from ..errors import InputFileError, StoreError
+from ..private import owner_only
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,13 @@ def backup(db: str | None, out: str | Path) -> BackupResult:
         names = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "schema_migrations" not in names:
             raise StoreError(f"{source} is not a zuofeng store")
-        dst = sqlite3.connect(tmp)
+        with owner_only():  # the copy (and its journal) is owner-only from its first byte
+            dst = sqlite3.connect(tmp)
+            dst.execute("PRAGMA user_version").fetchone()  # creates the file now, under this umask
         try:
             src.backup(dst)  # all pages in one step: one consistent snapshot
-            dst.execute("PRAGMA journal_mode = DELETE")  # the copy is one self-contained file
+            with owner_only():
+                dst.execute("PRAGMA journal_mode = DELETE")  # the copy is one self-contained file
             check = dst.execute("PRAGMA integrity_check").fetchone()[0]
             if check != "ok":
                 raise StoreError(f"the copy failed its integrity check ({check}); nothing written")

@@ -39,6 +39,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError
+from ..private import owner_only
 from .excel import write_rows
 
 VIEW_ZH = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"}
@@ -201,7 +202,8 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
 
     tmp = out.with_name(f".{out.name}.partial")
     try:
-        wb.save(tmp)
+        with owner_only():
+            wb.save(tmp)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ..errors import ZuofengError
+from ..private import owner_only
 from .pool import Result, Task, init_worker, run_task
 from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
 
@@ -127,7 +128,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
 
     from .index import write_index
 
-    with batch_lock(target):
+    with owner_only(), batch_lock(target):  # every report, folder and worker's file: owner-only
         remove_leftovers(target)
         staged = staging_folder(target)
         font_file = staged / FONT_FILE

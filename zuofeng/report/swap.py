@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ZuofengError
+from ..private import DIR_MODE, private_folder
 
 MARKER = "manifest.json"
 _AT_FDCWD = -100
@@ -50,9 +51,10 @@ def check_target(target: Path) -> None:
 
 def staging_folder(target: Path) -> Path:
     """A fresh temporary folder beside ``target`` (same file system, so the swap is a rename)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     tmp = target.parent / f".{target.name}.tmp-{secrets.token_hex(4)}"
-    tmp.mkdir()
+    tmp.mkdir(mode=DIR_MODE)
+    os.chmod(tmp, DIR_MODE)
     return tmp
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..private import FILE_MODE, owner_only
 from .core import Scores
 from .prepare import ScoreError
 
@@ -25,23 +26,17 @@ FORMAT_VERSION = 1
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 
-def default_mode() -> int:
-    """The permission bits a newly created file gets (0666 minus the umask): temporary files from
-    ``tempfile`` are private, the finished output should not be."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 @contextlib.contextmanager
 def replacing(path: Path, suffix: str = ".tmp") -> Iterator[str]:
-    """A temporary file beside ``path`` to write: on success it takes ``path``'s place atomically with
-    ordinary permissions (``default_mode``); on any failure it is removed and ``path`` is untouched."""
+    """A temporary file beside ``path`` to write: on success it takes ``path``'s place atomically, owner-only
+    (mode 0600, as ``tempfile.mkstemp`` creates it: figures on small groups are confidential); on any
+    failure it is removed and ``path`` is untouched."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        yield tmp
-        os.chmod(tmp, default_mode())
+        with owner_only():  # a writer that replaces the file rather than writing into it
+            yield tmp
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
