@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import ZuofengError
 from ..io.files import looks_like_formula
-from ..store import get_departments, get_round, ledger_entries, ledger_history
+from ..store import get_departments, get_round, ledger_entries, ledger_history, writing
 
 STATUSES = ("未启动", "整改中", "已完成", "已销号")
 DONE = ("已完成", "已销号")
@@ -108,7 +108,7 @@ def update_entry(engine: Engine, entry_id: int, *, by: str, reopen: bool = False
     """Change fields of one entry (measure, leader, person, deadline, status, evidence, evidence_file,
     review_note) and record each change in the history; return how many fields changed."""
     by = _who(by)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         entry = get_entry(conn, entry_id)
         return _apply(conn, entry, validate_changes(entry, changes, reopen=reopen), by, today or dt.date.today())
 
@@ -124,7 +124,7 @@ def add_entry(engine: Engine, round_code: str, department: str, problem: str, *,
     """Add an entry for an item (1–22) or a topic of the department's own (``item=None``); return its id."""
     by = _who(by)
     today = today or dt.date.today()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         get_round(conn, round_code)
         if department not in get_departments(conn, round_code):
             raise LedgerError(f"unknown department {department!r} in round {round_code}")
@@ -160,7 +160,7 @@ def init_ledger(engine: Engine, round_code: str, scores=None, *, by: str = "zuof
     today = today or dt.date.today()
     by = _who(by)
     added = 0
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         have = {(r.department, r.item) for r in conn.execute(
             select(ledger_entries.c.department, ledger_entries.c.item).where(ledger_entries.c.round == round_code))}
         for r in plist.itertuples(index=False):

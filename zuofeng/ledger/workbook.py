@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError, RoundError
 from ..io.files import looks_like_formula, read_file
-from ..store import get_departments, get_round, ledger_entries
+from ..store import get_departments, get_round, ledger_entries, writing
 from .entries import EDITABLE, STATUSES, LedgerError, _apply, _who, check_move, check_text, entries_frame
 
 FORMAT = "zuofeng-ledger/1"
@@ -270,7 +270,7 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
         raise LedgerProblems(f"{path}: {len(problems)} problem(s); nothing stored", problems)
     today = today or dt.date.today()
     changed_entries = changed_fields = n_rows = 0
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         try:
             get_round(conn, round_code)
         except RoundError:
