@@ -34,17 +34,19 @@ JG,机关党委,机关部室,3,1
 @pytest.fixture
 def paper_round(engine, tmp_path):
     """R1 open: BGS, XHB, KPB vote online (tokens issued), ZX and JG on paper (ZX was issued tokens
-    by mistake with --target, JG none). Returns (engine, {scope: [tokens]})."""
+    before it was marked paper, JG none). Returns (engine, {scope: [tokens]})."""
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
     create_round(engine, "R1", title="基线", roster=roster)
     set_status(engine, "R1", "open")
+    with engine.begin() as c:  # ZX is marked paper only after its tokens were issued
+        c.execute(departments.update().where(departments.c.code == "ZX").values(paper=False))
     issued: dict[tuple[str, str, str], list[str]] = {}
     for t in issue_tokens(engine, "R1", kind="self"):
         issued.setdefault((t.scope.kind, t.scope.rater, t.scope.target), []).append(t.token)
-    with engine.begin() as c:  # JG votes on paper: withdraw what the issue gave it (tokens issue knows no paper)
-        c.execute(tokens.delete().where(tokens.c.rater == "JG"))
-    issued.pop(("self", "JG", "JG"))
+    with engine.begin() as c:
+        c.execute(departments.update().where(departments.c.code == "ZX").values(paper=True))
+    assert ("self", "JG", "JG") not in issued  # tokens issue gives a paper department none
     return engine, issued
 
 
@@ -142,6 +144,8 @@ def test_a_ballot_without_a_token_only_for_a_paper_department_without_tokens(pap
 def test_a_survey_tool_file_is_refused_for_departments_issued_tokens(engine, paper_roster_file, tmp_path):
     create_round(engine, "R1", title="基线", roster=paper_roster_file)
     set_status(engine, "R1", "open")
+    with engine.begin() as c:  # these departments answer online: tokens issue gives paper departments none
+        c.execute(departments.update().values(paper=False))
     issue_tokens(engine, "R1", targets=["XHB"])  # outside-view tokens: every department but XHB rates XHB
     before = snapshot(engine)
     with pytest.raises(ImportProblems, match="BGS, KJG, KPB, ZX were issued zuofeng tokens: a department answers with "
@@ -258,6 +262,14 @@ def test_control_without_the_rewrite_postgresql_pairs_paper_ballots(tmp_path, mo
 
 
 # --- the roster column and its migration -----------------------------------------------------------
+
+def test_tokens_issue_gives_a_paper_department_no_token(engine, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    create_round(engine, "R1", title="基线", roster=roster)
+    raters = {t.scope.rater for t in issue_tokens(engine, "R1")}
+    assert raters == {"BGS", "XHB", "KPB"}
+
 
 def test_the_roster_paper_column(engine, tmp_path):
     roster = tmp_path / "r.csv"

@@ -111,7 +111,8 @@ def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
 
     Self tokens and inside-view peer tokens for every department; outside-view peer tokens for each
     department's ``peer_targets`` (a roster column), and, when ``targets`` is given, from every other
-    department to each named target.
+    department to each named target. A department the roster marks as voting on paper (``paper``)
+    rates without tokens, so it is issued none.
     """
     if kind not in (None, "self", "peer"):
         raise ZuofengError(f"--kind must be self or peer, not {kind!r}")
@@ -123,6 +124,8 @@ def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
             raise ZuofengError(f"unknown target department {t!r}; known: {', '.join(depts)}")
     plan: dict[tuple[str, str, str], int] = {}
     for code, d in depts.items():
+        if d.get("paper"):
+            continue
         n = d["headcount"]
         if kind in (None, "self") and not targets:
             plan[("self", code, code)] = n
