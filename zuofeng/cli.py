@@ -149,6 +149,8 @@ def status_cmd(round_code, fmt, db):
     if cov["peer_outside_received"]:
         click.echo("peer_outside received: " + ", ".join(f"{k} {v}" for k, v in cov["peer_outside_received"].items()))
     click.echo(f"gaps: {len(cov['gaps'])} department × kind rows flagged")
+    for g in cov["outside_gaps"]:
+        click.echo(f"盲区: outside view {g['rater']} → {g['target']} has no answers ({g['issued']} tokens issued)")
 
 
 # --- tokens and serving (survey collection) -------------------------------------------------
@@ -274,14 +276,23 @@ jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, m
               help="Report folder (default: reports/ROUND); replaced as a whole when the batch ends.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scoring engine's resampling.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
+@click.option("--audience", type=click.Choice(["leading", "inspection", "public"]), default="leading",
+              show_default=True, help="leading: overview and department reports; inspection: the restricted "
+              "report for the discipline-inspection team (reports/ROUND-inspection, owner-only); public: the "
+              "organisation-level summary, HTML and a 1080-px PNG (reports/ROUND-public).")
 @db_option
-def report_cmd(round_code, department, jobs, lang, out, seed, progress, db):
+def report_cmd(round_code, department, jobs, lang, out, seed, progress, audience, db):
     """Score a round once and render its overview and department reports (notebooks and HTML, with an index).
 
     A failing report does not stop the others; it is named in the index and the command exits with 2."""
     from pathlib import Path
 
     from .report.batch import ReportBatchError, render_round
+    if audience != "leading":
+        from .report.audiences import render_audience
+        click.echo(str(render_audience(audience, round_code, out=out, db=db, lang=lang, seed=seed,
+                                       department=department)))
+        return
     try:
         result = render_round(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
                               progress=progress)

@@ -135,7 +135,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                 pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
                 try:
                     if scores is None:
-                        scores = _score(db, round_code, seed)
+                        scores = score_for_report(db, round_code, seed)
                     previous = _carry_over(target, staged) if department is not None else {}
                     snapshot = staged / SNAPSHOT_NAME
                     save_snapshot(scores, snapshot)
@@ -180,13 +180,17 @@ def _roster_codes(db: str | None, round_code: str) -> list[str]:
         engine.dispose()
 
 
-def _score(db: str | None, round_code: str, seed: int):
+def score_for_report(db: str | None, round_code: str, seed: int = 1):
+    """Score a round from the store and attach its coverage gaps (``gaps.attach_gaps``)."""
     from ..score import score_round
     from ..store import open_engine
+    from .gaps import attach_gaps
 
     engine = open_engine(db)
     try:
-        return score_round(engine, round_code, seed=seed)
+        scores = score_round(engine, round_code, seed=seed)
+        attach_gaps(scores, engine)
+        return scores
     finally:
         engine.dispose()
 

@@ -10,7 +10,9 @@ import pandas as pd
 
 from . import charts
 from .fmt import Block, card, cell, esc, fmt_value, table, td
+from .gaps import gap_labels
 from .methods import methods_block
+from .notes import problem_note, quality_detail
 from .strings import label, t
 from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
 
@@ -20,7 +22,7 @@ def headline_cards(v: ScoreView, code: str) -> str:
     L = v.lang
     parts = [
         card(t("respondents", L), v.row(code, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
-        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)} ({t('kind_all', L)})",
+        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)}, {t('kind_all', L)}",
              v.row(code, "all", "overall", OVERALL, "index"), L),
         card(t("satisfaction", L), v.row(code, "all", "evaluation", OVERALL, "satisfaction"), L),
         card(t("eval_score", L), v.row(code, "all", "evaluation", OVERALL, "eval_score"), L),
@@ -78,7 +80,10 @@ class DepartmentReport:
                          td(t("blind_spot", L) if blind else "", cls="flag" if blind else None)])
         header = [t("kind", L), t("respondents", L), t("headcount", L), t("coverage", L),
                   *[cat_names[s][1 if L == "en" else 0] for s in cat_stats], t("flag", L)]
-        return Block(self._h2("sec_coverage") + table(header, rows))
+        gaps = gap_labels(v, c)
+        extra = (f'<p class="flag">{esc(t("gaps", L))}：{esc("；".join(gaps))}</p>' if L == "zh" else
+                 f'<p class="flag">{esc(t("gaps", L))}: {esc("; ".join(gaps))}</p>') if gaps else ""
+        return Block(self._h2("sec_coverage") + table(header, rows) + extra)
 
     def overall(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -136,13 +141,18 @@ class DepartmentReport:
         df = pd.DataFrame(recs)
         df["value"] = pd.to_numeric(df["value"])
         df = df.sort_values(["value", "key"], na_position="last", kind="stable").reset_index(drop=True)
+        listed = self._listed()
         rows = []
         for pos, rec in enumerate(df.itertuples(index=False), start=1):
             it = v.item(rec.key)
-            rows.append([td(pos), td(v.key_label(rec.key), key=rec.key), td(v.dim_label(it.dimension)),
+            name = v.key_label(rec.key) + (f"（{t('red_line_item', L)}）" if L == "zh" else f" ({t('red_line_item', L)})"
+                                           ) * bool(it.red_line)
+            hits = listed.get(rec.key, [])
+            rows.append([td(pos), td(name, key=rec.key), td(v.dim_label(it.dimension)),
                          cell(v.row(c, kind, "item", rec.key, "index"), L, with_ci=True),
                          cell(v.row(c, kind, "item", rec.key, "problem_rate"), L),
-                         cell(v.row(c, kind, "item", rec.key, "red_line_alert"), L) if it.red_line else td("")])
+                         td(("；" if L == "zh" else "; ").join(hits) or t("no", L), cls="flag" if hits else None,
+                            listed="1" if hits else "0")])
         plot = df.dropna(subset=["value"]).assign(label=lambda x: [v.key_label(k) for k in x["key"]])
         chart = ""
         if not plot.empty:
@@ -151,9 +161,25 @@ class DepartmentReport:
             chart = charts.item_dots(plot, title, t("chart_index_axis", L),
                                      t("alt_items", L, name=self.info["name"]), legend)
         header = ["#", t("item", L), t("dimension", L), f"{t('index', L)} {t('ci', L)}", t("problem_rate", L),
-                  t("red_line_alert", L)]
+                  t("in_problem_list", L)]
         basis = f'<p class="note">{esc(t("basis", L, kind=v.kind_label(kind)))}</p>'
-        return Block(self._h2("sec_items") + basis + chart + table(header, rows))
+        return Block(self._h2("sec_items") + basis + chart + table(header, rows) +
+                     f'<p class="note">{esc(t("redline_dept_note", L))}</p>')
+
+    def _problem_rows(self) -> pd.DataFrame:
+        """The department's problem list as its report shows it: every rule except red-line alerts, which
+        go to the discipline-inspection team (``zuofeng.report.redline``)."""
+        p = self.v.scores.problems
+        return p[(p["department"] == self.code) & (p["rule"] != "red_line")]
+
+    def _listed(self) -> dict[str, list[str]]:
+        """Item key → "view: rule" texts of the problem list (the 22-item table and the list agree)."""
+        out: dict[str, list[str]] = {}
+        for r in self._problem_rows().itertuples(index=False):
+            text = f"{self.v.kind_label(r.kind)}·{label('rule', r.rule, self.L)}" if self.L == "zh" else \
+                f"{self.v.kind_label(r.kind)}: {label('rule', r.rule, self.L)}"
+            out.setdefault(r.key, []).append(text)
+        return out
 
     def self_vs_peer(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -195,12 +221,12 @@ class DepartmentReport:
                   t("rank_biserial", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         body = table(header, rows) if rows else f"<p>{esc(t('no_rows', L))}</p>"
-        return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>')
+        return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>'
+                     f'<p class="note">{esc(t("effect_note", L))}</p>')
 
     def problems(self) -> Block:
         v, L, c = self.v, self.L, self.code
-        p = v.scores.problems
-        p = p[p["department"] == c]
+        p = self._problem_rows()
         if p.empty:
             plist = f"<p>{esc(t('no_problems', L))}</p>"
         else:
@@ -211,7 +237,7 @@ class DepartmentReport:
                 rows.append([td(v.key_label(r.key), key=r.key), td(v.kind_label(r.kind)), td(name),
                              cell({"statistic": stat, "value": r.value, "suppressed": False, "department": c,
                                    "kind": r.kind, "key": r.key}, L, rule=r.rule),
-                             td(r.note if L == "zh" and isinstance(r.note, str) else "")])
+                             td(problem_note(v, r.rule, r.value, r.note, c, r.kind, r.key))])
             plist = table([t("item", L), t("kind", L), t("rule", L), t("value", L), t("note", L)], rows)
         q = v.scores.quality
         q = q[q["department"] == c]
@@ -221,7 +247,7 @@ class DepartmentReport:
             qual = table([t("kind", L), t("flag", L), t("count", L), t("detail", L)],
                          [[td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
                            cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
-                           td(r.detail if L == "zh" else "")] for r in q.itertuples(index=False)])
+                           td(quality_detail(v, r.flag, r.detail, c, r.kind))] for r in q.itertuples(index=False)])
         return Block(self._h2("sec_problems") + plist + f"<h3>{esc(t('sec_quality_flags', L))}</h3>" + qual +
                      f'<p class="note">{esc(t("quality_note", L))}</p>')
 

@@ -39,10 +39,12 @@ def load_scores(round_code: str, db: str = "", snapshot: str = ""):
     else:
         from ..score import score_round
         from ..store import open_engine
+        from .gaps import attach_gaps
 
         engine = open_engine(db or None)
         try:
             scores = score_round(engine, round_code)
+            attach_gaps(scores, engine)
         finally:
             engine.dispose()
     if str(scores.meta.get("round")) != str(round_code):
