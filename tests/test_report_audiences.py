@@ -269,6 +269,8 @@ def test_public_summary_names_no_department_in_page_or_image(campaign, tmp_path,
     text = soup.get_text(" ")
     drawn = drawn_text(public_figure(view(scores, lang)))
     forbidden = [str(x) for x in scores.departments["code"]] + [str(x) for x in scores.departments["name"]]
+    forbidden += list(scores.meta["names_en"].values())
+    assert len(scores.meta["names_en"]) == 12
     for word in forbidden:
         assert not re.search(rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word), text), word
         assert not re.search(rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word), drawn), word
@@ -302,3 +304,77 @@ def test_cli_audience_options(campaign, tmp_path, capsys):
     assert main(["report", "F1", "--audience", "inspection", "--department", "BGS", "--db", url]) == 2
     err = capsys.readouterr().err
     assert "--department" in err and len(err.strip().splitlines()) == 1
+
+
+def test_english_names_and_title_reach_english_reports_and_old_stores_gain_the_columns(tmp_path, db_url):
+    from sqlalchemy import text
+
+    from zuofeng.report.batch import score_for_report
+    from zuofeng.report.department import DepartmentReport
+    from zuofeng.report.index import index_html
+    from zuofeng.rounds import create_round, set_status
+    from zuofeng.simulate import simulate
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("code,name,unit_type,headcount,英文名称\nBGS,办公室,机关部室,12,General Office\n"
+                      "KPB,科普部,机关部室,12,\n", encoding="utf-8")
+    engine = open_engine(db_url)
+    create_round(engine, "E1", title="测评", title_en="Work-style survey 2022", roster=roster)
+    set_status(engine, "E1", "open")
+    simulate(engine, "E1", seed=2, response_rate=1.0)
+    engine.dispose()
+    scores = score_for_report(db_url, "E1")
+    en, zh = view(scores, "en"), view(scores, "zh")
+    assert en.dept_name("BGS") == "General Office" and en.dept_name("KPB") == "科普部" and zh.dept_name("BGS") == "办公室"
+    assert en.title() == "Work-style survey 2022" and zh.title() == "测评"
+    head = BeautifulSoup(DepartmentReport(en, "BGS").header().html, "html.parser").find("h1").get_text()
+    assert "General Office" in head and "办公室" not in head
+    assert "General Office" in index_html(scores, {}, lang="en") and "Work-style survey 2022" in index_html(scores, {}, "en")
+    # a store made before the English names: the migration adds the columns, keeps the data, runs twice
+    engine = open_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("ALTER TABLE departments DROP COLUMN name_en"))
+        c.execute(text("ALTER TABLE rounds DROP COLUMN title_en"))
+        c.execute(text("DELETE FROM schema_migrations WHERE name = '0005_english_names'"))
+    engine.dispose()
+    engine = open_engine(db_url)
+    from zuofeng.store import _m0005_english_names
+
+    with engine.begin() as c:
+        _m0005_english_names(c)
+        assert c.execute(text("SELECT count(*) FROM responses")).scalar() > 0
+        assert c.execute(text("SELECT name FROM departments WHERE code = 'BGS'")).scalar() == "办公室"
+        assert c.execute(text("SELECT name_en FROM departments WHERE code = 'BGS'")).scalar() is None
+    engine.dispose()
+
+
+def test_clue_words_come_from_the_instrument_else_the_default_list(campaign):
+    import yaml
+
+    from zuofeng.errors import ZuofengError
+    from zuofeng.instrument import instrument_text, parse_instrument
+    from zuofeng.report.redline import DEFAULT_CLUE_WORDS, clue_comments, clue_words
+
+    _, scores = campaign
+    v = view(scores, "zh")
+    assert clue_words(v) == DEFAULT_CLUE_WORDS
+    for w in ("举报", "受贿", "吃拿卡要", "利益输送"):
+        assert w in DEFAULT_CLUE_WORDS
+    doc = yaml.safe_load(instrument_text())
+    doc["red_line"]["clue_words"] = ["精简"]
+    v.__dict__["instrument"] = parse_instrument(doc)
+    assert clue_words(v) == ("精简",)
+    assert set(clue_comments(v)["comment"]) == {PLAIN}
+    doc["red_line"]["clue_words"] = ["", 3]
+    with pytest.raises(ZuofengError, match="clue_words"):
+        parse_instrument(doc)
+
+
+def test_the_readme_lists_the_default_clue_words():
+    from pathlib import Path
+
+    from zuofeng.report.redline import DEFAULT_CLUE_WORDS
+
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"`red_line\.clue_words`, else (.*?)\)\.", text, re.DOTALL).group(1)
+    assert tuple(w.strip() for w in re.sub(r"\s+", " ", listed).split(",")) == DEFAULT_CLUE_WORDS

@@ -73,12 +73,13 @@ def round_():
 @click.option("--k-min", type=int, default=5, show_default=True, help="Smallest group that is reported (at least 3).")
 @click.option("--k-comment", type=int, default=None, help="Smallest group whose comments are shown (default max(10, k-min)).")
 @click.option("--previous", default=None, metavar="R0", help="The round this one is compared with.")
+@click.option("--title-en", default=None, help="English title, used by English reports.")
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, db):
     """Create a draft round from a roster."""
     from .rounds import create_round
     rnd = create_round(_engine(db), round_code, title=title, roster=roster, k_min=k_min,
-                       k_comment=k_comment, previous=previous)
+                       k_comment=k_comment, previous=previous, title_en=title_en)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
 
 

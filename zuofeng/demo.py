@@ -55,8 +55,7 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
     try:
         previous = None
         for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
-            create_round(engine, code, title=title_en if lang == "en" else title_zh, roster=demo_roster(),
-                         previous=previous)
+            create_round(engine, code, title=title_zh, title_en=title_en, roster=demo_roster(), previous=previous)
             set_status(engine, code, "open")
             sheets = simulate(engine, code, seed=seed + n)
             set_status(engine, code, "closed")

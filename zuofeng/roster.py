@@ -19,7 +19,7 @@ from pathlib import Path
 from .errors import InputFileError
 
 REQUIRED = ("code", "name", "unit_type", "headcount")
-OPTIONAL = ("party_members", "division", "peer_targets")
+OPTIONAL = ("party_members", "division", "peer_targets", "name_en")
 MAX_BYTES = 5 * 1024 * 1024
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 ALIASES = {
@@ -30,6 +30,7 @@ ALIASES = {
     "party_members": ("党员", "党员人数", "党员数"),
     "division": ("归口", "分组", "条线", "系统"),
     "peer_targets": ("互评对象", "外部互评", "互评部门"),
+    "name_en": ("英文名称", "英文名"),
 }
 TOTAL_WORDS = ("合计", "总计", "共计", "小计")
 HEADER_SEARCH = 20  # rows looked at for the header, below any title rows
@@ -45,6 +46,7 @@ class RosterRow:
     party_members: int | None = None
     division: str | None = None
     peer_targets: tuple[str, ...] = ()
+    name_en: str | None = None
 
 
 def decode_bytes(data: bytes, what: str) -> str:
@@ -179,7 +181,8 @@ def read_roster(path: str | Path) -> list[RosterRow]:
         if party_n is not None and party_n > headcount:
             raise InputFileError(f"{path}, line {line}: party_members {party_n} exceeds headcount {headcount}")
         targets = tuple(t for t in re.split(r"[\s,;，；、]+", _digits(cell("peer_targets"))) if t)
-        out.append(RosterRow(code, name, unit_type, headcount, party_n, cell("division") or None, targets))
+        out.append(RosterRow(code, name, unit_type, headcount, party_n, cell("division") or None, targets,
+                             cell("name_en") or None))
     if not out:
         raise InputFileError(f"{path}: roster has a header but no departments")
     _check_totals(path, totals, out)

@@ -75,6 +75,7 @@ rounds = Table(
     Column("created_on", Date, nullable=False),
     Column("opened_on", Date),
     Column("closed_on", Date),
+    Column("title_en", String(200)),  # optional English title (0005_english_names)
     ForeignKeyConstraint(["instrument_id", "instrument_version"], ["instruments.id", "instruments.version"]),
 )
 
@@ -88,6 +89,7 @@ departments = Table(
     Column("party_members", Integer),
     Column("division", String(100)),
     Column("peer_targets", Text),  # space-separated department codes rated from outside
+    Column("name_en", String(200)),  # optional English name (0005_english_names)
     ForeignKeyConstraint(["round"], ["rounds.code"]),
 )
 
@@ -156,9 +158,20 @@ def _m0002_import_fingerprints(conn) -> None:
     import_fingerprints.create(conn, checkfirst=True)
 
 
+def _m0005_english_names(conn) -> None:
+    """Optional English names: ``rounds.title_en`` and ``departments.name_en`` (nullable)."""
+    from sqlalchemy import text
+
+    insp = inspect(conn)
+    for table, column in (("rounds", "title_en"), ("departments", "name_en")):
+        if column not in {c["name"] for c in insp.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(200)"))
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
+    ("0005_english_names", _m0005_english_names),
 ]
 
 

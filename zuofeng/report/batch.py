@@ -208,21 +208,24 @@ def _write_font_face(scores, path: Path) -> str:
 
 def _tasks(scores, nb_dir: Path, staged: Path, snapshot: Path, department, lang, timeout) -> list[Task]:
     from .strings import t
+    from .view import ScoreView
 
     meta = scores.meta
     deps = scores.departments
+    v = ScoreView(scores, lang)
     tasks = []
     common = {"round_code": meta["round"], "lang": lang, "db": "", "snapshot": str(snapshot.resolve())}
     if department is None:
         tasks.append(Task(OVERVIEW, str(nb_dir / NOTEBOOKS["overview"]), dict(common),
                           str(staged / f"{OVERVIEW}.ipynb"), str(staged / f"{OVERVIEW}.html"),
-                          f"{meta['title']} · {t('overview_title', lang)}", lang, timeout))
-    for code, name in zip(deps["code"], deps["name"]):
+                          f"{v.title()} · {t('overview_title', lang)}", lang, timeout))
+    for code in deps["code"]:
+        name = v.dept_name(code)
         if department is not None and code != department:
             continue
         tasks.append(Task(code, str(nb_dir / NOTEBOOKS["department"]), {**common, "department": code},
                           str(staged / "departments" / f"{code}.ipynb"), str(staged / "departments" / f"{code}.html"),
-                          f"{name} · {meta['title']}", lang, timeout))
+                          f"{name} · {v.title()}", lang, timeout))
     return tasks
 
 

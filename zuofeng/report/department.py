@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import charts
 from .fmt import Block, card, cell, esc, fmt_value, table, td
-from .gaps import gap_labels
+from .gaps import gap_entries, gap_text
 from .methods import methods_block
 from .notes import problem_note, quality_detail
 from .strings import label, t
@@ -43,11 +43,18 @@ class DepartmentReport:
         self.v = view
         self.code = code
         self.info = view.dept(code)
+        self.name = view.dept_name(code)
         self.L = view.lang
 
     # -- helpers -----------------------------------------------------------------------------------
     def _h2(self, key: str) -> str:
         return f"<h2>{esc(t(key, self.L))}</h2>"
+
+    def _has(self, kind: str, level: str, key: str, statistic: str) -> bool:
+        """Whether the row exists and is either published with a value or suppressed (a view nobody was
+        asked for, with no answers, has no column in this department's tables)."""
+        r = self.v.row(self.code, kind, level, key, statistic)
+        return r is not None and (bool(r["suppressed"]) or not pd.isna(r["value"]))
 
     def _suppressed_note(self) -> str:
         return f'<p class="legend">{esc(t("legend_suppressed", self.L, k=self.v.k_min))}</p>'
@@ -57,10 +64,10 @@ class DepartmentReport:
         v, L = self.v, self.L
         lead = t("lead_dept", L, unit_type=self.info["unit_type"], round_title=v.title(), round=v.meta["round"],
                  scored_on=v.scored_on())
-        html = (f'<h1 data-dept="{esc(self.code)}">{esc(t("dept_title", L, name=self.info["name"]))}</h1>'
+        html = (f'<h1 data-dept="{esc(self.code)}">{esc(t("dept_title", L, name=self.name))}</h1>'
                 f'<p class="lead">{esc(lead)}</p>{headline_cards(v, self.code)}'
                 f'<p class="legend">{esc(t("legend_index", L))}</p>{self._suppressed_note()}')
-        return Block(html, t("dept_title", L, name=self.info["name"]))
+        return Block(html, t("dept_title", L, name=self.name))
 
     def coverage(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -69,21 +76,20 @@ class DepartmentReport:
         cat_names = {"respondents_party": ("党员", "Party members"), "respondents_non_party": ("非党员", "Non-members"),
                      "respondents_no_category": ("未填", "Not stated")}
         rows = []
+        entries = gap_entries(v, c)
         for k in VIEWS:
             resp = v.row(c, k, "overall", OVERALL, "respondents")
             if resp is None:
                 continue
-            blind = (not resp["suppressed"]) and resp["value"] == 0 and k != "peer_outside"
+            gaps = [gap_text(v, kind, rater, flags, with_kind=False) for kind, rater, flags in entries if kind == k]
             cats = [cell(v.row(c, k, "overall", OVERALL, s), L, statistic="respondents") for s in cat_stats]
             rows.append([td(v.kind_label(k)), cell(resp, L), cell(v.row(c, k, "overall", OVERALL, "headcount"), L),
                          cell(v.row(c, k, "overall", OVERALL, "coverage"), L), *cats,
-                         td(t("blind_spot", L) if blind else "", cls="flag" if blind else None)])
+                         td(("；" if L == "zh" else "; ").join(gaps) or t("none", L),
+                            cls="flag wrap" if gaps else "wrap")])
         header = [t("kind", L), t("respondents", L), t("headcount", L), t("coverage", L),
-                  *[cat_names[s][1 if L == "en" else 0] for s in cat_stats], t("flag", L)]
-        gaps = gap_labels(v, c)
-        extra = (f'<p class="flag">{esc(t("gaps", L))}：{esc("；".join(gaps))}</p>' if L == "zh" else
-                 f'<p class="flag">{esc(t("gaps", L))}: {esc("; ".join(gaps))}</p>') if gaps else ""
-        return Block(self._h2("sec_coverage") + table(header, rows) + extra)
+                  *[cat_names[s][1 if L == "en" else 0] for s in cat_stats], t("gaps", L)]
+        return Block(self._h2("sec_coverage") + table(header, rows))
 
     def overall(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -109,9 +115,10 @@ class DepartmentReport:
     def dimensions(self) -> Block:
         v, L, c = self.v, self.L, self.code
         rows, plot = [], []
+        kinds = [k for k in KINDS if any(self._has(k, "dimension", d, "index") for d in v.dim_ids)]
         for d in v.dim_ids:
             cells = []
-            for k in KINDS:
+            for k in kinds:
                 r = v.row(c, k, "dimension", d, "index")
                 cells.append(cell(r, L, with_ci=True))
             rows.append([td(v.dim_label(d)), *cells])
@@ -119,12 +126,12 @@ class DepartmentReport:
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
                 plot.append({"label": v.dim_label(d), "group": "all", "group_label": v.kind_label("all"),
                              "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"]})
-        header = [t("dimension", L)] + [v.kind_label(k) for k in KINDS]
+        header = [t("dimension", L)] + [v.kind_label(k) for k in kinds]
         chart = ""
         if plot:
             chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=v.kind_label("all")),
                                       t("chart_index_axis", L),
-                                      t("alt_dimensions", L, name=self.info["name"], kinds=v.kind_label("all")))
+                                      t("alt_dimensions", L, name=self.name, kinds=v.kind_label("all")))
         return Block(self._h2("sec_dimensions") + chart + table(header, rows))
 
     def items(self) -> Block:
@@ -159,7 +166,7 @@ class DepartmentReport:
             legend = (t("legend_item", L), t("legend_red_item", L))
             title = t("chart_dims", L, kind=v.kind_label(kind))
             chart = charts.item_dots(plot, title, t("chart_index_axis", L),
-                                     t("alt_items", L, name=self.info["name"]), legend)
+                                     t("alt_items", L, name=self.name), legend)
         header = ["#", t("item", L), t("dimension", L), f"{t('index', L)} {t('ci', L)}", t("problem_rate", L),
                   t("in_problem_list", L)]
         basis = f'<p class="note">{esc(t("basis", L, kind=v.kind_label(kind)))}</p>'
@@ -199,7 +206,7 @@ class DepartmentReport:
             f"{t('gap', L)} · {v.kind_label(pk)}", t("gap_flag", L))]
         chart = ""
         if plot:
-            chart = charts.index_bars(pd.DataFrame(plot), t("chart_self_peer", L), t("chart_index_axis", L), t("alt_self_peer", L, name=self.info["name"]))
+            chart = charts.index_bars(pd.DataFrame(plot), t("chart_self_peer", L), t("chart_index_axis", L), t("alt_self_peer", L, name=self.name))
         return Block(self._h2("sec_self_peer") + chart + table(header, rows) +
                      f'<p class="note">{esc(t("gap_note", L))}</p>')
 
@@ -237,7 +244,7 @@ class DepartmentReport:
                 rows.append([td(v.key_label(r.key), key=r.key), td(v.kind_label(r.kind)), td(name),
                              cell({"statistic": stat, "value": r.value, "suppressed": False, "department": c,
                                    "kind": r.kind, "key": r.key}, L, rule=r.rule),
-                             td(problem_note(v, r.rule, r.value, r.note, c, r.kind, r.key))])
+                             td(problem_note(v, r.rule, r.value, r.note, c, r.kind, r.key), cls="wrap")])
             plist = table([t("item", L), t("kind", L), t("rule", L), t("value", L), t("note", L)], rows)
         q = v.scores.quality
         q = q[q["department"] == c]
@@ -247,7 +254,7 @@ class DepartmentReport:
             qual = table([t("kind", L), t("flag", L), t("count", L), t("detail", L)],
                          [[td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
                            cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
-                           td(quality_detail(v, r.flag, r.detail, c, r.kind))] for r in q.itertuples(index=False)])
+                           td(quality_detail(v, r.flag, r.detail, c, r.kind), cls="wrap")] for r in q.itertuples(index=False)])
         return Block(self._h2("sec_problems") + plist + f"<h3>{esc(t('sec_quality_flags', L))}</h3>" + qual +
                      f'<p class="note">{esc(t("quality_note", L))}</p>')
 

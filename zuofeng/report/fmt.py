@@ -99,11 +99,13 @@ def cell(row, lang: str = "zh", statistic: str | None = None, with_ci: bool = Fa
 
 
 def table(header: list[str], rows: list[list[str]], cls: str = "zf-table", caption: str | None = None) -> str:
-    """An HTML table; ``header`` is plain text (escaped here), ``rows`` are ready ``<td>``/``<th>`` strings."""
+    """An HTML table in its own horizontally scrolling box (a wide table never makes a phone page scroll
+    sideways); ``header`` is plain text (escaped here), ``rows`` are ready ``<td>``/``<th>`` strings."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(r) + "</tr>" for r in rows)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="table-wrap"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 def td(text, cls: str | None = None, **attrs) -> str:

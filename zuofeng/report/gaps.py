@@ -24,8 +24,23 @@ def coverage_gaps(engine, round_code: str) -> list[dict]:
 
 
 def attach_gaps(scores, engine) -> None:
-    """Store the round's coverage gaps in ``scores.meta["coverage_gaps"]`` (saved with the snapshot)."""
-    scores.meta["coverage_gaps"] = coverage_gaps(engine, str(scores.meta["round"]))
+    """Store what the reports need from the store besides the scores, in ``scores.meta`` (saved with the
+    snapshot): the round's coverage gaps (``coverage_gaps``), and its English title and department names
+    (``title_en``, ``names_en``: roster column ``name_en``, round option ``--title-en``) when given."""
+    from sqlalchemy import select
+
+    from ..store import departments, rounds
+
+    code = str(scores.meta["round"])
+    scores.meta["coverage_gaps"] = coverage_gaps(engine, code)
+    with engine.connect() as conn:
+        title_en = conn.execute(select(rounds.c.title_en).where(rounds.c.code == code)).scalar()
+        names = conn.execute(select(departments.c.code, departments.c.name_en)
+                             .where(departments.c.round == code, departments.c.name_en.is_not(None))).all()
+    if title_en:
+        scores.meta["title_en"] = title_en
+    if names:
+        scores.meta["names_en"] = {c: n for c, n in names}
 
 
 def gaps_of(scores) -> list[dict] | None:
@@ -34,25 +49,21 @@ def gaps_of(scores) -> list[dict] | None:
     return None if g is None else list(g)
 
 
-def gap_labels(v, code: str) -> list[str]:
-    """The coverage gaps of one department in the page's language, one text per survey group (or outside
-    view): the flags of ``zuofeng status``, except category flags of a suppressed group. Without attached
-    gaps, the groups that published 0 answers."""
+def gap_entries(v, code: str) -> list[tuple[str, str | None, list[str]]]:
+    """The coverage gaps of one department as ``(kind, outside rater name or None, flags)`` in the page's
+    language: the flags of ``zuofeng status``, except category flags of a suppressed group. Without
+    attached gaps, the self and inside groups that published 0 answers."""
     from . import names as S
-    from .strings import label, t
+    from .strings import label
     from .view import OVERALL, VIEWS
 
     L = v.lang
-
-    def flag(what, flags):
-        return f"{what}：{'、'.join(flags)}" if L == "zh" else f"{what}: {', '.join(flags)}"
-
     gaps = gaps_of(v.scores)
     out = []
     if gaps is None:
         for k in VIEWS[:2]:
             if v.value(code, k, S.LEVEL_OVERALL, OVERALL, S.RESPONDENTS) == 0:
-                out.append(flag(v.kind_label(k), [label("gapflag", "盲区", L)]))
+                out.append((k, None, [label("gapflag", "盲区", L)]))
         return out
     for g in gaps:
         if g["department"] != code:
@@ -62,9 +73,29 @@ def gap_labels(v, code: str) -> list[str]:
         flags = [label("gapflag", f, L) for f in g["flags"] if not (hidden and f in CATEGORY_FLAGS)]
         if not flags:
             continue
-        if g["kind"] == "peer_outside" and g.get("rater") and g["rater"] != code:
-            rater = v.dept_name(g["rater"]) if g["rater"] in v.codes else g["rater"]
-            out.append(flag(t("outside_view", L, rater=rater), flags))
+        rater = g.get("rater")
+        if g["kind"] == "peer_outside" and rater and rater != code:
+            out.append((g["kind"], v.dept_name(rater) if rater in v.codes else rater, flags))
         else:
-            out.append(flag(v.kind_label(g["kind"]), flags))
+            out.append((g["kind"], None, flags))
     return out
+
+
+def gap_text(v, kind: str, rater: str | None, flags: list[str], with_kind: bool = True) -> str:
+    """One gap as a phrase: "互评（本部门）：低于k、未全覆盖", "办公室 对本部门的评价：盲区"."""
+    from .strings import t
+
+    zh = v.lang == "zh"
+    flag_text = ("、" if zh else ", ").join(flags)
+    if rater:
+        what = t("outside_view", v.lang, rater=rater)
+    elif with_kind:
+        what = v.kind_label(kind)
+    else:
+        return flag_text
+    return f"{what}：{flag_text}" if zh else f"{what}: {flag_text}"
+
+
+def gap_labels(v, code: str) -> list[str]:
+    """The coverage gaps of one department, one phrase per survey group or outside view."""
+    return [gap_text(v, k, r, f) for k, r, f in gap_entries(v, code)]

@@ -65,7 +65,7 @@ def inspection_html(v: ScoreView, font_face: str = "") -> str:
         header = [t("code", L), t("department", L), t("item", L), t("kind", L), f"{t('red_line_share', L)} {t('ci', L)}",
                   t("n_answers", L), f"{t('index', L)} {t('ci', L)}", t("red_line_alert", L)]
         parts.append(f'<p data-matters="{len(matters)}">{esc(t("insp_matters", L, n=len(matters)))}</p>')
-        parts.append(f'<div class="table-wrap">{table(header, rows)}</div>')
+        parts.append(table(header, rows))
     parts.append(f"<h2>{esc(t('insp_clues', L))}</h2>")
     words = clue_words(v)
     parts.append(f'<p class="note">{esc(t("insp_words", L, words="、".join(words) if L == "zh" else ", ".join(words)))}</p>')
@@ -76,7 +76,7 @@ def inspection_html(v: ScoreView, font_face: str = "") -> str:
         rows = [[td(r.department), td(v.dept_name(r.department) if r.department in v.codes else r.department),
                  td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(r.comment, cls="comment"),
                  td("、".join(r.words))] for r in clues.itertuples(index=False)]
-        parts.append(f'<div class="table-wrap">{table([t("code", L), t("department", L), t("kind", L), t("comment", L), t("clue_words", L)], rows)}</div>')
+        parts.append(table([t("code", L), t("department", L), t("kind", L), t("comment", L), t("clue_words", L)], rows))
     parts.append(f'<p class="note">{esc(t("insp_footer", L))}</p>')
     return html_page(title, "\n".join(parts), L, font_face, INTERNAL_CSS)
 

@@ -98,7 +98,7 @@ class OverviewReport:
                         plot.append({"label": self._name(code), "group": k, "group_label": v.kind_label(k),
                                      "value": 100 * float(cov["value"]), "lo": float("nan"), "hi": float("nan")})
             rows.append([td(code), td(self._name(code)), *cells,
-                         td("；".join(flags) if L == "zh" else "; ".join(flags), cls="flag" if flags else None)])
+                         td("；".join(flags) if L == "zh" else "; ".join(flags), cls="flag wrap" if flags else "wrap")])
         header = [t("code", L), t("department", L),
                   f"{t('respondents', L)} · {v.kind_label('self')}", t("coverage", L),
                   f"{t('respondents', L)} · {v.kind_label('peer_inside')}", t("coverage", L),
@@ -207,7 +207,7 @@ class OverviewReport:
         rows = [[td(self._name(r.department) if r.department in v.codes or r.department == ALL else r.department),
                  td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
                  cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
-                 td(quality_detail(v, r.flag, r.detail, r.department, r.kind))] for r in q.itertuples(index=False)]
+                 td(quality_detail(v, r.flag, r.detail, r.department, r.kind), cls="wrap")] for r in q.itertuples(index=False)]
         return Block(self._h2("ov_quality") + table([t("department", L), t("kind", L), t("flag", L), t("count", L),
                                                      t("detail", L)], rows) +
                      f'<p class="note">{esc(t("quality_note", L))}</p>')

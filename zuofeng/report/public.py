@@ -77,7 +77,7 @@ def public_html(v: ScoreView, font_face: str = "") -> str:
             f"<h2>{esc(t('pub_participation', L))}</h2>{cards(facts['participation'])}"
             f"<h2>{esc(t('pub_index', L))}</h2>{cards(facts['index'])}"
             f"<h2>{esc(t('pub_dims', L))}</h2>{cards(facts['dimensions'])}"
-            f"<figure><img src=\"{IMAGE}\" alt=\"{esc(t('pub_dims', L))}\"></figure>"
+            f"<figure class=\"fit\"><img src=\"{IMAGE}\" alt=\"{esc(t('pub_dims', L))}\"></figure>"
             f"<p class=\"note\">{esc(t('pub_footer', L))}</p>")
     return html_page(title, body, L, font_face)
 

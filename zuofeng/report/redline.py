@@ -45,9 +45,8 @@ def red_line_matters(v: ScoreView) -> list[Matter]:
 
 
 def clue_words(v: ScoreView) -> tuple[str, ...]:
-    """The round's clue words: ``meta["clue_words"]`` when the round sets them, else the instrument's
-    ``red_line.clue_words``, else ``DEFAULT_CLUE_WORDS``."""
-    words = v.meta.get("clue_words") or getattr(v.instrument, "clue_words", None) or DEFAULT_CLUE_WORDS
+    """The clue words: the instrument's optional ``red_line.clue_words``, else ``DEFAULT_CLUE_WORDS``."""
+    words = v.instrument.clue_words or DEFAULT_CLUE_WORDS
     return tuple(str(w) for w in words if str(w).strip())
 
 

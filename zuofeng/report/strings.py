@@ -193,6 +193,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "blind_spot": ("盲区", "no answers"),
+    "none": ("无", "none"),
     "suppressed": ("已抑制", "suppressed"),
     "not_available": ("—", "—"),
     "previous": ("上一轮", "Previous round"),
