@@ -378,3 +378,28 @@ def test_the_readme_lists_the_default_clue_words():
     text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     listed = re.search(r"`red_line\.clue_words`, else (.*?)\)\.", text, re.DOTALL).group(1)
     assert tuple(w.strip() for w in re.sub(r"\s+", " ", listed).split(",")) == DEFAULT_CLUE_WORDS
+
+
+def test_the_overview_takes_ledger_progress_from_the_ledger_hook(campaign, monkeypatch, tmp_path):
+    import importlib.machinery
+    import sys
+    import types
+
+    from zuofeng.report.findings import LedgerProgress
+    from zuofeng.report.notebook import ledger_progress, overview_report
+    from zuofeng.score import save_snapshot
+
+    _, scores = campaign
+    snap = tmp_path / "scores.zip"
+    save_snapshot(scores, snap)
+    if "zuofeng.report.ledger_view" not in sys.modules:
+        try:
+            import zuofeng.report.ledger_view  # noqa: F401
+        except ImportError:
+            assert ledger_progress("F1", snapshot=str(snap)) is None
+    fake = types.ModuleType("zuofeng.report.ledger_view")
+    fake.__spec__ = importlib.machinery.ModuleSpec("zuofeng.report.ledger_view", None)
+    fake.ledger_progress = lambda round_code, db="", snapshot="": LedgerProgress(entries=7, done=3, overdue=1)
+    monkeypatch.setitem(sys.modules, "zuofeng.report.ledger_view", fake)
+    text = overview_report("F1", snapshot=str(snap)).findings().text
+    assert "7 项整改任务中 3 项已完成，1 项逾期" in text

@@ -11,13 +11,15 @@ import base64
 import html
 import math
 
+from . import names as S
 from .strings import t
 
 PERCENT = {"coverage", "problem_rate", "satisfaction", "red_line_share"}
 ONE_DECIMAL = {"index", "eval_score", "composite", "headline"}
 TWO_DECIMALS = {"mean", "sd", "alpha", "icc1", "icc2", "rwg_j"}
-SIGNED_ONE = {"gap", "change"}
-SIGNED_TWO = {"rank_biserial"}
+SIGNED_ONE = {S.GAP, S.CHANGE}
+SIGNED_TWO = {S.CHANGE_EFFECT}
+P_VALUES = {S.CHANGE_P}
 INTEGER = {"respondents", "headcount", "n", "rank", "rank_low", "rank_high", "count"}
 BOOLEAN = {"red_line_alert", "gap_flag", "bottom"}
 
@@ -63,7 +65,7 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
         return f"{v:+.2f}"
     if statistic in INTEGER:
         return f"{v:.0f}"
-    if statistic == "mw_p":
+    if statistic in P_VALUES:
         return "<0.001" if v < 0.001 else f"{v:.3f}"
     return f"{v:.3g}"
 

@@ -169,8 +169,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "icc2": ("ICC(2)", "ICC(2)"),
     "rwg_j": ("rwg(j)", "rwg(j)"),
     "change": ("变化", "Change"),
-    "mw_p": ("p值", "p (chance)"),
-    "rank_biserial": ("效应量r", "Effect size r"),
+    "change_p": ("p值", "p (chance)"),
+    "change_effect": ("效应量r", "Effect size r"),
     "rank": ("名次", "Rank"),
     "rank_range": ("名次区间", "Rank range"),
     "bottom": ("确属末位", "Clearly last"),
@@ -237,8 +237,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "m_k": ("公布门槛：每组至少 {k} 份答卷，意见建议至少 {kc} 份；少于门槛的组及为防推算而一并隐藏的组均显示为“已抑制”。",
             ("Publication thresholds: at least {k} answer sheets per group, {kc} for suggestions; groups under the "
              "threshold, and groups hidden so they cannot be recovered by subtraction, are shown as suppressed.")),
-    "m_redline": ("红线问题：{items}；只要 {share} 以上的评价为 {values} 即提示领导小组。",
-                  "Red-line problems: {items}; flagged to the leading group when at least {share} of ratings are {values}."),
+    "m_redline": ("红线问题：{items}；某部门某红线条目只要 {share} 以上的评价为 {values}，即单独报送纪检监察组，总体报告只报数量。",
+                  ("Red-line problems: {items}; when at least {share} of a department's ratings of one are {values}, "
+                   "the matter goes to the discipline-inspection team, and the overview gives only their number.")),
     "m_reliability": ("信度：各方面 Cronbach α（全部答卷）：{alphas}。", "Reliability: Cronbach's α per dimension (all sheets): {alphas}."),
     "m_seed": ("区间与名次的重抽样种子：{seed}。", "Resampling seed for intervals and ranks: {seed}."),
     "m_suppressed_groups": ("本部门被抑制的组：{groups}。", "Suppressed groups of this department: {groups}."),
