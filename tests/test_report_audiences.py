@@ -403,3 +403,14 @@ def test_the_overview_takes_ledger_progress_from_the_ledger_hook(campaign, monke
     monkeypatch.setitem(sys.modules, "zuofeng.report.ledger_view", fake)
     text = overview_report("F1", snapshot=str(snap)).findings().text
     assert "7 项整改任务中 3 项已完成，1 项逾期" in text
+
+
+def test_department_reports_leave_clue_suggestions_to_the_inspection_team(campaign):
+    from zuofeng.report.department import DepartmentReport
+
+    _, scores = campaign
+    for lang in ("zh", "en"):
+        text = BeautifulSoup(DepartmentReport(view(scores, lang), "BGS").comments().html, "html.parser").get_text()
+        assert PLAIN in text
+        assert CLUES[0] not in text and CLUES[1] not in text
+        assert ("纪检监察组" in text) if lang == "zh" else ("discipline-inspection team" in text)

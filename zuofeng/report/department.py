@@ -14,6 +14,7 @@ from .fmt import Block, card, cell, esc, fmt_value, table, td
 from .gaps import gap_entries, gap_text
 from .methods import methods_block
 from .notes import problem_note, quality_detail
+from .redline import clue_words
 from .strings import label, t
 from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
 
@@ -23,7 +24,7 @@ def headline_cards(v: ScoreView, code: str) -> str:
     L = v.lang
     parts = [
         card(t("respondents", L), v.row(code, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
-        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)}, {t('kind_all', L)}",
+        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)}, {t('kind_all', L).lower()}",
              v.row(code, "all", "overall", OVERALL, "index"), L),
         card(t("satisfaction", L), v.row(code, "all", "evaluation", OVERALL, "satisfaction"), L),
         card(t("eval_score", L), v.row(code, "all", "evaluation", OVERALL, "eval_score"), L),
@@ -260,17 +261,22 @@ class DepartmentReport:
                      f'<p class="note">{esc(t("quality_note", L))}</p>')
 
     def comments(self) -> Block:
+        """Published suggestions of this department, except those with a clue word: they go to the
+        discipline-inspection team only (``redline.clue_comments``), and the page says so every time."""
         v, L, c = self.v, self.L, self.code
+        words = clue_words(v)
         cm = v.scores.comments
-        cm = cm[cm["department"] == c]
+        cm = cm[(cm["department"] == c) & ~cm["comment"].astype(str).map(lambda x: any(w in x for w in words))]
+        clue_note = f'<p class="note">{esc(t("clue_note", L))}</p>'
         if cm.empty:
             return Block(self._h2("sec_comments") +
-                         f"<p>{esc(t('no_comments', L, k=v.meta.get('k_comment', '')))}</p>")
+                         f"<p>{esc(t('no_comments', L, k=v.meta.get('k_comment', '')))}</p>" + clue_note)
         parts = []
         for kind, grp in cm.groupby("kind", sort=False):
             parts.append(f"<h3>{esc(v.kind_label(kind) if kind in KINDS else kind)}</h3>")
             parts += [f"<blockquote>{esc(x)}</blockquote>" for x in grp["comment"]]
-        return Block(self._h2("sec_comments") + "".join(parts) + f'<p class="note">{esc(t("comments_note", L))}</p>')
+        return Block(self._h2("sec_comments") + "".join(parts) + f'<p class="note">{esc(t("comments_note", L))}</p>'
+                     + clue_note)
 
     def methods(self) -> Block:
         return methods_block(self.v, department=self.code)

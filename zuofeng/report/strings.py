@@ -41,10 +41,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f_dims_improved": ("明显改善的方面：{dims}。", " Clearly improved: {dims}."),
     "f_dims_unclear": ("没有明确变化的方面：{dims}。", " No clear change: {dims}."),
     "f_dims_worse": ("明显变差的方面：{dims}。", " Clearly worse: {dims}."),
-    "f_gaps": ("覆盖仍有缺口：{depts} 个部门的 {groups} 个测评组未做到全员参与。",
-               "Coverage still has gaps: {groups} survey groups in {depts} departments did not reach everyone."),
-    "f_gaps_blind": ("其中 {n} 组无人作答（盲区）。", " {n} of them have no answers at all (blind spots)."),
-    "f_gaps_below": ("{n} 组答卷不足公布门槛，无法单独公布。", " {n} have too few answers to be published."),
+    "f_gaps": ("覆盖仍有缺口：{depts} 个部门共 {groups} 处（未全员参与、答卷太少，或某类人员、某个外部评价无人作答）。",
+               ("Coverage still has gaps: {groups} in {depts} departments (not everyone answered, too few answered, or "
+                "nobody of a category or of an outside view answered).")),
+    "f_gaps_blind": ("其中 {n} 处无人作答（盲区）。", " {n} of them have no answers at all (blind spots)."),
+    "f_gaps_below": ("其中 {n} 处答卷不足公布门槛，无法单独公布。", " {n} of them have too few answers to be published."),
     "f_no_gaps": ("所有部门的自评和互评均做到全员参与，没有盲区。", "Every department reached all its staff in both surveys: no gaps."),
     "f_redline": ("{n} 项红线问题预警（涉及 {depts} 个部门）已单独报送纪检监察组，本报告不列部门明细。",
                   ("{n} red-line matters ({depts} departments) were sent to the discipline-inspection team separately; "
@@ -116,6 +117,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "insp_footer": ("线索只是评价者的原话，须核实后方可作为问题线索处置。",
                     "Clues are raters' own words and must be verified before they are handled as leads."),
     "comment": ("意见建议", "Suggestion"),
+    "clue_note": ("含问题线索词（如举报、受贿、利益输送）的意见建议只送纪检监察组，不在部门报告中显示。",
+                  ("Suggestions containing clue words (such as reports of bribery or improper benefits) go to the "
+                   "discipline-inspection team only and are not shown in department reports.")),
     "clue_words": ("线索词", "Clue words"),
     "n_answers": ("有效回答", "Answers"),
     # public summary (宣传)
@@ -145,7 +149,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kind_self": ("自评", "Self-rating"),
     "kind_peer_inside": ("互评（本部门）", "Colleagues (own department)"),
     "kind_peer_outside": ("互评（其他部门）", "Other departments"),
-    "kind_all": ("综合", "all raters"),
+    "kind_all": ("综合", "All raters"),
     "kind_peer": ("互评", "Peer"),
     "dimension": ("方面", "Dimension"),
     "item": ("问题", "Problem"),
