@@ -253,6 +253,12 @@ def test_inspection_report_is_owner_only_unlinked_and_holds_matters_and_clues(ca
     with pytest.raises(ZuofengError):
         render_inspection("F1", out=other, scores=scores)
     assert (other / "keep.txt").read_text() == "x"
+    # nor inside a folder of ordinary reports, which departments and the leading group read
+    (tmp_path / "R").mkdir()
+    (tmp_path / "R" / "manifest.json").write_text("{}")
+    with pytest.raises(ZuofengError, match="inside the report folder"):
+        render_inspection("F1", out=tmp_path / "R" / "insp", scores=scores)
+    assert not (tmp_path / "R" / "insp").exists()
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -97,10 +97,15 @@ def write_inspection(scores, out: str | Path, lang: str = "zh") -> Path:
     the page's path."""
     from .fonts import font_face_css
     from .strings import page_chars
+    from .swap import MARKER as REPORTS_MARKER
 
     target = Path(out)
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file())):
         raise ZuofengError(f"{target} exists and is not an inspection report folder; choose another --out")
+    inside = next((p for p in target.resolve().parents if (p / REPORTS_MARKER).is_file()), None)
+    if inside is not None:
+        raise ZuofengError(f"{target} is inside the report folder {inside}, which others read; "
+                           "choose a folder of its own for the inspection report")
     v = ScoreView(scores, lang)
     html = inspection_html(v, font_face_css(page_chars(scores) + t("internal", lang)))
     target.parent.mkdir(parents=True, exist_ok=True)
