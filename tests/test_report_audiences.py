@@ -420,3 +420,25 @@ def test_department_reports_leave_clue_suggestions_to_the_inspection_team(campai
         assert PLAIN in text
         assert CLUES[0] not in text and CLUES[1] not in text
         assert ("纪检监察组" in text) if lang == "zh" else ("discipline-inspection team" in text)
+
+
+def test_public_summary_shows_measures_completed_once_the_ledger_gives_them(campaign, tmp_path, monkeypatch):
+    import importlib.machinery
+    import sys
+    import types
+
+    from zuofeng.report.findings import LedgerProgress
+    from zuofeng.report.fonts import drawn_text
+    from zuofeng.report.public import public_figure, render_public
+
+    _, scores = campaign
+    page = render_public("F1", out=tmp_path / "before", scores=scores)
+    assert "整改措施已完成" not in page.read_text(encoding="utf-8")
+    fake = types.ModuleType("zuofeng.report.ledger_view")
+    fake.__spec__ = importlib.machinery.ModuleSpec("zuofeng.report.ledger_view", None)
+    fake.ledger_progress = lambda round_code, db="", snapshot="": LedgerProgress(entries=40, done=31)
+    monkeypatch.setitem(sys.modules, "zuofeng.report.ledger_view", fake)
+    page = render_public("F1", out=tmp_path / "after", scores=scores)
+    text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert "整改措施已完成" in text and "31/40" in text
+    assert "31/40" in drawn_text(public_figure(view(scores, "zh"), LedgerProgress(entries=40, done=31)))

@@ -45,8 +45,9 @@ def _fact(v: ScoreView, label_key: str, kind: str, level: str, key: str, statist
     return Fact(t(label_key, v.lang) if label_key else v.dim_label(key), fmt_value(statistic, r["value"], v.lang), ci)
 
 
-def public_facts(v: ScoreView) -> dict[str, list[Fact]]:
-    """The figures of the public summary, by section (``participation``, ``index``, ``dimensions``)."""
+def public_facts(v: ScoreView, ledger=None) -> dict[str, list[Fact]]:
+    """The figures of the public summary, by section (``participation``, ``index``, ``dimensions``);
+    with ``ledger`` (a ``findings.LedgerProgress``) also the rectification measures completed."""
     lv = S.LEVEL_OVERALL
     participation = [
         _fact(v, "pub_respondents", "all", lv, OVERALL, S.RESPONDENTS, False),
@@ -58,14 +59,16 @@ def public_facts(v: ScoreView) -> dict[str, list[Fact]]:
              _fact(v, "pub_satisfaction", "all", S.LEVEL_EVALUATION, OVERALL, S.SATISFACTION, False)]
     if v.meta.get("previous"):
         index.append(_fact(v, "pub_change", "all", lv, OVERALL, S.CHANGE))
+    if ledger is not None and ledger.entries:
+        index.append(Fact(t("pub_ledger", v.lang), f"{ledger.done}/{ledger.entries}"))
     dims = [_fact(v, "", "all", S.LEVEL_DIMENSION, d, S.INDEX) for d in v.dim_ids]
     return {"participation": [f for f in participation if f], "index": [f for f in index if f],
             "dimensions": [f for f in dims if f]}
 
 
-def public_html(v: ScoreView, font_face: str = "") -> str:
+def public_html(v: ScoreView, font_face: str = "", ledger=None) -> str:
     L = v.lang
-    facts = public_facts(v)
+    facts = public_facts(v, ledger)
     title = t("pub_title", L, title=v.title())
 
     def cards(fs):
@@ -82,7 +85,7 @@ def public_html(v: ScoreView, font_face: str = "") -> str:
     return html_page(title, body, L, font_face)
 
 
-def public_figure(v: ScoreView):
+def public_figure(v: ScoreView, ledger=None):
     """The long image: title, participation, index, the five dimensions as bars; 1080 px wide."""
     import matplotlib
 
@@ -90,13 +93,13 @@ def public_figure(v: ScoreView):
     from .fonts import mpl_escape
 
     L = v.lang
-    facts = public_facts(v)
+    facts = public_facts(v, ledger)
     dims = [(f, v.value(ALL, "all", S.LEVEL_DIMENSION, d, S.INDEX)) for d, f in
             zip(v.dim_ids, [_fact(v, "", "all", S.LEVEL_DIMENSION, d, S.INDEX) for d in v.dim_ids])]
     dims = [(f, float(x)) for f, x in dims if f is not None and x is not None]
     from matplotlib.figure import Figure
 
-    height = 10.0 + 0.9 * len(dims)
+    height = 10.0 + 0.9 * len(dims) + 0.5 * max(0, len(facts["index"]) - 3)
     with matplotlib.rc_context(style()):
         fig = Figure(figsize=(IMAGE_WIDTH_PX / DPI, height), dpi=DPI)
         fig.patch.set_facecolor("white")
@@ -157,10 +160,10 @@ def _wrap(text: str, width: float) -> list[str]:
     return lines
 
 
-def public_png(v: ScoreView) -> bytes:
+def public_png(v: ScoreView, ledger=None) -> bytes:
     from .fonts import check_glyphs
 
-    fig = public_figure(v)
+    fig = public_figure(v, ledger)
     check_glyphs(fig, strict=True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
@@ -171,16 +174,17 @@ def public_folder(round_code: str, out: str | Path | None = None) -> Path:
     return Path(out) if out else Path("reports") / f"{round_code}-public"
 
 
-def write_public(scores, out: str | Path, lang: str = "zh") -> Path:
-    """Write ``public.html`` and ``public.png`` into ``out`` (replacing an earlier summary); return the page."""
+def write_public(scores, out: str | Path, lang: str = "zh", ledger=None) -> Path:
+    """Write ``public.html`` and ``public.png`` into ``out`` (replacing an earlier summary); return the page.
+    ``ledger`` (a ``findings.LedgerProgress``) adds the rectification measures completed."""
     from .fonts import font_face_css
 
     target = Path(out)
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file())):
         raise ZuofengError(f"{target} exists and is not a public summary folder; choose another --out")
     v = ScoreView(scores, lang)
-    html = public_html(v, font_face_css(_page_text(v)))
-    png = public_png(v)
+    html = public_html(v, font_face_css(_page_text(v)), ledger)
+    png = public_png(v, ledger)
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -217,6 +221,8 @@ def render_public(round_code: str, *, out: str | Path | None = None, db: str | N
 
     if lang not in ("zh", "en"):
         raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+    from .notebook import ledger_progress
+
     target = public_folder(round_code, out)
     scores = scores if scores is not None else score_for_report(db, round_code, seed)
-    return write_public(scores, target, lang)
+    return write_public(scores, target, lang, ledger_progress(round_code, db or ""))

@@ -133,6 +133,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pub_coverage_peer": ("互评覆盖率", "Peer-rating coverage"),
     "pub_departments": ("参评部门", "Departments taking part"),
     "pub_change": ("比上一轮", "Change since the previous round"),
+    "pub_ledger": ("整改措施已完成", "Rectification measures completed"),
     "pub_satisfaction": ("民主测评满意率", "Satisfaction"),
     "pub_footer": ("作风指数 0–100，越高越好；方括号内为95%区间。测评匿名进行。",
                    "Work-style index from 0 to 100, higher is better; brackets: 95% interval. The survey is anonymous."),
