@@ -28,6 +28,8 @@ COMMANDS = {
     ("import", "--template", "t.xlsx"): "import_template",
     ("score", "R1"): "score_round",
     ("report", "R1"): "render_reports",
+    ("report", "R1", "--audience", "public"): "render_audience_report",
+    ("report", "R1", "--audience", "inspection"): "render_audience_report",
     ("export", "R1", "--out", "x.xlsx"): "export",
     ("backup", "--out", "b.db"): "backup",
     ("demo",): "run_demo",

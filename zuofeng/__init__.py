@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 _API = frozenset({
     "backup", "close_round", "round_coverage", "create_round", "run_demo", "demo_roster", "export", "import_file",
-    "import_template", "issue_slips", "list_rounds", "open_round", "open_store", "render_reports",
+    "import_template", "issue_slips", "list_rounds", "open_round", "open_store", "render_audience_report", "render_reports",
     "report_folder", "report_source", "score_round", "simulate_round", "store_url", "token_status",
 })
 

@@ -48,6 +48,7 @@ __all__ = [
     "list_rounds",
     "open_round",
     "open_store",
+    "render_audience_report",
     "render_reports",
     "report_folder",
     "report_source",
@@ -162,7 +163,7 @@ def demo_roster() -> Path:
 # --- rounds ----------------------------------------------------------------------------------
 
 def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int = 5, k_comment: int | None = None,
-                 previous: str | None = None, db=None) -> dict:
+                 previous: str | None = None, title_en: str | None = None, db=None) -> dict:
     """Create a draft round from a roster file (CSV or .xlsx); all or nothing. Creates a missing store.
 
     Parameters
@@ -178,6 +179,8 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
         (default ``max(10, k_min)``).
     previous : str, optional
         The round this one is compared with.
+    title_en : str, optional
+        English title, used by English reports.
     db : Engine or str, optional
         The store (see the module).
 
@@ -203,7 +206,7 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
 
     with _engine(db, create=True) as engine:
         return create(engine, round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment,
-                      previous=previous)
+                      previous=previous, title_en=title_en)
 
 
 def open_round(round_code: str, *, db=None) -> dict:
@@ -508,6 +511,50 @@ def render_reports(round_code: str, *, department: str | None = None, jobs: int 
         open_store(url).dispose()  # a missing store is refused here, never created by the batch
     return render_round(round_code, department=department, jobs=jobs, lang=lang, out=report_folder(round_code, out),
                         db=url, seed=seed, progress=progress, on_progress=on_progress)
+
+
+def render_audience_report(audience: str, round_code: str, *, out: str | Path | None = None, lang: str = "zh",
+                           seed: int = 1, department: str | None = None, db=None) -> Path:
+    """Render the restricted inspection report or the public summary of a round; return the page's path.
+
+    Parameters
+    ----------
+    audience : {"inspection", "public"}
+        ``inspection``: red-line matters and clue comments for the discipline-inspection team, in an
+        owner-only folder never linked from the index. ``public``: organisation-level figures only, as
+        HTML and a 1080-px-wide PNG.
+    round_code : str
+        The round.
+    out : path, optional
+        Folder, default ``reports/<round>-<audience>`` of the project.
+    lang : {"zh", "en"}
+        Language of the page.
+    seed : int
+        Seed of the scoring engine's resampling.
+    department : None
+        Refused: these reports cover the whole organisation.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> page = render_audience_report("public", "R1", out=f"{tmp.name}/public", db=db)
+    >>> page.name, (page.parent / "public.png").exists()
+    ('public.html', True)
+    >>> render_audience_report("public", "R1", department="BGS", db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.ZuofengError: --department does not apply to --audience public
+    >>> tmp.cleanup()
+    """
+    from .report.audiences import render_audience
+
+    folder = Path(out) if out else reports_dir() / f"{round_code}-{audience}"
+    with _engine(db) as engine:
+        return render_audience(audience, round_code, out=folder, db=_url(engine), lang=lang, seed=seed,
+                               department=department)
 
 
 def export(round_code: str, out: str | Path, *, seed: int = 1, db=None) -> ExportResult:

@@ -73,12 +73,13 @@ def round_():
 @click.option("--k-min", type=int, default=5, show_default=True, help="Smallest group that is reported (at least 3).")
 @click.option("--k-comment", type=int, default=None, help="Smallest group whose comments are shown (default max(10, k-min)).")
 @click.option("--previous", default=None, metavar="R0", help="The round this one is compared with.")
+@click.option("--title-en", default=None, help="English title, used by English reports.")
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, db):
     """Create a draft round from a roster."""
     from .api import create_round
     rnd = create_round(round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment, previous=previous,
-                       db=db)
+                       title_en=title_en, db=db)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
 
 
@@ -149,6 +150,8 @@ def status_cmd(round_code, fmt, db):
     if cov["peer_outside_received"]:
         click.echo("peer_outside received: " + ", ".join(f"{k} {v}" for k, v in cov["peer_outside_received"].items()))
     click.echo(f"gaps: {len(cov['gaps'])} department × kind rows flagged")
+    for g in cov["outside_gaps"]:
+        click.echo(f"盲区: outside view {g['rater']} → {g['target']} has no answers ({g['issued']} tokens issued)")
 
 
 # --- tokens and serving (survey collection) -------------------------------------------------
@@ -283,13 +286,21 @@ jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, m
               help="Report folder (default: reports/ROUND); replaced as a whole when the batch ends.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scoring engine's resampling.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar on stderr.")
+@click.option("--audience", type=click.Choice(["leading", "inspection", "public"]), default="leading",
+              show_default=True, help="leading: overview and department reports; inspection: the restricted "
+              "report for the discipline-inspection team (reports/ROUND-inspection, owner-only); public: the "
+              "organisation-level summary, HTML and a 1080-px PNG (reports/ROUND-public).")
 @db_option
-def report_cmd(round_code, department, jobs, lang, out, seed, progress, db):
+def report_cmd(round_code, department, jobs, lang, out, seed, progress, audience, db):
     """Score a round once and render its overview and department reports (notebooks and HTML, with an index).
 
     A failing report does not stop the others; it is named in the index and the command exits with 2."""
-    from .api import render_reports, report_folder
+    from .api import render_audience_report, render_reports, report_folder
     from .report.batch import ReportBatchError
+    if audience != "leading":
+        click.echo(str(render_audience_report(audience, round_code, out=out, lang=lang, seed=seed,
+                                              department=department, db=db)))
+        return
     try:
         result = render_reports(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
                                 progress=progress)

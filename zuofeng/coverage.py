@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .store import get_departments, get_round, responses
+from .store import get_departments, get_round, responses, tokens
 
 VIEWS = ("self", "peer_inside")
 
@@ -17,6 +17,9 @@ def coverage(engine: Engine, round_code: str) -> dict:
     Flags: ``盲区`` no responses at all in that kind; ``低于k`` fewer than k (will be suppressed);
     ``未全覆盖`` fewer responses than staff; ``党员未覆盖`` / ``非党员未覆盖`` a category with staff but
     no responses.
+
+    ``outside_gaps`` lists the outside views (rater department → rated department, from the roster's
+    ``peer_targets`` or from outside-view tokens issued) that received no answer at all (``盲区``).
     """
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
@@ -27,12 +30,19 @@ def coverage(engine: Engine, round_code: str) -> dict:
             .where(responses.c.round == round_code)
             .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)
         ).all()
+        issued = conn.execute(
+            select(tokens.c.rater, tokens.c.target, func.count())
+            .where(tokens.c.round == round_code, tokens.c.kind == "peer", tokens.c.rater != tokens.c.target)
+            .group_by(tokens.c.rater, tokens.c.target)
+        ).all()
     k = rnd["k_min"]
+    pairs_answered: dict[tuple[str, str], int] = {}
     counts: dict[tuple[str, str], dict] = {}
     outside_received: dict[str, int] = {}
     for kind, rater, target, category, n in rows:
         if kind == "peer" and rater != target:
             outside_received[target] = outside_received.get(target, 0) + n
+            pairs_answered[(rater, target)] = pairs_answered.get((rater, target), 0) + n
             continue
         view = "self" if kind == "self" else "peer_inside"
         c = counts.setdefault((rater, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
@@ -69,8 +79,14 @@ def coverage(engine: Engine, round_code: str) -> dict:
     }
     for s in summary.values():
         s["coverage"] = s["responses"] / total_head if total_head else 0.0
+    expected = {(r, t): n for r, t, n in issued}
+    for code, d in depts.items():
+        for target in (d.get("peer_targets") or "").split():
+            expected.setdefault((code, target), 0)
+    outside_gaps = [{"rater": r, "target": t, "issued": n, "responses": 0, "flags": ["盲区"]}
+                    for (r, t), n in sorted(expected.items()) if t in depts and not pairs_answered.get((r, t))]
     return {
         "round": round_code, "status": rnd["status"], "k_min": k, "departments": out, "summary": summary,
         "peer_outside_received": dict(sorted(outside_received.items())),
-        "gaps": [r for r in out if r["flags"]],
+        "gaps": [r for r in out if r["flags"]], "outside_gaps": outside_gaps,
     }

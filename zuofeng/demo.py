@@ -89,8 +89,7 @@ def build_demo_store(engine, *, lang: str = "zh", seed: int = 1, echo=None):
     say = echo or (lambda _msg: None)
     previous, effects = None, None
     for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
-        create_round(engine, code, title=title_en if lang == "en" else title_zh, roster=demo_roster(),
-                     previous=previous)
+        create_round(engine, code, title=title_zh, title_en=title_en, roster=demo_roster(), previous=previous)
         set_status(engine, code, "open")
         sheets = simulate(engine, code, seed=seed + n, effects=effects)
         set_status(engine, code, "closed")

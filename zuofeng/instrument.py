@@ -88,6 +88,7 @@ class Instrument:
     red_line_note: Text
     dimensions: tuple[Dimension, ...]
     sha256: str
+    clue_words: tuple[str, ...] = ()  # optional red_line.clue_words: words that mark a suggestion as a clue
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -223,7 +224,15 @@ def parse_instrument(doc: Any, sha256: str = "") -> Instrument:
         red_line_note=_text(red, "note", "red_line"),
         dimensions=tuple(dims),
         sha256=sha256,
+        clue_words=_clue_words(red),
     )
+
+
+def _clue_words(red: dict) -> tuple[str, ...]:
+    words = red.get("clue_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise InstrumentError("instrument field red_line.clue_words must be a list of non-empty strings")
+    return tuple(w.strip() for w in words)
 
 
 def parse_instrument_text(text: str) -> Instrument:

@@ -19,7 +19,7 @@ from pathlib import Path
 from .errors import InputFileError
 
 REQUIRED = ("code", "name", "unit_type", "headcount")
-OPTIONAL = ("party_members", "division", "peer_targets", "paper")
+OPTIONAL = ("party_members", "division", "peer_targets", "paper", "name_en")
 MAX_BYTES = 5 * 1024 * 1024
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 ALIASES = {
@@ -31,6 +31,7 @@ ALIASES = {
     "division": ("归口", "分组", "条线", "系统"),
     "peer_targets": ("互评对象", "外部互评", "互评部门"),
     "paper": ("纸质", "纸质测评", "纸质投票", "纸质票"),
+    "name_en": ("英文名称", "英文名"),
 }
 PAPER_YES = ("1", "是", "y", "yes", "true", "纸质")
 PAPER_NO = ("", "0", "否", "n", "no", "false")
@@ -49,6 +50,7 @@ class RosterRow:
     division: str | None = None
     peer_targets: tuple[str, ...] = ()
     paper: bool = False
+    name_en: str | None = None
 
 
 def decode_bytes(data: bytes, what: str) -> str:
@@ -188,7 +190,7 @@ def read_roster(path: str | Path) -> list[RosterRow]:
             raise InputFileError(f"{path}, line {line}: paper must be 1/是 (votes on paper ballots) or 0/否/blank, "
                                  f"not {cell('paper')!r}")
         out.append(RosterRow(code, name, unit_type, headcount, party_n, cell("division") or None, targets,
-                             paper in PAPER_YES))
+                             paper in PAPER_YES, cell("name_en") or None))
     if not out:
         raise InputFileError(f"{path}: roster has a header but no departments")
     _check_totals(path, totals, out)

@@ -32,8 +32,10 @@ def create_round(
     instrument_version: int = DEFAULT_VERSION,
     eval_scores: dict[str, float] | None = None,
     group_weights: dict[str, float] | None = None,
+    title_en: str | None = None,
 ) -> dict:
-    """Create a draft round with its departments; all or nothing."""
+    """Create a draft round with its departments; all or nothing. ``title_en`` (and the roster's
+    optional ``name_en`` column) are used by English reports."""
     if not ROUND_RE.match(code):
         raise RoundError(f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
     if not title.strip():
@@ -65,11 +67,12 @@ def create_round(
         conn.execute(rounds.insert().values(
             code=code, title=title.strip(), instrument_id=inst.id, instrument_version=inst.version,
             status="draft", k_min=k_min, k_comment=k_comment, previous=previous,
-            eval_scores=scores, group_weights=group_weights, created_on=dt.date.today()))
+            eval_scores=scores, group_weights=group_weights, created_on=dt.date.today(),
+            title_en=(title_en or "").strip() or None))
         conn.execute(departments.insert(), [
             {"round": code, "code": r.code, "name": r.name, "unit_type": r.unit_type, "headcount": r.headcount,
              "party_members": r.party_members, "division": r.division,
-             "peer_targets": " ".join(r.peer_targets) or None, "paper": r.paper}
+             "peer_targets": " ".join(r.peer_targets) or None, "paper": r.paper, "name_en": r.name_en}
             for r in rows])
         return get_round(conn, code)
 

@@ -86,6 +86,7 @@ rounds = Table(
     Column("created_on", Date, nullable=False),
     Column("opened_on", Date),
     Column("closed_on", Date),
+    Column("title_en", String(200)),  # optional English title (0005_english_names)
     ForeignKeyConstraint(["instrument_id", "instrument_version"], ["instruments.id", "instruments.version"]),
 )
 
@@ -100,6 +101,7 @@ departments = Table(
     Column("division", String(100)),
     Column("peer_targets", Text),  # space-separated department codes rated from outside
     Column("paper", Boolean),  # votes on paper ballots without tokens (migration 0003); NULL = no
+    Column("name_en", String(200)),  # optional English name (0005_english_names)
     ForeignKeyConstraint(["round"], ["rounds.code"]),
 )
 
@@ -227,11 +229,22 @@ def _m0004_ledger(conn) -> None:
             "FOR EACH ROW EXECUTE FUNCTION ledger_history_append_only()")
 
 
+def _m0005_english_names(conn) -> None:
+    """Optional English names: ``rounds.title_en`` and ``departments.name_en`` (nullable)."""
+    from sqlalchemy import text
+
+    insp = inspect(conn)
+    for table, column in (("rounds", "title_en"), ("departments", "name_en")):
+        if column not in {c["name"] for c in insp.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(200)"))
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
     ("0003_paper_ballots", _m0003_paper_ballots),
     ("0004_ledger", _m0004_ledger),
+    ("0005_english_names", _m0005_english_names),
 ]
 
 

@@ -138,7 +138,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                 pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
                 try:
                     if scores is None:
-                        scores = _score(db, round_code, seed)
+                        scores = score_for_report(db, round_code, seed)
                     previous = _carry_over(target, staged) if department is not None else {}
                     snapshot = staged / SNAPSHOT_NAME
                     save_snapshot(scores, snapshot)
@@ -183,13 +183,17 @@ def _roster_codes(db: str | None, round_code: str) -> list[str]:
         engine.dispose()
 
 
-def _score(db: str | None, round_code: str, seed: int):
+def score_for_report(db: str | None, round_code: str, seed: int = 1):
+    """Score a round from the store and attach its coverage gaps (``gaps.attach_gaps``)."""
     from ..score import score_round
     from ..store import open_engine
+    from .gaps import attach_gaps
 
     engine = open_engine(db)
     try:
-        return score_round(engine, round_code, seed=seed)
+        scores = score_round(engine, round_code, seed=seed)
+        attach_gaps(scores, engine)
+        return scores
     finally:
         engine.dispose()
 
@@ -207,21 +211,24 @@ def _write_font_face(scores, path: Path) -> str:
 
 def _tasks(scores, nb_dir: Path, staged: Path, snapshot: Path, department, lang, timeout) -> list[Task]:
     from .strings import t
+    from .view import ScoreView
 
     meta = scores.meta
     deps = scores.departments
+    v = ScoreView(scores, lang)
     tasks = []
     common = {"round_code": meta["round"], "lang": lang, "db": "", "snapshot": str(snapshot.resolve())}
     if department is None:
         tasks.append(Task(OVERVIEW, str(nb_dir / NOTEBOOKS["overview"]), dict(common),
                           str(staged / f"{OVERVIEW}.ipynb"), str(staged / f"{OVERVIEW}.html"),
-                          f"{meta['title']} · {t('overview_title', lang)}", lang, timeout))
-    for code, name in zip(deps["code"], deps["name"]):
+                          f"{v.title()} · {t('overview_title', lang)}", lang, timeout))
+    for code in deps["code"]:
+        name = v.dept_name(code)
         if department is not None and code != department:
             continue
         tasks.append(Task(code, str(nb_dir / NOTEBOOKS["department"]), {**common, "department": code},
                           str(staged / "departments" / f"{code}.ipynb"), str(staged / "departments" / f"{code}.html"),
-                          f"{name} · {meta['title']}", lang, timeout))
+                          f"{name} · {v.title()}", lang, timeout))
     return tasks
 
 

@@ -65,6 +65,19 @@ def _intervals(ax, x, y, lo, hi, color="#24292f"):
                     ecolor=color, elinewidth=1.1, capsize=2.5, zorder=3)
 
 
+def wrap_label(text: str, width: int = 12) -> str:
+    """A tick label broken into lines of about ``width`` Latin characters (Chinese: at a space, or every
+    ``width // 2`` characters), so that neighbouring labels never overlap."""
+    import textwrap
+
+    text = str(text)
+    if any(ord(ch) > 0x2E80 for ch in text):
+        parts = text.split(" ")
+        step = max(2, width // 2)
+        return "\n".join(p[i:i + step] for p in parts for i in range(0, len(p), step))
+    return textwrap.fill(text, width, break_long_words=False) or text
+
+
 def _labels(ax, labels):
     ax.set_yticks(range(len(labels)), [mpl_escape(s) for s in labels])
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -144,7 +157,7 @@ def heatmap(values: pd.DataFrame, suppressed: pd.DataFrame, title: str, alt: str
         fig, ax = _figure(1.2 + 0.36 * len(values))
         sns.heatmap(shown.astype("float64"), mask=mask, annot=True, fmt=".1f", cmap="RdYlGn", vmin=40, vmax=100,
                     linewidths=0.6, linecolor="white", cbar_kws={"shrink": 0.6, "pad": 0.02}, ax=ax,
-                    xticklabels=[mpl_escape(c) for c in values.columns],
+                    xticklabels=[mpl_escape(wrap_label(c, 11)) for c in values.columns],
                     yticklabels=[mpl_escape(r) for r in values.index], annot_kws={"fontsize": 9})
         for (i, j), hidden in np.ndenumerate(suppressed.to_numpy(bool)):
             if hidden:

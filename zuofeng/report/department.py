@@ -9,8 +9,12 @@ from __future__ import annotations
 import pandas as pd
 
 from . import charts
+from . import names as S
 from .fmt import Block, card, cell, esc, fmt_value, table, td
+from .gaps import gap_entries, gap_text
 from .methods import methods_block
+from .notes import problem_note, quality_detail
+from .redline import clue_words
 from .strings import label, t
 from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
 
@@ -20,7 +24,7 @@ def headline_cards(v: ScoreView, code: str) -> str:
     L = v.lang
     parts = [
         card(t("respondents", L), v.row(code, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
-        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)} ({t('kind_all', L)})",
+        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)}, {t('kind_all', L).lower()}",
              v.row(code, "all", "overall", OVERALL, "index"), L),
         card(t("satisfaction", L), v.row(code, "all", "evaluation", OVERALL, "satisfaction"), L),
         card(t("eval_score", L), v.row(code, "all", "evaluation", OVERALL, "eval_score"), L),
@@ -41,11 +45,18 @@ class DepartmentReport:
         self.v = view
         self.code = code
         self.info = view.dept(code)
+        self.name = view.dept_name(code)
         self.L = view.lang
 
     # -- helpers -----------------------------------------------------------------------------------
     def _h2(self, key: str) -> str:
         return f"<h2>{esc(t(key, self.L))}</h2>"
+
+    def _has(self, kind: str, level: str, key: str, statistic: str) -> bool:
+        """Whether the row exists and is either published with a value or suppressed (a view nobody was
+        asked for, with no answers, has no column in this department's tables)."""
+        r = self.v.row(self.code, kind, level, key, statistic)
+        return r is not None and (bool(r["suppressed"]) or not pd.isna(r["value"]))
 
     def _suppressed_note(self) -> str:
         return f'<p class="legend">{esc(t("legend_suppressed", self.L, k=self.v.k_min))}</p>'
@@ -55,10 +66,10 @@ class DepartmentReport:
         v, L = self.v, self.L
         lead = t("lead_dept", L, unit_type=self.info["unit_type"], round_title=v.title(), round=v.meta["round"],
                  scored_on=v.scored_on())
-        html = (f'<h1 data-dept="{esc(self.code)}">{esc(t("dept_title", L, name=self.info["name"]))}</h1>'
+        html = (f'<h1 data-dept="{esc(self.code)}">{esc(t("dept_title", L, name=self.name))}</h1>'
                 f'<p class="lead">{esc(lead)}</p>{headline_cards(v, self.code)}'
                 f'<p class="legend">{esc(t("legend_index", L))}</p>{self._suppressed_note()}')
-        return Block(html, t("dept_title", L, name=self.info["name"]))
+        return Block(html, t("dept_title", L, name=self.name))
 
     def coverage(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -67,17 +78,19 @@ class DepartmentReport:
         cat_names = {"respondents_party": ("党员", "Party members"), "respondents_non_party": ("非党员", "Non-members"),
                      "respondents_no_category": ("未填", "Not stated")}
         rows = []
+        entries = gap_entries(v, c)
         for k in VIEWS:
             resp = v.row(c, k, "overall", OVERALL, "respondents")
             if resp is None:
                 continue
-            blind = (not resp["suppressed"]) and resp["value"] == 0 and k != "peer_outside"
+            gaps = [gap_text(v, kind, rater, flags, with_kind=False) for kind, rater, flags in entries if kind == k]
             cats = [cell(v.row(c, k, "overall", OVERALL, s), L, statistic="respondents") for s in cat_stats]
             rows.append([td(v.kind_label(k)), cell(resp, L), cell(v.row(c, k, "overall", OVERALL, "headcount"), L),
                          cell(v.row(c, k, "overall", OVERALL, "coverage"), L), *cats,
-                         td(t("blind_spot", L) if blind else "", cls="flag" if blind else None)])
+                         td(("；" if L == "zh" else "; ").join(gaps) or t("none", L),
+                            cls="flag wrap" if gaps else "wrap")])
         header = [t("kind", L), t("respondents", L), t("headcount", L), t("coverage", L),
-                  *[cat_names[s][1 if L == "en" else 0] for s in cat_stats], t("flag", L)]
+                  *[cat_names[s][1 if L == "en" else 0] for s in cat_stats], t("gaps", L)]
         return Block(self._h2("sec_coverage") + table(header, rows))
 
     def overall(self) -> Block:
@@ -104,9 +117,10 @@ class DepartmentReport:
     def dimensions(self) -> Block:
         v, L, c = self.v, self.L, self.code
         rows, plot = [], []
+        kinds = [k for k in KINDS if any(self._has(k, "dimension", d, "index") for d in v.dim_ids)]
         for d in v.dim_ids:
             cells = []
-            for k in KINDS:
+            for k in kinds:
                 r = v.row(c, k, "dimension", d, "index")
                 cells.append(cell(r, L, with_ci=True))
             rows.append([td(v.dim_label(d)), *cells])
@@ -114,12 +128,12 @@ class DepartmentReport:
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
                 plot.append({"label": v.dim_label(d), "group": "all", "group_label": v.kind_label("all"),
                              "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"]})
-        header = [t("dimension", L)] + [v.kind_label(k) for k in KINDS]
+        header = [t("dimension", L)] + [v.kind_label(k) for k in kinds]
         chart = ""
         if plot:
             chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=v.kind_label("all")),
                                       t("chart_index_axis", L),
-                                      t("alt_dimensions", L, name=self.info["name"], kinds=v.kind_label("all")))
+                                      t("alt_dimensions", L, name=self.name, kinds=v.kind_label("all")))
         return Block(self._h2("sec_dimensions") + chart + table(header, rows))
 
     def items(self) -> Block:
@@ -136,24 +150,45 @@ class DepartmentReport:
         df = pd.DataFrame(recs)
         df["value"] = pd.to_numeric(df["value"])
         df = df.sort_values(["value", "key"], na_position="last", kind="stable").reset_index(drop=True)
+        listed = self._listed()
         rows = []
         for pos, rec in enumerate(df.itertuples(index=False), start=1):
             it = v.item(rec.key)
-            rows.append([td(pos), td(v.key_label(rec.key), key=rec.key), td(v.dim_label(it.dimension)),
+            name = v.key_label(rec.key) + (f"（{t('red_line_item', L)}）" if L == "zh" else f" ({t('red_line_item', L)})"
+                                           ) * bool(it.red_line)
+            hits = listed.get(rec.key, [])
+            rows.append([td(pos), td(name, key=rec.key), td(v.dim_label(it.dimension)),
                          cell(v.row(c, kind, "item", rec.key, "index"), L, with_ci=True),
                          cell(v.row(c, kind, "item", rec.key, "problem_rate"), L),
-                         cell(v.row(c, kind, "item", rec.key, "red_line_alert"), L) if it.red_line else td("")])
+                         td(("；" if L == "zh" else "; ").join(hits) or t("no", L), cls="flag" if hits else None,
+                            listed="1" if hits else "0")])
         plot = df.dropna(subset=["value"]).assign(label=lambda x: [v.key_label(k) for k in x["key"]])
         chart = ""
         if not plot.empty:
             legend = (t("legend_item", L), t("legend_red_item", L))
             title = t("chart_dims", L, kind=v.kind_label(kind))
             chart = charts.item_dots(plot, title, t("chart_index_axis", L),
-                                     t("alt_items", L, name=self.info["name"]), legend)
+                                     t("alt_items", L, name=self.name), legend)
         header = ["#", t("item", L), t("dimension", L), f"{t('index', L)} {t('ci', L)}", t("problem_rate", L),
-                  t("red_line_alert", L)]
+                  t("in_problem_list", L)]
         basis = f'<p class="note">{esc(t("basis", L, kind=v.kind_label(kind)))}</p>'
-        return Block(self._h2("sec_items") + basis + chart + table(header, rows))
+        return Block(self._h2("sec_items") + basis + chart + table(header, rows) +
+                     f'<p class="note">{esc(t("redline_dept_note", L))}</p>')
+
+    def _problem_rows(self) -> pd.DataFrame:
+        """The department's problem list as its report shows it: every rule except red-line alerts, which
+        go to the discipline-inspection team (``zuofeng.report.redline``)."""
+        p = self.v.scores.problems
+        return p[(p["department"] == self.code) & (p["rule"] != "red_line")]
+
+    def _listed(self) -> dict[str, list[str]]:
+        """Item key → "view: rule" texts of the problem list (the 22-item table and the list agree)."""
+        out: dict[str, list[str]] = {}
+        for r in self._problem_rows().itertuples(index=False):
+            text = f"{self.v.kind_label(r.kind)}·{label('rule', r.rule, self.L)}" if self.L == "zh" else \
+                f"{self.v.kind_label(r.kind)}: {label('rule', r.rule, self.L)}"
+            out.setdefault(r.key, []).append(text)
+        return out
 
     def self_vs_peer(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -173,7 +208,7 @@ class DepartmentReport:
             f"{t('gap', L)} · {v.kind_label(pk)}", t("gap_flag", L))]
         chart = ""
         if plot:
-            chart = charts.index_bars(pd.DataFrame(plot), t("chart_self_peer", L), t("chart_index_axis", L), t("alt_self_peer", L, name=self.info["name"]))
+            chart = charts.index_bars(pd.DataFrame(plot), t("chart_self_peer", L), t("chart_index_axis", L), t("alt_self_peer", L, name=self.name))
         return Block(self._h2("sec_self_peer") + chart + table(header, rows) +
                      f'<p class="note">{esc(t("gap_note", L))}</p>')
 
@@ -185,22 +220,22 @@ class DepartmentReport:
         for key in [OVERALL] + v.dim_ids:
             level = "overall" if key == OVERALL else "dimension"
             for k in KINDS:
-                r = v.row(c, k, level, key, "change")
+                r = v.row(c, k, level, key, S.CHANGE)
                 if r is None:
                     continue
                 rows.append([td(v.key_label(key) if key == OVERALL else v.dim_label(key)), td(v.kind_label(k)),
-                             cell(r, L, with_ci=True), cell(v.row(c, k, level, key, "mw_p"), L),
-                             cell(v.row(c, k, level, key, "rank_biserial"), L)])
-        header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("mw_p", L),
-                  t("rank_biserial", L)]
+                             cell(r, L, with_ci=True), cell(v.row(c, k, level, key, S.CHANGE_P), L),
+                             cell(v.row(c, k, level, key, S.CHANGE_EFFECT), L)])
+        header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
+                  t("change_effect", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         body = table(header, rows) if rows else f"<p>{esc(t('no_rows', L))}</p>"
-        return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>')
+        return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>'
+                     f'<p class="note">{esc(t("effect_note", L))}</p>')
 
     def problems(self) -> Block:
         v, L, c = self.v, self.L, self.code
-        p = v.scores.problems
-        p = p[p["department"] == c]
+        p = self._problem_rows()
         if p.empty:
             plist = f"<p>{esc(t('no_problems', L))}</p>"
         else:
@@ -211,7 +246,7 @@ class DepartmentReport:
                 rows.append([td(v.key_label(r.key), key=r.key), td(v.kind_label(r.kind)), td(name),
                              cell({"statistic": stat, "value": r.value, "suppressed": False, "department": c,
                                    "kind": r.kind, "key": r.key}, L, rule=r.rule),
-                             td(r.note if L == "zh" and isinstance(r.note, str) else "")])
+                             td(problem_note(v, r.rule, r.value, r.note, c, r.kind, r.key), cls="wrap")])
             plist = table([t("item", L), t("kind", L), t("rule", L), t("value", L), t("note", L)], rows)
         q = v.scores.quality
         q = q[q["department"] == c]
@@ -221,22 +256,27 @@ class DepartmentReport:
             qual = table([t("kind", L), t("flag", L), t("count", L), t("detail", L)],
                          [[td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
                            cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
-                           td(r.detail if L == "zh" else "")] for r in q.itertuples(index=False)])
+                           td(quality_detail(v, r.flag, r.detail, c, r.kind), cls="wrap")] for r in q.itertuples(index=False)])
         return Block(self._h2("sec_problems") + plist + f"<h3>{esc(t('sec_quality_flags', L))}</h3>" + qual +
                      f'<p class="note">{esc(t("quality_note", L))}</p>')
 
     def comments(self) -> Block:
+        """Published suggestions of this department, except those with a clue word: they go to the
+        discipline-inspection team only (``redline.clue_comments``), and the page says so every time."""
         v, L, c = self.v, self.L, self.code
+        words = clue_words(v)
         cm = v.scores.comments
-        cm = cm[cm["department"] == c]
+        cm = cm[(cm["department"] == c) & ~cm["comment"].astype(str).map(lambda x: any(w in x for w in words))]
+        clue_note = f'<p class="note">{esc(t("clue_note", L))}</p>'
         if cm.empty:
             return Block(self._h2("sec_comments") +
-                         f"<p>{esc(t('no_comments', L, k=v.meta.get('k_comment', '')))}</p>")
+                         f"<p>{esc(t('no_comments', L, k=v.meta.get('k_comment', '')))}</p>" + clue_note)
         parts = []
         for kind, grp in cm.groupby("kind", sort=False):
             parts.append(f"<h3>{esc(v.kind_label(kind) if kind in KINDS else kind)}</h3>")
             parts += [f"<blockquote>{esc(x)}</blockquote>" for x in grp["comment"]]
-        return Block(self._h2("sec_comments") + "".join(parts) + f'<p class="note">{esc(t("comments_note", L))}</p>')
+        return Block(self._h2("sec_comments") + "".join(parts) + f'<p class="note">{esc(t("comments_note", L))}</p>'
+                     + clue_note)
 
     def methods(self) -> Block:
         return methods_block(self.v, department=self.code)

@@ -11,13 +11,15 @@ import base64
 import html
 import math
 
+from . import names as S
 from .strings import t
 
 PERCENT = {"coverage", "problem_rate", "satisfaction", "red_line_share"}
 ONE_DECIMAL = {"index", "eval_score", "composite", "headline"}
 TWO_DECIMALS = {"mean", "sd", "alpha", "icc1", "icc2", "rwg_j"}
-SIGNED_ONE = {"gap", "change"}
-SIGNED_TWO = {"rank_biserial"}
+SIGNED_ONE = {S.GAP, S.CHANGE}
+SIGNED_TWO = {S.CHANGE_EFFECT}
+P_VALUES = {S.CHANGE_P}
 INTEGER = {"respondents", "headcount", "n", "rank", "rank_low", "rank_high", "count"}
 BOOLEAN = {"red_line_alert", "gap_flag", "bottom"}
 
@@ -63,7 +65,7 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
         return f"{v:+.2f}"
     if statistic in INTEGER:
         return f"{v:.0f}"
-    if statistic == "mw_p":
+    if statistic in P_VALUES:
         return "<0.001" if v < 0.001 else f"{v:.3f}"
     return f"{v:.3g}"
 
@@ -99,11 +101,13 @@ def cell(row, lang: str = "zh", statistic: str | None = None, with_ci: bool = Fa
 
 
 def table(header: list[str], rows: list[list[str]], cls: str = "zf-table", caption: str | None = None) -> str:
-    """An HTML table; ``header`` is plain text (escaped here), ``rows`` are ready ``<td>``/``<th>`` strings."""
+    """An HTML table in its own horizontally scrolling box (a wide table never makes a phone page scroll
+    sideways); ``header`` is plain text (escaped here), ``rows`` are ready ``<td>``/``<th>`` strings."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(r) + "</tr>" for r in rows)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="table-wrap"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 def td(text, cls: str | None = None, **attrs) -> str:

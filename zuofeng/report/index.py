@@ -50,7 +50,7 @@ def index_html(scores, reports: dict[str, dict], lang: str = "zh", font_face: st
     rows = [[td(""), td(t("overview_title", L)), td(""), *figures(ALL), links(ov), _status(ov, L)]]
     for d in v.departments.to_dict("records"):
         entry = reports.get(d["code"])
-        rows.append([td(d["code"], dept=d["code"]), td(d["name"]), td(d["unit_type"]), *figures(d["code"]),
+        rows.append([td(d["code"], dept=d["code"]), td(v.dept_name(d["code"])), td(d["unit_type"]), *figures(d["code"]),
                      links(entry), _status(entry, L)])
     header = [t("code", L), t("name", L), t("unit_type", L), t("respondents", L),
               f"{t('index', L)} {t('ci', L)}", t("satisfaction", L), t("eval_score", L), t("rank", L),

@@ -39,10 +39,12 @@ def load_scores(round_code: str, db: str = "", snapshot: str = ""):
     else:
         from ..score import score_round
         from ..store import open_engine
+        from .gaps import attach_gaps
 
         engine = open_engine(db or None)
         try:
             scores = score_round(engine, round_code)
+            attach_gaps(scores, engine)
         finally:
             engine.dispose()
     if str(scores.meta.get("round")) != str(round_code):
@@ -69,9 +71,25 @@ def department_report(round_code: str, department: str, lang: str = "zh", db: st
     return DepartmentReport(_view(round_code, lang, db, snapshot), department)
 
 
+def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
+    """Ledger progress for 主要发现 (a ``findings.LedgerProgress``), or None.
+
+    Hook for the rectification ledger: when ``zuofeng.report.ledger_view`` provides
+    ``ledger_progress(round_code, db=..., snapshot=...)``, its answer is used; until then there is none
+    and the findings leave the ledger sentence out."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__package__}.ledger_view") is None:
+        return None
+    mod = importlib.import_module(f"{__package__}.ledger_view")
+    fn = getattr(mod, "ledger_progress", None)
+    return fn(round_code, db=db, snapshot=snapshot) if fn is not None else None
+
+
 def overview_report(round_code: str, lang: str = "zh", db: str = "", snapshot: str = "") -> OverviewReport:
     """The overview for the leading group (see ``OverviewReport`` for its sections)."""
-    return OverviewReport(_view(round_code, lang, db, snapshot))
+    return OverviewReport(_view(round_code, lang, db, snapshot), ledger=ledger_progress(round_code, db, snapshot))
 
 
 __all__ = ["department_report", "load_scores", "overview_report"]

@@ -5,18 +5,33 @@ from __future__ import annotations
 import pandas as pd
 
 from . import charts
+from . import names as S
+from .findings import LedgerProgress, findings_block
 from .fmt import Block, card, cell, esc, table, td
+from .gaps import gap_labels
 from .methods import methods_block
+from .notes import quality_detail
+from .redline import red_line_matters
 from .strings import label, t
 from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
 
 
 class OverviewReport:
-    """The whole organisation: every department side by side."""
+    """The whole organisation: every department side by side, for the leading group.
 
-    def __init__(self, view: ScoreView):
+    Sections in page order: ``header``, ``findings`` (主要发现), ``heatmap``, ``coverage``, ``ranking``,
+    ``trend``, ``red_lines`` (how many matters went to inspection), ``quality``, ``appendix``
+    (reliability and agreement, with how to read them), ``methods``.
+    """
+
+    def __init__(self, view: ScoreView, ledger: LedgerProgress | None = None):
         self.v = view
         self.L = view.lang
+        self.ledger = ledger
+
+    def findings(self) -> Block:
+        """主要发现: a few plain sentences, every figure from the score table."""
+        return findings_block(self.v, self.ledger)
 
     def _h2(self, key: str) -> str:
         return f"<h2>{esc(t(key, self.L))}</h2>"
@@ -73,25 +88,22 @@ class OverviewReport:
         v, L = self.v, self.L
         rows, plot = [], []
         for code in v.codes:
-            cells, flags = [], []
+            cells, flags = [], gap_labels(v, code)
             for k in VIEWS:
                 resp = v.row(code, k, "overall", OVERALL, "respondents")
                 cells.append(cell(resp, L))
                 if k != "peer_outside":
                     cov = v.row(code, k, "overall", OVERALL, "coverage")
                     cells.append(cell(cov, L))
-                    if resp is not None and not resp["suppressed"] and resp["value"] == 0:
-                        flags.append(f"{t('blind_spot', L)}（{v.kind_label(k)}）" if L == "zh"
-                                     else f"{t('blind_spot', L)} ({v.kind_label(k)})")
                     if cov is not None and not cov["suppressed"] and pd.notna(cov["value"]):
                         plot.append({"label": self._name(code), "group": k, "group_label": v.kind_label(k),
                                      "value": 100 * float(cov["value"]), "lo": float("nan"), "hi": float("nan")})
             rows.append([td(code), td(self._name(code)), *cells,
-                         td("、".join(flags) if L == "zh" else "; ".join(flags), cls="flag" if flags else None)])
+                         td("；".join(flags) if L == "zh" else "; ".join(flags), cls="flag wrap" if flags else "wrap")])
         header = [t("code", L), t("department", L),
                   f"{t('respondents', L)} · {v.kind_label('self')}", t("coverage", L),
                   f"{t('respondents', L)} · {v.kind_label('peer_inside')}", t("coverage", L),
-                  f"{t('respondents', L)} · {v.kind_label('peer_outside')}", t("flag", L)]
+                  f"{t('respondents', L)} · {v.kind_label('peer_outside')}", t("gaps", L)]
         chart = ""
         if plot:
             top = max(110.0, max(p["value"] for p in plot) + 5)
@@ -143,7 +155,13 @@ class OverviewReport:
         rwg = [[td(code), td(self._name(code))] + [cell(v.row(code, k, "overall", OVERALL, "rwg_j"), L) for k in VIEWS]
                for code in v.codes]
         rwg_t = table([t("code", L), t("department", L)] + [f"rwg(j) · {v.kind_label(k)}" for k in VIEWS], rwg)
-        return Block(self._h2("ov_reliability") + table(header, rows) + rwg_t)
+        guide = "".join(f"<li>{esc(t(k, L))}</li>" for k in ("read_alpha", "read_icc1", "read_icc2", "read_rwg"))
+        return Block(self._h2("ov_reliability") + f'<p class="lead">{esc(t("appendix_intro", L))}</p>'
+                     f'<ul class="guide">{guide}</ul>' + table(header, rows) + rwg_t)
+
+    def appendix(self) -> Block:
+        """Reliability and agreement (α, ICC, rwg(j)) with a guide for lay readers."""
+        return self.reliability()
 
     def trend(self, kind: str = "all") -> Block:
         v, L = self.v, self.L
@@ -151,12 +169,12 @@ class OverviewReport:
             return Block(self._h2("ov_trend") + f"<p>{esc(t('no_previous', L))}</p>")
         rows, plot = [], []
         for code in [ALL] + v.codes:
-            r = v.row(code, kind, "overall", OVERALL, "change")
-            p = v.row(code, kind, "overall", OVERALL, "mw_p")
+            r = v.row(code, kind, "overall", OVERALL, S.CHANGE)
+            p = v.row(code, kind, "overall", OVERALL, S.CHANGE_P)
             rows.append([td(code), td(self._name(code)), cell(r, L, with_ci=True), cell(p, L),
-                         cell(v.row(code, kind, "overall", OVERALL, "rank_biserial"), L)])
+                         cell(v.row(code, kind, "overall", OVERALL, S.CHANGE_EFFECT), L)])
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
-                pv = v.value(code, kind, "overall", OVERALL, "mw_p")
+                pv = v.value(code, kind, "overall", OVERALL, S.CHANGE_P)
                 plot.append({"label": self._name(code), "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"],
                              "flag": pv is not None and pv < 0.05})
         chart = ""
@@ -166,27 +184,21 @@ class OverviewReport:
             chart = charts.interval_dots(d, f"{t('change', L)} · {v.kind_label(kind)}", t("change", L),
                                          t("alt_trend", L), xlim=(-span, span), zero_line=True,
                                          legend=("p ≥ 0.05", "p < 0.05"))
-        header = [t("code", L), t("department", L), f"{t('change', L)} {t('ci', L)}", t("mw_p", L),
-                  t("rank_biserial", L)]
+        header = [t("code", L), t("department", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
+                  t("change_effect", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         return Block(self._h2("ov_trend") + prev + chart + table(header, rows) +
-                     f'<p class="note">{esc(t("change_note", L))}</p>')
+                     f'<p class="note">{esc(t("change_note", L))}</p><p class="note">{esc(t("effect_note", L))}</p>')
 
     def red_lines(self) -> Block:
+        """How many red-line matters went to the discipline-inspection team; no department is named here."""
         v, L = self.v, self.L
-        red = v.rows(statistic="red_line_alert", level="item")
-        red = red[~red["suppressed"].astype(bool) & (red["value"] == 1)]
-        if red.empty:
+        matters = red_line_matters(v)
+        if not matters:
             return Block(self._h2("ov_redline") + f"<p>{esc(t('no_redline', L))}</p>")
-        rows = []
-        for r in red.sort_values(["key", "department", "kind"]).to_dict("records"):
-            rows.append([td(v.key_label(r["key"]), key=r["key"]), td(self._name(r["department"])),
-                         td(v.kind_label(r["kind"]) if r["kind"] in KINDS else r["kind"]),
-                         cell(v.row(r["department"], r["kind"], "item", r["key"], "red_line_share"), L),
-                         cell(r, L), td(r["note"] if L == "zh" and isinstance(r["note"], str) else "")])
-        header = [t("item", L), t("department", L), t("kind", L), t("red_line_share", L), t("red_line_alert", L),
-                  t("note", L)]
-        return Block(self._h2("ov_redline") + table(header, rows))
+        text = t("redline_count", L, n=len(matters), depts=len({m.department for m in matters}),
+                 share=f"{v.instrument.red_line_share:.0%}")
+        return Block(self._h2("ov_redline") + f'<p data-redline-matters="{len(matters)}">{esc(text)}</p>')
 
     def quality(self) -> Block:
         v, L = self.v, self.L
@@ -196,7 +208,7 @@ class OverviewReport:
         rows = [[td(self._name(r.department) if r.department in v.codes or r.department == ALL else r.department),
                  td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
                  cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
-                 td(r.detail if L == "zh" else "")] for r in q.itertuples(index=False)]
+                 td(quality_detail(v, r.flag, r.detail, r.department, r.kind), cls="wrap")] for r in q.itertuples(index=False)]
         return Block(self._h2("ov_quality") + table([t("department", L), t("kind", L), t("flag", L), t("count", L),
                                                      t("detail", L)], rows) +
                      f'<p class="note">{esc(t("quality_note", L))}</p>')

@@ -77,6 +77,10 @@ class ScoreView:
     def dept_name(self, code: str) -> str:
         if code == ALL:
             return t("organisation", self.lang)
+        if self.lang == "en":
+            name_en = (self.meta.get("names_en") or {}).get(code)
+            if name_en:
+                return str(name_en)
         return str(self.dept(code)["name"])
 
     def kind_label(self, kind: str) -> str:
@@ -112,6 +116,9 @@ class ScoreView:
         return int(self.meta["k_min"])
 
     def title(self) -> str:
+        """The round's title; English pages use its English title when the round has one."""
+        if self.lang == "en" and self.meta.get("title_en"):
+            return str(self.meta["title_en"])
         return str(self.meta.get("title") or self.meta["round"])
 
     def scored_on(self) -> str:

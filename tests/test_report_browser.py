@@ -1,0 +1,95 @@
+"""Every audience's pages in headless Chromium, in Chinese and English, on a phone (375 px) and a
+desktop (1280 px): no sideways page scroll, no empty column in English tables, no 盲区 left in English
+headings. Screenshots go to ``test-artifacts/reports/`` (git-ignored)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+from tests.report_support import build_campaign
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "reports"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTHS = (375, 1280)
+DEPARTMENTS = ("BGS", "KJG", "JGDW")  # an office, a large unit with a long problem list, one under k
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Reports of round F1 for every audience, in both languages: ``{lang: {name: path}}``."""
+    from zuofeng.report import render_round
+    from zuofeng.report.batch import score_for_report
+    from zuofeng.report.inspection import render_inspection
+    from zuofeng.report.public import render_public
+
+    root = tmp_path_factory.mktemp("browser")
+    url = build_campaign(root)
+    scores = score_for_report(url, "F1")
+    pages = {}
+    for lang in ("zh", "en"):
+        out = root / lang
+        render_round("F1", out=out / "F1", db=url, jobs=2, lang=lang, progress=False, scores=scores)
+        pages[lang] = {"index": out / "F1" / "index.html", "overview": out / "F1" / "overview.html",
+                       **{f"dept-{c}": out / "F1" / "departments" / f"{c}.html" for c in DEPARTMENTS},
+                       "inspection": render_inspection("F1", out=out / "insp", lang=lang, scores=scores),
+                       "public": render_public("F1", out=out / "pub", lang=lang, scores=scores)}
+    return pages
+
+
+EMPTY_COLUMNS = """() => {
+  const bad = [];
+  for (const t of document.querySelectorAll('table')) {
+    const heads = [...t.querySelectorAll('thead th')].map(th => th.innerText.trim());
+    const rows = [...t.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(td => td.innerText.trim()));
+    heads.forEach((h, i) => {
+      if (rows.length && rows.every(r => !r[i] || r[i] === '—')) bad.push(h || ('column ' + i));
+    });
+  }
+  return bad;
+}"""
+
+
+def test_every_audience_renders_on_a_phone_and_a_desktop(rendered):
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for lang, pages in rendered.items():
+                for name, path in pages.items():
+                    for width in WIDTHS:
+                        ctx = browser.new_context(viewport={"width": width, "height": 800})
+                        page = ctx.new_page()
+                        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith(
+                            ("file:", "data:")) else route.continue_())
+                        page.goto(path.as_uri())
+                        scroll, inner = page.evaluate(
+                            "() => [document.documentElement.scrollWidth, window.innerWidth]")
+                        if scroll > inner:
+                            problems.append(f"{lang} {name} {width}px scrolls sideways: {scroll} > {inner}")
+                        if lang == "en":
+                            empty = page.evaluate(EMPTY_COLUMNS)
+                            if empty:
+                                problems.append(f"{lang} {name}: empty columns {empty}")
+                            heads = page.evaluate(
+                                "() => [...document.querySelectorAll('h1,h2,h3,th')].map(h => h.innerText)")
+                            if any("盲区" in h for h in heads):
+                                problems.append(f"{lang} {name}: 盲区 in an English heading")
+                        if name == "inspection":
+                            mark = page.inner_text(".internal-mark")
+                            if mark not in ("内部", "INTERNAL"):
+                                problems.append(f"{lang} inspection: no internal mark ({mark!r})")
+                        page.screenshot(path=str(ARTIFACTS / f"{lang}-{name}-{width}.png"), full_page=True)
+                        ctx.close()
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
+    assert len(list(ARTIFACTS.glob("*.png"))) >= 2 * len(WIDTHS) * len(rendered["zh"])
