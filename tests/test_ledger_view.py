@@ -14,6 +14,7 @@ from zuofeng.report.ledger_view import (
     department_frames,
     department_html,
     department_ledger,
+    ledger_progress,
     overview_frames,
     overview_html,
     overview_ledger,
@@ -142,3 +143,23 @@ def test_ledger_sections_fit_a_phone(demo, tmp_path):
             assert any(sw > cw for cw, sw, _ in boxes)  # wide tables keep their width and scroll in their box
         finally:
             browser.close()
+
+
+def test_ledger_progress_counts_the_entries_shown(demo, tmp_path):
+    """The progress the overview's 主要发现 reports equals a count made here from the ledger's own status."""
+    from zuofeng.ledger.verify import ledger_status
+    from zuofeng.report.ledger_view import LEDGER_PAGES, write_ledger_pages
+    from zuofeng.score import save_snapshot, score_round
+
+    url, engine = demo
+    _, ent = ledger_status(engine, BASELINE[0], as_of=dt.date.today())
+    expected = (len(ent), int(ent["status"].isin(["已完成", "已销号"]).sum()),
+                sum("overdue" in f for f in ent["flags"]))
+    got = ledger_progress(FINAL[0], db=url)
+    assert (got.entries, got.done, got.overdue) == expected and expected[2] >= 1
+    snap = tmp_path / "scores.zip"
+    scores = score_round(engine, FINAL[0])
+    save_snapshot(scores, snap)
+    write_ledger_pages(url, FINAL[0], scores, tmp_path / LEDGER_PAGES)
+    from_pages = ledger_progress(FINAL[0], snapshot=str(snap))  # no database: read beside the snapshot
+    assert (from_pages.entries, from_pages.done, from_pages.overdue) == expected

@@ -110,6 +110,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
         After writing everything else, when one or more reports failed.
     """
     from ..score import save_snapshot
+    from .ledger_view import LEDGER_PAGES, write_ledger_pages
 
     if lang not in ("zh", "en"):
         raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
@@ -142,6 +143,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                     previous = _carry_over(target, staged) if department is not None else {}
                     snapshot = staged / SNAPSHOT_NAME
                     save_snapshot(scores, snapshot)
+                    write_ledger_pages(db, round_code, scores, staged / LEDGER_PAGES, lang)
                     font_face = _write_font_face(scores, font_file)
                     tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
                     results = _run(pool, tasks, progress, round_code, on_progress)

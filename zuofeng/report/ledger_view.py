@@ -22,7 +22,8 @@ from .fmt import esc
 
 STATUS_EN = {"未启动": "not started", "整改中": "in progress", "已完成": "done", "已销号": "closed"}
 TEXT = {
-    "zh": {"problems": "问题清单", "ledger": "整改台账", "verified": "上一轮整改成效核验", "none": "无",
+    "zh": {"section": "整改：问题清单、台账与成效核验", "section_overview": "整改台账",
+           "problems": "问题清单", "ledger": "整改台账", "verified": "上一轮整改成效核验", "none": "无",
            "no_problems": "本轮无列入问题清单的条目。", "no_entries": "尚无整改台账。",
            "completion": "整改台账完成情况", "overdue": "逾期未完成的整改事项", "paper": "疑似文字整改、数字整改（仅提示，不改变状态）",
            "round": "台账轮次", "trend": "历轮趋势（作风指数，95%区间）", "bottom": "连续两轮末位（指数区间整体低于全组织）",
@@ -33,7 +34,8 @@ TEXT = {
            "c_cols": ["部门", "事项", "未启动", "整改中", "已完成", "已销号", "完成率", "逾期", "缺佐证", "有提示"],
            "o_cols": ["部门", "条目", "问题", "责任人", "完成时限", "状态"],
            "f_cols": ["部门", "条目", "状态", "核验", "提示", "依据"]},
-    "en": {"problems": "Problem list", "ledger": "Rectification ledger", "verified": "Verification of the previous round's rectification",
+    "en": {"section": "Rectification: problem list, ledger and verification", "section_overview": "Rectification ledger",
+           "problems": "Problem list", "ledger": "Rectification ledger", "verified": "Verification of the previous round's rectification",
            "none": "none", "no_problems": "No item of this round is on the problem list.", "no_entries": "No ledger yet.",
            "completion": "Ledger completion by department", "overdue": "Overdue entries",
            "paper": "Suspected paper rectification (flags inform; they never change a status)", "round": "ledger round",
@@ -263,7 +265,7 @@ def department_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
         html += _section(T["verified"], frames["verified"], T["no_entries"])
     if "trend" in frames and len(frames["trend"].columns) > 4:  # at least two rounds
         html += _section(T["trend"], frames["trend"], T["none"])
-    return f'<div class="zf-ledger-section">{html}</div>'
+    return f'<div class="zf-ledger-section"><h2>{esc(T["section"])}</h2>{html}</div>'
 
 
 def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
@@ -274,7 +276,7 @@ def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
     html += _section(T["paper"], frames["paper"], T["none"])
     if "bottom" in frames:
         html += _section(T["bottom"], frames["bottom"], T["none"])
-    return f'<div class="zf-ledger-section">{html}</div>'
+    return f'<div class="zf-ledger-section"><h2>{esc(T["section_overview"])}</h2>{html}</div>'
 
 
 class LedgerHTML(str):
@@ -287,13 +289,54 @@ class LedgerHTML(str):
 LEDGER_PAGES = "ledger.json"
 
 
+def progress_counts(verified: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Entries, entries done (已完成 or 已销号) and overdue entries over the ledger rounds shown."""
+    from ..ledger.entries import DONE
+
+    ent = [e for e in verified.values() if len(e)]
+    if not ent:
+        return {"entries": 0, "done": 0, "overdue": 0}
+    e = pd.concat(ent)
+    return {"entries": len(e), "done": int(e["status"].isin(DONE).sum()),
+            "overdue": int(e["flags"].map(lambda f: "overdue" in f).sum())}
+
+
+def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
+    """Ledger progress for the overview's 主要发现 and the public summary (a ``findings.LedgerProgress``),
+    or None when the round's ledger has no entry (or there is no store to read).
+
+    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else from the store."""
+    import json
+
+    from ..errors import ZuofengError
+    from .findings import LedgerProgress
+
+    counts = None
+    if snapshot and (p := Path(snapshot).with_name(LEDGER_PAGES)).exists():
+        pages = json.loads(p.read_text(encoding="utf-8"))
+        if pages.get("round") == round_code:
+            counts = pages.get("progress")
+    if counts is None:
+        from ..store import open_engine
+        from .notebook import load_scores
+        try:
+            engine = open_engine(db or None, create=False)
+        except ZuofengError:
+            return None
+        try:
+            counts = progress_counts(verified_rounds(engine, round_code, load_scores(round_code, db, snapshot)))
+        finally:
+            engine.dispose()
+    return LedgerProgress(**counts) if counts["entries"] else None
+
+
 def ledger_pages(engine, round_code: str, scores, lang: str = "zh", as_of: dt.date | None = None) -> dict:
     """Every ledger section of a round's reports at once (each round verified once): ``overview`` and
     ``departments`` (code → HTML)."""
     verified = verified_rounds(engine, round_code, scores, as_of)
     chain = chain_of(engine, round_code, scores)
     codes = list(scores.departments["code"])
-    return {"zuofeng_ledger": 1, "round": round_code, "lang": lang,
+    return {"zuofeng_ledger": 1, "round": round_code, "lang": lang, "progress": progress_counts(verified),
             "overview": overview_html(overview_frames(engine, round_code, scores, lang, as_of, verified, chain), lang),
             "departments": {c: department_html(department_frames(engine, round_code, c, scores, lang, as_of, verified,
                                                                  chain), lang) for c in codes}}

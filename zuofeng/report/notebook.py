@@ -72,19 +72,11 @@ def department_report(round_code: str, department: str, lang: str = "zh", db: st
 
 
 def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
-    """Ledger progress for 主要发现 (a ``findings.LedgerProgress``), or None.
+    """Ledger progress for 主要发现 (a ``findings.LedgerProgress``), or None when the round has no ledger
+    (see :func:`zuofeng.report.ledger_view.ledger_progress`)."""
+    from . import ledger_view
 
-    Hook for the rectification ledger: when ``zuofeng.report.ledger_view`` provides
-    ``ledger_progress(round_code, db=..., snapshot=...)``, its answer is used; until then there is none
-    and the findings leave the ledger sentence out."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"{__package__}.ledger_view") is None:
-        return None
-    mod = importlib.import_module(f"{__package__}.ledger_view")
-    fn = getattr(mod, "ledger_progress", None)
-    return fn(round_code, db=db, snapshot=snapshot) if fn is not None else None
+    return ledger_view.ledger_progress(round_code, db=db, snapshot=snapshot)
 
 
 def overview_report(round_code: str, lang: str = "zh", db: str = "", snapshot: str = "") -> OverviewReport:
