@@ -173,3 +173,23 @@ def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):
             api.ledger_entries("R1", department="NOPE", db=engine)
     finally:
         engine.dispose()
+
+
+def test_the_readme_lists_every_api_function_and_the_command_it_backs():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: api and console -->")[1].split("<!-- section:")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = [name for line in rows for name in re.findall(r"`(\w+)`", line.split(" | ")[0])]
+    assert sorted(listed) == sorted(api.__all__)
+    by_command = {}
+    for line in rows:
+        names, command = line.strip("| ").split(" | ")
+        for name in re.findall(r"`(\w+)`", names):
+            by_command[name] = command
+    # every command of COMMANDS is named in the row of the function it wraps
+    for args, name in COMMANDS.items():
+        words = [a for a in args if not a.startswith("-") and a.isalpha()]
+        assert words[0] in by_command[name] and words[-1] in by_command[name], (args, name)

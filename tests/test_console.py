@@ -291,6 +291,7 @@ def test_the_ledger_section_seeds_views_and_edits_entries_with_history(store):
     c.ledger_evidence.value = "=HYPERLINK(\"http://x\")"
     c.ledger_save_button.click()
     assert text(c.message.value).startswith("evidence looks like a spreadsheet formula")
+    assert api.ledger_entries("R1", verify=False, db=store).set_index("id").loc[eid, "evidence"] is None
     c.ledger_evidence.value = "整改报告"
     c.ledger_save_button.click()
     assert f"entry #{eid}: 2 field(s) changed" in c.message.value
