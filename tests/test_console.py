@@ -23,6 +23,11 @@ BALLOTS = (f"kind,department,target,category,overall,comment,{ITEMS}\n"
            + "".join(f"self,BGS,,党员,,,{','.join(['2'] * 22)}\n" for _ in range(3))
            + f"peer,KPB,KPB,非党员,好,,{','.join(['3'] * 22)}\n")
 
+# BGS and KPB vote on paper: their typed-in ballots may carry no token
+PAPER_ROSTER = "".join(
+    line + ("," + ("paper" if n == 0 else "1" if line.startswith(("BGS,", "KPB,")) else "")) + "\n"
+    for n, line in enumerate(ROSTER_CSV.splitlines()))
+
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
@@ -125,7 +130,7 @@ def test_tokens_download_as_a_link_and_no_file_stays_behind(store, tmp_path):
 
 
 def test_coverage_highlights_blind_spots(store):
-    c = made(store)
+    c = made(store, roster=PAPER_ROSTER)
     api.open_round("R1", db=store)
     c.reload_rounds()
     c.import_file.value = uploaded("ballots.csv", BALLOTS.encode("utf-8"))
@@ -144,7 +149,7 @@ def test_coverage_highlights_blind_spots(store):
 
 
 def test_import_needs_a_dry_run_of_the_same_file(store):
-    c = made(store)
+    c = made(store, roster=PAPER_ROSTER)
     api.open_round("R1", db=store)
     c.reload_rounds()
     c.import_file.value = uploaded("ballots.csv", BALLOTS.encode("utf-8"))

@@ -386,7 +386,9 @@ def import_file(round_code: str, path: str | Path, *, format: str = "auto", mapp
     --------
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
-    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> roster = f"{tmp.name}/roster.csv"   # 办公室 votes on paper: its typed-in ballots carry no token
+    >>> _ = open(roster, "w", encoding="utf-8").write("code,name,unit_type,headcount,paper\\nBGS,办公室,机关部室,12,1\\n")
+    >>> _ = create_round("R1", title="基线", roster=roster, db=db); _ = open_round("R1", db=db)
     >>> ballots = f"{tmp.name}/ballots.csv"
     >>> _ = open(ballots, "w", encoding="utf-8").write(
     ...     "kind,department,target,category,overall,comment," + ",".join(f"q{n:02d}" for n in range(1, 23))
