@@ -652,7 +652,7 @@ class Console:
             return
         self._entries = {int(r["id"]): r for r in df.to_dict("records")}
         self.ledger_table.value = ledger_table(df)
-        self.ledger_entry.options = [(f"#{i} {e['item'] or '—'}. {e['problem'][:40]}", i) for i, e in self._entries.items()]
+        self.ledger_entry.options = [(f"#{i} {e['problem'][:40]}", i) for i, e in self._entries.items()]
         self.ledger_entry.value = keep if keep in self._entries else (next(iter(self._entries), None))
         self.ledger_pick()
 
