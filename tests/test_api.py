@@ -33,6 +33,11 @@ COMMANDS = {
     ("export", "R1", "--out", "x.xlsx"): "export",
     ("backup", "--out", "b.db"): "backup",
     ("demo",): "run_demo",
+    ("ledger", "problems", "R1"): "problem_list",
+    ("ledger", "init", "R1"): "ledger_init",
+    ("ledger", "export", "R1", "--out", "l.xlsx"): "ledger_export",
+    ("ledger", "import", "l.xlsx", "--dry-run"): "ledger_import",
+    ("ledger", "status", "R1"): "ledger_status",
 }
 
 
@@ -121,3 +126,72 @@ def test_the_api_on_sqlite_and_postgresql(db_url, roster_file):
         assert api.score_round("R1", db=engine).meta["n_responses"] == n
     finally:
         engine.dispose()
+
+
+def test_the_ledger_commands_find_the_projects_store_and_never_create_one(project, capsys):
+    for args in (["ledger", "status", "R1"], ["ledger", "init", "R1"], ["ledger", "problems", "R1"],
+                 ["ledger", "export", "R1", "--out", "l.xlsx"]):
+        assert main(args) == 2
+        assert f"no zuofeng store at {project / 'data' / 'zuofeng.db'}" in capsys.readouterr().err
+    assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
+    api.create_round("R1", title="基线", roster=api.demo_roster())
+    assert main(["ledger", "status", "R1"]) == 0  # the project's store, found from notebooks/
+    assert capsys.readouterr().out == "ledger R1: no entries (zuofeng ledger init R1)\n"
+
+
+def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):
+    import datetime as dt
+
+    from zuofeng.ledger import LedgerError
+
+    api.create_round("R1", title="基线", roster=roster_file, db=db_url)
+    api.open_round("R1", db=db_url)
+    api.simulate_round("R1", seed=2, db=db_url)
+    engine = api.open_store(db_url)
+    try:
+        problems = api.problem_list("R1", db=engine)
+        assert api.ledger_init("R1", db=engine) == len(problems) > 0
+        assert api.ledger_init("R1", db=db_url) == 0
+        dept = problems["department"].iloc[0]
+        mine = api.ledger_entries("R1", department=dept, db=engine)
+        assert set(mine["department"]) == {dept} and len(mine) == (problems["department"] == dept).sum()
+        eid = int(mine["id"].iloc[0])
+        assert api.ledger_update(eid, by="王明", status="整改中", leader="张三", deadline="2022-06-30", db=db_url) == 3
+        with pytest.raises(LedgerError, match="may not move back from 整改中 to 未启动"):
+            api.ledger_update(eid, by="王明", status="未启动", db=engine)
+        with pytest.raises(LedgerError, match="deadline must be a date"):
+            api.ledger_update(eid, by="王明", deadline="June", db=engine)
+        row = api.ledger_entries("R1", department=dept, verify=False, db=engine).set_index("id").loc[eid]
+        assert (row["status"], row["leader"], row["deadline"]) == ("整改中", "张三", dt.date(2022, 6, 30))
+        hist = api.ledger_history("R1", entry_id=eid, db=engine)
+        assert hist[["recorded_by", "field", "old_value", "new_value"]].values.tolist() == [
+            ["zuofeng ledger init", "created", None, hist["new_value"].iloc[0]],
+            ["王明", "status", "未启动", "整改中"], ["王明", "leader", None, "张三"],
+            ["王明", "deadline", None, "2022-06-30"]]
+        summary, entries = api.ledger_status("R1", as_of=dt.date(2022, 7, 1), db=engine)
+        assert summary.set_index("department").loc[dept, "overdue"] == 1
+        assert "overdue" in entries.set_index("id").loc[eid, "flags"]
+        with pytest.raises(LedgerError, match="unknown department 'NOPE'"):
+            api.ledger_entries("R1", department="NOPE", db=engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_readme_lists_every_api_function_and_the_command_it_backs():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: api and console -->")[1].split("<!-- section:")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = [name for line in rows for name in re.findall(r"`(\w+)`", line.split(" | ")[0])]
+    assert sorted(listed) == sorted(api.__all__)
+    by_command = {}
+    for line in rows:
+        names, command = line.strip("| ").split(" | ")
+        for name in re.findall(r"`(\w+)`", names):
+            by_command[name] = command
+    # every command of COMMANDS is named in the row of the function it wraps
+    for args, name in COMMANDS.items():
+        words = [a for a in args if not a.startswith("-") and a.isalpha()]
+        assert words[0] in by_command[name] and words[-1] in by_command[name], (args, name)

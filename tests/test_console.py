@@ -23,6 +23,11 @@ BALLOTS = (f"kind,department,target,category,overall,comment,{ITEMS}\n"
            + "".join(f"self,BGS,,党员,,,{','.join(['2'] * 22)}\n" for _ in range(3))
            + f"peer,KPB,KPB,非党员,好,,{','.join(['3'] * 22)}\n")
 
+# BGS and KPB vote on paper: their typed-in ballots may carry no token
+PAPER_ROSTER = "".join(
+    line + ("," + ("paper" if n == 0 else "1" if line.startswith(("BGS,", "KPB,")) else "")) + "\n"
+    for n, line in enumerate(ROSTER_CSV.splitlines()))
+
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
@@ -125,7 +130,7 @@ def test_tokens_download_as_a_link_and_no_file_stays_behind(store, tmp_path):
 
 
 def test_coverage_highlights_blind_spots(store):
-    c = made(store)
+    c = made(store, roster=PAPER_ROSTER)
     api.open_round("R1", db=store)
     c.reload_rounds()
     c.import_file.value = uploaded("ballots.csv", BALLOTS.encode("utf-8"))
@@ -144,7 +149,7 @@ def test_coverage_highlights_blind_spots(store):
 
 
 def test_import_needs_a_dry_run_of_the_same_file(store):
-    c = made(store)
+    c = made(store, roster=PAPER_ROSTER)
     api.open_round("R1", db=store)
     c.reload_rounds()
     c.import_file.value = uploaded("ballots.csv", BALLOTS.encode("utf-8"))
@@ -222,3 +227,113 @@ def test_in_jupyterlab_the_links_use_the_files_route_of_the_project(store, tmp_p
     monkeypatch.setenv("ZUOFENG_HOME", str(tmp_path))
     monkeypatch.delenv("ZUOFENG_CONSOLE_REPORTS_URL", raising=False)
     assert Console(db=store, auto_refresh=False).link_base() == "/files/reports/"
+
+
+def ledger_rows(c) -> dict[int, list[str]]:
+    soup = BeautifulSoup(c.ledger_table.value, "html.parser")
+    return {int(tr["data-id"]): [td.text for td in tr.find_all("td")] for tr in soup.select("table.zf-ledger tbody tr")}
+
+
+def test_the_ledger_section_seeds_views_and_edits_entries_with_history(store):
+    import datetime as dt
+
+    from zuofeng.ledger import LedgerError
+
+    c = made(store)
+    api.open_round("R1", db=store)
+    api.simulate_round("R1", seed=2, db=store)
+    c.reload_rounds()
+    assert c.ledger_department.options == () and c.ledger_table.value == "" and c.ledger_save_button.disabled
+    c.ledger_init_button.click()
+    stored = api.ledger_entries("R1", verify=False, db=store)
+    assert len(stored) > 0 and f"ledger R1: {len(stored)} new entries from the problem list" in c.message.value
+    assert [v for _, v in c.ledger_department.options] == sorted(set(stored["department"]))
+    assert c.ledger_department.value is None and c.ledger_table.value == ""  # nothing loaded before a pick
+    c.ledger_init_button.click()
+    assert "ledger R1: 0 new entries" in c.message.value  # safe to repeat
+
+    dept = stored["department"].iloc[0]
+    c.ledger_department.value = dept
+    mine = stored[stored["department"] == dept]
+    rows = ledger_rows(c)
+    assert sorted(rows) == sorted(mine["id"]) and all(r[3] == "未启动" for r in rows.values())
+    eid = c.ledger_entry.value
+    assert eid == int(mine["id"].iloc[0]) and c.ledger_form.layout.display == "flex"
+    assert c.ledger_status.options == ("未启动", "整改中", "已完成", "已销号")
+
+    # no "recorded by": the API's one line, nothing stored
+    c.ledger_measure.value = "由办公室主任负责，每月检查一次"
+    c.ledger_leader.value, c.ledger_person.value = "张三", "<script>alert(1)</script>"
+    c.ledger_deadline.value = dt.date(2020, 1, 31)
+    c.ledger_status.value = "整改中"
+    c.ledger_save_button.click()
+    with pytest.raises(LedgerError) as no_by:
+        api.ledger_update(eid, by="", status="整改中", db=store)
+    assert text(c.message.value) == no_by.value.message and 'class="zf-error"' in c.message.value
+    assert api.ledger_history("R1", entry_id=eid, db=store)["field"].tolist() == ["created"]
+
+    c.ledger_by.value = "王明"
+    c.ledger_save_button.click()
+    assert f"entry #{eid}: 5 field(s) changed, recorded by 王明" in c.message.value
+    row = api.ledger_entries("R1", department=dept, verify=False, db=store).set_index("id").loc[eid]
+    assert (row["status"], row["leader"], row["person"], row["deadline"]) == (
+        "整改中", "张三", "<script>alert(1)</script>", dt.date(2020, 1, 31))
+    hist = api.ledger_history("R1", entry_id=eid, db=store)
+    assert sorted(hist["field"][1:]) == ["deadline", "leader", "measure", "person", "status"]
+    assert set(hist["recorded_by"][1:]) == {"王明"}
+    # the table shows the new state, escaped, with the overdue flag
+    assert "<script>" not in c.ledger_table.value and "&lt;script&gt;" in c.ledger_table.value
+    assert ledger_rows(c)[eid][3] == "整改中" and "逾期未完成" in ledger_rows(c)[eid][8]
+    assert c.ledger_entry.value == eid and c.ledger_status.options == ("整改中", "已完成", "已销号")
+
+    # 已销号 without evidence: the one line, nothing changed
+    c.ledger_status.value = "已销号"
+    c.ledger_save_button.click()
+    assert text(c.message.value) == "已销号 (closed) needs evidence (佐证材料)"
+    assert api.ledger_entries("R1", verify=False, db=store).set_index("id").loc[eid, "status"] == "整改中"
+    # a formula is refused
+    c.ledger_status.value = "已完成"
+    c.ledger_evidence.value = "=HYPERLINK(\"http://x\")"
+    c.ledger_save_button.click()
+    assert text(c.message.value).startswith("evidence looks like a spreadsheet formula")
+    assert api.ledger_entries("R1", verify=False, db=store).set_index("id").loc[eid, "evidence"] is None
+    c.ledger_evidence.value = "整改报告"
+    c.ledger_save_button.click()
+    assert f"entry #{eid}: 2 field(s) changed" in c.message.value
+    assert c.ledger_status.options == ("已完成", "已销号")  # forward only
+
+    # back only with reopen; the move is kept in the history
+    c.ledger_reopen.value = True
+    assert c.ledger_status.options == ("未启动", "整改中", "已完成", "已销号")
+    c.ledger_status.value = "整改中"
+    c.ledger_save_button.click()
+    last = api.ledger_history("R1", entry_id=eid, db=store).iloc[-1]
+    assert (last["recorded_by"], last["field"], last["old_value"], last["new_value"]) == ("王明", "status", "已完成", "整改中")
+    assert not c.ledger_reopen.value and c.ledger_status.options == ("整改中", "已完成", "已销号")
+
+
+def test_the_ledger_table_shows_each_done_entrys_verification_once_the_next_round_exists(store, roster_file):
+    from zuofeng.ledger.verify import VERIFICATION_TEXT
+
+    c = made(store)
+    api.open_round("R1", db=store)
+    api.simulate_round("R1", seed=2, db=store)
+    api.ledger_init("R1", db=store)
+    entries = api.ledger_entries("R1", verify=False, db=store)
+    dept = entries["department"].iloc[0]
+    eid = int(entries["id"].iloc[0])
+    api.ledger_update(eid, by="王明", status="已完成", db=store)
+    c.reload_rounds(select="R1")
+    c.ledger_department.value = dept
+    assert ledger_rows(c)[eid][7] == "—"  # no next round yet
+    api.create_round("R2", title="年终", roster=roster_file, previous="R1", db=store)
+    api.open_round("R2", db=store)
+    api.simulate_round("R2", seed=3, db=store)
+    c.ledger_department.value = None
+    c.ledger_department.value = dept
+    verified = api.ledger_status("R1", db=store)[1].set_index("id")
+    assert verified.loc[eid, "verification"] in VERIFICATION_TEXT["zh"]
+    assert ledger_rows(c)[eid][7] == VERIFICATION_TEXT["zh"][verified.loc[eid, "verification"]]
+    others = [i for i in ledger_rows(c) if i != eid]
+    assert all(ledger_rows(c)[i][7] == "—" for i in others)  # not done: not verified
+

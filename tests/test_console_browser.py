@@ -157,6 +157,18 @@ def test_a_round_from_roster_to_reports_in_the_console(console, tmp_path):
             wait_message(page, "scored round R1")
             assert "BGS" in page.inner_text(".zf-score-output")
             snap(page, "scored", ".zf-score-output")
+            # the ledger: seed it from the problem list, pick a department, edit an entry, save
+            page.click(".zf-ledger-init")
+            wait_message(page, "new entries from the problem list")
+            first = page.eval_on_selector(".zf-ledger-department select", "s => s.options[0].value")
+            page.select_option(".zf-ledger-department select", first)
+            page.wait_for_selector("table.zf-ledger tbody tr")
+            page.fill(".zf-ledger-by input", "王明")
+            page.select_option(".zf-ledger-status select", "整改中")
+            page.click(".zf-ledger-save")
+            wait_message(page, "field(s) changed, recorded by 王明")
+            assert "整改中" in page.inner_text("table.zf-ledger tbody tr:first-child")
+            snap(page, "ledger", ".zf-ledger-table")
             # reports, with a progress bar and links
             page.click(".zf-report")
             page.wait_for_selector(".zf-index-link", timeout=300_000)

@@ -10,6 +10,8 @@ _API = frozenset({
     "backup", "close_round", "round_coverage", "create_round", "run_demo", "demo_roster", "export", "import_file",
     "import_template", "issue_slips", "list_rounds", "open_round", "open_store", "render_audience_report", "render_reports",
     "report_folder", "report_source", "score_round", "simulate_round", "store_url", "token_status",
+    "ledger_add", "ledger_entries", "ledger_export", "ledger_history", "ledger_import", "ledger_init",
+    "ledger_status", "ledger_update", "problem_list",
 })
 
 

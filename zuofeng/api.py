@@ -10,7 +10,9 @@ project's store (``$ZUOFENG_DB``, else ``data/zuofeng.db`` of the project folder
 other function refuses one with a line saying how to create it. User errors raise
 :class:`zuofeng.errors.ZuofengError` subclasses with a one-line message.
 
-The ledger functions (``zuofeng ledger``) join this module when the ledger lands.
+The ledger functions (``zuofeng ledger``: :func:`problem_list`, :func:`ledger_init`, :func:`ledger_export`,
+:func:`ledger_import`, :func:`ledger_status`) come with :func:`ledger_entries`, :func:`ledger_add`,
+:func:`ledger_update` and :func:`ledger_history` for viewing and editing entries.
 
 Heavy libraries (pandas, SQLAlchemy, papermill) are imported inside the functions, so that
 ``import zuofeng`` stays light for the survey kernels.
@@ -19,6 +21,7 @@ Heavy libraries (pandas, SQLAlchemy, papermill) are imported inside the function
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,12 +30,14 @@ from .config import database_url, default_db_file, is_default, reports_dir
 from .errors import StoreError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from sqlalchemy.engine import Engine
 
     from .collect.slips import SlipsResult
     from .io.backup import BackupResult
     from .io.export import ExportResult
     from .io.importer import ImportResult
+    from .ledger.workbook import ImportResult as LedgerImportResult
     from .report.batch import BatchResult
     from .score.core import Scores
 
@@ -45,9 +50,18 @@ __all__ = [
     "import_file",
     "import_template",
     "issue_slips",
+    "ledger_add",
+    "ledger_entries",
+    "ledger_export",
+    "ledger_history",
+    "ledger_import",
+    "ledger_init",
+    "ledger_status",
+    "ledger_update",
     "list_rounds",
     "open_round",
     "open_store",
+    "problem_list",
     "render_audience_report",
     "render_reports",
     "report_folder",
@@ -375,7 +389,9 @@ def import_file(round_code: str, path: str | Path, *, format: str = "auto", mapp
     --------
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
-    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> roster = f"{tmp.name}/roster.csv"   # 办公室 votes on paper: its typed-in ballots carry no token
+    >>> _ = open(roster, "w", encoding="utf-8").write("code,name,unit_type,headcount,paper\\nBGS,办公室,机关部室,12,1\\n")
+    >>> _ = create_round("R1", title="基线", roster=roster, db=db); _ = open_round("R1", db=db)
     >>> ballots = f"{tmp.name}/ballots.csv"
     >>> _ = open(ballots, "w", encoding="utf-8").write(
     ...     "kind,department,target,category,overall,comment," + ",".join(f"q{n:02d}" for n in range(1, 23))
@@ -609,6 +625,355 @@ def run_demo(out: str | Path | None = None, *, db: str | None = None, jobs: int 
     from .demo import run_demo as run
 
     return run(Path(out) if out else reports_dir() / "demo", db=db, jobs=jobs, lang=lang, progress=progress, echo=echo)
+
+
+# --- the rectification ledger (整改台账) -------------------------------------------------------
+
+def problem_list(round_code: str, *, department: str | None = None, lang: str = "zh", out: str | Path | None = None,
+                 seed: int = 1, db=None) -> pd.DataFrame:
+    """The problem list (问题清单) of a scored round: each flagged item once per department, by priority.
+
+    Parameters
+    ----------
+    round_code : str
+        The round (scored here).
+    department : str, optional
+        Only this department.
+    lang : {"zh", "en"}
+        Language of labels, views, rules and the detail text.
+    out : path, optional
+        Also write the list to this Excel workbook (``.xlsx``).
+    seed : int
+        Seed of the scorer's resampling.
+    db : Engine or str, optional
+        The store (see the module).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per department × flagged item: ``department, department_name, priority, item, key, label,
+        dimension, views, rules, detail, …`` (see :func:`zuofeng.ledger.department_problems`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> kjg = problem_list("R1", department="KJG", db=db)
+    >>> set(kjg["department"]), list(kjg["priority"]) == list(range(1, len(kjg) + 1)), len(kjg) > 0
+    ({'KJG'}, True, True)
+    >>> tmp.cleanup()
+    """
+    from .ledger.problems import department_problems, write_problem_list
+    from .score import score_round as score
+
+    if lang not in ("zh", "en"):
+        from .errors import ZuofengError
+
+        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
+    with _engine(db) as engine:
+        scores = score(engine, round_code, seed=seed)
+    if out is not None:
+        write_problem_list(scores, out, lang, department)
+    return department_problems(scores, lang, department)
+
+
+def ledger_init(round_code: str, *, seed: int = 1, by: str = "zuofeng ledger init", db=None) -> int:
+    """Seed the ledger from the round's problem list: one entry (未启动) per department × flagged item.
+
+    Safe to run again: an item that already has an entry is left alone. Returns how many were added.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> n = ledger_init("R1", db=db)
+    >>> n == len(problem_list("R1", db=db)) == len(ledger_entries("R1", db=db)), ledger_init("R1", db=db)
+    (True, 0)
+    >>> tmp.cleanup()
+    """
+    from .ledger.entries import init_ledger
+
+    with _engine(db) as engine:
+        return init_ledger(engine, round_code, by=by, seed=seed)
+
+
+def ledger_export(round_code: str, out: str | Path, *, department: str | None = None, db=None) -> Path:
+    """Write the ledger workbook (``.xlsx``) that a department fills in; return its path.
+
+    An instructions sheet, frozen headers, a status dropdown, date cells and locked key columns; see
+    :func:`zuofeng.ledger.export_workbook`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> _ = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db)
+    >>> ledger_export("R1", f"{tmp.name}/BGS.xlsx", department="BGS", db=db).name
+    'BGS.xlsx'
+    >>> tmp.cleanup()
+    """
+    from .ledger.workbook import export_workbook
+
+    with _engine(db) as engine:
+        return export_workbook(engine, round_code, out, department)
+
+
+def ledger_import(path: str | Path, *, dry_run: bool = False, reopen: bool = False, by: str | None = None,
+                  db=None) -> LedgerImportResult:
+    """Take a filled ledger workbook back into the store: all or nothing.
+
+    Parameters
+    ----------
+    path : path
+        A workbook written by :func:`ledger_export` and filled in.
+    dry_run : bool
+        Check and count only; store nothing.
+    reopen : bool
+        Allow a status to move back (e.g. 已完成 → 整改中).
+    by : str, optional
+        Who records the changes in the history (default ``import FILE``).
+
+    Raises
+    ------
+    zuofeng.ledger.LedgerProblems
+        ``problems`` lists every problem with sheet, row and column; the store is unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from openpyxl import load_workbook
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> _ = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db)
+    >>> path = ledger_export("R1", f"{tmp.name}/BGS.xlsx", department="BGS", db=db)
+    >>> wb = load_workbook(path); ws = wb["整改台账"]
+    >>> _ = ws.cell(row=2, column=[c.value for c in ws[1]].index("状态") + 1, value="整改中"); wb.save(path)
+    >>> r = ledger_import(path, dry_run=True, db=db)
+    >>> r.dry_run, r.changed_fields, ledger_entries("R1", db=db)["status"].tolist()
+    (True, 1, ['未启动'])
+    >>> ledger_import(path, by="李华", db=db).changed_entries, ledger_entries("R1", db=db)["status"].tolist()
+    (1, ['整改中'])
+    >>> tmp.cleanup()
+    """
+    from .ledger.workbook import import_workbook
+
+    with _engine(db) as engine:
+        return import_workbook(engine, path, dry_run=dry_run, reopen=reopen, by=by)
+
+
+def ledger_status(round_code: str, *, seed: int = 1, as_of: dt.date | None = None,
+                  db=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Completion, overdue entries and missing evidence per department, and every entry verified.
+
+    Parameters
+    ----------
+    round_code : str
+        The round whose problem list the entries answer.
+    seed : int
+        Seed of the scorer's resampling (the rounds are scored only once a next round exists).
+    as_of : datetime.date, optional
+        The day against which deadlines are overdue (default today).
+
+    Returns
+    -------
+    (summary, entries)
+        See :func:`zuofeng.ledger.ledger_status`: ``summary`` has one row per department with entries;
+        ``entries`` every entry with ``verification``, ``flags`` and ``flag_detail``.
+
+    Examples
+    --------
+    >>> import datetime as dt, tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> _ = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db,
+    ...                measure="加强学习，提高认识", deadline=dt.date(2022, 6, 30))
+    >>> summary, entries = ledger_status("R1", as_of=dt.date(2022, 7, 1), db=db)
+    >>> summary[["department", "entries", "未启动", "overdue", "flagged"]].values.tolist()
+    [['BGS', 1, 1, 1, 1]]
+    >>> entries["flags"].tolist(), entries["verification"].tolist()
+    ([['boilerplate', 'overdue']], [None])
+    >>> tmp.cleanup()
+    """
+    from .ledger.verify import ledger_status as status
+
+    with _engine(db) as engine:
+        return status(engine, round_code, as_of=as_of, seed=seed)
+
+
+def ledger_entries(round_code: str, *, department: str | None = None, verify: bool = True, seed: int = 1,
+                   as_of: dt.date | None = None, db=None) -> pd.DataFrame:
+    """The ledger entries of a round (or of one department), ordered by department, item and id.
+
+    Parameters
+    ----------
+    round_code : str
+        The round.
+    department : str, optional
+        Only this department's entries.
+    verify : bool
+        Add ``next_round``, ``verification``, ``flags`` and ``flag_detail`` (as :func:`ledger_status`);
+        without it, only the stored columns (no scoring).
+    seed, as_of
+        As for :func:`ledger_status`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, round, department, item, problem, measure, leader, person, deadline, status, evidence,
+        evidence_file, review_note, created_on`` (and the verification columns).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> _ = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db)
+    >>> _ = ledger_add("R1", "KJG", "窗口服务态度", by="王明", db=db)
+    >>> ledger_entries("R1", department="KJG", db=db)[["department", "item", "problem", "status", "flags"]].values.tolist()
+    [['KJG', None, '窗口服务态度', '未启动', []]]
+    >>> tmp.cleanup()
+    """
+    from .ledger.entries import entries_frame
+    from .ledger.verify import verify_entries
+
+    with _engine(db) as engine:
+        df = verify_entries(engine, round_code, as_of=as_of, seed=seed) if verify else entries_frame(engine, round_code)
+        if department is not None:
+            _known_department(engine, round_code, department)
+    if department is not None:
+        df = df[df["department"] == department].reset_index(drop=True)
+    df["item"] = df["item"].astype(object).where(df["item"].notna(), None)
+    return df
+
+
+def _known_department(engine, round_code: str, department: str) -> None:
+    from .ledger.entries import LedgerError
+    from .store import get_departments
+
+    with engine.connect() as conn:
+        if department not in get_departments(conn, round_code):
+            raise LedgerError(f"unknown department {department!r} in round {round_code}")
+
+
+def ledger_add(round_code: str, department: str, problem: str, *, item: int | None = None, by: str, db=None,
+               **fields) -> int:
+    """Add a ledger entry for an item (1–22) or a topic of the department's own (``item=None``); return its id.
+
+    ``fields`` are those of :func:`ledger_update` (``measure``, ``leader``, ``person``, ``deadline``, …);
+    the creation and each field are recorded in the history as done by ``by``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> eid = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", leader="张三", db=db)
+    >>> ledger_history("R1", db=db)[["entry_id", "recorded_by", "field", "new_value"]].values.tolist() == [
+    ...     [eid, "王明", "created", "会议多、文件多"], [eid, "王明", "leader", "张三"]]
+    True
+    >>> ledger_add("R1", "NOPE", "x", by="王明", db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.ledger.entries.LedgerError: unknown department 'NOPE' in round R1
+    >>> tmp.cleanup()
+    """
+    from .ledger.entries import add_entry
+
+    with _engine(db) as engine:
+        return add_entry(engine, round_code, department, problem, item=item, by=by, **_dated(fields))
+
+
+def ledger_update(entry_id: int, *, by: str, reopen: bool = False, db=None, **changes) -> int:
+    """Change fields of one ledger entry and append each change to its history; return how many changed.
+
+    Parameters
+    ----------
+    entry_id : int
+        The entry's ``id`` (see :func:`ledger_entries`).
+    by : str
+        Who records the change (kept in the history).
+    reopen : bool
+        Allow the status to move back (未启动 → 整改中 → 已完成 → 已销号 is forward).
+    **changes
+        ``measure`` (整改措施), ``leader`` (责任领导), ``person`` (责任人), ``deadline`` (a date, or
+        ``YYYY-MM-DD``; None clears it), ``status``, ``evidence`` (佐证材料), ``evidence_file``, ``review_note``.
+        Empty text clears a field; 已销号 needs evidence; formulas and overlong text are refused.
+
+    Raises
+    ------
+    zuofeng.ledger.LedgerError
+        A bad field, value or status move (nothing is changed).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> eid = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db)
+    >>> ledger_update(eid, by="李华", status="已完成", measure="每月合并会议一次，由办公室主任负责", db=db)
+    2
+    >>> ledger_update(eid, by="李华", status="整改中", db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.ledger.entries.LedgerError: status may not move back from 已完成 to 整改中 (use --reopen)
+    >>> ledger_update(eid, by="李华", status="整改中", reopen=True, db=db)
+    1
+    >>> ledger_history("R1", db=db)[["recorded_by", "field", "old_value", "new_value"]].values.tolist()[-1]
+    ['李华', 'status', '已完成', '整改中']
+    >>> tmp.cleanup()
+    """
+    from .ledger.entries import update_entry
+
+    with _engine(db) as engine:
+        return update_entry(engine, entry_id, by=by, reopen=reopen, **_dated(changes))
+
+
+def ledger_history(round_code: str, *, entry_id: int | None = None, db=None) -> pd.DataFrame:
+    """Every recorded change of the round's ledger entries (or of one entry), oldest first.
+
+    Columns ``id, entry_id, department, changed_on, recorded_by, field, old_value, new_value``; the
+    history is append-only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> eid = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db)
+    >>> _ = ledger_add("R1", "KJG", "窗口服务态度", by="王明", db=db)
+    >>> ledger_history("R1", entry_id=eid, db=db)[["department", "field"]].values.tolist()
+    [['BGS', 'created']]
+    >>> tmp.cleanup()
+    """
+    from .ledger.entries import history_frame
+
+    with _engine(db) as engine:
+        with engine.connect() as conn:
+            from .store import get_round
+
+            get_round(conn, round_code)
+        df = history_frame(engine, round_code)
+    if entry_id is not None:
+        df = df[df["entry_id"] == entry_id].reset_index(drop=True)
+    return df
+
+
+def _dated(fields: dict) -> dict:
+    """``deadline`` given as ``YYYY-MM-DD`` text becomes a date (empty text: no deadline)."""
+    if isinstance(fields.get("deadline"), str):
+        from .ledger.entries import LedgerError
+
+        text = fields["deadline"].strip()
+        try:
+            fields = {**fields, "deadline": dt.date.fromisoformat(text) if text else None}
+        except ValueError:
+            raise LedgerError(f"deadline must be a date (YYYY-MM-DD), not {text!r}") from None
+    return fields
 
 
 # --- notebooks -------------------------------------------------------------------------------

@@ -8,13 +8,14 @@ Sections: the round (pick one, or create one from a roster uploaded in the page)
 (each asks for confirmation), tokens (issued as slips that download straight from the page: the file
 never lands on the server's disk), coverage (refreshed every few seconds while the round is open,
 盲区 highlighted), import (a dry run first, then the import), scores and reports (a progress bar,
-then links to the pages). Viewing and editing the rectification ledger joins the console when the
-ledger lands.
+then links to the pages), and the rectification ledger (整改台账: seed it from the problem list, pick a
+department, see its entries with their verification and flags, edit one and save it with who recorded it).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import logging
 import os
@@ -45,6 +46,10 @@ table.zf-cov td:nth-child(-n+3), table.zf-cov th { text-align: left; }
 tr.zf-gap td { background: #ffcdd2; color: #7f0000; font-weight: bold; }
 tr.zf-low td { background: #fff3cd; }
 .zf-console a { color: #0b57d0; text-decoration: underline; }
+.zf-ledger-box { max-width: 100%; overflow-x: auto; }
+table.zf-ledger { border-collapse: collapse; }
+table.zf-ledger td, table.zf-ledger th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
+table.zf-ledger td.zf-flags { color: #7f0000; }
 </style>"""
 
 
@@ -202,6 +207,36 @@ class Console:
         self.progress.add_class("zf-progress")
         self.links = w.HTML()
         self.links.add_class("zf-links")
+        # the rectification ledger
+        from .ledger.entries import STATUSES
+
+        self.statuses = STATUSES
+        self._entries = {}  # id → the picked department's entries as loaded
+        self.ledger_init_button = w.Button(description="从问题清单建立台账 Init ledger",
+                                           tooltip="one entry per department × flagged item (safe to repeat)")
+        self.ledger_init_button.add_class("zf-ledger-init")
+        self.ledger_department = w.Dropdown(description="部门 Department", options=[])
+        self.ledger_department.add_class("zf-ledger-department")
+        self.ledger_table = w.HTML()
+        self.ledger_table.add_class("zf-ledger-table")
+        self.ledger_entry = w.Dropdown(description="条目 Entry", options=[])
+        self.ledger_entry.add_class("zf-ledger-entry")
+        self.ledger_problem = w.HTML()
+        self.ledger_measure = w.Textarea(description="整改措施 Measure", rows=3)
+        self.ledger_leader = w.Text(description="责任领导 Leader")
+        self.ledger_person = w.Text(description="责任人 Person")
+        self.ledger_deadline = w.DatePicker(description="完成时限 Deadline")
+        self.ledger_status = w.Dropdown(description="状态 Status", options=list(STATUSES))
+        self.ledger_status.add_class("zf-ledger-status")
+        self.ledger_reopen = w.Checkbox(value=False, description="允许回退 Reopen (status may move back)")
+        self.ledger_evidence = w.Textarea(description="佐证材料 Evidence", rows=2)
+        self.ledger_evidence_file = w.Text(description="佐证文件 Evidence file")
+        self.ledger_review = w.Textarea(description="审核意见 Review note", rows=2)
+        self.ledger_by = w.Text(description="记录人 Recorded by", placeholder="王明")
+        self.ledger_by.add_class("zf-ledger-by")
+        self.ledger_save_button = w.Button(description="保存 Save", button_style="primary", disabled=True)
+        self.ledger_save_button.add_class("zf-ledger-save")
+        self.ledger_form = w.VBox([], layout=w.Layout(display="none"))
 
         self.create_button.on_click(lambda _b: self.create())
         self.open_button.on_click(lambda _b: self.ask("open"))
@@ -215,6 +250,11 @@ class Console:
         self.import_button.on_click(lambda _b: self.do_import())
         self.score_button.on_click(lambda _b: self.score())
         self.report_button.on_click(lambda _b: self.render())
+        self.ledger_init_button.on_click(lambda _b: self.ledger_init())
+        self.ledger_save_button.on_click(lambda _b: self.ledger_save())
+        self.ledger_department.observe(lambda _c: self.ledger_load(), names="value")
+        self.ledger_entry.observe(lambda _c: self.ledger_pick(), names="value")
+        self.ledger_reopen.observe(lambda _c: self._status_options(), names="value")
         self.round.observe(lambda _c: self.select(), names="value")
         self.import_file.observe(lambda _c: self._forget_dry_run(), names="value")
         self.import_format.observe(lambda _c: self._forget_dry_run(), names="value")
@@ -228,12 +268,21 @@ class Console:
 
         wide = {"description_width": "initial"}
         for x in (self.round, self.code, self.title, self.k_min, self.previous, self.survey_url, self.extra,
-                  self.import_format, self.lang, self.progress):
+                  self.import_format, self.lang, self.progress, self.ledger_department, self.ledger_entry,
+                  self.ledger_measure, self.ledger_leader, self.ledger_person, self.ledger_deadline, self.ledger_status,
+                  self.ledger_evidence, self.ledger_evidence_file, self.ledger_review, self.ledger_by):
             x.style = wide
         for x in (self.roster, self.import_file, self.create_button, self.open_button, self.close_button,
                   self.confirm_button, self.cancel_button, self.simulate_button, self.issue_button,
-                  self.status_button, self.dry_button, self.import_button, self.score_button, self.report_button):
+                  self.status_button, self.dry_button, self.import_button, self.score_button, self.report_button,
+                  self.ledger_init_button, self.ledger_save_button):
             x.layout.width = "auto"
+        for x in (self.ledger_measure, self.ledger_evidence, self.ledger_review):
+            x.layout.width = "100%"
+        self.ledger_form.children = [
+            self.ledger_problem, self.ledger_measure, row([self.ledger_leader, self.ledger_person]),
+            row([self.ledger_deadline, self.ledger_status, self.ledger_reopen]), self.ledger_evidence,
+            self.ledger_evidence_file, self.ledger_review, row([self.ledger_by, self.ledger_save_button])]
         self.widget = w.VBox([
             w.HTML(STYLE), self.store,
             self.message,
@@ -249,6 +298,8 @@ class Console:
             row([self.dry_button, self.import_button]), self.import_preview,
             h("计分与报告 Scores and reports"), row([self.score_button, self.lang, self.report_button]),
             self.score_output, self.progress, self.links,
+            h("整改台账 Rectification ledger"), row([self.ledger_department, self.ledger_init_button]),
+            self.ledger_table, row([self.ledger_entry]), self.ledger_form,
         ])
         self.widget.add_class("zf-console")
         self.reload_rounds()
@@ -318,7 +369,8 @@ class Console:
         self.open_button.disabled = status not in ("draft", "closed")
         self.close_button.disabled = status != "open"
         self.simulate_button.disabled = status != "open"
-        for b in (self.issue_button, self.status_button, self.dry_button, self.score_button, self.report_button):
+        for b in (self.issue_button, self.status_button, self.dry_button, self.score_button, self.report_button,
+                  self.ledger_init_button):
             b.disabled = rnd is None
         self.cancel()
         self._forget_dry_run()
@@ -326,6 +378,7 @@ class Console:
             self.refresh_coverage(quiet=True)
         else:
             self.coverage_html.value = ""
+        self.ledger_departments()
 
     def create(self) -> None:
         """Create a draft round from the code, title, k, previous round and the uploaded roster."""
@@ -569,6 +622,100 @@ class Console:
         else:
             self.ok(f"{len(result.results)} reports in {result.seconds:.1f} s: {result.index}")
 
+    # --- the rectification ledger ------------------------------------------------------------
+    def ledger_departments(self, select: str | None = None) -> None:
+        """List the picked round's departments that have ledger entries (none picked: nothing is loaded)."""
+        code = self.round.value
+        options = []
+        if code:
+            try:
+                counts = api.ledger_entries(code, verify=False, db=self.db)["department"].value_counts()
+                names = {r["department"]: r["name"] for r in api.round_coverage(code, db=self.db)["departments"]}
+                options = [(f"{d} {names.get(d, '')} ({counts[d]})", d) for d in sorted(counts.index)]
+            except Exception as e:  # noqa: BLE001
+                self.error(one_line(e))
+        self.ledger_department.options = options
+        self.ledger_department.value = select if select in dict(options).values() else None
+        self.ledger_load()
+
+    def ledger_load(self) -> None:
+        """Show the picked department's entries (status, verification, flags) and offer each for editing."""
+        code, dept = self.round.value, self.ledger_department.value
+        keep = self.ledger_entry.value
+        self._entries = {}
+        df = self._run(api.ledger_entries, code, department=dept, db=self.db) if code and dept else None
+        if df is None:
+            self.ledger_table.value = ""
+            self.ledger_entry.options = []
+            self.ledger_entry.value = None
+            self.ledger_pick()
+            return
+        self._entries = {int(r["id"]): r for r in df.to_dict("records")}
+        self.ledger_table.value = ledger_table(df)
+        self.ledger_entry.options = [(f"#{i} {e['problem'][:40]}", i) for i, e in self._entries.items()]
+        self.ledger_entry.value = keep if keep in self._entries else (next(iter(self._entries), None))
+        self.ledger_pick()
+
+    def ledger_pick(self) -> None:
+        """Fill the form with the picked entry."""
+        e = self._entries.get(self.ledger_entry.value)
+        self.ledger_form.layout.display = "none" if e is None else "flex"
+        self.ledger_save_button.disabled = e is None
+        if e is None:
+            return
+        self.ledger_problem.value = (f"<b>#{e['id']}</b> {html.escape(str(e['department']))} · "
+                                     f"{html.escape(str(e['problem']))}")
+        self.ledger_measure.value = e["measure"] or ""
+        self.ledger_leader.value = e["leader"] or ""
+        self.ledger_person.value = e["person"] or ""
+        self.ledger_deadline.value = e["deadline"] if isinstance(e["deadline"], dt.date) else None
+        self.ledger_evidence.value = e["evidence"] or ""
+        self.ledger_evidence_file.value = e["evidence_file"] or ""
+        self.ledger_review.value = e["review_note"] or ""
+        self.ledger_reopen.value = False
+        self._status_options()
+        self.ledger_status.value = e["status"]
+
+    def _status_options(self) -> None:
+        """Statuses the picked entry may move to: forward only, unless reopen is ticked."""
+        e = self._entries.get(self.ledger_entry.value)
+        if e is None:
+            return
+        was = self.ledger_status.value
+        first = 0 if self.ledger_reopen.value else self.statuses.index(e["status"])
+        options = list(self.statuses[first:])
+        self.ledger_status.options = options
+        self.ledger_status.value = was if was in options else e["status"]
+
+    def ledger_save(self) -> None:
+        """Save the form through :func:`zuofeng.api.ledger_update`; every changed field goes into the history."""
+        e = self._entries.get(self.ledger_entry.value)
+        if e is None:
+            self.error("pick a ledger entry first")
+            return
+        changes = {"measure": self.ledger_measure.value, "leader": self.ledger_leader.value,
+                   "person": self.ledger_person.value, "deadline": self.ledger_deadline.value,
+                   "status": self.ledger_status.value, "evidence": self.ledger_evidence.value,
+                   "evidence_file": self.ledger_evidence_file.value, "review_note": self.ledger_review.value}
+        n = self._run(api.ledger_update, e["id"], by=self.ledger_by.value, reopen=self.ledger_reopen.value,
+                      db=self.db, **changes)
+        if n is None:
+            return
+        self.ledger_load()
+        self.ok(f"entry #{e['id']}: {n} field(s) changed, recorded by {self.ledger_by.value.strip()}")
+
+    def ledger_init(self) -> None:
+        """Seed the round's ledger from its problem list (scores the round; safe to repeat)."""
+        code = self._current()
+        if code is None:
+            return
+        by = self.ledger_by.value.strip()
+        n = self._run(api.ledger_init, code, db=self.db, **({"by": by} if by else {}))
+        if n is None:
+            return
+        self.ledger_departments(select=self.ledger_department.value)
+        self.ok(f"ledger {code}: {n} new entr{'y' if n == 1 else 'ies'} from the problem list")
+
     def link_base(self) -> str:
         """URL prefix of the project's ``reports/`` folder: ``zuofeng console``'s own route, else JupyterLab's
         ``/files/`` route (``make lab`` serves the project folder)."""
@@ -596,6 +743,27 @@ def coverage_table(cov: dict) -> str:
     return (f"<div class='zf-cov-summary'>{html.escape(cov['round'])} ({html.escape(cov['status'])}): "
             f"{html.escape(summary)} · 盲区 {gaps}</div>"
             f"<table class='zf-cov'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def ledger_table(df) -> str:
+    """A department's ledger entries as an HTML table: status, deadline, people, verification and flags."""
+    from .ledger.verify import FLAG_TEXT, VERIFICATION_TEXT
+
+    head = "".join(f"<th>{h}</th>" for h in ("编号 id", "条目 item", "问题 problem", "状态 status", "时限 deadline",
+                                             "责任领导 leader", "责任人 person", "核验 verification", "标记 flags"))
+    rows = []
+    for e in df.to_dict("records"):
+        ver = VERIFICATION_TEXT["zh"].get(e.get("verification"), "—") if e.get("verification") else "—"
+        flags = "、".join(FLAG_TEXT["zh"].get(f, f) for f in e.get("flags") or [])
+        cells = [e["id"], e["item"] or "—", e["problem"], e["status"], e["deadline"] or "—", e["leader"] or "—",
+                 e["person"] or "—", ver]
+        rows.append(f"<tr data-id='{int(e['id'])}'>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                    + f"<td class='zf-flags' title='{html.escape(e.get('flag_detail') or '')}'>"
+                      f"{html.escape(flags)}</td></tr>")
+    if not rows:
+        return "<i>no ledger entries</i>"
+    return (f"<div class='zf-ledger-box'><table class='zf-ledger'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def report_links(folder: Path, base: str) -> str:

@@ -1,4 +1,5 @@
-"""``zuofeng ledger``: init, export, import, status, problems — thin wrappers over :mod:`zuofeng.ledger`."""
+"""``zuofeng ledger``: init, export, import, status, problems — thin wrappers over the ledger functions of
+:mod:`zuofeng.api` (which find the project's store, and never create one by reading)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,6 @@ from ..cli import db_option, format_option, lang_option
 PROBLEMS_SHOWN = 20
 
 
-def _engine(db):
-    from ..store import open_engine
-    return open_engine(db)
-
-
 @click.group("ledger")
 def ledger():
     """The rectification ledger (整改台账): problem lists, entries, workbooks, verification."""
@@ -28,8 +24,8 @@ def ledger():
 @db_option
 def init_cmd(round_code, seed, db):
     """Seed one entry per department × flagged item of ROUND's problem list (safe to run again)."""
-    from .entries import init_ledger
-    n = init_ledger(_engine(db), round_code, seed=seed)
+    from ..api import ledger_init
+    n = ledger_init(round_code, seed=seed, db=db)
     click.echo(f"ledger {round_code}: {n} new entr{'y' if n == 1 else 'ies'}")
 
 
@@ -42,14 +38,12 @@ def init_cmd(round_code, seed, db):
 @db_option
 def problems_cmd(round_code, department, out, seed, lang, db):
     """Print (or write to Excel) the problem list (问题清单) of every department of ROUND."""
-    from ..score import score_round
+    from ..api import problem_list
     from ..textfmt import table
-    from .problems import department_problems, write_problem_list
-    scores = score_round(_engine(db), round_code, seed=seed)
+    df = problem_list(round_code, department=department, lang=lang, out=out, seed=seed, db=db)
     if out:
-        click.echo(f"wrote {write_problem_list(scores, out, lang, department)}")
+        click.echo(f"wrote {out}")
         return
-    df = department_problems(scores, lang, department)
     rows = df[["department", "priority", "item", "label", "views", "detail"]].values.tolist()
     click.echo(table(rows, ["department", "#", "item", "label", "views", "rule, figure, n"]) if rows else "no problems")
 
@@ -61,8 +55,8 @@ def problems_cmd(round_code, department, out, seed, lang, db):
 @db_option
 def export_cmd(round_code, department, out, db):
     """Write the ledger workbook that departments fill in."""
-    from .workbook import export_workbook
-    click.echo(f"wrote {export_workbook(_engine(db), round_code, out, department)}")
+    from ..api import ledger_export
+    click.echo(f"wrote {ledger_export(round_code, out, department=department, db=db)}")
 
 
 @ledger.command("import")
@@ -73,9 +67,10 @@ def export_cmd(round_code, department, out, db):
 @db_option
 def import_cmd(file, dry_run, reopen, by, db):
     """Take a filled ledger workbook back: all or nothing."""
-    from .workbook import LedgerProblems, import_workbook
+    from ..api import ledger_import
+    from .workbook import LedgerProblems
     try:
-        r = import_workbook(_engine(db), file, dry_run=dry_run, reopen=reopen, by=by)
+        r = ledger_import(file, dry_run=dry_run, reopen=reopen, by=by, db=db)
     except LedgerProblems as e:
         for prob in e.problems[:PROBLEMS_SHOWN]:
             click.echo(f"  {prob}", err=True)
@@ -94,9 +89,9 @@ def import_cmd(file, dry_run, reopen, by, db):
 @db_option
 def status_cmd(round_code, seed, fmt, db):
     """Completion, overdue entries and missing evidence per department; verification once the next round exists."""
+    from ..api import ledger_status
     from ..textfmt import table
-    from .verify import ledger_status
-    summary, entries = ledger_status(_engine(db), round_code, seed=seed)
+    summary, entries = ledger_status(round_code, seed=seed, db=db)
     if fmt == "json":
         click.echo(json.dumps(status_json(round_code, summary, entries), ensure_ascii=False, indent=1))
         return
