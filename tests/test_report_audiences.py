@@ -387,10 +387,6 @@ def test_the_readme_lists_the_default_clue_words():
 
 
 def test_the_overview_takes_ledger_progress_from_the_ledger_hook(campaign, monkeypatch, tmp_path):
-    import importlib.machinery
-    import sys
-    import types
-
     from zuofeng.report.findings import LedgerProgress
     from zuofeng.report.notebook import ledger_progress, overview_report
     from zuofeng.score import save_snapshot
@@ -399,10 +395,9 @@ def test_the_overview_takes_ledger_progress_from_the_ledger_hook(campaign, monke
     snap = tmp_path / "scores.zip"
     save_snapshot(scores, snap)
     assert ledger_progress("F1", snapshot=str(snap)) is None  # a round without a ledger: no sentence
-    fake = types.ModuleType("zuofeng.report.ledger_view")
-    fake.__spec__ = importlib.machinery.ModuleSpec("zuofeng.report.ledger_view", None)
-    fake.ledger_progress = lambda round_code, db="", snapshot="": LedgerProgress(entries=7, done=3, overdue=1)
-    monkeypatch.setitem(sys.modules, "zuofeng.report.ledger_view", fake)
+    from zuofeng.report import ledger_view
+    monkeypatch.setattr(ledger_view, "ledger_progress",
+                        lambda round_code, db="", snapshot="": LedgerProgress(entries=7, done=3, overdue=1))
     text = overview_report("F1", snapshot=str(snap)).findings().text
     assert "7 项整改任务中 3 项已完成，1 项逾期" in text
 
@@ -419,10 +414,6 @@ def test_department_reports_leave_clue_suggestions_to_the_inspection_team(campai
 
 
 def test_public_summary_shows_measures_completed_once_the_ledger_gives_them(campaign, tmp_path, monkeypatch):
-    import importlib.machinery
-    import sys
-    import types
-
     from zuofeng.report.findings import LedgerProgress
     from zuofeng.report.fonts import drawn_text
     from zuofeng.report.public import public_figure, render_public
@@ -430,10 +421,9 @@ def test_public_summary_shows_measures_completed_once_the_ledger_gives_them(camp
     _, scores = campaign
     page = render_public("F1", out=tmp_path / "before", scores=scores)
     assert "整改措施已完成" not in page.read_text(encoding="utf-8")
-    fake = types.ModuleType("zuofeng.report.ledger_view")
-    fake.__spec__ = importlib.machinery.ModuleSpec("zuofeng.report.ledger_view", None)
-    fake.ledger_progress = lambda round_code, db="", snapshot="": LedgerProgress(entries=40, done=31)
-    monkeypatch.setitem(sys.modules, "zuofeng.report.ledger_view", fake)
+    from zuofeng.report import ledger_view
+    monkeypatch.setattr(ledger_view, "ledger_progress",
+                        lambda round_code, db="", snapshot="": LedgerProgress(entries=40, done=31))
     page = render_public("F1", out=tmp_path / "after", scores=scores)
     text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert "整改措施已完成" in text and "31/40" in text
