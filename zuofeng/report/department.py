@@ -189,10 +189,10 @@ class DepartmentReport:
                 if r is None:
                     continue
                 rows.append([td(v.key_label(key) if key == OVERALL else v.dim_label(key)), td(v.kind_label(k)),
-                             cell(r, L, with_ci=True), cell(v.row(c, k, level, key, "mw_p"), L),
-                             cell(v.row(c, k, level, key, "rank_biserial"), L)])
-        header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("mw_p", L),
-                  t("rank_biserial", L)]
+                             cell(r, L, with_ci=True), cell(v.row(c, k, level, key, "change_p"), L),
+                             cell(v.row(c, k, level, key, "change_q"), L)])
+        header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
+                  t("change_q", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         body = table(header, rows) if rows else f"<p>{esc(t('no_rows', L))}</p>"
         return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>')

@@ -17,7 +17,8 @@ PERCENT = {"coverage", "problem_rate", "satisfaction", "red_line_share"}
 ONE_DECIMAL = {"index", "eval_score", "composite", "headline"}
 TWO_DECIMALS = {"mean", "sd", "alpha", "icc1", "icc2", "rwg_j"}
 SIGNED_ONE = {"gap", "change"}
-SIGNED_TWO = {"rank_biserial"}
+SIGNED_TWO: set[str] = set()
+P_VALUES = {"change_p", "change_q", "gap_p", "gap_q", "icc_p"}
 INTEGER = {"respondents", "headcount", "n", "rank", "rank_low", "rank_high", "count"}
 BOOLEAN = {"red_line_alert", "gap_flag", "bottom"}
 
@@ -43,7 +44,7 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
     '85.7%'
     >>> fmt_value("change", 3.04)
     '+3.0'
-    >>> fmt_value("mw_p", 0.0004)
+    >>> fmt_value("change_p", 0.0004)
     '<0.001'
     """
     if is_missing(value):
@@ -55,6 +56,8 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
         return f"{100 * v:.1f}%"
     if statistic in ONE_DECIMAL:
         return f"{v:.1f}"
+    if statistic in ("icc1", "icc2") and v <= 0:
+        return t("icc_le_zero", lang)
     if statistic in TWO_DECIMALS:
         return f"{v:.2f}"
     if statistic in SIGNED_ONE:
@@ -63,7 +66,7 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
         return f"{v:+.2f}"
     if statistic in INTEGER:
         return f"{v:.0f}"
-    if statistic == "mw_p":
+    if statistic in P_VALUES:
         return "<0.001" if v < 0.001 else f"{v:.3f}"
     return f"{v:.3g}"
 

@@ -152,11 +152,11 @@ class OverviewReport:
         rows, plot = [], []
         for code in [ALL] + v.codes:
             r = v.row(code, kind, "overall", OVERALL, "change")
-            p = v.row(code, kind, "overall", OVERALL, "mw_p")
+            p = v.row(code, kind, "overall", OVERALL, "change_p")
             rows.append([td(code), td(self._name(code)), cell(r, L, with_ci=True), cell(p, L),
-                         cell(v.row(code, kind, "overall", OVERALL, "rank_biserial"), L)])
+                         cell(v.row(code, kind, "overall", OVERALL, "change_q"), L)])
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
-                pv = v.value(code, kind, "overall", OVERALL, "mw_p")
+                pv = v.value(code, kind, "overall", OVERALL, "change_p")
                 plot.append({"label": self._name(code), "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"],
                              "flag": pv is not None and pv < 0.05})
         chart = ""
@@ -166,8 +166,8 @@ class OverviewReport:
             chart = charts.interval_dots(d, f"{t('change', L)} · {v.kind_label(kind)}", t("change", L),
                                          t("alt_trend", L), xlim=(-span, span), zero_line=True,
                                          legend=("p ≥ 0.05", "p < 0.05"))
-        header = [t("code", L), t("department", L), f"{t('change', L)} {t('ci', L)}", t("mw_p", L),
-                  t("rank_biserial", L)]
+        header = [t("code", L), t("department", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
+                  t("change_q", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         return Block(self._h2("ov_trend") + prev + chart + table(header, rows) +
                      f'<p class="note">{esc(t("change_note", L))}</p>')
