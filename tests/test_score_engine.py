@@ -357,8 +357,15 @@ def test_icc_over_published_departments_against_statsmodels_anova(rounds):
             assert r1.n == len(df)
 
 
-def view_published(scores, dept, view) -> bool:
-    return not value(scores, dept, view, "overall", "overall", "respondents").suppressed
+def view_published(scores, dept, view, rnd) -> bool:
+    """A view enters the ``all`` combination when published, or when at least two views with sheets are
+    suppressed (complementary suppression's guarantee: the combination cannot reveal either)."""
+    def hidden(v):
+        r = value(scores, dept, v, "overall", "overall", "respondents")
+        return r.suppressed and len(sheets(rnd.responses, dept, v)) > 0
+    if not value(scores, dept, view, "overall", "overall", "respondents").suppressed:
+        return True
+    return sum(hidden(v) for v in VIEWS) >= 2
 
 
 def combination(rnd, scores, dept, items, priors):
@@ -368,7 +375,7 @@ def combination(rnd, scores, dept, items, priors):
     parts = []
     for v in VIEWS:
         x = person_scores(sheets(rnd.responses, dept, v), items)
-        if w.get(v, 0) > 0 and len(x) and view_published(scores, dept, v):
+        if w.get(v, 0) > 0 and len(x) and view_published(scores, dept, v, rnd):
             _, _, se, df = moderated_ci(x, priors[v], 1, 5)
             parts.append((w[v], x.mean(), se, df))
     if not parts:
@@ -401,7 +408,7 @@ def test_all_is_a_weighted_combination_of_published_views(rounds):
         parts = []
         for v in VIEWS:
             x = sheets(cur.responses, r.department, v)[r.key].dropna().to_numpy()
-            if len(x) and view_published(scores, r.department, v):
+            if len(x) and view_published(scores, r.department, v, cur):
                 hits = int(np.isin(x, [4, 5]).sum())
                 parts.append((w[v], hits / len(x), *proportion_confint(hits, len(x), method="wilson")))
         if not parts:
@@ -415,7 +422,7 @@ def test_all_is_a_weighted_combination_of_published_views(rounds):
         parts = []
         for v in VIEWS[1:]:
             votes = sheets(cur.responses, r.department, v)["overall"].dropna()
-            if len(votes) and view_published(scores, r.department, v):
+            if len(votes) and view_published(scores, r.department, v, cur):
                 sat = int(votes.isin(SATISFIED).sum())
                 parts.append((w[v], sat / len(votes), *proportion_confint(sat, len(votes), method="wilson")))
         if not parts:

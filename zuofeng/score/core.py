@@ -118,7 +118,7 @@ def _score_round_data(responses, departments, info, instrument, rules) -> _Score
                            initial=hidden_groups)
     sums = GroupSums(prep)
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
-                           supp.published)
+                           supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine)
     shared["view_weights"] = combine.as_dict()
     return _Scored(prep, supp, votes, sums, blocks, shared)

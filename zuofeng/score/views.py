@@ -2,10 +2,12 @@
 
 Self and inside-peer sheets of a department usually come from the same people, so pooling them counts
 those people twice and their answers are not independent. The ``all`` figure of a unit is instead
-``Σ w_v x_v / Σ w_v`` over its views v (self, peer_inside, peer_outside) that have a weight w_v > 0, are
-published and have answers; the weights are the round's ``group_weights`` (equal weights when the
-round sets none). Only published view figures enter, so nothing hidden can be recovered from an
-``all`` figure.
+``Σ w_v x_v / Σ w_v`` over its views v (self, peer_inside, peer_outside) that have a weight w_v > 0 and
+answers; the weights are the round's ``group_weights`` (equal weights when the round sets none). A
+suppressed view enters only when at least two views of the unit are suppressed: complementary
+suppression guarantees exactly that for a published total (never one hidden child), so the combination
+is one equation in at least two unknown figures and none of them can be recovered from it; a single
+hidden view is left out.
 
 Intervals, valid whatever the correlation of the views (which anonymous sheets cannot reveal):
 
@@ -33,14 +35,18 @@ EQUAL = {v: 1.0 for v in VIEWS}
 class ViewCombiner:
     """Replaces the ``all`` entries of per-group arrays (groups ordered units × KINDS) by view combinations.
 
-    ``published(unit, view)`` says whether a view cell of a unit is published.
+    ``published(unit, view)`` says whether a view cell of a unit is published; ``sheets`` is the number of
+    sheets per group (same order as ``dept``).
     """
 
-    def __init__(self, dept: np.ndarray, weights: dict[str, float] | None, published: Callable[[str, str], bool]):
+    def __init__(self, dept: np.ndarray, weights: dict[str, float] | None, published: Callable[[str, str], bool],
+                 sheets: np.ndarray):
         self.units = np.asarray(dept, dtype=object)[:: len(KINDS)]
         self.weights = {v: float((weights or EQUAL).get(v, 0.0)) for v in VIEWS}
         self.w = np.array([self.weights[v] for v in VIEWS])
-        self.pub = np.array([[published(u, v) for v in VIEWS] for u in self.units], dtype=bool).reshape(-1, 3)
+        pub = np.array([[published(u, v) for v in VIEWS] for u in self.units], dtype=bool).reshape(-1, 3)
+        hidden = ~pub & (self._views(sheets) > 0)
+        self.pub = pub | (hidden & (hidden.sum(axis=1, keepdims=True) >= 2))
         self.all_rows = np.arange(len(self.units)) * len(KINDS) + KINDS.index("all")
 
     def _views(self, arr) -> np.ndarray:
