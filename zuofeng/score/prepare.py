@@ -99,13 +99,13 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     if missing:
         raise ScoreError(f"responses frame lacks column(s) {', '.join(missing[:5])}")
     r = responses
-    # string columns become categorical codes once (-1: not an allowed value); no per-value string work
-    view_codes = pd.Categorical(r["view"], categories=list(VIEWS)).codes
+    # string columns become integer codes once (-1: not an allowed value); no per-value string work
+    view_codes = pd.Index(list(VIEWS)).get_indexer(r["view"])
     bad = view_codes < 0
     if bad.any():
         raise ScoreError(f"view {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])} is not allowed; "
                          f"allowed: {', '.join(VIEWS)}")
-    dept_codes = pd.Categorical(r["department"], categories=codes).codes
+    dept_codes = pd.Index(codes).get_indexer(r["department"])
     bad = dept_codes < 0
     if bad.any():
         raise ScoreError(f"department {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} is not in "
