@@ -192,7 +192,7 @@ def rank_blocks(groups: pd.MultiIndex, supp: Suppression, index_ci: pd.DataFrame
     :func:`zuofeng.score.table.honest_variance`; for kind ``all`` the combined bound of the views); the
     departments are then ranked in each draw. Respondents are not resampled. The Monte Carlo standard
     error of a tail share at the 2.5% quantile is ``√(0.025 × 0.975 / n_boot)`` (0.0016 at 10,000
-    draws, 0.0003 at the 285,000 a round of seven departments gets by default), so a range moves between
+    draws, 0.00017 at the 833,334 a round of twelve departments gets by default), so a range moves between
     seeds only for a department whose rank share sits that close to the 2.5% or 97.5% cut. ``bottom`` (末位) is 1 only where the department's index
     interval lies wholly below the organisation's, else 0.
 

@@ -42,7 +42,7 @@ INTERVALS = {
     "satisfaction_change": "95% Newcombe hybrid score interval (method 10)",
     "rank": "2.5–97.5% range of ranks over simulated league tables (index + se·T per department)",
 }
-RANK_DRAWS = 2_000_000   # department draws of the rank simulation when n_boot is automatic
+RANK_BUDGET = 120_000_000   # automatic n_boot = RANK_BUDGET / departments², within 10,000 … 2,000,000
 REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
 VOTE_REASON_TEXT = {N_LT_K: "已抑制（有效票n<k）", COMPLEMENTARY: "已抑制（有效票互补抑制）"}
 
@@ -145,7 +145,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         Seed of the simulated league tables behind the rank ranges: same data and seed, same scores.
     n_boot : int, optional
         Simulated league tables for the rank ranges (Monte Carlo error: see :func:`compare.rank_blocks`);
-        by default ``max(10,000, 2,000,000 / departments)``, recorded in ``meta["n_boot"]``.
+        by default ``120,000,000 / departments²`` within 10,000 … 2,000,000, recorded in ``meta["n_boot"]``.
     rules : Rules, optional
         Thresholds of the problem list and quality flags.
 
@@ -186,8 +186,8 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
     n = score[OVERALL][2]
     with np.errstate(invalid="ignore", divide="ignore"):
         se = scale * np.sqrt(honest[OVERALL][0] / n)
-    if n_boot is None:  # about 2 million draws, at least 10,000 tables: more tables for fewer departments
-        n_boot = max(10_000, -(-RANK_DRAWS // max(1, len(cur.prep.codes))))
+    if n_boot is None:  # fewer departments: cheaper tables, and rank shares sit closer to the cuts, so more
+        n_boot = int(np.clip(-(-RANK_BUDGET // max(1, len(cur.prep.codes)) ** 2), 10_000, 2_000_000))
     ranks = compare.rank_blocks(groups, cur.supp, index_ci[["value", "ci_low", "ci_high"]], se, honest[OVERALL][1],
                                 n, seed, n_boot)
     if ranks:
