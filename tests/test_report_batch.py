@@ -86,13 +86,13 @@ def expected(stat: str, value: float) -> str:
         return "%.1f%%" % (value * 100)
     if stat in ("index", "eval_score", "composite"):
         return f"{value:.1f}"
+    if stat in ("icc1", "icc2") and value <= 0:
+        return "≤ 0（部门之间无差异）"
     if stat in ("alpha", "icc1", "icc2", "rwg_j", "mean", "sd"):
         return f"{value:.2f}"
     if stat in ("gap", "change"):
         return ("+" if value >= 0 else "-") + f"{abs(value):.1f}"
-    if stat == "rank_biserial":
-        return ("+" if value >= 0 else "-") + f"{abs(value):.2f}"
-    if stat == "mw_p":
+    if stat in ("change_p", "change_q"):
         return "<0.001" if value < 0.001 else f"{value:.3f}"
     if stat in ("respondents", "headcount", "rank", "rank_low", "rank_high"):
         return str(round(value))

@@ -118,7 +118,7 @@ def rests_on(row, resp, prev_resp, inst, weights) -> list[int]:
         counts += [answers(resp, inst, d, kind, i) for i in scales(inst)[key]]
     elif stat in ("gap", "gap_flag"):
         counts.append(answers(resp, inst, d, "self", key))
-    elif stat in ("change", "mw_p", "rank_biserial"):
+    elif stat in ("change", "change_p", "change_q"):
         counts.append(answers(prev_resp, inst, d, kind, key))
     elif stat == "bottom":
         counts.append(answers(resp, inst, "ALL", kind, key))
@@ -143,7 +143,7 @@ def test_sweep_no_published_figure_rests_on_fewer_than_k_answers(rounds):
     weights = cur.round_info["group_weights"]
     t = scores.table[~scores.table["suppressed"] & scores.table["value"].notna()]
     assert set(t["statistic"]) >= {"mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha",
-                                   "rwg_j", "gap", "change", "mw_p", "composite", "rank", "bottom", "satisfaction",
+                                   "rwg_j", "gap", "change", "change_p", "composite", "rank", "bottom", "satisfaction",
                                    "eval_score", "satisfaction_change", "respondents", "coverage"}
     bad = []
     for row in t.itertuples(index=False):

@@ -218,7 +218,8 @@ def test_score_round_compares_with_the_previous_round_in_the_store(simulated, ro
     change = scores.rows(department="ALL", kind="all", level="overall", statistic="change").iloc[0]
     assert not change["suppressed"] and change["ci_low"] < change["value"] < change["ci_high"]
     assert change["value"] > 0  # the simulator improves most departments in a later round
-    assert set(scores.rows(statistic="mw_p")["level"]) == {"overall", "dimension"}
+    assert set(scores.rows(statistic="change_p")["level"]) == {"overall", "dimension"}
+    assert set(scores.rows(statistic="change_q")["level"]) == {"overall", "dimension"}
 
 
 def test_dont_know_written_out_counts_as_missing_never_as_a_score():
@@ -235,3 +236,29 @@ def test_dont_know_written_out_counts_as_missing_never_as_a_score():
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.rows(department="ALL", kind="self", key="q01", statistic="mean").iloc[0]["n"] == 19
     assert (a.rows(statistic="satisfaction")["n"].fillna(0) == 0).all()
+
+
+def test_round_create_sets_weights_and_evaluation_points_carried_into_the_scores(capsys, tmp_path, roster_file):
+    from zuofeng.score import score_round
+    from zuofeng.store import open_engine
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    code, _, err = run(capsys, "round", "create", "W1", "--title", "t", "--roster", str(roster_file), "--db", db,
+                       "--weights", "self=0.2,peer_inside=0.5,peer_outside=0.3",
+                       "--eval-points", "好=100,较好=85,一般=60,差=30")
+    assert code == 0, err
+    assert run(capsys, "round", "open", "W1", "--db", db)[0] == 0
+    engine = open_engine(db)
+    simulate(engine, "W1", seed=4)
+    s = score_round(engine, "W1", n_boot=200)
+    engine.dispose()
+    assert s.meta["group_weights"] == s.meta["view_weights"] == {"self": 0.2, "peer_inside": 0.5, "peer_outside": 0.3}
+    assert s.meta["eval_scores"] == {"好": 100.0, "较好": 85.0, "一般": 60.0, "差": 30.0}
+    note = s.rows(department="ALL", kind="all", level="overall", key="overall", statistic="index").iloc[0]["note"]
+    assert note == "各视角加权合并：self=0.2、peer_inside=0.5、peer_outside=0.3"
+    for bad, msg in ((["--weights", "self=0.2,oops"], "--weights 'oops' is not allowed"),
+                     (["--weights", "self=-1"], "group weights must be non-negative"),
+                     (["--eval-points", "好=100,较好=x"], "--eval-points '较好=x' is not allowed"),
+                     (["--eval-points", "好=100"], "evaluation scores must name")):
+        code, _, err = run(capsys, "round", "create", "W2", "--title", "t", "--roster", str(roster_file), "--db", db, *bad)
+        assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+    assert run(capsys, "round", "list", "--db", db)[1].count("W2") == 0   # nothing half-written

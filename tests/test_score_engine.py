@@ -13,7 +13,6 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats as sps
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from zuofeng.score import score_frames
 from zuofeng.score.synthetic import synthetic_round
@@ -30,6 +29,8 @@ def rounds():
     cur.round_info["group_weights"] = {"self": 0.2, "peer_inside": 0.3, "peer_outside": 0.5}
     scores = score_frames(cur.responses, cur.departments, cur.round_info, cur.instrument, previous=prev, seed=3,
                           n_boot=200)
+    prev_scores = score_frames(prev.responses, prev.departments, prev.round_info, prev.instrument, seed=3, n_boot=200)
+    scores.meta["_prev_scores"] = prev_scores  # test-only: which views the previous round published
     return prev, cur, scores
 
 
@@ -64,24 +65,79 @@ def score_keys(inst):
                                                            for d in inst.dimensions]
 
 
-def test_means_sds_indices_and_t_intervals(rounds):
+def pooled_variance(resp, depts, kind, fn):
+    """Σ (n_j − 1) s_j² / Σ (n_j − 1) over the departments' groups of one kind (the moderated prior)."""
+    num = den = 0.0
+    for d in depts:
+        x = fn(sheets(resp, d, kind))
+        if len(x) >= 2:
+            num += (len(x) - 1) * x.var(ddof=1)
+            den += len(x) - 1
+    return max(num / den, 1 / 12) if den else 1 / 12
+
+
+def moderated_ci(x, prior, low, high, prior_df=3):
+    """BDA §3.3 / Smyth 2004 by hand: s̃² = (ν0 s0² + (n−1) s²)/(ν0 + n − 1), t with ν0 + n − 1 df."""
+    n = len(x)
+    s2 = x.var(ddof=1) if n >= 2 else 0.0
+    v = (prior_df * prior + (n - 1) * s2) / (prior_df + n - 1)
+    lo, hi = sps.t.interval(0.95, prior_df + n - 1, loc=x.mean(), scale=math.sqrt(v / n))
+    return max(lo, low), min(hi, high), math.sqrt(v / n), prior_df + n - 1
+
+
+def pooled_ratio(resp, depts, kind, fn, low=1.0, high=5.0, step=1.0):
+    """Σ (n_j − 1) s_j² / Σ (n_j − 1)(x̄_j − low)(high − x̄_j) over the departments of one kind."""
+    num = den = 0.0
+    for d in depts:
+        x = fn(sheets(resp, d, kind))
+        if len(x) >= 2:
+            num += (len(x) - 1) * x.var(ddof=1)
+            den += (len(x) - 1) * (x.mean() - low) * (high - x.mean())
+    return min(max(num / den if den else 1.0, step * step / 3 / (high - low) ** 2), 1.0)
+
+
+def bounded_ci(x, c0, low=1.0, high=5.0, d0=8):
+    """Wilson's interval (statsmodels) of the rescaled mean with the effective n = n / c̃."""
+    n, y = len(x), (x.mean() - low) / (high - low)
+    inner = 0 < y < 1 and n >= 2
+    c = min(x.var(ddof=1) / (high - low) ** 2 / (y * (1 - y)), 1.0) if inner else 0.0
+    w = n - 1 if inner else 0
+    ne = n / ((d0 * c0 + w * c) / (d0 + w))
+    lo, hi = proportion_confint(y * ne, ne, method="wilson")
+    return low + (high - low) * lo, low + (high - low) * hi
+
+
+def test_means_sds_indices_and_bounded_intervals(rounds):
     _, cur, scores = rounds
+    depts = list(cur.departments["code"])
     checked = 0
     for level, key, items in score_keys(cur.instrument):
+        ratios = {k: pooled_ratio(cur.responses, depts, k, lambda g, i=items: person_scores(g, i)) for k in VIEWS}
         for r in published(scores, level=level, key=key, statistic="mean").itertuples():
+            if r.kind == "all":
+                continue  # a combination of views: test_all_is_a_weighted_combination_of_published_views
             x = person_scores(sheets(cur.responses, r.department, r.kind), items)
             assert r.n == len(x)
-            if len(x) < 2:
-                continue
-            lo, hi = sps.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=sps.sem(x))
-            assert_allclose([r.value, r.ci_low, r.ci_high], [x.mean(), max(lo, 1), min(hi, 5)], rtol=1e-9)
+            lo, hi = bounded_ci(x, ratios[r.kind])
+            assert_allclose([r.value, r.ci_low, r.ci_high], [x.mean(), lo, hi], rtol=1e-9)
+            assert r.ci_high > r.ci_low
             sd = value(scores, r.department, r.kind, level, key, "sd")
             ix = value(scores, r.department, r.kind, level, key, "index")
             assert_allclose(sd.value, x.std(ddof=1), rtol=1e-9)
-            assert_allclose([ix.value, ix.ci_low, ix.ci_high],
-                            [25 * (5 - x.mean()), 25 * (5 - min(hi, 5)), 25 * (5 - max(lo, 1))], rtol=1e-9)
+            assert_allclose([ix.value, ix.ci_low, ix.ci_high], [25 * (5 - x.mean()), 25 * (5 - hi), 25 * (5 - lo)],
+                            rtol=1e-9)
             checked += 1
     assert checked > 100
+
+
+def test_no_published_interval_has_zero_width(rounds):
+    _, _, scores = rounds
+    t = scores.table
+    t = t[~t["suppressed"] & t["ci_low"].notna() & (t["n"] >= 5)]
+    assert len(t) > 1000
+    zero = t[(t["ci_high"] - t["ci_low"] <= 0) & ~t["statistic"].isin(["rank", "problem_rate", "red_line_share",
+                                                                          "satisfaction", "satisfaction_change"])]
+    assert zero.empty, zero.head()
 
 
 def test_counts_coverage_and_organisation_categories(rounds):
@@ -103,6 +159,8 @@ def test_items_problem_rates_and_red_lines(rounds):
     _, cur, scores = rounds
     red = {i.key for i in cur.instrument.items if i.red_line}
     for r in published(scores, level="item", statistic="problem_rate").itertuples():
+        if r.kind == "all":
+            continue
         x = sheets(cur.responses, r.department, r.kind)[r.key].dropna().to_numpy()
         hits = int(np.isin(x, [4, 5]).sum())
         assert r.n == len(x)
@@ -114,7 +172,9 @@ def test_items_problem_rates_and_red_lines(rounds):
             share = value(scores, r.department, r.kind, "item", r.key, "red_line_share").value
             alert = value(scores, r.department, r.kind, "item", r.key, "red_line_alert").value
             assert_allclose(share, hits / len(x))
-            assert alert == float(hits / len(x) >= cur.instrument.red_line_share)
+            assert alert == float(hits / len(x) >= cur.instrument.red_line_share and hits >= 2)
+            note = value(scores, r.department, r.kind, "item", r.key, "red_line_alert").note
+            assert note == f"{hits}/{len(x)}份评分为严重"
     assert len(scores.rows(level="item", statistic="red_line_alert")["key"].unique()) == len(red)
 
 
@@ -150,6 +210,8 @@ def test_democratic_evaluation(rounds):
     _, cur, scores = rounds
     assert scores.rows(level="evaluation", kind="self").empty
     for r in published(scores, level="evaluation", statistic="satisfaction").itertuples():
+        if r.kind == "all":
+            continue
         votes = sheets(cur.responses, r.department, r.kind)["overall"].dropna()
         sat = int(votes.isin(SATISFIED).sum())
         assert r.n == len(votes)
@@ -157,17 +219,27 @@ def test_democratic_evaluation(rounds):
                         atol=1e-12)
         e = value(scores, r.department, r.kind, "evaluation", "overall", "eval_score")
         pts = votes.map(VOTE_SCORE).to_numpy(float)
-        lo, hi = sps.t.interval(0.95, len(pts) - 1, loc=pts.mean(), scale=sps.sem(pts))
-        assert_allclose([e.value, e.ci_low, e.ci_high], [pts.mean(), max(lo, 40), min(hi, 100)], rtol=1e-9)
+        depts = list(cur.departments["code"])
+        ratio = pooled_ratio(cur.responses, depts, r.kind,
+                             lambda g: g["overall"].dropna().map(VOTE_SCORE).to_numpy(float), 40, 100, 20)
+        lo, hi = bounded_ci(pts, ratio, 40, 100)
+        assert_allclose([e.value, e.ci_low, e.ci_high], [pts.mean(), lo, hi], rtol=1e-9)
 
 
-def test_composite_uses_the_rounds_weights(rounds):
-    _, _, scores = rounds
+def test_composite_uses_the_rounds_weights_with_the_same_people_bound(rounds):
+    _, cur, scores = rounds
     w = {"self": 0.2, "peer_inside": 0.3, "peer_outside": 0.5}
+    depts = list(cur.departments["code"])
+    items = list(cur.instrument.item_keys)
+    priors = {k: pooled_variance(cur.responses, depts, k, lambda g: person_scores(g, items)) for k in VIEWS}
     done = 0
     for r in published(scores, level="overall", statistic="composite").itertuples():
+        parts = [moderated_ci(person_scores(sheets(cur.responses, r.department, v), items), priors[v], 1, 5)
+                 for v in w]
         idx = [value(scores, r.department, v, "overall", "overall", "index").value for v in w]
-        assert_allclose(r.value, sum(x * w[v] for x, v in zip(idx, w)) / sum(w.values()))
+        est = sum(x * w[v] for x, v in zip(idx, w)) / sum(w.values())
+        half = sps.t.ppf(0.975, min(p[3] for p in parts)) * sum(25 * p[2] * w[v] for p, v in zip(parts, w))
+        assert_allclose([r.value, r.ci_low, r.ci_high], [est, est - half, est + half], rtol=1e-9)
         done += 1
     for r in published(scores, level="evaluation", statistic="composite").itertuples():
         es = [value(scores, r.department, v, "evaluation", "overall", "eval_score").value for v in VIEWS[1:]]
@@ -176,39 +248,84 @@ def test_composite_uses_the_rounds_weights(rounds):
     assert done > 5
 
 
-def test_self_versus_peer_gap_with_welch_interval(rounds):
+def test_self_versus_peer_gap(rounds):
     _, cur, scores = rounds
+    depts = list(cur.departments["code"])
+    checked = 0
     for level, key, items in score_keys(cur.instrument):
+        priors = {k: pooled_variance(cur.responses, depts, k, lambda g, i=items: person_scores(g, i)) for k in VIEWS}
         for r in published(scores, level=level, key=key, statistic="gap").itertuples():
             s = person_scores(sheets(cur.responses, r.department, "self"), items)
             p = person_scores(sheets(cur.responses, r.department, r.kind), items)
-            lo, hi = CompareMeans(DescrStatsW(p), DescrStatsW(s)).tconfint_diff(usevar="unequal")
-            assert_allclose([r.value, r.ci_low, r.ci_high], [25 * (p.mean() - s.mean()), 25 * lo, 25 * hi], rtol=1e-8)
+            _, _, se_s, df_s = moderated_ci(s, priors["self"], 1, 5)
+            _, _, se_p, df_p = moderated_ci(p, priors[r.kind], 1, 5)
+            d = p.mean() - s.mean()
+            if r.kind == "peer_outside":   # different people: Welch–Satterthwaite on the moderated variances
+                se = math.hypot(se_s, se_p)
+                df = se**4 / (se_s**4 / df_s + se_p**4 / df_p)
+            else:                          # the same people: se bound se_p + se_s, the smaller df
+                se, df = se_s + se_p, min(df_s, df_p)
+            half = sps.t.ppf(0.975, df) * se
+            assert_allclose([r.value, r.ci_low, r.ci_high], [25 * d, 25 * (d - half), 25 * (d + half)], rtol=1e-8)
+            pv = value(scores, r.department, r.kind, level, key, "gap_p").value
+            assert_allclose(pv, 2 * sps.t.sf(abs(d) / se, df), rtol=1e-8)
             flag = value(scores, r.department, r.kind, level, key, "gap_flag").value
-            assert flag == float(lo > 0 or hi < 0)
+            assert flag == float((d - half > 0 or d + half < 0) and min(len(s), len(p)) >= 10)
+            checked += 1
+    assert checked > 20
 
 
-def test_change_since_previous_round(rounds):
+def test_change_since_previous_round_welch_interval_p_and_bh_q(rounds):
+    from statsmodels.stats.multitest import multipletests
     prev, cur, scores = rounds
+    depts = list(cur.departments["code"])
     checked = 0
     for level, key, items in score_keys(cur.instrument):
+        def fn(g, i=items):
+            return person_scores(g, i)
+
+        pri_now = {k: pooled_variance(cur.responses, depts, k, fn) for k in [*VIEWS, "all"]}
+        pri_before = {k: pooled_variance(prev.responses, depts, k, fn) for k in [*VIEWS, "all"]}
         for r in published(scores, level=level, key=key, statistic="change").itertuples():
-            now = person_scores(sheets(cur.responses, r.department, r.kind), items)
-            before = person_scores(sheets(prev.responses, r.department, r.kind), items)
-            lo, hi = CompareMeans(DescrStatsW(before), DescrStatsW(now)).tconfint_diff(usevar="unequal")
-            assert_allclose([r.value, r.ci_low, r.ci_high],
-                            [25 * (before.mean() - now.mean()), 25 * lo, 25 * hi], rtol=1e-8)
-            p = value(scores, r.department, r.kind, level, key, "mw_p").value
-            rbc = value(scores, r.department, r.kind, level, key, "rank_biserial").value
-            assert_allclose(p, sps.mannwhitneyu(before, now).pvalue, rtol=1e-9)
-            assert_allclose(rbc, pg.mwu(before, now)["RBC"].iloc[0], rtol=1e-9)
+            if r.kind == "all":   # each round's combination of its published views
+                c1 = combination(prev, scores.meta["_prev_scores"], r.department, items, pri_before)
+                c2 = combination(cur, scores, r.department, items, pri_now)
+                if c1 is None or c2 is None:
+                    assert np.isnan(r.value)
+                    continue
+                (m1, se1, df1), (m2, se2, df2) = c1, c2
+                before, now = np.array([m1, m1]), np.array([m2, m2])  # only the means are used below
+            else:
+                now = fn(sheets(cur.responses, r.department, r.kind))
+                before = fn(sheets(prev.responses, r.department, r.kind))
+                _, _, se1, df1 = moderated_ci(before, pri_before[r.kind], 1, 5)
+                _, _, se2, df2 = moderated_ci(now, pri_now[r.kind], 1, 5)
+                res = sps.ttest_ind_from_stats(before.mean(), se1 * math.sqrt(len(before)), len(before),
+                                               now.mean(), se2 * math.sqrt(len(now)), len(now), equal_var=False)
+            se = math.hypot(se1, se2)
+            df = se**4 / (se1**4 / df1 + se2**4 / df2)
+            half = sps.t.ppf(0.975, df) * se
+            d = before.mean() - now.mean()
+            assert_allclose([r.value, r.ci_low, r.ci_high], [25 * d, 25 * (d - half), 25 * (d + half)], rtol=1e-8)
+            p = value(scores, r.department, r.kind, level, key, "change_p").value
+            assert_allclose(p, 2 * sps.t.sf(abs(d) / se, df), rtol=1e-8)
+            if r.kind != "all" and len(before) > 60 and len(now) > 60:  # with many df the Welch df of raw variances is close
+                assert_allclose(p, res.pvalue, rtol=0.2)
             checked += 1
     assert checked > 100
+    # q: Benjamini–Hochberg over the departments (overall level), per kind
+    t = published(scores, level="overall", statistic="change_p")
+    for kind in [*VIEWS, "all"]:
+        part = t[(t["kind"] == kind) & (t["department"] != "ALL") & t["value"].notna()]
+        q = [value(scores, d, kind, "overall", "overall", "change_q").value for d in part["department"]]
+        assert_allclose(q, multipletests(part["value"].to_numpy(), method="fdr_bh")[1], rtol=1e-12)
 
 
 def test_satisfaction_change_newcombe(rounds):
     prev, cur, scores = rounds
     for r in published(scores, statistic="satisfaction_change").itertuples():
+        if r.kind == "all":
+            continue
         a = sheets(cur.responses, r.department, r.kind)["overall"].dropna()
         b = sheets(prev.responses, r.department, r.kind)["overall"].dropna()
         x1, x2 = int(a.isin(SATISFIED).sum()), int(b.isin(SATISFIED).sum())
@@ -234,4 +351,86 @@ def test_icc_over_published_departments_against_statsmodels_anova(rounds):
             k = len(df) / df["g"].nunique()
             r2 = value(scores, "ALL", kind, level, key, "icc2")
             assert_allclose([r1.value, r2.value], [(msb - msw) / (msb + (k - 1) * msw), (msb - msw) / msb], rtol=1e-8)
+            p = value(scores, "ALL", kind, level, key, "icc_p").value
+            assert_allclose(p, table.loc["C(g)", "PR(>F)"], rtol=1e-8)
+            assert ("≤ 0" in r1.note) == (r1.value <= 0)
             assert r1.n == len(df)
+
+
+def view_published(scores, dept, view, rnd) -> bool:
+    """A view enters the ``all`` combination when published, or when at least two views with sheets are
+    suppressed (complementary suppression's guarantee: the combination cannot reveal either)."""
+    def hidden(v):
+        r = value(scores, dept, v, "overall", "overall", "respondents")
+        return r.suppressed and len(sheets(rnd.responses, dept, v)) > 0
+    if not value(scores, dept, view, "overall", "overall", "respondents").suppressed:
+        return True
+    return sum(hidden(v) for v in VIEWS) >= 2
+
+
+def combination(rnd, scores, dept, items, priors):
+    """The ``all`` mean of one unit by hand: Σ w x over its published answered views (weights renormalised),
+    the same-people bound Σ w se and the smallest df."""
+    w = rnd.round_info.get("group_weights") or dict.fromkeys(VIEWS, 1.0)
+    parts = []
+    for v in VIEWS:
+        x = person_scores(sheets(rnd.responses, dept, v), items)
+        if w.get(v, 0) > 0 and len(x) and view_published(scores, dept, v, rnd):
+            _, _, se, df = moderated_ci(x, priors[v], 1, 5)
+            parts.append((w[v], x.mean(), se, df))
+    if not parts:
+        return None
+    tot = sum(p[0] for p in parts)
+    return (sum(p[0] * p[1] for p in parts) / tot, sum(p[0] * p[2] for p in parts) / tot, min(p[3] for p in parts))
+
+
+def test_all_is_a_weighted_combination_of_published_views(rounds):
+    """kind ``all``: Σ w x of the published views, never a pool of sheets; interval ± t(min df) Σ w se for
+    means, [Σ w l, Σ w u] of the Wilson limits for shares (MOVER at perfect correlation)."""
+    _, cur, scores = rounds
+    depts = list(cur.departments["code"])
+    w = cur.round_info["group_weights"]
+    checked = 0
+    for level, key, items in score_keys(cur.instrument):
+        priors = {k: pooled_variance(cur.responses, depts, k, lambda g, i=items: person_scores(g, i)) for k in VIEWS}
+        for r in published(scores, level=level, key=key, statistic="mean", kind="all").itertuples():
+            if combination(cur, scores, r.department, items, priors) is None:
+                assert np.isnan(r.value) and "无可合并" in r.note
+                continue
+            m, se, df = combination(cur, scores, r.department, items, priors)
+            half = sps.t.ppf(0.975, df) * se
+            assert_allclose([r.value, r.ci_low, r.ci_high], [m, max(m - half, 1), min(m + half, 5)], rtol=1e-9)
+            pooled = person_scores(sheets(cur.responses, r.department, "all"), items).mean()
+            assert abs(r.value - pooled) > 1e-9  # not the pooled sheets
+            assert np.isnan(value(scores, r.department, "all", level, key, "sd").value)
+            checked += 1
+    for r in published(scores, level="item", statistic="problem_rate", kind="all").itertuples():
+        parts = []
+        for v in VIEWS:
+            x = sheets(cur.responses, r.department, v)[r.key].dropna().to_numpy()
+            if len(x) and view_published(scores, r.department, v, cur):
+                hits = int(np.isin(x, [4, 5]).sum())
+                parts.append((w[v], hits / len(x), *proportion_confint(hits, len(x), method="wilson")))
+        if not parts:
+            assert np.isnan(r.value)
+            continue
+        tot = sum(p[0] for p in parts)
+        assert_allclose([r.value, r.ci_low, r.ci_high], [sum(p[0] * p[i] for p in parts) / tot for i in (1, 2, 3)],
+                        atol=1e-12)
+        checked += 1
+    for r in published(scores, level="evaluation", statistic="satisfaction", kind="all").itertuples():
+        parts = []
+        for v in VIEWS[1:]:
+            votes = sheets(cur.responses, r.department, v)["overall"].dropna()
+            if len(votes) and view_published(scores, r.department, v, cur):
+                sat = int(votes.isin(SATISFIED).sum())
+                parts.append((w[v], sat / len(votes), *proportion_confint(sat, len(votes), method="wilson")))
+        if not parts:
+            assert np.isnan(r.value)
+            continue
+        tot = sum(p[0] for p in parts)
+        assert_allclose([r.value, r.ci_low, r.ci_high], [sum(p[0] * p[i] for p in parts) / tot for i in (1, 2, 3)],
+                        atol=1e-12)
+        checked += 1
+    assert checked > 200
+    assert scores.meta["view_weights"] == w

@@ -77,7 +77,7 @@ def test_jump_between_rounds():
     assert list(zip(jump["department"], jump["kind"])) == [("A", "self")]
     change = s.rows(department="A", kind="self", level="overall", statistic="change").iloc[0]
     assert change["value"] > 40 and change["ci_low"] > 0  # index 100·(5−m)/4 rose by about 50
-    assert s.rows(department="A", kind="self", level="overall", statistic="rank_biserial").iloc[0]["value"] == 1.0
+    assert s.rows(department="A", kind="self", level="overall", statistic="change_p").iloc[0]["value"] < 1e-6
 
 
 def test_problem_list_rules():
@@ -86,8 +86,12 @@ def test_problem_list_rules():
     for d, lvl in (("A", 1.6), ("B", 1.6), ("C", 1.6)):
         for i, v in enumerate(varied(rng, lvl, 20, 0.3)):
             v = v.copy()
-            if d == "B" and i == 0:
-                v[KEYS.index("q11")] = 5  # 1 of 20 = 5% serious ratings on a red-line item
+            if d == "B" and i < 2:
+                v[KEYS.index("q11")] = 5  # 2 of 20 = 10% serious ratings on a red-line item
+            if d == "A" and i == 0:
+                v[KEYS.index("q11")] = 5  # 1 of 20 = 5%: the share, but a single rating is not evidence
+            if d == "A" and i < 6:
+                v[KEYS.index("q05")] = 4  # 6 of 20 = 30% ≥ 25%, but the Wilson lower bound is 14.5%
             if d == "C":
                 v[KEYS.index("q03")] = 4 if i < 10 else 5  # every answer 4–5: far worse than the rest
             rows.append(sheet(d, "self", v))
@@ -95,10 +99,14 @@ def test_problem_list_rules():
     fired = set(zip(p["department"], p["key"], p["rule"]))
     assert ("B", "q11", "red_line") in fired
     assert ("C", "q03", "problem_rate") in fired and ("C", "q03", "below_organisation") in fired
-    assert ("ALL", "q11", "red_line") not in fired  # 1 of 60 is below the 5% share
+    assert ("ALL", "q11", "red_line") in fired  # 3 of 60 = 5%: the share, and three serious ratings
     assert not any(d == "A" for d, _, _ in fired)
     row = p[(p["department"] == "B") & (p["rule"] == "red_line")].iloc[0]
-    assert row["label"] == "插手工程谋私利" and row["value"] == pytest.approx(0.05)
+    assert row["label"] == "插手工程谋私利" and row["value"] == pytest.approx(0.10)
+    assert row["note"].startswith("红线条目：2/20份评分")
+    # the Wilson lower bound of C's q03 (20 of 20) is 83.9% ≥ 25%: Wilson (1927) by hand
+    z = 1.959963984540054
+    assert (1 + z * z / 40 - z * (z * z / 1600) ** 0.5) / (1 + z * z / 20) == pytest.approx(0.8389, abs=1e-4)
 
 
 def test_comments_only_from_groups_reaching_their_own_threshold():

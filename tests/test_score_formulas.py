@@ -13,8 +13,9 @@ Sources of the reference values:
 - Cronbach's α and Feldt's interval: pingouin's bundled ``cronbach_alpha`` dataset, whose documented
   result is α = 0.5917, 95% CI [0.195, 0.840]; pingouin ``cronbach_alpha`` on random complete data.
 - rwg(j): hand-computed cases of the James, Demaree & Wolf (1984) formula, and a loop written here.
-- Mann–Whitney: ``scipy.stats.mannwhitneyu`` (default two-sided) and pingouin ``mwu`` (RBC).
-- t and Welch intervals: scipy ``stats.t.interval`` and statsmodels ``CompareMeans``.
+- t and Welch intervals and p-values: scipy ``stats.t.interval``, ``ttest_ind(equal_var=False)`` and
+  statsmodels ``CompareMeans``; Benjamini–Hochberg: statsmodels ``multipletests(method="fdr_bh")``;
+  the F test of ICC: statsmodels ``anova_lm``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from zuofeng.score import stats
-from zuofeng.score.compare import _ranks_by_group
 
 # Newcombe (1998a) Table I, method 3: (x, n) → (lower, upper)
 NEWCOMBE_I = [((81, 263), (0.2553, 0.3662)), ((15, 148), (0.0624, 0.1605)),
@@ -176,40 +176,101 @@ def test_rwg_j_matches_a_loop_implementation():
         assert_allclose(stats.rwg_j(x.var(axis=0, ddof=1).mean(), j), expected, rtol=1e-12)
 
 
-def test_mann_whitney_normal_approximation_matches_scipy_with_ties():
-    rng = np.random.default_rng(4)
-    for n1, n2 in ((9, 9), (12, 30), (50, 41), (5, 20), (200, 150)):
-        x, y = rng.integers(1, 6, n1).astype(float), rng.integers(2, 6, n2).astype(float)
-        pooled = np.concatenate([x, y])
-        _, t = np.unique(pooled, return_counts=True)
-        ranks = sps.rankdata(pooled)
-        u1 = ranks[:n1].sum() - n1 * (n1 + 1) / 2
-        p = stats.mann_whitney_asymptotic([u1], [n1], [n2], [(t**3 - t).sum()])
-        assert_allclose(p[0], sps.mannwhitneyu(x, y).pvalue, rtol=1e-10)
+def test_welch_difference_matches_scipy_and_statsmodels_for_p_and_interval():
+    rng = np.random.default_rng(6)
+    for n1, n2 in ((5, 7), (30, 12), (200, 180), (2, 40)):
+        a, b = rng.normal(2.5, 0.7, n1), rng.normal(2.2, 1.1, n2)
+        d, lo, hi, p = stats.welch_difference([n1], [a.mean()], [a.var(ddof=1)], [n2], [b.mean()], [b.var(ddof=1)])
+        ref = sps.ttest_ind(a, b, equal_var=False)
+        assert_allclose(p[0], ref.pvalue, rtol=1e-10)
+        assert_allclose([lo[0], hi[0]], ref.confidence_interval(0.95), rtol=1e-10)
+        assert_allclose([lo[0], hi[0]], CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(usevar="unequal"),
+                        rtol=1e-10)
+        assert_allclose(d[0], a.mean() - b.mean())
+    # one criterion: the interval excludes 0 exactly when p < 0.05 (vectorised over many comparisons)
+    n1, n2 = rng.integers(2, 60, 2000), rng.integers(2, 60, 2000)
+    d, lo, hi, p = stats.welch_difference(n1, rng.normal(0, 0.4, 2000), rng.uniform(0.1, 2, 2000),
+                                          n2, np.zeros(2000), rng.uniform(0.1, 2, 2000))
+    assert ((lo > 0) | (hi < 0)).tolist() == (p < 0.05).tolist()
+    # larger degrees of freedom (moderated variances) only narrow the interval
+    _, lo2, hi2, _ = stats.welch_difference(n1, d, np.ones(2000), n2, 0, np.ones(2000), df1=n1 + 3, df2=n2 + 3)
+    _, lo1, hi1, _ = stats.welch_difference(n1, d, np.ones(2000), n2, 0, np.ones(2000))
+    assert (hi2 - lo2 < hi1 - lo1).all()
+    d, lo, hi, p = stats.welch_difference([1], [3.0], [0.0], [9], [2.0], [1.0])
+    assert np.isnan(lo[0]) and np.isnan(p[0])
 
 
-def test_mann_whitney_and_rank_biserial_match_scipy_and_pingouin():
-    rng = np.random.default_rng(9)
-    for n1, n2 in ((4, 6), (8, 8), (25, 31)):
-        x, y = rng.normal(0.5, 1, n1), rng.normal(0, 1, n2)
-        u, p, r = stats.mann_whitney(x, y)
-        ref = pg.mwu(x, y)
-        assert_allclose([u, p, r], [ref["U_val"].iloc[0], ref["p_val"].iloc[0], ref["RBC"].iloc[0]], rtol=1e-10)
-        assert_allclose(p, sps.mannwhitneyu(x, y).pvalue, rtol=1e-12)
-    assert stats.mann_whitney([5, 6, 7], [1, 2, 3])[2] == 1.0  # every x above every y
+def test_bh_qvalues_match_statsmodels_within_each_family():
+    from statsmodels.stats.multitest import multipletests
+    rng = np.random.default_rng(8)
+    p = np.r_[rng.uniform(0, 1, 60), rng.uniform(0, 0.01, 15)]
+    fam = rng.integers(0, 4, len(p))
+    p[[3, 17]] = np.nan
+    q = stats.bh_qvalues(p, fam)
+    for f in range(4):
+        sel = (fam == f) & ~np.isnan(p)
+        assert_allclose(q[sel], multipletests(p[sel], method="fdr_bh")[1], rtol=1e-12)
+    assert np.isnan(q[[3, 17]]).all()
+    assert_allclose(stats.bh_qvalues(p[~np.isnan(p)]), multipletests(p[~np.isnan(p)], method="fdr_bh")[1], rtol=1e-12)
+    assert np.isnan(stats.bh_qvalues([np.nan])).all()
 
 
-def test_grouped_mid_ranks_match_scipy_per_group():
-    rng = np.random.default_rng(12)
-    gid = rng.integers(0, 7, 400)
-    val = rng.integers(1, 6, 400).astype(float)
-    smp = rng.integers(0, 2, 400)
-    r0, n0, n1, tie = _ranks_by_group(gid, val, smp, 8)
-    for g in range(7):
-        v = val[gid == g]
-        ranks = sps.rankdata(v)
-        _, t = np.unique(v, return_counts=True)
-        assert_allclose(r0[g], ranks[smp[gid == g] == 0].sum())
-        assert n0[g] == (smp[gid == g] == 0).sum() and n1[g] == (smp[gid == g] == 1).sum()
-        assert_allclose(tie[g], (t**3 - t).sum())
-    assert r0[7] == n0[7] == n1[7] == tie[7] == 0  # an empty group
+def test_moderated_variance_is_the_conjugate_posterior_and_never_zero():
+    # Gelman et al. BDA §3.3: scaled-inv-χ²(ν0, s0²) prior, posterior scale (ν0 s0² + (n−1)s²)/(ν0 + n − 1)
+    x = np.array([3.0, 3, 3, 3, 3])
+    v, df = stats.moderated_variance([x.var(ddof=1)], [5], 0.6, 4)
+    assert_allclose(v, 4 * 0.6 / 8) and df[0] == 8
+    lo, hi, _ = stats.moderated_t_interval([3.0], v, df, [5])
+    assert hi[0] - lo[0] > 0.5
+    # with no prior weight it is Student's t interval
+    y = np.array([1.0, 2, 2, 4, 5, 3])
+    lo, hi, _ = stats.moderated_t_interval([y.mean()], [y.var(ddof=1)], [5], [6])
+    assert_allclose([lo[0], hi[0]], sps.t.interval(0.95, 5, loc=y.mean(), scale=sps.sem(y)), rtol=1e-12)
+    v, df = stats.moderated_variance([np.nan], [1], 0.6, 4)
+    assert_allclose([v[0], df[0]], [0.6, 4])
+
+
+def test_bounded_mean_interval_is_wilson_with_an_effective_sample_size():
+    # answers only at the two ends are a proportion: with c0 = 1 the interval is Wilson's (statsmodels)
+    x = np.array([1, 1, 5, 1, 5, 5, 1, 1, 1, 5.0])
+    lo, hi = stats.bounded_mean_interval([x.mean()], [x.var(ddof=1)], [10], 1, 5, 1.0)
+    ref = 1 + 4 * np.array(proportion_confint(4, 10, method="wilson"))
+    assert_allclose([lo[0], hi[0]], ref, rtol=1e-12)
+    # everyone alike at a scale end: the prior ratio alone, n_eff = n / c0 (Kish's effective sample size)
+    lo, hi = stats.bounded_mean_interval([1.0], [0.0], [6], 1, 5, 0.25)
+    assert_allclose([lo[0], hi[0]], 1 + 4 * np.array(proportion_confint(0, 24, method="wilson")), rtol=1e-12)
+    assert hi[0] > 1.1
+    # in the middle of the scale with many answers it is close to Student's t interval
+    rng = np.random.default_rng(3)
+    y = np.clip(np.rint(rng.normal(3, 0.9, 400)), 1, 5)
+    lo, hi = stats.bounded_mean_interval([y.mean()], [y.var(ddof=1)], [400], 1, 5, 0.3)
+    assert_allclose([lo[0], hi[0]], sps.t.interval(0.95, 399, loc=y.mean(), scale=sps.sem(y)), atol=0.01)
+
+
+def test_dependent_combination_bound_covers_whatever_the_correlation():
+    """The interval Σw x ± t Σ|w| se: exact (95%) at the worst correlation, conservative otherwise; and
+    identical to a direct computation of the bound."""
+    rng = np.random.default_rng(11)
+    n, reps = 30, 4000
+    for w, rho, want in (([0.5, 0.5], 1.0, (0.93, 0.97)), ([0.5, 0.5], 0.0, (0.95, 1.0)),
+                         ([1.0, -1.0], -1.0, (0.93, 0.97)), ([1.0, -1.0], 0.6, (0.95, 1.0))):
+        cov = np.array([[1, rho], [rho, 1]])
+        x = rng.multivariate_normal([0, 0], cov, (reps, n))            # reps groups of n people, two views
+        m, s = x.mean(axis=1), x.std(axis=1, ddof=1) / np.sqrt(n)
+        v, lo, hi, p = stats.dependent_combination(w, m, s, np.full((reps, 2), n - 1))
+        cover = ((lo <= 0) & (hi >= 0)).mean()
+        assert want[0] <= cover <= want[1], (w, rho, cover)
+        assert_allclose(hi - v, sps.t.ppf(0.975, n - 1) * (np.abs(w) * s).sum(axis=1), rtol=1e-10)
+        assert ((p < 0.05) == ((lo > 0) | (hi < 0))).all()
+
+
+def test_f_test_p_matches_statsmodels_anova():
+    import statsmodels.api as sm
+    from statsmodels.formula.api import ols
+    rng = np.random.default_rng(13)
+    g = np.repeat(np.arange(6), [3, 8, 5, 12, 4, 9])
+    y = rng.normal(0, 1, len(g)) + 0.3 * g
+    df = pd.DataFrame({"g": g, "y": y})
+    t = sm.stats.anova_lm(ols("y ~ C(g)", data=df).fit())
+    p = stats.f_test_p(t.loc["C(g)", "mean_sq"], t.loc["Residual", "mean_sq"], 6, len(g))
+    assert_allclose(p, t.loc["C(g)", "PR(>F)"], rtol=1e-10)

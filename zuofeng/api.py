@@ -177,7 +177,9 @@ def demo_roster() -> Path:
 # --- rounds ----------------------------------------------------------------------------------
 
 def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int = 5, k_comment: int | None = None,
-                 previous: str | None = None, title_en: str | None = None, db=None) -> dict:
+                 previous: str | None = None, title_en: str | None = None,
+                 group_weights: dict[str, float] | None = None, eval_scores: dict[str, float] | None = None,
+                 db=None) -> dict:
     """Create a draft round from a roster file (CSV or .xlsx); all or nothing. Creates a missing store.
 
     Parameters
@@ -195,6 +197,11 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
         The round this one is compared with.
     title_en : str, optional
         English title, used by English reports.
+    group_weights : dict, optional
+        Weights of ``self``, ``peer_inside`` and ``peer_outside`` in the ``all`` and ``composite``
+        figures (default equal); fixed for the round's life.
+    eval_scores : dict, optional
+        Points of each democratic-evaluation option (default the instrument's: 好 100, 较好 80, 一般 60, 差 40).
     db : Engine or str, optional
         The store (see the module).
 
@@ -220,7 +227,7 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
 
     with _engine(db, create=True) as engine:
         return create(engine, round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment,
-                      previous=previous, title_en=title_en)
+                      previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores)
 
 
 def open_round(round_code: str, *, db=None) -> dict:

@@ -74,12 +74,20 @@ def round_():
 @click.option("--k-comment", type=int, default=None, help="Smallest group whose comments are shown (default max(10, k-min)).")
 @click.option("--previous", default=None, metavar="R0", help="The round this one is compared with.")
 @click.option("--title-en", default=None, help="English title, used by English reports.")
+@click.option("--weights", default=None, metavar="self=W,peer_inside=W,peer_outside=W",
+              help="Weights of the views in the `all` and composite figures (default equal).")
+@click.option("--eval-points", default=None, metavar="好=100,较好=80,一般=60,差=40",
+              help="Points of each democratic-evaluation option (default the instrument's).")
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, db):
     """Create a draft round from a roster."""
     from .api import create_round
+    from .rounds import parse_pairs
     rnd = create_round(round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment, previous=previous,
-                       title_en=title_en, db=db)
+                       title_en=title_en,
+                       group_weights=parse_pairs(weights, "--weights") if weights is not None else None,
+                       eval_scores=parse_pairs(eval_points, "--eval-points") if eval_points is not None else None,
+                       db=db)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from pathlib import Path
 
@@ -17,6 +18,28 @@ from .store import departments, get_round, instruments, rounds, unlink_round, wr
 ROUND_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 K_FLOOR = 3
 CLOSE_LOCK_TIMEOUT_MS = 60000  # closing waits up to a minute for sessions reading the tables (PostgreSQL)
+
+
+def parse_pairs(text: str, option: str) -> dict[str, float]:
+    """``self=0.2,peer_inside=0.5`` → ``{"self": 0.2, "peer_inside": 0.5}``; a malformed pair is a RoundError.
+
+    >>> parse_pairs("好=100, 较好=80,一般=60,差=40", "--eval-points")
+    {'好': 100.0, '较好': 80.0, '一般': 60.0, '差': 40.0}
+    """
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            number = float(value) if sep and name.strip() else float("nan")
+        except ValueError:
+            number = float("nan")
+        if not math.isfinite(number) or name.strip() in out:
+            raise RoundError(f"{option} {part!r} is not allowed; allowed: NAME=NUMBER pairs separated by commas, "
+                             "each name once")
+        out[name.strip()] = number
+    if not out:
+        raise RoundError(f"{option} is empty; allowed: NAME=NUMBER pairs separated by commas")
+    return out
 
 
 def create_round(
@@ -34,8 +57,13 @@ def create_round(
     group_weights: dict[str, float] | None = None,
     title_en: str | None = None,
 ) -> dict:
-    """Create a draft round with its departments; all or nothing. ``title_en`` (and the roster's
-    optional ``name_en`` column) are used by English reports."""
+    """Create a draft round with its departments; all or nothing.
+
+    ``title_en`` (and the roster's optional ``name_en`` column) are used by English reports.
+    ``eval_scores`` (the points of 好/较好/一般/差, default the instrument's) and ``group_weights`` (the
+    weights of self, peer_inside and peer_outside in the ``all`` and ``composite`` figures, default equal)
+    are stored with the round and cannot change afterwards; every score carries them in its meta.
+    """
     if not ROUND_RE.match(code):
         raise RoundError(f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
     if not title.strip():

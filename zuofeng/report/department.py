@@ -225,9 +225,9 @@ class DepartmentReport:
                     continue
                 rows.append([td(v.key_label(key) if key == OVERALL else v.dim_label(key)), td(v.kind_label(k)),
                              cell(r, L, with_ci=True), cell(v.row(c, k, level, key, S.CHANGE_P), L),
-                             cell(v.row(c, k, level, key, S.CHANGE_EFFECT), L)])
+                             cell(v.row(c, k, level, key, S.CHANGE_Q), L)])
         header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
-                  t("change_effect", L)]
+                  t("change_q", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         body = table(header, rows) if rows else f"<p>{esc(t('no_rows', L))}</p>"
         return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>'

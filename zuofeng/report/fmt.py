@@ -18,8 +18,8 @@ PERCENT = {"coverage", "problem_rate", "satisfaction", "red_line_share"}
 ONE_DECIMAL = {"index", "eval_score", "composite", "headline"}
 TWO_DECIMALS = {"mean", "sd", "alpha", "icc1", "icc2", "rwg_j"}
 SIGNED_ONE = {S.GAP, S.CHANGE}
-SIGNED_TWO = {S.CHANGE_EFFECT}
-P_VALUES = {S.CHANGE_P}
+SIGNED_TWO: set[str] = set()
+P_VALUES = {S.CHANGE_P, S.CHANGE_Q, S.GAP_P, S.GAP_Q, S.ICC_P}
 INTEGER = {"respondents", "headcount", "n", "rank", "rank_low", "rank_high", "count"}
 BOOLEAN = {"red_line_alert", "gap_flag", "bottom"}
 
@@ -45,7 +45,7 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
     '85.7%'
     >>> fmt_value("change", 3.04)
     '+3.0'
-    >>> fmt_value("mw_p", 0.0004)
+    >>> fmt_value("change_p", 0.0004)
     '<0.001'
     """
     if is_missing(value):
@@ -57,6 +57,8 @@ def fmt_value(statistic: str, value, lang: str = "zh") -> str:
         return f"{100 * v:.1f}%"
     if statistic in ONE_DECIMAL:
         return f"{v:.1f}"
+    if statistic in ("icc1", "icc2") and v <= 0:
+        return t("icc_le_zero", lang)
     if statistic in TWO_DECIMALS:
         return f"{v:.2f}"
     if statistic in SIGNED_ONE:

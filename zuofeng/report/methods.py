@@ -35,7 +35,9 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
                        share=f"{inst.red_line_share:.0%}",
                        values="/".join(inst.item_scale.options[x - 1].text.get(L) for x in inst.red_line_values)))
     if meta.get("seed") is not None:
-        paras.append(t("m_seed", L, seed=meta.get("seed")))
+        n_boot = int(meta.get("n_boot") or 10000)
+        paras.append(t("m_seed", L, seed=meta.get("seed"), n_boot=f"{n_boot:,}",
+                       mc=f"{(0.025 * 0.975 / n_boot) ** 0.5:.4f}"))
     html = "".join(f"<p>{esc(p)}</p>" for p in paras)
     # reliability: Cronbach's alpha per dimension (organisation, and this department when given)
     units = [ALL] + ([department] if department else [])

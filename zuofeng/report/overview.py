@@ -172,7 +172,7 @@ class OverviewReport:
             r = v.row(code, kind, "overall", OVERALL, S.CHANGE)
             p = v.row(code, kind, "overall", OVERALL, S.CHANGE_P)
             rows.append([td(code), td(self._name(code)), cell(r, L, with_ci=True), cell(p, L),
-                         cell(v.row(code, kind, "overall", OVERALL, S.CHANGE_EFFECT), L)])
+                         cell(v.row(code, kind, "overall", OVERALL, S.CHANGE_Q), L)])
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
                 pv = v.value(code, kind, "overall", OVERALL, S.CHANGE_P)
                 plot.append({"label": self._name(code), "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"],
@@ -185,7 +185,7 @@ class OverviewReport:
                                          t("alt_trend", L), xlim=(-span, span), zero_line=True,
                                          legend=("p ≥ 0.05", "p < 0.05"))
         header = [t("code", L), t("department", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
-                  t("change_effect", L)]
+                  t("change_q", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         return Block(self._h2("ov_trend") + prev + chart + table(header, rows) +
                      f'<p class="note">{esc(t("change_note", L))}</p><p class="note">{esc(t("effect_note", L))}</p>')

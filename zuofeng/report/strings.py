@@ -81,9 +81,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "read_rwg": ("rwg(j)：同一部门内评价者意见是否一致（0–1）。0.7 以上为一致；较低说明同事之间看法分歧大。",
                  ("rwg(j): whether raters within one department agree (0 to 1). Above 0.7 they agree; lower means "
                   "colleagues see the department quite differently.")),
-    "effect_note": ("效应量 r：两轮评分的差别有多大（−1 到 1）；0.1 左右为小，0.3 为中等，0.5 以上为大；正数表示本轮问题更少。",
-                    ("Effect size r: how large the difference between the two rounds is (−1 to 1); about 0.1 is small, 0.3 "
-                     "medium, 0.5 and above large; positive means fewer problems this round.")),
+    "effect_note": (("p值：若两轮实际没有差别，出现至少这么大差别的概率（Welch t 检验，与区间同一方法）。"
+                     "q值：对同一组多项比较（一个部门的各方面、总览中的各部门）按 Benjamini–Hochberg 方法校正后的 p 值；"
+                     "以 q < 0.05 作为结论时，误判的比例预期不超过 5%。"),
+                    ("p: the chance of a difference at least this large if the two rounds did not really differ "
+                     "(Welch's t test, the same method as the interval). q: the p-value adjusted for the many "
+                     "comparisons of one family (a department's dimensions, the departments of the overview) by "
+                     "Benjamini–Hochberg; reading q < 0.05 as a finding keeps the expected share of false findings "
+                     "below 5%.")),
     # coverage gap flags (zuofeng status)
     "gapflag_盲区": ("盲区", "no answers"),
     "gapflag_低于k": ("低于k", "below k"),
@@ -175,7 +180,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rwg_j": ("rwg(j)", "rwg(j)"),
     "change": ("变化", "Change"),
     "change_p": ("p值", "p (chance)"),
-    "change_effect": ("效应量r", "Effect size r"),
+    "icc_le_zero": ("≤ 0（部门之间无差异）", "≤ 0 (no difference between departments)"),
+    "change_q": ("q值（BH）", "q (BH: share of false findings)"),
     "rank": ("名次", "Rank"),
     "rank_range": ("名次区间", "Rank range"),
     "bottom": ("确属末位", "Clearly last"),
@@ -225,13 +231,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_rows": ("无数据。", "No data."),
     "quality_note": ("数据质量提示只作提醒，不删除任何答卷。", "Data-quality flags are reminders; no answer sheet is deleted."),
     "comments_note": ("意见建议按原文照录（已转义），顺序随机。", "Suggestions verbatim (escaped), in random order."),
-    "rank_note": ("名次区间来自重抽样；只有在整个区间都处于末位时才标记为“确属末位”。",
-                  "Rank ranges come from resampling; a department is marked clearly last only when its whole range is last."),
+    "rank_note": ("名次区间来自模拟排名表（按各部门指数的区间重抽指数）；只有在整个区间都处于末位时才标记为“确属末位”。",
+                  ("Rank ranges come from simulated league tables (each department's index redrawn from its interval); "
+                   "a department is marked clearly last only when its whole range is last.")),
     "gap_note": ("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。",
                  "Gap = self index − peer index; a clearly positive gap means the self-assessment is rosier than peers'."),
-    "change_note": ("变化 = 本轮指数 − 上一轮指数；p 值来自 Mann-Whitney U 检验，效应量为等级双列相关 r。",
-                    ("Change = index this round − previous round; p from the Mann-Whitney U test, effect size the "
-                     "rank-biserial correlation r.")),
+    "change_note": (("变化 = 本轮指数 − 上一轮指数；区间与 p 值均来自 Welch t 检验（p < 0.05 当且仅当区间不含 0）；"
+                     "q 值为 Benjamini–Hochberg 校正（同一张表的多重比较），q < 0.05 的发现中误报的期望比例不超过 5%。"),
+                    ("Change = index this round − previous round; interval and p both from Welch's t test (p < 0.05 "
+                     "exactly when the interval excludes 0); q is the Benjamini–Hochberg adjustment for the many "
+                     "comparisons of one table: among findings with q < 0.05, at most 5% are expected to be false.")),
     "m_instrument": ("问卷：{title}（{id} 第{version}版）。", "Instrument: {title} ({id} version {version})."),
     "m_scale": ("题目量表：{scale}；“{missing}”不计入。问题率 = 选择 {problem} 的比例。",
                 "Item scale: {scale}; \"{missing}\" is not counted. Problem rate = share answering {problem}."),
@@ -248,7 +257,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                   ("Red-line problems: {items}; when at least {share} of a department's ratings of one are {values}, "
                    "the matter goes to the discipline-inspection team, and the overview gives only their number.")),
     "m_reliability": ("信度：各方面 Cronbach α（全部答卷）：{alphas}。", "Reliability: Cronbach's α per dimension (all sheets): {alphas}."),
-    "m_seed": ("区间与名次的重抽样种子：{seed}。", "Resampling seed for intervals and ranks: {seed}."),
+    "m_seed": (("区间为t区间（不重抽样）。名次区间：每次模拟按各部门指数的区间（指数 + 标准误 × t）独立重抽各部门指数并排名，"
+                "共{n_boot}次，种子{seed}；不重抽答卷。2.5%/97.5%分位处的蒙特卡罗标准误为{mc}。"),
+               ("Intervals are t intervals (nothing is resampled). Rank ranges: each simulated league table redraws "
+                "every department's index independently from its interval (index + se × t) and ranks them; "
+                "{n_boot} tables, seed {seed}; answer sheets are not resampled. Monte Carlo standard error of the "
+                "2.5%/97.5% tail share: {mc}.")),
     "m_suppressed_groups": ("本部门被抑制的组：{groups}。", "Suppressed groups of this department: {groups}."),
     "alt_dimensions": ("条形图：{name} 五个方面的作风指数及95%区间（{kinds}）。",
                        "Bar chart: work-style index of {name} for the five dimensions with 95% intervals ({kinds})."),

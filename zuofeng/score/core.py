@@ -30,26 +30,30 @@ from .suppress import (
     suppress_round,
 )
 from .table import COLUMNS, LEVELS, assemble, block, cell_of_row, group_blocks
+from .views import ViewCombiner
 
 STATISTICS = (
     "respondents", "headcount", "coverage", "respondents_party", "respondents_non_party", "respondents_no_category",
     "mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j", "icc1", "icc2",
-    "gap", "gap_flag", "satisfaction", "eval_score", "composite", "change", "mw_p", "rank_biserial",
+    "icc_p", "gap", "gap_p", "gap_q", "gap_flag", "satisfaction", "eval_score", "composite", "change", "change_p",
+    "change_q",
     "satisfaction_change", "rank", "rank_low", "rank_high", "bottom",
 )
 INTERVALS = {
-    "mean": "95% Student t interval of the respondent mean",
-    "index": "the mean's t interval mapped onto 0–100",
+    "mean": "95% Wilson interval of the rescaled mean with the effective sample size n/c (c moderated, 8 df)",
+    "index": "the mean's interval mapped onto 0–100",
     "problem_rate": "95% Wilson score interval",
     "red_line_share": "95% Wilson score interval",
     "satisfaction": "95% Wilson score interval",
-    "eval_score": "95% Student t interval",
+    "eval_score": "95% Wilson interval of the rescaled mean with the effective sample size n/c",
     "alpha": "95% Feldt interval (n = complete answer sets)",
-    "gap": "95% Welch interval of the difference of indices",
-    "change": "95% Welch interval of the difference of indices",
+    "gap": "95% Welch interval (outside view) or same-people bound se_peer + se_self (inside view); p from the same t",
+    "change": "95% Welch interval of the difference of indices; p from the same t",
+    "composite": "95% bound Σ w·se (views of the same people), t with the smallest df",
     "satisfaction_change": "95% Newcombe hybrid score interval (method 10)",
-    "rank": "2.5–97.5% range of bootstrap ranks",
+    "rank": "2.5–97.5% range of ranks over simulated league tables (index + se·T per department)",
 }
+RANK_BUDGET = 120_000_000   # automatic n_boot = RANK_BUDGET / departments², within 10,000 … 2,000,000
 REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
 VOTE_REASON_TEXT = {N_LT_K: "已抑制（有效票n<k）", COMPLEMENTARY: "已抑制（有效票互补抑制）"}
 
@@ -118,7 +122,7 @@ def _check_round_info(info: dict) -> dict:
     return {**info, "k_min": int(k), "k_comment": int(kc)}
 
 
-def _score_round_data(responses, departments, info, instrument) -> _Scored:
+def _score_round_data(responses, departments, info, instrument, rules) -> _Scored:
     prep = prepare(responses, departments, instrument, info["eval_scores"])
     supp = suppress_round(leaf_counts(prep), prep.departments, info["k_min"])
     hidden_groups = {c: r for c, r in supp.reasons.items() if c[2] == TOTAL}
@@ -127,12 +131,15 @@ def _score_round_data(responses, departments, info, instrument) -> _Scored:
     figs = suppress_figures(answer_counts(prep), prep.departments, info["k_min"], supp,
                             {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)})
     sums = GroupSums(prep)
-    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"])
+    combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
+                           supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
+    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine)
+    shared["view_weights"] = combine.as_dict()
     return _Scored(prep, supp, votes, figs, sums, blocks, shared)
 
 
 def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info: dict, instrument: Instrument,
-                 previous: RoundData | tuple | None = None, seed: int = 1, *, n_boot: int = 1000,
+                 previous: RoundData | tuple | None = None, seed: int = 1, *, n_boot: int | None = None,
                  rules: Rules | None = None) -> Scores:
     """Score one round from its frames (pure: no store, no files).
 
@@ -149,9 +156,10 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
     previous : RoundData or (responses, departments, round_info), optional
         The previous round, for change and jump statistics.
     seed : int
-        Seed of the bootstrap rank ranges: same data and seed, same scores.
-    n_boot : int
-        Bootstrap resamples for the rank ranges.
+        Seed of the simulated league tables behind the rank ranges: same data and seed, same scores.
+    n_boot : int, optional
+        Simulated league tables for the rank ranges (Monte Carlo error: see :func:`compare.rank_blocks`);
+        by default ``120,000,000 / departments²`` within 10,000 … 2,000,000, recorded in ``meta["n_boot"]``.
     rules : Rules, optional
         Thresholds of the problem list and quality flags.
 
@@ -159,19 +167,20 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
     -------
     Scores
     """
-    if not isinstance(n_boot, int) or n_boot < 100:
-        raise ScoreError(f"n_boot {n_boot!r} is not allowed; allowed: a whole number ≥ 100")
+    if n_boot is not None and (not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 100):
+        raise ScoreError(f"n_boot {n_boot!r} is not allowed; allowed: a whole number ≥ 100, or None (automatic)")
     rules = rules or Rules()
     info = _check_round_info(dict(round_info))
     low, high = 1.0, float(len(instrument.item_scale.options))
     scale = 100.0 / (high - low)
-    cur = _score_round_data(responses, departments, info, instrument)
+    cur = _score_round_data(responses, departments, info, instrument, rules)
     groups = cur.sums.groups
     blocks = list(cur.blocks)
     score = cur.shared["score"]
-    blocks += compare.gap_blocks(groups, score, scale)
+    honest = cur.shared["honest"]
+    blocks += compare.gap_blocks(groups, score, honest, scale, rules.min_answers)
     blocks += compare.icc_blocks(groups, cur.sums, cur.prep, _Published(cur))
-    blocks += compare.composite_blocks(groups, score, cur.shared["eval_score"], info.get("group_weights"),
+    blocks += compare.composite_blocks(groups, score, honest, cur.shared["eval_score"], info.get("group_weights"),
                                        low, high)
 
     prev_code = None
@@ -181,17 +190,24 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         p_info = _check_round_info(dict(previous.round_info))
         prev_code = p_info.get("code") or p_info.get("round")
         p_inst = previous.instrument or instrument
-        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst)
-        blocks += compare.change_blocks(groups, score, prev.shared["score"], prev.sums.groups, prev.prep, cur.prep,
-                                        prev.supp, scale)
+        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst, rules)
+        blocks += compare.change_blocks(groups, score, honest, prev.shared["score"], prev.shared["honest"],
+                                        prev.sums.groups, prev.supp, scale)
         blocks.append(_satisfaction_change(groups, cur, prev))
 
     table = assemble(blocks)
     index_ci = table[(table["statistic"] == "index") & (table["key"] == OVERALL)].set_index(["department", "kind"])
-    ranks = compare.rank_blocks(groups, cur.prep, _Published(cur), index_ci[["value", "ci_low", "ci_high"]], seed, n_boot)
+    n = score[OVERALL][2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = scale * np.sqrt(honest[OVERALL][0] / n)
+    if n_boot is None:  # fewer departments: cheaper tables, and rank shares sit closer to the cuts, so more
+        n_boot = int(np.clip(-(-RANK_BUDGET // max(1, len(cur.prep.codes)) ** 2), 10_000, 2_000_000))
+    ranks = compare.rank_blocks(groups, _Published(cur), index_ci[["value", "ci_low", "ci_high"]], se,
+                                honest[OVERALL][1], n, seed, n_boot)
     if ranks:
         table = pd.concat([table, assemble(ranks)], ignore_index=True)
     table = _apply_suppression(table, cur.supp, cur.votes, cur.figs, prev.figs if previous is not None else None)
+    table = compare.add_qvalues(table)
     code = info.get("code") or info.get("round") or ""
     table = _order(table, cur.prep, instrument, code)
 
@@ -205,7 +221,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         "k_min": info["k_min"], "k_comment": info["k_comment"],
         "instrument_id": instrument.id, "instrument_version": instrument.version,
         "eval_scores": {k: float(v) for k, v in info["eval_scores"].items()},
-        "group_weights": info.get("group_weights"),
+        "group_weights": info.get("group_weights"), "view_weights": cur.shared["view_weights"],
         "n_responses": int(cur.sums.sum("sheets", np.ones(len(cur.prep.sheets)))[3]) if whole else None,
         "n_departments": len(cur.prep.codes),
         "scored_on": dt.date.today().isoformat(), "seed": int(seed), "n_boot": n_boot,
@@ -238,9 +254,10 @@ def _satisfaction_change(groups, cur: _Scored, prev: _Scored) -> pd.DataFrame:
     """Change of satisfaction since the previous round with Newcombe's interval (evaluation level)."""
     pos = prev.sums.groups.get_indexer(groups)
     known = pos >= 0
-    x1, n1 = cur.shared["satisfied"]
-    px, pn = (np.where(known, np.asarray(a)[np.maximum(pos, 0)], 0.0) for a in prev.shared["satisfied"])
-    d, lo, hi = stats.newcombe_interval(x1, n1, px, pn)
+    p1, l1, u1, n1 = cur.shared["satisfaction"]
+    p2, l2, u2, pn = (np.where(known, np.asarray(a)[np.maximum(pos, 0)], np.nan) for a in prev.shared["satisfaction"])
+    pn = np.nan_to_num(pn)
+    d, lo, hi = stats.difference_from_limits(p1, l1, u1, p2, l2, u2)
     note = np.where(~known, "上一轮无此组", np.where((n1 == 0) | (pn == 0), "两轮均需有效票", None))
     df = block(groups, "evaluation", OVERALL, "satisfaction_change", d, lo, hi, n1, note=note,
                keep=groups.get_level_values(1) != "self")
@@ -251,11 +268,19 @@ def _satisfaction_change(groups, cur: _Scored, prev: _Scored) -> pd.DataFrame:
 
 def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
     """The suppression reason of each row's cell (NaN where published)."""
-    hidden = pd.DataFrame([(u, k, c, r) for (u, k, c), r in supp.reasons.items() if (u, k, c) not in supp.internal],
-                          columns=["department", "kind", "_cat", scope])
-    cells = pd.DataFrame({"department": table["department"].to_numpy(object), "kind": table["kind"].to_numpy(object),
-                          "_cat": cell_of_row(table).to_numpy(object)})
-    return cells.merge(hidden.astype(object), how="left", on=["department", "kind", "_cat"])[scope].set_axis(table.index)
+    hidden = {(u, k, c): r for (u, k, c), r in supp.reasons.items() if (u, k, c) not in supp.internal}
+    out = pd.Series(np.nan, index=table.index, dtype=object)
+    if not hidden:
+        return out
+    # one lookup per distinct (department, kind, cell), not per row
+    parts = [pd.factorize(a) for a in (table["department"].to_numpy(object), table["kind"].to_numpy(object),
+                                        cell_of_row(table).to_numpy(object))]
+    combo = np.zeros(len(table), dtype=np.int64)
+    for codes, uniq in parts:
+        combo = combo * (len(uniq) + 1) + codes
+    first, inverse = np.unique(combo, return_index=True, return_inverse=True)[1:]
+    found = np.array([hidden.get(tuple(p[1][p[0][i]] for p in parts), np.nan) for i in first], dtype=object)
+    return pd.Series(found[np.ravel(inverse)], index=table.index, dtype=object)
 
 
 def answer_counts(prep: Prepared) -> dict[str, dict[tuple[str, str], int]]:
@@ -293,13 +318,19 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
                               answers.map(REASON_TEXT)), index=table.index, dtype=object)
     note[reason.isna()] = None
     if "_needs" in table:
-        needs = table["_needs"].where(table["_needs"].notna(), None)
-        for i in np.flatnonzero(needs.notna().to_numpy() & reason.isna().to_numpy()):
-            d = table["department"].iat[i]
-            s = votes if is_eval[i] else supp
-            bad = [kk for kk in needs.iat[i].split() if not s.published(d, kk)]
-            if bad:
-                note.iat[i] = f"已抑制（所依据的{'、'.join(bad)}组被抑制）"
+        needs = table["_needs"].to_numpy(object)
+        rows = np.flatnonzero(pd.notna(needs) & reason.isna().to_numpy())
+        if len(rows):  # decide once per distinct (department, needed kinds, scope), not per row
+            keys = pd.MultiIndex.from_arrays([table["department"].to_numpy(object)[rows], needs[rows], is_eval[rows]])
+            codes, uniq = pd.factorize(keys)
+            text = []
+            for d, need, ev in uniq:
+                s = votes if ev else supp
+                bad = [kk for kk in need.split() if not s.published(d, kk)]
+                text.append(f"已抑制（所依据的{'、'.join(bad)}组被抑制）" if bad else None)
+            hit = np.array(text, dtype=object)[codes]
+            ok = pd.notna(hit)
+            note.iloc[rows[ok]] = hit[ok]
     if "_prev_hidden" in table:
         ph = table["_prev_hidden"].fillna(False).astype(bool) & note.isna()
         note[ph] = "已抑制（上一轮该组被抑制）"
@@ -316,20 +347,19 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
 
 
 def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: str) -> pd.DataFrame:
-    units = {u: i for i, u in enumerate([ALL, *prep.codes])}
-    keys = {k: i for i, k in enumerate([OVERALL, *prep.dims, *prep.item_keys])}
-    table = table.assign(
-        _u=table["department"].map(units), _k=table["kind"].map({k: i for i, k in enumerate(KINDS)}),
-        _l=table["level"].map({v: i for i, v in enumerate(LEVELS)}), _y=table["key"].map(keys),
-        _s=table["statistic"].map({s: i for i, s in enumerate(STATISTICS)}),
-    ).sort_values(["_u", "_k", "_l", "_y", "_s"], kind="stable")
+    orders = [
+        ("department", [ALL, *prep.codes]), ("kind", list(KINDS)), ("level", list(LEVELS)),
+        ("key", [OVERALL, *prep.dims, *prep.item_keys]), ("statistic", list(STATISTICS)),
+    ]
+    ranks = [pd.Categorical(table[col].to_numpy(object), categories=cats).codes for col, cats in orders]
+    table = table.iloc[np.lexsort(ranks[::-1])].copy()   # lexsort is stable; the last key is the primary
     table["round"] = code
     table["n"] = table["n"].round().astype("Int64")
     table["note"] = table["note"].astype(object).where(table["note"].notna(), None)
     return table[COLUMNS].reset_index(drop=True)
 
 
-def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int = 1000, rules: Rules | None = None) -> Scores:
+def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = None, rules: Rules | None = None) -> Scores:
     """Read a round (and its previous round, if it names one) from the store and score it.
 
     Usage (``engine`` from :func:`zuofeng.store.open_engine`)::

@@ -99,23 +99,32 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     if missing:
         raise ScoreError(f"responses frame lacks column(s) {', '.join(missing[:5])}")
     r = responses
-    views = pd.Series(r["view"], dtype="object")
-    bad = ~views.isin(VIEWS)
+    # string columns become integer codes once (-1: not an allowed value); no per-value string work
+    view_codes = pd.Index(list(VIEWS)).get_indexer(r["view"])
+    bad = view_codes < 0
     if bad.any():
-        raise ScoreError(f"view {shown(views[bad].iloc[0])} is not allowed; allowed: {', '.join(VIEWS)}")
-    dept = pd.Series(r["department"], dtype="object")
-    bad = ~dept.isin(codes)
+        raise ScoreError(f"view {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])} is not allowed; "
+                         f"allowed: {', '.join(VIEWS)}")
+    dept_codes = pd.Index(codes).get_indexer(r["department"])
+    bad = dept_codes < 0
     if bad.any():
-        raise ScoreError(f"department {shown(dept[bad].iloc[0])} is not in the roster of this round")
+        raise ScoreError(f"department {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} is not in "
+                         "the roster of this round")
     cat = pd.Series(r["category"], dtype="object").where(r["category"].notna(), None)
     bad = cat.notna() & ~cat.isin(CATEGORIES[:2])
     if bad.any():
         raise ScoreError(f"category {shown(cat[bad].iloc[0])} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
     values = [o.value for o in instrument.item_scale.options]
-    items = r[item_keys].apply(pd.to_numeric, errors="coerce").astype("float64")
+    raw = r[item_keys]
     dont_know = {instrument.item_scale.missing.zh, instrument.item_scale.missing.en}
-    raw_bad = items.isna() & r[item_keys].notna() & ~r[item_keys].isin(dont_know)
-    bad = raw_bad.to_numpy() | ~(items.isna() | items.isin(values)).to_numpy()
+    if all(pd.api.types.is_numeric_dtype(raw[c]) and not pd.api.types.is_bool_dtype(raw[c]) for c in item_keys):
+        items = pd.DataFrame(raw.to_numpy(dtype="float64"), columns=item_keys)   # no text to check
+        raw_bad = np.zeros(items.shape, dtype=bool)
+    else:
+        items = raw.apply(pd.to_numeric, errors="coerce").astype("float64")
+        raw_bad = (items.isna() & raw.notna() & ~raw.isin(dont_know)).to_numpy()
+    arr = items.to_numpy()
+    bad = raw_bad | ~(np.isnan(arr) | (arr[..., None] == np.asarray(values, dtype="float64")).any(axis=-1))
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
@@ -127,17 +136,17 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     bad = vote.notna() & ~vote.isin(options)
     if bad.any():
         raise ScoreError(f"overall rating {shown(vote[bad].iloc[0])} is not allowed; allowed: {', '.join(options)} or empty")
-    bad = vote.notna() & views.eq("self").to_numpy()
+    bad = vote.notna().to_numpy() & (view_codes == 0)
     if bad.any():
         raise ScoreError("a self-survey sheet carries an overall rating; only peer sheets do")
     if set(eval_scores) != set(options):
         raise ScoreError(f"evaluation scores name {', '.join(map(str, eval_scores))}; allowed: {', '.join(options)}")
 
-    sheets = pd.DataFrame({"department": dept.to_numpy(), "view": views.to_numpy(),
+    sheets = pd.DataFrame({"department": pd.Categorical.from_codes(dept_codes, categories=codes),
+                           "view": pd.Categorical.from_codes(view_codes, categories=list(VIEWS)),
                            "category": cat.fillna(CATEGORIES[2]).to_numpy()})
     sheets = pd.concat([sheets, items.reset_index(drop=True)], axis=1)
     dims = {d.id: [it.key for it in d.items] for d in instrument.dimensions}
-    arr = items.to_numpy()
     answered = ~np.isnan(arr)
     cols = {}
     for did, keys in [*dims.items(), (OVERALL, item_keys)]:
@@ -164,9 +173,7 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     text = comments.where(comments.map(type).eq(str), None).str.strip()
     cols["comment"] = text.where(text.fillna("").ne(""), None).to_numpy(dtype=object)
     sheets = pd.concat([sheets, pd.DataFrame(cols)], axis=1)
-    code_idx = {c: i for i, c in enumerate(codes)}
-    leaf = (sheets["department"].map(code_idx).to_numpy(np.int64) * len(VIEWS)
-            + sheets["view"].map({v: i for i, v in enumerate(VIEWS)}).to_numpy(np.int64))
+    leaf = dept_codes.astype(np.int64) * len(VIEWS) + view_codes.astype(np.int64)
     return Prepared(sheets, depts, codes, item_keys, dims, [*dims, OVERALL], options, leaf)
 
 

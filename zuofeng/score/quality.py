@@ -22,7 +22,9 @@ COMMENT_COLUMNS = ["department", "kind", "comment"]
 class Rules:
     """Thresholds of the problem list and the quality flags (recorded in ``Scores.meta['rules']``)."""
 
-    problem_rate: float = 0.25       # an item is a problem when ≥ this share of answers are 4 or 5
+    problem_rate: float = 0.25       # an item is a problem when the Wilson lower bound of its 4–5 share is ≥ this
+    red_line_min_count: int = 2      # a red-line alert needs at least this many serious ratings (and the share)
+    min_answers: int = 10            # below_organisation and gap flags need at least this many answers per group
     uniform_pattern_share: float = 0.5   # ≥ this share of a department's sheets are the same answer pattern
     uniform_item_sd: float = 0.3     # mean within-department item SD below this (1–5 scale)
     jump_index: float = 15.0         # |change of the overall index| at least this many points
@@ -105,7 +107,7 @@ def find_jumps(table: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     idx = t[(t["statistic"] == "change") & (t["key"] == "overall") & (t["level"] == "overall")]
     rows = []
     for r in idx.itertuples(index=False):
-        if r.value == r.value and abs(r.value) >= rules.jump_index:
+        if r.value == r.value and abs(r.value) >= rules.jump_index and (r.ci_low > 0 or r.ci_high < 0):
             rows.append((r.department, r.kind, r.n, f"总体作风指数变化{r.value:+.1f}分（阈值{rules.jump_index:g}）"))
     sat = t[(t["statistic"] == "satisfaction_change")]
     for r in sat.itertuples(index=False):
@@ -117,9 +119,12 @@ def find_jumps(table: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 def problem_list(table: pd.DataFrame, instrument, rules: Rules) -> pd.DataFrame:
     """Department × item flags with the rule that fired, from published rows of the long table.
 
-    Rules: ``red_line`` (a red-line item's alert fired), ``problem_rate`` (share of 4–5 answers ≥
-    ``rules.problem_rate``), ``below_organisation`` (the item's index interval lies wholly below the
-    organisation's for the same kind).
+    Rules, none on a point estimate alone: ``red_line`` (a red-line item's alert fired: a share of
+    serious ratings ≥ the instrument's ``red_line.min_share`` and at least ``rules.red_line_min_count`` of
+    them; the note says how many of how many), ``problem_rate`` (the 95% Wilson lower bound of the share of
+    4–5 answers ≥ ``rules.problem_rate``: the share is credibly that high, Wilson 1927),
+    ``below_organisation`` (the item's index interval lies wholly below the organisation's for the same
+    kind, and the item has at least ``rules.min_answers`` answers).
     """
     labels = {it.key: it.label.zh for it in instrument.items}
     t = table[(table["level"] == "item") & table["kind"].isin(VIEWS) & ~table["suppressed"]]
@@ -128,14 +133,15 @@ def problem_list(table: pd.DataFrame, instrument, rules: Rules) -> pd.DataFrame:
     for r in t[(t["statistic"] == "red_line_alert") & (t["value"] == 1)].itertuples(index=False):
         v = share.get((r.department, r.kind, r.key), np.nan)
         rows.append((r.department, r.kind, r.key, labels[r.key], "red_line", v,
-                     f"红线条目：{v:.1%}的评分为“比较突出”或“非常突出”（报告阈值{instrument.red_line_share:.0%}）"))
-    for r in t[(t["statistic"] == "problem_rate") & (t["value"] >= rules.problem_rate)].itertuples(index=False):
+                     (f"红线条目：{round(v * r.n)}/{r.n}份评分为“比较突出”或“非常突出”（{v:.1%}，报告阈值"
+                      f"{instrument.red_line_share:.0%}且至少{rules.red_line_min_count}份）")))
+    for r in t[(t["statistic"] == "problem_rate") & (t["ci_low"] >= rules.problem_rate)].itertuples(index=False):
         rows.append((r.department, r.kind, r.key, labels[r.key], "problem_rate", r.value,
-                     f"问题率{r.value:.1%}（≥{rules.problem_rate:.0%}）"))
+                     f"问题率{r.value:.1%}，95%区间下限{r.ci_low:.1%}≥{rules.problem_rate:.0%}（{round(r.value * r.n)}/{r.n}）"))
     idx = t[t["statistic"] == "index"]
     org = idx.loc[idx["department"] == ALL, ["kind", "key", "ci_low"]].rename(columns={"ci_low": "org_low"})
     below = idx[idx["department"] != ALL].merge(org, on=["kind", "key"])
-    below = below[below["ci_high"] < below["org_low"]]  # NaN compares False
+    below = below[(below["ci_high"] < below["org_low"]) & (below["n"] >= rules.min_answers)]  # NaN compares False
     for r in below.itertuples(index=False):
         rows.append((r.department, r.kind, r.key, labels[r.key], "below_organisation", r.value,
                      f"指数{r.value:.1f}，区间上限{r.ci_high:.1f}低于全组织区间下限{r.org_low:.1f}"))

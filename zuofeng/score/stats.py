@@ -7,7 +7,8 @@ published values or an independent implementation (pingouin, scipy, statsmodels)
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+import pandas as pd
+from scipy import stats
 
 CONF = 0.95
 
@@ -49,36 +50,6 @@ def t_interval(mean, sd, n, conf: float = CONF) -> tuple[np.ndarray, np.ndarray]
         df = np.where(n >= 2, n - 1, np.nan)
         half = stats.t.ppf(0.5 + conf / 2, df) * s / np.sqrt(n)
     return m - half, m + half
-
-
-def welch_interval(mean1, sd1, n1, mean2, sd2, n2, conf: float = CONF):
-    """Difference ``mean1 − mean2`` of two independent samples and its Welch interval.
-
-    ``d ± t(1 − (1−conf)/2; ν) × √(s1²/n1 + s2²/n2)`` with the Welch–Satterthwaite degrees of freedom
-    ``ν = (s1²/n1 + s2²/n2)² / ((s1²/n1)²/(n1−1) + (s2²/n2)²/(n2−1))``. Welch (1947), *Biometrika*
-    34(1–2); Satterthwaite (1946). Where both variances are 0 the interval collapses to the difference.
-    Checked against statsmodels' ``CompareMeans.tconfint_diff(usevar="unequal")``.
-
-    Returns
-    -------
-    diff, low, high : arrays
-
-    Examples
-    --------
-    >>> d, lo, hi = welch_interval([3.0], [1.0], [20], [2.5], [1.2], [30])
-    >>> round(float(d[0]), 3), round(float(lo[0]), 3), round(float(hi[0]), 3)
-    (0.5, -0.13, 1.13)
-    """
-    m1, s1, n1, m2, s2, n2 = map(_arr, (mean1, sd1, n1, mean2, sd2, n2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v1, v2 = s1**2 / n1, s2**2 / n2
-        se = np.sqrt(v1 + v2)
-        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-        half = np.where(se > 0, stats.t.ppf(0.5 + conf / 2, df) * se, 0.0)
-        ok = (n1 >= 2) & (n2 >= 2)
-        half = np.where(ok, half, np.nan)
-    d = m1 - m2
-    return d, d - half, d + half
 
 
 def wilson_interval(successes, n, conf: float = CONF) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +101,21 @@ def newcombe_interval(x1, n1, x2, n2, conf: float = CONF):
         p1, p2 = x1 / n1, x2 / n2
     l1, u1 = wilson_interval(x1, n1, conf)
     l2, u2 = wilson_interval(x2, n2, conf)
+    return difference_from_limits(p1, l1, u1, p2, l2, u2)
+
+
+def difference_from_limits(p1, l1, u1, p2, l2, u2):
+    """``p1 − p2`` of two independent estimates and the interval recovered from their own limits:
+    ``L = d − √((p1 − l1)² + (u2 − p2)²)``, ``U = d + √((u1 − p1)² + (p2 − l2)²)`` — Newcombe's (1998)
+    method 10 when the limits are Wilson's, and in general the MOVER interval of Zou & Donner (2008),
+    "Construction of confidence limits about effect measures: a general approach", *Statistics in
+    Medicine* 27(10).
+
+    Returns
+    -------
+    diff, low, high : arrays
+    """
+    p1, l1, u1, p2, l2, u2 = map(_arr, (p1, l1, u1, p2, l2, u2))
     d = p1 - p2
     return d, d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
@@ -222,61 +208,21 @@ def rwg_j(mean_item_var, j, n_options: int = 5) -> np.ndarray:
     return np.where(np.isnan(v), np.nan, np.where(r >= 1, 0.0, out))
 
 
-def mann_whitney_asymptotic(u1, n1, n2, tie_term) -> np.ndarray:
-    """Two-sided Mann–Whitney p-value, normal approximation with tie and continuity correction.
+def welch_difference(n1, mean1, var1, n2, mean2, var2, conf: float = CONF, *, df1=None, df2=None):
+    """Difference ``mean1 − mean2`` of two independent samples: Welch's interval and Welch's p-value.
 
-    ``z = (max(U1, U2) − n1 n2 / 2 − 0.5) / √(n1 n2 / 12 × ((n + 1) − Σ(t³ − t) / (n (n − 1))))`` and
-    ``p = 2 Φ(−z)``, clipped to 1 — what ``scipy.stats.mannwhitneyu`` does by default whenever either
-    sample is larger than 8 or there are ties (Mann & Whitney 1947, *Annals of Mathematical Statistics*
-    18(1)). ``tie_term`` is Σ(t³ − t) over the tie groups of the pooled sample.
+    One criterion for both: ``t = d / se`` with ``se = √(v1/n1 + v2/n2)`` and the Welch–Satterthwaite
+    degrees of freedom ``ν = se⁴ / ((v1/n1)²/ν1 + (v2/n2)²/ν2)``, ``ν_i = n_i − 1`` (or ``df1``, ``df2``
+    when the variances carry more degrees of freedom, e.g. the moderated variances of
+    :func:`moderated_variance`); interval ``d ± t(1 − (1−conf)/2; ν) se``, two-sided ``p = 2 T_ν(−|t|)``.
+    So the interval excludes 0 exactly when p < 1 − conf. Welch (1947), "The generalization of
+    'Student's' problem when several different population variances are involved", *Biometrika*
+    34(1–2); Satterthwaite (1946), *Biometrics Bulletin* 2(6). Checked against
+    ``scipy.stats.ttest_ind(equal_var=False)`` and statsmodels' ``CompareMeans.tconfint_diff``.
 
-    Examples
-    --------
-    >>> round(float(mann_whitney_asymptotic([30.0], [10], [10], [0.0])[0]), 6)
-    0.140465
-    """
-    u1, n1, n2, tt = map(_arr, (u1, n1, n2, tie_term))
-    u = np.maximum(u1, n1 * n2 - u1)
-    n = n1 + n2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.sqrt(n1 * n2 / 12 * ((n + 1) - tt / (n * (n - 1))))
-        z = (u - n1 * n2 / 2 - 0.5) / s
-        p = 2 * special.ndtr(-z)
-    return np.clip(p, 0.0, 1.0)
-
-
-def mann_whitney(x, y) -> tuple[float, float, float]:
-    """Mann–Whitney U of sample x against y, scipy's default two-sided p-value, and the rank-biserial r.
-
-    ``U_x = R_x − n_x (n_x + 1)/2`` (R_x the rank sum of x in the pooled sample, mid-ranks for ties);
-    ``r = (U_x − U_y) / (n_x n_y) = 2 U_x / (n_x n_y) − 1``, the simple difference formula of Kerby
-    (2014), "The simple difference formula: an approach to teaching nonparametric correlation",
-    *Comprehensive Psychology* 3. r > 0 when x tends to be larger. The p-value is
-    ``scipy.stats.mannwhitneyu(x, y)`` (Mann & Whitney 1947).
-
-    Examples
-    --------
-    >>> u, p, r = mann_whitney([3, 4, 5, 5], [1, 2, 2, 3])
-    >>> float(u), round(p, 4), float(r)
-    (15.5, 0.0396, 0.9375)
-    """
-    x, y = _arr(x), _arr(y)
-    res = stats.mannwhitneyu(x, y)
-    u = float(res.statistic)
-    return u, float(res.pvalue), 2 * u / (len(x) * len(y)) - 1
-
-
-def welch_difference(n1, mean1, var1, n2, mean2, var2, conf: float = CONF):
-    """Welch's unequal-variance t test from summary figures: ``mean1 − mean2``, its interval and p.
-
-    ``d = m1 − m2``, ``se = √(v1/n1 + v2/n2)``, ``t = d / se`` with the Welch–Satterthwaite degrees of
-    freedom ``ν = se⁴ / ((v1/n1)²/(n1−1) + (v2/n2)²/(n2−1))``; the interval is ``d ± t(1 − (1−conf)/2; ν) se``
-    and the two-sided p is ``2 P(T_ν > |t|)``, so the interval excludes 0 exactly when p < 1 − conf.
-    Welch (1947), "The generalization of 'Student's' problem when several different population variances
-    are involved", *Biometrika* 34(1–2); Satterthwaite (1946). ``var`` is the sample variance (ddof 1).
-    NaN (interval and p) where either n < 2; where both variances are 0 the interval collapses to the
-    difference and p is 0 for a difference, 1 for none. Checked against
-    ``scipy.stats.ttest_ind(x1, x2, equal_var=False)`` on raw data.
+    Vectorised: every argument may be an array (one element per comparison). Where either n < 2 the
+    result is NaN; where se = 0 (both variances 0) the interval collapses to d and p is NaN — pass
+    moderated variances to avoid that.
 
     Returns
     -------
@@ -289,13 +235,209 @@ def welch_difference(n1, mean1, var1, n2, mean2, var2, conf: float = CONF):
     (0.5, -0.13, 1.13, 0.1171)
     """
     n1, m1, v1, n2, m2, v2 = map(_arr, (n1, mean1, var1, n2, mean2, var2))
-    d = m1 - m2
+    f1 = n1 - 1 if df1 is None else _arr(df1)
+    f2 = n2 - 1 if df2 is None else _arr(df2)
     with np.errstate(invalid="ignore", divide="ignore"):
         a, b = v1 / n1, v2 / n2
         se = np.sqrt(a + b)
-        df = (a + b) ** 2 / (a**2 / (n1 - 1) + b**2 / (n2 - 1))
+        df = (a + b) ** 2 / (np.where(a > 0, a * a / f1, 0.0) + np.where(b > 0, b * b / f2, 0.0))
+        d = m1 - m2
         half = np.where(se > 0, stats.t.ppf(0.5 + conf / 2, df) * se, 0.0)
-        p = np.where(se > 0, 2 * stats.t.sf(np.abs(d / se), df), np.where(d == 0, 1.0, 0.0))
-    ok = (n1 >= 2) & (n2 >= 2) & ~np.isnan(d)
+        p = np.where(se > 0, 2 * stats.t.sf(np.abs(d) / se, df), np.nan)
+    ok = (n1 >= 2) & (n2 >= 2)
     half, p = np.where(ok, half, np.nan), np.where(ok, p, np.nan)
     return d, d - half, d + half, p
+
+
+def welch_interval(mean1, sd1, n1, mean2, sd2, n2, conf: float = CONF):
+    """Difference ``mean1 − mean2`` and its Welch interval (:func:`welch_difference` without the p-value).
+
+    Examples
+    --------
+    >>> d, lo, hi = welch_interval([3.0], [1.0], [20], [2.5], [1.2], [30])
+    >>> round(float(d[0]), 3), round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (0.5, -0.13, 1.13)
+    """
+    d, lo, hi, _ = welch_difference(n1, mean1, _arr(sd1) ** 2, n2, mean2, _arr(sd2) ** 2, conf)
+    return d, lo, hi
+
+
+def bh_qvalues(p, family=None) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values), within each family of tests.
+
+    ``q_(i) = min_{j ≥ i} (m p_(j) / j)`` over the m non-missing p-values of a family sorted ascending,
+    capped at 1: the smallest false discovery rate at which the test would be declared (Benjamini &
+    Hochberg 1995, "Controlling the false discovery rate", *JRSS B* 57(1)). Rejecting every q < 0.05 keeps
+    the expected share of false findings among the findings of a family below 5%. NaN p-values stay
+    NaN and do not count in m. Checked against statsmodels ``multipletests(method="fdr_bh")``.
+
+    Parameters
+    ----------
+    p : array of p-values
+    family : array of labels, optional
+        Tests with equal labels form one family; all tests are one family when omitted.
+
+    Examples
+    --------
+    >>> bh_qvalues([0.01, 0.04, 0.03, 0.20]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.2]
+    """
+    p = _arr(p)
+    fam = np.zeros(len(p), dtype=np.int64) if family is None else pd.factorize(np.asarray(family, dtype=object))[0]
+    q = np.full(len(p), np.nan)
+    ok = ~np.isnan(p)
+    if not ok.any():
+        return q
+    idx = np.flatnonzero(ok)
+    f, pv = fam[idx], p[idx]
+    order = np.lexsort((pv, f))
+    f, pv, idx = f[order], pv[order], idx[order]
+    start = np.r_[True, f[1:] != f[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(f)), 0))
+    rank = np.arange(len(f)) - first + 1
+    m = np.bincount(f)[f]
+    raw = pv * m / rank
+    # running minimum from the end of each family: reverse, accumulate per segment
+    out = pd.Series(raw[::-1]).groupby(f[::-1]).cummin().to_numpy()[::-1]
+    q[idx] = np.minimum(out, 1.0)
+    return q
+
+
+def moderated_variance(var, n, prior_var, prior_df: float):
+    """Sample variance shrunk towards a prior variance: ``s̃² = (d₀ s₀² + (n − 1) s²) / (d₀ + n − 1)``
+    with ``d₀ + n − 1`` degrees of freedom.
+
+    The posterior of a normal variance under a scaled-inverse-χ²(d₀, s₀²) prior (Gelman et al. 2013,
+    *Bayesian Data Analysis*, 3rd ed., §3.3) and the "moderated" variance of Smyth (2004), "Linear models
+    and empirical Bayes methods for assessing differential expression in microarray experiments",
+    *Statistical Applications in Genetics and Molecular Biology* 3(1), art. 3, where s₀² comes from the
+    other groups of the same analysis. Why: on a bounded scale a group of 5 can easily answer all alike
+    (s² = 0), and a t interval then has zero width although the group mean is uncertain; a small group's
+    s² is also a very noisy estimate. Shrinking towards the variance the same question shows within
+    the other departments gives every group a width that reflects how people answer it, with the extra
+    degrees of freedom the pooled information brings; for large n, s̃² → s². n < 2 counts as s² = 0
+    with weight 0.
+
+    Returns
+    -------
+    var, df : arrays
+
+    Examples
+    --------
+    >>> v, df = moderated_variance([0.0, 1.0], [5, 5], 0.8, 4)
+    >>> v.round(3).tolist(), df.tolist()
+    ([0.4, 0.9], [8.0, 8.0])
+    """
+    v, n, v0 = _arr(var), _arr(n), _arr(prior_var)
+    w = np.maximum(n - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (prior_df * v0 + w * np.nan_to_num(v)) / (prior_df + w)
+    return np.where(n >= 1, out, np.nan), np.where(n >= 1, prior_df + w, np.nan)
+
+
+def moderated_t_interval(mean, var, df, n, conf: float = CONF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``mean ± t(1 − (1−conf)/2; df) √(s̃²/n)`` for a moderated variance (see :func:`moderated_variance`).
+
+    With ``df = n − 1`` and ``s̃² = s²`` this is Student's t interval (checked against scipy). Returns
+    (low, high, se); NaN where n = 0.
+    """
+    m, v, df, n = map(_arr, (mean, var, df, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(v / n)
+        half = stats.t.ppf(0.5 + conf / 2, df) * se
+    bad = ~(n >= 1)
+    return np.where(bad, np.nan, m - half), np.where(bad, np.nan, m + half), np.where(bad, np.nan, se)
+
+
+def bounded_mean_interval(mean, var, n, low: float, high: float, prior_ratio, prior_df: float = 8.0,
+                          conf: float = CONF) -> tuple[np.ndarray, np.ndarray]:
+    """Interval for the mean of answers on a bounded scale [low, high]: Wilson's score interval on the
+    rescaled mean with an effective sample size.
+
+    Rescale ``y = (x − low)/(high − low)`` ∈ [0, 1]. A variable on [0, 1] with mean m has variance
+    ``c · m(1 − m)`` with 0 ≤ c ≤ 1 (c = 1 for answers only at the two ends; Bhatia & Davis 2000,
+    *American Mathematical Monthly* 107(4)). With ``n_eff = n / c`` the mean behaves like a proportion
+    of ``n_eff`` trials, and Wilson's (1927) score interval for ȳ with ``n_eff`` — the design-effect
+    adjusted Wilson interval used for survey proportions (Kish 1965, *Survey Sampling*; Korn & Graubard
+    1998, "Confidence intervals for proportions with small expected number of positive counts estimated
+    from survey data", *Survey Methodology* 24(2)) — keeps its two strengths: it never has zero width,
+    and near a scale end (few serious problems) it is asymmetric and does not undercover the way a t
+    interval does. c is estimated as ``ĉ = s²_y / (ȳ(1 − ȳ))`` (at most 1), moderated towards the
+    pooled ratio of the other groups like a variance (:func:`moderated_variance`):
+    ``c̃ = (d₀ c₀ + (n − 1) ĉ) / (d₀ + n − 1)``; where ȳ is 0 or 1 (everyone answered alike at a scale
+    end) or n < 2, ĉ carries no weight and c̃ = c₀.
+
+    ``tests/test_score_coverage.py`` checks 93–97% coverage at n = 5, 10 and 30, rare problems included.
+
+    Examples
+    --------
+    >>> lo, hi = bounded_mean_interval([1.0], [0.0], [5], 1, 5, 0.5)   # five answers of 1: not [1, 1]
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (1.0, 2.11)
+    """
+    m, v, n, c0 = map(_arr, (mean, var, n, prior_ratio))
+    span = high - low
+    y = np.clip((m - low) / span, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inner = (y > 0) & (y < 1) & (n >= 2)
+        c = np.where(inner, np.minimum(np.nan_to_num(v) / span**2 / (y * (1 - y)), 1.0), 0.0)
+        w = np.where(inner, n - 1, 0.0)
+        ct = (prior_df * c0 + w * c) / (prior_df + w)
+        ne = n / ct
+        z = stats.norm.ppf(0.5 + conf / 2)
+        centre = (y + z * z / (2 * ne)) / (1 + z * z / ne)
+        half = z * np.sqrt(y * (1 - y) / ne + z * z / (4 * ne * ne)) / (1 + z * z / ne)
+    bad = ~(n >= 1)
+    lo, hi = low + span * np.clip(centre - half, 0, 1), low + span * np.clip(centre + half, 0, 1)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def dependent_combination(weights, means, ses, dfs, conf: float = CONF):
+    """Weighted combination ``Σ w_v x_v`` of estimates that may rest on the same people, with an interval
+    valid whatever their correlation.
+
+    Self and inside-peer sheets usually come from the same people, but anonymous answers cannot be linked,
+    so the correlation of the view means cannot be estimated. By the Cauchy–Schwarz inequality
+    ``Var(Σ w_v x_v) = Σ_v Σ_u w_v w_u ρ_vu se_v se_u ≤ (Σ |w_v| se_v)²`` for every correlation matrix, with
+    equality at perfect correlation (ρ = ±1 with the signs of the weights): the interval
+    ``Σ w x ± t(1 − (1−conf)/2; min df) Σ |w| se`` therefore covers at least as often as nominal, and
+    exactly at the worst case (a Bonferroni-type bound; see e.g. Casella & Berger 2002, *Statistical
+    Inference*, §4.7 for the inequality). The p-value of ``Σ w x = 0`` uses the same t and se.
+    ``weights``: one weight per column (a difference is weights (1, −1)); arrays are groups × views.
+
+    Returns
+    -------
+    value, ci_low, ci_high, p : arrays (NaN where any used view is missing)
+
+    Examples
+    --------
+    >>> v, lo, hi, p = dependent_combination([1, -1], [[60.0, 50.0]], [[3.0, 4.0]], [[1e9, 1e9]])
+    >>> float(v[0]), round(float(lo[0]), 2), round(float(hi[0]), 2)
+    (10.0, -3.72, 23.72)
+    """
+    w = _arr(weights)
+    x, se, df = (np.atleast_2d(_arr(a)) for a in (means, ses, dfs))
+    used = w != 0
+    val = (x[:, used] * w[used]).sum(axis=1)
+    s = (se[:, used] * np.abs(w[used])).sum(axis=1)
+    d = df[:, used].min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + conf / 2, d) * s
+        p = np.where(s > 0, 2 * stats.t.sf(np.abs(val) / s, d), np.nan)
+    return val, val - half, val + half, p
+
+
+def f_test_p(msb, msw, groups, total) -> np.ndarray:
+    """p-value of the one-way ANOVA F test that the group means are equal: ``F = MSB / MSW`` with
+    ``(J − 1, N − J)`` degrees of freedom, ``p = P(F_{J−1, N−J} ≥ F)`` (Fisher 1925). ICC(1) > 0 in the
+    population exactly when the group means differ, so this is the test of ICC(1) = 0 (Bliese 2000).
+    Checked against statsmodels' ``anova_lm``.
+
+    Examples
+    --------
+    >>> round(float(f_test_p([6.0], [2.0], [4], [24])[0]), 4)
+    0.0549
+    """
+    b, w, j, n = map(_arr, (msb, msw, groups, total))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((j >= 2) & (n > j) & (w > 0), stats.f.sf(b / w, j - 1, n - j), np.nan)

@@ -388,7 +388,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
 
 
 SCORE_STATISTICS = ("mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j",
-                    "gap", "gap_flag", "change", "mw_p", "rank_biserial", "composite", "rank", "rank_low",
+                    "gap", "gap_flag", "gap_p", "gap_q", "change", "change_p", "change_q", "composite", "rank", "rank_low",
                     "rank_high", "bottom")
 
 
@@ -397,8 +397,8 @@ def figures_needed(department: str, kind: str, level: str, key: str, statistic: 
     """The figures a row of the long table rests on, each marked True when it is of the previous round.
 
     Item, dimension and overall rows rest on their own figure; ``rwg_j`` also on every item of its
-    scale (it is an invertible function of their mean variance); ``gap`` also on the self figure;
-    ``change``, ``mw_p`` and ``rank_biserial`` also on the previous round's figure; ``composite`` on
+    scale (it is an invertible function of their mean variance); ``gap`` (and its p and q) also on the self
+    figure; ``change``, ``change_p`` and ``change_q`` also on the previous round's figure; ``composite`` on
     the overall figure of each weighted view (``needs``, space-separated views); ``bottom`` also on
     the organisation's. Counts and evaluation rows rest on groups and votes only (empty list).
     """
@@ -410,9 +410,9 @@ def figures_needed(department: str, kind: str, level: str, key: str, statistic: 
     out = [((department, kind, key), False)]
     if statistic == "rwg_j":
         out += [((department, kind, i), False) for i in figs.items_of(key) if i != key]
-    elif statistic in ("gap", "gap_flag"):
+    elif statistic in ("gap", "gap_flag", "gap_p", "gap_q"):
         out += [((department, v, key), False) for v in views]
-    elif statistic in ("change", "mw_p", "rank_biserial"):
+    elif statistic in ("change", "change_p", "change_q"):
         out.append(((department, kind, key), True))
     elif statistic == "bottom":
         out.append(((ALL, kind, key), False))
@@ -440,12 +440,21 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
         notes[own] = texts[pos[own]]
     alpha = scored & (cols[4] == "alpha") & (n > 0) & (n < figs.k)
     notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
-    others = np.flatnonzero(scored & pd.isna(notes) & np.isin(cols[4], ("rwg_j", "gap", "gap_flag", "change", "mw_p",
-                                                                        "rank_biserial", "composite", "bottom")))
+    others = np.flatnonzero(scored & pd.isna(notes) & np.isin(cols[4], ("rwg_j", "gap", "gap_flag", "gap_p", "gap_q",
+                                                                        "change", "change_p", "change_q", "composite",
+                                                                        "bottom")))
     for i in others:
         for fig, before in figures_needed(cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], needs[i], figs):
             src = prev if before else figs
             if src is not None and fig in src.reasons:
                 notes[i] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
                 break
+    # ``all`` combines the views' figures with known weights: with exactly one view's figure hidden, the
+    # combination and the published others would give it back, so the combination is hidden too
+    if hidden:
+        hid = set(hidden)
+        for i in np.flatnonzero(scored & pd.isna(notes) & (cols[1] == "all") & (cols[4] != "composite")):
+            gone = [v for v in VIEWS if (cols[0][i], v, cols[3][i]) in hid]
+            if len(gone) == 1:
+                notes[i] = f"已抑制（所依据的{cols[0][i]}·{gone[0]}·{cols[3][i]}回答数不足或被互补抑制）"
     return pd.Series(notes, index=table.index, dtype=object)

@@ -9,11 +9,14 @@ import pandas as pd
 
 from . import stats
 from .prepare import OVERALL, GroupSums, Prepared, mean_sd, row_nanmean, variance
-from .suppress import ALL
+from .suppress import ALL, VIEWS
+from .views import ViewCombiner
 
 COLUMNS = ["round", "department", "kind", "level", "key", "statistic", "value", "ci_low", "ci_high", "n",
            "suppressed", "note"]
 LEVELS = ("overall", "dimension", "item", "evaluation")
+PRIOR_DF = 3.0        # prior degrees of freedom of the moderated variance (see honest_variance)
+RATIO_PRIOR_DF = 8.0  # prior weight of the dispersion ratio of the bounded-mean interval (see dispersion_prior)
 CATEGORY_STATS = {"党员": "respondents_party", "非党员": "respondents_non_party", "未填": "respondents_no_category"}
 
 
@@ -63,9 +66,52 @@ def assemble(blocks: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float]
-                 ) -> tuple[list[dict], dict]:
-    """Blocks of rows for every group, and the per-group arrays other stages reuse."""
+def honest_variance(dept, kind, var, n, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Moderated variance and its degrees of freedom for every group (:func:`zuofeng.score.stats.moderated_variance`),
+    the standard errors of comparisons (gap, change), of combined views and of the rank simulation.
+
+    The prior variance s₀² of a kind is the pooled within-department variance of the same figure over the
+    department × kind groups of the round, ``Σ (n_j − 1) s_j² / Σ (n_j − 1)``, never below ``h²/12`` (h the
+    scale step: the variance the rounding to a scale hides, Sheppard 1898) so that it is positive even
+    when a whole organisation answered alike; the prior weighs ``PRIOR_DF`` = 3 degrees of freedom.
+    ``tests/test_score_coverage.py`` checks that the intervals built on it cover the true value 93–97%
+    of the time at n = 5, 10 and 30.
+    """
+    var, n = np.asarray(var, dtype="float64"), np.asarray(n, dtype="float64")
+    w = np.where((dept != ALL) & (n >= 2), n - 1, 0.0)
+    prior = np.empty(len(var))
+    for kd in np.unique(kind):
+        sel = kind == kd
+        tot = w[sel].sum()
+        pooled = (w[sel] * np.nan_to_num(var[sel])).sum() / tot if tot > 0 else 0.0
+        prior[sel] = max(pooled, step * step / 12.0)
+    return stats.moderated_variance(var, n, prior, PRIOR_DF)
+
+
+def dispersion_prior(dept, kind, mean, var, n, low: float, high: float, step: float) -> np.ndarray:
+    """Per group, the prior dispersion ratio c₀ of :func:`zuofeng.score.stats.bounded_mean_interval`: for each
+    kind, the pooled ratio over the department × kind groups ``Σ (n_j − 1) s_j² / Σ (n_j − 1) (x̄_j − low)(high − x̄_j)``,
+    at least ``h²/3 / (high − low)²`` (h the scale step: Sheppard's h²/12 at the mid-scale) and at most 1."""
+    mean, var, n = (np.asarray(a, dtype="float64") for a in (mean, var, n))
+    w = np.where((dept != ALL) & (n >= 2), n - 1, 0.0)
+    room = np.nan_to_num((mean - low) * (high - mean))
+    out = np.empty(len(var))
+    floor = step * step / 3.0 / (high - low) ** 2
+    for kd in np.unique(kind):
+        sel = kind == kd
+        den = (w[sel] * room[sel]).sum()
+        ratio = (w[sel] * np.nan_to_num(var[sel])).sum() / den if den > 0 else 1.0
+        out[sel] = min(max(ratio, floor), 1.0)
+    return out
+
+
+def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float],
+                 red_line_min_count: int = 2, combine: ViewCombiner | None = None) -> tuple[list[dict], dict]:
+    """Blocks of rows for every group, and the per-group arrays other stages reuse.
+
+    With ``combine``, the ``all`` figures of means, indices, shares and evaluation scores are weighted
+    combinations of the published views (:mod:`zuofeng.score.views`); otherwise they pool the sheets.
+    """
     dept = sums.groups.get_level_values(0).to_numpy(object)
     kind = sums.groups.get_level_values(1).to_numpy(object)
     g = (dept, kind)
@@ -92,13 +138,17 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         out.append(block(g, "overall", OVERALL, stat, c, n=c, keep=is_org))  # organisation only
 
     # respondent scores: dimension and overall
-    shared["score"] = {}
+    shared["score"], shared["honest"] = {}, {}
     for key in prep.score_keys:
         level = "overall" if key == OVERALL else "dimension"
         n, s, ss = sums.moments(f"s:{key}", sh[f"s:{key}"].to_numpy())
         mean, sd = mean_sd(n, s, ss)
+        vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
+        c0 = dispersion_prior(dept, kind, mean, sd**2, n, low, high, 1.0)
+        mean, sd, lo, hi, vm, df, n, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
         shared["score"][key] = (mean, sd, n)
-        out += _mean_rows(g, level, key, mean, sd, n, low, high)
+        shared["honest"][key] = (vm, df)
+        out += _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note)
 
     # items, problem rates, red lines
     red = {it.key for it in instrument.items if it.red_line}
@@ -110,22 +160,31 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         n, s, ss = sums.moments(key, v)
         mean, sd = mean_sd(n, s, ss)
         item_var[key] = sd**2
-        out += _mean_rows(g, "item", key, mean, sd, n, low, high)
+        vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
+        c0 = dispersion_prior(dept, kind, mean, sd**2, n, low, high, 1.0)
+        view_n, view_mean = n, mean
+        mean, sd, lo, hi, vm, df, n_c, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
+        out += _mean_rows(g, "item", key, mean, sd, n_c, low, high, lo, hi, note)
         x = sums.sum(f"{key}:problem", np.isin(v, problem))
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(n > 0, x / n, np.nan)
         lo, hi = stats.wilson_interval(x, n)
-        out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n))
+        if combine is not None:
+            rate, lo, hi, n_c = combine.share(rate, lo, hi, view_n)
+        out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n_c, note=note))
         if key in red:
             xr = sums.sum(f"{key}:red", np.isin(v, red_values))
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(n > 0, xr / n, np.nan)
-            alert = np.where(n > 0, (share >= instrument.red_line_share).astype(float), np.nan)
             lo, hi = stats.wilson_interval(xr, n)
-            out.append(block(g, "item", key, "red_line_share", share, lo, hi, n))
-            out.append(block(g, "item", key, "red_line_alert", alert, n=n,
-                             note=f"评分{'/'.join(map(str, instrument.red_line_values))}的占比≥"
-                                  f"{instrument.red_line_share:g}即报警"))
+            if combine is not None:
+                xr = combine.count(xr, view_n, view_mean)
+                share, lo, hi, n_c = combine.share(share, lo, hi, view_n)
+            fire = (share >= instrument.red_line_share) & (xr >= red_line_min_count)
+            alert = np.where(n_c > 0, fire.astype(float), np.nan)
+            out.append(block(g, "item", key, "red_line_share", share, lo, hi, n_c, note=note))
+            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重" if m > 0 else None for x, m in zip(xr, n_c)], dtype=object)
+            out.append(block(g, "item", key, "red_line_alert", alert, n=n_c, note=serious))
     shared["item_var"] = item_var
 
     # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
@@ -156,24 +215,49 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     with np.errstate(invalid="ignore", divide="ignore"):
         sat = np.where(n > 0, x / n, np.nan)
     lo, hi = stats.wilson_interval(x, n)
-    out.append(block(g, "evaluation", OVERALL, "satisfaction", sat, lo, hi, n, keep=has_eval))
-    mean, sd = mean_sd(n, s, ss)
-    lo, hi = stats.t_interval(mean, sd, n)
-    scores = [float(v) for v in eval_scores.values()]
-    lo, hi = np.clip(lo, min(scores), max(scores)), np.clip(hi, min(scores), max(scores))
-    out.append(block(g, "evaluation", OVERALL, "eval_score", mean, lo, hi, n, keep=has_eval))
-    shared["eval_score"] = (mean, sd, n)
+    n_s = n
+    if combine is not None:
+        sat, lo, hi, n_s = combine.share(sat, lo, hi, n, views=VIEWS[1:])
     shared["satisfied"] = (x, n)
+    shared["satisfaction"] = (sat, lo, hi, n_s)
+    mean, sd = mean_sd(n, s, ss)
+    scores = [float(v) for v in eval_scores.values()]
+    steps = np.diff(np.unique(scores))
+    step = float(steps.min()) if len(steps) else 1.0
+    vm, df = honest_variance(dept, kind, sd**2, n, step)
+    c0 = dispersion_prior(dept, kind, mean, sd**2, n, min(scores), max(scores), step)
+    mean, sd, lo_e, hi_e, vm, df, n_e, note = _combined(combine, mean, sd, vm, df, n, min(scores), max(scores), c0,
+                                                         views=VIEWS[1:])
+    out.append(block(g, "evaluation", OVERALL, "satisfaction", sat, lo, hi, n_s, keep=has_eval, note=note))
+    out.append(block(g, "evaluation", OVERALL, "eval_score", mean, lo_e, hi_e, n_e, keep=has_eval, note=note))
+    shared["eval_score"] = (mean, sd, n_e)
+    shared["honest"]["eval_score"] = (vm, df)
     for opt in prep.vote_options:
         sums.sum(f"vote={opt}", (sh["vote"] == opt).to_numpy())
     return out, shared
 
 
-def _mean_rows(g, level, key, mean, sd, n, low, high) -> list[dict]:
-    lo, hi = stats.t_interval(mean, sd, n)
-    note = np.where(n == 0, "无回答", np.where(n < 2, "不足2人，无区间", None))
+def _combined(combine, mean, sd, vm, df, n, low, high, c0, views=VIEWS):
+    """Intervals of every group (:func:`zuofeng.score.stats.bounded_mean_interval`); with ``combine``, the
+    ``all`` entries replaced by the combination of the views (sd there is undefined: NaN), whose interval
+    is the same-people bound on the moderated standard errors. Returns mean, sd, lo, hi, var, df, n, note."""
+    note = np.where(n == 0, "无回答", None).astype(object)
+    lo, hi = stats.bounded_mean_interval(mean, sd**2, n, low, high, c0, RATIO_PRIOR_DF)
+    if combine is None:
+        return mean, sd, lo, hi, vm, df, n, note
+    all_note = combine.note(n, mean, views)
+    mean, lo_c, hi_c, vm, df, n = combine.mean(mean, vm, df, n, low, high, views)
+    lo, hi = lo.copy(), hi.copy()
+    lo[combine.all_rows], hi[combine.all_rows] = lo_c[combine.all_rows], hi_c[combine.all_rows]
+    sd = np.array(sd, dtype="float64", copy=True)
+    sd[combine.all_rows] = np.nan
+    note[combine.all_rows] = all_note
+    return mean, sd, lo, hi, vm, df, n, note
+
+
+def _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note) -> list[dict]:
     return [
-        block(g, level, key, "mean", mean, np.clip(lo, low, high), np.clip(hi, low, high), n, note=note),
+        block(g, level, key, "mean", mean, lo, hi, n, note=note),
         block(g, level, key, "sd", sd, n=n, note=note),
         block(g, level, key, "index", stats.index_from_mean(mean, low, high),
               stats.index_from_mean(hi, low, high), stats.index_from_mean(lo, low, high), n, note=note),
