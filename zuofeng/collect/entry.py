@@ -10,7 +10,8 @@ the kernel claims it through the desk and gets the token's scope and keyed hash,
 Tickets live in this process's memory only, are removed when used or after ``TICKET_TTL`` seconds,
 and nothing about them is logged. A GET of any address without a ticket starts no kernel.
 
-While the respondent types, the entry page asks the browser to prefetch the survey's scripts.
+Once the entry page has loaded (the respondent is typing), it asks the browser to prefetch the survey's
+scripts: those the survey page loaded for earlier respondents.
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ document.getElementById('zf-saved').hidden=false;break;}}}}}}catch(err){{}}
 function prefetch(){{if(fetched)return;fetched=true;{_js(list(prefetch))}.forEach(function(u){{
 var l=document.createElement('link');l.rel='prefetch';l.href=u;document.head.appendChild(l);}});}}
 document.getElementById('zf-token').addEventListener('input',prefetch);
+window.addEventListener('load',function(){{setTimeout(prefetch,300);}});
 f.addEventListener('submit',function(){{
 try{{sessionStorage.setItem('zf-key',zfSha256({_js('zuofeng:' + round_info['code'] + ':')}+zfNormal(f.token.value)));}}catch(err){{}}
 b.disabled=true;b.textContent={_js(e['opening'])};}});
