@@ -71,7 +71,7 @@ def served_patient(tmp_path, roster_file):
     yield from serve_round(tmp_path, roster_file, 60)
 
 
-def serve_round(tmp_path, roster_file, idle):
+def serve_round(tmp_path, roster_file, idle, *extra):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_engine(url)
     create_round(engine, "R1", title="2022年作风建设基线测评", roster=roster_file)
@@ -82,7 +82,7 @@ def serve_round(tmp_path, roster_file, idle):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", url, "--port", str(port),
-             "--pool-size", "1", "--idle-timeout", str(idle)],
+             "--pool-size", "1", "--idle-timeout", str(idle), *extra],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     try:
         wait_for_port(port, proc)
@@ -245,6 +245,18 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
             assert 'id="zf-token"' in body
         except urllib.error.HTTPError as e:
             assert e.code in (404, 405)
+    # compressed, and the scripts cacheable
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.headers["Content-Encoding"] == "gzip" and r.headers["Cache-Control"] == "no-store"
+    req = urllib.request.Request(url + "voila/static/voila.js", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.headers["Content-Encoding"] == "gzip" and r.headers["Cache-Control"] == "max-age=86400"
+    widgets = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager"
+    entry = next((widgets / "static").glob("remoteEntry.*.js")).name  # its name carries its hash
+    with urllib.request.urlopen(f"{url}voila/labextensions/@jupyter-widgets/jupyterlab-manager/static/{entry}",
+                                timeout=30) as r:
+        assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     body = urllib.parse.urlencode({"token": "ABCD-EFGH-JKLM-NPQR"}).encode()
     with urllib.request.urlopen(url + "start", data=body, timeout=30) as r:
         assert "答题码无效" in r.read().decode()
@@ -349,3 +361,37 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
     log = served["log"].read_text(encoding="utf-8", errors="replace")
     for secret in (tok.token, normal, normal.lower(), COMMENT, "zf_ticket"):
         assert secret not in log
+
+
+@pytest.fixture
+def served_capped(tmp_path, roster_file):
+    """At most one survey page at a time."""
+    yield from serve_round(tmp_path, roster_file, 60, "--max-pages", "1")
+
+
+def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_capped):
+    """HTTP only: a second valid token while one page is open gets "please wait" (retrying by itself)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    served = served_capped
+    server = psutil.Process(served["pid"])
+    end = time.monotonic() + 40
+    while time.monotonic() < end and len(kernels(server)) < 1:
+        time.sleep(0.3)
+    time.sleep(2)
+
+    def respondent(token):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        data = urllib.parse.urlencode({"token": token}).encode()
+        with opener.open(served["url"] + "start", data=data, timeout=60) as r:  # follows the 303 to /survey
+            return opener, r.geturl(), r.headers.get("Refresh"), r.read().decode()
+
+    _, address, refresh, body = respondent(served["tokens"][0].token)
+    assert address.endswith("/survey") and refresh is None and "jupyter-config-data" in body
+    opener, address, refresh, body = respondent(served["tokens"][1].token)
+    assert refresh == "3" and "请稍候" in body and "jupyter-config-data" not in body
+    assert len(kernels(server)) == 2  # the open page's kernel and the refilled pool: no third one
+    with opener.open(served["url"] + "survey", timeout=60) as r:  # the ticket is still good
+        assert "请稍候" in r.read().decode()
