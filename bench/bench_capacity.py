@@ -67,20 +67,20 @@ class Respondent:
         from tornado.websocket import websocket_connect
 
         http = AsyncHTTPClient()
-        r = await http.fetch(self.base, request_timeout=300)
+        r = await http.fetch(self.base, request_timeout=300, connect_timeout=60)
         if b'id="zf-token"' not in r.body:
             raise RuntimeError("no entry page")
         await asyncio.sleep(typing)
         t0 = time.perf_counter()
         r = await http.fetch(HTTPRequest(self.base + "start", method="POST", body=urlencode({"token": self.token}),
-                                         follow_redirects=False, request_timeout=300), raise_error=False)
+                                         follow_redirects=False, request_timeout=300, connect_timeout=60), raise_error=False)
         if r.code != 303:
             raise RuntimeError(f"token refused ({r.code})")
         cookie = r.headers.get("Set-Cookie", "").split(";", 1)[0]
         waited = 0
         while True:  # the "please wait" page retries every 3 s, as the browser does with Refresh
             r = await http.fetch(HTTPRequest(self.base + "survey", headers={"Cookie": cookie},
-                                             follow_redirects=False, request_timeout=600), raise_error=False)
+                                             follow_redirects=False, request_timeout=600, connect_timeout=60), raise_error=False)
             if r.code == 200 and r.headers.get("Refresh"):
                 waited += 1
                 await asyncio.sleep(3)

@@ -189,7 +189,8 @@ STATIC_MAX_AGE = 86400  # Voilà's script chunks carry the Voilà release in the
 PREFETCH_MAX = 150
 
 
-def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0):
+def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0,
+                       opening_cap: int | None = None):
     """A Voilà application class serving the entry page, ``start`` and the ticketed ``survey`` page.
 
     Voilà's catch-all page route (which starts a kernel for any address) is replaced by three routes:
@@ -198,10 +199,14 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     the settings the application is *built* with: Voilà's ``tornado_settings`` arrive too late), the
     hashed files of front-end extensions are cached as immutable and Voilà's own script chunks for a day.
 
-    ``live_cap`` > 0 caps the kernels in use by pages: a respondent beyond it gets a "please wait"
-    page that retries by itself (the ticket is kept).
+    ``live_cap`` > 0 caps the kernels in use by pages, and ``opening_cap`` the survey pages being opened
+    at once (default: twice the CPU cores; opening a page may start a kernel and run the notebook, and
+    with a preheated kernel it is over quickly): a respondent beyond either gets a "please wait" page
+    that retries by itself (the ticket is kept). Without the second cap a burst of arrivals on an empty pool starts
+    every kernel at once, the server stops answering and every page times out.
     """
     import logging
+    import os
     from urllib.parse import urlencode
 
     import tornado.web
@@ -218,6 +223,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
 
     log = logging.getLogger(__name__)
     code = round_info["code"]
+    opening_limit = opening_cap if opening_cap is not None else 2 * (os.cpu_count() or 1)
+    opening = {"now": 0}
 
     def private(handler) -> None:
         handler.set_header("Cache-Control", "no-store")
@@ -258,7 +265,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         async def get(self, path=None):
             private(self)
             cookie_path = url_path_join(self.settings.get("base_url", "/"), "survey")
-            if live_cap and self.pages_in_use() >= live_cap and desk.tickets.peek(self.get_cookie(COOKIE)):
+            busy = (live_cap and self.pages_in_use() >= live_cap) or (opening_limit and opening["now"] >= opening_limit)
+            if busy and desk.tickets.peek(self.get_cookie(COOKIE)):
                 self.set_header("Content-Type", "text/html; charset=utf-8")
                 self.set_header("Refresh", "3")
                 return self.finish(waiting_page(lang))
@@ -267,7 +275,11 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             if grant is None:  # no token was checked for this browser: no kernel
                 return self.redirect("./?expired=1", status=303)
             self.request.query = urlencode({"zf_ticket": desk.tickets.issue(grant)})  # to the kernel only
-            await super().get(path)
+            opening["now"] += 1
+            try:
+                await super().get(path)
+            finally:
+                opening["now"] -= 1
 
         def pages_in_use(self) -> int:
             km = self.kernel_manager
