@@ -392,6 +392,7 @@ def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_cappe
     assert address.endswith("/survey") and refresh is None and "jupyter-config-data" in body
     opener, address, refresh, body = respondent(served["tokens"][1].token)
     assert refresh == "3" and "请稍候" in body and "jupyter-config-data" not in body
-    assert len(kernels(server)) == 2  # the open page's kernel and the refilled pool: no third one
+    time.sleep(3)
+    assert len(kernels(server)) <= 2  # the open page's kernel and the refilled pool: none for the waiting one
     with opener.open(served["url"] + "survey", timeout=60) as r:  # the ticket is still good
         assert "请稍候" in r.read().decode()

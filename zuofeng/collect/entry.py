@@ -282,9 +282,14 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                 opening["now"] -= 1
 
         def pages_in_use(self) -> int:
+            """Kernels not waiting in the preheated pool (a pool kernel still starting counts as in use)."""
             km = self.kernel_manager
-            pooled = sum(len(v) for v in getattr(km, "_pools", {}).values())
-            return max(0, len(km.list_kernel_ids()) - pooled)
+            pooled = set()
+            for tasks in getattr(km, "_pools", {}).values():
+                for task in tasks:
+                    if task.done() and not task.cancelled() and task.exception() is None:
+                        pooled.add(task.result().get("kernel_id"))
+            return len(set(km.list_kernel_ids()) - pooled)
 
     learned: dict[str, None] = {}  # scripts the survey page loaded, in order: what the entry page prefetches
 
