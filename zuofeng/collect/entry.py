@@ -267,6 +267,9 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             cookie_path = url_path_join(self.settings.get("base_url", "/"), "survey")
             busy = (live_cap and self.pages_in_use() >= live_cap) or (opening_limit and opening["now"] >= opening_limit)
             if busy and desk.tickets.peek(self.get_cookie(COOKIE)):
+                # a fresh ticket for every wait, so that a long queue does not outlast the ticket
+                self.set_cookie(COOKIE, desk.tickets.issue(desk.tickets.take(self.get_cookie(COOKIE))),
+                                path=cookie_path, httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
                 self.set_header("Content-Type", "text/html; charset=utf-8")
                 self.set_header("Refresh", "3")
                 return self.finish(waiting_page(lang))
