@@ -1,24 +1,32 @@
-"""Benchmark: many respondents at once against one `zuofeng serve`, preheated kernels off (baseline) vs on.
+"""Benchmark: the respondent's page in Chromium: a phone on a mobile network, and many respondents at once.
 
-For each configuration it starts `zuofeng serve` on a free loopback port with a short idle timeout, then
-for N = 5, 10, 20 respondents it opens N pages at once in headless Chromium (a fresh context each, so a
-cold cache), and measures
+First the **phone profile**: Chromium with CDP network throttling (9 Mbit/s, 60 ms RTT:
+``Network.emulateNetworkConditions``) and the CPU slowed 4x (``Emulation.setCPUThrottlingRate``), a
+fresh profile per visit, against `zuofeng serve` (preheated kernels on) and, in the same run, a plain
+HTML page with one input (the baseline). It measures the time until the token field is usable, then
+types a token (``--typing`` seconds a key: the entry page prefetches the survey's scripts meanwhile),
+presses Enter and measures the time until the survey form is usable. Goals: token field ≤ 1.0 s and
+within 2x of the plain page; survey form ≤ 4 s after Enter.
 
-- time to a usable form: from navigation until the token field and its button are visible;
-- submit time: from the click on 提交 until the thank-you is visible (after entering a token and
-  answering all 22 items);
+Then, for each configuration (preheated kernels off, the baseline, and on) it starts `zuofeng serve` on
+a free loopback port with a short idle timeout and, for N = 5, 10, 20 respondents, opens N pages at once
+in headless Chromium (a fresh context each, so a cold cache), and measures
+
+- time to a usable form: from navigation to the entry page until the survey form is visible, after
+  entering a token;
+- submit time: from the click on 提交 until the thank-you is visible (after answering all 22 items);
 - kernel memory: RSS and USS of every kernel process of the server while the N forms are open;
 - whether every answer landed: the stored answer vectors equal the clicked ones, as a multiset;
 
 then, after every page is closed, how many kernels are still alive a minute later (preheated pool
 kernels are kept on purpose and are not counted as left behind), and finally N concurrent plain HTTP
-GETs of the page (the server side alone; in Voilà 0.5 a GET includes the kernel start and the notebook
-run unless a preheated kernel is waiting). A bare ipywidgets kernel is measured in the same run as the
-memory baseline.
+token submissions that open the survey page (the server side alone: the token check and the survey page,
+which includes the kernel start and the notebook run unless a preheated kernel is waiting). A bare
+ipywidgets kernel is measured in the same run as the memory baseline.
 
-Run: ``.venv/bin/python bench/bench_survey.py`` (about 8 minutes on 2 cores; ``--sizes 5 --linger 20``
-for a quick look). Goals: ≤ 60 MB per respondent kernel, first paint ≤ 1.5 s median at N = 5, every
-answer landed, no kernel left behind.
+Run: ``.venv/bin/python bench/bench_survey.py`` (about 10 minutes on 2 cores; ``--phone-only`` for the
+phone profile alone, ``--sizes 5 --linger 20 --phone 0`` for a quick look at the rest). Goals: ≤ 60 MB
+per respondent kernel, every answer landed, no kernel left behind.
 """
 
 from __future__ import annotations
@@ -146,14 +154,14 @@ async def respondent(browser, url: str, token: str, pattern: list[int]) -> dict:
         page.set_default_timeout(180_000)
         t0 = time.perf_counter()
         await page.goto(url, wait_until="commit")
-        await page.wait_for_selector(".zf-start", state="visible")
-        paint = time.perf_counter() - t0
-        await page.fill(".zf-token input", token)
-        await page.click(".zf-start")
+        await page.wait_for_selector("#zf-token", state="visible")
+        await page.fill("#zf-token", token)
+        await page.press("#zf-token", "Enter")
         await page.wait_for_selector(".zf-q22", state="visible")
+        paint = time.perf_counter() - t0
         for n, idx in enumerate(pattern, start=1):
             await page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(idx).click()
-        await page.wait_for_selector(".zf-submit:enabled")
+        await page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('22 / 22')")
         return {"ctx": ctx, "page": page, "paint": paint}
     except Exception:
         await ctx.close()
@@ -179,7 +187,7 @@ async def single_pages(server: Server, repeats: int) -> list[float]:
                 page = await ctx.new_page()
                 t0 = time.perf_counter()
                 await page.goto(server.url, wait_until="commit")
-                await page.wait_for_selector(".zf-start", state="visible", timeout=180_000)
+                await page.wait_for_selector("#zf-token", state="visible", timeout=180_000)
                 times.append(time.perf_counter() - t0)
                 await ctx.close()
                 await asyncio.sleep(1.5)  # let a preheated pool refill, as between two respondents
@@ -213,17 +221,97 @@ async def browser_round(server: Server, tokens: list[str], patterns: list[list[i
             "submitted": [pat for pat, _ in done]}
 
 
-def http_round(server: Server, n: int) -> dict:
-    def get(_):
+PLAIN = (b"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><meta name='viewport' "
+         b"content='width=device-width, initial-scale=1'><title>plain</title></head><body><form>"
+         b"<input id='zf-token' autofocus></form></body></html>")
+PHONE = {"offline": False, "latency": 60, "downloadThroughput": 9e6 / 8, "uploadThroughput": 9e6 / 8}
+
+
+def plain_server():
+    """A plain HTML page with one input: the baseline of the phone profile, served on loopback."""
+    import http.server
+    import threading
+
+    class Plain(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(PLAIN)))
+            self.end_headers()
+            self.wfile.write(PLAIN)
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_port}/"
+
+
+async def phone_visit(browser, url: str, token: str | None, typing_delay: float) -> dict:
+    """One visit on the phone profile (9 Mbit/s, 60 ms RTT, CPU slowed 4x): token field usable, then
+    (with a token, typed at ``typing_delay`` seconds a key) the survey form usable after Enter."""
+    ctx = await browser.new_context(viewport={"width": 375, "height": 800}, is_mobile=True, has_touch=True)
+    try:
+        page = await ctx.new_page()
+        cdp = await ctx.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.emulateNetworkConditions", PHONE)
+        await cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
         t0 = time.perf_counter()
-        with urllib.request.urlopen(server.url, timeout=300) as r:
+        await page.goto(url, wait_until="commit")
+        await page.wait_for_selector("#zf-token", state="visible", timeout=180_000)
+        out = {"field": time.perf_counter() - t0}
+        if token:
+            await page.type("#zf-token", token, delay=typing_delay * 1000)
+            t1 = time.perf_counter()
+            await page.press("#zf-token", "Enter")
+            await page.wait_for_selector(".zf-q22", state="visible", timeout=180_000)
+            out["form"] = time.perf_counter() - t1
+        return out
+    finally:
+        await ctx.close()
+
+
+async def phone_profile(server: Server, tokens: list[str], repeats: int, typing_delay: float) -> dict:
+    from playwright.async_api import async_playwright
+    httpd, plain = plain_server()
+    field, base, form = [], [], []
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                await phone_visit(browser, server.url, tokens.pop(), 0)  # the server learns what to prefetch
+                for _ in range(repeats):
+                    base.append((await phone_visit(browser, plain, None, 0))["field"])
+                    r = await phone_visit(browser, server.url, tokens.pop(), typing_delay)
+                    field.append(r["field"])
+                    form.append(r["form"])
+                    await asyncio.sleep(2)  # let the preheated pool refill
+            finally:
+                await browser.close()
+    finally:
+        httpd.shutdown()
+    return {"field": field, "plain": base, "form": form}
+
+
+def http_round(server: Server, tokens: list[str]) -> dict:
+    """The server's part of opening the survey: POST the token, GET the ticketed survey page."""
+    import http.cookiejar
+    from urllib.parse import urlencode
+
+    def get(token):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        t0 = time.perf_counter()
+        with opener.open(server.url + "start", data=urlencode({"token": token}).encode(), timeout=300) as r:
             body = r.read()
-        assert b"jupyter-config-data" in body
+        if b"jupyter-config-data" not in body:
+            raise RuntimeError("no survey page")
         return time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(n) as ex:
-        times = list(ex.map(get, range(n)))
+    with ThreadPoolExecutor(len(tokens)) as ex:
+        times = list(ex.map(get, tokens))
     return {"times": times, "wall": time.perf_counter() - t0}
 
 
@@ -251,6 +339,9 @@ def main() -> None:
     ap.add_argument("--idle-timeout", type=int, default=30, help="cull idle kernels after this many seconds")
     ap.add_argument("--linger", type=int, default=60, help="seconds to wait after the pages close")
     ap.add_argument("--single", type=int, default=5, help="respondents opening the page one after another")
+    ap.add_argument("--phone", type=int, default=5, help="visits on the phone profile (0: skip)")
+    ap.add_argument("--typing", type=float, default=0.15, help="seconds per key when typing the token")
+    ap.add_argument("--phone-only", action="store_true", help="only the phone profile, preheat on")
     args = ap.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"needs Chromium at {CHROMIUM}")
@@ -274,6 +365,22 @@ def main() -> None:
           f"{os.cpu_count()} cores, load average {load0[0]:.2f}")
     base_rss, base_uss = bare_kernel_memory()
     print(f"baseline kernel (ipywidgets button only, this run): RSS {base_rss:.1f} MB, USS {base_uss:.1f} MB")
+
+    if args.phone:
+        server = Server(work, db, args.pool_size, args.idle_timeout)
+        try:
+            ph = asyncio.run(phone_profile(server, pool_tokens, args.phone, args.typing))
+        finally:
+            server.stop()
+        f, b, fm = med(ph["field"]), med(ph["plain"]), med(ph["form"])
+        print(f"\n== phone profile (9 Mbit/s, 60 ms RTT, CPU 4x slower), {args.phone} visits, fresh profile each")
+        print(f"token field usable: entry page {spread(ph['field'])}, plain HTML page {spread(ph['plain'])}; "
+              f"ratio of medians {f / b:.2f}; goals ≤ 1.0 s: {'met' if f <= 1.0 else 'NOT met'}, "
+              f"within 2x of the plain page: {'met' if f <= 2 * b else 'NOT met'}")
+        print(f"survey form usable after Enter (token typed at {args.typing:.2f} s a key): {spread(ph['form'])}; "
+              f"goal ≤ 4 s: {'met' if fm <= 4 else 'NOT met'}")
+        if args.phone_only:
+            return
 
     configs = [("preheat off", 0), (f"preheat on (pool {args.pool_size})", args.pool_size)]
     results: dict[str, dict] = {}
@@ -306,7 +413,7 @@ def main() -> None:
                   f"({pool} preheated pool, {res['left']} left behind)")
             for n in args.sizes:  # last: kernels of these plain GETs never connect (culled after 3 x timeout)
                 server.wait_for_pool(timeout=30)
-                h = res["http"][n] = http_round(server, n)
+                h = res["http"][n] = http_round(server, [pool_tokens.pop() for _ in range(n)])
                 print(f"N={n:>2} server only (concurrent GETs): per request {spread(h['times'])}, "
                       f"all {h['wall']:.2f} s")
         finally:
@@ -336,8 +443,8 @@ def main() -> None:
     print(f"\nkernel RSS per respondent {med(rss_all):.1f} MB vs baseline kernel {base_rss:.1f} MB "
           f"(ratio {med(rss_all) / base_rss:.2f}); goal ≤ 60 MB: {'met' if med(rss_all) <= 60 else 'NOT met'}")
     f5 = med(on["browser"][first]["paint"])
-    print(f"usable form at N={first} with preheat: {f5:.2f} s; goal ≤ 1.5 s: {'met' if f5 <= 1.5 else 'NOT met'} "
-          f"(one respondent at a time: {s_on:.2f} s; the server's part at N={first}: "
+    print(f"usable form (entry page, token, survey) at N={first} with preheat: {f5:.2f} s "
+          f"(token field alone, one respondent at a time: {s_on:.2f} s; the server's part at N={first}: "
           f"{med(on['http'][first]['times']):.2f} s)")
     print(f"kernels left behind: off {off['left']}, on {on['left']}; "
           f"every submitted answer landed: {exact and stored == expected}; failed pages: {failures}")

@@ -38,6 +38,9 @@ def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
     assert flag(argv, "MappingKernelManager.cull_idle_timeout") == "120"
     assert flag(argv, "MappingKernelManager.cull_interval") == "60"
     assert flag(argv, "template") == sv.TEMPLATE_NAME
+    allowed = [a.split("=", 1)[1] for a in argv if a.startswith("--VoilaConfiguration.extension_allowlist=")]
+    assert allowed == ["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"]
+    assert flag(sv.voila_argv(tmp_path), "MappingKernelManager.cull_idle_timeout") == "120"  # closed pages: minutes
     assert sv.preheat_supported()  # the pinned Voilà 0.5 has the pool
     assert flag(argv, "preheat_kernel") == "True" and flag(argv, "pool_size") == "3"
     cold = sv.voila_argv(tmp_path, pool_size=0, idle_timeout=10)
@@ -46,7 +49,7 @@ def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
 
 
 def test_site_holds_only_the_signed_notebook_a_cdn_free_template_and_a_clean_profile(tmp_path):
-    env = sv.build_site(tmp_path, "测评<&>")
+    env = sv.build_site(tmp_path, "测评<&>", lang="en")
     assert sorted(p.name for p in (tmp_path / "survey").iterdir()) == ["survey.ipynb"]
     nb = nbformat.read(tmp_path / "survey" / "survey.ipynb", as_version=4)
     notary = NotebookNotary(db_file=str(tmp_path / "nbsignatures.db"), secret_file=str(tmp_path / "notebook_secret"))
@@ -54,6 +57,7 @@ def test_site_holds_only_the_signed_notebook_a_cdn_free_template_and_a_clean_pro
     assert nb.metadata.title == "测评<&>"
     template = (tmp_path / "jupyter" / "voila" / "templates" / sv.TEMPLATE_NAME / "index.html.j2").read_text()
     assert "cdn" not in template.lower() and "https://" not in template
+    assert '<html lang="en">' in template and "Opening the survey" in template
     profile = tmp_path / "ipython" / "profile_default"
     assert "HistoryManager.enabled = False" in (profile / "ipython_kernel_config.py").read_text()
     assert not (profile / "startup").exists()

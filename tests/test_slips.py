@@ -206,7 +206,7 @@ def test_csv_has_bom_tokens_and_no_runnable_formula(hostile_round, tmp_path):
     for row in body:
         assert all(not c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in row)
         assert row[header.index("问卷地址")] == URL
-    csv_tokens = {row[header.index("凭证码")] for row in body}
+    csv_tokens = {row[header.index("答题码")] for row in body}
     assert csv_tokens == {"-".join(s["groups"]) for s in parse(out).slips}  # the same tokens, once each
     assert stat.S_IMODE(os.stat(csv_path).st_mode) == 0o600
 
@@ -315,10 +315,19 @@ def test_printed_slips_fill_whole_a4_pages(sq_round, tmp_path):
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(out.as_uri())
             pdf = page.pdf(format="A4", prefer_css_page_size=True)
+            page.emulate_media(media="print")  # measure the layout that is printed
             boxes = page.eval_on_selector_all(".slip", "els => els.map(e => e.scrollHeight - e.clientHeight)")
+            # every line of every slip ends inside the slip's padding box: nothing is cut off
+            spill = page.eval_on_selector_all(".slip", """els => els.map(e => {
+                const box = e.getBoundingClientRect(), pad = parseFloat(getComputedStyle(e).paddingBottom);
+                return Math.max(...[...e.querySelectorAll('*')].map(c => c.getBoundingClientRect().bottom))
+                       - (box.bottom - pad); })""")
+            sizes = page.eval_on_selector_all(".slip .small", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
         finally:
             b.close()
     n_pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert n_pages == math.ceil(r.issued / sl.SLIPS_PER_PAGE) == 8
     assert requests == [out.as_uri()] and dialogs == []
     assert max(boxes) == 0  # no slip's content overflows its box
+    assert max(spill) <= 0.5, max(spill)
+    assert min(sizes) >= 12  # the instructions print at 9 pt (12 CSS px) or more

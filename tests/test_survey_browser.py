@@ -62,6 +62,16 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 40) -> Non
 @pytest.fixture
 def served(tmp_path, roster_file):
     """An open round with tokens, served by `zuofeng serve` on a free loopback port."""
+    yield from serve_round(tmp_path, roster_file, IDLE)
+
+
+@pytest.fixture
+def served_patient(tmp_path, roster_file):
+    """The same with a minute's idle timeout: a page offline for a moment keeps its kernel."""
+    yield from serve_round(tmp_path, roster_file, 60)
+
+
+def serve_round(tmp_path, roster_file, idle, *extra):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_engine(url)
     create_round(engine, "R1", title="2022年作风建设基线测评", roster=roster_file)
@@ -72,7 +82,7 @@ def served(tmp_path, roster_file):
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", url, "--port", str(port),
-             "--pool-size", "1", "--idle-timeout", str(IDLE)],
+             "--pool-size", "1", "--idle-timeout", str(idle), *extra],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     try:
         wait_for_port(port, proc)
@@ -93,13 +103,14 @@ def open_page(browser, url, width):
     ctx = browser.new_context(viewport={"width": width, "height": 900})  # a fresh profile per page
     page = ctx.new_page()
     page.goto(url, wait_until="commit")
-    page.wait_for_selector(".zf-start", state="visible", timeout=30_000)
+    page.wait_for_selector("#zf-token", state="visible", timeout=30_000)
     return ctx, page
 
 
 def start(page, token):
-    page.fill(".zf-token input", token)
-    page.click(".zf-start")
+    """Type the token on the entry page and press Enter (the form submits; no button click needed)."""
+    page.fill("#zf-token", token)
+    page.press("#zf-token", "Enter")
 
 
 @pytest.mark.browser
@@ -116,18 +127,19 @@ def test_a_respondent_answers_in_chromium(served):
             # longer than the idle timeout: taking it out of the pool must not get it culled.
             time.sleep(IDLE + 3)
             ctx, page = open_page(browser, served["url"], 1280)
-            assert "隐私承诺" in page.inner_text(".zf-survey") and "少于5人" in page.inner_text(".zf-survey")
+            assert "隐私承诺" in page.inner_text("body") and "少于5人" in page.inner_text("body")
             page.screenshot(path=str(ARTIFACTS / "desktop-1280-token.png"))
             start(page, tok.token)
-            page.wait_for_selector(".zf-q22", state="visible", timeout=20_000)
-            assert page.is_disabled(".zf-submit")
+            page.wait_for_selector(".zf-q22", state="visible", timeout=30_000)
+            assert page.url == served["url"] + "survey"  # no token, no ticket in the address
+            assert page.evaluate("document.documentElement.lang") == "zh-CN"
             for n, idx in clicked.items():
                 page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(idx).click()
             page.locator(".zf-category button.widget-toggle-button").nth(0).click()  # 党员
             page.locator(".zf-overall button.widget-toggle-button").nth(1).click()  # 较好
             page.fill(".zf-comment textarea", COMMENT)
-            page.wait_for_selector(".zf-submit:enabled", timeout=20_000)
-            assert "已答 22 / 22 题" in page.inner_text(".zf-progress")
+            page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('已答 22 / 22 题')",
+                                   timeout=20_000)
             page.set_viewport_size({"width": 1280, "height": 6000})  # Voilà scrolls an inner box: use a tall view
             page.screenshot(path=str(ARTIFACTS / "desktop-1280-form.png"))
             page.set_viewport_size({"width": 1280, "height": 900})
@@ -140,7 +152,7 @@ def test_a_respondent_answers_in_chromium(served):
             ctx, page = open_page(browser, served["url"], 375)
             page.screenshot(path=str(ARTIFACTS / "phone-375-token.png"))
             start(page, spare.token)
-            page.wait_for_selector(".zf-q22", state="visible", timeout=20_000)
+            page.wait_for_selector(".zf-q22", state="visible", timeout=30_000)
             width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
             assert width <= 375
             buttons = page.locator(".zf-q01 button.widget-toggle-button")
@@ -152,12 +164,13 @@ def test_a_respondent_answers_in_chromium(served):
             page.screenshot(path=str(ARTIFACTS / "phone-375-form.png"))
             ctx.close()
 
-            # the used token on a fresh page is refused
+            # the used token on a fresh page is refused by the entry page: no kernel
             ctx, page = open_page(browser, served["url"], 375)
             start(page, tok.token)
-            page.wait_for_selector(".zf-message .zf-msg-error", timeout=20_000)
-            assert "已经使用过" in page.inner_text(".zf-message")
-            assert page.locator(".zf-q01").count() == 0
+            page.wait_for_selector("#zf-message.zf-msg-error", timeout=20_000)
+            assert "已经使用过" in page.inner_text("#zf-message")
+            assert page.url == served["url"] + "start" and page.locator(".zf-q01").count() == 0
+            assert page.input_value("#zf-token") == ""  # the token is not echoed back
             page.screenshot(path=str(ARTIFACTS / "phone-375-used-token.png"))
             ctx.close()
         finally:
@@ -186,3 +199,200 @@ def test_a_respondent_answers_in_chromium(served):
     # no traceback from our code; ipykernel 7 may log an ENOTSOCK traceback while a culled kernel shuts
     # down (upstream ipython/ipykernel#1518), which carries no respondent data
     assert not re.search(r'File "[^"]*zuofeng[/\\]', log), log
+
+
+def contrast(rgb: str) -> float:
+    """WCAG contrast ratio of a CSS ``rgb(r, g, b)`` colour against white."""
+    def lin(c):
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(x) for x in re.findall(r"\d+", rgb)[:3])
+    lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return 1.05 / (lum + 0.05)
+
+
+def saved(page) -> dict:
+    return page.evaluate("Object.fromEntries(Object.keys(sessionStorage).map(k => [k, sessionStorage.getItem(k)]))")
+
+
+@pytest.mark.browser
+def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
+    import hashlib
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    served = served_patient
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = psutil.Process(served["pid"])
+    end = time.monotonic() + 40
+    while time.monotonic() < end and len(kernels(server)) < 1:
+        time.sleep(0.3)
+    time.sleep(2)
+    pool = len(kernels(server))
+    assert pool == 1  # the preheated kernel
+
+    # 50 token-less requests (link previews, crawlers, a wrong token) start no kernel
+    url = served["url"]
+    for n in range(50):
+        address = url + ("", "survey", "start", "survey?zf_ticket=x", "anything")[n % 5]
+        try:
+            with urllib.request.urlopen(address, timeout=30) as r:
+                body = r.read().decode()
+            assert 'id="zf-token"' in body
+        except urllib.error.HTTPError as e:
+            assert e.code in (404, 405)
+    # compressed, and the scripts cacheable
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.headers["Content-Encoding"] == "gzip" and r.headers["Cache-Control"] == "no-store"
+    req = urllib.request.Request(url + "voila/static/voila.js", headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.headers["Content-Encoding"] == "gzip" and r.headers["Cache-Control"] == "max-age=86400"
+    widgets = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter-widgets" / "jupyterlab-manager"
+    entry = next((widgets / "static").glob("remoteEntry.*.js")).name  # its name carries its hash
+    with urllib.request.urlopen(f"{url}voila/labextensions/@jupyter-widgets/jupyterlab-manager/static/{entry}",
+                                timeout=30) as r:
+        assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    body = urllib.parse.urlencode({"token": "ABCD-EFGH-JKLM-NPQR"}).encode()
+    with urllib.request.urlopen(url + "start", data=body, timeout=30) as r:
+        assert "答题码无效" in r.read().decode()
+    time.sleep(2)
+    assert len(kernels(server)) == pool
+
+    tok = served["tokens"][2]
+    normal = tok.token.replace("-", "")
+    clicked = {n: (n * 5) % 6 for n in range(1, 23)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx, page = open_page(browser, url, 375)
+            assert page.evaluate("document.documentElement.lang") == "zh-CN"
+            for sel in ("#zf-token", "#zf-start"):
+                assert page.locator(sel).bounding_box()["height"] >= 44
+            page.screenshot(path=str(ARTIFACTS / "phone-375-entry.png"))
+            start(page, tok.token.lower())  # case and dashes do not matter
+            page.wait_for_selector(".zf-q22", state="visible", timeout=30_000)
+            assert kernels(server), "the token opened a kernel"
+
+            # readable: item text at least 16 px with good contrast, answer buttons at least 44 px high
+            style = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('.zf-text'));"
+                                  " return [parseFloat(s.fontSize), s.color]; })()")
+            assert style[0] >= 16 and contrast(style[1]) >= 7
+            heights = page.evaluate("[...document.querySelectorAll('.zf-q01 button, .zf-submit')]"
+                                    ".map(b => b.getBoundingClientRect().height)")
+            assert len(heights) == 7 and min(heights) >= 44
+            assert "Executing" not in page.inner_text("body")
+
+            # answer the first five, write a comment: kept in this tab under a hash of round and token
+            for n in range(1, 6):
+                page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
+            page.fill(".zf-comment textarea", "意" * 600)
+            assert len(page.input_value(".zf-comment textarea")) == 500  # the limit is enforced
+            page.wait_for_function("document.querySelector('.zf-comment-count').innerText.includes('已达500字上限')",
+                                   timeout=10_000)
+            page.fill(".zf-comment textarea", COMMENT)
+            key = "zf-answers-" + hashlib.sha256(f"zuofeng:R1:{normal}".encode()).hexdigest()
+            page.wait_for_function(f"(sessionStorage.getItem('{key}') || '').includes('q05')", timeout=10_000)
+            stored_here = saved(page)
+            assert json.loads(stored_here[key])["choices"] == {f"q{n:02d}": clicked[n] for n in range(1, 6)}
+            assert normal not in json.dumps(stored_here) and tok.token not in json.dumps(stored_here)
+            assert page.evaluate("localStorage.length") == 0
+
+            # a reload goes back to the entry page; the same token restores the answers into a new survey
+            page.reload()
+            page.wait_for_selector("#zf-token", state="visible", timeout=30_000)
+            assert "页面已过期" in page.inner_text("#zf-message") and page.is_visible("#zf-saved")
+            start(page, tok.token)
+            page.wait_for_selector("#zf-conn.zf-restored", state="visible", timeout=30_000)
+            assert "已恢复" in page.inner_text("#zf-conn") and "（5 题）" in page.inner_text("#zf-conn")
+            for n in range(1, 6):
+                active = page.locator(f".zf-q{n:02d} button.widget-toggle-button")
+                page.wait_for_function(
+                    f"document.querySelectorAll('.zf-q{n:02d} button.widget-toggle-button')[{clicked[n]}]"
+                    ".classList.contains('mod-active')", timeout=10_000)
+                assert active.nth(clicked[n]).get_attribute("class").count("mod-active") == 1
+            assert page.input_value(".zf-comment textarea") == COMMENT
+            page.screenshot(path=str(ARTIFACTS / "phone-375-restored.png"))
+
+            # a network cut: a notice within 2 s; a choice made meanwhile reaches the kernel afterwards
+            ctx.set_offline(True)
+            t0 = time.monotonic()
+            page.wait_for_selector("#zf-conn.zf-warn", state="visible", timeout=2_000)
+            assert time.monotonic() - t0 <= 2 and "正在重新连接" in page.inner_text("#zf-conn")
+            page.screenshot(path=str(ARTIFACTS / "phone-375-offline.png"))
+            page.locator(".zf-q06 button.widget-toggle-button").nth(clicked[6]).click()
+            time.sleep(1)
+            ctx.set_offline(False)
+            page.wait_for_selector("#zf-conn.zf-warn", state="hidden", timeout=20_000)
+
+            # submit early: the page scrolls to the first missing item, marks it and says how many remain
+            page.click(".zf-submit")
+            page.wait_for_selector(".zf-q07 >> xpath=ancestor::div[contains(@class,'zf-first-missing')]",
+                                   timeout=20_000)
+            assert "还有 17 项未答" in page.inner_text(".zf-submit-message")  # items 7-22 and the overall rating
+            top = page.evaluate("document.querySelector('.zf-first-missing').getBoundingClientRect().top")
+            assert 0 <= top <= 900
+            assert page.evaluate("document.activeElement.closest('.zf-first-missing') !== null")
+            page.screenshot(path=str(ARTIFACTS / "phone-375-missing.png"))
+            page.keyboard.press("Tab")  # keyboard focus is visible
+            assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+            for n in range(7, 23):
+                page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
+            page.locator(".zf-overall button.widget-toggle-button").nth(0).click()
+            page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('已答 22 / 22 题')",
+                                   timeout=20_000)
+            page.click(".zf-submit")
+            page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
+            page.wait_for_function("!Object.keys(sessionStorage).some(k => k.startsWith('zf-'))", timeout=5_000)
+            ctx.close()
+        finally:
+            browser.close()
+
+    with served["engine"].connect() as c:
+        rows = c.execute(select(responses)).mappings().all()
+        got = {a.item: a.value for a in c.execute(select(answers))}
+    assert len(rows) == 1 and rows[0]["comment"] == COMMENT and rows[0]["overall"] == "好"
+    assert got == {n: (None if idx == 5 else idx + 1) for n, idx in clicked.items()}
+    log = served["log"].read_text(encoding="utf-8", errors="replace")
+    for secret in (tok.token, normal, normal.lower(), COMMENT, "zf_ticket"):
+        assert secret not in log
+
+
+@pytest.fixture
+def served_capped(tmp_path, roster_file):
+    """At most one survey page at a time."""
+    yield from serve_round(tmp_path, roster_file, 60, "--max-pages", "1")
+
+
+def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_capped):
+    """HTTP only: a second valid token while one page is open gets "please wait" (retrying by itself)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    served = served_capped
+    server = psutil.Process(served["pid"])
+    end = time.monotonic() + 40
+    while time.monotonic() < end and len(kernels(server)) < 1:
+        time.sleep(0.3)
+    time.sleep(2)
+
+    def respondent(token):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        data = urllib.parse.urlencode({"token": token}).encode()
+        with opener.open(served["url"] + "start", data=data, timeout=60) as r:  # follows the 303 to /survey
+            return opener, r.geturl(), r.headers.get("Refresh"), r.read().decode()
+
+    _, address, refresh, body = respondent(served["tokens"][0].token)
+    assert address.endswith("/survey") and refresh is None and "jupyter-config-data" in body
+    opener, address, refresh, body = respondent(served["tokens"][1].token)
+    assert refresh == "3" and "请稍候" in body and "jupyter-config-data" not in body
+    time.sleep(3)
+    assert len(kernels(server)) <= 2  # the open page's kernel and the refilled pool: none for the waiting one
+    with opener.open(served["url"] + "survey", timeout=60) as r:  # the ticket is still good
+        assert "请稍候" in r.read().decode()

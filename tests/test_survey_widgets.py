@@ -69,7 +69,18 @@ def test_wrong_token_gives_a_message_and_stores_nothing(open_round):
     assert resp == [] and ans == [] and not any(used)
 
 
-def test_submit_stays_disabled_until_every_item_is_answered(open_round):
+def jump(app) -> tuple[str, str, str]:
+    """The pointer the page scrolls to after an early submit: (sequence number, target class, text)."""
+    m = re.search(r"data-jump='(\d+)' data-target='([\w-]+)'>([^<]*)<", app.submit_message.value)
+    assert m, app.submit_message.value
+    return m.group(1), m.group(2), m.group(3)
+
+
+def missing_boxes(app) -> list[int]:
+    return [n for n, box in app.item_boxes.items() if "zf-missing" in box._dom_classes]
+
+
+def test_submit_with_answers_missing_points_at_the_first_one_and_stores_nothing(open_round):
     engine, rnd = open_round
     peer = issued(engine, rnd)["peer_outside"]
     app = SurveyApp(engine, rnd)
@@ -77,24 +88,39 @@ def test_submit_stays_disabled_until_every_item_is_answered(open_round):
     assert app.state == "form" and app.overall_box in app.widget.children
     numbers = sorted(app.items)
     assert numbers == list(range(1, 23))
-    assert app.submit_button.disabled
-    for n in numbers[:-1]:
-        app.items[n].value = 3
-        assert app.submit_button.disabled
-    assert "已答 21 / 22 题" in app.progress.value
-    app.submit_button.click()  # a click on a disabled button (a stale page) must not store anything
-    assert stored(engine)[0] == []
-    app.items[numbers[-1]].value = DONT_KNOW  # 不了解 counts as an answer
-    assert "已答 22 / 22 题" in app.progress.value
-    assert app.submit_button.disabled and ZH["overall_missing"] in app.progress.value  # peer: overall too
+    assert not app.submit_button.disabled  # pressing it early says what is missing
+    for n in numbers:
+        if n not in (4, 9):
+            app.items[n].value = 3
+    assert "已答 20 / 22 题" in app.progress.value
+    app.submit_button.click()
+    assert stored(engine)[0] == [] and app.state == "form"
+    seq, target, text = jump(app)
+    assert target == "zf-first-missing" and "zf-first-missing" in app.item_boxes[4]._dom_classes
+    assert text == "还有 3 项未答，已为您标出并跳到第4题。"  # items 4 and 9, and the overall rating
+    assert missing_boxes(app) == [4, 9] and "zf-missing" in app.overall_box._dom_classes
+    app.items[4].value = DONT_KNOW  # 不了解 counts as an answer; its mark goes at once
+    assert missing_boxes(app) == [9]
+    app.submit_button.click()
+    seq2, _, text = jump(app)
+    assert seq2 != seq  # a new pointer, so that the page scrolls again
+    assert text == "还有 2 项未答，已为您标出并跳到第9题。" and "zf-first-missing" in app.item_boxes[9]._dom_classes
+    app.items[9].value = 1
+    app.submit_button.click()
+    assert jump(app)[2] == "还有 1 项未答，已为您标出并跳到总体评价。"
+    assert "zf-first-missing" in app.overall_box._dom_classes
     app.overall.value = "一般"
-    assert not app.submit_button.disabled
+    assert app.submit_message.value == "" and "zf-missing" not in app.overall_box._dom_classes
     app.comment.value = "长" * (COMMENT_MAX + 1)
-    assert app.submit_button.disabled and "zf-msg-error" in app.comment_count.value
+    assert "zf-msg-error" in app.comment_count.value and "超出500字上限 1 字" in app.comment_count.value
+    app.submit_button.click()
+    assert stored(engine)[0] == [] and jump(app)[1:] == ("zf-comment", ZH["too_long"])
     app.comment.value = "长" * COMMENT_MAX
-    assert not app.submit_button.disabled
-    app.items[5].value = None
-    assert app.submit_button.disabled
+    assert "已达500字上限" in app.comment_count.value
+    app.comment.value = "长" * 10
+    assert "已输入 10 字，还可输入 490 字" in app.comment_count.value
+    app.submit_button.click()
+    assert app.state == "done" and len(stored(engine)[0]) == 1
 
 
 def test_self_survey_has_no_overall_rating_and_names_the_respondent(open_round):

@@ -235,16 +235,18 @@ def tokens_status(round_code, fmt, db):
 @click.option("--port", type=int, default=8866, show_default=True, help="Port to listen on.")
 @click.option("--pool-size", type=int, default=2, show_default=True,
               help="Preheated kernels kept ready for arriving respondents (0: none).")
-@click.option("--idle-timeout", type=int, default=600, show_default=True,
+@click.option("--idle-timeout", type=int, default=120, show_default=True,
               help="Seconds before the kernel of a closed or idle page is shut down.")
+@click.option("--max-pages", type=int, default=300, show_default=True,
+              help="Survey pages open at once; more respondents wait (0: no cap).")
 @db_option
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the survey page.")
-def serve_cmd(round_code, host, port, pool_size, idle_timeout, db, lang):
+def serve_cmd(round_code, host, port, pool_size, idle_timeout, max_pages, db, lang):
     """Serve the survey of an open round (Voilà) until Ctrl-C."""
     from .collect.serve import serve
     serve(round_code, host=host, port=port, db=db, lang=lang, pool_size=pool_size, idle_timeout=idle_timeout,
-          echo=click.echo)
+          max_pages=max_pages, echo=click.echo)
 
 
 

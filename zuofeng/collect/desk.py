@@ -9,7 +9,9 @@ the same functions as everything else: ``tokens.lookup`` to check a token and ``
 (the one storage function, one transaction) to store a sheet.
 
 Protocol: one JSON object per connection each way, one line, at most ``MAX_REQUEST`` bytes:
-``{"op": "round"}``, ``{"op": "check", "token": ...}``, ``{"op": "store", "sheet": {...}}``. An answer
+``{"op": "round"}``, ``{"op": "check", "token": ...}``, ``{"op": "claim", "ticket": ...}``,
+``{"op": "store", "sheet": {...}}``. ``claim`` exchanges a one-time ticket of the entry page
+(``zuofeng.collect.entry``) for the scope and keyed hash of the token checked there. An answer
 is ``{"ok": true, ...}`` or ``{"ok": false, "error": "TokenError", "message": ...}``. The desk logs no
 request, no token and no answer; an unexpected failure is logged by its exception type only.
 
@@ -140,6 +142,11 @@ class DeskClient:
         s = a["scope"]
         return TokenScope(s["round"], s["kind"], s["rater"], s["target"]), a["hash"]
 
+    def claim(self, round_code: str, ticket: str) -> tuple[TokenScope, str]:
+        a = self._ask({"op": "claim", "round": round_code, "ticket": ticket})
+        s = a["scope"]
+        return TokenScope(s["round"], s["kind"], s["rater"], s["target"]), a["hash"]
+
     def store(self, round_code: str, sheet: Sheet) -> None:
         self._ask({"op": "store", "round": round_code, "sheet": _sheet_to_json(sheet)})
 
@@ -172,7 +179,9 @@ class Desk:
     """
 
     def __init__(self, engine, round_code: str, path):
+        from .entry import Tickets
         self.backend = DirectBackend(engine)
+        self.tickets = Tickets()
         self.round_code = round_code
         self.path = str(path)
         desk = self
@@ -226,6 +235,11 @@ class Desk:
                 scope, hashed = self.backend.check(self.round_code, token)
                 return {"ok": True, "hash": hashed, "scope": {"round": scope.round, "kind": scope.kind,
                                                              "rater": scope.rater, "target": scope.target}}
+            if op == "claim":
+                grant = self.tickets.take(req.get("ticket"))
+                if grant is None:
+                    raise errors.TokenError("this ticket is not valid")
+                return {"ok": True, **grant}
             if op == "store":
                 self.backend.store(self.round_code, _sheet_from_json(req.get("sheet")))
                 return {"ok": True}

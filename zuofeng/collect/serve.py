@@ -7,8 +7,9 @@ place that checks tokens and stores sheets, so that kernels need not import SQLA
 kernels through environment variables, never through the request, which lets Voilà preheat kernels:
 a pool of kernels has already built the page before a respondent arrives. Tracebacks and sources are
 hidden, kernels of closed or idle pages are culled (Voilà never shuts a page's kernel down by itself),
-the address is bound explicitly, and the log level is WARNING so that nothing a respondent enters —
-the token travels over the kernel websocket, never in a URL — can reach a log line.
+the address is bound explicitly, and the log level is WARNING so that nothing a respondent enters can
+reach a log line. Respondents arrive at a light entry page (``zuofeng.collect.entry``): the token goes
+to the collection desk in the body of a POST, and only a valid, unused token opens a kernel.
 """
 
 from __future__ import annotations
@@ -39,20 +40,9 @@ CALL_SOURCE = (
 )
 
 
-TEMPLATE_NAME = "zuofeng-survey"
-# Voilà's lab template without its two Font Awesome stylesheets from a public CDN: a respondent's
-# browser then talks to this server only (no third party learns who opens the survey when), and a
-# network without internet access does not hold up the page. The survey uses no icons.
-TEMPLATE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
-{% import "spinner.macro.html.j2" as spinner %}
-{%- block notebook_css -%}
-{% if frontend == "voila" %}{{ resources.include_js("static/voila-style.js") }}{% endif %}
-{{ spinner.css() }}
-<style>.jp-mod-noOutputs.jp-mod-noInput { display: none; }</style>
-{{ resources.include_css("static/index.css") }}
-{{ resources.include_css("static/theme-light.css") }}
-{%- endblock notebook_css -%}
-"""
+TEMPLATE_NAME = "zuofeng-survey"  # Voilà's lab template in the page's language (``zuofeng.collect.page``)
+# Front-end extensions the page loads: the widget manager only (each other one costs requests; see README)
+EXTENSIONS = ["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"]
 
 
 def survey_notebook(title: str = "问卷") -> dict:
@@ -77,17 +67,19 @@ def survey_notebook(title: str = "问卷") -> dict:
     }
 
 
-def build_site(site: Path, title: str = "问卷") -> dict[str, str]:
+def build_site(site: Path, title: str = "问卷", lang: str = "zh") -> dict[str, str]:
     """Fill the private folder Voilà serves from; return the environment the server must run with.
 
     - ``survey/survey.ipynb``: the survey notebook, alone in Voilà's root folder, signed (trusted)
       with a notary key kept in ``site``;
-    - ``jupyter/voila/templates/zuofeng-survey``: the page template without CDN stylesheets;
+    - ``jupyter/voila/templates/zuofeng-survey``: the page template in ``lang`` without CDN stylesheets;
     - ``ipython/profile_default``: a clean IPython profile for the kernels: no user start-up files,
       no history database.
     """
     import nbformat
     from nbformat.sign import NotebookNotary
+
+    from .page import page_template
 
     site = Path(site)
     (site / "survey").mkdir(parents=True, exist_ok=True)
@@ -97,7 +89,7 @@ def build_site(site: Path, title: str = "问卷") -> dict[str, str]:
     template = site / "jupyter" / "voila" / "templates" / TEMPLATE_NAME
     template.mkdir(parents=True, exist_ok=True)
     (template / "conf.json").write_text(json.dumps({"base_template": "lab"}), encoding="utf-8")
-    (template / "index.html.j2").write_text(TEMPLATE_INDEX, encoding="utf-8")
+    (template / "index.html.j2").write_text(page_template(lang), encoding="utf-8")
     profile = site / "ipython" / "profile_default"
     profile.mkdir(parents=True, exist_ok=True)
     (profile / "ipython_kernel_config.py").write_text("c.HistoryManager.enabled = False\n", encoding="utf-8")
@@ -112,7 +104,7 @@ def preheat_supported() -> bool:
 
 
 def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, pool_size: int = 2,
-               idle_timeout: int = 600, cull_interval: int | None = None) -> list[str]:
+               idle_timeout: int = 120, cull_interval: int | None = None) -> list[str]:
     """The Voilà command line for the survey site built by ``build_site``.
 
     Parameters
@@ -138,6 +130,7 @@ def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, p
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.strip_sources=True",
         "--theme=light", f"--template={TEMPLATE_NAME}",
+        *(f"--VoilaConfiguration.extension_allowlist={name}" for name in EXTENSIONS),
         f"--MappingKernelManager.cull_idle_timeout={idle_timeout}",
         f"--MappingKernelManager.cull_interval={cull_interval}",
         "--MappingKernelManager.cull_connected=False",
@@ -257,7 +250,7 @@ def _port_free(host: str, port: int) -> None:
 
 
 def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: str = "127.0.0.1",
-            port: int = 8866, pool_size: int = 2, idle_timeout: int = 600) -> dict:
+            port: int = 8866, pool_size: int = 2, idle_timeout: int = 120, max_pages: int = 300) -> dict:
     """Check that the round can take answers, and return the environment for the survey kernels.
 
     Raises a ZuofengError (one line) when the store cannot be opened, the round is unknown or not
@@ -274,6 +267,8 @@ def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: s
         raise ZuofengError(f"--pool-size must be 0 or more, not {pool_size}")
     if idle_timeout < 1:
         raise ZuofengError(f"--idle-timeout must be at least 1 second, not {idle_timeout}")
+    if max_pages < 0:
+        raise ZuofengError(f"--max-pages must be 0 (no cap) or more, not {max_pages}")
     url = _absolute_sqlite(database_url(db))
     engine = open_engine(url, create=False)
     try:
@@ -290,7 +285,7 @@ def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: s
 
 
 def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str | None = None,
-          lang: str = "zh", pool_size: int = 2, idle_timeout: int = 600, echo=print) -> None:
+          lang: str = "zh", pool_size: int = 2, idle_timeout: int = 120, max_pages: int = 300, echo=print) -> None:
     """Serve the survey of an open round with Voilà until interrupted (Ctrl-C or SIGTERM).
 
     Parameters
@@ -307,26 +302,36 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
         Preheated kernels kept ready for arriving respondents (0: start a kernel per page request).
     idle_timeout : int
         Seconds before the kernel of a closed or idle page is shut down.
+    max_pages : int
+        Survey pages (kernels) open at once; a respondent beyond it waits on a "please wait" page that
+        continues by itself (0: no cap).
     echo : callable
         Where the one start-up line goes.
     """
     ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
-                    idle_timeout=idle_timeout)
+                    idle_timeout=idle_timeout, max_pages=max_pages)
+    from ..instrument import load_instrument
     from ..store import open_engine
     from .desk import ENV_DESK, Desk
+    from .entry import survey_voila_class
+    from .survey import ENV_ENTRY
+
+    rnd = ready["round"]
+    n_items = len(load_instrument(rnd["instrument_id"], rnd["instrument_version"]).items)
 
     with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site, \
             Desk(open_engine(ready["env"]["ZUOFENG_DB"], create=False), round_code, Path(site) / "desk.sock") as desk:
         os.environ.update(ready["env"])
         os.environ[ENV_DESK] = desk.path  # the kernels check tokens and store sheets through the desk
-        os.environ.update(build_site(Path(site), ready["round"]["title"]))
+        os.environ[ENV_ENTRY] = "1"  # the entry page checks the token; the kernel claims its ticket
+        os.environ.update(build_site(Path(site), rnd["title"], lang))
         argv = voila_argv(site, host=host, port=port, pool_size=pool_size, idle_timeout=idle_timeout)
         shown = f"[{host}]" if ":" in host else host
         echo(f"serving the survey of round {round_code} at http://{shown}:{port}/ "
              f"(preheated kernels: {pool_size if '--preheat_kernel=True' in argv else 0}, "
              f"idle kernels culled after {idle_timeout} s); Ctrl-C stops")
         sys.stdout.flush()
-        from voila.app import Voila
         patch_kernel_manager()
-        Voila.launch_instance(argv=argv)
-        Voila.clear_instance()
+        app = survey_voila_class(desk, rnd, lang=lang, n_items=n_items, live_cap=max_pages)
+        app.launch_instance(argv=argv)
+        app.clear_instance()

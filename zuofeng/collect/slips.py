@@ -36,27 +36,25 @@ URL_MAX = 300
 
 TEXT = {
     "zh": {
-        "heading": "作风建设问卷 · 填写凭证",
+        "heading": "答题码",
         "department": "所在部门",
         "survey": "问卷",
         "self": "自评（评价本人作风）",
         "peer_inside": "互评 · 评价本部门（内部评价）",
         "peer_outside": "互评 · 评价其他部门（外部评价）",
         "target": "被评部门",
-        "token": "凭证码",
+        "token": "答题码",
         "address": "问卷地址",
         "blank_address": "问卷地址：______________________________",
-        "steps": "用手机扫码或在浏览器打开问卷地址，输入上面的凭证码（大小写、短横线均可省略），答完提交。"
-                 "每个凭证码只能提交一次。",
-        "promise": "本凭证不记名：系统只保存凭证码的加密摘要，不记录谁领取了哪一张，答卷与凭证无法对应。"
-                   "请自行保管，勿拍照外传或转交他人。",
-        "screen_note": "本文件含有效凭证码：请用 A4 纸打印（每页 {per} 张），沿虚线裁开分发，打印后删除本文件。"
+        "steps": "手机扫码或打开问卷地址，输入答题码（大小写、横线均可省略），答完提交。每个答题码只能提交一次。",
+        "promise": "答题码不记名：系统只存其加密摘要，不记录谁领取了哪一张，答卷与答题码无法对应。请自行保管，勿外传。",
+        "screen_note": "本文件含有效答题码：请用 A4 纸打印（每页 {per} 张），沿虚线裁开分发，打印后删除本文件。"
                        "共 {n} 张，{pages} 页。",
         "csv_header": ["轮次", "问卷标题", "部门代码", "部门名称", "问卷类型", "被评部门代码", "被评部门名称",
-                       "凭证码", "问卷地址"],
+                       "答题码", "问卷地址"],
     },
     "en": {
-        "heading": "Work-style survey · access slip",
+        "heading": "Token",
         "department": "Department",
         "survey": "Survey",
         "self": "Self assessment (your own conduct)",
@@ -66,10 +64,10 @@ TEXT = {
         "token": "Token",
         "address": "Survey address",
         "blank_address": "Survey address: ______________________________",
-        "steps": "Scan the code with a phone or open the survey address in a browser, type the token above "
-                 "(case and dashes do not matter), answer and submit. Each token can be submitted once.",
-        "promise": "This slip carries no name: the system keeps only a keyed digest of the token and no record "
-                   "of who received which slip, so answers cannot be traced back to a slip. Keep it to yourself.",
+        "steps": "Scan the code or open the address, type the token (case and dashes do not matter), answer "
+                 "and submit. Each token can be submitted once.",
+        "promise": "No name: only a keyed digest of the token is kept, nobody records who got which slip, and "
+                   "answers cannot be traced to a slip. Keep it to yourself.",
         "screen_note": "This file holds live tokens: print on A4 ({per} per page), cut along the dashed lines, "
                        "hand out, then delete this file. {n} slips, {pages} pages.",
         "csv_header": ["round", "title", "department_code", "department_name", "survey", "target_code",
@@ -89,21 +87,22 @@ body { margin: 0; font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han S
         grid-template-columns: 97mm 97mm; grid-auto-rows: 70mm; break-after: page; page-break-after: always; }
 .page:last-of-type { break-after: auto; page-break-after: auto; }
 .slip { position: relative; padding: 3.5mm 4mm; border: 0.3mm dashed #777; overflow: hidden;
-        break-inside: avoid; page-break-inside: avoid; display: flex; flex-direction: column; gap: 1.2mm;
-        font-size: 8.5pt; line-height: 1.3; }
+        break-inside: avoid; page-break-inside: avoid; display: flex; flex-direction: column; gap: 0.9mm;
+        font-size: 9.5pt; line-height: 1.3; }
 .slip::before { content: "\\2702"; position: absolute; top: -1.6mm; left: 3mm; font-size: 8pt; color: #777;
                 background: #fff; line-height: 1; }
-.slip h2 { margin: 0; font-size: 10pt; border-bottom: 0.3mm solid #000; padding-bottom: 0.8mm; }
+.slip h2 { margin: 0; font-size: 10.5pt; border-bottom: 0.3mm solid #000; padding-bottom: 0.8mm; }
 .row { display: flex; gap: 2mm; }
 .facts { flex: 1; min-width: 0; }
 .facts div { overflow-wrap: anywhere; }
 .label { color: #444; }
 .token { font-family: "DejaVu Sans Mono", "Liberation Mono", Consolas, "Courier New", monospace;
-         font-size: 15pt; font-weight: bold; letter-spacing: 0.04em; white-space: nowrap; margin: 0.5mm 0; }
+         font-size: 15pt; font-weight: bold; letter-spacing: 0.04em; white-space: nowrap; margin: 0; }
 .token span + span { margin-left: 0.45em; }
+.token-row { display: flex; align-items: baseline; gap: 1mm; white-space: nowrap; }
 .qr { width: 21mm; height: 21mm; flex: none; }
-.url { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; overflow-wrap: anywhere; }
-.small { font-size: 7pt; color: #222; }
+.url { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; overflow-wrap: anywhere; }
+.small { font-size: 9pt; line-height: 1.25; color: #000; }
 @media print {
   body { background: none; }
   .note { display: none; }
@@ -222,8 +221,8 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
                 f"{_esc(names.get(s.rater, s.rater))}（{_esc(s.rater)}）</div>"
                 f'<div><span class="label">{_esc(t["survey"])}：</span>{_esc(t[view])}</div>'
                 f"{target}</div>{qr}</div>"
-                f'<div><span class="label">{_esc(t["token"])}：</span></div>'
-                f'<div class="token">{groups}</div>{address}'
+                f'<div class="token-row"><span class="label">{_esc(t["token"])}：</span>'
+                f'<span class="token">{groups}</span></div>{address}'
                 f'<div class="small">{_esc(t["steps"])}</div>'
                 f'<div class="small">{_esc(t["promise"])}</div></div>')
         out.append("</section>")

@@ -33,6 +33,7 @@ LANGS = ("zh", "en")
 DONT_KNOW = 0  # the widget value of 不了解; stored as NULL (missing)
 ENV_ROUND = "ZUOFENG_SURVEY_ROUND"
 ENV_LANG = "ZUOFENG_SURVEY_LANG"
+ENV_ENTRY = "ZUOFENG_SURVEY_ENTRY"  # set by ``zuofeng serve``: the token was checked by the entry page
 
 CSS = """<style>
 .zf-survey { max-width: 760px; width: 100%; margin: 0 auto; box-sizing: border-box; font-size: 16px;
@@ -50,23 +51,27 @@ CSS = """<style>
 .zf-privacy ul { margin: 0.3em 0; padding-left: 1.2em; }
 .zf-item { border-bottom: 1px solid #e5e7eb; padding: 0.6em 0 0.7em; width: 100%; }
 .zf-label { font-weight: 700; font-size: 1.05em; }
-.zf-label .zf-num { color: #57606a; font-weight: 400; margin-right: 0.3em; }
-.zf-text { color: #3d444d; font-size: 0.93em; margin: 0.15em 0 0.4em; }
+.zf-label .zf-num { color: #424a53; font-weight: 400; margin-right: 0.3em; }
+.zf-text { color: #1f2328; font-size: 1em; margin: 0.15em 0 0.4em; }
+.zf-item.zf-missing { background: #fff5e6; outline: 3px solid #bc4c00; outline-offset: 2px; border-radius: 4px; }
 .zf-survey .widget-toggle-buttons { width: 100%; height: auto; }
 .zf-survey .widget-toggle-buttons .widget-toggle-button { width: auto; min-width: 5.2em; height: auto;
-  min-height: 2.3em; margin: 0 6px 6px 0; padding: 0.25em 0.6em; white-space: normal; font-size: 0.95em; }
+  min-height: 44px; margin: 0 6px 6px 0; padding: 0.25em 0.6em; white-space: normal; font-size: 1em;
+  color: #1f2328; border: 1px solid #8c959f; }
 .zf-survey .widget-toggle-buttons .widget-toggle-button.mod-active { background: #2f6f9f; color: #fff; }
+.zf-survey button:focus-visible, .zf-survey input:focus-visible, .zf-survey textarea:focus-visible {
+  outline: 3px solid #bf3989; outline-offset: 2px; }
 .zf-survey .widget-toggle-buttons > div, .zf-survey .widget-toggle-buttons .widget-inline-hbox {
   flex-wrap: wrap; }
 .zf-survey .widget-text, .zf-survey .widget-textarea { width: calc(100% - 8px); max-width: 28em; }
 .zf-survey .widget-textarea textarea { min-height: 6em; font-size: 1em; }
-.zf-survey .widget-text input { font-size: 1.1em; letter-spacing: 0.05em; height: 2.2em; }
-.zf-survey .widget-button { height: auto; min-height: 2.4em; font-size: 1em; padding: 0.3em 1.2em; }
+.zf-survey .widget-text input { font-size: 1.1em; letter-spacing: 0.05em; height: 2.2em; min-height: 44px; }
+.zf-survey .widget-button { height: auto; min-height: 48px; font-size: 1.05em; padding: 0.3em 1.2em; }
 .zf-msg-error { color: #b42318; font-weight: 600; }
 .zf-msg-ok { color: #1a7f37; font-weight: 600; }
-.zf-muted { color: #57606a; }
+.zf-muted { color: #424a53; }
 @media (max-width: 600px) {
-  .zf-survey { font-size: 15px; }
+  .zf-survey { font-size: 16px; }
   .zf-survey .widget-toggle-buttons > div { display: flex; flex-wrap: wrap; }
   .zf-survey .widget-toggle-buttons .widget-toggle-button { flex: 1 1 40%; min-width: 40%; margin: 0 5px 6px 0; }
 }
@@ -149,6 +154,8 @@ class SurveyApp:
         self.widget = w.VBox(layout=w.Layout(width="100%"))
         self.widget.add_class("zf-survey")
         self.items: dict[int, w.ToggleButtons] = {}
+        self.item_boxes: dict[int, w.VBox] = {}
+        self._jumps = 0
 
     def _build_form(self) -> None:
         # Built when the first token is accepted, not before: the page a respondent first loads then
@@ -165,31 +172,36 @@ class SurveyApp:
                 tb = w.ToggleButtons(options=scale_opts, value=None, style={"button_width": "auto"},
                                      layout=w.Layout(width="100%"))
                 tb.add_class(f"zf-{it.key}")
+                tb.add_class("zf-choice")
                 tb.observe(self._on_change, names="value")
                 self.items[it.number] = tb
                 head = (f"<div class='zf-label'><span class='zf-num'>{it.number}.</span>{_esc(it.label.get(lang))}"
                         f"</div><div class='zf-text'>{_esc(it.text.get(lang))}</div>")
                 box = w.VBox([_html(head), tb], layout=w.Layout(width="100%"))
                 box.add_class("zf-item")
+                self.item_boxes[it.number] = box
                 blocks.append(box)
 
         cat_labels = {"党员": t["party"], "非党员": t["non_party"]}
         self.category = w.ToggleButtons(options=[(cat_labels[c], c) for c in CATEGORIES], value=None,
                                         style={"button_width": "auto"}, layout=w.Layout(width="100%"))
         self.category.add_class("zf-category")
+        self.category.add_class("zf-choice")
         overall_opts = [(o.text.get(lang), o.value) for o in inst.overall_scale.options]
         overall_opts.append((inst.overall_scale.missing.get(lang), DONT_KNOW))
         self.overall = w.ToggleButtons(options=overall_opts, value=None, style={"button_width": "auto"},
                                        layout=w.Layout(width="100%"))
         self.overall.add_class("zf-overall")
+        self.overall.add_class("zf-choice")
         self.overall.observe(self._on_change, names="value")
         self.overall_box = w.VBox([_html(f"<h3>{_esc(inst.overall_scale.question.get(lang))}</h3>"), self.overall])
+        self.overall_box.add_class("zf-item")
         self.comment = w.Textarea(placeholder=t["comment_placeholder"], continuous_update=True)
         self.comment.add_class("zf-comment")
         self.comment.observe(self._on_change, names="value")
         self.comment_count = _html("", "zf-comment-count")
         self.progress = _html("", "zf-progress")
-        self.submit_button = w.Button(description=t["submit"], button_style="success", disabled=True)
+        self.submit_button = w.Button(description=t["submit"], button_style="success")
         self.submit_button.add_class("zf-submit")
         self.submit_button.on_click(self._on_submit)
         self.submit_message = _html("", "zf-submit-message")
@@ -231,6 +243,13 @@ class SurveyApp:
         """How many of the items have an answer (不了解 counts)."""
         return sum(tb.value is not None for tb in self.items.values())
 
+    def missing(self) -> list[str]:
+        """What still needs an answer, in page order: item numbers as strings, then ``"overall"``."""
+        out = [str(n) for n, tb in self.items.items() if tb.value is None]
+        if self._scope is not None and self._scope.kind == "peer" and self.overall.value is None:
+            out.append("overall")
+        return out
+
     def _complete(self) -> bool:
         if not self.items or self.answered != len(self.items):
             return False
@@ -247,9 +266,21 @@ class SurveyApp:
             parts.append(t["overall_missing"])
         self.progress.value = "<span class='zf-muted'>" + _esc(" · ".join(parts)) + "</span>"
         used = len(self.comment.value)
-        cls = "zf-msg-error" if used > COMMENT_MAX else "zf-muted"
-        self.comment_count.value = f"<span class='{cls}'>{used} / {COMMENT_MAX}</span>"
-        self.submit_button.disabled = not (self.state == "form" and self._complete())
+        if used > COMMENT_MAX:
+            note, cls = t["comment_over"].format(n=COMMENT_MAX, over=used - COMMENT_MAX), "zf-msg-error"
+        elif used == COMMENT_MAX:
+            note, cls = t["comment_full"].format(n=COMMENT_MAX), "zf-msg-error"
+        else:
+            note, cls = t["comment_left"].format(n=COMMENT_MAX, used=used, left=COMMENT_MAX - used), "zf-muted"
+        self.comment_count.value = f"<span class='{cls}'>{_esc(note)}</span>"
+        for number, tb in self.items.items():
+            if tb.value is not None:
+                self.item_boxes[number].remove_class("zf-missing")
+        if self.overall.value is not None:
+            self.overall_box.remove_class("zf-missing")
+        if "zf-jump" in self.submit_message.value and self._complete():
+            self.submit_message.value = ""
+        self.submit_button.disabled = self.state != "form"
 
     def _on_change(self, _change) -> None:
         self._refresh()
@@ -276,12 +307,37 @@ class SurveyApp:
             self.start_button.disabled = False
             return
         self.token_input.value = ""  # the token is not kept; only its keyed hash, until the sheet is stored
+        self.open_form(scope, hashed)
+
+    def open_form(self, scope, hashed: str) -> None:
+        """Show the form for a checked token: its scope and keyed hash (the token itself is not needed)."""
         self._scope, self._token_hash = scope, hashed
         self.message.value = ""
         self.state = "form"
         if not self.items:
             self._build_form()
         self._show_form()
+
+    def open_ticket(self, ticket: str | None) -> None:
+        """Open the form for the token the entry page checked, by claiming its one-time ticket at the desk.
+
+        A missing, used or expired ticket shows a line with a link back to the entry page.
+        """
+        if self.state != "token":
+            return
+        try:
+            if not ticket:
+                raise TokenError("no ticket")
+            scope, hashed = self.backend.claim(self.round_code, ticket)
+        except (ZuofengError, DeskUnavailable) as e:
+            if not isinstance(e, ZuofengError):
+                log.error("survey: claiming a ticket failed with %s", type(e).__name__)
+            self.state = "expired"
+            self.message.value = (f"<span class='zf-msg-error'>{_esc(self.t['expired'])}</span> "
+                                  f"<a href='./?expired=1'>{_esc(self.t['back_to_entry'])}</a>")
+            self.widget.children = [self.style, self.title, self.message]
+            return
+        self.open_form(scope, hashed)
 
     def sheet(self) -> Sheet:
         """The answer sheet as it stands (the values clicked, 不了解 as None)."""
@@ -294,8 +350,31 @@ class SurveyApp:
         return Sheet(kind=s.kind, rater=s.rater, target=s.target, answers=answers, category=self.category.value,
                      overall=overall, comment=comment, token_hash=self._token_hash)
 
+    def _point_at_missing(self) -> None:
+        """Highlight what is missing, name how much, and let the page scroll to the first one."""
+        t, missing = self.t, self.missing()
+        boxes = [self.overall_box if m == "overall" else self.item_boxes[int(m)] for m in missing]
+        for box in [*self.item_boxes.values(), self.overall_box]:
+            box.remove_class("zf-missing")
+            box.remove_class("zf-first-missing")
+        for box in boxes:
+            box.add_class("zf-missing")
+        self._jumps += 1
+        if boxes:
+            boxes[0].add_class("zf-first-missing")
+            first = t["overall_label"] if missing[0] == "overall" else t["item_label"].format(n=missing[0])
+            text = t["missing"].format(count=len(missing), first=first)
+        else:
+            text = t["too_long"]
+        target = "zf-first-missing" if boxes else "zf-comment"
+        self.submit_message.value = (f"<span class='zf-msg-error zf-jump' data-jump='{self._jumps}' "
+                                     f"data-target='{target}'>{_esc(text)}</span>")
+
     def _on_submit(self, _button=None) -> None:
-        if self.state != "form" or not self._complete():
+        if self.state != "form":
+            return
+        if not self._complete():
+            self._point_at_missing()
             return
         self.submit_button.disabled = True
         try:
@@ -356,9 +435,40 @@ def survey_app(round_code: str | None = None, *, db: str | None = None, lang: st
         if not round_code:
             raise RoundError(f"no round given: pass round_code or set {ENV_ROUND}")
         app = SurveyApp(backend_for(db), round_code, lang=lang)
+        if db is None and os.environ.get(ENV_ENTRY) and app.state == "token":
+            app._build_form()  # in a preheated kernel: before the respondent arrives
+            app.open_ticket(_request_ticket())
     except (ZuofengError, DeskUnavailable) as e:
         log.error("survey: cannot open the survey: %s", getattr(e, "message", type(e).__name__))
         notice = w.HTML(f"{CSS}<p class='zf-msg-error'>{_esc(TEXT[lang]['unavailable'])}</p>")
         notice.add_class("zf-survey")
         return notice
     return app.widget
+
+
+def _request_ticket() -> str | None:
+    """The one-time ticket the survey address passed to this kernel (``zuofeng.collect.entry``).
+
+    A kernel started for the request finds it in its environment; a preheated kernel waits here until
+    Voilà hands it to a page and sends that request's details over Voilà's request-info websocket
+    (what ``voila.utils.wait_for_request`` does, without importing the Jupyter server into the kernel).
+    """
+    import json
+    from urllib.parse import parse_qs
+
+    env = os.environ
+    query = env.get("QUERY_STRING", "")
+    if env.get("VOILA_PREHEAT", "False") != "False":
+        from websockets.exceptions import WebSocketException
+        from websockets.sync.client import connect
+        base = env.get("VOILA_WS_BASE_URL", env.get("VOILA_SERVER_URL", "/"))
+        url = (f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:"
+               f"{env.get('VOILA_APP_PORT', '8866')}{base}voila/query/{env.get('VOILA_KERNEL_ID', '')}")
+        try:
+            with connect(url, open_timeout=10, max_size=2**16) as ws:
+                info = json.loads(ws.recv())
+        except (OSError, ValueError, WebSocketException):
+            return None
+        query = info.get("QUERY_STRING", "") if isinstance(info, dict) else ""
+    values = parse_qs(query).get("zf_ticket")
+    return values[0] if values else None

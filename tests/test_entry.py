@@ -1,0 +1,93 @@
+"""The light entry page and its one-time tickets, without a browser (the browser test drives the real server)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from zuofeng.collect import desk as dk
+from zuofeng.collect.entry import Tickets, entry_page, waiting_page
+from zuofeng.collect.page import page_template
+from zuofeng.collect.tokens import issue_tokens, token_hash
+from zuofeng.errors import TokenError
+from zuofeng.rounds import create_round, set_status
+from zuofeng.store import open_engine
+
+ROUND = {"code": "R1", "title": "测评<script>alert(1)</script>", "k_min": 6, "k_comment": 12}
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_ticket_is_used_once_and_expires():
+    clock = Clock()
+    t = Tickets(ttl=60, clock=clock)
+    a, b = t.issue({"hash": "x"}), t.issue({"hash": "y"})
+    assert a != b and len(a) >= 22  # 128 random bits, URL-safe
+    assert t.peek(a) and len(t) == 2
+    assert t.take(a) == {"hash": "x"}
+    assert t.take(a) is None and not t.peek(a)  # one time
+    clock.now += 60
+    assert t.take(b) is None and len(t) == 0  # expired
+    assert t.take(None) is None and t.take(123) is None and not t.peek(None)
+
+
+def test_the_entry_page_is_plain_html_with_the_promise_and_escapes_the_title():
+    page = entry_page(ROUND, lang="zh", message="答题码无效<b>", prefetch=("/voila/static/voila.js",))
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page
+    assert "<script>alert(1)</script>" not in page and "测评&lt;script&gt;" in page
+    assert "少于6人" in page and "不少于12人" in page  # the round's k and comment threshold
+    assert 'method="post" action="start"' in page and 'name="token"' in page and "autofocus" in page
+    assert "答题码无效&lt;b&gt;" in page and "凭证码" not in page
+    assert '["/voila/static/voila.js"]' in page  # prefetched while the respondent types
+    assert "jupyter" not in page.lower() and "require.js" not in page  # no JupyterLab front-end
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
+    assert len(scripts) == 1 and "</" not in scripts[0]
+    en = entry_page(ROUND, lang="en")
+    assert '<html lang="en">' in en and "fewer than 6" in en and "Token" in en
+    assert '<html lang="zh-CN">' in waiting_page("zh") and "请稍候" in waiting_page("zh")
+
+
+def test_the_survey_page_template_speaks_the_pages_language():
+    zh, en = page_template("zh"), page_template("en")
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    assert "正在打开问卷" in zh and "Executing" not in zh and "Running" not in zh
+    assert "https://" not in zh and "cdn" not in zh.lower()
+    text = json.loads(re.search(r"var T = (\{.*?\}), KEY", zh).group(1))
+    assert text["max"] == 500 and "正在重新连接" in text["lost"]
+    assert "sessionStorage" in zh and "localStorage" not in zh  # answers stay in this tab only
+
+
+@pytest.fixture
+def served_desk(tmp_path, roster_file):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_engine(url)
+    create_round(engine, "R1", title="测评", roster=roster_file)
+    set_status(engine, "R1", "open")
+    toks = issue_tokens(engine, "R1", kind="self")
+    with dk.Desk(engine, "R1", tmp_path / "desk.sock") as desk:
+        yield desk, toks
+    engine.dispose()
+
+
+def test_the_kernel_claims_a_ticket_once_and_gets_the_scope_and_hash_never_the_token(served_desk):
+    desk, toks = served_desk
+    scope, hashed = desk.backend.check("R1", toks[0].token)
+    ticket = desk.tickets.issue({"scope": {"round": scope.round, "kind": scope.kind, "rater": scope.rater,
+                                           "target": scope.target}, "hash": hashed})
+    client = dk.DeskClient(desk.path)
+    got_scope, got_hash = client.claim("R1", ticket)
+    assert got_scope == scope and got_hash == token_hash(toks[0].token)
+    with pytest.raises(TokenError):
+        client.claim("R1", ticket)  # one time
+    with pytest.raises(TokenError):
+        client.claim("R1", "made-up")
+    answer = desk.answer(json.dumps({"op": "claim", "round": "R1", "ticket": ticket}).encode())
+    assert answer["ok"] is False and toks[0].token not in json.dumps(answer)

@@ -1,0 +1,356 @@
+"""The light entry of ``zuofeng serve``: a plain HTML page that takes the token before any kernel starts.
+
+A respondent first gets a small HTML page from the survey server itself (title, privacy promise with
+the round's k, one token field; Enter submits). It starts no kernel and loads no JupyterLab script.
+The token travels in the body of a POST to ``start``, never in an address; the server checks it with
+the collection desk (``zuofeng.collect.desk``). Only a valid, unused token gets a *ticket*: a random,
+one-time, short-lived string in an HttpOnly cookie limited to the ``survey`` address. The survey
+address (Voilà's page) exchanges it for a second one-time ticket that only the page's kernel can use:
+the kernel claims it through the desk and gets the token's scope and keyed hash, never the token.
+Tickets live in this process's memory only, are removed when used or after ``TICKET_TTL`` seconds,
+and nothing about them is logged. A GET of any address without a ticket starts no kernel.
+
+Once the entry page has loaded (the respondent is typing), it asks the browser to prefetch the survey's
+scripts: those the survey page loaded for earlier respondents.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+import threading
+import time
+
+TICKET_TTL = 300.0  # seconds between the token check and the page's kernel claiming it
+COOKIE = "zf_ticket"
+LANG_ATTR = {"zh": "zh-CN", "en": "en"}
+
+ENTRY_TEXT = {
+    "zh": {"label": "答题码", "hint": "纸条上的16位字母和数字，大小写、空格和横线均可。", "start": "开始答题",
+           "opening": "正在打开问卷……", "saved": "本设备上保存着您尚未提交的答案：输入同一答题码即可继续。",
+           "busy": "答题人数较多，请稍候，页面会自动继续……", "expired": "页面已过期，请重新输入答题码。"},
+    "en": {"label": "Token", "hint": "The 16 letters and digits on your slip; case, spaces and dashes do not matter.",
+           "start": "Start", "opening": "Opening the survey…",
+           "saved": "Unsubmitted answers are kept on this device: enter the same token to continue.",
+           "busy": "Many people are answering right now: please wait, this page continues by itself…",
+           "expired": "This page has expired: please enter your token again."},
+}
+
+
+class Tickets:
+    """One-time tickets: a grant (scope and keyed hash of a checked token) under a random name.
+
+    Parameters
+    ----------
+    ttl : float
+        Seconds a ticket stays valid.
+    clock : callable
+        Monotonic clock (tests pass their own).
+    """
+
+    def __init__(self, ttl: float = TICKET_TTL, clock=time.monotonic):
+        self.ttl, self.clock = ttl, clock
+        self._grants: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, grant: dict) -> str:
+        """Store ``grant`` under a new ticket (128 random bits) and return the ticket."""
+        ticket = secrets.token_urlsafe(16)
+        with self._lock:
+            self._drop_expired()
+            self._grants[ticket] = (self.clock() + self.ttl, grant)
+        return ticket
+
+    def take(self, ticket) -> dict | None:
+        """The grant of ``ticket``, removed; None when the ticket is unknown, used or expired."""
+        if not isinstance(ticket, str):
+            return None
+        with self._lock:
+            self._drop_expired()
+            entry = self._grants.pop(ticket, None)
+        return None if entry is None else entry[1]
+
+    def peek(self, ticket) -> bool:
+        """Whether ``ticket`` is valid now (it stays valid)."""
+        if not isinstance(ticket, str):
+            return False
+        with self._lock:
+            self._drop_expired()
+            return ticket in self._grants
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._drop_expired()
+            return len(self._grants)
+
+    def _drop_expired(self) -> None:
+        now = self.clock()
+        for t in [t for t, (end, _) in self._grants.items() if end <= now]:
+            del self._grants[t]
+
+
+def _esc(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _js(value) -> str:
+    """A JSON literal safe inside an HTML <script> element."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# SHA-256 in plain JavaScript (public-domain compact form): the page stores unsubmitted answers under a
+# hash of round and token, and crypto.subtle is missing on plain-http addresses.
+SHA256_JS = r"""function zfSha256(ascii){function rr(v,a){return(v>>>a)|(v<<(32-a));}
+var P=Math.pow,M=P(2,32),i,j,r='',w=[],L=ascii.length*8,h=[],k=[],n=0,c={};
+for(var q=2;n<64;q++){if(!c[q]){for(i=0;i<313;i+=q)c[i]=q;h[n]=(P(q,.5)*M)|0;k[n++]=(P(q,1/3)*M)|0;}}
+h=h.slice(0,8);ascii+='\x80';while(ascii.length%64-56)ascii+='\x00';
+for(i=0;i<ascii.length;i++){j=ascii.charCodeAt(i);if(j>>8)return '';w[i>>2]|=j<<((3-i)%4)*8;}
+w[w.length]=((L/M)|0);w[w.length]=L;
+for(j=0;j<w.length;){var x=w.slice(j,j+=16),o=h;h=h.slice(0,8);
+for(i=0;i<64;i++){var a=x[i-15],b=x[i-2],A=h[0],E=h[4];
+var t1=h[7]+(rr(E,6)^rr(E,11)^rr(E,25))+((E&h[5])^((~E)&h[6]))+k[i]+(x[i]=(i<16)?x[i]:(x[i-16]+(rr(a,7)^rr(a,18)^(a>>>3))+x[i-7]+(rr(b,17)^rr(b,19)^(b>>>10)))|0);
+var t2=(rr(A,2)^rr(A,13)^rr(A,22))+((A&h[1])^(A&h[2])^(h[1]&h[2]));h=[(t1+t2)|0].concat(h);h[4]=(h[4]+t1)|0;}
+for(i=0;i<8;i++)h[i]=(h[i]+o[i])|0;}
+for(i=0;i<8;i++)for(j=3;j+1;j--){var y=(h[i]>>(j*8))&255;r+=((y<16)?0:'')+y.toString(16);}return r;}
+function zfNormal(t){return t.toUpperCase().replace(/[^0-9A-Z]/g,'');}"""
+
+ENTRY_CSS = """
+*{box-sizing:border-box}
+body{margin:0;font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+ font-size:17px;line-height:1.6;color:#1f2328;background:#fff}
+main{max-width:720px;margin:0 auto;padding:16px}
+h1{font-size:1.4em;line-height:1.3;margin:.3em 0 .6em}
+.zf-privacy{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.6em .9em;font-size:.95em}
+.zf-privacy ul{margin:.3em 0;padding-left:1.2em}
+label{display:block;font-weight:700;margin:1em 0 .2em}
+.zf-hint{color:#57606a;font-size:.9em;margin:0 0 .4em}
+input{width:100%;max-width:24em;font-size:1.15em;letter-spacing:.05em;min-height:48px;padding:.3em .5em;
+ border:2px solid #57606a;border-radius:6px}
+button{display:block;margin-top:.8em;min-height:48px;min-width:10em;font-size:1.05em;font-weight:700;color:#fff;
+ background:#1f6feb;border:0;border-radius:6px;padding:.4em 1.4em;cursor:pointer}
+button[disabled]{background:#57606a}
+:focus-visible{outline:3px solid #bf3989;outline-offset:2px}
+.zf-msg-error{color:#b42318;font-weight:600}
+.zf-note{color:#1a5fb4;font-weight:600}
+"""
+
+
+def entry_page(round_info: dict, *, lang: str = "zh", message: str = "", n_items: int = 22,
+               prefetch: tuple[str, ...] = ()) -> str:
+    """The HTML of the entry page (title, privacy promise with k, the token form).
+
+    ``message`` is a refusal already worded for the respondent (escaped here); ``prefetch`` lists
+    addresses of the survey's scripts the browser may fetch while the respondent types.
+    """
+    from .survey_text import PRIVACY, TEXT
+    t, e = TEXT[lang], ENTRY_TEXT[lang]
+    promise = PRIVACY[lang].format(k=int(round_info["k_min"]), k_comment=int(round_info["k_comment"]), n=n_items)
+    msg = f"<p id='zf-message' class='zf-msg-error' role='alert'>{_esc(message)}</p>" if message else \
+        "<p id='zf-message' role='status'></p>"
+    return f"""<!DOCTYPE html>
+<html lang="{LANG_ATTR[lang]}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><link rel="icon" href="data:,">
+<title>{_esc(round_info['title'])}</title><style>{ENTRY_CSS}</style></head>
+<body><main>
+<h1>{_esc(round_info['title'])}</h1>
+<div class="zf-privacy">{promise}</div>
+<form id="zf-entry" method="post" action="start" autocomplete="off">
+<label for="zf-token">{_esc(e['label'])}</label>
+<p class="zf-hint" id="zf-hint">{_esc(e['hint'])}</p>
+<input id="zf-token" name="token" type="text" required autofocus spellcheck="false" autocapitalize="characters"
+ autocomplete="off" inputmode="text" aria-describedby="zf-hint" placeholder="ABCD-EFGH-JKLM-NPQR">
+<button id="zf-start" type="submit">{_esc(t['start'])}</button>
+{msg}
+<p id="zf-saved" class="zf-note" hidden>{_esc(e['saved'])}</p>
+</form></main>
+<script>
+{SHA256_JS}
+(function(){{
+var f=document.getElementById('zf-entry'),b=document.getElementById('zf-start'),fetched=false;
+try{{for(var i=0;i<sessionStorage.length;i++){{if(sessionStorage.key(i).indexOf('zf-answers-')===0){{
+document.getElementById('zf-saved').hidden=false;break;}}}}}}catch(err){{}}
+function prefetch(){{if(fetched)return;fetched=true;{_js(list(prefetch))}.forEach(function(u){{
+var l=document.createElement('link');l.rel='prefetch';l.href=u;document.head.appendChild(l);}});}}
+document.getElementById('zf-token').addEventListener('input',prefetch);
+window.addEventListener('load',function(){{setTimeout(prefetch,300);}});
+f.addEventListener('submit',function(){{
+try{{sessionStorage.setItem('zf-key',zfSha256({_js('zuofeng:' + round_info['code'] + ':')}+zfNormal(f.token.value)));}}catch(err){{}}
+b.disabled=true;b.textContent={_js(e['opening'])};}});
+window.addEventListener('pageshow',function(){{b.disabled=false;b.textContent={_js(t['start'])};}});
+}})();
+</script></body></html>"""
+
+
+# --- the server side -------------------------------------------------------------------------------
+
+STATIC_MAX_AGE = 86400  # Voilà's script chunks carry the Voilà release in their folder, not in their name
+PREFETCH_MAX = 150
+
+
+def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0,
+                       opening_cap: int | None = None):
+    """A Voilà application class serving the entry page, ``start`` and the ticketed ``survey`` page.
+
+    Voilà's catch-all page route (which starts a kernel for any address) is replaced by three routes:
+    ``/`` (the entry page), ``/start`` (POST: the token check) and ``/survey`` (Voilà's page, only with a
+    valid ticket cookie). Responses are gzip-compressed (tornado's ``compress_response`` has to be in
+    the settings the application is *built* with: Voilà's ``tornado_settings`` arrive too late), the
+    hashed files of front-end extensions are cached as immutable and Voilà's own script chunks for a day.
+
+    ``live_cap`` > 0 caps the kernels in use by pages, and ``opening_cap`` the survey pages being opened
+    at once (default: twice the CPU cores; opening a page may start a kernel and run the notebook, and
+    with a preheated kernel it is over quickly): a respondent beyond either gets a "please wait" page
+    that retries by itself (the ticket is kept). Without the second cap a burst of arrivals on an empty pool starts
+    every kernel at once, the server stops answering and every page times out.
+    """
+    import logging
+    import os
+    from urllib.parse import urlencode
+
+    import tornado.web
+    from jupyter_server.base.handlers import FileFindHandler
+    from jupyter_server.utils import url_path_join
+    from tornado.ioloop import IOLoop
+    from voila.app import Voila
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+    from voila.static_file_handler import MultiStaticFileHandler
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    from ..errors import ZuofengError
+    from .survey_text import TEXT, token_message
+
+    log = logging.getLogger(__name__)
+    code = round_info["code"]
+    opening_limit = opening_cap if opening_cap is not None else 2 * (os.cpu_count() or 1)
+    opening = {"now": 0}
+
+    def private(handler) -> None:
+        handler.set_header("Cache-Control", "no-store")
+        handler.set_header("Referrer-Policy", "no-referrer")
+        handler.set_header("X-Content-Type-Options", "nosniff")
+
+    class EntryHandler(tornado.web.RequestHandler):
+        prefetch: tuple[str, ...] = ()
+
+        def set_default_headers(self):
+            private(self)
+            self.set_header("X-Frame-Options", "DENY")
+
+        def page(self, message: str = "", status: int = 200) -> None:
+            self.set_status(status)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(entry_page(round_info, lang=lang, message=message, n_items=n_items, prefetch=self.prefetch))
+
+        def get(self):
+            self.page(ENTRY_TEXT[lang]["expired"] if self.get_query_argument("expired", None) else "")
+
+        async def post(self):
+            token = self.get_body_argument("token", "")
+            try:
+                scope, hashed = await IOLoop.current().run_in_executor(None, desk.backend.check, code, token)
+            except ZuofengError as e:
+                return self.page(token_message(e, lang))
+            except Exception as e:  # noqa: BLE001 -- nothing typed is logged, only the kind of failure
+                log.error("entry: token check failed with %s", type(e).__name__)
+                return self.page(TEXT[lang]["system_error"], 503)
+            ticket = desk.tickets.issue({"scope": {"round": scope.round, "kind": scope.kind, "rater": scope.rater,
+                                                   "target": scope.target}, "hash": hashed})
+            self.set_cookie(COOKIE, ticket, path=url_path_join(self.settings.get("base_url", "/"), "survey"),
+                            httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
+            self.redirect("survey", status=303)
+
+    class SurveyHandler(TornadoVoilaHandler):
+        async def get(self, path=None):
+            private(self)
+            cookie_path = url_path_join(self.settings.get("base_url", "/"), "survey")
+            busy = (live_cap and self.pages_in_use() >= live_cap) or (opening_limit and opening["now"] >= opening_limit)
+            if busy and desk.tickets.peek(self.get_cookie(COOKIE)):
+                # a fresh ticket for every wait, so that a long queue does not outlast the ticket
+                self.set_cookie(COOKIE, desk.tickets.issue(desk.tickets.take(self.get_cookie(COOKIE))),
+                                path=cookie_path, httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.set_header("Refresh", "3")
+                return self.finish(waiting_page(lang))
+            grant = desk.tickets.take(self.get_cookie(COOKIE))
+            self.clear_cookie(COOKIE, path=cookie_path)
+            if grant is None:  # no token was checked for this browser: no kernel
+                return self.redirect("./?expired=1", status=303)
+            self.request.query = urlencode({"zf_ticket": desk.tickets.issue(grant)})  # to the kernel only
+            opening["now"] += 1
+            try:
+                await super().get(path)
+            finally:
+                opening["now"] -= 1
+
+        def pages_in_use(self) -> int:
+            """Kernels not waiting in the preheated pool (a pool kernel still starting counts as in use)."""
+            km = self.kernel_manager
+            pooled = set()
+            for tasks in getattr(km, "_pools", {}).values():
+                for task in tasks:
+                    if task.done() and not task.cancelled() and task.exception() is None:
+                        pooled.add(task.result().get("kernel_id"))
+            return len(set(km.list_kernel_ids()) - pooled)
+
+    learned: dict[str, None] = {}  # scripts the survey page loaded, in order: what the entry page prefetches
+
+    def learn(handler) -> None:
+        if handler.get_status() == 200 and handler.request.path.endswith(".js") and len(learned) < PREFETCH_MAX:
+            learned.setdefault(handler.request.uri, None)
+            EntryHandler.prefetch = tuple(learned)
+
+    class CachedStaticFileHandler(MultiStaticFileHandler):
+        def get_cache_time(self, path, modified, mime_type):
+            return super().get_cache_time(path, modified, mime_type) or STATIC_MAX_AGE
+
+        def on_finish(self):
+            learn(self)
+
+    class LabExtensionHandler(FileFindHandler):
+        def on_finish(self):
+            learn(self)
+
+    class ShutdownHandler(VoilaShutdownKernelHandler):
+        def check_xsrf_cookie(self):
+            # Voilà's page asks for its kernel's shutdown when it unloads, without an XSRF token; the
+            # address holds the kernel's random id, which only that page knows.
+            return None
+
+    class SurveyVoila(Voila):
+        def init_settings(self):
+            settings = super().init_settings()
+            settings["compress_response"] = True
+            settings["static_immutable_cache"] = [url_path_join(self.server_url, "voila/labextensions/")]
+            return settings
+
+        def init_handlers(self):
+            routes, voila_page = [], None
+            for route in super().init_handlers():
+                if route[1] is TornadoVoilaHandler:
+                    voila_page = route
+                elif route[1] is MultiStaticFileHandler:
+                    routes.append((route[0], CachedStaticFileHandler, *route[2:]))
+                elif route[1] is FileFindHandler and "labextensions" in route[0]:
+                    routes.append((route[0], LabExtensionHandler, *route[2:]))
+                elif route[1] is VoilaShutdownKernelHandler:
+                    routes.append((route[0], ShutdownHandler, *route[2:]))
+                else:
+                    routes.append(route)
+            if voila_page is None:
+                raise ZuofengError("this Voilà serves no notebook page")
+            base = self.server_url
+            return [(url_path_join(base, "/"), EntryHandler), (url_path_join(base, "/start"), EntryHandler),
+                    (url_path_join(base, "/survey"), SurveyHandler, *voila_page[2:]), *routes]
+
+    return SurveyVoila
+
+
+def waiting_page(lang: str = "zh") -> str:
+    """The "please wait" page shown while the cap on live kernels is reached (reloads every 3 s)."""
+    text = ENTRY_TEXT[lang]["busy"]
+    return (f'<!DOCTYPE html><html lang="{LANG_ATTR[lang]}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_esc(text)}</title>'
+            f'<style>{ENTRY_CSS}</style></head><body><main><p class="zf-note" id="zf-wait">{_esc(text)}</p>'
+            f'</main></body></html>')
