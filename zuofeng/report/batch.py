@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..errors import ZuofengError
+from ..errors import RoundError, ZuofengError
 from ..private import owner_only
 from .pool import Result, Task, init_worker, run_task
 from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
@@ -143,8 +143,13 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                     previous = _carry_over(target, staged) if department is not None else {}
                     snapshot = staged / SNAPSHOT_NAME
                     save_snapshot(scores, snapshot)
-                    write_ledger_pages(db, round_code, scores, staged / LEDGER_PAGES, lang)
-                    font_face = _write_font_face(scores, font_file)
+                    ledger_text = ""
+                    try:
+                        ledger_text = write_ledger_pages(db, round_code, scores, staged / LEDGER_PAGES,
+                                                         lang).read_text(encoding="utf-8")
+                    except RoundError:  # scores given for a round the store does not hold: no ledger
+                        pass
+                    font_face = _write_font_face(scores, font_file, ledger_text)
                     tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
                     results = _run(pool, tasks, progress, round_code, on_progress)
                 except BaseException:
@@ -200,13 +205,15 @@ def score_for_report(db: str | None, round_code: str, seed: int = 1):
         engine.dispose()
 
 
-def _write_font_face(scores, path: Path) -> str:
-    """Subset the CJK font to every character the round's pages can show (once per batch) and leave the
-    ``@font-face`` rule where the workers read it."""
+def _write_font_face(scores, path: Path, extra: str = "") -> str:
+    """Subset the CJK font to every character the round's pages can show (once per batch; ``extra``: the
+    ledger sections, whose texts the departments wrote) and leave the ``@font-face`` rule where the
+    workers read it."""
     from .fonts import font_face_css
+    from .ledger_view import TEXT as LEDGER_TEXT
     from .strings import page_chars
 
-    css = font_face_css(page_chars(scores))
+    css = font_face_css(page_chars(scores) + extra + str(LEDGER_TEXT))
     path.write_text(css, encoding="utf-8")
     return css
 

@@ -325,6 +325,8 @@ def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
             return None
         try:
             counts = progress_counts(verified_rounds(engine, round_code, load_scores(round_code, db, snapshot)))
+        except ZuofengError:  # the round is not in this store (scores from a snapshot only): no ledger
+            return None
         finally:
             engine.dispose()
     return LedgerProgress(**counts) if counts["entries"] else None
@@ -349,7 +351,7 @@ def write_ledger_pages(db: str | None, round_code: str, scores, path, lang: str 
 
     from ..store import open_engine
 
-    engine = open_engine(db or None)
+    engine = open_engine(db or None, create=False)
     try:
         pages = ledger_pages(engine, round_code, scores, lang)
     finally:
@@ -377,7 +379,14 @@ def _pages(round_code: str, lang: str, snapshot: str) -> dict | None:
 def _open(round_code, db, snapshot):
     from ..store import open_engine
     from .notebook import load_scores
-    return open_engine(db or None), load_scores(round_code, db, snapshot)
+    return open_engine(db or None, create=False), load_scores(round_code, db, snapshot)
+
+
+def _without_store(lang: str) -> LedgerHTML:
+    """The section when the round's store cannot be read (scores from a snapshot only): no ledger."""
+    T = _t(lang)
+    return LedgerHTML(f'<div class="zf-ledger-section"><h2>{esc(T["section_overview"])}</h2>'
+                      f'<p>{esc(T["no_entries"])}</p></div>')
 
 
 def department_ledger(round_code: str, department: str, lang: str = "zh", db: str = "", snapshot: str = "") -> LedgerHTML:
@@ -388,9 +397,15 @@ def department_ledger(round_code: str, department: str, lang: str = "zh", db: st
     pages = _pages(round_code, lang, snapshot)
     if pages is not None and department in pages["departments"]:
         return LedgerHTML(pages["departments"][department])
-    engine, scores = _open(round_code, db, snapshot)
+    from ..errors import ZuofengError
+    try:
+        engine, scores = _open(round_code, db, snapshot)
+    except ZuofengError:
+        return _without_store(lang)
     try:
         return LedgerHTML(department_html(department_frames(engine, round_code, department, scores, lang), lang))
+    except ZuofengError:
+        return _without_store(lang)
     finally:
         engine.dispose()
 
@@ -403,8 +418,14 @@ def overview_ledger(round_code: str, lang: str = "zh", db: str = "", snapshot: s
     pages = _pages(round_code, lang, snapshot)
     if pages is not None:
         return LedgerHTML(pages["overview"])
-    engine, scores = _open(round_code, db, snapshot)
+    from ..errors import ZuofengError
+    try:
+        engine, scores = _open(round_code, db, snapshot)
+    except ZuofengError:
+        return _without_store(lang)
     try:
         return LedgerHTML(overview_html(overview_frames(engine, round_code, scores, lang), lang))
+    except ZuofengError:
+        return _without_store(lang)
     finally:
         engine.dispose()
