@@ -113,8 +113,8 @@ def test_tokens_download_as_a_link_and_no_file_stays_behind(store, tmp_path):
     link = BeautifulSoup(c.slips.value, "html.parser").find("a")
     assert link["download"] == "slips-R1.html" and link["href"].startswith("data:text/html;charset=utf-8;base64,")
     page = base64.b64decode(link["href"].split(",", 1)[1]).decode("utf-8")
-    found = {"-".join(s.text for s in div.find_all("span"))
-             for div in BeautifulSoup(page, "html.parser").select("div.token")}
+    found = {"-".join(s.text for s in token.find_all("span"))
+             for token in BeautifulSoup(page, "html.parser").select("span.token")}
     issued = sum(r["issued"] for r in api.token_status("R1", db=store))
     assert len(found) == issued > 0 and f"issued {issued} new tokens in round R1" in c.message.value
     api.open_round("R1", db=store)
@@ -246,7 +246,7 @@ def test_the_ledger_section_seeds_views_and_edits_entries_with_history(store):
     assert c.ledger_department.options == () and c.ledger_table.value == "" and c.ledger_save_button.disabled
     c.ledger_init_button.click()
     stored = api.ledger_entries("R1", verify=False, db=store)
-    assert len(stored) > 0 and f"ledger R1: {len(stored)} new entries from the problem list" in c.message.value
+    assert len(stored) > 0 and f"ledger R1: {len(stored)} new entr{'y' if len(stored) == 1 else 'ies'} from the problem list" in c.message.value
     assert [v for _, v in c.ledger_department.options] == sorted(set(stored["department"]))
     assert c.ledger_department.value is None and c.ledger_table.value == ""  # nothing loaded before a pick
     c.ledger_init_button.click()

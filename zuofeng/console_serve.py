@@ -36,16 +36,29 @@ def console_notebook_path() -> Path:
     return path
 
 
+TEMPLATE_NAME = "zuofeng-console"
+# Voilà's lab template without the stylesheets it would fetch from a CDN: the console loads nothing from
+# other sites.
+TEMPLATE_INDEX = """{%- extends 'voila/templates/lab/index.html.j2' -%}
+{% import "spinner.macro.html.j2" as spinner %}
+{%- block notebook_css -%}
+{% if frontend == "voila" %}{{ resources.include_js("static/voila-style.js") }}{% endif %}
+{{ spinner.css() }}
+<style>.jp-mod-noOutputs.jp-mod-noInput { display: none; }</style>
+{{ resources.include_css("static/index.css") }}
+{{ resources.include_css("static/theme-light.css") }}
+{%- endblock notebook_css -%}
+"""
+
+
 def build_console_site(site: Path) -> dict[str, str]:
     """Fill the private folder Voilà serves from; return the environment its kernels need.
 
-    ``console/console.ipynb`` (a signed copy of the repository's notebook), the survey's CDN-free page
+    ``console/console.ipynb`` (a signed copy of the repository's notebook), a CDN-free page
     template and a clean IPython profile without history.
     """
     import nbformat
     from nbformat.sign import NotebookNotary
-
-    from .collect.serve import TEMPLATE_INDEX, TEMPLATE_NAME
 
     site = Path(site)
     (site / "console").mkdir(parents=True, exist_ok=True)
@@ -66,8 +79,6 @@ def build_console_site(site: Path) -> dict[str, str]:
 
 def console_argv(site: Path | str, *, port: int, token: str) -> list[str]:
     """The Voilà command line: loopback, the token required, tracebacks and sources hidden."""
-    from .collect.serve import TEMPLATE_NAME
-
     site = Path(site)
     return [
         str(site / "console" / NOTEBOOK_NAME), "--no-browser",
