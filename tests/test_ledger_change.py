@@ -28,11 +28,41 @@ def test_welch_difference_matches_scipy_on_raw_data():
         assert (p[i] < 0.05) == (lo[i] > 0 or hi[i] < 0)
 
 
-def test_welch_difference_needs_two_answers_each():
+def test_welch_difference_needs_two_answers_each_and_some_variance():
     d, lo, hi, p = welch_difference([1, 5, 5], [3.0, 3.0, 3.0], [0.0, 1.0, 0.0], [5, 1, 4], [2.0, 2.0, 2.0],
                                     [1.0, 0.0, 0.0])
     assert np.isnan(lo[:2]).all() and np.isnan(p[:2]).all() and not np.isnan(d[:2]).any()
-    assert (lo[2], hi[2], p[2]) == (1.0, 1.0, 0.0)  # no variance at all: the difference is exact
+    # both sample variances 0: no p-value, and the interval has no width; this is why the ledger's change
+    # passes moderated variances (see test_item_change_matches_a_moderated_welch_on_the_raw_answers)
+    assert np.isnan(p[2]) and lo[2] == hi[2] == d[2] == 1.0
+
+
+PRIOR_DF = 3.0      # the prior's degrees of freedom the scorer documents (zuofeng.score.table.honest_variance)
+SHEPPARD = 1 / 12   # the floor of the prior variance on a 1-point scale step (Sheppard's correction)
+
+
+def _moderated(responses, scores, view: str, key: str) -> dict:
+    """Smyth's (2004) moderated variance of every published department group of one view and item, by hand:
+    the prior pools the published groups' sample variances, weighted by n − 1."""
+    pub = scores.rows(level="item", statistic="sd", kind=view, key=key)
+    pub = pub[(pub["department"] != "ALL") & ~pub["suppressed"].astype(bool)]
+    groups = {}
+    for d in pub["department"]:
+        x = responses.query("department == @d and view == @view")[key].dropna().to_numpy(dtype=float)
+        groups[d] = (len(x), x.var(ddof=1) if len(x) >= 2 else 0.0)
+    w = sum(n - 1 for n, _ in groups.values() if n >= 2)
+    prior = max(sum((n - 1) * v for n, v in groups.values() if n >= 2) / w, SHEPPARD)
+    return {d: ((PRIOR_DF * prior + (n - 1) * v) / (PRIOR_DF + n - 1), PRIOR_DF + n - 1) for d, (n, v) in groups.items()}
+
+
+def _welch_by_hand(x, y, vx, fx, vy, fy):
+    """Welch–Satterthwaite on given variances and their degrees of freedom (mean x − mean y), 95%."""
+    a, b = vx / len(x), vy / len(y)
+    se = np.sqrt(a + b)
+    nu = (a + b) ** 2 / (a * a / fx + b * b / fy)
+    d = x.mean() - y.mean()
+    half = sps.t.ppf(0.975, nu) * se
+    return d, d - half, d + half, 2 * sps.t.sf(abs(d) / se, nu)
 
 
 @pytest.fixture(scope="module")
@@ -44,20 +74,47 @@ def two_rounds():
     return before, now, s_before, s_now
 
 
-def test_item_change_matches_scipy_on_the_raw_answers(two_rounds):
+def test_item_change_matches_a_moderated_welch_on_the_raw_answers(two_rounds):
     before, now, s_before, s_now = two_rounds
     ch = item_change(s_now, s_before)
     assert len(ch) == len(s_now.rows(level="item", statistic="mean").query("department != 'ALL' and kind != 'all'"))
     ok = ch[ch["change_class"] != "not_measurable"]
     assert len(ok) > 100
     for r in ok.sample(40, random_state=1).itertuples():
-        x = before.responses.query("department == @r.department and view == @r.kind")[r.key].dropna().to_numpy()
-        y = now.responses.query("department == @r.department and view == @r.kind")[r.key].dropna().to_numpy()
-        res = sps.ttest_ind(x, y, equal_var=False)  # before − after on the 1–5 problem scale
-        ci = res.confidence_interval(0.95)
+        x = before.responses.query("department == @r.department and view == @r.kind")[r.key].dropna().to_numpy(float)
+        y = now.responses.query("department == @r.department and view == @r.kind")[r.key].dropna().to_numpy(float)
+        vx, fx = _moderated(before.responses, s_before, r.kind, r.key)[r.department]
+        vy, fy = _moderated(now.responses, s_now, r.kind, r.key)[r.department]
+        d, lo, hi, p = _welch_by_hand(x, y, vx, fx, vy, fy)  # before − after on the 1–5 problem scale
         assert (r.n_before, r.n_now) == (len(x), len(y))
-        assert_allclose([r.change, r.ci_low, r.ci_high, r.p],
-                        [25 * (x.mean() - y.mean()), 25 * ci.low, 25 * ci.high, res.pvalue], rtol=1e-9)
+        assert_allclose([r.change, r.ci_low, r.ci_high, r.p], [25 * d, 25 * lo, 25 * hi, p], rtol=1e-9)
+    big = ok.loc[ok[["n_before", "n_now"]].min(axis=1).idxmax()]  # large groups: close to plain Welch
+    assert min(big.n_before, big.n_now) >= 50
+    x = before.responses.query("department == @big.department and view == @big.kind")[big.key].dropna()
+    y = now.responses.query("department == @big.department and view == @big.kind")[big.key].dropna()
+    ci = sps.ttest_ind(x.to_numpy(float), y.to_numpy(float), equal_var=False).confidence_interval(0.95)
+    assert_allclose([big.ci_low, big.ci_high], [25 * ci.low, 25 * ci.high], rtol=0.05, atol=0.05)
+
+
+def test_a_group_answering_all_alike_still_has_an_interval(two_rounds):
+    before, now, _, _ = two_rounds
+    b, n = before.responses.copy(), now.responses.copy()
+    key = before.instrument.item_keys[0]
+    dept = b.groupby("department").size().idxmax()
+    b.loc[(b["department"] == dept) & (b["view"] == "peer_inside"), key] = 3
+    n.loc[(n["department"] == dept) & (n["view"] == "peer_inside"), key] = 2
+    s_b = score_frames(b, before.departments, before.round_info, before.instrument, n_boot=100)
+    s_n = score_frames(n, now.departments, now.round_info, now.instrument, n_boot=100)
+    r = item_change(s_n, s_b).set_index(["department", "kind", "key"]).loc[(dept, "peer_inside", key)]
+    assert r["change"] == pytest.approx(25.0) and r["ci_high"] - r["ci_low"] > 1  # never a zero-width interval
+    assert 0 < r["p"] < 0.05
+    x = b.query("department == @dept and view == 'peer_inside'")[key].dropna().to_numpy(float)
+    y = n.query("department == @dept and view == 'peer_inside'")[key].dropna().to_numpy(float)
+    vx, fx = _moderated(b, s_b, "peer_inside", key)[dept]
+    vy, fy = _moderated(n, s_n, "peer_inside", key)[dept]
+    assert vx > 0 and vy > 0
+    d, lo, hi, p = _welch_by_hand(x, y, vx, fx, vy, fy)
+    assert_allclose([r["change"], r["ci_low"], r["ci_high"], r["p"]], [25 * d, 25 * lo, 25 * hi, p], rtol=1e-9)
 
 
 def test_item_change_classes(two_rounds):

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from tests.ledger_support import simulated_round
 from zuofeng.demo import PAPER_MEASURE, SCENARIO, build_demo_store
-from zuofeng.ledger import boilerplate_reason, entries_frame, init_ledger, update_entry, verify_entries
+from zuofeng.ledger import add_entry, boilerplate_reason, entries_frame, init_ledger, update_entry, verify_entries
 from zuofeng.store import ledger_entries, open_engine
 
 
@@ -98,6 +98,8 @@ def test_demo_flags_exactly_the_seeded_departments(demo):
     _, entries, _ = demo
     flagged = entries[entries["flags"].map(bool)]
     assert set(flagged["department"]) == {d for d, role in SCENARIO.items() if role != "real"}
+    done = entries[entries["status"].isin(["已完成", "已销号"])].groupby("department").size().to_dict()
+    assert done == {d: 2 for d, role in SCENARIO.items() if role != "overdue"}  # two done entries per role
     by = flagged.groupby("department")["flags"].sum().map(set)
     for d in ("ZZB", "KPB"):
         assert {"boilerplate", "copied"} <= by[d]
@@ -131,17 +133,17 @@ def test_verification_rule(item, peers, expected):
 
 def test_copied_ignores_spaces_and_punctuation(one_round):
     engine = one_round
-    e = entries_frame(engine, "B")
-    a = int(e[e["department"] == "KJG"]["id"].iloc[0])
-    b = int(e[e["department"] == "XSB"]["id"].iloc[0])
-    c = int(e[e["department"] == "ZZB"]["id"].iloc[0])
+
+    def entry(d: str, item: int) -> int:  # entries of the departments' own, whatever the problem list holds
+        return add_entry(engine, "B", d, f"自查问题{item}", item=item, by="x")
+
+    a, b, c = entry("KJG", 20), entry("XSB", 20), entry("ZZB", 20)
     update_entry(engine, a, by="x", measure="每月召开推进会，逐项销号。")
     update_entry(engine, b, by="x", measure="每月召开推进会 逐项销号")
     update_entry(engine, c, by="x", measure="每周召开推进会，逐项销号。")
     v = verify_entries(engine, "B").set_index("id")
     assert "copied" in v.loc[a, "flags"] and "copied" in v.loc[b, "flags"] and "copied" not in v.loc[c, "flags"]
-    short = int(e[e["department"] == "KJG"]["id"].iloc[1])
-    other = int(e[e["department"] == "XSB"]["id"].iloc[1])
+    short, other = entry("KJG", 21), entry("XSB", 21)
     update_entry(engine, short, by="x", measure="每月自查")
     update_entry(engine, other, by="x", measure="每月自查")
     v = verify_entries(engine, "B").set_index("id")

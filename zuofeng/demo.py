@@ -108,8 +108,9 @@ def seed_demo_ledger(engine, round_code: str, scores, today=None):
     """Seed the demo ledger of the baseline after ``zuofeng ledger init`` and return the
     :class:`~zuofeng.simulate.Effects` the final round must show (see :data:`SCENARIO`).
 
-    In each department of the scenario, up to two entries (in priority order) get the role's
-    measure and status; every other entry gets a concrete measure, a future deadline and 整改中.
+    Every department of the scenario first gets the entries its role needs (:func:`_add_own_problems`);
+    then in each, up to two entries (in priority order) get the role's measure and status; every other
+    entry gets a concrete measure, a future deadline and 整改中.
     """
     import datetime as dt
 
@@ -120,10 +121,11 @@ def seed_demo_ledger(engine, round_code: str, scores, today=None):
 
     today = today or dt.date.today()
     init_ledger(engine, round_code, scores, today=today)
-    entries = entries_frame(engine, round_code)
     labels = {it.number: it.label.zh for it in _instrument(scores).items}
-    level, items = {}, {}
     by = "演示数据"
+    _add_own_problems(engine, round_code, scores, labels, by, today)
+    entries = entries_frame(engine, round_code)
+    level, items = {}, {}
     for d, g in entries.groupby("department", sort=True):
         role = SCENARIO.get(d)
         leader, person = PEOPLE.get(d, ("部门负责人", "联络员"))
@@ -153,6 +155,43 @@ def seed_demo_ledger(engine, round_code: str, scores, today=None):
                 fields.update(deadline=today - dt.timedelta(days=30))
             update_entry(engine, int(e["id"]), by=by, today=today, **fields)
     return Effects(level=level, items=items)
+
+
+#: Views in which an added problem is chosen, first the one the verification rests on.
+VIEW_ORDER = ("peer_inside", "peer_outside", "self")
+#: How many entries each role needs: two done entries, or one overdue entry.
+NEEDED = {"real": 2, "paper": 2, "self_only": 2, "overdue": 1}
+
+
+def _add_own_problems(engine, round_code: str, scores, labels: dict, by: str, today) -> None:
+    """Give every department of the scenario the entries its role needs (:data:`NEEDED`).
+
+    Where the baseline's problem list names fewer of a department's items, the department adds problems it
+    found itself (自查问题): its items with the highest peer mean (the most problems as colleagues see them)
+    among those the peer survey inside it measures (n ≥ k answers), so that the final round can verify them;
+    then, for a department that survey does not measure, the outside peers' and its own view.
+    """
+    from .ledger.entries import add_entry, entries_frame
+
+    have = entries_frame(engine, round_code)
+    k = scores.meta.get("k_min", 5)
+    t = scores.rows(level="item", statistic="mean")
+    t = t[t["kind"].isin(VIEW_ORDER) & (t["n"] >= k) & t["value"].notna()]
+    t = t.assign(_v=t["kind"].map(VIEW_ORDER.index)).sort_values(["_v", "value", "key"], ascending=[True, False, True])
+    for d, role in SCENARIO.items():
+        taken = set(have.loc[have["department"] == d, "item"].dropna().astype(int))
+        missing = NEEDED[role] - len(have[have["department"] == d])
+        if missing <= 0:
+            continue
+        for key in t.loc[t["department"] == d, "key"].drop_duplicates():
+            item = int(str(key)[1:])
+            if missing <= 0:
+                break
+            if item in taken:
+                continue
+            add_entry(engine, round_code, d, f"自查问题：{labels.get(item, '专项问题')}", item=item, by=by, today=today)
+            taken.add(item)
+            missing -= 1
 
 
 def _instrument(scores):

@@ -2,7 +2,9 @@
 
 Only published figures are used: an item's mean, SD and n (answers) come from the scored round's long
 table, where a suppressed group has no value. Groups are independent samples (answers are anonymous),
-so each change is a Welch comparison of the two rounds' item means.
+so each change is a Welch comparison of the two rounds' item means on the scorer's honest (moderated)
+variances (:func:`zuofeng.score.table.honest_variance`), like the scorer's own change of the overall and
+dimension indices: a group that answered all alike never gets a zero-width interval.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..score.stats import welch_difference
+from ..score.table import honest_variance
 
 VIEWS = ("self", "peer_inside", "peer_outside")
 CLASSES = ("resolved", "improved", "unchanged", "worse", "new", "not_measurable")
@@ -30,9 +33,16 @@ def _item_figures(scores) -> pd.DataFrame:
     n = t[t["statistic"] == "mean"].set_index(["department", "kind", "key"])["n"].astype("float64")
     wide = wide.reindex(columns=["mean", "sd", "index"])
     wide["n"] = n.reindex(wide.index)
+    wide["var"], wide["df"] = np.nan, np.nan
+    for _key, g in wide.groupby(level="key", sort=False):  # the prior of an item pools its own groups, per view
+        known = g["sd"].notna() & g["n"].notna()
+        vm, df = honest_variance(g.index.get_level_values("department").to_numpy(),
+                                 g.index.get_level_values("kind").to_numpy(), g["sd"].to_numpy() ** 2,
+                                 np.where(known, g["n"].fillna(0), 0.0), 1.0)
+        wide.loc[g.index, "var"], wide.loc[g.index, "df"] = vm, df
     k = scores.meta.get("k_min", 5)
     small = wide["n"].isna() | (wide["n"] < k)
-    wide.loc[small, ["mean", "sd", "index"]] = np.nan  # published figures only: n ≥ k answers
+    wide.loc[small, ["mean", "sd", "index", "var", "df"]] = np.nan  # published figures only: n ≥ k answers
     return wide
 
 
@@ -55,7 +65,9 @@ def item_change(now, before) -> pd.DataFrame:
     DataFrame of CHANGE_COLUMNS
         ``change`` = index now − index before (作风指数 points, > 0 is better) with the 95% Welch interval
         ``ci_low``–``ci_high`` and Welch's two-sided ``p`` (:func:`zuofeng.score.stats.welch_difference`
-        of the item means: the index is 25 × (5 − mean)). ``change_class``, first that applies:
+        of the item means on the moderated variances and their degrees of freedom of
+        :func:`zuofeng.score.table.honest_variance`, the prior pooling the item's department groups of the
+        same view in the same round: the index is 25 × (5 − mean)). ``change_class``, first that applies:
         ``not_measurable`` (either round suppressed, fewer than k answers, or fewer than 2),
         ``resolved`` (on the previous round's problem list for this view, not on this one, and the
         interval lies wholly above 0), ``improved`` (interval wholly above 0), ``worse`` (wholly below
@@ -68,7 +80,8 @@ def item_change(now, before) -> pd.DataFrame:
         prev = _item_figures(before)
     idx = cur.index
     p = prev.reindex(idx)
-    diff, lo, hi, pv = welch_difference(p["n"], p["mean"], p["sd"] ** 2, cur["n"], cur["mean"], cur["sd"] ** 2)
+    diff, lo, hi, pv = welch_difference(p["n"], p["mean"], p["var"], cur["n"], cur["mean"], cur["var"],
+                                        df1=p["df"], df2=cur["df"])
     scale = 100.0 / 4.0
     f_now, f_before = _flags(now), (_flags(before) if before is not None else set())
     df = pd.DataFrame({
