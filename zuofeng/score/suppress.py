@@ -338,9 +338,8 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
        relation is not an exact sum, but with complete answers it is one (the dimension mean is the
        mean of its item means), and protecting it as a sum covers that case.
     3. *Kind* ``all``: it is the weighted mean of the unit's view figures (:mod:`zuofeng.score.views`),
-       not their sum, so an ``all`` figure that combines a hidden view figure (weight > 0, answers > 0)
-       is published only when, with the published figures, it leaves every hidden figure of its key
-       undetermined (:func:`_combined_figures`); otherwise it is hidden as complementary.
+       not their sum, so it is published only when every view figure it combines (weight > 0, answers
+       > 0) is published; otherwise it is hidden as complementary.
 
     Parameters
     ----------
@@ -395,59 +394,17 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     # 3. ``all`` is no sum of its views but their weighted mean with fixed weights (zuofeng.score.views),
     #    which the sum relations above do not protect: with those weights, a unit's ``all`` and the
     #    organisation's pooled views are independent equations, and two departments with the same two
-    #    views hidden (a rectangle that sums protect) give back all four
-    _combined_figures(counts, reasons, groups, weights, public_units, list(map(str, departments["code"])),
-                      list(answer_counts))
+    #    views hidden (a rectangle that sums protect) give back all four. So an ``all`` figure is
+    #    published only when every view it combines (weight > 0, answers > 0) is published: then it
+    #    tells nothing the published views do not.
+    entering = [v for v in VIEWS if weights is None or float(weights.get(v, 0.0)) > 0]
+    for u in public_units:
+        for key in answer_counts:
+            if (u, "all", key) not in reasons and any((u, v, key) in reasons and counts[(u, v, key)] > 0
+                                                      for v in entering):
+                reasons[(u, "all", key)] = COMPLEMENTARY
     return FigureSuppression(k, counts, reasons, {p: tuple(c) for p, c in scales.items()},
                              None if weights is None else dict(weights))
-
-
-def _combined_figures(counts: dict[Figure, int], reasons: dict[Figure, str], groups: Suppression,
-                      weights: dict[str, float] | None, units: list[str], codes: list[str], keys: list[str]) -> None:
-    """Hide the ``all`` figures that, with the published figures, would give back a hidden view figure.
-
-    For each key, the means of the figures obey: the organisation's view pools its departments
-    (``n_ALL x_ALL = Σ n_d x_d``) and a unit's ``all`` is ``Σ w_v x_v`` over the views it combines (weight
-    > 0, answers, group published or at least two view groups hidden, as in :mod:`zuofeng.score.views`).
-    An ``all`` figure that combines a hidden view starts hidden; one by one (most answers first) it is
-    published when no hidden figure becomes determined by these equations (null-space test as in
-    :func:`determined_cells`).
-    """
-    w = {v: 1.0 if weights is None else float(weights.get(v, 0.0)) for v in VIEWS}
-    for key in keys:
-        enter: dict[str, dict[str, float]] = {}
-        for u in units:
-            ghid = [v for v in VIEWS if not groups.published(u, v) and groups.counts.get((u, v, TOTAL), 0) > 0]
-            use = {v: w[v] for v in VIEWS if w[v] > 0 and counts[(u, v, key)] > 0
-                   and (groups.published(u, v) or len(ghid) >= 2)}
-            tot = sum(use.values())
-            enter[u] = {v: x / tot for v, x in use.items()}
-        cand = [u for u in units if (u, "all", key) not in reasons and any((u, v, key) in reasons for v in enter[u])]
-        if not cand:
-            continue
-        views = [(u, v) for u in units for v in VIEWS if (u, v, key) in reasons and counts[(u, v, key)] > 0]
-        eqs = [{(ALL, v): -float(counts[(ALL, v, key)]), **{(d, v): float(counts[(d, v, key)]) for d in codes}}
-               for v in VIEWS]
-        eqs += [{(u, "all"): -1.0, **{(u, v): x for v, x in enter[u].items()}} for u in units if enter[u]]
-
-        def leaks(hidden_all: list[str], views=views, eqs=eqs) -> bool:
-            unknown = views + [(u, "all") for u in hidden_all]
-            col = {c: i for i, c in enumerate(unknown)}
-            a = np.array([[eq.get(c, 0.0) for c in unknown] for eq in eqs])
-            a = a[np.abs(a).sum(axis=1) > 0]
-            if not len(a):
-                return False
-            _, sv, vt = np.linalg.svd(a)
-            null = vt[int((sv > 1e-9 * max(a.shape)).sum()):]
-            return any(null.shape[0] == 0 or np.abs(null[:, col[c]]).max() < 1e-9 for c in views)
-
-        other = [u for u in units if (u, "all", key) in reasons and counts[(u, "all", key)] > 0 and enter[u]]
-        hidden = list(cand)
-        for u in sorted(cand, key=lambda u: (-counts[(u, "all", key)], u)):
-            if not leaks(other + [x for x in hidden if x != u]):
-                hidden.remove(u)
-        for u in hidden:
-            reasons[(u, "all", key)] = COMPLEMENTARY
 
 
 SCORE_STATISTICS = ("mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j",

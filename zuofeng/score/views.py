@@ -8,8 +8,8 @@ suppressed view enters only when at least two views of the unit are suppressed: 
 suppression guarantees exactly that for a published total (never one hidden child); a single hidden
 view is left out. One such equation alone hides its unknowns, but with fixed weights the equations of two
 departments and the organisation's pooled views can be solved together, so the publication rule
-(:func:`zuofeng.score.suppress.suppress_figures`, step 3) publishes an ``all`` figure that combines a
-hidden view only when that leaves every hidden figure undetermined.
+(:func:`zuofeng.score.suppress.suppress_figures`, step 3) publishes an ``all`` figure only when every
+view figure it combines is published.
 
 Intervals, valid whatever the correlation of the views (which anonymous sheets cannot reveal):
 
