@@ -1,6 +1,7 @@
 """A two-round campaign for the report tests: the demo roster (twelve departments) with one outside
 view that receives no answer (QYB rates XXZX), suggestions with clue words in a large group and in a
-group under the comment threshold, and hostile markup in them."""
+group under the comment threshold, hostile markup in them, and a red-line alert on its own (two of
+KPB's inside peers rate red-line item q10 as serious: an alert needs at least two serious ratings)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,12 @@ def roster_text() -> str:
     return re.sub(r"^(QYB,.*),$", r"\1,XXZX", text, flags=re.MULTILINE)
 
 
-def _sheet(kind, rater, target, level, rng, comment=None, overall=None):
+RED_ITEM = 10  # q10, a red-line item
+
+
+def _sheet(kind, rater, target, level, rng, comment=None, overall=None, serious=()):
     vals = {i: int(min(5, max(1, round(level + rng.normal(0, 0.8))))) for i in range(1, 23)}
+    vals.update({i: 4 for i in serious})
     return Sheet(kind, rater, target, vals, "党员" if rng.random() < 0.6 else "非党员", overall, comment)
 
 
@@ -47,6 +52,7 @@ def build_campaign(folder: Path) -> str:
         if code == "F1":
             sheets += [_sheet("peer", "BGS", "BGS", 2.6, rng, comment=c, overall="一般") for c in CLUES + [PLAIN] * 8]
             sheets += [_sheet("self", "ZCGZD", "ZCGZD", 2.0, rng, comment=HIDDEN_CLUE)]
+            sheets += [_sheet("peer", "KPB", "KPB", 1.5, rng, serious=(RED_ITEM,)) for _ in range(2)]
         store_sheets(engine, code, sheets, source="simulate")
         set_status(engine, code, "closed")
         previous = code

@@ -197,21 +197,37 @@ def test_ranks_and_iccs_use_only_departments_whose_figures_are_published(rounds)
 
 # --- the audit: can a hidden item figure be recovered from published ones? ------------------------
 
-def item_relations(codes: list[str]) -> list[tuple[tuple, list[tuple]]]:
-    """Sum identities of one figure's answer sums (Σ answers, Σ squares and counts all obey them).
-    Divisions are never published, so their identities add unknowns only and imply nothing more."""
-    rels = [(("ALL", kd), [(c, kd) for c in codes]) for kd in KINDS]
-    return rels + [((u, "all"), [(u, v) for v in VIEWS]) for u in ["ALL", *codes]]
+def entering_views(scores, resp, inst, unit: str, key: str) -> dict[str, float]:
+    """The views whose figure enters ``unit``'s ``all`` figure of ``key``, with their normalised weights.
+
+    How ``all`` is computed, written down here from the method (not the scorer's code): the weighted
+    mean of the unit's view figures, with the weights in ``meta["view_weights"]``, over the views with a
+    weight > 0 and answers to ``key`` (counted on the sheets) whose group is published, or hidden while
+    at least one other view group of the unit with sheets is hidden too.
+    """
+    w = scores.meta["view_weights"]
+    g = scores.rows(statistic="respondents", level="overall", department=unit)
+    hid = dict(zip(g["kind"], g["suppressed"]))
+    hidden = [v for v in VIEWS if hid.get(v, False) and len(group(resp, unit, v)) > 0]
+    use = {v: float(w.get(v, 0)) for v in VIEWS if float(w.get(v, 0)) > 0 and answers(resp, inst, unit, v, key) > 0
+           and (not hid.get(v, False) or len(hidden) >= 2)}
+    tot = sum(use.values())
+    return {v: x / tot for v, x in use.items()}
 
 
 def recoverable_figures(scores, resp, inst, exact_scales: bool) -> set:
-    """Hidden figures (unit, kind, key) whose answer sum the published figures determine exactly.
+    """Hidden figures (unit, kind, key) whose mean the published figures determine exactly.
 
-    Unknowns: the answer sum of every hidden figure. Known: value × n of every published one.
-    Relations: for each key, the organisation is the sum of its departments and a unit's ``all`` the
-    sum of its views; within a group where every sheet that answered any item of a dimension answered
-    all of them (checked on the sheets), the dimension's respondent sum is the mean of its item sums —
-    the only case where the relation is exact.
+    Unknowns: the mean of every hidden figure on answers. The answer counts are taken as known (from
+    the sheets), which only helps the attacker and makes every relation linear in the means:
+
+    - for each key and view, the organisation pools its departments: n_ALL·x_ALL = Σ n_d·x_d
+      (divisions are never published, so their identities add unknowns only and imply nothing more);
+    - for each unit and key, ``all`` is the weighted mean of the views that enter it
+      (:func:`entering_views`): x_all = Σ w_v·x_v;
+    - within a view group where every sheet that answered any item of a dimension answered all of them
+      (checked on the sheets), the dimension's mean is the mean of its item means — the only case where
+      that relation is exact. For ``all`` it then follows from the two relations above wherever it holds.
     """
     codes = list(scores.departments["code"])
     t = scores.rows(statistic="mean")
@@ -219,31 +235,34 @@ def recoverable_figures(scores, resp, inst, exact_scales: bool) -> set:
     hidden = {(r.department, r.kind, r.key) for r in t.itertuples(index=False) if r.suppressed
               and answers(resp, inst, r.department, r.kind, r.key) > 0}
     keys = sorted(set(t["key"]))
-    rels = []
+    rels: list[dict] = []      # each: cell → coefficient, Σ coefficient·mean = 0
     for key in keys:
-        for parent, kids in item_relations(codes):
-            rels.append(([(*parent, key)], [(*c, key) for c in kids], 1.0))
+        for v in VIEWS:
+            rel = {(c, v, key): float(answers(resp, inst, c, v, key)) for c in codes}
+            rel[("ALL", v, key)] = -float(answers(resp, inst, "ALL", v, key))
+            rels.append(rel)
+        for u in ["ALL", *codes]:
+            wn = entering_views(scores, resp, inst, u, key)
+            if wn:
+                rels.append({**{(u, v, key): x for v, x in wn.items()}, (u, "all", key): -1.0})
     if exact_scales:
         sc = scales(inst)
-        for u, kd in itertools.product(["ALL", *codes], KINDS):
+        for u, kd in itertools.product(["ALL", *codes], VIEWS):
             r = group(resp, u, kd)
             for dim, items in sc.items():
                 if dim == "overall" or r.empty:
                     continue
                 filled = r[items].notna()
-                if (filled.any(axis=1) == filled.all(axis=1)).all():
-                    rels.append(([(u, kd, dim)], [(u, kd, i) for i in items], 1.0 / len(items)))
+                if (filled.any(axis=1) == filled.all(axis=1)).all() and filled.any(axis=None):
+                    rels.append({**{(u, kd, i): 1.0 / len(items) for i in items}, (u, kd, dim): -1.0})
     unknown = sorted(hidden)
     col = {c: i for i, c in enumerate(unknown)}
     rows = []
-    for parents, kids, w in rels:
+    for rel in rels:
         row = np.zeros(len(unknown))
-        for c in parents:
+        for c, x in rel.items():
             if c in col:
-                row[col[c]] -= 1.0
-        for c in kids:
-            if c in col:
-                row[col[c]] += w
+                row[col[c]] += x
         if row.any():
             rows.append(row)
     if not rows:
@@ -251,6 +270,26 @@ def recoverable_figures(scores, resp, inst, exact_scales: bool) -> set:
     a = np.array(rows)
     proj = np.linalg.pinv(a) @ a
     return {c for c in unknown if abs(proj[col[c], col[c]] - 1) < 1e-8}
+
+
+def test_the_audit_models_all_as_the_weighted_mean_of_the_views(rounds):
+    """The audit's relation for ``all`` is the real one: every published ``all`` mean whose entering
+    views are published equals their weighted mean, and some of them leave a view out."""
+    _, cur, scores = rounds
+    t = scores.rows(statistic="mean")
+    t = t[t["level"] != "evaluation"]
+    val = {(r.department, r.kind, r.key): (r.value, r.suppressed) for r in t.itertuples(index=False)}
+    checked, partial = 0, 0
+    for (u, kd, key), (x, sup) in val.items():
+        if kd != "all" or sup or pd.isna(x):
+            continue
+        wn = entering_views(scores, cur.responses, cur.instrument, u, key)
+        if any(val[(u, v, key)][1] for v in wn):
+            continue
+        assert x == pytest.approx(sum(w * val[(u, v, key)][0] for v, w in wn.items()), abs=1e-9), (u, key)
+        checked += 1
+        partial += len(wn) < 3
+    assert checked >= 30 and partial >= 1
 
 
 def test_audit_no_hidden_item_or_dimension_figure_can_be_recovered(rounds):

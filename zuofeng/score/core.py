@@ -129,7 +129,8 @@ def _score_round_data(responses, departments, info, instrument, rules) -> _Score
     votes = suppress_round(vote_leaf_counts(prep), prep.departments, info["k_min"], categories=False,
                            initial=hidden_groups)
     figs = suppress_figures(answer_counts(prep), prep.departments, info["k_min"], supp,
-                            {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)})
+                            {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)},
+                            info.get("group_weights"))
     sums = GroupSums(prep)
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))

@@ -302,6 +302,7 @@ class FigureSuppression:
     counts: dict[Figure, int]
     reasons: dict[Figure, str]
     scales: dict[str, tuple[str, ...]]   # parent key → child keys (dimension → items, overall → dimensions)
+    weights: dict[str, float] | None = None  # the views' weights in ``all`` (None: equal)
 
     def published(self, unit: str, kind: str, key: str) -> bool:
         return (unit, kind, key) not in self.reasons
@@ -317,7 +318,8 @@ class FigureSuppression:
 
 
 def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], departments: pd.DataFrame, k: int,
-                     groups: Suppression, scales: dict[str, tuple[str, ...]]) -> FigureSuppression:
+                     groups: Suppression, scales: dict[str, tuple[str, ...]],
+                     weights: dict[str, float] | None = None) -> FigureSuppression:
     """Decide which score figures may be published: each needs at least k answers of its own.
 
     Two kinds of sums link the figures, and the rule of :func:`suppress` runs on both until neither
@@ -335,6 +337,9 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
        its smallest item with it. A respondent's score averages the items they answered, so the
        relation is not an exact sum, but with complete answers it is one (the dimension mean is the
        mean of its item means), and protecting it as a sum covers that case.
+    3. *Kind* ``all``: it is the weighted mean of the unit's view figures (:mod:`zuofeng.score.views`),
+       not their sum, so it is published only when every view figure it combines (weight > 0, answers
+       > 0) is published; otherwise it is hidden as complementary.
 
     Parameters
     ----------
@@ -348,6 +353,8 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         The hidden groups (answer sheets).
     scales : dict
         parent key → its child keys: every dimension → its items, ``overall`` → the dimensions.
+    weights : dict, optional
+        The round's view weights of ``all`` (None: equal weights).
 
     Examples
     --------
@@ -384,7 +391,20 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         for u, kd, key in new:
             extra[key][(u, kd, TOTAL)] = reasons[(u, kd, key)]
         todo = {key for _, _, key in new}
-    return FigureSuppression(k, counts, reasons, {p: tuple(c) for p, c in scales.items()})
+    # 3. ``all`` is no sum of its views but their weighted mean with fixed weights (zuofeng.score.views),
+    #    which the sum relations above do not protect: with those weights, a unit's ``all`` and the
+    #    organisation's pooled views are independent equations, and two departments with the same two
+    #    views hidden (a rectangle that sums protect) give back all four. So an ``all`` figure is
+    #    published only when every view it combines (weight > 0, answers > 0) is published: then it
+    #    tells nothing the published views do not.
+    entering = [v for v in VIEWS if weights is None or float(weights.get(v, 0.0)) > 0]
+    for u in public_units:
+        for key in answer_counts:
+            if (u, "all", key) not in reasons and any((u, v, key) in reasons and counts[(u, v, key)] > 0
+                                                      for v in entering):
+                reasons[(u, "all", key)] = COMPLEMENTARY
+    return FigureSuppression(k, counts, reasons, {p: tuple(c) for p, c in scales.items()},
+                             None if weights is None else dict(weights))
 
 
 SCORE_STATISTICS = ("mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j",
@@ -449,12 +469,4 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
             if src is not None and fig in src.reasons:
                 notes[i] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
                 break
-    # ``all`` combines the views' figures with known weights: with exactly one view's figure hidden, the
-    # combination and the published others would give it back, so the combination is hidden too
-    if hidden:
-        hid = set(hidden)
-        for i in np.flatnonzero(scored & pd.isna(notes) & (cols[1] == "all") & (cols[4] != "composite")):
-            gone = [v for v in VIEWS if (cols[0][i], v, cols[3][i]) in hid]
-            if len(gone) == 1:
-                notes[i] = f"已抑制（所依据的{cols[0][i]}·{gone[0]}·{cols[3][i]}回答数不足或被互补抑制）"
     return pd.Series(notes, index=table.index, dtype=object)

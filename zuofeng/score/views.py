@@ -5,9 +5,11 @@ those people twice and their answers are not independent. The ``all`` figure of 
 ``Σ w_v x_v / Σ w_v`` over its views v (self, peer_inside, peer_outside) that have a weight w_v > 0 and
 answers; the weights are the round's ``group_weights`` (equal weights when the round sets none). A
 suppressed view enters only when at least two views of the unit are suppressed: complementary
-suppression guarantees exactly that for a published total (never one hidden child), so the combination
-is one equation in at least two unknown figures and none of them can be recovered from it; a single
-hidden view is left out.
+suppression guarantees exactly that for a published total (never one hidden child); a single hidden
+view is left out. One such equation alone hides its unknowns, but with fixed weights the equations of two
+departments and the organisation's pooled views can be solved together, so the publication rule
+(:func:`zuofeng.score.suppress.suppress_figures`, step 3) publishes an ``all`` figure only when every
+view figure it combines is published.
 
 Intervals, valid whatever the correlation of the views (which anonymous sheets cannot reveal):
 
