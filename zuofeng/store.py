@@ -48,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from .config import database_url
+from .config import database_url, default_db_file
 from .errors import RoundError, StoreError, TokenError, ZuofengError
 from .private import owner_only, private_folder, warn_if_readable_by_others
 from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
@@ -314,7 +314,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
             raise StoreError("an in-memory SQLite database cannot hold a round; give a file path")
         folder = Path(db).parent
         if not folder.exists():
-            if create and folder == Path("data"):
+            if create and folder.resolve() in (Path("data").resolve(), default_db_file().parent.resolve()):
                 private_folder(folder)
             else:
                 raise StoreError(f"cannot open database {shown}: folder {folder} does not exist")
