@@ -19,7 +19,7 @@ NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 
 PARAMETERS: dict[str, dict] = {
     # scores from the database, in Chinese
-    "department_report.ipynb": {"round_code": "{round}", "department": "KJG", "lang": "zh", "db": "{db}",
+    "department_report.ipynb": {"round_code": "{round}", "department": "BGS", "lang": "zh", "db": "{db}",
                                 "snapshot": ""},
     # scores from a snapshot, in English
     "overview_report.ipynb": {"round_code": "{round}", "lang": "en", "db": "", "snapshot": "{snapshot}"},
@@ -81,4 +81,4 @@ def test_notebook_executes(path, context):
             assert "Overview for the leading group" in html and "Work-style index by department" in html
             assert "总体报告" not in html and "已抑制" not in html
         else:
-            assert "科技馆 作风建设测评报告" in html
+            assert "办公室 作风建设测评报告" in html

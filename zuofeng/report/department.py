@@ -118,22 +118,29 @@ class DepartmentReport:
         v, L, c = self.v, self.L, self.code
         rows, plot = [], []
         kinds = [k for k in KINDS if any(self._has(k, "dimension", d, "index") for d in v.dim_ids)]
+        # the chart shows all raters, or, where that combination is hidden, the first view that is published
+        def published(k: str, d: str) -> bool:
+            r = v.row(c, k, "dimension", d, "index")
+            return r is not None and not r["suppressed"] and pd.notna(r["value"])
+
+        shown = next((k for k in ("all", "peer_inside", "self", "peer_outside")
+                      if any(published(k, d) for d in v.dim_ids)), "all")
         for d in v.dim_ids:
             cells = []
             for k in kinds:
                 r = v.row(c, k, "dimension", d, "index")
                 cells.append(cell(r, L, with_ci=True))
             rows.append([td(v.dim_label(d)), *cells])
-            r = v.row(c, "all", "dimension", d, "index")
+            r = v.row(c, shown, "dimension", d, "index")
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
-                plot.append({"label": v.dim_label(d), "group": "all", "group_label": v.kind_label("all"),
+                plot.append({"label": v.dim_label(d), "group": shown, "group_label": v.kind_label(shown),
                              "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"]})
         header = [t("dimension", L)] + [v.kind_label(k) for k in kinds]
         chart = ""
         if plot:
-            chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=v.kind_label("all")),
+            chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=v.kind_label(shown)),
                                       t("chart_index_axis", L),
-                                      t("alt_dimensions", L, name=self.name, kinds=v.kind_label("all")))
+                                      t("alt_dimensions", L, name=self.name, kinds=v.kind_label(shown)))
         return Block(self._h2("sec_dimensions") + chart + table(header, rows))
 
     def items(self) -> Block:
