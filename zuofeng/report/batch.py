@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..errors import RoundError, ZuofengError
+from ..errors import RoundError, StoreError, ZuofengError
 from ..private import owner_only
 from .pool import Result, Task, init_worker, run_task
 from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
@@ -149,6 +149,9 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                                                          lang).read_text(encoding="utf-8")
                     except RoundError:  # scores given for a round the store does not hold: no ledger
                         pass
+                    except StoreError:  # scores given and no store at all (only the default one is optional)
+                        if db:
+                            raise
                     font_face = _write_font_face(scores, font_file, ledger_text)
                     tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
                     results = _run(pool, tasks, progress, round_code, on_progress)
