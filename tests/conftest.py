@@ -99,6 +99,15 @@ def _token_key(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ZUOFENG_KEY_FILE", str(tmp_path_factory.mktemp("key") / "token.key"))
 
 
+@pytest.fixture(autouse=True)
+def _empty_project(tmp_path_factory, monkeypatch):
+    """Every test starts in an empty project of its own: a demo store in the checkout's ``data/`` (after
+    ``make demo``) must not make a test pass that fails on a clean clone. Tests of how the project is
+    found set or remove ``ZUOFENG_HOME`` themselves."""
+    monkeypatch.setenv("ZUOFENG_HOME", str(tmp_path_factory.mktemp("project")))
+    monkeypatch.delenv("ZUOFENG_DB", raising=False)
+
+
 @pytest.fixture
 def paper_roster_file(tmp_path) -> Path:
     """ROSTER_CSV with every department voting on paper (roster column ``paper``): template ballots
