@@ -388,7 +388,8 @@ def test_the_readme_lists_the_default_clue_words():
 
 def test_the_overview_takes_ledger_progress_from_the_ledger_hook(campaign, monkeypatch, tmp_path):
     from zuofeng.report.findings import LedgerProgress
-    from zuofeng.report.notebook import ledger_progress, overview_report
+    from zuofeng.report.ledger_view import ledger_progress
+    from zuofeng.report.notebook import overview_report
     from zuofeng.score import save_snapshot
 
     _, scores = campaign

@@ -18,11 +18,6 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
                              show_default=True, help="Output format.")
 
 
-def _engine(db):
-    from .store import open_engine
-    return open_engine(db)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zuofeng")
 def cli():

@@ -68,14 +68,14 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
         db = f"sqlite:///{store}"
     engine = open_engine(db)
     try:
-        build_demo_store(engine, lang=lang, seed=seed, echo=echo)
+        build_demo_store(engine, seed=seed, echo=echo)
     finally:
         engine.dispose()
     result = render_round(FINAL[0], out=out / FINAL[0], db=db, jobs=jobs, lang=lang, progress=progress, seed=seed)
     return result.index
 
 
-def build_demo_store(engine, *, lang: str = "zh", seed: int = 1, echo=None):
+def build_demo_store(engine, *, seed: int = 1, echo=None):
     """The demo's rounds in the store: baseline simulated, its ledger seeded (:func:`seed_demo_ledger`),
     the final round simulated with the ledger's effects. Returns the baseline's verified entries
     (:func:`zuofeng.ledger.verify.ledger_status`) and echoes their table."""

@@ -71,16 +71,10 @@ def department_report(round_code: str, department: str, lang: str = "zh", db: st
     return DepartmentReport(_view(round_code, lang, db, snapshot), department)
 
 
-def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
-    """Ledger progress for 主要发现 (a ``findings.LedgerProgress``), or None when the round has no ledger
-    (see :func:`zuofeng.report.ledger_view.ledger_progress`)."""
-    from . import ledger_view
-
-    return ledger_view.ledger_progress(round_code, db=db, snapshot=snapshot)
-
-
 def overview_report(round_code: str, lang: str = "zh", db: str = "", snapshot: str = "") -> OverviewReport:
     """The overview for the leading group (see ``OverviewReport`` for its sections)."""
+    from .ledger_view import ledger_progress
+
     return OverviewReport(_view(round_code, lang, db, snapshot), ledger=ledger_progress(round_code, db, snapshot))
 
 

@@ -221,7 +221,7 @@ def render_public(round_code: str, *, out: str | Path | None = None, db: str | N
 
     if lang not in ("zh", "en"):
         raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
-    from .notebook import ledger_progress
+    from .ledger_view import ledger_progress
 
     target = public_folder(round_code, out)
     scores = scores if scores is not None else score_for_report(db, round_code, seed)
