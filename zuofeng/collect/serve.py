@@ -9,7 +9,9 @@ a pool of kernels has already built the page before a respondent arrives. Traceb
 hidden, kernels of closed or idle pages are culled (Voilà never shuts a page's kernel down by itself),
 the address is bound explicitly, and the log level is WARNING so that nothing a respondent enters can
 reach a log line. Respondents arrive at a light entry page (``zuofeng.collect.entry``): the token goes
-to the collection desk in the body of a POST, and only a valid, unused token opens a kernel.
+to the collection desk in the body of a POST, and only a valid, unused token opens a kernel. Kernels
+are forked from a warm process (``zuofeng.collect.forkserver``), and the page templates are compiled
+once per server: in a full meeting room the CPU time per respondent decides how long everyone waits.
 """
 
 from __future__ import annotations
