@@ -124,3 +124,12 @@ def test_closing_the_fork_server_ends_its_kernels(tmp_path):
         KernelProvisionerFactory.instance().default_provisioner_name = "local-provisioner"
     assert gone(proc.pid)
     assert not os.path.exists(server.path)
+
+
+def test_a_fork_server_that_cannot_start_is_one_clear_error(tmp_path):
+    from zuofeng.errors import ZuofengError
+    server = fk.ForkServer(tmp_path / "no-such-folder" / "fork.sock")
+    with pytest.raises(ZuofengError, match="fork server did not start"):
+        server.start(timeout=30)
+    assert server.proc.poll() is not None  # nothing left running
+    assert fk.ENV_FORKSERVER not in os.environ

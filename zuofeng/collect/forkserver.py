@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..errors import ZuofengError
+
 ENV_FORKSERVER = "ZUOFENG_KERNEL_FORKSERVER"  # the socket's path, in the server process only
 PROVISIONER = "zuofeng-fork"
 LAUNCHER = ["-m", "ipykernel_launcher"]
@@ -192,13 +194,14 @@ class ForkServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> ForkServer:
+        """Start the fork server and wait until it listens; a ZuofengError (one line) when it cannot."""
         self.proc = subprocess.Popen([sys.executable, "-m", __name__, self.path, str(os.getpid())],
                                      stdin=subprocess.DEVNULL)
         end = time.monotonic() + timeout
         while not os.path.exists(self.path):
             if self.proc.poll() is not None or time.monotonic() > end:
                 self.close()
-                raise RuntimeError("the kernel fork server did not start")
+                raise ZuofengError(f"the kernel fork server did not start (socket {self.path})")
             time.sleep(0.05)
         os.environ[ENV_FORKSERVER] = self.path
         return self
