@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).parent))
+import psutil
 from bench_survey import ROSTER, Server, kernels, memory
 
 
@@ -53,6 +54,14 @@ def message(session: str, msg_type: str, content: dict, metadata: dict | None = 
         "header": {"msg_id": uuid.uuid4().hex, "username": "", "session": session, "msg_type": msg_type,
                    "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
         "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": []})
+
+
+def ticket_cookie(response, cookie: str) -> str:
+    """The ticket cookie a response sets (a browser keeps the newest), else ``cookie``."""
+    for header in response.headers.get_list("Set-Cookie"):
+        if header.startswith("zf_ticket="):
+            return header.split(";", 1)[0]
+    return cookie
 
 
 class Respondent:
@@ -76,17 +85,21 @@ class Respondent:
                                          follow_redirects=False, request_timeout=300, connect_timeout=60), raise_error=False)
         if r.code != 303:
             raise RuntimeError(f"token refused ({r.code})")
-        cookie = r.headers.get("Set-Cookie", "").split(";", 1)[0]
+        cookie = ticket_cookie(r, "")
         waited = 0
         while True:  # the "please wait" page retries every 3 s, as the browser does with Refresh
             r = await http.fetch(HTTPRequest(self.base + "survey", headers={"Cookie": cookie},
                                              follow_redirects=False, request_timeout=600, connect_timeout=60), raise_error=False)
             if r.code == 200 and r.headers.get("Refresh"):
+                # the waiting page hands out a fresh ticket each time, as a browser keeps it
+                cookie = ticket_cookie(r, cookie)
                 waited += 1
                 await asyncio.sleep(3)
                 continue
             break
         html = r.body.decode()
+        if r.code != 200:
+            raise RuntimeError(f"survey page answered {r.code} after {waited} waits")
         config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">\s*(.*?)\s*</script>',
                                       html, re.DOTALL).group(1))
         kernel = config["kernelId"]
@@ -142,6 +155,18 @@ class Respondent:
                 return
 
 
+def tree_cpu(root: psutil.Process) -> float:
+    """CPU seconds of ``root`` and everything under it, ended children included (as far as reaped)."""
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 def stored_vectors(db: str) -> list[tuple]:
     from sqlalchemy import select
 
@@ -167,7 +192,6 @@ async def meeting(server: Server, tokens: list[str], spread: float, answer_time:
     arrivals = sorted(rng.uniform(0, spread) for _ in respondents)
     peak = {"rss": 0.0, "uss": 0.0, "kernels": 0}
     done = asyncio.Event()
-
     async def sample():
         while not done.is_set():
             procs = [server.ps, *kernels(server.ps)]
@@ -234,14 +258,25 @@ def main() -> None:
             engine.dispose()
             server = Server(work, db, args.pool_size, args.idle_timeout)
             try:
+                pool_cpu = [sum(p.cpu_times()[:2]) for p in kernels(server.ps)]
                 base = asyncio.run(plain_baseline(server.url))
+                cpu0 = server.ps.cpu_times()
+                tree0 = tree_cpu(server.ps)
                 res = asyncio.run(meeting(server, toks, args.spread, args.answer_time, args.seed))
                 time.sleep(args.linger)
-                left = max(0, len(kernels(server.ps)) - args.pool_size)
+                live = kernels(server.ps)
+                left = max(0, len(live) - args.pool_size)
+                cpu1 = server.ps.cpu_times()
+                tree1 = tree_cpu(server.ps)
             finally:
                 server.stop()
             got = stored_vectors(db)
             want = sorted(tuple(0 if i == 5 else i + 1 for i in r["pattern"]) for r in res["ok"])
+            for f in res["failed"][:5]:
+                print("  failure:", f)
+            if not res["ok"]:
+                print(f"\nN = {n}: every respondent failed")
+                continue
             usable = [r["usable"] for r in res["ok"]]
             submit = [r["submit"] for r in res["ok"]]
             print(f"\nN = {n}: {len(res['ok'])} respondents finished, {len(res['failed'])} failed, "
@@ -254,8 +289,12 @@ def main() -> None:
             print(f"  peak: {res['kernels']} kernels, server + kernels RSS {res['rss'] / 1024:.2f} GB, "
                   f"USS {res['uss'] / 1024:.2f} GB")
             print(f"  kernels left {args.linger} s after the last respondent (pool of {args.pool_size} not counted): {left}")
-            for f in res["failed"][:5]:
-                print("  failure:", f)
+            own = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+            kern = tree1 - tree0 - own  # every other process under the server: kernels (and their fork server)
+            print(f"  CPU seconds during the meeting: server process {own:.0f} ({own / n:.2f} per respondent), "
+                  f"kernels {kern:.0f} ({kern / n:.2f} per respondent); a ready pool kernel had used "
+                  f"{statistics.median(pool_cpu) if pool_cpu else float('nan'):.2f} s; load average "
+                  f"{os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

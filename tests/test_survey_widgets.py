@@ -312,3 +312,35 @@ def test_the_survey_imports_no_data_science_stack():
             "assert 'ipywidgets' in sys.modules\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def models_under(widget) -> dict[str, object]:
+    """Every widget model the page's state holds (what the browser asks for), by model id."""
+    seen: dict[str, object] = {}
+    stack = [widget]
+    while stack:
+        wd = stack.pop()
+        if wd.model_id in seen:
+            continue
+        seen[wd.model_id] = wd
+        for name in wd.keys:
+            value = getattr(wd, name)
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                if hasattr(v, "model_id") and hasattr(v, "keys"):
+                    stack.append(v)
+    return seen
+
+
+def test_the_form_shares_its_layout_and_style_models(open_round):
+    """Every widget model is a message when the kernel builds the page, when the server relays it and
+    when the browser asks for the page's state: the widgets share a few layout and style models."""
+    engine, rnd = open_round
+    toks = issued(engine, rnd)
+    app = SurveyApp(engine, rnd)
+    enter(app, toks["peer_outside"].token)
+    models = models_under(app.widget)
+    kinds = [type(m).__name__ for m in models.values()]
+    assert len(app.items) == 22 and app.state == "form"
+    assert kinds.count("ToggleButtons") == 22 + 2  # the items, category, overall: all on the page
+    assert kinds.count("Layout") <= 4 and kinds.count("ToggleButtonsStyle") == 1 and kinds.count("HTMLStyle") == 1
+    assert len(models) <= 110  # 261 when each widget had its own layout and style

@@ -187,6 +187,7 @@ window.addEventListener('pageshow',function(){{b.disabled=false;b.textContent={_
 
 STATIC_MAX_AGE = 86400  # Voilà's script chunks carry the Voilà release in their folder, not in their name
 PREFETCH_MAX = 150
+OPENING_WAIT = 5.0  # seconds a page waits in the server for an opening before it gets the "please wait" page
 
 
 def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0,
@@ -202,9 +203,13 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     ``live_cap`` > 0 caps the kernels in use by pages, and ``opening_cap`` the survey pages being opened
     at once (default: twice the CPU cores; opening a page may start a kernel and run the notebook, and
     with a preheated kernel it is over quickly): a respondent beyond either gets a "please wait" page
-    that retries by itself (the ticket is kept). Without the second cap a burst of arrivals on an empty pool starts
+    that retries by itself (the ticket is kept); when only the second cap is reached, the request first
+    waits in the server up to ``OPENING_WAIT`` seconds and goes on as soon as another page has opened.
+    Without the second cap a burst of arrivals on an empty pool starts
     every kernel at once, the server stops answering and every page times out.
     """
+    import asyncio
+    import collections
     import logging
     import os
     from urllib.parse import urlencode
@@ -225,6 +230,16 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     code = round_info["code"]
     opening_limit = opening_cap if opening_cap is not None else 2 * (os.cpu_count() or 1)
     opening = {"now": 0}
+    waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    async def wait_for_opening() -> None:
+        """Wait up to ``OPENING_WAIT`` seconds for a page to finish opening (then check the caps again)."""
+        waiter = asyncio.get_running_loop().create_future()
+        waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, OPENING_WAIT)
+        except TimeoutError:
+            pass
 
     def private(handler) -> None:
         handler.set_header("Cache-Control", "no-store")
@@ -265,6 +280,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         async def get(self, path=None):
             private(self)
             cookie_path = url_path_join(self.settings.get("base_url", "/"), "survey")
+            if opening_limit and opening["now"] >= opening_limit and desk.tickets.peek(self.get_cookie(COOKIE)):
+                await wait_for_opening()
             busy = (live_cap and self.pages_in_use() >= live_cap) or (opening_limit and opening["now"] >= opening_limit)
             if busy and desk.tickets.peek(self.get_cookie(COOKIE)):
                 # a fresh ticket for every wait, so that a long queue does not outlast the ticket
@@ -283,6 +300,11 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                 await super().get(path)
             finally:
                 opening["now"] -= 1
+                while waiters:  # the next page waiting for an opening goes now
+                    waiter = waiters.popleft()
+                    if not waiter.done():
+                        waiter.set_result(None)
+                        break
 
         def pages_in_use(self) -> int:
             """Kernels not waiting in the preheated pool (a pool kernel still starting counts as in use)."""

@@ -20,6 +20,7 @@ import logging
 import os
 
 import ipywidgets as w
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..errors import RoundError, TokenError, ZuofengError
 from ..instrument import Instrument, load_instrument
@@ -78,11 +79,31 @@ CSS = """<style>
 </style>"""
 
 
-def _html(text: str, cls: str = "") -> w.HTML:
-    h = w.HTML(text, layout=w.Layout(width="100%"))
-    if cls:
-        h.add_class(cls)
-    return h
+class _Shared:
+    """The layout and style models the widgets of one page share.
+
+    Every widget would otherwise bring a Layout and a style model of its own (261 models for a peer
+    form instead of 104): each is one more message when the page's kernel builds the form, when the
+    server relays it and when the browser asks for the widget states, in every respondent's kernel.
+    """
+
+    def __init__(self):
+        self.wide = w.Layout(width="100%")
+        self.plain = w.Layout()
+        self.html = HTMLStyle()
+        self.choice = w.ToggleButtonsStyle(button_width="auto")
+
+    def html_widget(self, text: str, cls: str = "") -> w.HTML:
+        h = w.HTML(text, layout=self.wide, style=self.html)
+        if cls:
+            h.add_class(cls)
+        return h
+
+    def choices(self, options) -> w.ToggleButtons:
+        return w.ToggleButtons(options=options, value=None, style=self.choice, layout=self.wide)
+
+    def vbox(self, children, wide: bool = False) -> w.VBox:
+        return w.VBox(children, layout=self.wide if wide else self.plain)
 
 
 def _esc(s: object) -> str:
@@ -138,7 +159,9 @@ class SurveyApp:
 
     def _build(self) -> None:
         t, inst, lang = self.t, self.inst, self.lang
-        self.style = w.HTML(CSS)
+        self.shared = sh = _Shared()
+        _html = sh.html_widget
+        self.style = _html(CSS)
         self.title = _html(f"<h2>{_esc(self.round['title'])}</h2>")
         promise = PRIVACY[lang].format(k=int(self.round["k_min"]), k_comment=int(self.round["k_comment"]),
                                        n=len(inst.items))
@@ -149,9 +172,9 @@ class SurveyApp:
         self.start_button.add_class("zf-start")
         self.start_button.on_click(self._on_start)
         self.message = _html("", "zf-message")
-        self.token_box = w.VBox([_html(f"<b>{_esc(t['token_prompt'])}</b>"), self.token_input,
-                                 self.start_button, self.message])
-        self.widget = w.VBox(layout=w.Layout(width="100%"))
+        self.token_box = sh.vbox([_html(f"<b>{_esc(t['token_prompt'])}</b>"), self.token_input,
+                                  self.start_button, self.message])
+        self.widget = sh.vbox([], wide=True)
         self.widget.add_class("zf-survey")
         self.items: dict[int, w.ToggleButtons] = {}
         self.item_boxes: dict[int, w.VBox] = {}
@@ -160,7 +183,8 @@ class SurveyApp:
     def _build_form(self) -> None:
         # Built when the first token is accepted, not before: the page a respondent first loads then
         # carries a dozen widgets instead of a few hundred, which is what makes it appear quickly.
-        t, inst, lang = self.t, self.inst, self.lang
+        t, inst, lang, sh = self.t, self.inst, self.lang, self.shared
+        _html = sh.html_widget
         self.heading = _html("", "zf-heading")
         scale_opts = [(o.text.get(lang), o.value) for o in inst.item_scale.options]
         scale_opts.append((inst.item_scale.missing.get(lang), DONT_KNOW))
@@ -169,32 +193,29 @@ class SurveyApp:
             mark = f"{d.id}、" if lang == "zh" else f"{pos}. "
             blocks.append(_html(f"<h3>{_esc(mark)}{_esc(d.heading.get(lang))}</h3>"))
             for it in d.items:
-                tb = w.ToggleButtons(options=scale_opts, value=None, style={"button_width": "auto"},
-                                     layout=w.Layout(width="100%"))
+                tb = sh.choices(scale_opts)
                 tb.add_class(f"zf-{it.key}")
                 tb.add_class("zf-choice")
                 tb.observe(self._on_change, names="value")
                 self.items[it.number] = tb
                 head = (f"<div class='zf-label'><span class='zf-num'>{it.number}.</span>{_esc(it.label.get(lang))}"
                         f"</div><div class='zf-text'>{_esc(it.text.get(lang))}</div>")
-                box = w.VBox([_html(head), tb], layout=w.Layout(width="100%"))
+                box = sh.vbox([_html(head), tb], wide=True)
                 box.add_class("zf-item")
                 self.item_boxes[it.number] = box
                 blocks.append(box)
 
         cat_labels = {"党员": t["party"], "非党员": t["non_party"]}
-        self.category = w.ToggleButtons(options=[(cat_labels[c], c) for c in CATEGORIES], value=None,
-                                        style={"button_width": "auto"}, layout=w.Layout(width="100%"))
+        self.category = sh.choices([(cat_labels[c], c) for c in CATEGORIES])
         self.category.add_class("zf-category")
         self.category.add_class("zf-choice")
         overall_opts = [(o.text.get(lang), o.value) for o in inst.overall_scale.options]
         overall_opts.append((inst.overall_scale.missing.get(lang), DONT_KNOW))
-        self.overall = w.ToggleButtons(options=overall_opts, value=None, style={"button_width": "auto"},
-                                       layout=w.Layout(width="100%"))
+        self.overall = sh.choices(overall_opts)
         self.overall.add_class("zf-overall")
         self.overall.add_class("zf-choice")
         self.overall.observe(self._on_change, names="value")
-        self.overall_box = w.VBox([_html(f"<h3>{_esc(inst.overall_scale.question.get(lang))}</h3>"), self.overall])
+        self.overall_box = sh.vbox([_html(f"<h3>{_esc(inst.overall_scale.question.get(lang))}</h3>"), self.overall])
         self.overall_box.add_class("zf-item")
         self.comment = w.Textarea(placeholder=t["comment_placeholder"], continuous_update=True)
         self.comment.add_class("zf-comment")
@@ -205,9 +226,9 @@ class SurveyApp:
         self.submit_button.add_class("zf-submit")
         self.submit_button.on_click(self._on_submit)
         self.submit_message = _html("", "zf-submit-message")
-        self.category_box = w.VBox([_html(f"<h3>{_esc(t['category_heading'])}</h3>"
-                                          f"<p>{_esc(t['category_hint'])}</p>"), self.category])
-        self.comment_box = w.VBox([
+        self.category_box = sh.vbox([_html(f"<h3>{_esc(t['category_heading'])}</h3>"
+                                           f"<p>{_esc(t['category_hint'])}</p>"), self.category])
+        self.comment_box = sh.vbox([
             _html(f"<h3>{_esc(t['comment_heading'])}</h3><p>{_esc(t['comment_hint'].format(n=COMMENT_MAX))}</p>"),
             self.comment, self.comment_count])
         self.item_blocks = blocks
