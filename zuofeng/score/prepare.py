@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..errors import ZuofengError
 from ..instrument import Instrument
@@ -194,34 +195,60 @@ def vote_leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
 class GroupSums:
     """Additive sums per group; groups are (unit, kind) with unit ALL first, then the departments.
 
-    ``get(name)`` returns one value per group, in the order of ``groups``.
+    ``sum(name, values)`` returns one value per group, in the order of ``groups``, cached under ``name``
+    so that every stage reuses it; ``moments_of`` computes many columns in one pass.
     """
 
     def __init__(self, prep: Prepared):
         self.prep = prep
         self.groups = pd.MultiIndex.from_product([[ALL, *prep.codes], list(KINDS)], names=["department", "kind"])
         self._cache: dict[str, np.ndarray] = {}
+        # leaf × sheet indicator: one sparse product sums every column per leaf, adding each leaf's
+        # sheets in sheet order (the same sums, to the last bit, as np.bincount)
+        n = len(prep.leaf)
+        self._leaf_of = sparse.csr_matrix((np.ones(n), (prep.leaf, np.arange(n))), shape=(prep.n_leaf, n))
 
     def rollup(self, leaf_values: np.ndarray) -> np.ndarray:
-        """Sum per leaf (departments × views) → every group (ALL and departments × views and all)."""
-        m = leaf_values.reshape(len(self.prep.codes), len(VIEWS))
-        dept = np.column_stack([m, m.sum(axis=1)])
-        org = np.append(m.sum(axis=0), m.sum())
-        return np.concatenate([org, dept.ravel()])
+        """Sum per leaf (departments × views) → every group (ALL and departments × views and all); a
+        leaves × m matrix gives groups × m."""
+        x = np.asarray(leaf_values, dtype="float64")
+        cols = x.reshape(len(x), -1).T.reshape(-1, len(self.prep.codes), len(VIEWS))   # column, department, view
+        dept = np.concatenate([cols, cols.sum(axis=2, keepdims=True)], axis=2).reshape(len(cols), -1)
+        org = np.concatenate([cols.sum(axis=1), cols.reshape(len(cols), -1).sum(axis=1, keepdims=True)], axis=1)
+        out = np.concatenate([org, dept], axis=1).T
+        return out[:, 0] if x.ndim == 1 else out
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Group sums of each column of a per-sheet matrix (sheets × m, NaN counts as 0): groups × m."""
+        v = np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+        return self._rollup_leaves(np.where(np.isnan(v), 0.0, v))
+
+    def _rollup_leaves(self, values: np.ndarray) -> np.ndarray:
+        return self.rollup(self._leaf_of @ values)
 
     def sum(self, name: str, values: np.ndarray) -> np.ndarray:
         """Group sums of a per-sheet array (NaN counts as 0), cached under ``name``."""
         if name not in self._cache:
-            v = np.nan_to_num(np.asarray(values, dtype="float64"))
-            self._cache[name] = self.rollup(np.bincount(self.prep.leaf, weights=v, minlength=self.prep.n_leaf))
+            self._cache[name] = self.sums(values)[:, 0]
         return self._cache[name]
+
+    def moments_of(self, names: list[str], values: np.ndarray, mask: np.ndarray | None = None):
+        """Count, sum and sum of squares (each groups × m) of the non-missing values of each column of a
+        per-sheet matrix (within ``mask`` if given), cached under the column names as :meth:`moments` does."""
+        v = np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+        ok = ~np.isnan(v) if mask is None else (~np.isnan(v) & np.asarray(mask, bool)[:, None])
+        w = np.where(ok, v, 0.0)
+        n, s, ss = (self._rollup_leaves(x) for x in (ok.astype("float64"), w, w * w))
+        for j, name in enumerate(names):
+            for part, arr in ((":n", n), (":s", s), (":ss", ss)):
+                self._cache.setdefault(name + part, np.ascontiguousarray(arr[:, j]))
+        return n, s, ss
 
     def moments(self, name: str, values: np.ndarray, mask: np.ndarray | None = None):
         """Count, sum and sum of squares of the non-missing values (within ``mask`` if given)."""
-        v = np.asarray(values, dtype="float64")
-        ok = ~np.isnan(v) if mask is None else (~np.isnan(v) & mask)
-        w = np.where(ok, v, 0.0)
-        return self.sum(f"{name}:n", ok), self.sum(f"{name}:s", w), self.sum(f"{name}:ss", w * w)
+        if f"{name}:ss" not in self._cache:
+            self.moments_of([name], values, mask)
+        return self._cache[f"{name}:n"], self._cache[f"{name}:s"], self._cache[f"{name}:ss"]
 
 
 ROUNDING = 1e-12  # relative size below which a variance from sums is rounding noise, i.e. 0

@@ -139,6 +139,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
 
     # respondent scores: dimension and overall
     shared["score"], shared["honest"] = {}, {}
+    sums.moments_of([f"s:{k}" for k in prep.score_keys], sh[[f"s:{k}" for k in prep.score_keys]].to_numpy())
     for key in prep.score_keys:
         level = "overall" if key == OVERALL else "dimension"
         n, s, ss = sums.moments(f"s:{key}", sh[f"s:{key}"].to_numpy())
@@ -155,9 +156,12 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     problem = np.array(instrument.problem_values, dtype="float64")
     red_values = np.array(instrument.red_line_values, dtype="float64")
     item_var = {}
-    for key in prep.item_keys:
-        v = sh[key].to_numpy()
-        n, s, ss = sums.moments(key, v)
+    arr = np.ascontiguousarray(sh[prep.item_keys].to_numpy())   # sheets × items, row-major
+    sums.moments_of(prep.item_keys, arr)
+    problems = sums.sums(np.isin(arr, problem))
+    reds = sums.sums(np.isin(arr, red_values))
+    for j, key in enumerate(prep.item_keys):
+        n, s, ss = sums.moments(key, arr[:, j])
         mean, sd = mean_sd(n, s, ss)
         item_var[key] = sd**2
         vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
@@ -165,7 +169,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         view_n, view_mean = n, mean
         mean, sd, lo, hi, vm, df, n_c, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
         out += _mean_rows(g, "item", key, mean, sd, n_c, low, high, lo, hi, note)
-        x = sums.sum(f"{key}:problem", np.isin(v, problem))
+        x = problems[:, j]
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(n > 0, x / n, np.nan)
         lo, hi = stats.wilson_interval(x, n)
@@ -173,7 +177,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
             rate, lo, hi, n_c = combine.share(rate, lo, hi, view_n)
         out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n_c, note=note))
         if key in red:
-            xr = sums.sum(f"{key}:red", np.isin(v, red_values))
+            xr = reds[:, j]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(n > 0, xr / n, np.nan)
             lo, hi = stats.wilson_interval(xr, n)
@@ -188,17 +192,17 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     shared["item_var"] = item_var
 
     # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
-    arr = sh[prep.item_keys].to_numpy()
     for key in prep.score_keys:
         keys = prep.item_keys if key == OVERALL else prep.dims[key]
         level = "overall" if key == OVERALL else "dimension"
-        idx = [prep.item_keys.index(k) for k in keys]
-        complete = ~np.isnan(arr[:, idx]).any(axis=1)
+        part = arr[:, [prep.item_keys.index(k) for k in keys]]
+        complete = ~np.isnan(part).any(axis=1)
+        nc, s, ss = sums.moments_of([*(f"{k_}|c:{key}" for k_ in keys), f"total|c:{key}"],
+                                    np.column_stack([part, np.nansum(part, axis=1)]), complete)
         var_sum = 0.0
-        for k_ in keys:
-            nc, s, ss = sums.moments(f"{k_}|c:{key}", sh[k_].to_numpy(), complete)
-            var_sum = var_sum + variance(nc, s, ss)
-        nc, s, ss = sums.moments(f"total|c:{key}", np.nansum(arr[:, idx], axis=1), complete)
+        for j in range(len(keys)):
+            var_sum = var_sum + variance(nc[:, j], s[:, j], ss[:, j])
+        nc, s, ss = nc[:, -1], s[:, -1], ss[:, -1]
         a = stats.cronbach_alpha(var_sum, variance(nc, s, ss), len(keys))
         lo, hi = stats.feldt_interval(a, nc, len(keys))
         note = np.where(nc < 2, "完整答卷不足2份", None)
