@@ -17,6 +17,7 @@ from ..instrument import Instrument, load_instrument
 from . import compare, stats
 from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
 from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
+from .rowkeys import category_codes, distinct_rows
 from .suppress import (
     ALL,
     COMPLEMENTARY,
@@ -54,6 +55,7 @@ INTERVALS = {
     "rank": "2.5–97.5% range of ranks over simulated league tables (index + se·T per department)",
 }
 RANK_BUDGET = 120_000_000   # automatic n_boot = RANK_BUDGET / departments², within 10,000 … 2,000,000
+TEXT = pd.StringDtype(na_value=np.nan)   # text columns of the output frames
 REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
 VOTE_REASON_TEXT = {N_LT_K: "已抑制（有效票n<k）", COMPLEMENTARY: "已抑制（有效票互补抑制）"}
 
@@ -234,13 +236,13 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
 
 
 def text_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Give every text column pandas' string dtype (missing = NaN), the dtype Parquet reads back."""
+    """Give every text column pandas' string dtype (missing = NaN, :data:`TEXT`), the dtype Parquet reads back."""
     df = df.reset_index(drop=True)
     for col in df.columns:
         if df[col].dtype == object:
             vals = df[col].dropna()
-            if vals.map(lambda x: isinstance(x, str)).all():
-                df[col] = df[col].astype(pd.StringDtype(na_value=np.nan))
+            if vals.empty or pd.api.types.infer_dtype(vals, skipna=True) == "string":
+                df[col] = df[col].astype(TEXT)
     return df
 
 
@@ -274,14 +276,9 @@ def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
     if not hidden:
         return out
     # one lookup per distinct (department, kind, cell), not per row
-    parts = [pd.factorize(a) for a in (table["department"].to_numpy(object), table["kind"].to_numpy(object),
-                                        cell_of_row(table).to_numpy(object))]
-    combo = np.zeros(len(table), dtype=np.int64)
-    for codes, uniq in parts:
-        combo = combo * (len(uniq) + 1) + codes
-    first, inverse = np.unique(combo, return_index=True, return_inverse=True)[1:]
-    found = np.array([hidden.get(tuple(p[1][p[0][i]] for p in parts), np.nan) for i in first], dtype=object)
-    return pd.Series(found[np.ravel(inverse)], index=table.index, dtype=object)
+    inverse, cells = distinct_rows(table["department"], table["kind"], cell_of_row(table))
+    found = np.array([hidden.get(c, np.nan) for c in cells], dtype=object)
+    return pd.Series(found[inverse], index=table.index, dtype=object)
 
 
 def answer_counts(prep: Prepared) -> dict[str, dict[tuple[str, str], int]]:
@@ -352,9 +349,13 @@ def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: st
         ("department", [ALL, *prep.codes]), ("kind", list(KINDS)), ("level", list(LEVELS)),
         ("key", [OVERALL, *prep.dims, *prep.item_keys]), ("statistic", list(STATISTICS)),
     ]
-    ranks = [pd.Categorical(table[col].to_numpy(object), categories=cats).codes for col, cats in orders]
-    table = table.iloc[np.lexsort(ranks[::-1])].copy()   # lexsort is stable; the last key is the primary
-    table["round"] = code
+    ranks = [category_codes(table[col], cats) for col, cats in orders]
+    order = np.lexsort(ranks[::-1])   # lexsort is stable; the last key is the primary
+    table = table.iloc[order].copy()
+    for (col, cats), rank in zip(orders, ranks):  # the key columns as text, taken from their categories
+        if (rank >= 0).all():
+            table[col] = pd.array(np.array(cats, dtype=object), dtype=TEXT).take(rank[order])
+    table["round"] = pd.Series(code, index=table.index, dtype=TEXT)
     table["n"] = table["n"].round().astype("Int64")
     table["note"] = table["note"].astype(object).where(table["note"].notna(), None)
     return table[COLUMNS].reset_index(drop=True)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .rowkeys import distinct_rows
+
 VIEWS = ("self", "peer_inside", "peer_outside")
 KINDS = VIEWS + ("all",)
 CATEGORIES = ("党员", "非党员", "未填")
@@ -450,23 +452,32 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     needs = table["_needs"].to_numpy(object) if "_needs" in table else np.full(len(table), None, object)
     n = pd.to_numeric(table["n"], errors="coerce").to_numpy("float64")
     notes = np.full(len(table), None, dtype=object)
-    scored = np.isin(cols[4], SCORE_STATISTICS) & (cols[2] != "evaluation")
-    # most rows rest on their own figure only: look those up all at once
-    hidden = list(figs.reasons)
-    if hidden:
-        pos = pd.MultiIndex.from_tuples(hidden).get_indexer(pd.MultiIndex.from_arrays([cols[0], cols[1], cols[3]]))
-        own = scored & (pos >= 0) & (cols[4] != "composite")
-        texts = np.array([FIGURE_REASON_TEXT[figs.reasons[f]] for f in hidden], dtype=object)
-        notes[own] = texts[pos[own]]
+    stat_codes, stat_names = pd.factorize(cols[4])
+    scored = np.isin(np.asarray(stat_names, dtype=object), SCORE_STATISTICS)[stat_codes] & (cols[2] != "evaluation")
+    # most rows rest on their own figure only: look each distinct (department, kind, key) up once
+    if figs.reasons:
+        inverse, keys = distinct_rows(cols[0], cols[1], cols[3])
+        found = np.array([FIGURE_REASON_TEXT.get(figs.reasons.get(f)) for f in keys], dtype=object)[inverse]
+        own = scored & pd.notna(found) & (cols[4] != "composite")
+        notes[own] = found[own]
     alpha = scored & (cols[4] == "alpha") & (n > 0) & (n < figs.k)
     notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
-    others = np.flatnonzero(scored & pd.isna(notes) & np.isin(cols[4], ("rwg_j", "gap", "gap_flag", "gap_p", "gap_q",
-                                                                        "change", "change_p", "change_q", "composite",
-                                                                        "bottom")))
-    for i in others:
-        for fig, before in figures_needed(cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], needs[i], figs):
-            src = prev if before else figs
-            if src is not None and fig in src.reasons:
-                notes[i] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
-                break
+    # the rest also rest on other figures (figures_needed): decide once per distinct row key, with the
+    # statistics that need the same figures taken together
+    same = {"gap_flag": "gap", "gap_p": "gap", "gap_q": "gap", "change_p": "change", "change_q": "change"}
+    more = np.isin(np.asarray(stat_names, dtype=object), ("rwg_j", "gap", "gap_flag", "gap_p", "gap_q", "change",
+                                                          "change_p", "change_q", "composite", "bottom"))[stat_codes]
+    others = np.flatnonzero(scored & pd.isna(notes) & more)
+    if len(others):
+        stat = np.array([same.get(x, x) for x in stat_names], dtype=object)[stat_codes[others]]
+        inverse, keys = distinct_rows(*(c[others] for c in cols[:4]), stat, needs[others])
+        text = []
+        for department, kind, level, key, statistic, need in keys:
+            text.append(None)
+            for fig, before in figures_needed(department, kind, level, key, statistic, need, figs):
+                src = prev if before else figs
+                if src is not None and fig in src.reasons:
+                    text[-1] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
+                    break
+        notes[others] = np.array(text, dtype=object)[inverse]
     return pd.Series(notes, index=table.index, dtype=object)

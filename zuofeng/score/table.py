@@ -63,7 +63,9 @@ def assemble(blocks: list[dict]) -> pd.DataFrame:
             else:
                 parts.append(np.full(size, v, dtype=object if not isinstance(v, float) else "float64"))
         data[c] = np.concatenate(parts)
-    return pd.DataFrame(data)
+    # text columns stay plain object arrays until the table is final (core._order): no conversion to
+    # Arrow strings and back at every step
+    return pd.DataFrame({c: pd.Series(v, dtype=object) if v.dtype == object else v for c, v in data.items()})
 
 
 def honest_variance(dept, kind, var, n, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -268,8 +270,8 @@ def _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note) -> list[dict
     ]
 
 
-def cell_of_row(df: pd.DataFrame) -> pd.Series:
+def cell_of_row(df: pd.DataFrame) -> np.ndarray:
     """The suppression cell category of each row: a category for the category counts, else '*'."""
     inv = {v: k for k, v in CATEGORY_STATS.items()}
-    return df["statistic"].map(inv).fillna("*")
-
+    codes, stats_ = pd.factorize(df["statistic"].to_numpy(object))
+    return np.array([inv.get(s, "*") for s in stats_], dtype=object)[codes]

@@ -1,0 +1,38 @@
+"""Distinct keys of the long table's rows: decide something once per distinct key, not once per row.
+
+The long table has over a hundred thousand rows but only a few thousand distinct (department, kind,
+…) keys; each column is factorised once and the per-key decision is spread back to the rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def distinct_rows(*columns) -> tuple[np.ndarray, list[tuple]]:
+    """The distinct tuples of values across ``columns`` (equal-length arrays) and, for each row, the
+    position of its tuple among them (missing values form a value of their own).
+
+    Examples
+    --------
+    >>> inverse, keys = distinct_rows(["A", "B", "A"], ["x", "x", "x"])
+    >>> inverse.tolist(), keys
+    ([0, 1, 0], [('A', 'x'), ('B', 'x')])
+    """
+    columns = [np.asarray(c, dtype=object) for c in columns]
+    size = len(columns[0]) if columns else 0
+    if size == 0:
+        return np.zeros(0, dtype=np.int64), []
+    combo = np.zeros(size, dtype=np.int64)
+    for col in columns:
+        codes, uniq = pd.factorize(col, use_na_sentinel=False)
+        combo = combo * len(uniq) + codes
+    first, inverse = np.unique(combo, return_index=True, return_inverse=True)[1:]
+    return np.ravel(inverse), list(zip(*(col[first] for col in columns)))
+
+
+def category_codes(values, categories) -> np.ndarray:
+    """Position of each value in ``categories`` (−1 where absent), hashing each distinct value once."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return pd.Index(list(categories), dtype=object).get_indexer(uniq)[codes]
