@@ -17,6 +17,7 @@ from scipy import sparse
 
 from ..errors import ZuofengError
 from ..instrument import Instrument
+from .rowkeys import category_codes
 from .suppress import ALL, CATEGORIES, KINDS, VIEWS
 
 OVERALL = "overall"
@@ -101,20 +102,22 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         raise ScoreError(f"responses frame lacks column(s) {', '.join(missing[:5])}")
     r = responses
     # string columns become integer codes once (-1: not an allowed value); no per-value string work
-    view_codes = pd.Index(list(VIEWS)).get_indexer(r["view"])
+    view_codes = category_codes(r["view"], VIEWS)
     bad = view_codes < 0
     if bad.any():
         raise ScoreError(f"view {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])} is not allowed; "
                          f"allowed: {', '.join(VIEWS)}")
-    dept_codes = pd.Index(codes).get_indexer(r["department"])
+    dept_codes = category_codes(r["department"], codes)
     bad = dept_codes < 0
     if bad.any():
         raise ScoreError(f"department {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} is not in "
                          "the roster of this round")
-    cat = pd.Series(r["category"], dtype="object").where(r["category"].notna(), None)
-    bad = cat.notna() & ~cat.isin(CATEGORIES[:2])
+    cat_codes = category_codes(r["category"], CATEGORIES[:2])
+    no_cat = pd.isna(r["category"]).to_numpy()
+    bad = (cat_codes < 0) & ~no_cat
     if bad.any():
-        raise ScoreError(f"category {shown(cat[bad].iloc[0])} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
+        raise ScoreError(f"category {shown(pd.Series(r['category'], dtype='object')[bad].iloc[0])} is not allowed; "
+                         f"allowed: {', '.join(CATEGORIES[:2])} or empty")
     values = [o.value for o in instrument.item_scale.options]
     raw = r[item_keys]
     dont_know = {instrument.item_scale.missing.zh, instrument.item_scale.missing.en}
@@ -125,19 +128,22 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         items = raw.apply(pd.to_numeric, errors="coerce").astype("float64")
         raw_bad = (items.isna() & raw.notna() & ~raw.isin(dont_know)).to_numpy()
     arr = items.to_numpy()
-    bad = raw_bad | ~(np.isnan(arr) | (arr[..., None] == np.asarray(values, dtype="float64")).any(axis=-1))
+    allowed = np.unique(np.asarray(values, dtype="float64"))
+    nearest = allowed[np.minimum(np.searchsorted(allowed, arr), len(allowed) - 1)]   # NaN sorts last
+    bad = raw_bad | ~(np.isnan(arr) | (nearest == arr))
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
                          f"allowed: {min(values)}..{max(values)} or empty (不了解)")
-    vote = pd.Series(r["overall"], dtype="object")
-    missing = {instrument.overall_scale.missing.zh, instrument.overall_scale.missing.en}
-    vote = vote.where(vote.notna() & ~vote.isin(missing), None)  # 不了解 is not a vote
+    missing = [instrument.overall_scale.missing.zh, instrument.overall_scale.missing.en]
+    no_vote = pd.isna(r["overall"]).to_numpy() | (category_codes(r["overall"], missing) >= 0)  # 不了解 is not a vote
     options = [o.value for o in instrument.overall_scale.options]
-    bad = vote.notna() & ~vote.isin(options)
+    vote_codes = np.where(no_vote, -1, category_codes(r["overall"], options))
+    bad = (vote_codes < 0) & ~no_vote
     if bad.any():
-        raise ScoreError(f"overall rating {shown(vote[bad].iloc[0])} is not allowed; allowed: {', '.join(options)} or empty")
-    bad = vote.notna().to_numpy() & (view_codes == 0)
+        raise ScoreError(f"overall rating {shown(pd.Series(r['overall'], dtype='object')[bad].iloc[0])} is not allowed; "
+                         f"allowed: {', '.join(options)} or empty")
+    bad = ~no_vote & (view_codes == 0)
     if bad.any():
         raise ScoreError("a self-survey sheet carries an overall rating; only peer sheets do")
     if set(eval_scores) != set(options):
@@ -145,15 +151,18 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
 
     sheets = pd.DataFrame({"department": pd.Categorical.from_codes(dept_codes, categories=codes),
                            "view": pd.Categorical.from_codes(view_codes, categories=list(VIEWS)),
-                           "category": cat.fillna(CATEGORIES[2]).to_numpy()})
+                           "category": pd.Categorical.from_codes(np.where(no_cat, 2, cat_codes),
+                                                                 categories=list(CATEGORIES))})
     sheets = pd.concat([sheets, items.reset_index(drop=True)], axis=1)
     dims = {d.id: [it.key for it in d.items] for d in instrument.dimensions}
     answered = ~np.isnan(arr)
+    filled = np.where(answered, arr, 0.0)
     cols = {}
     for did, keys in [*dims.items(), (OVERALL, item_keys)]:
         idx = [item_keys.index(k) for k in keys]
         cnt = answered[:, idx].sum(axis=1)
-        mean = row_nanmean(arr[:, idx])
+        with np.errstate(invalid="ignore", divide="ignore"):   # the mean of the answered items (row_nanmean)
+            mean = np.where(cnt > 0, filled[:, idx].sum(axis=1) / cnt, np.nan)
         cols[f"s:{did}"] = np.where(cnt >= math.ceil(len(keys) / 2), mean, np.nan)
     n_ans = answered.sum(axis=1)
     with np.errstate(invalid="ignore"):
@@ -162,17 +171,19 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     cols["straight"] = (n_ans >= math.ceil(len(item_keys) / 2)) & (hi == lo)
     fast = pd.Series(r["too_fast"], dtype="object")
     cols["too_fast"] = (fast.eq(True) | fast.eq(1)).to_numpy(bool)
-    vote_arr = vote.to_numpy(dtype=object)
-    cols["vote"] = vote_arr
-    cols["vote_score"] = np.full(len(vote_arr), np.nan)
-    cols["vote_sat"] = np.full(len(vote_arr), np.nan)
-    for o in instrument.overall_scale.options:
-        hit = vote_arr == o.value
-        cols["vote_score"][hit] = float(eval_scores[o.value])
-        cols["vote_sat"][hit] = float(bool(o.satisfied))
-    comments = pd.Series(r["comment"], dtype="object")
-    text = comments.where(comments.map(type).eq(str), None).str.strip()
-    cols["comment"] = text.where(text.fillna("").ne(""), None).to_numpy(dtype=object)
+    cols["vote"] = pd.Categorical.from_codes(vote_codes, categories=options)   # −1: no vote
+    has_vote = vote_codes >= 0
+    points = np.array([float(eval_scores[o.value]) for o in instrument.overall_scale.options])
+    satisfied = np.array([float(bool(o.satisfied)) for o in instrument.overall_scale.options])
+    cols["vote_score"] = np.where(has_vote, points[vote_codes], np.nan)
+    cols["vote_sat"] = np.where(has_vote, satisfied[vote_codes], np.nan)
+    comments = r["comment"]
+    if not isinstance(comments.dtype, pd.StringDtype):   # keep only text
+        comments = pd.Series(comments, dtype="object")
+        comments = comments.where(comments.map(type).eq(str), None)
+    text = comments.str.strip()
+    text = text.where(text.fillna("").ne(""), None).to_numpy(dtype=object)
+    cols["comment"] = pd.Series(np.where(pd.isna(text), None, text), dtype=object)
     sheets = pd.concat([sheets, pd.DataFrame(cols)], axis=1)
     leaf = dept_codes.astype(np.int64) * len(VIEWS) + view_codes.astype(np.int64)
     return Prepared(sheets, depts, codes, item_keys, dims, [*dims, OVERALL], options, leaf)

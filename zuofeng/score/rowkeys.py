@@ -34,5 +34,7 @@ def distinct_rows(*columns) -> tuple[np.ndarray, list[tuple]]:
 
 def category_codes(values, categories) -> np.ndarray:
     """Position of each value in ``categories`` (−1 where absent), hashing each distinct value once."""
-    codes, uniq = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
-    return pd.Index(list(categories), dtype=object).get_indexer(uniq)[codes]
+    if not isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        values = np.asarray(values, dtype=object)   # (pandas columns factorise natively, Arrow strings included)
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return pd.Index(list(categories), dtype=object).get_indexer(np.asarray(uniq, dtype=object))[codes]
