@@ -164,6 +164,8 @@ def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reas
         changed = False
         for rel in relations:
             kids = rel.children
+            if rel.parent not in reasons and reasons.keys().isdisjoint(kids):
+                continue   # nothing hidden here: the rule has nothing to do
             hidden = [c for c in kids if c in reasons and counts[c] > 0]
             live = [c for c in kids if c not in reasons and counts[c] > 0]
             if rel.parent in reasons:
