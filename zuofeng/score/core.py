@@ -130,10 +130,10 @@ def _score_round_data(responses, departments, info, instrument, rules) -> _Score
     hidden_groups = {c: r for c, r in supp.reasons.items() if c[2] == TOTAL}
     votes = suppress_round(vote_leaf_counts(prep), prep.departments, info["k_min"], categories=False,
                            initial=hidden_groups)
-    figs = suppress_figures(answer_counts(prep), prep.departments, info["k_min"], supp,
+    sums = GroupSums(prep)
+    figs = suppress_figures(answer_counts(prep, sums), prep.departments, info["k_min"], supp,
                             {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)},
                             info.get("group_weights"))
-    sums = GroupSums(prep)
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine)
@@ -281,13 +281,13 @@ def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
     return pd.Series(found[inverse], index=table.index, dtype=object)
 
 
-def answer_counts(prep: Prepared) -> dict[str, dict[tuple[str, str], int]]:
+def answer_counts(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, str], int]]:
     """The answers behind each score figure per (department, view): for an item its answers other than
     不了解, for a dimension or ``overall`` the respondents with a score there."""
-    sh = prep.sheets
     cols = {**{k: k for k in prep.item_keys}, **{k: f"s:{k}" for k in prep.score_keys}}
-    n = sh[list(cols.values())].notna().groupby([sh["department"], sh["view"]]).sum()
-    return {key: {g: int(v) for g, v in n[col].items()} for key, col in cols.items()}
+    n = sums.leaf_sums(prep.sheets[list(cols.values())].notna().to_numpy()).astype(np.int64)
+    leaves = [(d, v) for d in prep.codes for v in KINDS[:3]]   # the leaf order of GroupSums
+    return {key: dict(zip(leaves, n[:, j].tolist())) for j, key in enumerate(cols)}
 
 
 class _Published:

@@ -234,8 +234,13 @@ class GroupSums:
         v = np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
         return self._rollup_leaves(np.where(np.isnan(v), 0.0, v))
 
+    def leaf_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sums per leaf (department × view, ``Prepared.leaf`` order) of each column of a per-sheet matrix
+        without missing values."""
+        return self._leaf_of @ np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+
     def _rollup_leaves(self, values: np.ndarray) -> np.ndarray:
-        return self.rollup(self._leaf_of @ values)
+        return self.rollup(self.leaf_sums(values))
 
     def sum(self, name: str, values: np.ndarray) -> np.ndarray:
         """Group sums of a per-sheet array (NaN counts as 0), cached under ``name``."""
