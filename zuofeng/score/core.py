@@ -269,16 +269,20 @@ def _satisfaction_change(groups, cur: _Scored, prev: _Scored) -> pd.DataFrame:
     return df
 
 
-def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
-    """The suppression reason of each row's cell (NaN where published)."""
+def _reasons(table: pd.DataFrame, supp: Suppression) -> np.ndarray:
+    """The suppression reason of each row's cell (None where published)."""
     hidden = {(u, k, c): r for (u, k, c), r in supp.reasons.items() if (u, k, c) not in supp.internal}
-    out = pd.Series(np.nan, index=table.index, dtype=object)
     if not hidden:
-        return out
+        return np.full(len(table), None, dtype=object)
     # one lookup per distinct (department, kind, cell), not per row
     inverse, cells = distinct_rows(table["department"], table["kind"], cell_of_row(table))
-    found = np.array([hidden.get(c, np.nan) for c in cells], dtype=object)
-    return pd.Series(found[inverse], index=table.index, dtype=object)
+    return np.array([hidden.get(c) for c in cells], dtype=object)[inverse]
+
+
+def _texts(values: np.ndarray, texts: dict) -> np.ndarray:
+    """``texts[value]`` for each value (None where missing or not a key), one lookup per distinct value."""
+    codes, uniq = pd.factorize(values)   # missing: code −1, the appended None
+    return np.array([texts.get(u) for u in uniq] + [None], dtype=object)[codes]
 
 
 def answer_counts(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, str], int]]:
@@ -308,39 +312,38 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
     (:func:`zuofeng.score.suppress.figure_notes`); say why in ``note``. Evaluation rows follow the vote
     cells."""
     is_eval = (table["level"] == "evaluation").to_numpy()
-    answers, by_votes = _reasons(table, supp, "answers"), _reasons(table, votes, "votes")
+    answers, by_votes = _reasons(table, supp), _reasons(table, votes)
     # the vote cells decide evaluation rows (they start from the suppressed groups with votes; a group
     # without votes is a published zero there); the answer cells decide every other row
-    reason = answers.where(~is_eval, by_votes)
-    note = pd.Series(np.where(is_eval, np.where(answers.notna(), answers.map(REASON_TEXT), by_votes.map(VOTE_REASON_TEXT)),
-                              answers.map(REASON_TEXT)), index=table.index, dtype=object)
-    note[reason.isna()] = None
+    reason = np.where(is_eval, by_votes, answers)
+    note = np.where(is_eval & pd.isna(answers), _texts(by_votes, VOTE_REASON_TEXT), _texts(answers, REASON_TEXT))
+    note[pd.isna(reason)] = None
     if "_needs" in table:
         needs = table["_needs"].to_numpy(object)
-        rows = np.flatnonzero(pd.notna(needs) & reason.isna().to_numpy())
+        rows = np.flatnonzero(pd.notna(needs) & pd.isna(reason))
         if len(rows):  # decide once per distinct (department, needed kinds, scope), not per row
-            keys = pd.MultiIndex.from_arrays([table["department"].to_numpy(object)[rows], needs[rows], is_eval[rows]])
-            codes, uniq = pd.factorize(keys)
+            inverse, keys = distinct_rows(table["department"].to_numpy(object)[rows], needs[rows], is_eval[rows])
             text = []
-            for d, need, ev in uniq:
+            for d, need, ev in keys:
                 s = votes if ev else supp
                 bad = [kk for kk in need.split() if not s.published(d, kk)]
                 text.append(f"已抑制（所依据的{'、'.join(bad)}组被抑制）" if bad else None)
-            hit = np.array(text, dtype=object)[codes]
+            hit = np.array(text, dtype=object)[inverse]
             ok = pd.notna(hit)
-            note.iloc[rows[ok]] = hit[ok]
+            note[rows[ok]] = hit[ok]
     if "_prev_hidden" in table:
-        ph = table["_prev_hidden"].fillna(False).astype(bool) & note.isna()
+        ph = (table["_prev_hidden"].to_numpy(object) == True) & pd.isna(note)  # True, False or None
         note[ph] = "已抑制（上一轮该组被抑制）"
-    open_rows = note.isna().to_numpy()
-    if open_rows.any():
-        by_answers = figure_notes(table[open_rows], figs, prev_figs)
-        note[by_answers.index[by_answers.notna()]] = by_answers.dropna()
-    sup = note.notna()
+    open_rows = np.flatnonzero(pd.isna(note))
+    if len(open_rows):
+        by_answers = figure_notes(table.iloc[open_rows], figs, prev_figs).to_numpy(object)
+        hit = pd.notna(by_answers)
+        note[open_rows[hit]] = by_answers[hit]
+    sup = pd.notna(note)
     table = table.drop(columns=[c for c in ("_needs", "_prev_hidden") if c in table])
     table.loc[sup, ["value", "ci_low", "ci_high", "n"]] = np.nan
-    table["note"] = note.where(sup, table["note"])
-    table["suppressed"] = sup.to_numpy()
+    table["note"] = pd.Series(np.where(sup, note, table["note"].to_numpy(object)), index=table.index, dtype=object)
+    table["suppressed"] = sup
     return table
 
 

@@ -26,8 +26,8 @@ def distinct_rows(*columns) -> tuple[np.ndarray, list[tuple]]:
         return np.zeros(0, dtype=np.int64), []
     combo = np.zeros(size, dtype=np.int64)
     for col in columns:
-        codes, uniq = pd.factorize(col, use_na_sentinel=False)
-        combo = combo * len(uniq) + codes
+        codes, uniq = pd.factorize(col)   # missing values: code −1
+        combo = combo * (len(uniq) + 1) + codes + 1
     first, inverse = np.unique(combo, return_index=True, return_inverse=True)[1:]
     return np.ravel(inverse), list(zip(*(col[first] for col in columns)))
 
@@ -36,5 +36,5 @@ def category_codes(values, categories) -> np.ndarray:
     """Position of each value in ``categories`` (−1 where absent), hashing each distinct value once."""
     if not isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
         values = np.asarray(values, dtype=object)   # (pandas columns factorise natively, Arrow strings included)
-    codes, uniq = pd.factorize(values, use_na_sentinel=False)
-    return pd.Index(list(categories), dtype=object).get_indexer(np.asarray(uniq, dtype=object))[codes]
+    codes, uniq = pd.factorize(values)   # missing values: code −1, the appended −1
+    return np.append(pd.Index(list(categories), dtype=object).get_indexer(np.asarray(uniq, dtype=object)), -1)[codes]

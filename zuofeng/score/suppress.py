@@ -473,9 +473,14 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     if len(others):
         stat = np.array([same.get(x, x) for x in stat_names], dtype=object)[stat_codes[others]]
         inverse, keys = distinct_rows(*(c[others] for c in cols[:4]), stat, needs[others])
+        # figures_needed names figures of the row's own department (and, for bottom, of the organisation):
+        # a department without any hidden figure needs no look
+        units = {f[0] for f in figs.reasons} | ({f[0] for f in prev.reasons} if prev is not None else set())
         text = []
         for department, kind, level, key, statistic, need in keys:
             text.append(None)
+            if department not in units and not (statistic == "bottom" and ALL in units):
+                continue
             for fig, before in figures_needed(department, kind, level, key, statistic, need, figs):
                 src = prev if before else figs
                 if src is not None and fig in src.reasons:
