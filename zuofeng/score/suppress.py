@@ -123,11 +123,13 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
     units = [ALL, *div_units, *codes]
     cats = CATEGORIES if categories else ()
     counts: dict[Cell, int] = {}
+    get = leaf_counts.get
     for code in codes:
         for v in VIEWS:
-            for c in cats:
-                counts[(code, v, c)] = int(leaf_counts.get((code, v, c), 0))
-            counts[(code, v, TOTAL)] = sum(int(leaf_counts.get((code, v, c), 0)) for c in CATEGORIES)
+            per = [int(get((code, v, c), 0)) for c in CATEGORIES]
+            for c, n in zip(cats, per):
+                counts[(code, v, c)] = n
+            counts[(code, v, TOTAL)] = per[0] + per[1] + per[2]
     members = {division_unit(d): [c for c in codes if div_of.get(c) == d] for d in divisions}
     top = div_units + [c for c in codes if c not in div_of]
     for u in [ALL, *div_units]:
@@ -135,9 +137,10 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
         for v in VIEWS:
             for c in ((*cats, TOTAL) if u == ALL else (TOTAL,)):
                 counts[(u, v, c)] = sum(counts[(d, v, c)] for d in leaves)
+    published_units = {ALL, *codes}
     for u in units:
-        for c in ((*cats, TOTAL) if u in (ALL, *codes) else (TOTAL,)):
-            counts[(u, "all", c)] = sum(counts[(u, v, c)] for v in VIEWS)
+        for c in ((*cats, TOTAL) if u in published_units else (TOTAL,)):
+            counts[(u, "all", c)] = counts[(u, VIEWS[0], c)] + counts[(u, VIEWS[1], c)] + counts[(u, VIEWS[2], c)]
 
     rel: list[Relation] = []
     for u in units:  # kinds within each unit

@@ -161,7 +161,8 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     arr = np.ascontiguousarray(sh[prep.item_keys].to_numpy())   # sheets × items, row-major
     sums.moments_of(prep.item_keys, arr)
     problems = sums.sums(np.isin(arr, problem))
-    reds = sums.sums(np.isin(arr, red_values))
+    red_cols = [j for j, key in enumerate(prep.item_keys) if key in red]
+    reds = dict(zip(red_cols, sums.sums(np.isin(arr[:, red_cols], red_values)).T))
     for j, key in enumerate(prep.item_keys):
         n, s, ss = sums.moments(key, arr[:, j])
         mean, sd = mean_sd(n, s, ss)
@@ -179,7 +180,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
             rate, lo, hi, n_c = combine.share(rate, lo, hi, view_n)
         out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n_c, note=note))
         if key in red:
-            xr = reds[:, j]
+            xr = reds[j]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(n > 0, xr / n, np.nan)
             lo, hi = stats.wilson_interval(xr, n)
