@@ -128,9 +128,7 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         items = raw.apply(pd.to_numeric, errors="coerce").astype("float64")
         raw_bad = (items.isna() & raw.notna() & ~raw.isin(dont_know)).to_numpy()
     arr = items.to_numpy()
-    allowed = np.unique(np.asarray(values, dtype="float64"))
-    nearest = allowed[np.minimum(np.searchsorted(allowed, arr), len(allowed) - 1)]   # NaN sorts last
-    bad = raw_bad | ~(np.isnan(arr) | (nearest == arr))
+    bad = raw_bad | ~(np.isnan(arr) | np.isin(arr, np.asarray(values, dtype="float64")))
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "

@@ -201,7 +201,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         part = arr[:, [prep.item_keys.index(k) for k in keys]]
         complete = ~np.isnan(part).any(axis=1)
         nc, s, ss = sums.moments_of([*(f"{k_}|c:{key}" for k_ in keys), f"total|c:{key}"],
-                                    np.column_stack([part, np.nansum(part, axis=1)]), complete)
+                                    np.column_stack([part, part.sum(axis=1)]), complete)   # (NaN off the complete sets)
         var_sum = 0.0
         for j in range(len(keys)):
             var_sum = var_sum + variance(nc[:, j], s[:, j], ss[:, j])
