@@ -209,6 +209,8 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
                                 honest[OVERALL][1], n, seed, n_boot)
     if ranks:
         table = pd.concat([table, assemble(ranks)], ignore_index=True)
+    for col in ("department", "kind", "level", "key", "statistic"):  # factorised once for every later step
+        table[col] = pd.Categorical(table[col])
     table = _apply_suppression(table, cur.supp, cur.votes, cur.figs, prev.figs if previous is not None else None)
     table = compare.add_qvalues(table)
     code = info.get("code") or info.get("round") or ""

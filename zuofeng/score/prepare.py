@@ -249,10 +249,17 @@ class GroupSums:
     def moments_of(self, names: list[str], values: np.ndarray, mask: np.ndarray | None = None):
         """Count, sum and sum of squares (each groups × m) of the non-missing values of each column of a
         per-sheet matrix (within ``mask`` if given), cached under the column names as :meth:`moments` does."""
-        v = np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
-        ok = ~np.isnan(v) if mask is None else (~np.isnan(v) & np.asarray(mask, bool)[:, None])
+        v = np.asarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+        leaf_of = self._leaf_of
+        if mask is not None:  # sum over the masked sheets only (in the same order: the same sums)
+            rows = np.flatnonzero(mask)
+            v = v[rows]
+            leaf_of = sparse.csr_matrix((np.ones(len(rows)), (self.prep.leaf[rows], np.arange(len(rows)))),
+                                        shape=(self.prep.n_leaf, len(rows)))
+        v = np.ascontiguousarray(v)
+        ok = ~np.isnan(v)
         w = np.where(ok, v, 0.0)
-        n, s, ss = (self._rollup_leaves(x) for x in (ok.astype("float64"), w, w * w))
+        n, s, ss = (self.rollup(leaf_of @ x) for x in (ok.astype("float64"), w, w * w))
         for j, name in enumerate(names):
             for part, arr in ((":n", n), (":s", s), (":ss", ss)):
                 self._cache.setdefault(name + part, np.ascontiguousarray(arr[:, j]))

@@ -20,21 +20,26 @@ def distinct_rows(*columns) -> tuple[np.ndarray, list[tuple]]:
     >>> inverse.tolist(), keys
     ([0, 1, 0], [('A', 'x'), ('B', 'x')])
     """
-    columns = [np.asarray(c, dtype=object) for c in columns]
-    size = len(columns[0]) if columns else 0
+    parts = [pd.factorize(_factorisable(c)) for c in columns]   # missing values: code −1
+    size = len(parts[0][0]) if parts else 0
     if size == 0:
         return np.zeros(0, dtype=np.int64), []
     combo = np.zeros(size, dtype=np.int64)
-    for col in columns:
-        codes, uniq = pd.factorize(col)   # missing values: code −1
+    for codes, uniq in parts:
         combo = combo * (len(uniq) + 1) + codes + 1
     first, inverse = np.unique(combo, return_index=True, return_inverse=True)[1:]
-    return np.ravel(inverse), list(zip(*(col[first] for col in columns)))
+    values = [np.append(np.asarray(uniq, dtype=object), None)[codes[first]] for codes, uniq in parts]
+    return np.ravel(inverse), list(zip(*values))
+
+
+def _factorisable(values):
+    """pandas columns as they are (categorical and Arrow columns factorise natively), anything else as objects."""
+    if isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        return values
+    return np.asarray(values, dtype=object)
 
 
 def category_codes(values, categories) -> np.ndarray:
     """Position of each value in ``categories`` (−1 where absent), hashing each distinct value once."""
-    if not isinstance(values, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
-        values = np.asarray(values, dtype=object)   # (pandas columns factorise natively, Arrow strings included)
-    codes, uniq = pd.factorize(values)   # missing values: code −1, the appended −1
+    codes, uniq = pd.factorize(_factorisable(values))   # missing values: code −1, the appended −1
     return np.append(pd.Index(list(categories), dtype=object).get_indexer(np.asarray(uniq, dtype=object)), -1)[codes]

@@ -116,8 +116,8 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
     the relations below already state. With ``categories=False`` there are no category cells at all
     (the evaluation votes, which are not split by category).
     """
-    codes = list(departments["code"])
-    div_of = {c: d for c, d in zip(departments["code"], departments["division"]) if isinstance(d, str) and d}
+    codes = departments["code"].tolist()
+    div_of = {c: d for c, d in zip(codes, departments["division"].tolist()) if isinstance(d, str) and d}
     divisions = sorted(set(div_of.values()))
     div_units = [division_unit(d) for d in divisions]
     units = [ALL, *div_units, *codes]
@@ -374,7 +374,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     >>> f.reasons[("A", "self", "q2")], f.published("A", "self", "q1"), f.published("B", "self", "q2")
     ('n<k', False, False)
     """
-    public_units = [ALL, *map(str, departments["code"])]
+    public_units = [ALL, *map(str, departments["code"].tolist())]
     start = {c: r for c, r in groups.reasons.items() if c[2] == TOTAL}
     extra: dict[str, dict[Cell, str]] = {key: {} for key in answer_counts}
     per_key: dict[str, Suppression] = {}
@@ -453,19 +453,19 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     on (:func:`figures_needed`) is published, in this round and, for a change, in the previous round.
     ``alpha`` needs in addition at least k complete answer sets (its ``n``).
     """
-    cols = [table[c].to_numpy(object) for c in ("department", "kind", "level", "key", "statistic")]
+    cols = [table[c].to_numpy(object) for c in ("department", "kind", "level", "key")]
     needs = table["_needs"].to_numpy(object) if "_needs" in table else np.full(len(table), None, object)
     n = pd.to_numeric(table["n"], errors="coerce").to_numpy("float64")
     notes = np.full(len(table), None, dtype=object)
-    stat_codes, stat_names = pd.factorize(cols[4])
-    scored = np.isin(np.asarray(stat_names, dtype=object), SCORE_STATISTICS)[stat_codes] & (cols[2] != "evaluation")
+    stat_codes, stat_names = pd.factorize(table["statistic"])
+    scored = np.isin(np.asarray(stat_names, dtype=object), SCORE_STATISTICS)[stat_codes] & (table["level"] != "evaluation").to_numpy()
     # most rows rest on their own figure only: look each distinct (department, kind, key) up once
     if figs.reasons:
-        inverse, keys = distinct_rows(cols[0], cols[1], cols[3])
+        inverse, keys = distinct_rows(table["department"], table["kind"], table["key"])
         found = np.array([FIGURE_REASON_TEXT.get(figs.reasons.get(f)) for f in keys], dtype=object)[inverse]
-        own = scored & pd.notna(found) & (cols[4] != "composite")
+        own = scored & pd.notna(found) & (table["statistic"] != "composite").to_numpy()
         notes[own] = found[own]
-    alpha = scored & (cols[4] == "alpha") & (n > 0) & (n < figs.k)
+    alpha = scored & (table["statistic"] == "alpha").to_numpy() & (n > 0) & (n < figs.k)
     notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
     # the rest also rest on other figures (figures_needed): decide once per distinct row key, with the
     # statistics that need the same figures taken together
@@ -475,7 +475,7 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     others = np.flatnonzero(scored & pd.isna(notes) & more)
     if len(others):
         stat = np.array([same.get(x, x) for x in stat_names], dtype=object)[stat_codes[others]]
-        inverse, keys = distinct_rows(*(c[others] for c in cols[:4]), stat, needs[others])
+        inverse, keys = distinct_rows(*(c[others] for c in cols), stat, needs[others])
         # figures_needed names figures of the row's own department (and, for bottom, of the organisation):
         # a department without any hidden figure needs no look
         units = {f[0] for f in figs.reasons} | ({f[0] for f in prev.reasons} if prev is not None else set())

@@ -274,5 +274,5 @@ def _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note) -> list[dict
 def cell_of_row(df: pd.DataFrame) -> np.ndarray:
     """The suppression cell category of each row: a category for the category counts, else '*'."""
     inv = {v: k for k, v in CATEGORY_STATS.items()}
-    codes, stats_ = pd.factorize(df["statistic"].to_numpy(object))
+    codes, stats_ = pd.factorize(df["statistic"])
     return np.array([inv.get(s, "*") for s in stats_], dtype=object)[codes]
