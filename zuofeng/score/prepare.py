@@ -189,16 +189,18 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
 
 def leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
     """Number of sheets per (department, view, category) — the input of the suppression rule."""
-    s = prep.sheets.groupby(["department", "view", "category"], observed=True).size()
-    return {k: int(v) for k, v in s.items()}
+    cat = prep.sheets["category"].cat.codes.to_numpy().astype(np.int64)   # CATEGORIES order
+    n = np.bincount(prep.leaf * len(CATEGORIES) + cat, minlength=prep.n_leaf * len(CATEGORIES))
+    cells = [(d, v, c) for d in prep.codes for v in VIEWS for c in CATEGORIES]   # leaf order, then category
+    return {cell: count for cell, count in zip(cells, n.tolist()) if count}
 
 
 def vote_leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
     """Number of valid evaluation votes per (department, view) (filed under one category): the
     evaluation is suppressed on its own counts, since self sheets structurally carry no vote."""
-    v = prep.sheets[prep.sheets["vote_score"].notna()]
-    s = v.groupby(["department", "view"], observed=True).size()
-    return {(d, w, CATEGORIES[2]): int(n) for (d, w), n in s.items()}
+    n = np.bincount(prep.leaf[prep.sheets["vote_score"].notna().to_numpy()], minlength=prep.n_leaf)
+    cells = [(d, v, CATEGORIES[2]) for d in prep.codes for v in VIEWS]   # leaf order
+    return {cell: count for cell, count in zip(cells, n.tolist()) if count}
 
 
 class GroupSums:
