@@ -124,7 +124,9 @@ def _check_round_info(info: dict) -> dict:
     return {**info, "k_min": int(k), "k_comment": int(kc)}
 
 
-def _score_round_data(responses, departments, info, instrument, rules) -> _Scored:
+def _score_round_data(responses, departments, info, instrument, rules, items: bool = True) -> _Scored:
+    """Check and score one round's frames; ``items=False`` for a previous round, whose item and reliability
+    rows no statistic reads (:func:`zuofeng.score.table.group_blocks`)."""
     prep = prepare(responses, departments, instrument, info["eval_scores"])
     supp = suppress_round(leaf_counts(prep), prep.departments, info["k_min"])
     hidden_groups = {c: r for c, r in supp.reasons.items() if c[2] == TOTAL}
@@ -136,7 +138,8 @@ def _score_round_data(responses, departments, info, instrument, rules) -> _Score
                             info.get("group_weights"))
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
-    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine)
+    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
+                                  items)
     shared["view_weights"] = combine.as_dict()
     return _Scored(prep, supp, votes, figs, sums, blocks, shared)
 
@@ -193,7 +196,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         p_info = _check_round_info(dict(previous.round_info))
         prev_code = p_info.get("code") or p_info.get("round")
         p_inst = previous.instrument or instrument
-        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst, rules)
+        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst, rules, items=False)
         blocks += compare.change_blocks(groups, score, honest, prev.shared["score"], prev.shared["honest"],
                                         prev.sums.groups, prev.supp, scale)
         blocks.append(_satisfaction_change(groups, cur, prev))

@@ -108,11 +108,14 @@ def dispersion_prior(dept, kind, mean, var, n, low: float, high: float, step: fl
 
 
 def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float],
-                 red_line_min_count: int = 2, combine: ViewCombiner | None = None) -> tuple[list[dict], dict]:
+                 red_line_min_count: int = 2, combine: ViewCombiner | None = None,
+                 items: bool = True) -> tuple[list[dict], dict]:
     """Blocks of rows for every group, and the per-group arrays other stages reuse.
 
     With ``combine``, the ``all`` figures of means, indices, shares and evaluation scores are weighted
     combinations of the published views (:mod:`zuofeng.score.views`); otherwise they pool the sheets.
+    With ``items=False`` the item and reliability rows are left out (a previous round, which only the
+    change statistics read: respondent scores and the evaluation).
     """
     dept = sums.groups.get_level_values(0).to_numpy(object)
     kind = sums.groups.get_level_values(1).to_numpy(object)
@@ -153,6 +156,52 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         shared["honest"][key] = (vm, df)
         out += _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note)
 
+    if items:
+        item_rows, shared["item_var"] = _item_blocks(prep, sums, instrument, red_line_min_count, combine, n_sheets)
+        out += item_rows
+
+    # democratic evaluation
+    has_eval = kind != "self"
+    votes = sh["vote_score"].to_numpy()
+    n, s, ss = sums.moments("vote", votes)
+    x = sums.sum("vote:sat", sh["vote_sat"].to_numpy())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sat = np.where(n > 0, x / n, np.nan)
+    lo, hi = stats.wilson_interval(x, n)
+    n_s = n
+    if combine is not None:
+        sat, lo, hi, n_s = combine.share(sat, lo, hi, n, views=VIEWS[1:])
+    shared["satisfied"] = (x, n)
+    shared["satisfaction"] = (sat, lo, hi, n_s)
+    mean, sd = mean_sd(n, s, ss)
+    scores = [float(v) for v in eval_scores.values()]
+    steps = np.diff(np.unique(scores))
+    step = float(steps.min()) if len(steps) else 1.0
+    vm, df = honest_variance(dept, kind, sd**2, n, step)
+    c0 = dispersion_prior(dept, kind, mean, sd**2, n, min(scores), max(scores), step)
+    mean, sd, lo_e, hi_e, vm, df, n_e, note = _combined(combine, mean, sd, vm, df, n, min(scores), max(scores), c0,
+                                                         views=VIEWS[1:])
+    out.append(block(g, "evaluation", OVERALL, "satisfaction", sat, lo, hi, n_s, keep=has_eval, note=note))
+    out.append(block(g, "evaluation", OVERALL, "eval_score", mean, lo_e, hi_e, n_e, keep=has_eval, note=note))
+    shared["eval_score"] = (mean, sd, n_e)
+    shared["honest"]["eval_score"] = (vm, df)
+    for opt in prep.vote_options:
+        sums.sum(f"vote={opt}", (sh["vote"] == opt).to_numpy())
+    return out, shared
+
+
+def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count: int, combine: ViewCombiner | None,
+                 n_sheets: np.ndarray) -> tuple[list[dict], dict]:
+    """The item rows (means, indices, problem rates, red lines) and the reliability rows (Cronbach's α,
+    rwg(j)) of every group, and the item variances per group."""
+    dept = sums.groups.get_level_values(0).to_numpy(object)
+    kind = sums.groups.get_level_values(1).to_numpy(object)
+    g = (dept, kind)
+    is_org = dept == ALL
+    sh = prep.sheets
+    out: list[dict] = []
+    low, high = 1.0, float(len(instrument.item_scale.options))
+
     # items, problem rates, red lines
     red = {it.key for it in instrument.items if it.red_line}
     problem = np.array(instrument.problem_values, dtype="float64")
@@ -192,7 +241,6 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
             out.append(block(g, "item", key, "red_line_share", share, lo, hi, n_c, note=note))
             serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重" if m > 0 else None for x, m in zip(xr, n_c)], dtype=object)
             out.append(block(g, "item", key, "red_line_alert", alert, n=n_c, note=serious))
-    shared["item_var"] = item_var
 
     # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
     for key in prep.score_keys:
@@ -213,35 +261,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         mean_var = row_nanmean(np.column_stack([item_var[k_] for k_ in keys]))
         r = stats.rwg_j(mean_var, len(keys), int(high))
         out.append(block(g, level, key, "rwg_j", r, n=n_sheets, keep=~is_org & (kind != "all")))
-
-    # democratic evaluation
-    has_eval = kind != "self"
-    votes = sh["vote_score"].to_numpy()
-    n, s, ss = sums.moments("vote", votes)
-    x = sums.sum("vote:sat", sh["vote_sat"].to_numpy())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sat = np.where(n > 0, x / n, np.nan)
-    lo, hi = stats.wilson_interval(x, n)
-    n_s = n
-    if combine is not None:
-        sat, lo, hi, n_s = combine.share(sat, lo, hi, n, views=VIEWS[1:])
-    shared["satisfied"] = (x, n)
-    shared["satisfaction"] = (sat, lo, hi, n_s)
-    mean, sd = mean_sd(n, s, ss)
-    scores = [float(v) for v in eval_scores.values()]
-    steps = np.diff(np.unique(scores))
-    step = float(steps.min()) if len(steps) else 1.0
-    vm, df = honest_variance(dept, kind, sd**2, n, step)
-    c0 = dispersion_prior(dept, kind, mean, sd**2, n, min(scores), max(scores), step)
-    mean, sd, lo_e, hi_e, vm, df, n_e, note = _combined(combine, mean, sd, vm, df, n, min(scores), max(scores), c0,
-                                                         views=VIEWS[1:])
-    out.append(block(g, "evaluation", OVERALL, "satisfaction", sat, lo, hi, n_s, keep=has_eval, note=note))
-    out.append(block(g, "evaluation", OVERALL, "eval_score", mean, lo_e, hi_e, n_e, keep=has_eval, note=note))
-    shared["eval_score"] = (mean, sd, n_e)
-    shared["honest"]["eval_score"] = (vm, df)
-    for opt in prep.vote_options:
-        sums.sum(f"vote={opt}", (sh["vote"] == opt).to_numpy())
-    return out, shared
+    return out, item_var
 
 
 def _combined(combine, mean, sd, vm, df, n, low, high, c0, views=VIEWS):
