@@ -144,7 +144,7 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
 
     rel: list[Relation] = []
     for u in units:  # kinds within each unit
-        rel.append(Relation((u, "all", TOTAL), tuple((u, v, TOTAL) for v in VIEWS)))
+        rel.append(Relation((u, "all", TOTAL), ((u, VIEWS[0], TOTAL), (u, VIEWS[1], TOTAL), (u, VIEWS[2], TOTAL))))
     for v in KINDS:  # units: organisation → divisions (or departments) → departments
         rel.append(Relation((ALL, v, TOTAL), tuple((t, v, TOTAL) for t in top)))
         for du in div_units:
@@ -156,7 +156,7 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
             rel.append(Relation((ALL, v, TOTAL), tuple((ALL, v, c) for c in cats), cascade=True))
         for c in cats:
             rel.append(Relation((ALL, "all", c), tuple((ALL, v, c) for v in VIEWS)))
-    internal = frozenset(cell for cell in counts if cell[0] in div_units)
+    internal = frozenset(cell for cell in counts if cell[0] in div_units) if div_units else frozenset()
     counts = {c: n for c, n in counts.items() if c[2] == TOTAL or c[0] == ALL}
     return Cells(counts, rel, internal)
 
@@ -378,7 +378,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     start = {c: r for c, r in groups.reasons.items() if c[2] == TOTAL}
     extra: dict[str, dict[Cell, str]] = {key: {} for key in answer_counts}
     per_key: dict[str, Suppression] = {}
-    rels = [Relation((u, kd, parent), tuple((u, kd, c) for c in kids))
+    rels = [Relation((u, kd, parent), tuple([(u, kd, c) for c in kids]))
             for u in public_units for kd in KINDS for parent, kids in scales.items()]
     todo = set(answer_counts)
     while todo:
