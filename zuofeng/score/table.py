@@ -68,6 +68,13 @@ def assemble(blocks: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(v, dtype=object) if v.dtype == object else v for c, v in data.items()})
 
 
+def _rows_by_value(values) -> list[np.ndarray]:
+    """The positions of each distinct value, ascending (one factorisation, no per-value comparison)."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(codes, minlength=len(uniq)))[:-1])
+
+
 def honest_variance(dept, kind, var, n, step: float) -> tuple[np.ndarray, np.ndarray]:
     """Moderated variance and its degrees of freedom for every group (:func:`zuofeng.score.stats.moderated_variance`),
     the standard errors of comparisons (gap, change), of combined views and of the rank simulation.
@@ -82,8 +89,7 @@ def honest_variance(dept, kind, var, n, step: float) -> tuple[np.ndarray, np.nda
     var, n = np.asarray(var, dtype="float64"), np.asarray(n, dtype="float64")
     w = np.where((dept != ALL) & (n >= 2), n - 1, 0.0)
     prior = np.empty(len(var))
-    for kd in np.unique(kind):
-        sel = kind == kd
+    for sel in _rows_by_value(kind):
         tot = w[sel].sum()
         pooled = (w[sel] * np.nan_to_num(var[sel])).sum() / tot if tot > 0 else 0.0
         prior[sel] = max(pooled, step * step / 12.0)
@@ -99,8 +105,7 @@ def dispersion_prior(dept, kind, mean, var, n, low: float, high: float, step: fl
     room = np.nan_to_num((mean - low) * (high - mean))
     out = np.empty(len(var))
     floor = step * step / 3.0 / (high - low) ** 2
-    for kd in np.unique(kind):
-        sel = kind == kd
+    for sel in _rows_by_value(kind):
         den = (w[sel] * room[sel]).sum()
         ratio = (w[sel] * np.nan_to_num(var[sel])).sum() / den if den > 0 else 1.0
         out[sel] = min(max(ratio, floor), 1.0)
