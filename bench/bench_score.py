@@ -16,6 +16,9 @@ them also rating another department, and a previous round of the same size.
   the engine (no suppression, ranking, flags, q-values; plain t intervals), so the ratio understates
   the gain.
 
+The goal: the engine's median under 2 s and its peak memory under 1 GB on a 2-core machine; the last
+line of the timings says whether this run met it.
+
 Both are timed without tracing (median of ``--repeats`` runs, min–max; the engine also in process CPU
 seconds, which a busy shared machine inflates less than wall time); peak memory is the peak of
 ``tracemalloc`` (numpy and pandas allocations included) in one extra traced run of each. The loop's
@@ -48,6 +51,7 @@ from statsmodels.stats.proportion import proportion_confint
 from zuofeng.score import score_frames
 from zuofeng.score.synthetic import synthetic_round
 
+GOAL_SECONDS, GOAL_BYTES = 2.0, 2**30
 VIEWS = ("self", "peer_inside", "peer_outside")
 KINDS = VIEWS + ("all",)
 
@@ -199,6 +203,8 @@ def main() -> None:
     print(f"  naive per-department loop          median {med_n:7.2f} s  [{min(t_naive):.2f}–{max(t_naive):.2f}] "
           f"over {args.repeats} runs; peak traced memory {m_naive / 2**20:6.0f} MB ({how})")
     print(f"  ratio naive / engine (medians)     {med_n / med_e:.1f}×")
+    met = med_e < GOAL_SECONDS and m_eng < GOAL_BYTES
+    print(f"  goal (engine median < {GOAL_SECONDS:g} s, peak < {GOAL_BYTES / 2**30:g} GB): {'met' if met else 'NOT met'}")
     n, worst = agreement(scores, naive)
     print(f"  check: {n:,} figures computed by both, largest difference {worst:.2e}")
     print(f"  engine output: {len(scores.table):,} rows, {int(scores.table['suppressed'].sum()):,} suppressed, "

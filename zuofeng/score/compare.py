@@ -171,10 +171,9 @@ def rank_draws(n_units: int, df: np.ndarray, n_boot: int, seed: int) -> np.ndarr
 def _rank_range(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """2.5% and 97.5% quantiles (inverted cdf) of each column's rank, 1 = largest value in a row."""
     b, j = draws.shape
-    order = np.argsort(-draws, axis=1)  # continuous draws: no ties
-    ranks = np.empty((b, j), dtype=np.int32)
-    np.put_along_axis(ranks, order, np.arange(1, j + 1, dtype=np.int32)[None, :], axis=1)
-    counts = np.bincount((ranks - 1 + j * np.arange(j, dtype=np.int32)[None, :]).ravel(), minlength=j * j)
+    order = np.argsort(-draws, axis=1)  # continuous draws: no ties; order[row, r] is the column at rank r + 1
+    # counts[column, r]: the draws in which that column has rank r + 1
+    counts = np.bincount((order * j + np.arange(j)[None, :]).ravel(), minlength=j * j)
     cum = np.cumsum(counts.reshape(j, j), axis=1)
     lo = np.argmax(cum >= 0.025 * b, axis=1) + 1
     hi = np.argmax(cum >= 0.975 * b, axis=1) + 1

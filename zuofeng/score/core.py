@@ -17,6 +17,7 @@ from ..instrument import Instrument, load_instrument
 from . import compare, stats
 from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
 from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
+from .rowkeys import category_codes, distinct_rows
 from .suppress import (
     ALL,
     COMPLEMENTARY,
@@ -54,6 +55,7 @@ INTERVALS = {
     "rank": "2.5–97.5% range of ranks over simulated league tables (index + se·T per department)",
 }
 RANK_BUDGET = 120_000_000   # automatic n_boot = RANK_BUDGET / departments², within 10,000 … 2,000,000
+TEXT = pd.StringDtype(na_value=np.nan)   # text columns of the output frames
 REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
 VOTE_REASON_TEXT = {N_LT_K: "已抑制（有效票n<k）", COMPLEMENTARY: "已抑制（有效票互补抑制）"}
 
@@ -122,19 +124,22 @@ def _check_round_info(info: dict) -> dict:
     return {**info, "k_min": int(k), "k_comment": int(kc)}
 
 
-def _score_round_data(responses, departments, info, instrument, rules) -> _Scored:
+def _score_round_data(responses, departments, info, instrument, rules, items: bool = True) -> _Scored:
+    """Check and score one round's frames; ``items=False`` for a previous round, whose item and reliability
+    rows no statistic reads (:func:`zuofeng.score.table.group_blocks`)."""
     prep = prepare(responses, departments, instrument, info["eval_scores"])
     supp = suppress_round(leaf_counts(prep), prep.departments, info["k_min"])
     hidden_groups = {c: r for c, r in supp.reasons.items() if c[2] == TOTAL}
     votes = suppress_round(vote_leaf_counts(prep), prep.departments, info["k_min"], categories=False,
                            initial=hidden_groups)
-    figs = suppress_figures(answer_counts(prep), prep.departments, info["k_min"], supp,
+    sums = GroupSums(prep)
+    figs = suppress_figures(answer_counts(prep, sums), prep.departments, info["k_min"], supp,
                             {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)},
                             info.get("group_weights"))
-    sums = GroupSums(prep)
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
-    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine)
+    blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
+                                  items)
     shared["view_weights"] = combine.as_dict()
     return _Scored(prep, supp, votes, figs, sums, blocks, shared)
 
@@ -191,7 +196,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         p_info = _check_round_info(dict(previous.round_info))
         prev_code = p_info.get("code") or p_info.get("round")
         p_inst = previous.instrument or instrument
-        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst, rules)
+        prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst, rules, items=False)
         blocks += compare.change_blocks(groups, score, honest, prev.shared["score"], prev.shared["honest"],
                                         prev.sums.groups, prev.supp, scale)
         blocks.append(_satisfaction_change(groups, cur, prev))
@@ -207,6 +212,8 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
                                 honest[OVERALL][1], n, seed, n_boot)
     if ranks:
         table = pd.concat([table, assemble(ranks)], ignore_index=True)
+    for col in ("department", "kind", "level", "key", "statistic"):  # factorised once for every later step
+        table[col] = pd.Categorical(table[col])
     table = _apply_suppression(table, cur.supp, cur.votes, cur.figs, prev.figs if previous is not None else None)
     table = compare.add_qvalues(table)
     code = info.get("code") or info.get("round") or ""
@@ -234,13 +241,13 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
 
 
 def text_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Give every text column pandas' string dtype (missing = NaN), the dtype Parquet reads back."""
+    """Give every text column pandas' string dtype (missing = NaN, :data:`TEXT`), the dtype Parquet reads back."""
     df = df.reset_index(drop=True)
     for col in df.columns:
         if df[col].dtype == object:
             vals = df[col].dropna()
-            if vals.map(lambda x: isinstance(x, str)).all():
-                df[col] = df[col].astype(pd.StringDtype(na_value=np.nan))
+            if vals.empty or pd.api.types.infer_dtype(vals, skipna=True) == "string":
+                df[col] = df[col].astype(TEXT)
     return df
 
 
@@ -267,30 +274,29 @@ def _satisfaction_change(groups, cur: _Scored, prev: _Scored) -> pd.DataFrame:
     return df
 
 
-def _reasons(table: pd.DataFrame, supp: Suppression, scope: str) -> pd.Series:
-    """The suppression reason of each row's cell (NaN where published)."""
+def _reasons(table: pd.DataFrame, supp: Suppression) -> np.ndarray:
+    """The suppression reason of each row's cell (None where published)."""
     hidden = {(u, k, c): r for (u, k, c), r in supp.reasons.items() if (u, k, c) not in supp.internal}
-    out = pd.Series(np.nan, index=table.index, dtype=object)
     if not hidden:
-        return out
+        return np.full(len(table), None, dtype=object)
     # one lookup per distinct (department, kind, cell), not per row
-    parts = [pd.factorize(a) for a in (table["department"].to_numpy(object), table["kind"].to_numpy(object),
-                                        cell_of_row(table).to_numpy(object))]
-    combo = np.zeros(len(table), dtype=np.int64)
-    for codes, uniq in parts:
-        combo = combo * (len(uniq) + 1) + codes
-    first, inverse = np.unique(combo, return_index=True, return_inverse=True)[1:]
-    found = np.array([hidden.get(tuple(p[1][p[0][i]] for p in parts), np.nan) for i in first], dtype=object)
-    return pd.Series(found[np.ravel(inverse)], index=table.index, dtype=object)
+    inverse, cells = distinct_rows(table["department"], table["kind"], cell_of_row(table))
+    return np.array([hidden.get(c) for c in cells], dtype=object)[inverse]
 
 
-def answer_counts(prep: Prepared) -> dict[str, dict[tuple[str, str], int]]:
+def _texts(values: np.ndarray, texts: dict) -> np.ndarray:
+    """``texts[value]`` for each value (None where missing or not a key), one lookup per distinct value."""
+    codes, uniq = pd.factorize(values)   # missing: code −1, the appended None
+    return np.array([texts.get(u) for u in uniq] + [None], dtype=object)[codes]
+
+
+def answer_counts(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, str], int]]:
     """The answers behind each score figure per (department, view): for an item its answers other than
     不了解, for a dimension or ``overall`` the respondents with a score there."""
-    sh = prep.sheets
     cols = {**{k: k for k in prep.item_keys}, **{k: f"s:{k}" for k in prep.score_keys}}
-    n = sh[list(cols.values())].notna().groupby([sh["department"], sh["view"]]).sum()
-    return {key: {g: int(v) for g, v in n[col].items()} for key, col in cols.items()}
+    n = sums.leaf_sums(prep.sheets[list(cols.values())].notna().to_numpy()).astype(np.int64)
+    leaves = [(d, v) for d in prep.codes for v in KINDS[:3]]   # the leaf order of GroupSums
+    return {key: dict(zip(leaves, n[:, j].tolist())) for j, key in enumerate(cols)}
 
 
 class _Published:
@@ -311,39 +317,38 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
     (:func:`zuofeng.score.suppress.figure_notes`); say why in ``note``. Evaluation rows follow the vote
     cells."""
     is_eval = (table["level"] == "evaluation").to_numpy()
-    answers, by_votes = _reasons(table, supp, "answers"), _reasons(table, votes, "votes")
+    answers, by_votes = _reasons(table, supp), _reasons(table, votes)
     # the vote cells decide evaluation rows (they start from the suppressed groups with votes; a group
     # without votes is a published zero there); the answer cells decide every other row
-    reason = answers.where(~is_eval, by_votes)
-    note = pd.Series(np.where(is_eval, np.where(answers.notna(), answers.map(REASON_TEXT), by_votes.map(VOTE_REASON_TEXT)),
-                              answers.map(REASON_TEXT)), index=table.index, dtype=object)
-    note[reason.isna()] = None
+    reason = np.where(is_eval, by_votes, answers)
+    note = np.where(is_eval & pd.isna(answers), _texts(by_votes, VOTE_REASON_TEXT), _texts(answers, REASON_TEXT))
+    note[pd.isna(reason)] = None
     if "_needs" in table:
         needs = table["_needs"].to_numpy(object)
-        rows = np.flatnonzero(pd.notna(needs) & reason.isna().to_numpy())
+        rows = np.flatnonzero(pd.notna(needs) & pd.isna(reason))
         if len(rows):  # decide once per distinct (department, needed kinds, scope), not per row
-            keys = pd.MultiIndex.from_arrays([table["department"].to_numpy(object)[rows], needs[rows], is_eval[rows]])
-            codes, uniq = pd.factorize(keys)
+            inverse, keys = distinct_rows(table["department"].to_numpy(object)[rows], needs[rows], is_eval[rows])
             text = []
-            for d, need, ev in uniq:
+            for d, need, ev in keys:
                 s = votes if ev else supp
                 bad = [kk for kk in need.split() if not s.published(d, kk)]
                 text.append(f"已抑制（所依据的{'、'.join(bad)}组被抑制）" if bad else None)
-            hit = np.array(text, dtype=object)[codes]
+            hit = np.array(text, dtype=object)[inverse]
             ok = pd.notna(hit)
-            note.iloc[rows[ok]] = hit[ok]
+            note[rows[ok]] = hit[ok]
     if "_prev_hidden" in table:
-        ph = table["_prev_hidden"].fillna(False).astype(bool) & note.isna()
+        ph = (table["_prev_hidden"].to_numpy(object) == True) & pd.isna(note)  # True, False or None
         note[ph] = "已抑制（上一轮该组被抑制）"
-    open_rows = note.isna().to_numpy()
-    if open_rows.any():
-        by_answers = figure_notes(table[open_rows], figs, prev_figs)
-        note[by_answers.index[by_answers.notna()]] = by_answers.dropna()
-    sup = note.notna()
+    open_rows = np.flatnonzero(pd.isna(note))
+    if len(open_rows):
+        by_answers = figure_notes(table.iloc[open_rows], figs, prev_figs).to_numpy(object)
+        hit = pd.notna(by_answers)
+        note[open_rows[hit]] = by_answers[hit]
+    sup = pd.notna(note)
     table = table.drop(columns=[c for c in ("_needs", "_prev_hidden") if c in table])
     table.loc[sup, ["value", "ci_low", "ci_high", "n"]] = np.nan
-    table["note"] = note.where(sup, table["note"])
-    table["suppressed"] = sup.to_numpy()
+    table["note"] = pd.Series(np.where(sup, note, table["note"].to_numpy(object)), index=table.index, dtype=object)
+    table["suppressed"] = sup
     return table
 
 
@@ -352,9 +357,13 @@ def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: st
         ("department", [ALL, *prep.codes]), ("kind", list(KINDS)), ("level", list(LEVELS)),
         ("key", [OVERALL, *prep.dims, *prep.item_keys]), ("statistic", list(STATISTICS)),
     ]
-    ranks = [pd.Categorical(table[col].to_numpy(object), categories=cats).codes for col, cats in orders]
-    table = table.iloc[np.lexsort(ranks[::-1])].copy()   # lexsort is stable; the last key is the primary
-    table["round"] = code
+    ranks = [category_codes(table[col], cats) for col, cats in orders]
+    order = np.lexsort(ranks[::-1])   # lexsort is stable; the last key is the primary
+    table = table.iloc[order].copy()
+    for (col, cats), rank in zip(orders, ranks):  # the key columns as text, taken from their categories
+        if (rank >= 0).all():
+            table[col] = pd.array(np.array(cats, dtype=object), dtype=TEXT).take(rank[order])
+    table["round"] = pd.Series(code, index=table.index, dtype=TEXT)
     table["n"] = table["n"].round().astype("Int64")
     table["note"] = table["note"].astype(object).where(table["note"].notna(), None)
     return table[COLUMNS].reset_index(drop=True)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..errors import ZuofengError
 from ..instrument import Instrument
+from .rowkeys import category_codes
 from .suppress import ALL, CATEGORIES, KINDS, VIEWS
 
 OVERALL = "overall"
@@ -100,20 +102,22 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         raise ScoreError(f"responses frame lacks column(s) {', '.join(missing[:5])}")
     r = responses
     # string columns become integer codes once (-1: not an allowed value); no per-value string work
-    view_codes = pd.Index(list(VIEWS)).get_indexer(r["view"])
+    view_codes = category_codes(r["view"], VIEWS)
     bad = view_codes < 0
     if bad.any():
         raise ScoreError(f"view {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])} is not allowed; "
                          f"allowed: {', '.join(VIEWS)}")
-    dept_codes = pd.Index(codes).get_indexer(r["department"])
+    dept_codes = category_codes(r["department"], codes)
     bad = dept_codes < 0
     if bad.any():
         raise ScoreError(f"department {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} is not in "
                          "the roster of this round")
-    cat = pd.Series(r["category"], dtype="object").where(r["category"].notna(), None)
-    bad = cat.notna() & ~cat.isin(CATEGORIES[:2])
+    cat_codes = category_codes(r["category"], CATEGORIES[:2])
+    no_cat = pd.isna(r["category"]).to_numpy()
+    bad = (cat_codes < 0) & ~no_cat
     if bad.any():
-        raise ScoreError(f"category {shown(cat[bad].iloc[0])} is not allowed; allowed: {', '.join(CATEGORIES[:2])} or empty")
+        raise ScoreError(f"category {shown(pd.Series(r['category'], dtype='object')[bad].iloc[0])} is not allowed; "
+                         f"allowed: {', '.join(CATEGORIES[:2])} or empty")
     values = [o.value for o in instrument.item_scale.options]
     raw = r[item_keys]
     dont_know = {instrument.item_scale.missing.zh, instrument.item_scale.missing.en}
@@ -124,19 +128,20 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         items = raw.apply(pd.to_numeric, errors="coerce").astype("float64")
         raw_bad = (items.isna() & raw.notna() & ~raw.isin(dont_know)).to_numpy()
     arr = items.to_numpy()
-    bad = raw_bad | ~(np.isnan(arr) | (arr[..., None] == np.asarray(values, dtype="float64")).any(axis=-1))
+    bad = raw_bad | ~(np.isnan(arr) | np.isin(arr, np.asarray(values, dtype="float64")))
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
                          f"allowed: {min(values)}..{max(values)} or empty (不了解)")
-    vote = pd.Series(r["overall"], dtype="object")
-    missing = {instrument.overall_scale.missing.zh, instrument.overall_scale.missing.en}
-    vote = vote.where(vote.notna() & ~vote.isin(missing), None)  # 不了解 is not a vote
+    missing = [instrument.overall_scale.missing.zh, instrument.overall_scale.missing.en]
+    no_vote = pd.isna(r["overall"]).to_numpy() | (category_codes(r["overall"], missing) >= 0)  # 不了解 is not a vote
     options = [o.value for o in instrument.overall_scale.options]
-    bad = vote.notna() & ~vote.isin(options)
+    vote_codes = np.where(no_vote, -1, category_codes(r["overall"], options))
+    bad = (vote_codes < 0) & ~no_vote
     if bad.any():
-        raise ScoreError(f"overall rating {shown(vote[bad].iloc[0])} is not allowed; allowed: {', '.join(options)} or empty")
-    bad = vote.notna().to_numpy() & (view_codes == 0)
+        raise ScoreError(f"overall rating {shown(pd.Series(r['overall'], dtype='object')[bad].iloc[0])} is not allowed; "
+                         f"allowed: {', '.join(options)} or empty")
+    bad = ~no_vote & (view_codes == 0)
     if bad.any():
         raise ScoreError("a self-survey sheet carries an overall rating; only peer sheets do")
     if set(eval_scores) != set(options):
@@ -144,15 +149,18 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
 
     sheets = pd.DataFrame({"department": pd.Categorical.from_codes(dept_codes, categories=codes),
                            "view": pd.Categorical.from_codes(view_codes, categories=list(VIEWS)),
-                           "category": cat.fillna(CATEGORIES[2]).to_numpy()})
+                           "category": pd.Categorical.from_codes(np.where(no_cat, 2, cat_codes),
+                                                                 categories=list(CATEGORIES))})
     sheets = pd.concat([sheets, items.reset_index(drop=True)], axis=1)
     dims = {d.id: [it.key for it in d.items] for d in instrument.dimensions}
     answered = ~np.isnan(arr)
+    filled = np.where(answered, arr, 0.0)
     cols = {}
     for did, keys in [*dims.items(), (OVERALL, item_keys)]:
         idx = [item_keys.index(k) for k in keys]
         cnt = answered[:, idx].sum(axis=1)
-        mean = row_nanmean(arr[:, idx])
+        with np.errstate(invalid="ignore", divide="ignore"):   # the mean of the answered items (row_nanmean)
+            mean = np.where(cnt > 0, filled[:, idx].sum(axis=1) / cnt, np.nan)
         cols[f"s:{did}"] = np.where(cnt >= math.ceil(len(keys) / 2), mean, np.nan)
     n_ans = answered.sum(axis=1)
     with np.errstate(invalid="ignore"):
@@ -161,17 +169,19 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     cols["straight"] = (n_ans >= math.ceil(len(item_keys) / 2)) & (hi == lo)
     fast = pd.Series(r["too_fast"], dtype="object")
     cols["too_fast"] = (fast.eq(True) | fast.eq(1)).to_numpy(bool)
-    vote_arr = vote.to_numpy(dtype=object)
-    cols["vote"] = vote_arr
-    cols["vote_score"] = np.full(len(vote_arr), np.nan)
-    cols["vote_sat"] = np.full(len(vote_arr), np.nan)
-    for o in instrument.overall_scale.options:
-        hit = vote_arr == o.value
-        cols["vote_score"][hit] = float(eval_scores[o.value])
-        cols["vote_sat"][hit] = float(bool(o.satisfied))
-    comments = pd.Series(r["comment"], dtype="object")
-    text = comments.where(comments.map(type).eq(str), None).str.strip()
-    cols["comment"] = text.where(text.fillna("").ne(""), None).to_numpy(dtype=object)
+    cols["vote"] = pd.Categorical.from_codes(vote_codes, categories=options)   # −1: no vote
+    has_vote = vote_codes >= 0
+    points = np.array([float(eval_scores[o.value]) for o in instrument.overall_scale.options])
+    satisfied = np.array([float(bool(o.satisfied)) for o in instrument.overall_scale.options])
+    cols["vote_score"] = np.where(has_vote, points[vote_codes], np.nan)
+    cols["vote_sat"] = np.where(has_vote, satisfied[vote_codes], np.nan)
+    comments = r["comment"]
+    if not isinstance(comments.dtype, pd.StringDtype):   # keep only text
+        comments = pd.Series(comments, dtype="object")
+        comments = comments.where(comments.map(type).eq(str), None)
+    text = comments.str.strip()
+    text = text.where(text.fillna("").ne(""), None).to_numpy(dtype=object)
+    cols["comment"] = pd.Series(np.where(pd.isna(text), None, text), dtype=object)
     sheets = pd.concat([sheets, pd.DataFrame(cols)], axis=1)
     leaf = dept_codes.astype(np.int64) * len(VIEWS) + view_codes.astype(np.int64)
     return Prepared(sheets, depts, codes, item_keys, dims, [*dims, OVERALL], options, leaf)
@@ -179,49 +189,89 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
 
 def leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
     """Number of sheets per (department, view, category) — the input of the suppression rule."""
-    s = prep.sheets.groupby(["department", "view", "category"], observed=True).size()
-    return {k: int(v) for k, v in s.items()}
+    cat = prep.sheets["category"].cat.codes.to_numpy().astype(np.int64)   # CATEGORIES order
+    n = np.bincount(prep.leaf * len(CATEGORIES) + cat, minlength=prep.n_leaf * len(CATEGORIES))
+    cells = [(d, v, c) for d in prep.codes for v in VIEWS for c in CATEGORIES]   # leaf order, then category
+    return {cell: count for cell, count in zip(cells, n.tolist()) if count}
 
 
 def vote_leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:
     """Number of valid evaluation votes per (department, view) (filed under one category): the
     evaluation is suppressed on its own counts, since self sheets structurally carry no vote."""
-    v = prep.sheets[prep.sheets["vote_score"].notna()]
-    s = v.groupby(["department", "view"], observed=True).size()
-    return {(d, w, CATEGORIES[2]): int(n) for (d, w), n in s.items()}
+    n = np.bincount(prep.leaf[prep.sheets["vote_score"].notna().to_numpy()], minlength=prep.n_leaf)
+    cells = [(d, v, CATEGORIES[2]) for d in prep.codes for v in VIEWS]   # leaf order
+    return {cell: count for cell, count in zip(cells, n.tolist()) if count}
 
 
 class GroupSums:
     """Additive sums per group; groups are (unit, kind) with unit ALL first, then the departments.
 
-    ``get(name)`` returns one value per group, in the order of ``groups``.
+    ``sum(name, values)`` returns one value per group, in the order of ``groups``, cached under ``name``
+    so that every stage reuses it; ``moments_of`` computes many columns in one pass.
     """
 
     def __init__(self, prep: Prepared):
         self.prep = prep
         self.groups = pd.MultiIndex.from_product([[ALL, *prep.codes], list(KINDS)], names=["department", "kind"])
         self._cache: dict[str, np.ndarray] = {}
+        # leaf × sheet indicator: one sparse product sums every column per leaf, adding each leaf's
+        # sheets in sheet order (the same sums, to the last bit, as np.bincount)
+        n = len(prep.leaf)
+        self._leaf_of = sparse.csr_matrix((np.ones(n), (prep.leaf, np.arange(n))), shape=(prep.n_leaf, n))
 
     def rollup(self, leaf_values: np.ndarray) -> np.ndarray:
-        """Sum per leaf (departments × views) → every group (ALL and departments × views and all)."""
-        m = leaf_values.reshape(len(self.prep.codes), len(VIEWS))
-        dept = np.column_stack([m, m.sum(axis=1)])
-        org = np.append(m.sum(axis=0), m.sum())
-        return np.concatenate([org, dept.ravel()])
+        """Sum per leaf (departments × views) → every group (ALL and departments × views and all); a
+        leaves × m matrix gives groups × m."""
+        x = np.asarray(leaf_values, dtype="float64")
+        cols = x.reshape(len(x), -1).T.reshape(-1, len(self.prep.codes), len(VIEWS))   # column, department, view
+        dept = np.concatenate([cols, cols.sum(axis=2, keepdims=True)], axis=2).reshape(len(cols), -1)
+        org = np.concatenate([cols.sum(axis=1), cols.reshape(len(cols), -1).sum(axis=1, keepdims=True)], axis=1)
+        out = np.concatenate([org, dept], axis=1).T
+        return out[:, 0] if x.ndim == 1 else out
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Group sums of each column of a per-sheet matrix (sheets × m, NaN counts as 0): groups × m."""
+        v = np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+        return self._rollup_leaves(np.where(np.isnan(v), 0.0, v))
+
+    def leaf_sums(self, values: np.ndarray) -> np.ndarray:
+        """Sums per leaf (department × view, ``Prepared.leaf`` order) of each column of a per-sheet matrix
+        without missing values."""
+        return self._leaf_of @ np.ascontiguousarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+
+    def _rollup_leaves(self, values: np.ndarray) -> np.ndarray:
+        return self.rollup(self.leaf_sums(values))
 
     def sum(self, name: str, values: np.ndarray) -> np.ndarray:
         """Group sums of a per-sheet array (NaN counts as 0), cached under ``name``."""
         if name not in self._cache:
-            v = np.nan_to_num(np.asarray(values, dtype="float64"))
-            self._cache[name] = self.rollup(np.bincount(self.prep.leaf, weights=v, minlength=self.prep.n_leaf))
+            self._cache[name] = self.sums(values)[:, 0]
         return self._cache[name]
+
+    def moments_of(self, names: list[str], values: np.ndarray, mask: np.ndarray | None = None):
+        """Count, sum and sum of squares (each groups × m) of the non-missing values of each column of a
+        per-sheet matrix (within ``mask`` if given), cached under the column names as :meth:`moments` does."""
+        v = np.asarray(values, dtype="float64").reshape(len(self.prep.leaf), -1)
+        leaf_of = self._leaf_of
+        if mask is not None:  # sum over the masked sheets only (in the same order: the same sums)
+            rows = np.flatnonzero(mask)
+            v = v[rows]
+            leaf_of = sparse.csr_matrix((np.ones(len(rows)), (self.prep.leaf[rows], np.arange(len(rows)))),
+                                        shape=(self.prep.n_leaf, len(rows)))
+        v = np.ascontiguousarray(v)
+        ok = ~np.isnan(v)
+        w = np.where(ok, v, 0.0)
+        n, s, ss = (self.rollup(leaf_of @ x) for x in (ok.astype("float64"), w, w * w))
+        for j, name in enumerate(names):
+            for part, arr in ((":n", n), (":s", s), (":ss", ss)):
+                self._cache.setdefault(name + part, np.ascontiguousarray(arr[:, j]))
+        return n, s, ss
 
     def moments(self, name: str, values: np.ndarray, mask: np.ndarray | None = None):
         """Count, sum and sum of squares of the non-missing values (within ``mask`` if given)."""
-        v = np.asarray(values, dtype="float64")
-        ok = ~np.isnan(v) if mask is None else (~np.isnan(v) & mask)
-        w = np.where(ok, v, 0.0)
-        return self.sum(f"{name}:n", ok), self.sum(f"{name}:s", w), self.sum(f"{name}:ss", w * w)
+        if f"{name}:ss" not in self._cache:
+            self.moments_of([name], values, mask)
+        return self._cache[f"{name}:n"], self._cache[f"{name}:s"], self._cache[f"{name}:ss"]
 
 
 ROUNDING = 1e-12  # relative size below which a variance from sums is rounding noise, i.e. 0

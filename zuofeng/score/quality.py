@@ -72,7 +72,11 @@ def quality_flags(prep: Prepared, sums: GroupSums, supp: Suppression, k_min: int
     n = sums.sum("sheets", np.ones(len(sh)))
     item_sd = np.column_stack([np.sqrt(v) for v in sums_item_var(sums, prep)])
     if figs is not None:
-        hidden = np.array([[not figs.published(u, kd, key) for key in prep.item_keys] for u, kd in sums.groups])
+        col = {key: j for j, key in enumerate(prep.item_keys)}
+        hidden = np.zeros(item_sd.shape, dtype=bool)
+        for u, kd, key in figs.reasons:   # the item figures not published
+            if (u, kd) in pos and key in col:
+                hidden[pos[(u, kd)], col[key]] = True
         item_sd = np.where(hidden, np.nan, item_sd)
     item_sd = row_nanmean(item_sd)
     votes = sums.sum("vote:n", sh["vote_score"].notna().to_numpy())

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .rowkeys import distinct_rows
+
 VIEWS = ("self", "peer_inside", "peer_outside")
 KINDS = VIEWS + ("all",)
 CATEGORIES = ("党员", "非党员", "未填")
@@ -114,18 +116,20 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
     the relations below already state. With ``categories=False`` there are no category cells at all
     (the evaluation votes, which are not split by category).
     """
-    codes = list(departments["code"])
-    div_of = {c: d for c, d in zip(departments["code"], departments["division"]) if isinstance(d, str) and d}
+    codes = departments["code"].tolist()
+    div_of = {c: d for c, d in zip(codes, departments["division"].tolist()) if isinstance(d, str) and d}
     divisions = sorted(set(div_of.values()))
     div_units = [division_unit(d) for d in divisions]
     units = [ALL, *div_units, *codes]
     cats = CATEGORIES if categories else ()
     counts: dict[Cell, int] = {}
+    get = leaf_counts.get
     for code in codes:
         for v in VIEWS:
-            for c in cats:
-                counts[(code, v, c)] = int(leaf_counts.get((code, v, c), 0))
-            counts[(code, v, TOTAL)] = sum(int(leaf_counts.get((code, v, c), 0)) for c in CATEGORIES)
+            per = [int(get((code, v, c), 0)) for c in CATEGORIES]
+            for c, n in zip(cats, per):
+                counts[(code, v, c)] = n
+            counts[(code, v, TOTAL)] = per[0] + per[1] + per[2]
     members = {division_unit(d): [c for c in codes if div_of.get(c) == d] for d in divisions}
     top = div_units + [c for c in codes if c not in div_of]
     for u in [ALL, *div_units]:
@@ -133,13 +137,14 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
         for v in VIEWS:
             for c in ((*cats, TOTAL) if u == ALL else (TOTAL,)):
                 counts[(u, v, c)] = sum(counts[(d, v, c)] for d in leaves)
+    published_units = {ALL, *codes}
     for u in units:
-        for c in ((*cats, TOTAL) if u in (ALL, *codes) else (TOTAL,)):
-            counts[(u, "all", c)] = sum(counts[(u, v, c)] for v in VIEWS)
+        for c in ((*cats, TOTAL) if u in published_units else (TOTAL,)):
+            counts[(u, "all", c)] = counts[(u, VIEWS[0], c)] + counts[(u, VIEWS[1], c)] + counts[(u, VIEWS[2], c)]
 
     rel: list[Relation] = []
     for u in units:  # kinds within each unit
-        rel.append(Relation((u, "all", TOTAL), tuple((u, v, TOTAL) for v in VIEWS)))
+        rel.append(Relation((u, "all", TOTAL), ((u, VIEWS[0], TOTAL), (u, VIEWS[1], TOTAL), (u, VIEWS[2], TOTAL))))
     for v in KINDS:  # units: organisation → divisions (or departments) → departments
         rel.append(Relation((ALL, v, TOTAL), tuple((t, v, TOTAL) for t in top)))
         for du in div_units:
@@ -151,7 +156,7 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
             rel.append(Relation((ALL, v, TOTAL), tuple((ALL, v, c) for c in cats), cascade=True))
         for c in cats:
             rel.append(Relation((ALL, "all", c), tuple((ALL, v, c) for v in VIEWS)))
-    internal = frozenset(cell for cell in counts if cell[0] in div_units)
+    internal = frozenset(cell for cell in counts if cell[0] in div_units) if div_units else frozenset()
     counts = {c: n for c, n in counts.items() if c[2] == TOTAL or c[0] == ALL}
     return Cells(counts, rel, internal)
 
@@ -162,6 +167,8 @@ def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reas
         changed = False
         for rel in relations:
             kids = rel.children
+            if rel.parent not in reasons and reasons.keys().isdisjoint(kids):
+                continue   # nothing hidden here: the rule has nothing to do
             hidden = [c for c in kids if c in reasons and counts[c] > 0]
             live = [c for c in kids if c not in reasons and counts[c] > 0]
             if rel.parent in reasons:
@@ -367,11 +374,11 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     >>> f.reasons[("A", "self", "q2")], f.published("A", "self", "q1"), f.published("B", "self", "q2")
     ('n<k', False, False)
     """
-    public_units = [ALL, *map(str, departments["code"])]
+    public_units = [ALL, *map(str, departments["code"].tolist())]
     start = {c: r for c, r in groups.reasons.items() if c[2] == TOTAL}
     extra: dict[str, dict[Cell, str]] = {key: {} for key in answer_counts}
     per_key: dict[str, Suppression] = {}
-    rels = [Relation((u, kd, parent), tuple((u, kd, c) for c in kids))
+    rels = [Relation((u, kd, parent), tuple([(u, kd, c) for c in kids]))
             for u in public_units for kd in KINDS for parent, kids in scales.items()]
     todo = set(answer_counts)
     while todo:
@@ -446,27 +453,41 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     on (:func:`figures_needed`) is published, in this round and, for a change, in the previous round.
     ``alpha`` needs in addition at least k complete answer sets (its ``n``).
     """
-    cols = [table[c].to_numpy(object) for c in ("department", "kind", "level", "key", "statistic")]
+    cols = [table[c].to_numpy(object) for c in ("department", "kind", "level", "key")]
     needs = table["_needs"].to_numpy(object) if "_needs" in table else np.full(len(table), None, object)
     n = pd.to_numeric(table["n"], errors="coerce").to_numpy("float64")
     notes = np.full(len(table), None, dtype=object)
-    scored = np.isin(cols[4], SCORE_STATISTICS) & (cols[2] != "evaluation")
-    # most rows rest on their own figure only: look those up all at once
-    hidden = list(figs.reasons)
-    if hidden:
-        pos = pd.MultiIndex.from_tuples(hidden).get_indexer(pd.MultiIndex.from_arrays([cols[0], cols[1], cols[3]]))
-        own = scored & (pos >= 0) & (cols[4] != "composite")
-        texts = np.array([FIGURE_REASON_TEXT[figs.reasons[f]] for f in hidden], dtype=object)
-        notes[own] = texts[pos[own]]
-    alpha = scored & (cols[4] == "alpha") & (n > 0) & (n < figs.k)
+    stat_codes, stat_names = pd.factorize(table["statistic"])
+    scored = np.isin(np.asarray(stat_names, dtype=object), SCORE_STATISTICS)[stat_codes] & (table["level"] != "evaluation").to_numpy()
+    # most rows rest on their own figure only: look each distinct (department, kind, key) up once
+    if figs.reasons:
+        inverse, keys = distinct_rows(table["department"], table["kind"], table["key"])
+        found = np.array([FIGURE_REASON_TEXT.get(figs.reasons.get(f)) for f in keys], dtype=object)[inverse]
+        own = scored & pd.notna(found) & (table["statistic"] != "composite").to_numpy()
+        notes[own] = found[own]
+    alpha = scored & (table["statistic"] == "alpha").to_numpy() & (n > 0) & (n < figs.k)
     notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
-    others = np.flatnonzero(scored & pd.isna(notes) & np.isin(cols[4], ("rwg_j", "gap", "gap_flag", "gap_p", "gap_q",
-                                                                        "change", "change_p", "change_q", "composite",
-                                                                        "bottom")))
-    for i in others:
-        for fig, before in figures_needed(cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], needs[i], figs):
-            src = prev if before else figs
-            if src is not None and fig in src.reasons:
-                notes[i] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
-                break
+    # the rest also rest on other figures (figures_needed): decide once per distinct row key, with the
+    # statistics that need the same figures taken together
+    same = {"gap_flag": "gap", "gap_p": "gap", "gap_q": "gap", "change_p": "change", "change_q": "change"}
+    more = np.isin(np.asarray(stat_names, dtype=object), ("rwg_j", "gap", "gap_flag", "gap_p", "gap_q", "change",
+                                                          "change_p", "change_q", "composite", "bottom"))[stat_codes]
+    others = np.flatnonzero(scored & pd.isna(notes) & more)
+    if len(others):
+        stat = np.array([same.get(x, x) for x in stat_names], dtype=object)[stat_codes[others]]
+        inverse, keys = distinct_rows(*(c[others] for c in cols), stat, needs[others])
+        # figures_needed names figures of the row's own department (and, for bottom, of the organisation):
+        # a department without any hidden figure needs no look
+        units = {f[0] for f in figs.reasons} | ({f[0] for f in prev.reasons} if prev is not None else set())
+        text = []
+        for department, kind, level, key, statistic, need in keys:
+            text.append(None)
+            if department not in units and not (statistic == "bottom" and ALL in units):
+                continue
+            for fig, before in figures_needed(department, kind, level, key, statistic, need, figs):
+                src = prev if before else figs
+                if src is not None and fig in src.reasons:
+                    text[-1] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
+                    break
+        notes[others] = np.array(text, dtype=object)[inverse]
     return pd.Series(notes, index=table.index, dtype=object)

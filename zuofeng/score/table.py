@@ -63,7 +63,16 @@ def assemble(blocks: list[dict]) -> pd.DataFrame:
             else:
                 parts.append(np.full(size, v, dtype=object if not isinstance(v, float) else "float64"))
         data[c] = np.concatenate(parts)
-    return pd.DataFrame(data)
+    # text columns stay plain object arrays until the table is final (core._order): no conversion to
+    # Arrow strings and back at every step
+    return pd.DataFrame({c: pd.Series(v, dtype=object) if v.dtype == object else v for c, v in data.items()})
+
+
+def _rows_by_value(values) -> list[np.ndarray]:
+    """The positions of each distinct value, ascending (one factorisation, no per-value comparison)."""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(codes, minlength=len(uniq)))[:-1])
 
 
 def honest_variance(dept, kind, var, n, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -80,8 +89,7 @@ def honest_variance(dept, kind, var, n, step: float) -> tuple[np.ndarray, np.nda
     var, n = np.asarray(var, dtype="float64"), np.asarray(n, dtype="float64")
     w = np.where((dept != ALL) & (n >= 2), n - 1, 0.0)
     prior = np.empty(len(var))
-    for kd in np.unique(kind):
-        sel = kind == kd
+    for sel in _rows_by_value(kind):
         tot = w[sel].sum()
         pooled = (w[sel] * np.nan_to_num(var[sel])).sum() / tot if tot > 0 else 0.0
         prior[sel] = max(pooled, step * step / 12.0)
@@ -97,8 +105,7 @@ def dispersion_prior(dept, kind, mean, var, n, low: float, high: float, step: fl
     room = np.nan_to_num((mean - low) * (high - mean))
     out = np.empty(len(var))
     floor = step * step / 3.0 / (high - low) ** 2
-    for kd in np.unique(kind):
-        sel = kind == kd
+    for sel in _rows_by_value(kind):
         den = (w[sel] * room[sel]).sum()
         ratio = (w[sel] * np.nan_to_num(var[sel])).sum() / den if den > 0 else 1.0
         out[sel] = min(max(ratio, floor), 1.0)
@@ -106,11 +113,14 @@ def dispersion_prior(dept, kind, mean, var, n, low: float, high: float, step: fl
 
 
 def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float],
-                 red_line_min_count: int = 2, combine: ViewCombiner | None = None) -> tuple[list[dict], dict]:
+                 red_line_min_count: int = 2, combine: ViewCombiner | None = None,
+                 items: bool = True) -> tuple[list[dict], dict]:
     """Blocks of rows for every group, and the per-group arrays other stages reuse.
 
     With ``combine``, the ``all`` figures of means, indices, shares and evaluation scores are weighted
     combinations of the published views (:mod:`zuofeng.score.views`); otherwise they pool the sheets.
+    With ``items=False`` the item and reliability rows are left out (a previous round, which only the
+    change statistics read: respondent scores and the evaluation).
     """
     dept = sums.groups.get_level_values(0).to_numpy(object)
     kind = sums.groups.get_level_values(1).to_numpy(object)
@@ -139,6 +149,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
 
     # respondent scores: dimension and overall
     shared["score"], shared["honest"] = {}, {}
+    sums.moments_of([f"s:{k}" for k in prep.score_keys], sh[[f"s:{k}" for k in prep.score_keys]].to_numpy())
     for key in prep.score_keys:
         level = "overall" if key == OVERALL else "dimension"
         n, s, ss = sums.moments(f"s:{key}", sh[f"s:{key}"].to_numpy())
@@ -150,62 +161,9 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         shared["honest"][key] = (vm, df)
         out += _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note)
 
-    # items, problem rates, red lines
-    red = {it.key for it in instrument.items if it.red_line}
-    problem = np.array(instrument.problem_values, dtype="float64")
-    red_values = np.array(instrument.red_line_values, dtype="float64")
-    item_var = {}
-    for key in prep.item_keys:
-        v = sh[key].to_numpy()
-        n, s, ss = sums.moments(key, v)
-        mean, sd = mean_sd(n, s, ss)
-        item_var[key] = sd**2
-        vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
-        c0 = dispersion_prior(dept, kind, mean, sd**2, n, low, high, 1.0)
-        view_n, view_mean = n, mean
-        mean, sd, lo, hi, vm, df, n_c, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
-        out += _mean_rows(g, "item", key, mean, sd, n_c, low, high, lo, hi, note)
-        x = sums.sum(f"{key}:problem", np.isin(v, problem))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(n > 0, x / n, np.nan)
-        lo, hi = stats.wilson_interval(x, n)
-        if combine is not None:
-            rate, lo, hi, n_c = combine.share(rate, lo, hi, view_n)
-        out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n_c, note=note))
-        if key in red:
-            xr = sums.sum(f"{key}:red", np.isin(v, red_values))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(n > 0, xr / n, np.nan)
-            lo, hi = stats.wilson_interval(xr, n)
-            if combine is not None:
-                xr = combine.count(xr, view_n, view_mean)
-                share, lo, hi, n_c = combine.share(share, lo, hi, view_n)
-            fire = (share >= instrument.red_line_share) & (xr >= red_line_min_count)
-            alert = np.where(n_c > 0, fire.astype(float), np.nan)
-            out.append(block(g, "item", key, "red_line_share", share, lo, hi, n_c, note=note))
-            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重" if m > 0 else None for x, m in zip(xr, n_c)], dtype=object)
-            out.append(block(g, "item", key, "red_line_alert", alert, n=n_c, note=serious))
-    shared["item_var"] = item_var
-
-    # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
-    arr = sh[prep.item_keys].to_numpy()
-    for key in prep.score_keys:
-        keys = prep.item_keys if key == OVERALL else prep.dims[key]
-        level = "overall" if key == OVERALL else "dimension"
-        idx = [prep.item_keys.index(k) for k in keys]
-        complete = ~np.isnan(arr[:, idx]).any(axis=1)
-        var_sum = 0.0
-        for k_ in keys:
-            nc, s, ss = sums.moments(f"{k_}|c:{key}", sh[k_].to_numpy(), complete)
-            var_sum = var_sum + variance(nc, s, ss)
-        nc, s, ss = sums.moments(f"total|c:{key}", np.nansum(arr[:, idx], axis=1), complete)
-        a = stats.cronbach_alpha(var_sum, variance(nc, s, ss), len(keys))
-        lo, hi = stats.feldt_interval(a, nc, len(keys))
-        note = np.where(nc < 2, "完整答卷不足2份", None)
-        out.append(block(g, level, key, "alpha", a, lo, hi, nc, note=note))
-        mean_var = row_nanmean(np.column_stack([item_var[k_] for k_ in keys]))
-        r = stats.rwg_j(mean_var, len(keys), int(high))
-        out.append(block(g, level, key, "rwg_j", r, n=n_sheets, keep=~is_org & (kind != "all")))
+    if items:
+        item_rows, shared["item_var"] = _item_blocks(prep, sums, instrument, red_line_min_count, combine, n_sheets)
+        out += item_rows
 
     # democratic evaluation
     has_eval = kind != "self"
@@ -237,6 +195,80 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     return out, shared
 
 
+def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count: int, combine: ViewCombiner | None,
+                 n_sheets: np.ndarray) -> tuple[list[dict], dict]:
+    """The item rows (means, indices, problem rates, red lines) and the reliability rows (Cronbach's α,
+    rwg(j)) of every group, and the item variances per group."""
+    dept = sums.groups.get_level_values(0).to_numpy(object)
+    kind = sums.groups.get_level_values(1).to_numpy(object)
+    g = (dept, kind)
+    is_org = dept == ALL
+    sh = prep.sheets
+    out: list[dict] = []
+    low, high = 1.0, float(len(instrument.item_scale.options))
+
+    # items, problem rates, red lines
+    red = {it.key for it in instrument.items if it.red_line}
+    problem = np.array(instrument.problem_values, dtype="float64")
+    red_values = np.array(instrument.red_line_values, dtype="float64")
+    item_var = {}
+    arr = np.ascontiguousarray(sh[prep.item_keys].to_numpy())   # sheets × items, row-major
+    sums.moments_of(prep.item_keys, arr)
+    problems = sums.sums(np.isin(arr, problem))
+    red_cols = [j for j, key in enumerate(prep.item_keys) if key in red]
+    reds = dict(zip(red_cols, sums.sums(np.isin(arr[:, red_cols], red_values)).T))
+    for j, key in enumerate(prep.item_keys):
+        n, s, ss = sums.moments(key, arr[:, j])
+        mean, sd = mean_sd(n, s, ss)
+        item_var[key] = sd**2
+        vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
+        c0 = dispersion_prior(dept, kind, mean, sd**2, n, low, high, 1.0)
+        view_n, view_mean = n, mean
+        mean, sd, lo, hi, vm, df, n_c, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
+        out += _mean_rows(g, "item", key, mean, sd, n_c, low, high, lo, hi, note)
+        x = problems[:, j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(n > 0, x / n, np.nan)
+        lo, hi = stats.wilson_interval(x, n)
+        if combine is not None:
+            rate, lo, hi, n_c = combine.share(rate, lo, hi, view_n)
+        out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n_c, note=note))
+        if key in red:
+            xr = reds[j]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(n > 0, xr / n, np.nan)
+            lo, hi = stats.wilson_interval(xr, n)
+            if combine is not None:
+                xr = combine.count(xr, view_n, view_mean)
+                share, lo, hi, n_c = combine.share(share, lo, hi, view_n)
+            fire = (share >= instrument.red_line_share) & (xr >= red_line_min_count)
+            alert = np.where(n_c > 0, fire.astype(float), np.nan)
+            out.append(block(g, "item", key, "red_line_share", share, lo, hi, n_c, note=note))
+            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重" if m > 0 else None for x, m in zip(xr, n_c)], dtype=object)
+            out.append(block(g, "item", key, "red_line_alert", alert, n=n_c, note=serious))
+
+    # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
+    for key in prep.score_keys:
+        keys = prep.item_keys if key == OVERALL else prep.dims[key]
+        level = "overall" if key == OVERALL else "dimension"
+        part = arr[:, [prep.item_keys.index(k) for k in keys]]
+        complete = ~np.isnan(part).any(axis=1)
+        nc, s, ss = sums.moments_of([*(f"{k_}|c:{key}" for k_ in keys), f"total|c:{key}"],
+                                    np.column_stack([part, part.sum(axis=1)]), complete)   # (NaN off the complete sets)
+        var_sum = 0.0
+        for j in range(len(keys)):
+            var_sum = var_sum + variance(nc[:, j], s[:, j], ss[:, j])
+        nc, s, ss = nc[:, -1], s[:, -1], ss[:, -1]
+        a = stats.cronbach_alpha(var_sum, variance(nc, s, ss), len(keys))
+        lo, hi = stats.feldt_interval(a, nc, len(keys))
+        note = np.where(nc < 2, "完整答卷不足2份", None)
+        out.append(block(g, level, key, "alpha", a, lo, hi, nc, note=note))
+        mean_var = row_nanmean(np.column_stack([item_var[k_] for k_ in keys]))
+        r = stats.rwg_j(mean_var, len(keys), int(high))
+        out.append(block(g, level, key, "rwg_j", r, n=n_sheets, keep=~is_org & (kind != "all")))
+    return out, item_var
+
+
 def _combined(combine, mean, sd, vm, df, n, low, high, c0, views=VIEWS):
     """Intervals of every group (:func:`zuofeng.score.stats.bounded_mean_interval`); with ``combine``, the
     ``all`` entries replaced by the combination of the views (sd there is undefined: NaN), whose interval
@@ -264,8 +296,8 @@ def _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note) -> list[dict
     ]
 
 
-def cell_of_row(df: pd.DataFrame) -> pd.Series:
+def cell_of_row(df: pd.DataFrame) -> np.ndarray:
     """The suppression cell category of each row: a category for the category counts, else '*'."""
     inv = {v: k for k, v in CATEGORY_STATS.items()}
-    return df["statistic"].map(inv).fillna("*")
-
+    codes, stats_ = pd.factorize(df["statistic"])
+    return np.array([inv.get(s, "*") for s in stats_], dtype=object)[codes]
