@@ -312,3 +312,26 @@ def test_the_survey_imports_no_data_science_stack():
             "assert 'ipywidgets' in sys.modules\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_form_shares_layout_and_style_models(open_round):
+    """The browser builds every widget model of the page: the items share their layout and styles."""
+    engine, rnd = open_round
+    toks = issued(engine, rnd)
+    app = SurveyApp(engine, rnd)
+    enter(app, toks["peer_outside"].token)
+    assert app.state == "form"
+    seen: dict[str, object] = {}
+    stack = [app.widget]
+    while stack:
+        wd = stack.pop()
+        if wd.model_id in seen:
+            continue
+        seen[wd.model_id] = wd
+        stack += [x for x in (getattr(wd, "layout", None), getattr(wd, "style", None)) if x is not None]
+        stack += list(getattr(wd, "children", ()))
+    kinds = [type(wd).__name__ for wd in seen.values()]
+    assert kinds.count("ToggleButtons") == 24 and kinds.count("ToggleButtonsStyle") == 1
+    assert kinds.count("Layout") <= 12 and kinds.count("HTMLStyle") <= 2
+    assert len(seen) <= 120  # 260 with a layout and a style per widget
+    assert all(tb.layout is app.items[1].layout for tb in app.items.values())

@@ -20,6 +20,7 @@ import logging
 import os
 
 import ipywidgets as w
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from ..errors import RoundError, TokenError, ZuofengError
 from ..instrument import Instrument, load_instrument
@@ -78,8 +79,25 @@ CSS = """<style>
 </style>"""
 
 
+_SHARED: dict = {}
+
+
+def _shared(kind: str):
+    """One full-width layout, HTML style or answer-button style for every widget of the page.
+
+    Widgets may share these models (nothing changes them later): the page then carries about 100
+    widget models instead of 260, which the browser builds noticeably faster on a slow phone. A model
+    closed meanwhile (``Widget.close_all``) is made again.
+    """
+    model = _SHARED.get(kind)
+    if model is None or model.comm is None:
+        model = _SHARED[kind] = {"wide": lambda: w.Layout(width="100%"), "html": HTMLStyle,
+                                 "buttons": lambda: w.ToggleButtonsStyle(button_width="auto")}[kind]()
+    return model
+
+
 def _html(text: str, cls: str = "") -> w.HTML:
-    h = w.HTML(text, layout=w.Layout(width="100%"))
+    h = w.HTML(text, layout=_shared("wide"), style=_shared("html"))
     if cls:
         h.add_class(cls)
     return h
@@ -169,28 +187,28 @@ class SurveyApp:
             mark = f"{d.id}、" if lang == "zh" else f"{pos}. "
             blocks.append(_html(f"<h3>{_esc(mark)}{_esc(d.heading.get(lang))}</h3>"))
             for it in d.items:
-                tb = w.ToggleButtons(options=scale_opts, value=None, style={"button_width": "auto"},
-                                     layout=w.Layout(width="100%"))
+                tb = w.ToggleButtons(options=scale_opts, value=None, style=_shared("buttons"),
+                                     layout=_shared("wide"))
                 tb.add_class(f"zf-{it.key}")
                 tb.add_class("zf-choice")
                 tb.observe(self._on_change, names="value")
                 self.items[it.number] = tb
                 head = (f"<div class='zf-label'><span class='zf-num'>{it.number}.</span>{_esc(it.label.get(lang))}"
                         f"</div><div class='zf-text'>{_esc(it.text.get(lang))}</div>")
-                box = w.VBox([_html(head), tb], layout=w.Layout(width="100%"))
+                box = w.VBox([_html(head), tb], layout=_shared("wide"))
                 box.add_class("zf-item")
                 self.item_boxes[it.number] = box
                 blocks.append(box)
 
         cat_labels = {"党员": t["party"], "非党员": t["non_party"]}
         self.category = w.ToggleButtons(options=[(cat_labels[c], c) for c in CATEGORIES], value=None,
-                                        style={"button_width": "auto"}, layout=w.Layout(width="100%"))
+                                        style=_shared("buttons"), layout=_shared("wide"))
         self.category.add_class("zf-category")
         self.category.add_class("zf-choice")
         overall_opts = [(o.text.get(lang), o.value) for o in inst.overall_scale.options]
         overall_opts.append((inst.overall_scale.missing.get(lang), DONT_KNOW))
-        self.overall = w.ToggleButtons(options=overall_opts, value=None, style={"button_width": "auto"},
-                                       layout=w.Layout(width="100%"))
+        self.overall = w.ToggleButtons(options=overall_opts, value=None, style=_shared("buttons"),
+                                       layout=_shared("wide"))
         self.overall.add_class("zf-overall")
         self.overall.add_class("zf-choice")
         self.overall.observe(self._on_change, names="value")
