@@ -222,9 +222,13 @@ self.addEventListener('fetch', function (e) {
 
 
 def worker_version(files) -> str:
-    """A short hash of the files the worker stores (a new list installs a new worker and cache)."""
+    """A short hash of the files the worker stores and of the Voilà release that serves them.
+
+    A new list, or another Voilà (whose script chunks keep their names), installs a new worker and cache.
+    """
     import hashlib
-    return hashlib.sha256("\n".join(files).encode()).hexdigest()[:16]
+    from importlib.metadata import version
+    return hashlib.sha256("\n".join([f"voila {version('voila')}", *files]).encode()).hexdigest()[:16]
 
 
 def worker_script(files) -> str:
