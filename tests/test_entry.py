@@ -8,7 +8,15 @@ import re
 import pytest
 
 from zuofeng.collect import desk as dk
-from zuofeng.collect.entry import Tickets, entry_page, waiting_page
+from zuofeng.collect.entry import (
+    CACHE_PREFIX,
+    WORKER_NAME,
+    Tickets,
+    entry_page,
+    waiting_page,
+    worker_script,
+    worker_version,
+)
 from zuofeng.collect.page import page_template
 from zuofeng.collect.tokens import issue_tokens, token_hash
 from zuofeng.errors import TokenError
@@ -91,3 +99,18 @@ def test_the_kernel_claims_a_ticket_once_and_gets_the_scope_and_hash_never_the_t
         client.claim("R1", "made-up")
     answer = desk.answer(json.dumps({"op": "claim", "round": "R1", "ticket": ticket}).encode())
     assert answer["ok"] is False and toks[0].token not in json.dumps(answer)
+
+
+def test_the_service_worker_stores_the_given_static_files_and_a_new_list_makes_a_new_cache(monkeypatch):
+    files = ["/voila/static/voila.js", "/voila/static/1.voila.js?v=abc"]
+    js = worker_script(files)
+    assert '["/voila/static/voila.js", "/voila/static/1.voila.js?v=abc"]' in js
+    assert f'"{CACHE_PREFIX}{worker_version(files)}"' in js
+    assert worker_version(files) != worker_version(files[:1])  # another list, another worker and cache
+    before = worker_version(files)
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "99.0")
+    assert worker_version(files) != before  # another Voilà: its chunks keep their names, not their content
+    monkeypatch.undo()
+    assert "r.mode === 'navigate'" in js and "r.method !== 'GET'" in js  # pages and posts pass by
+    page = entry_page(ROUND, prefetch=tuple(files))
+    assert f"{WORKER_NAME}?v={worker_version(files)}" in page

@@ -151,8 +151,18 @@ def test_a_respondent_answers_in_chromium(served):
             # phone: the form fits 375 px without horizontal scrolling; answer buttons wrap
             ctx, page = open_page(browser, served["url"], 375)
             page.screenshot(path=str(ARTIFACTS / "phone-375-token.png"))
+            # while the respondent types, the entry page's service worker stores the survey's static
+            # files (those the first survey page loaded) in the browser's cache storage
+            page.wait_for_function("navigator.serviceWorker.getRegistration()"
+                                   ".then(r => !!(r && r.active && r.active.state === 'activated'))", timeout=30_000)
             start(page, spare.token)
             page.wait_for_selector(".zf-q22", state="visible", timeout=30_000)
+            assert page.evaluate("!!navigator.serviceWorker.controller")
+            cached = page.evaluate("""async () => { const out = [];
+                for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys())
+                  out.push(new URL(r.url).pathname); return out; }""")
+            assert len(cached) >= 20 and "/voila/static/voila.js" in cached
+            assert all(re.match(r"/voila/(static|labextensions|templates)/", u) for u in cached)  # no page, no token
             width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
             assert width <= 375
             buttons = page.locator(".zf-q01 button.widget-toggle-button")
@@ -363,6 +373,68 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
         assert secret not in log
 
 
+@pytest.mark.browser
+def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers(served_patient):
+    """A kernel killed outright comes back empty: the page says so in Chinese, greys the dead form out
+    and links to the entry page, where the same unused token opens a new survey with the answers."""
+    served = served_patient
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = psutil.Process(served["pid"])
+    end = time.monotonic() + 40
+    while time.monotonic() < end and len(kernels(server)) < 1:
+        time.sleep(0.3)
+    tok = served["tokens"][3]
+    clicked = {n: (n * 3) % 6 for n in range(1, 23)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx, page = open_page(browser, served["url"], 375)
+            start(page, tok.token)
+            page.wait_for_selector(".zf-q22", state="visible", timeout=30_000)
+            for n in range(1, 4):
+                page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
+            page.wait_for_function("Object.keys(sessionStorage).some(k => k.startsWith('zf-answers-')"
+                                   " && sessionStorage.getItem(k).includes('q03'))", timeout=10_000)
+            kid = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+            victims = [k for k in kernels(server) if any(kid in part for part in k.cmdline())]
+            assert len(victims) == 1
+            victims[0].send_signal(signal.SIGKILL)
+            page.wait_for_selector("#zf-conn.zf-gone", state="visible", timeout=20_000)
+            text = page.inner_text("#zf-conn")
+            assert "与问卷的连接已结束" in text and "已选的答案保存在本机" in text and "重新输入答题码继续" in text
+            assert page.evaluate("document.body.classList.contains('zf-dead')")  # taps would reach nobody
+            assert page.is_visible(".zf-q01")  # not a blank page
+            page.screenshot(path=str(ARTIFACTS / "phone-375-kernel-killed.png"))
+
+            page.click("#zf-conn a")
+            page.wait_for_selector("#zf-token", state="visible", timeout=30_000)
+            assert page.is_visible("#zf-saved")
+            start(page, tok.token)
+            page.wait_for_selector("#zf-conn.zf-restored", state="visible", timeout=30_000)
+            assert "（3 题）" in page.inner_text("#zf-conn")
+            for n in range(1, 4):
+                page.wait_for_function(
+                    f"document.querySelectorAll('.zf-q{n:02d} button.widget-toggle-button')[{clicked[n]}]"
+                    ".classList.contains('mod-active')", timeout=10_000)
+            for n in range(4, 23):
+                page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
+            page.locator(".zf-overall button.widget-toggle-button").nth(2).click()
+            page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('已答 22 / 22 题')",
+                                   timeout=20_000)
+            page.click(".zf-submit")
+            page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
+            ctx.close()
+        finally:
+            browser.close()
+    with served["engine"].connect() as c:
+        rows = c.execute(select(responses)).mappings().all()
+        got = {a.item: a.value for a in c.execute(select(answers))}
+    assert len(rows) == 1 and rows[0]["overall"] == "一般"
+    assert got == {n: (None if idx == 5 else idx + 1) for n, idx in clicked.items()}
+
+
 @pytest.fixture
 def served_capped(tmp_path, roster_file):
     """At most one survey page at a time."""
@@ -372,6 +444,7 @@ def served_capped(tmp_path, roster_file):
 def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_capped):
     """HTTP only: a second valid token while one page is open gets "please wait" (retrying by itself)."""
     import http.cookiejar
+    import json
     import urllib.parse
     import urllib.request
 
@@ -390,6 +463,12 @@ def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_cappe
 
     _, address, refresh, body = respondent(served["tokens"][0].token)
     assert address.endswith("/survey") and refresh is None and "jupyter-config-data" in body
+    # the kernel's websocket is compressed (the widgets' state is some 100 kB of JSON)
+    from websockets.sync.client import connect
+    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.DOTALL)
+    kernel = json.loads(config.group(1))["kernelId"]
+    with connect(served["url"].replace("http", "ws", 1) + f"api/kernels/{kernel}/channels") as ws:
+        assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
     opener, address, refresh, body = respondent(served["tokens"][1].token)
     assert refresh == "3" and "请稍候" in body and "jupyter-config-data" not in body
     time.sleep(3)

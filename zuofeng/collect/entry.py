@@ -10,8 +10,10 @@ the kernel claims it through the desk and gets the token's scope and keyed hash,
 Tickets live in this process's memory only, are removed when used or after ``TICKET_TTL`` seconds,
 and nothing about them is logged. A GET of any address without a ticket starts no kernel.
 
-Once the entry page has loaded (the respondent is typing), it asks the browser to prefetch the survey's
-scripts: those the survey page loaded for earlier respondents.
+Once the entry page has loaded (the respondent is typing), it has the browser fetch the survey's scripts
+and stylesheets (those the survey page loaded for earlier respondents): through a service worker that
+keeps them in the browser's cache storage, where the browser also keeps their compiled code, or, where
+there is no service worker (plain http to another machine), as ordinary prefetches.
 """
 
 from __future__ import annotations
@@ -141,9 +143,11 @@ def entry_page(round_info: dict, *, lang: str = "zh", message: str = "", n_items
     """The HTML of the entry page (title, privacy promise with k, the token form).
 
     ``message`` is a refusal already worded for the respondent (escaped here); ``prefetch`` lists
-    addresses of the survey's scripts the browser may fetch while the respondent types.
+    addresses of the survey's scripts the browser may fetch while the respondent types: through the
+    page's service worker (``worker_script``) where the browser has one, else as ``<link rel=prefetch>``.
     """
     from .survey_text import PRIVACY, TEXT
+    worker = f"{WORKER_NAME}?v={worker_version(prefetch)}"
     t, e = TEXT[lang], ENTRY_TEXT[lang]
     promise = PRIVACY[lang].format(k=int(round_info["k_min"]), k_comment=int(round_info["k_comment"]), n=n_items)
     msg = f"<p id='zf-message' class='zf-msg-error' role='alert'>{_esc(message)}</p>" if message else \
@@ -171,8 +175,10 @@ def entry_page(round_info: dict, *, lang: str = "zh", message: str = "", n_items
 var f=document.getElementById('zf-entry'),b=document.getElementById('zf-start'),fetched=false;
 try{{for(var i=0;i<sessionStorage.length;i++){{if(sessionStorage.key(i).indexOf('zf-answers-')===0){{
 document.getElementById('zf-saved').hidden=false;break;}}}}}}catch(err){{}}
-function prefetch(){{if(fetched)return;fetched=true;{_js(list(prefetch))}.forEach(function(u){{
-var l=document.createElement('link');l.rel='prefetch';l.href=u;document.head.appendChild(l);}});}}
+function prefetch(){{if(fetched)return;fetched=true;var files={_js(list(prefetch))};if(!files.length)return;
+if(window.isSecureContext&&navigator.serviceWorker){{navigator.serviceWorker.register({_js(worker)},{{scope:'./'}})
+.catch(function(){{}});return;}}
+files.forEach(function(u){{var l=document.createElement('link');l.rel='prefetch';l.href=u;document.head.appendChild(l);}});}}
 document.getElementById('zf-token').addEventListener('input',prefetch);
 window.addEventListener('load',function(){{setTimeout(prefetch,300);}});
 f.addEventListener('submit',function(){{
@@ -181,6 +187,55 @@ b.disabled=true;b.textContent={_js(e['opening'])};}});
 window.addEventListener('pageshow',function(){{b.disabled=false;b.textContent={_js(t['start'])};}});
 }})();
 </script></body></html>"""
+
+
+WORKER_NAME = "survey-worker.js"
+CACHE_PREFIX = "zuofeng-survey-"
+
+# The entry page's service worker. Installed while the respondent types, it stores the survey's scripts
+# and stylesheets (static files only, the same for every respondent) in the browser's cache storage;
+# the browser compiles scripts stored this way at once and keeps the compiled code beside them, so the
+# survey page starts without compiling Voilà's front-end on the phone. It answers only requests for
+# Voilà's static files from that cache; pages, the token, the answers and the kernel's connection never
+# pass through it.
+WORKER_JS = """var CACHE = __CACHE__, FILES = __FILES__, STATIC = /\\/voila\\/(static|labextensions|templates)\\//;
+self.addEventListener('install', function (e) {
+  self.skipWaiting();
+  e.waitUntil(caches.open(CACHE).then(function (c) {
+    return Promise.all(FILES.map(function (u) { return c.add(u).catch(function () {}); }));
+  }));
+});
+self.addEventListener('activate', function (e) {
+  e.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k !== CACHE && k.indexOf(__PREFIX__) === 0; })
+      .map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+self.addEventListener('fetch', function (e) {
+  var r = e.request, u = new URL(r.url);
+  if (r.method !== 'GET' || r.mode === 'navigate' || u.origin !== location.origin || !STATIC.test(u.pathname)) return;
+  e.respondWith(caches.open(CACHE).then(function (c) {
+    return c.match(r, {ignoreVary: true}).then(function (hit) { return hit || fetch(r); });
+  }));
+});
+"""
+
+
+def worker_version(files) -> str:
+    """A short hash of the files the worker stores and of the Voilà release that serves them.
+
+    A new list, or another Voilà (whose script chunks keep their names), installs a new worker and cache.
+    """
+    import hashlib
+    from importlib.metadata import version
+    return hashlib.sha256("\n".join([f"voila {version('voila')}", *files]).encode()).hexdigest()[:16]
+
+
+def worker_script(files) -> str:
+    """The service worker's script for the survey's static ``files`` (addresses on this server)."""
+    files = list(files)
+    return (WORKER_JS.replace("__CACHE__", _js(CACHE_PREFIX + worker_version(files)))
+            .replace("__FILES__", _js(files)).replace("__PREFIX__", _js(CACHE_PREFIX)))
 
 
 # --- the server side -------------------------------------------------------------------------------
@@ -220,7 +275,7 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     from tornado.ioloop import IOLoop
     from voila.app import Voila
     from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
-    from voila.static_file_handler import MultiStaticFileHandler
+    from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
     from voila.tornado.handler import TornadoVoilaHandler
 
     from ..errors import ZuofengError
@@ -316,10 +371,20 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                         pooled.add(task.result().get("kernel_id"))
             return len(set(km.list_kernel_ids()) - pooled)
 
+    class WorkerHandler(tornado.web.RequestHandler):
+        def get(self):
+            self.set_header("Content-Type", "text/javascript; charset=utf-8")
+            self.set_header("Cache-Control", "no-cache")
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.finish(worker_script(EntryHandler.prefetch))
+
     learned: dict[str, None] = {}  # scripts the survey page loaded, in order: what the entry page prefetches
 
     def learn(handler) -> None:
-        if handler.get_status() == 200 and handler.request.path.endswith(".js") and len(learned) < PREFETCH_MAX:
+        # scripts and stylesheets, in the order the page asked for them: the page template's own (the
+        # stylesheets and the style script that block its first paint) come first
+        path = handler.request.path
+        if handler.get_status() == 200 and path.endswith((".js", ".css")) and len(learned) < PREFETCH_MAX:
             learned.setdefault(handler.request.uri, None)
             EntryHandler.prefetch = tuple(learned)
 
@@ -334,6 +399,10 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         def on_finish(self):
             learn(self)
 
+    class TemplateFileHandler(TemplateStaticFileHandler):
+        def on_finish(self):
+            learn(self)
+
     class ShutdownHandler(VoilaShutdownKernelHandler):
         def check_xsrf_cookie(self):
             # Voilà's page asks for its kernel's shutdown when it unloads, without an XSRF token; the
@@ -344,6 +413,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         def init_settings(self):
             settings = super().init_settings()
             settings["compress_response"] = True
+            # the kernel's websocket too (permessage-deflate): the widgets' state is some 100 kB of JSON
+            settings["websocket_compression_options"] = {}
             settings["static_immutable_cache"] = [url_path_join(self.server_url, "voila/labextensions/")]
             return settings
 
@@ -356,6 +427,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                     routes.append((route[0], CachedStaticFileHandler, *route[2:]))
                 elif route[1] is FileFindHandler and "labextensions" in route[0]:
                     routes.append((route[0], LabExtensionHandler, *route[2:]))
+                elif route[1] is TemplateStaticFileHandler:
+                    routes.append((route[0], TemplateFileHandler, *route[2:]))
                 elif route[1] is VoilaShutdownKernelHandler:
                     routes.append((route[0], ShutdownHandler, *route[2:]))
                 else:
@@ -364,6 +437,7 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                 raise ZuofengError("this Voilà serves no notebook page")
             base = self.server_url
             return [(url_path_join(base, "/"), EntryHandler), (url_path_join(base, "/start"), EntryHandler),
+                    (url_path_join(base, "/" + WORKER_NAME), WorkerHandler),
                     (url_path_join(base, "/survey"), SurveyHandler, *voila_page[2:]), *routes]
 
     return SurveyVoila

@@ -5,7 +5,9 @@ language in ``<html lang>``, a loading screen in that language, no stylesheet fr
 ``PAGE_JS``, a small script that
 
 - shows "connection lost, reconnecting" as soon as the kernel's websocket closes or the browser goes
-  offline, and a link back to the entry page when the kernel is gone for good;
+  offline, and a link back to the entry page when the kernel is gone for good: culled (the websocket
+  cannot reconnect) or killed outright (the server restarts it empty; the form is greyed out, since taps
+  on it would reach nobody);
 - keeps the unsubmitted answers in this browser tab only (``sessionStorage``, under a SHA-256 of round
   and token computed by the entry page, never the token itself) and clicks them back into a new survey
   opened with the same token, saying so; they are removed when the sheet is stored;
@@ -40,6 +42,7 @@ PAGE_CSS = """<style>
 #zf-conn.zf-gone { background: #ffe3e0; color: #82071e; border-bottom: 2px solid #cf222e; }
 #zf-conn.zf-ok { background: #dafbe1; color: #116329; border-bottom: 2px solid #1a7f37; }
 #zf-conn a { color: inherit; }
+body.zf-dead #rendered_cells { opacity: 0.45; pointer-events: none; }
 </style>"""
 
 PAGE_JS = r"""(function(){
@@ -49,7 +52,10 @@ var STORE = KEY ? 'zf-answers-' + KEY : null, restored = false, done = false, fa
 function bar(){var b=document.getElementById('zf-conn');if(!b){b=document.createElement('div');b.id='zf-conn';
  b.setAttribute('role','alert');document.body.appendChild(b);}return b;}
 function notice(text, cls){var b=bar();b.className=cls||'';b.innerHTML=text;b.hidden=!text;}
-function lost(){ if(!done) notice(T.lost, 'zf-warn'); }
+function lost(){ if(!done && !dead) notice(T.lost, 'zf-warn'); }
+var dead = false;
+function gone(){ if (done || dead) return; save(); dead = true; document.body.classList.add('zf-dead');
+  notice(T.gone + ' <a href="./?expired=1">' + T.again + '</a>', 'zf-gone'); }
 // the kernel's websocket: say at once when it drops, and when it is back
 var Native = window.WebSocket;
 function Wrapped(url, protocols){
@@ -57,8 +63,12 @@ function Wrapped(url, protocols){
   if (/\/api\/kernels\/[^/]+\/channels/.test(String(url))) {
     ws.addEventListener('open', function(){ failures = 0; var b=document.getElementById('zf-conn');
       if (b && b.className === 'zf-warn') { notice(T.back, 'zf-ok'); setTimeout(function(){ if (b.className === 'zf-ok') notice('', ''); }, 3000); } });
-    ws.addEventListener('close', function(){ failures += 1;
-      if (failures >= 4 && !done) notice(T.gone + ' <a href="./?expired=1">' + T.again + '</a>', 'zf-gone'); else lost(); });
+    ws.addEventListener('close', function(){ failures += 1; if (failures >= 4) gone(); else lost(); });
+    // a kernel that died (killed, out of memory) comes back empty: the form on the page is dead
+    ws.addEventListener('message', function(ev){ if (dead || done) return; var d = ev.data, s = null;
+      if (typeof d === 'string') { if (d.length < 4096) s = d; }
+      else if (d instanceof ArrayBuffer && d.byteLength < 4096) { try { s = new TextDecoder().decode(d); } catch (e) {} }
+      if (s && s.indexOf('"status"') >= 0 && /"execution_state":\s*"(restarting|autorestarting|dead)"/.test(s)) gone(); });
   }
   return ws;
 }
@@ -77,7 +87,7 @@ function snapshot(){
   var ta = document.querySelector('.zf-comment textarea'); if (ta && ta.value) d.comment = ta.value;
   return d;
 }
-function save(){ if (!STORE || done || !restored || leaving) return;
+function save(){ if (!STORE || done || !restored || leaving || dead) return;
   var now = snapshot(); if (!Object.keys(now.choices).length && now.comment === null) return;
   try { sessionStorage.setItem(STORE, JSON.stringify(now)); } catch (e) {} }
 var leaving = false;
