@@ -49,6 +49,7 @@ def test_every_file_kind_is_owner_only_under_umask_022(umask_022, tmp_path, rost
     (tmp_path / "plain.txt").write_text("x")  # what the umask alone gives: readable by everyone
     assert mode(tmp_path / "plain.txt") == 0o644
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZUOFENG_HOME")  # the project is the working folder
     key = tmp_path / "config" / "zuofeng" / "token.key"
     monkeypatch.setenv("ZUOFENG_KEY_FILE", str(key))
 
