@@ -41,6 +41,18 @@ def kernels(server) -> list:
     return out
 
 
+def kernel_of(proc, kernel_id: str) -> bool:
+    """Whether ``proc`` is the kernel ``kernel_id``: its command line names the connection file, or (a kernel
+    forked from the fork server, whose command line is rewritten) it listens on the connection's ipc sockets
+    (``kernel-<id>-ipc-<port>``)."""
+    try:
+        if any(kernel_id in part for part in proc.cmdline()):
+            return True
+        return any(kernel_id in (c.laddr or "") for c in proc.net_connections(kind="unix"))
+    except psutil.Error:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -398,7 +410,7 @@ def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers
             page.wait_for_function("Object.keys(sessionStorage).some(k => k.startsWith('zf-answers-')"
                                    " && sessionStorage.getItem(k).includes('q03'))", timeout=10_000)
             kid = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
-            victims = [k for k in kernels(server) if any(kid in part for part in k.cmdline())]
+            victims = [k for k in kernels(server) if kernel_of(k, kid)]
             assert len(victims) == 1
             victims[0].send_signal(signal.SIGKILL)
             page.wait_for_selector("#zf-conn.zf-gone", state="visible", timeout=20_000)
