@@ -412,13 +412,13 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     rels = [Relation((u, kd, parent), tuple([(u, kd, c) for c in kids]))
             for u in public_units for kd in KINDS for parent, kids in scales.items()]
     layout = CellLayout(departments, categories=False)  # every key splits like the votes
+    cells = {key: layout.cells({(d, v, CATEGORIES[2]): n for (d, v), n in answer_counts[key].items()})
+             for key in sorted(answer_counts)}
+    counts = {(u, kd, key): c.counts[(u, kd, TOTAL)] for key, c in cells.items() for u in public_units for kd in KINDS}
     todo = set(answer_counts)
     while todo:
         for key in sorted(todo):
-            leaves = {(d, v, CATEGORIES[2]): n for (d, v), n in answer_counts[key].items()}
-            per_key[key] = suppress(layout.cells(leaves), k, {**start, **extra[key]})
-        counts = {(u, kd, key): s.counts[(u, kd, TOTAL)] for key, s in per_key.items()
-                  for u in public_units for kd in KINDS}
+            per_key[key] = suppress(cells[key], k, {**start, **extra[key]})
         reasons = {(u, kd, key): r for key, s in per_key.items() for (u, kd, _), r in s.reasons.items()
                    if u in public}
         reasons.update({(u, kd, key): r for (u, kd, _), r in start.items() if u in public
