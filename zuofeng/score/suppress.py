@@ -29,6 +29,7 @@ be published. Every output (reports, ``zuofeng score``, the snapshot, the export
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,8 +48,9 @@ COMPLEMENTARY = "complementary"
 Cell = tuple[str, str, str]
 
 
-@dataclass(frozen=True)
-class Relation:
+class Relation(NamedTuple):   # a plain tuple: a round builds tens of thousands of them
+    """A parent cell that is the sum of its children."""
+
     parent: Cell
     children: tuple[Cell, ...]
     cascade: bool = False  # a suppressed parent hides every child (department × kind → its categories)
