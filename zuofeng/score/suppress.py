@@ -29,9 +29,11 @@ be published. Every output (reports, ``zuofeng score``, the snapshot, the export
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .rowkeys import distinct_rows
 
@@ -46,8 +48,9 @@ COMPLEMENTARY = "complementary"
 Cell = tuple[str, str, str]
 
 
-@dataclass(frozen=True)
-class Relation:
+class Relation(NamedTuple):   # a plain tuple: a round builds tens of thousands of them
+    """A parent cell that is the sum of its children."""
+
     parent: Cell
     children: tuple[Cell, ...]
     cascade: bool = False  # a suppressed parent hides every child (department × kind → its categories)
@@ -97,11 +100,85 @@ def division_unit(name: str) -> str:
 @dataclass(frozen=True)
 class Cells:
     """The cell system: counts, the sum relations, and the internal cells (divisions) that the rule
-    treats as parents but that are never published themselves."""
+    treats as parents but that are never published themselves; ``by_cell`` lists each cell's relations."""
 
     counts: dict[Cell, int]
     relations: list[Relation]
     internal: frozenset
+    by_cell: dict[Cell, list[Relation]]
+
+
+class CellLayout:
+    """The cells of a roster and the sum relations between them, without counts.
+
+    Every count that splits like the answer sheets (the sheets, the evaluation votes, the answers
+    behind each score figure) shares one layout: :meth:`cells` only adds its counts. Parameters as for
+    :func:`build_cells`.
+    """
+
+    def __init__(self, departments: pd.DataFrame, categories: bool = True):
+        codes = departments["code"].tolist()
+        div_of = {c: d for c, d in zip(codes, departments["division"].tolist()) if isinstance(d, str) and d}
+        divisions = sorted(set(div_of.values()))
+        div_units = [division_unit(d) for d in divisions]
+        units = [ALL, *div_units, *codes]
+        cats = CATEGORIES if categories else ()
+        members = {division_unit(d): [c for c in codes if div_of.get(c) == d] for d in divisions}
+        top = div_units + [c for c in codes if c not in div_of]
+
+        # the cells, in a fixed order: department × view, the organisation's and divisions' views (with
+        # the organisation's categories), then every unit's kind total
+        def split(u):
+            return (*cats, TOTAL) if u == ALL else (TOTAL,)
+        self.keys: list[Cell] = [(code, v, TOTAL) for code in codes for v in VIEWS]
+        self.keys += [(u, v, c) for u in [ALL, *div_units] for v in VIEWS for c in split(u)]
+        self.keys += [(u, "all", c) for u in units for c in split(u)]
+        # a cell's count is the sum of its unit's departments' leaf counts over its kind's views and its
+        # category (or all categories): unit × department sums, then a (kind, category) column
+        unit_row = {u: i for i, u in enumerate(units)}
+        rows = [0] * len(codes) + [unit_row[u] for u in div_units for _ in members[u]] + [unit_row[c] for c in codes]
+        cols = [*range(len(codes)), *(codes.index(c) for u in div_units for c in members[u]), *range(len(codes))]
+        self._unit_sums = sparse.csr_matrix((np.ones(len(rows), np.int64), (rows, cols)),
+                                            shape=(len(units), len(codes)))
+        column = {(kd, c): i * 4 + j for i, kd in enumerate(KINDS) for j, c in enumerate((*CATEGORIES, TOTAL))}
+        self._rows = np.array([unit_row[u] for u, _, _ in self.keys], dtype=np.intp)
+        self._cols = np.array([column[(kd, c)] for _, kd, c in self.keys], dtype=np.intp)
+        self._leaf = {(code, v, c): (i * len(VIEWS) + j) * len(CATEGORIES) + m for i, code in enumerate(codes)
+                      for j, v in enumerate(VIEWS) for m, c in enumerate(CATEGORIES)}
+        self._n_codes = len(codes)
+
+        rel: list[Relation] = []
+        for u in units:  # kinds within each unit
+            rel.append(Relation((u, "all", TOTAL), ((u, VIEWS[0], TOTAL), (u, VIEWS[1], TOTAL), (u, VIEWS[2], TOTAL))))
+        for v in KINDS:  # units: organisation → divisions (or departments) → departments
+            rel.append(Relation((ALL, v, TOTAL), tuple((t, v, TOTAL) for t in top)))
+            for du in div_units:
+                rel.append(Relation((du, v, TOTAL), tuple((d, v, TOTAL) for d in members[du])))
+            if div_units:  # the organisation is also the sum of its departments: a hidden division alone
+                rel.append(Relation((ALL, v, TOTAL), tuple((d, v, TOTAL) for d in codes)))  # does not protect
+        if cats:
+            for v in KINDS:  # the organisation's categories
+                rel.append(Relation((ALL, v, TOTAL), tuple((ALL, v, c) for c in cats), cascade=True))
+            for c in cats:
+                rel.append(Relation((ALL, "all", c), tuple((ALL, v, c) for v in VIEWS)))
+        self.relations = rel
+        self.internal = frozenset(cell for cell in self.keys if cell[0] in div_units) if div_units else frozenset()
+        self.by_cell: dict[Cell, list[Relation]] = {}
+        for r in rel:
+            for c in (r.parent, *r.children):
+                self.by_cell.setdefault(c, []).append(r)
+
+    def cells(self, leaf_counts: dict[tuple[str, str, str], int]) -> Cells:
+        """The cell system with the counts of ``leaf_counts`` ((department, view, category) → count)."""
+        leaves = np.zeros(len(self._leaf), dtype=np.int64)
+        at = [(self._leaf.get(key), n) for key, n in leaf_counts.items()]
+        leaves[[i for i, _ in at if i is not None]] = [int(n) for i, n in at if i is not None]
+        per = leaves.reshape(self._n_codes, len(VIEWS), len(CATEGORIES))
+        per = np.concatenate([per, per.sum(axis=2, keepdims=True)], axis=2)   # + the category total
+        per = np.concatenate([per, per.sum(axis=1, keepdims=True)], axis=1)   # + the kind total (all)
+        sums = self._unit_sums @ per.reshape(self._n_codes, -1)
+        counts = dict(zip(self.keys, sums[self._rows, self._cols].tolist()))
+        return Cells(counts, self.relations, self.internal, self.by_cell)
 
 
 def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame,
@@ -113,52 +190,11 @@ def build_cells(leaf_counts: dict[tuple[str, str, str], int], departments: pd.Da
     organisation only: per department they would be groups far below k whose protection would hide
     whole departments. The unpublished department × category counts need no cells: as free unknowns
     between published row and column totals they imply nothing beyond ``Σ rows = Σ columns``, which
-    the relations below already state. With ``categories=False`` there are no category cells at all
-    (the evaluation votes, which are not split by category).
+    its relations already state. With ``categories=False`` there are no category cells at all
+    (the evaluation votes, which are not split by category). Several counts over one roster share a
+    :class:`CellLayout` instead.
     """
-    codes = departments["code"].tolist()
-    div_of = {c: d for c, d in zip(codes, departments["division"].tolist()) if isinstance(d, str) and d}
-    divisions = sorted(set(div_of.values()))
-    div_units = [division_unit(d) for d in divisions]
-    units = [ALL, *div_units, *codes]
-    cats = CATEGORIES if categories else ()
-    counts: dict[Cell, int] = {}
-    get = leaf_counts.get
-    for code in codes:
-        for v in VIEWS:
-            per = [int(get((code, v, c), 0)) for c in CATEGORIES]
-            for c, n in zip(cats, per):
-                counts[(code, v, c)] = n
-            counts[(code, v, TOTAL)] = per[0] + per[1] + per[2]
-    members = {division_unit(d): [c for c in codes if div_of.get(c) == d] for d in divisions}
-    top = div_units + [c for c in codes if c not in div_of]
-    for u in [ALL, *div_units]:
-        leaves = codes if u == ALL else members[u]
-        for v in VIEWS:
-            for c in ((*cats, TOTAL) if u == ALL else (TOTAL,)):
-                counts[(u, v, c)] = sum(counts[(d, v, c)] for d in leaves)
-    published_units = {ALL, *codes}
-    for u in units:
-        for c in ((*cats, TOTAL) if u in published_units else (TOTAL,)):
-            counts[(u, "all", c)] = counts[(u, VIEWS[0], c)] + counts[(u, VIEWS[1], c)] + counts[(u, VIEWS[2], c)]
-
-    rel: list[Relation] = []
-    for u in units:  # kinds within each unit
-        rel.append(Relation((u, "all", TOTAL), ((u, VIEWS[0], TOTAL), (u, VIEWS[1], TOTAL), (u, VIEWS[2], TOTAL))))
-    for v in KINDS:  # units: organisation → divisions (or departments) → departments
-        rel.append(Relation((ALL, v, TOTAL), tuple((t, v, TOTAL) for t in top)))
-        for du in div_units:
-            rel.append(Relation((du, v, TOTAL), tuple((d, v, TOTAL) for d in members[du])))
-        if div_units:  # the organisation is also the sum of its departments: a hidden division alone
-            rel.append(Relation((ALL, v, TOTAL), tuple((d, v, TOTAL) for d in codes)))  # does not protect
-    if cats:
-        for v in KINDS:  # the organisation's categories
-            rel.append(Relation((ALL, v, TOTAL), tuple((ALL, v, c) for c in cats), cascade=True))
-        for c in cats:
-            rel.append(Relation((ALL, "all", c), tuple((ALL, v, c) for v in VIEWS)))
-    internal = frozenset(cell for cell in counts if cell[0] in div_units) if div_units else frozenset()
-    counts = {c: n for c, n in counts.items() if c[2] == TOTAL or c[0] == ALL}
-    return Cells(counts, rel, internal)
+    return CellLayout(departments, categories).cells(leaf_counts)
 
 
 def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str]) -> None:
@@ -252,11 +288,7 @@ def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Su
     counts, never = cells.counts, cells.internal
     reasons: dict[Cell, str] = {c: r for c, r in (initial or {}).items() if c in counts and counts[c] > 0}
     reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
-    every = cells.relations
-    by_cell: dict[Cell, list[Relation]] = {}
-    for rel in every:
-        for c in (rel.parent, *rel.children):
-            by_cell.setdefault(c, []).append(rel)
+    every, by_cell = cells.relations, cells.by_cell
     while True:
         _apply_rule(counts, cells.relations, k, reasons)
         leaks = sorted(determined_cells(counts, every, set(reasons) | set(never)) & set(reasons))
@@ -375,21 +407,23 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     ('n<k', False, False)
     """
     public_units = [ALL, *map(str, departments["code"].tolist())]
+    public = set(public_units)
     start = {c: r for c, r in groups.reasons.items() if c[2] == TOTAL}
     extra: dict[str, dict[Cell, str]] = {key: {} for key in answer_counts}
     per_key: dict[str, Suppression] = {}
     rels = [Relation((u, kd, parent), tuple([(u, kd, c) for c in kids]))
             for u in public_units for kd in KINDS for parent, kids in scales.items()]
+    layout = CellLayout(departments, categories=False)  # every key splits like the votes
+    cells = {key: layout.cells({(d, v, CATEGORIES[2]): n for (d, v), n in answer_counts[key].items()})
+             for key in sorted(answer_counts)}
+    counts = {(u, kd, key): c.counts[(u, kd, TOTAL)] for key, c in cells.items() for u in public_units for kd in KINDS}
     todo = set(answer_counts)
     while todo:
         for key in sorted(todo):
-            leaves = {(d, v, CATEGORIES[2]): n for (d, v), n in answer_counts[key].items()}
-            per_key[key] = suppress(build_cells(leaves, departments, categories=False), k, {**start, **extra[key]})
-        counts = {(u, kd, key): s.counts[(u, kd, TOTAL)] for key, s in per_key.items()
-                  for u in public_units for kd in KINDS}
+            per_key[key] = suppress(cells[key], k, {**start, **extra[key]})
         reasons = {(u, kd, key): r for key, s in per_key.items() for (u, kd, _), r in s.reasons.items()
-                   if u in public_units}
-        reasons.update({(u, kd, key): r for (u, kd, _), r in start.items() if u in public_units
+                   if u in public}
+        reasons.update({(u, kd, key): r for (u, kd, _), r in start.items() if u in public
                         for key in answer_counts})  # a hidden group hides all its figures
         reasons.update({(u, kd, key): r for key, ex in extra.items() for (u, kd, _), r in ex.items()})
         before = set(reasons)
