@@ -112,6 +112,13 @@ def dispersion_prior(dept, kind, mean, var, n, low: float, high: float, step: fl
     return out
 
 
+def _groups_and_scale(sums: GroupSums, instrument) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The department and kind of every group (in the order of ``sums``) and the item scale's bounds."""
+    dept = sums.groups.get_level_values(0).to_numpy(object)
+    kind = sums.groups.get_level_values(1).to_numpy(object)
+    return dept, kind, 1.0, float(len(instrument.item_scale.options))
+
+
 def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float],
                  red_line_min_count: int = 2, combine: ViewCombiner | None = None,
                  items: bool = True) -> tuple[list[dict], dict]:
@@ -122,13 +129,11 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     With ``items=False`` the item and reliability rows are left out (a previous round, which only the
     change statistics read: respondent scores and the evaluation).
     """
-    dept = sums.groups.get_level_values(0).to_numpy(object)
-    kind = sums.groups.get_level_values(1).to_numpy(object)
+    dept, kind, low, high = _groups_and_scale(sums, instrument)
     g = (dept, kind)
     is_org = dept == ALL
     sh = prep.sheets
     out: list[dict] = []
-    low, high = 1.0, float(len(instrument.item_scale.options))
     shared: dict[str, object] = {}
 
     # counts, headcount, coverage, categories
@@ -199,20 +204,17 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
                  n_sheets: np.ndarray) -> tuple[list[dict], dict]:
     """The item rows (means, indices, problem rates, red lines) and the reliability rows (Cronbach's α,
     rwg(j)) of every group, and the item variances per group."""
-    dept = sums.groups.get_level_values(0).to_numpy(object)
-    kind = sums.groups.get_level_values(1).to_numpy(object)
+    dept, kind, low, high = _groups_and_scale(sums, instrument)
     g = (dept, kind)
     is_org = dept == ALL
-    sh = prep.sheets
     out: list[dict] = []
-    low, high = 1.0, float(len(instrument.item_scale.options))
 
     # items, problem rates, red lines
     red = {it.key for it in instrument.items if it.red_line}
     problem = np.array(instrument.problem_values, dtype="float64")
     red_values = np.array(instrument.red_line_values, dtype="float64")
     item_var = {}
-    arr = np.ascontiguousarray(sh[prep.item_keys].to_numpy())   # sheets × items, row-major
+    arr = np.ascontiguousarray(prep.sheets[prep.item_keys].to_numpy())   # sheets × items, row-major
     sums.moments_of(prep.item_keys, arr)
     problems = sums.sums(np.isin(arr, problem))
     red_cols = [j for j, key in enumerate(prep.item_keys) if key in red]
