@@ -53,6 +53,24 @@ def kernel_of(proc, kernel_id: str) -> bool:
         return False
 
 
+def playwright_or_skip():
+    """Playwright's ``sync_playwright`` for the Chromium here (a skip without it, a failure on CI), with the
+    screenshots' folder made."""
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return sync_playwright
+
+
+def with_pool_kernel(served, seconds: float = 40) -> psutil.Process:
+    """The server's process, once its first preheated kernel runs (or ``seconds`` later)."""
+    server = psutil.Process(served["pid"])
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and len(kernels(server)) < 1:
+        time.sleep(0.3)
+    return server
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -127,9 +145,7 @@ def start(page, token):
 
 @pytest.mark.browser
 def test_a_respondent_answers_in_chromium(served):
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sync_playwright = playwright_or_skip()
     tok, spare = served["tokens"][0], served["tokens"][1]
     clicked = {n: (n * 7) % 6 for n in range(1, 23)}  # button index: 0..4 = scale 1..5, 5 = 不了解
     with sync_playwright() as p:
@@ -246,13 +262,8 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
     import urllib.request
 
     served = served_patient
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = psutil.Process(served["pid"])
-    end = time.monotonic() + 40
-    while time.monotonic() < end and len(kernels(server)) < 1:
-        time.sleep(0.3)
+    sync_playwright = playwright_or_skip()
+    server = with_pool_kernel(served)
     time.sleep(2)
     pool = len(kernels(server))
     assert pool == 1  # the preheated kernel
@@ -390,13 +401,8 @@ def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers
     """A kernel killed outright comes back empty: the page says so in Chinese, greys the dead form out
     and links to the entry page, where the same unused token opens a new survey with the answers."""
     served = served_patient
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = psutil.Process(served["pid"])
-    end = time.monotonic() + 40
-    while time.monotonic() < end and len(kernels(server)) < 1:
-        time.sleep(0.3)
+    sync_playwright = playwright_or_skip()
+    server = with_pool_kernel(served)
     tok = served["tokens"][3]
     clicked = {n: (n * 3) % 6 for n in range(1, 23)}
     with sync_playwright() as p:
@@ -461,10 +467,7 @@ def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_cappe
     import urllib.request
 
     served = served_capped
-    server = psutil.Process(served["pid"])
-    end = time.monotonic() + 40
-    while time.monotonic() < end and len(kernels(server)) < 1:
-        time.sleep(0.3)
+    server = with_pool_kernel(served)
     time.sleep(2)
 
     def respondent(token):
