@@ -18,6 +18,7 @@ there is no service worker (plain http to another machine), as ordinary prefetch
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import secrets
@@ -227,8 +228,14 @@ def worker_version(files) -> str:
     A new list, or another Voilà (whose script chunks keep their names), installs a new worker and cache.
     """
     import hashlib
+    return hashlib.sha256("\n".join([f"voila {_voila_release()}", *files]).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def _voila_release() -> str:
+    """The installed Voilà's version, read once (a metadata look-up is most of an entry page's cost)."""
     from importlib.metadata import version
-    return hashlib.sha256("\n".join([f"voila {version('voila')}", *files]).encode()).hexdigest()[:16]
+    return version("voila")
 
 
 def worker_script(files) -> str:
