@@ -190,7 +190,7 @@ async def meeting(server: Server, tokens: list[str], spread: float, answer_time:
         pattern = [rng.randrange(6) for _ in range(22)]
         respondents.append(Respondent(server.url, tok, pattern, rng.randrange(5), answer_time, random.Random(rng.random())))
     arrivals = sorted(rng.uniform(0, spread) for _ in respondents)
-    peak = {"rss": 0.0, "uss": 0.0, "kernels": 0}
+    peak = {"rss": 0.0, "uss": 0.0, "kernels": 0, "files": 0}
     done = asyncio.Event()
     async def sample():
         while not done.is_set():
@@ -198,6 +198,10 @@ async def meeting(server: Server, tokens: list[str], spread: float, answer_time:
             rss, uss = await asyncio.get_running_loop().run_in_executor(None, memory, procs)
             peak["rss"], peak["uss"] = max(peak["rss"], sum(rss)), max(peak["uss"], sum(uss))
             peak["kernels"] = max(peak["kernels"], len(procs) - 1)
+            try:
+                peak["files"] = max(peak["files"], server.ps.num_fds())
+            except psutil.Error:
+                pass
             await asyncio.sleep(1)
 
     async def one(r, at):
@@ -234,6 +238,7 @@ def main() -> None:
     ap.add_argument("--idle-timeout", type=int, default=30, help="cull kernels of closed pages after this many seconds")
     ap.add_argument("--linger", type=int, default=90, help="seconds to wait after the last respondent")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--server-log", help="keep the server's log here when a respondent failed")
     args = ap.parse_args()
 
     from tornado.httpclient import AsyncHTTPClient
@@ -274,6 +279,11 @@ def main() -> None:
             want = sorted(tuple(0 if i == 5 else i + 1 for i in r["pattern"]) for r in res["ok"])
             for f in res["failed"][:5]:
                 print("  failure:", f)
+            if res["failed"]:  # what the server said about them (it logs warnings and errors only)
+                log = (work / f"serve-pool{args.pool_size}.log").read_text(encoding="utf-8", errors="replace")
+                if args.server_log:
+                    Path(args.server_log).write_text(log, encoding="utf-8")
+                print("  server log, last lines:", *log.strip().splitlines()[-12:], sep="\n    ")
             if not res["ok"]:
                 print(f"\nN = {n}: every respondent failed")
                 continue
@@ -287,7 +297,7 @@ def main() -> None:
             print(f"  submit: median {statistics.median(submit):.2f} s, p95 {pct(submit, 0.95):.2f} s")
             print(f"  stored sheets {len(got)} of {len(res['ok'])}; answers exactly as clicked: {got == want}")
             print(f"  peak: {res['kernels']} kernels, server + kernels RSS {res['rss'] / 1024:.2f} GB, "
-                  f"USS {res['uss'] / 1024:.2f} GB")
+                  f"USS {res['uss'] / 1024:.2f} GB; the server's open files {res['files']}")
             print(f"  kernels left {args.linger} s after the last respondent (pool of {args.pool_size} not counted): {left}")
             own = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
             kern = tree1 - tree0 - own  # every other process under the server: kernels (and their fork server)

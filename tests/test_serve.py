@@ -240,3 +240,57 @@ def test_culler_shuts_idle_kernels_down_at_once(culler):
     asyncio.run(manager.cull_kernels())
     assert sorted(state["done"]) == ["k0", "k1", "k2", "k3", "k4"]  # k5 was active a second ago
     assert state["most"] == 5
+
+
+def test_kernels_context_holds_more_than_zmq_default_of_1023_sockets(culler):
+    """A meeting room of 300 pages needs some 3,000 sockets in the server; ZeroMQ's default cap is 1,023.
+
+    Before the patch, pages beyond about the 190th kernel failed with "Too many open files" (HTTP 500).
+    """
+    import zmq
+
+    manager, _ = culler
+    files = sv.raise_open_file_limit()
+    context = manager.context
+    assert context.get(zmq.MAX_SOCKETS) == sv.zmq_sockets()
+    want = min(1500, (files - 200) // 2)  # as many as this machine's open-file limit allows
+    if files >= 4096:
+        assert want > 1023
+    sockets = []
+    try:
+        for _ in range(want):
+            sockets.append(context.socket(zmq.DEALER))
+    finally:
+        for sock in sockets:
+            sock.close(linger=0)
+    assert len(sockets) == want
+
+
+def test_serve_raises_the_open_file_limit(tmp_path):
+    """The usual soft limit of 1,024 open files stops at some seventy pages: serve lifts it to the hard
+    limit."""
+    import resource
+    import subprocess
+    import sys
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    soft = min(256, hard)
+    code = ("from zuofeng.collect import serve as sv; import resource; "
+            "print(sv.raise_open_file_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))).stdout.split()
+    expect = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    assert int(out[0]) == expect
+    assert int(out[1]) == hard
+
+
+def test_serve_caps_pages_by_the_open_files_and_says_so(monkeypatch):
+    said = []
+    monkeypatch.setattr(sv, "open_file_limit", lambda: 1024)
+    room = (1024 - 100) // sv.FILES_PER_PAGE
+    assert sv.page_cap(300, said.append) == room < 300
+    assert sv.page_cap(0, said.append) == room  # "no cap" still may not run out of files
+    assert len(said) == 2 and all(f"room for {room} survey pages" in line and "ulimit -n" in line for line in said)
+    assert sv.page_cap(room, said.append) == room and len(said) == 2  # within the room: as asked, nothing said
+    monkeypatch.setattr(sv, "open_file_limit", lambda: 20000)
+    assert sv.page_cap(300, said.append) == 300 and sv.page_cap(0, said.append) == 0 and len(said) == 2

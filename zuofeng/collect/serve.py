@@ -160,6 +160,64 @@ def unconnected_timeout(idle_timeout: float) -> float:
     return max(idle_timeout, min(3 * idle_timeout, UNCONNECTED_CAP))
 
 
+FILES_PER_PAGE = 16  # open files the server holds per page (measured: 2,466 with 190 pages open, 13 each)
+ZMQ_SOCKET_CEILING = 65535  # libzmq's own ceiling on a context's sockets
+FILE_ROOM_UNCAPPED = 1000  # pages the open files must leave room for to serve with no cap (--max-pages 0)
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit; return the limit now in force.
+
+    Every page costs the server about a dozen open files (its kernel's ZeroMQ sockets and the page's
+    WebSocket); the usual soft limit of 1,024 stops a meeting room at some seventy pages.
+    """
+    try:
+        import resource
+    except ImportError:  # no such limit on this system
+        return open_file_limit()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            pass
+    return open_file_limit()
+
+
+def open_file_limit() -> int:
+    """This process's soft limit on open files (a large number where there is none)."""
+    try:
+        import resource
+    except ImportError:
+        return 1 << 20
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 1 << 20 if soft == resource.RLIM_INFINITY else soft
+
+
+def zmq_sockets() -> int:
+    """How many ZeroMQ sockets the kernels' shared context may hold: as many as the open files allow.
+
+    >>> 1023 <= zmq_sockets() <= ZMQ_SOCKET_CEILING
+    True
+    """
+    return max(1023, min(ZMQ_SOCKET_CEILING, open_file_limit()))
+
+
+def page_cap(max_pages: int, echo=print) -> int:
+    """``max_pages``, or fewer when the open-file limit leaves room for fewer (said in one line).
+
+    A page beyond the room would fail with "Too many open files"; capped, its respondent waits instead.
+    """
+    room = max(1, (open_file_limit() - 100) // FILES_PER_PAGE)
+    if max_pages and max_pages <= room:
+        return max_pages
+    if max_pages == 0 and room >= FILE_ROOM_UNCAPPED:
+        return 0
+    echo(f"the limit of {open_file_limit()} open files leaves room for {room} survey pages at once, not "
+         f"{max_pages or 'unlimited'}: respondents beyond them wait (raise it with ulimit -n for more)")
+    return room
+
+
 def patch_kernel_manager() -> None:
     """Keep Voilà's culler from killing the kernel of a page that is still loading.
 
@@ -173,14 +231,18 @@ def patch_kernel_manager() -> None:
       idle timeout. Once a page has connected, the ordinary timeout applies after it closes.
 
     It also shuts idle kernels down all at once instead of one after another, and passes over a kernel
-    that went away while the culler was busy.
+    that went away while the culler was busy; and it lifts ZeroMQ's default cap of 1,023 sockets on the
+    ZeroMQ context all kernels share (``zmq_sockets``): with that cap, a meeting room of 300 lost 23 pages
+    to "Too many open files" (HTTP 500 or a closed WebSocket) once some 170 kernels were running.
 
     The patch wraps Voilà's kernel-manager factory (Voilà 0.5), in this process only.
     """
     import asyncio
 
     import voila.app as voila_app
+    import zmq
     from jupyter_server._tz import utcnow
+    from traitlets import default
 
     original = voila_app.voila_kernel_manager_factory
     if getattr(original, "zuofeng_wrapped", False):
@@ -190,6 +252,12 @@ def patch_kernel_manager() -> None:
         base = original(*args, **kwargs)
 
         class SurveyKernelManager(base):
+            @default("context")
+            def _context_default(self):
+                context = super()._context_default()
+                context.set(zmq.MAX_SOCKETS, zmq_sockets())  # before the first socket: it fixes the cap
+                return context
+
             def notify_connect(self, kernel_id):
                 self.__dict__.setdefault("_zf_connected", set()).add(kernel_id)
                 super().notify_connect(kernel_id)
@@ -364,6 +432,8 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
 
     rnd = ready["round"]
     n_items = len(load_instrument(rnd["instrument_id"], rnd["instrument_version"]).items)
+    raise_open_file_limit()
+    max_pages = page_cap(max_pages, echo)
 
     with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site, \
             Desk(open_engine(ready["env"]["ZUOFENG_DB"], create=False), round_code, Path(site) / "desk.sock") as desk:
