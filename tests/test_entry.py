@@ -11,7 +11,9 @@ from zuofeng.collect import desk as dk
 from zuofeng.collect.entry import (
     CACHE_PREFIX,
     WORKER_NAME,
+    OpeningQueue,
     Tickets,
+    survey_voila_class,
     _voila_release,
     entry_page,
     waiting_page,
@@ -46,6 +48,71 @@ def test_a_ticket_is_used_once_and_expires():
     clock.now += 60
     assert t.take(b) is None and len(t) == 0  # expired
     assert t.take(None) is None and t.take(123) is None and not t.peek(None)
+
+
+def test_pages_open_in_the_order_they_arrived_and_a_returning_page_keeps_its_place():
+    """One opening at a time: three pages wait; a newcomer arriving when the opening frees goes last; a
+    page that gave up (it got "please wait") and comes back with its place goes before later arrivals."""
+    import asyncio
+
+    async def play():
+        state = {"open": 0}
+        queue = OpeningQueue(lambda: state["open"] >= 1, poll=0.05)
+        order = []
+
+        async def page(name, seq, timeout=5.0):
+            if not await queue.wait(seq, timeout):
+                order.append(f"{name} waits")
+                return seq
+            state["open"] += 1
+            order.append(name)
+            await asyncio.sleep(0.02)  # opening
+            state["open"] -= 1
+            queue.wake()
+            return None
+
+        state["open"] = 1  # a page is opening
+        first, second, third = queue.place(), queue.place(), queue.place()
+        late = [asyncio.ensure_future(page(n, q)) for n, q in (("third", third), ("first", first), ("second", second))]
+        await asyncio.sleep(0.01)
+        quitter = await page("quitter", queue.place(), timeout=0.01)  # gives up at once: "please wait"
+        newcomer = asyncio.ensure_future(page("newcomer", queue.place()))
+        await asyncio.sleep(0.01)
+        state["open"] = 0
+        queue.wake()
+        back = asyncio.ensure_future(page("quitter back", quitter))  # returns with its place
+        await asyncio.gather(*late, newcomer, back)
+        return order, queue.waiting
+
+    order, waiting = asyncio.run(play())
+    assert order == ["quitter waits", "first", "second", "third", "quitter back", "newcomer"]
+    assert waiting == {}
+
+
+def test_pages_being_opened_at_once_are_capped_at_twice_the_cores():
+    import os
+
+    assert survey_voila_class(None, ROUND, live_cap=300).opening_cap == 2 * os.cpu_count()
+    assert survey_voila_class(None, ROUND, live_cap=300).page_cap == 300
+
+
+def test_a_page_waits_no_longer_than_its_timeout_and_a_free_page_goes_at_once():
+    import asyncio
+    import time
+
+    async def play():
+        queue = OpeningQueue(lambda: True, poll=0.05)
+        t0 = time.perf_counter()
+        blocked = await queue.wait(queue.place(), 0.2)
+        waited = time.perf_counter() - t0
+        queue.busy = lambda: False
+        t0 = time.perf_counter()
+        free = await queue.wait(queue.place(), 5)
+        return blocked, waited, free, time.perf_counter() - t0
+
+    blocked, waited, free, took = asyncio.run(play())
+    assert blocked is False and 0.15 <= waited < 1.0
+    assert free is True and took < 0.05
 
 
 def test_the_entry_page_is_plain_html_with_the_promise_and_escapes_the_title():

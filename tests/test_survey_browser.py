@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+from zuofeng.collect.entry import OPENING_WAIT
 from zuofeng.collect.tokens import issue_tokens
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import answers, open_engine, responses
@@ -484,8 +485,11 @@ def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_cappe
     kernel = json.loads(config.group(1))["kernelId"]
     with connect(served["url"].replace("http", "ws", 1) + f"api/kernels/{kernel}/channels") as ws:
         assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
+    t0 = time.monotonic()
     opener, address, refresh, body = respondent(served["tokens"][1].token)
+    waited = time.monotonic() - t0
     assert refresh == "3" and "请稍候" in body and "jupyter-config-data" not in body
+    assert OPENING_WAIT - 1 <= waited < OPENING_WAIT + 10  # first in line in the server, then the waiting page
     time.sleep(3)
     assert len(kernels(server)) <= 2  # the open page's kernel and the refilled pool: none for the waiting one
     with opener.open(served["url"] + "survey", timeout=60) as r:  # the ticket is still good

@@ -93,6 +93,60 @@ class Tickets:
             del self._grants[t]
 
 
+class OpeningQueue:
+    """Survey pages waiting for their turn to open, served in the order they first arrived.
+
+    A page may open when ``busy()`` is false and no page that arrived earlier is waiting. A waiting
+    page is woken when a page finishes opening (``release``), and looks again every ``poll`` seconds
+    (a kernel freed by the culler makes room without a wake-up). Pages that gave up (they get the
+    "please wait" page and come back with their place, ``seq``) keep their place when they return.
+
+    Parameters
+    ----------
+    busy : callable
+        Whether no page may open now (the caps are reached).
+    poll : float
+        Seconds between looks while waiting.
+    """
+
+    def __init__(self, busy, poll: float = 1.0):
+        import itertools
+        self.busy, self.poll = busy, poll
+        self.waiting: dict[int, object] = {}  # place in the queue → the future that wakes that page
+        self._places = itertools.count()
+
+    def place(self) -> int:
+        """A new place at the end of the queue."""
+        return next(self._places)
+
+    async def wait(self, seq: int, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the turn of the page at place ``seq``; True when it may open."""
+        import asyncio
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while self.busy() or (self.waiting and min(self.waiting) < seq):
+            left = end - loop.time()
+            if left <= 0:
+                self.wake()  # the next one may be able to go where this one could not
+                return False
+            wake = self.waiting[seq] = loop.create_future()
+            try:
+                await asyncio.wait_for(wake, min(left, self.poll))
+            except TimeoutError:
+                pass
+            finally:
+                self.waiting.pop(seq, None)
+        self.wake()  # room for more than one: the next in line looks too
+        return True
+
+    def wake(self) -> None:
+        """Let the first page in line look again (a page finished opening, or gave up its turn)."""
+        if self.waiting:
+            wake = self.waiting[min(self.waiting)]
+            if not wake.done():
+                wake.set_result(None)
+
+
 def _esc(s: object) -> str:
     return html.escape(str(s), quote=True)
 
@@ -249,7 +303,8 @@ def worker_script(files) -> str:
 
 STATIC_MAX_AGE = 86400  # Voilà's script chunks carry the Voilà release in their folder, not in their name
 PREFETCH_MAX = 150
-OPENING_WAIT = 5.0  # seconds a page waits in the server for an opening before it gets the "please wait" page
+OPENING_WAIT = 15.0  # seconds a page waits in the server for its turn before it gets the "please wait" page
+QUEUE = "queue"  # the key of a waiting ticket's place in the queue (never passed on to the kernel)
 
 
 def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0,
@@ -264,14 +319,12 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
 
     ``live_cap`` > 0 caps the kernels in use by pages, and ``opening_cap`` the survey pages being opened
     at once (default: twice the CPU cores; opening a page may start a kernel and run the notebook, and
-    with a preheated kernel it is over quickly): a respondent beyond either gets a "please wait" page
-    that retries by itself (the ticket is kept); when only the second cap is reached, the request first
-    waits in the server up to ``OPENING_WAIT`` seconds and goes on as soon as another page has opened.
-    Without the second cap a burst of arrivals on an empty pool starts
-    every kernel at once, the server stops answering and every page times out.
+    with a preheated kernel it is over quickly). Without the second cap a burst of arrivals on an empty
+    pool starts every kernel at once, the server stops answering and every page times out. A respondent
+    beyond either cap waits in the server, in order of arrival (``OpeningQueue``), up to
+    ``OPENING_WAIT`` seconds, then gets a "please wait" page that retries by itself with a fresh ticket
+    that keeps the respondent's place in the queue.
     """
-    import asyncio
-    import collections
     import logging
     import os
     from urllib.parse import urlencode
@@ -291,17 +344,14 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     log = logging.getLogger(__name__)
     code = round_info["code"]
     opening_limit = opening_cap if opening_cap is not None else 2 * (os.cpu_count() or 1)
-    opening = {"now": 0}
-    waiters: collections.deque[asyncio.Future] = collections.deque()
+    opening = {"now": 0, "manager": None}
 
-    async def wait_for_opening() -> None:
-        """Wait up to ``OPENING_WAIT`` seconds for a page to finish opening (then check the caps again)."""
-        waiter = asyncio.get_running_loop().create_future()
-        waiters.append(waiter)
-        try:
-            await asyncio.wait_for(waiter, OPENING_WAIT)
-        except TimeoutError:
-            pass
+    def busy() -> bool:
+        if opening_limit and opening["now"] >= opening_limit:
+            return True
+        return bool(live_cap and opening["manager"] is not None and pages_in_use(opening["manager"]) >= live_cap)
+
+    queue = OpeningQueue(busy)
 
     def private(handler) -> None:
         handler.set_header("Cache-Control", "no-store")
@@ -338,45 +388,49 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                             httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
             self.redirect("survey", status=303)
 
+    def pages_in_use(km) -> int:
+        """Kernels not waiting in the preheated pool (a pool kernel still starting counts as in use)."""
+        pooled = set()
+        for tasks in getattr(km, "_pools", {}).values():
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    pooled.add(task.result().get("kernel_id"))
+        return len(set(km.list_kernel_ids()) - pooled)
+
     class SurveyHandler(TornadoVoilaHandler):
         async def get(self, path=None):
             private(self)
             cookie_path = url_path_join(self.settings.get("base_url", "/"), "survey")
-            if opening_limit and opening["now"] >= opening_limit and desk.tickets.peek(self.get_cookie(COOKIE)):
-                await wait_for_opening()
-            busy = (live_cap and self.pages_in_use() >= live_cap) or (opening_limit and opening["now"] >= opening_limit)
-            if busy and desk.tickets.peek(self.get_cookie(COOKIE)):
-                # a fresh ticket for every wait, so that a long queue does not outlast the ticket
-                self.set_cookie(COOKIE, desk.tickets.issue(desk.tickets.take(self.get_cookie(COOKIE))),
-                                path=cookie_path, httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
-                self.set_header("Content-Type", "text/html; charset=utf-8")
-                self.set_header("Refresh", "3")
-                return self.finish(waiting_page(lang))
             grant = desk.tickets.take(self.get_cookie(COOKIE))
             self.clear_cookie(COOKIE, path=cookie_path)
             if grant is None:  # no token was checked for this browser: no kernel
                 return self.redirect("./?expired=1", status=303)
+            seq = grant.pop(QUEUE, None)
+            if seq is None:
+                seq = queue.place()
+            opening["manager"] = self.kernel_manager
+            opened = await queue.wait(seq, OPENING_WAIT)
+            if getattr(self, "_zf_gone", False):
+                return queue.wake()  # the browser left while it waited: no kernel, the next one goes
+            if not opened:
+                # a fresh ticket for every wait, so that a long queue does not outlast the ticket; it
+                # keeps this respondent's place
+                self.set_cookie(COOKIE, desk.tickets.issue({**grant, QUEUE: seq}), path=cookie_path,
+                                httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.set_header("Refresh", "3")
+                return self.finish(waiting_page(lang))
             self.request.query = urlencode({"zf_ticket": desk.tickets.issue(grant)})  # to the kernel only
             opening["now"] += 1
             try:
                 await super().get(path)
             finally:
                 opening["now"] -= 1
-                while waiters:  # the next page waiting for an opening goes now
-                    waiter = waiters.popleft()
-                    if not waiter.done():
-                        waiter.set_result(None)
-                        break
+                queue.wake()  # the first page in line goes now
 
-        def pages_in_use(self) -> int:
-            """Kernels not waiting in the preheated pool (a pool kernel still starting counts as in use)."""
-            km = self.kernel_manager
-            pooled = set()
-            for tasks in getattr(km, "_pools", {}).values():
-                for task in tasks:
-                    if task.done() and not task.cancelled() and task.exception() is None:
-                        pooled.add(task.result().get("kernel_id"))
-            return len(set(km.list_kernel_ids()) - pooled)
+        def on_connection_close(self):
+            self._zf_gone = True
+            super().on_connection_close()
 
     class WorkerHandler(tornado.web.RequestHandler):
         def get(self):
@@ -417,6 +471,9 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             return None
 
     class SurveyVoila(Voila):
+        opening_cap = opening_limit  # pages being opened at once (0: no cap)
+        page_cap = live_cap  # survey pages open at once (0: no cap)
+
         def init_settings(self):
             settings = super().init_settings()
             settings["compress_response"] = True
