@@ -11,14 +11,17 @@ the form by the thank-you. Respondents arrive at random over ``--spread`` second
 It reports, per N: time from the 答题码 to a usable form (the survey page and the widget states
 received; median, p95), time for the submit, how many sheets were stored and whether the stored answer
 vectors equal the clicked ones exactly (as a multiset), the peak memory of the server with its kernels
-(RSS and USS), and the kernels left ``--linger`` seconds after the last respondent (the preheated pool
-is kept on purpose and not counted). The baseline, measured in the same run against the same server, is
+(RSS and USS) and the server's peak open files, how many seconds after the last respondent closed its
+page no kernel but the preheated pool was left, and the kernels left ``--linger`` seconds after it (the
+pool is kept on purpose and not counted). When a respondent failed, it prints the last lines of the
+server's log (``--server-log`` keeps all of it). The baseline, measured in the same run against the same server, is
 the round trip of one plain HTTP GET of the entry page (median): the ratio says how many plain
 requests' worth of time a respondent waits for the form.
 
 Run: ``.venv/bin/python bench/bench_capacity.py --sizes 100 300`` (loopback only; each size starts its
-own server). Goals: every answer lands; p95 token-to-form ≤ 10 s at N = 300 arriving within 3 minutes;
-peak memory ≤ 20 GB; no kernel left behind.
+own server); with the product's defaults and every page open at once: ``--sizes 300 --answer-time 240
+--idle-timeout 120 --linger 180``. Goals: every answer lands; p95 token-to-form ≤ 10 s at N = 300
+arriving within 3 minutes; peak memory ≤ 20 GB; the kernels of closed pages gone within 3 minutes.
 """
 
 from __future__ import annotations
@@ -268,7 +271,14 @@ def main() -> None:
                 cpu0 = server.ps.cpu_times()
                 tree0 = tree_cpu(server.ps)
                 res = asyncio.run(meeting(server, toks, args.spread, args.answer_time, args.seed))
-                time.sleep(args.linger)
+                closed = time.perf_counter()  # the last page closed its connection
+                gone = None  # seconds until no kernel but the pool is left
+                while True:
+                    if gone is None and len(kernels(server.ps)) <= args.pool_size:
+                        gone = time.perf_counter() - closed
+                    if time.perf_counter() - closed >= args.linger:
+                        break
+                    time.sleep(2)
                 live = kernels(server.ps)
                 left = max(0, len(live) - args.pool_size)
                 cpu1 = server.ps.cpu_times()
@@ -298,7 +308,10 @@ def main() -> None:
             print(f"  stored sheets {len(got)} of {len(res['ok'])}; answers exactly as clicked: {got == want}")
             print(f"  peak: {res['kernels']} kernels, server + kernels RSS {res['rss'] / 1024:.2f} GB, "
                   f"USS {res['uss'] / 1024:.2f} GB; the server's open files {res['files']}")
-            print(f"  kernels left {args.linger} s after the last respondent (pool of {args.pool_size} not counted): {left}")
+            print(f"  kernels left {args.linger} s after the last respondent (pool of {args.pool_size} not counted): {left}; "
+                  + (f"the last closed page's kernel was gone after {gone:.0f} s" if gone is not None
+                     else "some were still there then")
+                  + f" (idle timeout {args.idle_timeout} s)")
             own = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
             kern = tree1 - tree0 - own  # every other process under the server: kernels (and their fork server)
             print(f"  CPU seconds during the meeting: server process {own:.0f} ({own / n:.2f} per respondent), "

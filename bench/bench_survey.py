@@ -383,7 +383,7 @@ def main() -> None:
 
     load0 = os.getloadavg()
     print(f"zuofeng survey benchmark: sizes {args.sizes}, idle timeout {args.idle_timeout} s "
-          f"(cull interval {max(1, min(60, args.idle_timeout // 2))} s), linger {args.linger} s; "
+          f"(cull interval {max(1, min(30, args.idle_timeout // 4))} s), linger {args.linger} s; "
           f"{os.cpu_count()} cores, load average {load0[0]:.2f}")
     base_rss, base_uss = bare_kernel_memory()
     print(f"baseline kernel (ipywidgets button only, this run): RSS {base_rss:.1f} MB, USS {base_uss:.1f} MB")

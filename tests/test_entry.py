@@ -12,6 +12,7 @@ from zuofeng.collect.entry import (
     CACHE_PREFIX,
     WORKER_NAME,
     OpeningQueue,
+    PrefetchList,
     Tickets,
     _voila_release,
     entry_page,
@@ -87,6 +88,23 @@ def test_pages_open_in_the_order_they_arrived_and_a_returning_page_keeps_its_pla
     order, waiting = asyncio.run(play())
     assert order == ["quitter waits", "first", "second", "third", "quitter back", "newcomer"]
     assert waiting == {}
+
+
+def test_the_prefetch_list_takes_each_served_file_once_and_no_made_up_query():
+    """Anybody can ask for static files: query variants or a flood of them must not reach every phone."""
+    files = PrefetchList(limit=3)
+    assert files.learn("/voila/static/voila.js", "v=3f2a9c", 200)
+    assert not files.learn("/voila/static/voila.js", "v=other", 200)  # the same file again
+    assert not files.learn("/voila/static/voila.js", "", 200)
+    assert not files.learn("/voila/static/1.js", "x=1", 200)  # not a version
+    assert not files.learn("/voila/static/2.js", "v=1&x=2", 200)
+    assert not files.learn("/voila/static/3.js", "", 404)  # not served
+    assert not files.learn("/voila/static/page.html", "", 200)  # not a script or stylesheet
+    assert files.learn("/voila/templates/lab/static/index.css", "", 200)
+    assert files.learn("/voila/static/4.js", "v=1", 200)
+    assert not files.learn("/voila/static/5.js", "v=1", 200)  # the cap
+    assert files.files == ("/voila/static/voila.js?v=3f2a9c", "/voila/templates/lab/static/index.css",
+                           "/voila/static/4.js?v=1")
 
 
 def test_pages_being_opened_at_once_are_capped_at_twice_the_cores():

@@ -36,7 +36,7 @@ def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
     assert flag(argv, "VoilaConfiguration.strip_sources") == "True"
     assert flag(argv, "Voila.log_level") == "WARN"  # no access log lines (URLs) at INFO
     assert flag(argv, "MappingKernelManager.cull_idle_timeout") == "120"
-    assert flag(argv, "MappingKernelManager.cull_interval") == "60"
+    assert flag(argv, "MappingKernelManager.cull_interval") == "30"  # a closed page's kernel: gone within 150 s
     assert flag(argv, "template") == sv.TEMPLATE_NAME
     allowed = [a.split("=", 1)[1] for a in argv if a.startswith("--VoilaConfiguration.extension_allowlist=")]
     assert allowed == ["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"]
@@ -45,7 +45,7 @@ def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
     assert flag(argv, "preheat_kernel") == "True" and flag(argv, "pool_size") == "3"
     cold = sv.voila_argv(tmp_path, pool_size=0, idle_timeout=10)
     assert not any(a.startswith("--preheat_kernel") for a in cold)
-    assert flag(cold, "MappingKernelManager.cull_interval") == "5"
+    assert flag(cold, "MappingKernelManager.cull_interval") == "2"
 
 
 def test_site_holds_only_the_signed_notebook_a_cdn_free_template_and_a_clean_profile(tmp_path):

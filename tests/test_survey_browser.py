@@ -191,6 +191,7 @@ def test_a_respondent_answers_in_chromium(served):
                 for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys())
                   out.push(new URL(r.url).pathname); return out; }""")
             assert len(cached) >= 20 and "/voila/static/voila.js" in cached
+            assert any(u.startswith("/voila/labextensions/@jupyter-widgets/") for u in cached)  # the widget manager
             assert all(re.match(r"/voila/(static|labextensions|templates)/", u) for u in cached)  # no page, no token
             width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
             assert width <= 375

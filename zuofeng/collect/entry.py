@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 import secrets
 import threading
 import time
@@ -303,6 +304,33 @@ def worker_script(files) -> str:
 
 STATIC_MAX_AGE = 86400  # Voilà's script chunks carry the Voilà release in their folder, not in their name
 PREFETCH_MAX = 150
+
+
+class PrefetchList:
+    """The survey's scripts and stylesheets, in the order pages asked for them: what the entry page prefetches.
+
+    The page template's own files (the stylesheets and the style script that block its first paint)
+    come first. Anybody can ask for static files, so the list takes each file once whatever its query
+    (at most a version, ``v=…``; any other query is not learned) and at most ``PREFETCH_MAX`` files:
+    a flood of made-up addresses cannot make every respondent's phone fetch them.
+    """
+
+    VERSION = re.compile(r"(v=[0-9A-Za-z._-]{1,80})?")
+
+    def __init__(self, limit: int = PREFETCH_MAX):
+        self.limit = limit
+        self._paths: dict[str, str] = {}
+        self.files: tuple[str, ...] = ()
+
+    def learn(self, path: str, query: str, status: int) -> bool:
+        """Take the address of a served file; True when the list changed."""
+        if status != 200 or not path.endswith((".js", ".css")) or path in self._paths:
+            return False
+        if len(self._paths) >= self.limit or not self.VERSION.fullmatch(query or ""):
+            return False
+        self._paths[path] = f"{path}?{query}" if query else path
+        self.files = tuple(self._paths.values())
+        return True
 OPENING_WAIT = 15.0  # seconds a page waits in the server for its turn before it gets the "please wait" page
 QUEUE = "queue"  # the key of a waiting ticket's place in the queue (never passed on to the kernel)
 
@@ -439,15 +467,11 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             self.set_header("X-Content-Type-Options", "nosniff")
             self.finish(worker_script(EntryHandler.prefetch))
 
-    learned: dict[str, None] = {}  # scripts the survey page loaded, in order: what the entry page prefetches
+    learned = PrefetchList()
 
     def learn(handler) -> None:
-        # scripts and stylesheets, in the order the page asked for them: the page template's own (the
-        # stylesheets and the style script that block its first paint) come first
-        path = handler.request.path
-        if handler.get_status() == 200 and path.endswith((".js", ".css")) and len(learned) < PREFETCH_MAX:
-            learned.setdefault(handler.request.uri, None)
-            EntryHandler.prefetch = tuple(learned)
+        if learned.learn(handler.request.path, handler.request.query, handler.get_status()):
+            EntryHandler.prefetch = learned.files
 
     class CachedStaticFileHandler(MultiStaticFileHandler):
         def get_cache_time(self, path, modified, mime_type):

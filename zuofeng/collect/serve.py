@@ -120,10 +120,11 @@ def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, p
     idle_timeout : int
         Seconds after which the kernel of a closed or idle page is shut down.
     cull_interval : int, optional
-        How often to look for such kernels; default ``min(60, idle_timeout // 2)``, at least 1.
+        How often to look for such kernels; default ``min(30, idle_timeout // 4)``, at least 1: a closed
+        page's kernel ends at most a quarter of the timeout later than the timeout.
     """
     if cull_interval is None:
-        cull_interval = max(1, min(60, idle_timeout // 2))
+        cull_interval = max(1, min(30, idle_timeout // 4))
     site = Path(site)
     argv = [
         str(site / "survey" / NOTEBOOK_NAME), "--no-browser",
