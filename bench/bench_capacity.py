@@ -6,7 +6,8 @@ cookie, read the kernel id and the page's widget from the HTML, open the kernel'
 the widget states (``jupyter.widget.control`` / ``request_states``, as the widget manager does), then
 click the 22 answers and the overall rating one by one (``comm_msg`` ``update`` to each widget, spread
 over ``--answer-time`` seconds) and click 提交 (``custom`` ``click``), waiting until the kernel replaces
-the form by the thank-you. Respondents arrive at random over ``--spread`` seconds (seeded).
+the form by the thank-you; it stays on the thank-you, connected, for ``--stay`` seconds (a phone left
+open), then closes the connection. Respondents arrive at random over ``--spread`` seconds (seeded).
 
 It reports, per N: time from the 答题码 to a usable form (the survey page and the widget states
 received; median, p95), time for the submit, how many sheets were stored and whether the stored answer
@@ -69,9 +70,9 @@ def ticket_cookie(response, cookie: str) -> str:
 
 class Respondent:
     def __init__(self, base: str, token: str, pattern: list[int], overall: int, answer_time: float,
-                 rng: random.Random):
+                 rng: random.Random, stay: float = 0):
         self.base, self.token, self.pattern, self.overall = base, token, pattern, overall
-        self.answer_time, self.rng = answer_time, rng
+        self.answer_time, self.rng, self.stay = answer_time, rng, stay
         self.result: dict = {}
 
     async def run(self, typing: float) -> dict:
@@ -142,6 +143,7 @@ class Respondent:
             "method": "custom", "content": {"event": "click"}}}))
         await asyncio.wait_for(reader, 300)
         submit = time.perf_counter() - t1
+        await asyncio.sleep(self.stay)  # the phone stays on the thank-you, connected
         ws.close()
         return {"usable": usable, "submit": submit, "waited": waited, "pattern": self.pattern}
 
@@ -186,12 +188,14 @@ def stored_vectors(db: str) -> list[tuple]:
     return sorted(tuple(v.get(i) or 0 for i in range(1, 23)) for v in got.values())
 
 
-async def meeting(server: Server, tokens: list[str], spread: float, answer_time: float, seed: int) -> dict:
+async def meeting(server: Server, tokens: list[str], spread: float, answer_time: float, seed: int,
+                  stay: float = 0) -> dict:
     rng = random.Random(seed)
     respondents = []
     for tok in tokens:
         pattern = [rng.randrange(6) for _ in range(22)]
-        respondents.append(Respondent(server.url, tok, pattern, rng.randrange(5), answer_time, random.Random(rng.random())))
+        respondents.append(Respondent(server.url, tok, pattern, rng.randrange(5), answer_time,
+                                      random.Random(rng.random()), stay))
     arrivals = sorted(rng.uniform(0, spread) for _ in respondents)
     peak = {"rss": 0.0, "uss": 0.0, "kernels": 0, "files": 0}
     done = asyncio.Event()
@@ -240,6 +244,8 @@ def main() -> None:
     ap.add_argument("--pool-size", type=int, default=8, help="preheated kernels")
     ap.add_argument("--idle-timeout", type=int, default=30, help="cull kernels of closed pages after this many seconds")
     ap.add_argument("--linger", type=int, default=90, help="seconds to wait after the last respondent")
+    ap.add_argument("--stay", type=float, default=0,
+                    help="seconds each respondent keeps the page open (connected) on the thank-you")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--server-log", help="keep the server's log here when a respondent failed")
     args = ap.parse_args()
@@ -252,6 +258,7 @@ def main() -> None:
     from zuofeng.store import open_engine
 
     print(f"bench_capacity: arrivals over {args.spread:.0f} s, {args.answer_time:.0f} s answering, "
+          f"{args.stay:.0f} s on the thank-you, "
           f"pool {args.pool_size}, idle timeout {args.idle_timeout} s, seed {args.seed}")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -270,7 +277,7 @@ def main() -> None:
                 base = asyncio.run(plain_baseline(server.url))
                 cpu0 = server.ps.cpu_times()
                 tree0 = tree_cpu(server.ps)
-                res = asyncio.run(meeting(server, toks, args.spread, args.answer_time, args.seed))
+                res = asyncio.run(meeting(server, toks, args.spread, args.answer_time, args.seed, args.stay))
                 closed = time.perf_counter()  # the last page closed its connection
                 gone = None  # seconds until no kernel but the pool is left
                 while True:

@@ -76,8 +76,10 @@ def test_a_page_answers_through_the_desk(desk):
 
 def test_the_desk_gives_the_stores_own_refusals_and_stores_nothing(desk):
     d, engine, rnd = desk
-    t = tk.issue_tokens(engine, rnd, kind="self")[0]
+    t, other = tk.issue_tokens(engine, rnd, kind="self")[:2]
     client = DeskClient(d.path)
+    ended = []
+    d.on_stored = ended.append  # the server ends the page's kernel after its sheet is stored
     with pytest.raises(TokenError, match="not valid"):
         client.check(rnd, tk.new_token())
     with pytest.raises(TokenError):
@@ -96,11 +98,19 @@ def test_the_desk_gives_the_stores_own_refusals_and_stores_nothing(desk):
     with pytest.raises(ZuofengError, match="answers must cover"):
         client.store(rnd, Sheet(kind="self", rater=scope.rater, target=scope.target, answers={1: 2},
                                 token_hash=hashed))
-    assert counts(engine) == (0, 0, 0)
+    assert counts(engine) == (0, 0, 0) and ended == []
     client.store(rnd, a_sheet(scope, t.token))
+    assert ended == [os.getpid()]  # the storing process, as the system tells it: this test is the "kernel"
     with pytest.raises(TokenError, match="already been used"):
         client.store(rnd, a_sheet(scope, t.token))
-    assert counts(engine) == (1, 22, 1)
+    assert counts(engine) == (1, 22, 1) and ended == [os.getpid()]
+
+    def broken(pid):
+        raise RuntimeError("no kernel manager")
+
+    d.on_stored = broken  # whatever happens after it, a stored sheet is answered as stored
+    client.store(rnd, a_sheet(other.scope, other.token))
+    assert counts(engine) == (2, 44, 2)
 
 
 def test_the_desk_refuses_garbage_and_oversized_requests(desk):

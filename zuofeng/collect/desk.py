@@ -26,6 +26,7 @@ import logging
 import os
 import socket
 import socketserver
+import struct
 import threading
 import time
 
@@ -165,6 +166,16 @@ def backend_for(db: str | None = None):
 
 # --- the desk ------------------------------------------------------------------------------------
 
+def _peer_pid(sock) -> int | None:
+    """The process id at the other end of a Unix socket (Linux), else None."""
+    try:
+        cred = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (AttributeError, OSError):
+        return None
+    pid = struct.unpack("3i", cred)[0]
+    return pid if pid > 0 else None
+
+
 class Desk:
     """Serve token checks and sheet storage for one round's survey pages on a Unix socket.
 
@@ -176,6 +187,12 @@ class Desk:
         The only round this desk answers for.
     path : str or Path
         Where to create the socket (inside a private folder).
+
+    Attributes
+    ----------
+    on_stored : callable or None
+        Called with the process id of the page's kernel (where the system tells it) after that kernel's
+        sheet was stored: the survey server ends the kernel, which has nothing left to do.
     """
 
     def __init__(self, engine, round_code: str, path):
@@ -184,6 +201,7 @@ class Desk:
         self.tickets = Tickets()
         self.round_code = round_code
         self.path = str(path)
+        self.on_stored = None
         desk = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -194,7 +212,7 @@ class Desk:
                     raw = _read_line(self.rfile)
                 except (OSError, ValueError):
                     return
-                answer = desk.answer(raw)
+                answer = desk.answer(raw, peer=_peer_pid(self.request))
                 try:
                     self.wfile.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
                 except OSError:
@@ -214,8 +232,8 @@ class Desk:
             os.umask(old)
         self.thread: threading.Thread | None = None
 
-    def answer(self, raw: bytes) -> dict:
-        """The answer to one request line (also what the tests call directly)."""
+    def answer(self, raw: bytes, peer: int | None = None) -> dict:
+        """The answer to one request line from the process ``peer`` (also what the tests call directly)."""
         try:
             req = json.loads(raw)
         except ValueError:
@@ -242,6 +260,11 @@ class Desk:
                 return {"ok": True, **grant}
             if op == "store":
                 self.backend.store(self.round_code, _sheet_from_json(req.get("sheet")))
+                if peer is not None and self.on_stored is not None:
+                    try:
+                        self.on_stored(peer)
+                    except Exception as e:  # noqa: BLE001 -- the sheet is stored: say so whatever happens here
+                        log.error("desk: after a stored sheet: %s", type(e).__name__)
                 return {"ok": True}
             raise ZuofengError("unknown request")
         except ZuofengError as e:

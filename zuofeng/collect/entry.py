@@ -331,12 +331,13 @@ class PrefetchList:
         self._paths[path] = f"{path}?{query}" if query else path
         self.files = tuple(self._paths.values())
         return True
+END_AFTER = 30.0  # seconds from a stored sheet to the end of its page's kernel
 OPENING_WAIT = 15.0  # seconds a page waits in the server for its turn before it gets the "please wait" page
 QUEUE = "queue"  # the key of a waiting ticket's place in the queue (never passed on to the kernel)
 
 
 def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0,
-                       opening_cap: int | None = None):
+                       opening_cap: int | None = None, end_after: float = END_AFTER):
     """A Voilà application class serving the entry page, ``start`` and the ticketed ``survey`` page.
 
     Voilà's catch-all page route (which starts a kernel for any address) is replaced by three routes:
@@ -352,7 +353,13 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     beyond either cap waits in the server, in order of arrival (``OpeningQueue``), up to
     ``OPENING_WAIT`` seconds, then gets a "please wait" page that retries by itself with a fresh ticket
     that keeps the respondent's place in the queue.
+
+    A page's kernel ends ``end_after`` seconds after the desk stored its sheet, even if the page stays
+    open on the thank-you (a connected page is never culled): it has nothing left to do, and in a full
+    meeting room the phones left on the thank-you would otherwise hold their kernels, and the pages
+    cap, for as long as the server runs.
     """
+    import asyncio
     import logging
     import os
     from urllib.parse import urlencode
@@ -372,7 +379,7 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     log = logging.getLogger(__name__)
     code = round_info["code"]
     opening_limit = opening_cap if opening_cap is not None else 2 * (os.cpu_count() or 1)
-    opening = {"now": 0, "manager": None}
+    opening = {"now": 0, "manager": None, "loop": None}
 
     def busy() -> bool:
         if opening_limit and opening["now"] >= opening_limit:
@@ -380,6 +387,25 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         return bool(live_cap and opening["manager"] is not None and pages_in_use(opening["manager"]) >= live_cap)
 
     queue = OpeningQueue(busy)
+
+    def stored(pid: int) -> None:  # in a desk thread, after the sheet of the kernel ``pid`` was stored
+        loop, km = opening.get("loop"), opening["manager"]
+        if loop is not None and km is not None:
+            loop.add_callback(end_kernel, km, pid)
+
+    async def end_kernel(km, pid: int) -> None:
+        await asyncio.sleep(end_after)  # the thank-you reaches the page meanwhile
+        for kernel_id in list(km.list_kernel_ids()):
+            provisioner = getattr(km._kernels.get(kernel_id), "provisioner", None)
+            if getattr(provisioner, "pid", None) == pid:
+                try:
+                    await km.shutdown_kernel(kernel_id)
+                except Exception as e:  # noqa: BLE001 -- gone meanwhile, or already shutting down
+                    log.warning("could not end a finished page's kernel: %s", type(e).__name__)
+                return
+
+    if desk is not None:
+        desk.on_stored = stored
 
     def private(handler) -> None:
         handler.set_header("Cache-Control", "no-store")
@@ -436,7 +462,7 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             seq = grant.pop(QUEUE, None)
             if seq is None:
                 seq = queue.place()
-            opening["manager"] = self.kernel_manager
+            opening["manager"], opening["loop"] = self.kernel_manager, IOLoop.current()
             opened = await queue.wait(seq, OPENING_WAIT)
             if getattr(self, "_zf_gone", False):
                 return queue.wake()  # the browser left while it waited: no kernel, the next one goes
