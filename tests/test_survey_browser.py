@@ -78,13 +78,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 40) -> None:
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 40, host: str = "127.0.0.1") -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
             raise AssertionError(f"zuofeng serve exited with {proc.returncode}")
         with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.2)
     raise AssertionError(f"zuofeng serve did not listen on {port} within {timeout} s")
@@ -102,7 +102,7 @@ def served_patient(tmp_path, roster_file):
     yield from serve_round(tmp_path, roster_file, 60)
 
 
-def serve_round(tmp_path, roster_file, idle, *extra):
+def serve_round(tmp_path, roster_file, idle, *extra, host="127.0.0.1"):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = open_engine(url)
     create_round(engine, "R1", title="2022年作风建设基线测评", roster=roster_file)
@@ -112,12 +112,12 @@ def serve_round(tmp_path, roster_file, idle, *extra):
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", url, "--port", str(port),
+            [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", url, "--host", host, "--port", str(port),
              "--pool-size", "1", "--idle-timeout", str(idle), *extra],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     try:
-        wait_for_port(port, proc)
-        yield {"engine": engine, "url": f"http://127.0.0.1:{port}/", "tokens": toks, "log": log, "pid": proc.pid}
+        wait_for_port(port, proc, host=host)
+        yield {"engine": engine, "url": f"http://{host}:{port}/", "tokens": toks, "log": log, "pid": proc.pid}
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -174,6 +174,16 @@ def test_a_respondent_answers_in_chromium(served):
             page.set_viewport_size({"width": 1280, "height": 900})
             page.click(".zf-submit")
             page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
+            # the page stays open on the thank-you (a connected page is never culled), yet its kernel
+            # ends once the sheet is stored (after the idle timeout here, 30 s by default)
+            server = psutil.Process(served["pid"])
+            end = time.monotonic() + IDLE + 20
+            while time.monotonic() < end and len(kernels(server)) > 1:
+                time.sleep(0.5)
+            assert len(kernels(server)) == 1  # the refilled pool's only
+            time.sleep(2)
+            assert page.is_visible(".zf-thanks")
+            assert page.evaluate("(() => { const b = document.getElementById('zf-conn'); return !b || b.hidden; })()")
             page.screenshot(path=str(ARTIFACTS / "desktop-1280-thanks.png"))
             ctx.close()
 
@@ -495,3 +505,58 @@ def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_cappe
     assert len(kernels(server)) <= 2  # the open page's kernel and the refilled pool: none for the waiting one
     with opener.open(served["url"] + "survey", timeout=60) as r:  # the ticket is still good
         assert "请稍候" in r.read().decode()
+
+
+@pytest.fixture
+def served_elsewhere(tmp_path, roster_file):
+    """Bound to 127.0.0.2: an address other than 127.0.0.1, as a server bound to its LAN address is
+    (Linux answers the whole of 127/8 on the loopback device)."""
+    yield from serve_round(tmp_path, roster_file, 60, host="127.0.0.2")
+
+
+def test_a_server_bound_to_another_address_opens_the_form(served_elsewhere):
+    """HTTP and the kernel's WebSocket only. A preheated kernel asks the server for its page's request;
+    Voilà has it ask 127.0.0.1, which a server bound to another address does not answer: every page
+    said "expired" (the kernel never got its ticket)."""
+    import http.cookiejar
+    import json
+    import urllib.parse
+    import urllib.request
+    import uuid
+
+    from websockets.sync.client import connect
+
+    served = served_elsewhere
+    with_pool_kernel(served)
+    time.sleep(8)  # the pool's kernel has run the notebook and waits for its page's request
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    data = urllib.parse.urlencode({"token": served["tokens"][0].token}).encode()
+    with opener.open(served["url"] + "start", data=data, timeout=60) as r:
+        body = r.read().decode()
+    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.DOTALL)
+    kernel = json.loads(config.group(1))["kernelId"]
+
+    def message(msg_type, content, metadata=None):
+        return json.dumps({"header": {"msg_id": uuid.uuid4().hex, "username": "", "session": "t", "msg_type": msg_type,
+                                      "version": "5.3"}, "parent_header": {}, "metadata": metadata or {},
+                           "content": content, "channel": "shell", "buffers": []})
+
+    states = None
+    with connect(served["url"].replace("http", "ws", 1) + f"api/kernels/{kernel}/channels?session_id=t") as ws:
+        ws.send(message("comm_open", {"comm_id": "c", "target_name": "jupyter.widget.control", "data": {}},
+                        {"version": "1.0.0"}))
+        ws.send(message("comm_msg", {"comm_id": "c", "data": {"method": "request_states"}}))
+        end = time.monotonic() + 30
+        while time.monotonic() < end and states is None:
+            raw = ws.recv(timeout=30)
+            if isinstance(raw, bytes):
+                continue
+            data = json.loads(raw).get("content", {}).get("data", {})
+            if data.get("method") == "update_states":
+                states = {k: v["state"] for k, v in data["states"].items()}
+    assert states is not None
+    # what the page shows: the children of the page's box (a preheated kernel builds the form's widgets
+    # before its request arrives, so their mere presence says nothing)
+    (page,) = [s for s in states.values() if "zf-survey" in s.get("_dom_classes", [])]
+    shown = {c for child in page["children"] for c in states[child.removeprefix("IPY_MODEL_")].get("_dom_classes", [])}
+    assert "zf-item" in shown and "zf-submit" in shown, shown  # the form, not the "expired" line

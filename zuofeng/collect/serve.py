@@ -347,6 +347,15 @@ def _absolute_sqlite(url: str) -> str:
     return url
 
 
+def reachable_address(host: str) -> str:
+    """The address a process on this machine connects to, to reach a server bound to ``host``.
+
+    >>> reachable_address("0.0.0.0"), reachable_address("::"), reachable_address("192.0.2.7")
+    ('127.0.0.1', '::1', '192.0.2.7')
+    """
+    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+
+
 def _port_free(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
@@ -412,7 +421,8 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     pool_size : int
         Preheated kernels kept ready for arriving respondents (0: start a kernel per page request).
     idle_timeout : int
-        Seconds before the kernel of a closed or idle page is shut down.
+        Seconds before the kernel of a closed or idle page is shut down. A page's kernel also ends
+        ``min(END_AFTER, idle_timeout)`` seconds after its sheet is stored, even if the page stays open.
     max_pages : int
         Survey pages (kernels) open at once; a respondent beyond it waits on a "please wait" page that
         continues by itself (0: no cap).
@@ -427,7 +437,7 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     from ..instrument import load_instrument
     from ..store import open_engine
     from .desk import ENV_DESK, Desk
-    from .entry import survey_voila_class
+    from .entry import END_AFTER, survey_voila_class
     from .forkserver import ForkServer, use_fork_provisioner
     from .survey import ENV_ENTRY
 
@@ -441,6 +451,9 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
         os.environ.update(ready["env"])
         os.environ[ENV_DESK] = desk.path  # the kernels check tokens and store sheets through the desk
         os.environ[ENV_ENTRY] = "1"  # the entry page checks the token; the kernel claims its ticket
+        # where a preheated kernel reaches this server for its page's request (Voilà assumes 127.0.0.1,
+        # which a server bound to one other address does not answer)
+        os.environ["VOILA_APP_IP"] = reachable_address(host)
         os.environ.update(build_site(Path(site), rnd["title"], lang))
         forks = ForkServer(Path(site) / "fork.sock").start() if fork_kernels else None
         if forks is not None:
@@ -453,7 +466,8 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
         sys.stdout.flush()
         patch_kernel_manager()
         patch_template_cache()
-        app = survey_voila_class(desk, rnd, lang=lang, n_items=n_items, live_cap=max_pages)
+        app = survey_voila_class(desk, rnd, lang=lang, n_items=n_items, live_cap=max_pages,
+                                 end_after=min(END_AFTER, idle_timeout))
         try:
             app.launch_instance(argv=argv)
         finally:

@@ -483,7 +483,8 @@ def _request_ticket() -> str | None:
         from websockets.exceptions import WebSocketException
         from websockets.sync.client import connect
         base = env.get("VOILA_WS_BASE_URL", env.get("VOILA_SERVER_URL", "/"))
-        url = (f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:"
+        ip = env.get("VOILA_APP_IP", "127.0.0.1")
+        url = (f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{f'[{ip}]' if ':' in ip else ip}:"
                f"{env.get('VOILA_APP_PORT', '8866')}{base}voila/query/{env.get('VOILA_KERNEL_ID', '')}")
         try:
             with connect(url, open_timeout=10, max_size=2**16) as ws:
