@@ -98,7 +98,7 @@ class OpeningQueue:
     """Survey pages waiting for their turn to open, served in the order they first arrived.
 
     A page may open when ``busy()`` is false and no page that arrived earlier is waiting. A waiting
-    page is woken when a page finishes opening (``release``), and looks again every ``poll`` seconds
+    page is woken when a page finishes opening (``wake``), and looks again every ``poll`` seconds
     (a kernel freed by the culler makes room without a wake-up). Pages that gave up (they get the
     "please wait" page and come back with their place, ``seq``) keep their place when they return.
 
@@ -331,6 +331,8 @@ class PrefetchList:
         self._paths[path] = f"{path}?{query}" if query else path
         self.files = tuple(self._paths.values())
         return True
+
+
 END_AFTER = 30.0  # seconds from a stored sheet to the end of its page's kernel
 OPENING_WAIT = 15.0  # seconds a page waits in the server for its turn before it gets the "please wait" page
 QUEUE = "queue"  # the key of a waiting ticket's place in the queue (never passed on to the kernel)
