@@ -370,6 +370,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="zuofeng-bench-"))
     os.environ["ZUOFENG_KEY_FILE"] = str(work / "token.key")
+    from zuofeng.collect.serve import default_cull_interval
     from zuofeng.collect.tokens import issue_tokens
     from zuofeng.rounds import create_round, set_status
     from zuofeng.store import open_engine
@@ -383,7 +384,7 @@ def main() -> None:
 
     load0 = os.getloadavg()
     print(f"zuofeng survey benchmark: sizes {args.sizes}, idle timeout {args.idle_timeout} s "
-          f"(cull interval {max(1, min(30, args.idle_timeout // 4))} s), linger {args.linger} s; "
+          f"(cull interval {default_cull_interval(args.idle_timeout)} s), linger {args.linger} s; "
           f"{os.cpu_count()} cores, load average {load0[0]:.2f}")
     base_rss, base_uss = bare_kernel_memory()
     print(f"baseline kernel (ipywidgets button only, this run): RSS {base_rss:.1f} MB, USS {base_uss:.1f} MB")

@@ -389,9 +389,10 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         return bool(live_cap and opening["manager"] is not None and pages_in_use(opening["manager"]) >= live_cap)
 
     queue = OpeningQueue(busy)
+    learned = PrefetchList()  # what the survey pages loaded: what the entry page has phones fetch early
 
     def stored(pid: int) -> None:  # in a desk thread, after the sheet of the kernel ``pid`` was stored
-        loop, km = opening.get("loop"), opening["manager"]
+        loop, km = opening["loop"], opening["manager"]
         if loop is not None and km is not None:
             loop.add_callback(end_kernel, km, pid)
 
@@ -415,8 +416,6 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         handler.set_header("X-Content-Type-Options", "nosniff")
 
     class EntryHandler(tornado.web.RequestHandler):
-        prefetch: tuple[str, ...] = ()
-
         def set_default_headers(self):
             private(self)
             self.set_header("X-Frame-Options", "DENY")
@@ -424,7 +423,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         def page(self, message: str = "", status: int = 200) -> None:
             self.set_status(status)
             self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(entry_page(round_info, lang=lang, message=message, n_items=n_items, prefetch=self.prefetch))
+            self.finish(entry_page(round_info, lang=lang, message=message, n_items=n_items,
+                                   prefetch=learned.files))
 
         def get(self):
             self.page(ENTRY_TEXT[lang]["expired"] if self.get_query_argument("expired", None) else "")
@@ -493,13 +493,10 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             self.set_header("Content-Type", "text/javascript; charset=utf-8")
             self.set_header("Cache-Control", "no-cache")
             self.set_header("X-Content-Type-Options", "nosniff")
-            self.finish(worker_script(EntryHandler.prefetch))
-
-    learned = PrefetchList()
+            self.finish(worker_script(learned.files))
 
     def learn(handler) -> None:
-        if learned.learn(handler.request.path, handler.request.query, handler.get_status()):
-            EntryHandler.prefetch = learned.files
+        learned.learn(handler.request.path, handler.request.query, handler.get_status())
 
     class CachedStaticFileHandler(MultiStaticFileHandler):
         def get_cache_time(self, path, modified, mime_type):

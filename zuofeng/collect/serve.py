@@ -105,6 +105,15 @@ def preheat_supported() -> bool:
     return VoilaConfiguration.class_traits().get("preheat_kernel") is not None
 
 
+def default_cull_interval(idle_timeout: int) -> int:
+    """How often the culler looks for idle kernels: ``min(30, idle_timeout // 4)``, at least 1 second.
+
+    >>> default_cull_interval(120), default_cull_interval(10)
+    (30, 2)
+    """
+    return max(1, min(30, idle_timeout // 4))
+
+
 def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, pool_size: int = 2,
                idle_timeout: int = 120, cull_interval: int | None = None) -> list[str]:
     """The Voilà command line for the survey site built by ``build_site``.
@@ -124,7 +133,7 @@ def voila_argv(site: Path | str, *, host: str = "127.0.0.1", port: int = 8866, p
         page's kernel ends at most a quarter of the timeout later than the timeout.
     """
     if cull_interval is None:
-        cull_interval = max(1, min(30, idle_timeout // 4))
+        cull_interval = default_cull_interval(idle_timeout)
     site = Path(site)
     argv = [
         str(site / "survey" / NOTEBOOK_NAME), "--no-browser",
