@@ -251,6 +251,18 @@ def test_a_respondent_answers_in_chromium(served):
     assert not re.search(r'File "[^"]*zuofeng[/\\]', log), log
 
 
+def answer_and_submit(page, clicked: dict, first: int, overall: int) -> None:
+    """Click the answers ``clicked`` from item ``first`` to 22 and the overall rating's button ``overall``,
+    then submit once the progress line says all 22 are answered, and wait for the thank-you."""
+    for n in range(first, 23):
+        page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
+    page.locator(".zf-overall button.widget-toggle-button").nth(overall).click()
+    page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('已答 22 / 22 题')",
+                           timeout=20_000)
+    page.click(".zf-submit")
+    page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
+
+
 def contrast(rgb: str) -> float:
     """WCAG contrast ratio of a CSS ``rgb(r, g, b)`` colour against white."""
     def lin(c):
@@ -386,13 +398,7 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
             page.keyboard.press("Tab")  # keyboard focus is visible
             assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
 
-            for n in range(7, 23):
-                page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
-            page.locator(".zf-overall button.widget-toggle-button").nth(0).click()
-            page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('已答 22 / 22 题')",
-                                   timeout=20_000)
-            page.click(".zf-submit")
-            page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
+            answer_and_submit(page, clicked, first=7, overall=0)
             page.wait_for_function("!Object.keys(sessionStorage).some(k => k.startsWith('zf-'))", timeout=5_000)
             ctx.close()
         finally:
@@ -448,13 +454,7 @@ def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers
                 page.wait_for_function(
                     f"document.querySelectorAll('.zf-q{n:02d} button.widget-toggle-button')[{clicked[n]}]"
                     ".classList.contains('mod-active')", timeout=10_000)
-            for n in range(4, 23):
-                page.locator(f".zf-q{n:02d} button.widget-toggle-button").nth(clicked[n]).click()
-            page.locator(".zf-overall button.widget-toggle-button").nth(2).click()
-            page.wait_for_function("document.querySelector('.zf-progress').innerText.includes('已答 22 / 22 题')",
-                                   timeout=20_000)
-            page.click(".zf-submit")
-            page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
+            answer_and_submit(page, clicked, first=4, overall=2)
             ctx.close()
         finally:
             browser.close()
@@ -465,6 +465,27 @@ def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers
     assert got == {n: (None if idx == 5 else idx + 1) for n, idx in clicked.items()}
 
 
+def post_token(url: str, token: str):
+    """Post ``token`` on the entry page as a browser does, following the redirect to the survey address
+    with a cookie jar: ``(opener, final address, Refresh header, body)``."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    data = urllib.parse.urlencode({"token": token}).encode()
+    with opener.open(url + "start", data=data, timeout=60) as r:  # follows the 303 to /survey
+        return opener, r.geturl(), r.headers.get("Refresh"), r.read().decode()
+
+
+def page_kernel(body: str) -> str:
+    """The kernel id in a survey page's Jupyter configuration."""
+    import json
+
+    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.DOTALL)
+    return json.loads(config.group(1))["kernelId"]
+
+
 @pytest.fixture
 def served_capped(tmp_path, roster_file):
     """At most one survey page at a time."""
@@ -473,28 +494,18 @@ def served_capped(tmp_path, roster_file):
 
 def test_beyond_the_cap_a_respondent_waits_and_then_gets_the_survey(served_capped):
     """HTTP only: a second valid token while one page is open gets "please wait" (retrying by itself)."""
-    import http.cookiejar
-    import json
-    import urllib.parse
-    import urllib.request
-
     served = served_capped
     server = with_pool_kernel(served)
     time.sleep(2)
 
     def respondent(token):
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        data = urllib.parse.urlencode({"token": token}).encode()
-        with opener.open(served["url"] + "start", data=data, timeout=60) as r:  # follows the 303 to /survey
-            return opener, r.geturl(), r.headers.get("Refresh"), r.read().decode()
+        return post_token(served["url"], token)
 
     _, address, refresh, body = respondent(served["tokens"][0].token)
     assert address.endswith("/survey") and refresh is None and "jupyter-config-data" in body
     # the kernel's websocket is compressed (the widgets' state is some 100 kB of JSON)
     from websockets.sync.client import connect
-    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.DOTALL)
-    kernel = json.loads(config.group(1))["kernelId"]
-    with connect(served["url"].replace("http", "ws", 1) + f"api/kernels/{kernel}/channels") as ws:
+    with connect(served["url"].replace("http", "ws", 1) + f"api/kernels/{page_kernel(body)}/channels") as ws:
         assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
     t0 = time.monotonic()
     opener, address, refresh, body = respondent(served["tokens"][1].token)
@@ -518,10 +529,7 @@ def test_a_server_bound_to_another_address_opens_the_form(served_elsewhere):
     """HTTP and the kernel's WebSocket only. A preheated kernel asks the server for its page's request;
     Voilà has it ask 127.0.0.1, which a server bound to another address does not answer: every page
     said "expired" (the kernel never got its ticket)."""
-    import http.cookiejar
     import json
-    import urllib.parse
-    import urllib.request
     import uuid
 
     from websockets.sync.client import connect
@@ -529,12 +537,7 @@ def test_a_server_bound_to_another_address_opens_the_form(served_elsewhere):
     served = served_elsewhere
     with_pool_kernel(served)
     time.sleep(8)  # the pool's kernel has run the notebook and waits for its page's request
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    data = urllib.parse.urlencode({"token": served["tokens"][0].token}).encode()
-    with opener.open(served["url"] + "start", data=data, timeout=60) as r:
-        body = r.read().decode()
-    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.DOTALL)
-    kernel = json.loads(config.group(1))["kernelId"]
+    kernel = page_kernel(post_token(served["url"], served["tokens"][0].token)[3])
 
     def message(msg_type, content, metadata=None):
         return json.dumps({"header": {"msg_id": uuid.uuid4().hex, "username": "", "session": "t", "msg_type": msg_type,
