@@ -21,6 +21,7 @@ from tests.io_support import (
 from zuofeng.errors import InputFileError, RoundError
 from zuofeng.io import ImportProblems, import_file
 from zuofeng.io.mapping import load_mapping
+from zuofeng.rounds import create_round, set_status
 
 
 @pytest.fixture
@@ -220,7 +221,7 @@ def test_dry_run_stores_nothing_even_in_a_draft_round(engine, roster_file):
     assert snapshot(engine) == before  # no fingerprint either
 
 
-def test_same_content_is_refused_unless_forced_in_any_encoding(open_round, tmp_path):
+def test_same_content_is_refused_unless_forced_in_any_encoding(open_round, roster_file, tmp_path):
     engine, rnd = open_round
     first = import_file(engine, rnd, SAMPLES / "template_ballots.csv")
     gbk = tmp_path / "same_gbk.csv"
@@ -232,13 +233,16 @@ def test_same_content_is_refused_unless_forced_in_any_encoding(open_round, tmp_p
     again = import_file(engine, rnd, gbk, force=True)
     assert again.fingerprint == first.fingerprint and again.stored == 24 and again.previous
     assert len(stored_sheets(engine, rnd)) == 48
-    other = import_file(engine, rnd, SAMPLES / "template_ballots.xlsx")  # other ballots: another fingerprint
+    create_round(engine, "R2", title="中期", roster=roster_file)  # R1 is full: BGS (12 staff) has 10 inside-view sheets
+    set_status(engine, "R2", "open")
+    other = import_file(engine, "R2", SAMPLES / "template_ballots.xlsx")  # other ballots: another fingerprint
     assert other.fingerprint != first.fingerprint
 
 
 def test_mapping_can_fix_the_department_for_a_whole_file(open_round, tmp_path):
     engine, rnd = open_round
     df = pd.read_excel(SAMPLES / "wjx_text_self.xlsx", dtype=str).drop(columns=["1、您所在的部门："])
+    df = df.head(12)  # the whole file, as one department's, would outnumber KJG's Party members
     df.to_csv(tmp_path / "kjg.csv", index=False, encoding="gbk")
     (tmp_path / "m.yaml").write_text("department: KJG\n", encoding="utf-8")
     with pytest.raises(ImportProblems, match="no column gives the rater's department"):

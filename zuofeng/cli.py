@@ -143,11 +143,13 @@ def status_cmd(round_code, fmt, db):
     if fmt == "json":
         click.echo(json.dumps(cov, ensure_ascii=False, indent=2, default=str))
         return
-    rows = [[r["department"], r["name"], r["view"], r["responses"], r["headcount"], f"{r['coverage']:.0%}",
+    rows = [[r["department"], r["name"], r["view"], r["issued"], r["responses"], r["valid"], r["headcount"],
+             f"{r['coverage']:.0%}",
              "" if r["party_members"] is None else f"{r['party_responses']}/{r['party_members']}",
              r["non_party_responses"], " ".join(r["flags"])] for r in cov["departments"]]
     click.echo(f"round {cov['round']} ({cov['status']}), k = {cov['k_min']}")
-    click.echo(table(rows, ["code", "name", "kind", "answered", "staff", "coverage", "党员", "非党员", "flags"]))
+    click.echo(table(rows, ["code", "name", "kind", "发出", "收回", "有效", "staff", "coverage", "党员", "非党员",
+                            "flags"]))
     for view, s in cov["summary"].items():
         click.echo(f"{view}: {s['responses']}/{s['headcount']} ({s['coverage']:.0%})")
     if cov["peer_outside_received"]:

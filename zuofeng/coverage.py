@@ -14,7 +14,12 @@ def coverage(engine: Engine, round_code: str) -> dict:
     """Per department: self and inside-view peer responses against headcount, the 党员/非党员 split
     where the roster gives party_members, outside-view peer responses received, and every gap flagged.
 
-    Flags: ``盲区`` no responses at all in that kind; ``低于k`` fewer than k (will be suppressed);
+    Ballot accounting, as on paper: ``issued`` (发出) is the tokens issued to the department for that
+    survey, or its headcount where none were (paper ballots without tokens, a survey tool's file);
+    ``responses`` (收回) the sheets stored; ``valid`` (有效) the same, or 0 when more came back than were
+    issued (the count is void, flag ``收回多于发出``). These counts are never suppressed.
+
+    Flags: ``收回多于发出`` see above; ``盲区`` no responses at all in that kind; ``低于k`` fewer than k (will be suppressed);
     ``未全覆盖`` fewer responses than staff; ``党员未覆盖`` / ``非党员未覆盖`` a category with staff but
     no responses.
 
@@ -35,7 +40,13 @@ def coverage(engine: Engine, round_code: str) -> dict:
             .where(tokens.c.round == round_code, tokens.c.kind == "peer", tokens.c.rater != tokens.c.target)
             .group_by(tokens.c.rater, tokens.c.target)
         ).all()
+        own_issued = conn.execute(
+            select(tokens.c.kind, tokens.c.rater, func.count())
+            .where(tokens.c.round == round_code, tokens.c.rater == tokens.c.target)
+            .group_by(tokens.c.kind, tokens.c.rater)
+        ).all()
     k = rnd["k_min"]
+    tokens_of = {(r, "self" if kd == "self" else "peer_inside"): n for kd, r, n in own_issued}
     pairs_answered: dict[tuple[str, str], int] = {}
     counts: dict[tuple[str, str], dict] = {}
     outside_received: dict[str, int] = {}
@@ -52,7 +63,12 @@ def coverage(engine: Engine, round_code: str) -> dict:
     for code, d in depts.items():
         for view in VIEWS:
             c = counts.get((code, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+            # 发出: the tokens issued, or the headcount where none were (paper ballots, a survey tool)
+            issued_n = tokens_of.get((code, view)) or d["headcount"]
+            over = c["n"] > issued_n
             flags = []
+            if over:
+                flags.append("收回多于发出")
             if c["n"] == 0:
                 flags.append("盲区")
             elif c["n"] < k:
@@ -67,7 +83,8 @@ def coverage(engine: Engine, round_code: str) -> dict:
                     flags.append("非党员未覆盖")
             out.append({
                 "department": code, "name": d["name"], "unit_type": d["unit_type"], "view": view,
-                "headcount": d["headcount"], "responses": c["n"],
+                "headcount": d["headcount"], "issued": issued_n, "responses": c["n"],
+                "valid": 0 if over else c["n"],
                 "coverage": c["n"] / d["headcount"],
                 "party_members": pm, "party_responses": c["党员"], "non_party_responses": c["非党员"],
                 "category_blank": c["未填"], "flags": flags,

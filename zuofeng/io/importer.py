@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
-from ..store import get_departments, get_round, import_fingerprints, store_sheets
+from ..store import get_departments, get_round, import_fingerprints, responses, store_sheets
 from .files import Grid, fingerprint, read_file
 from .limesurvey import is_limesurvey_header, parse_limesurvey
 from .mapping import FORMATS, Mapping, load_mapping
@@ -152,6 +152,7 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
     previous = _previous(engine, fp)
     if previous and not force:
         raise _duplicate(path, previous)
+    _check_over_coverage(engine, round_code, parsed, depts, str(path))
     notes = list(parsed.notes)
     if parsed.too_fast:
         notes.append(f"{parsed.too_fast} answer sheet(s) flagged as answered too fast (kept, not deleted)")
@@ -220,6 +221,63 @@ def _check_tokenless(engine: Engine, round_code: str, parsed: Parsed, depts: dic
                                     f"department answers with zuofeng tokens or on {tool}, never both"))
     if problems:
         raise ImportProblems.of(path, problems)
+
+
+def _check_over_coverage(engine: Engine, round_code: str, parsed: Parsed, depts: dict, path: str) -> None:
+    """More ballots than were issued make a count void, as on paper (唱票: 收回多于发出，该票箱作废).
+
+    For every survey scope (kind, rater, target) the sheets already stored plus those of the file may not
+    exceed the rater department's headcount where the sheets carry no zuofeng token (a paper department, a
+    问卷星 or LimeSurvey file; sheets with tokens are bounded by their tokens already), and the 党员 sheets
+    may not exceed the roster's ``party_members``. Otherwise the whole file is refused with the numbers.
+    """
+    if not parsed.sheets:
+        return
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category,
+                   func.count()).where(responses.c.round == round_code)
+            .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)).all()
+    stored: dict[tuple[str, str, str], int] = {}
+    stored_party: dict[tuple[str, str, str], int] = {}
+    for kind, rater, target, category, n in rows:
+        stored[(kind, rater, target)] = stored.get((kind, rater, target), 0) + n
+        if category == "党员":
+            stored_party[(kind, rater, target)] = stored_party.get((kind, rater, target), 0) + n
+    new: dict[tuple[str, str, str], int] = {}
+    new_tokenless: dict[tuple[str, str, str], int] = {}
+    new_party: dict[tuple[str, str, str], int] = {}
+    for s in parsed.sheets:
+        scope = (s.kind, s.rater, s.target)
+        new[scope] = new.get(scope, 0) + 1
+        if s.token_hash is None:
+            new_tokenless[scope] = new_tokenless.get(scope, 0) + 1
+        if s.category == "党员":
+            new_party[scope] = new_party.get(scope, 0) + 1
+    problems = []
+    for scope in sorted(new):
+        kind, rater, target = scope
+        d = depts[rater]
+        what = survey_name(kind, rater, target)
+        total = stored.get(scope, 0) + new[scope]
+        if new_tokenless.get(scope) and total > d["headcount"]:
+            problems.append(Problem(None, None, f"{rater} {d['name']} 的{what}答卷将有 {total} 份（已存 "
+                                    f"{stored.get(scope, 0)} 份，本文件 {new[scope]} 份），多于在编人数 "
+                                    f"{d['headcount']}：收回多于发出，整批不导入"))
+        pm = d.get("party_members")
+        party = stored_party.get(scope, 0) + new_party.get(scope, 0)
+        if pm is not None and new_party.get(scope) and party > pm:
+            problems.append(Problem(None, None, f"{rater} {d['name']} 的{what}党员答卷将有 {party} 份，多于党员"
+                                    f"人数 {pm}（花名册 party_members）：整批不导入"))
+    if problems:
+        raise ImportProblems.of(path, problems)
+
+
+def survey_name(kind: str, rater: str, target: str) -> str:
+    """自评, 互评（本部门） or 互评（对 X）: how a scope is named in messages."""
+    if kind == "self":
+        return "自评"
+    return "互评（本部门）" if rater == target else f"互评（对 {target}）"
 
 
 def _previous(engine_or_conn, fp: str) -> list[tuple[str, dt.date]]:
