@@ -18,7 +18,7 @@ VIEW_ZH = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outsi
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory):
     engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('p') / 's.db'}")
-    simulated_round(engine, "B")
+    simulated_round(engine, "B", seed=2)  # items flagged by several views, and red-line alerts on their own
     s = score_round(engine, "B")
     engine.dispose()
     return s
@@ -26,7 +26,7 @@ def scores(tmp_path_factory):
 
 def test_each_flagged_item_once_per_department_with_its_views(scores):
     p = department_problems(scores)
-    raw = scores.problems[scores.problems["department"] != "ALL"]
+    raw = scores.problems[(scores.problems["department"] != "ALL") & (scores.problems["rule"] != "red_line")]
     assert not p.duplicated(["department", "item"]).any()
     assert set(zip(p["department"], p["key"])) == set(zip(raw["department"], raw["key"]))
     multi = 0
@@ -37,7 +37,7 @@ def test_each_flagged_item_once_per_department_with_its_views(scores):
         assert r.n_views == len(views)
         multi += len(g) > 1
         for row in g.itertuples():  # every view × rule is named with its figure and its n
-            stat = {"red_line": "red_line_share", "problem_rate": "problem_rate", "below_organisation": "index"}[row.rule]
+            stat = {"problem_rate": "problem_rate", "below_organisation": "index"}[row.rule]
             n = scores.rows(department=r.department, kind=row.kind, key=r.key, statistic=stat)["n"].iloc[0]
             fig = f"{row.value:.1f}" if row.rule == "below_organisation" else f"{row.value:.1%}"
             assert f"{VIEW_ZH[row.kind]} " in r.detail and f"{fig}，n={n}" in r.detail
@@ -48,13 +48,24 @@ def test_priority_order(scores):
     p = department_problems(scores)
     for _, g in p.groupby("department"):
         assert g["priority"].tolist() == list(range(1, len(g) + 1))
-        red = g["rules"].str.contains("红线").tolist()
-        assert red == sorted(red, reverse=True)  # red lines first
-        rest = g[~g["rules"].str.contains("红线")]
+        assert not g["rules"].str.contains("红线").any() and not g["detail"].str.contains("红线").any()
+        rest = g
         assert rest["n_views"].tolist() == sorted(rest["n_views"], reverse=True)
         for _, same in rest.groupby("n_views"):
             rates = same["worst_problem_rate"].fillna(-1).tolist()
             assert rates == sorted(rates, reverse=True)
+
+
+def test_a_red_line_alert_alone_puts_no_item_on_the_list(scores):
+    """The simulated round has red-line alerts that no ordinary rule repeats (KJG 12, BGS 10): the list,
+    which departments see, treats that item like any other and leaves it off; the scorer still has it."""
+    raw = scores.problems
+    alone = {(d, k) for d, k in zip(raw["department"], raw["key"]) if d != "ALL"} - {
+        (d, k) for d, k, r in zip(raw["department"], raw["key"], raw["rule"]) if r != "red_line"}
+    assert alone, "the fixture round should hold a red-line alert on its own"
+    p = department_problems(scores)
+    assert not alone & set(zip(p["department"], p["key"]))
+    assert not p["rules"].str.contains("红线|red line").any()
 
 
 def test_labels_in_chinese_and_english(scores):

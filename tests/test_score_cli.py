@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -11,6 +13,7 @@ import pandas as pd
 import pytest
 
 from zuofeng.cli import main
+from zuofeng.demo import demo_roster
 from zuofeng.instrument import load_instrument
 from zuofeng.score import ScoreError, load_snapshot, save_snapshot, score_frames
 from zuofeng.score.export import write_table
@@ -84,10 +87,37 @@ def test_csv_and_parquet_hold_the_long_table(capsys, simulated, tmp_path):
     assert pq.loc[pq["suppressed"], "value"].isna().all()
 
 
+def test_a_closed_round_is_not_preliminary_and_a_draft_or_empty_round_is_one_line(capsys, simulated, tmp_path):
+    db, rnd = simulated
+    assert main(["round", "close", rnd, "--db", db]) == 0
+    capsys.readouterr()
+    code, out, _ = run(capsys, "score", rnd, "--db", db)
+    assert code == 0 and out.startswith(f"轮次 {rnd}") and "初步结果" not in out
+    roster = str(demo_roster())
+    assert main(["round", "create", "D1", "--title", "草稿", "--roster", roster, "--db", db]) == 0
+    assert main(["round", "create", "E1", "--title", "无答卷", "--roster", roster, "--db", db]) == 0
+    assert main(["round", "open", "E1", "--db", db]) == 0
+    capsys.readouterr()
+    for args, words in ((["score", "D1"], ("draft", "zuofeng round open D1")),
+                        (["score", "E1"], ("no answer sheets", "zuofeng simulate E1")),
+                        (["export", "D1", "--out", str(tmp_path / "x.xlsx")], ("draft",)),
+                        (["report", "E1", "--out", str(tmp_path / "r")], ("no answer sheets",))):
+        code, out, err = run(capsys, *args, "--db", db)
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, (args, err)
+        assert "Traceback" not in err and all(w in err for w in words), (args, err)
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "r").exists()
+
+
 def test_without_out_a_short_summary(capsys, simulated):
     db, rnd = simulated
+    before = dt.datetime.now().replace(second=0, microsecond=0)
     code, out, _ = run(capsys, "score", rnd, "--db", db)
-    assert code == 0 and out.startswith(f"轮次 {rnd}")
+    first, second = out.splitlines()[:2]
+    # the round is still open: the summary says first that these are preliminary scores, and as of when
+    at = dt.datetime.strptime(re.search(r"以下是 (\d{4}-\d\d-\d\d \d\d:\d\d) 计分时的结果", first).group(1),
+                              "%Y-%m-%d %H:%M")
+    assert code == 0 and first.startswith("初步结果：") and before <= at <= dt.datetime.now()
+    assert second.startswith(f"轮次 {rnd}")
     for d in ("ALL", "BGS", "XHB", "KPB", "KJG", "ZX"):
         assert f"\n{d} " in out
     assert "*" in out and "抑制单元" in out and len(out.splitlines()) < 20

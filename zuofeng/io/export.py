@@ -178,6 +178,10 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
         ("匿名", "不含答卷编号、提交时间、来源、政治面貌和评价人部门；按内容排序，不按提交先后。"),
         ("得分", "得分表即评分引擎的完整结果；suppressed 为 TRUE 的行不公布数值。"),
     ]
+    from ..score.core import preliminary_note
+
+    if note := preliminary_note(scores.meta):
+        lines.insert(0, ("初步结果", note))
     write_rows(about, ["项目", "内容"], lines)
 
     ws = wb.create_sheet("答卷")

@@ -16,7 +16,7 @@ _WHERE = {
     "bottom_alerts": "change", "item_change": "change", "trend": "change", "chain_scores": "change",
     "STATUSES": "entries", "LedgerError": "entries", "add_entry": "entries", "entries_frame": "entries",
     "history_frame": "entries", "init_ledger": "entries", "update_entry": "entries",
-    "department_problems": "problems", "write_problem_list": "problems",
+    "department_problems": "problems", "department_rows": "problems", "write_problem_list": "problems",
     "boilerplate_reason": "verify", "ledger_status": "verify", "verify_entries": "verify",
     "LedgerProblems": "workbook", "export_workbook": "workbook", "import_workbook": "workbook",
 }

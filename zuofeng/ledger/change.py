@@ -47,7 +47,10 @@ def _item_figures(scores) -> pd.DataFrame:
 
 
 def _flags(scores) -> set:
-    p = scores.problems
+    """(department, view, item) on the departments' problem lists (never a red-line alert alone)."""
+    from .problems import department_rows
+
+    p = department_rows(scores.problems)
     return set(zip(p["department"], p["kind"], p["key"]))
 
 
@@ -129,9 +132,11 @@ def trend(scores_chain: list) -> pd.DataFrame:
 
     Columns: ``round, department, kind, level, key, index, ci_low, ci_high, n, suppressed``.
     """
+    from .problems import department_rows
+
     flagged = set()
     for s in scores_chain:
-        p = s.problems
+        p = department_rows(s.problems)
         flagged |= set(zip(p["department"], p["key"]))
     parts = []
     for s in scores_chain:

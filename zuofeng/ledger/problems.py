@@ -3,6 +3,12 @@
 The scorer's ``Scores.problems`` has one row per department × view × item × rule. A department answers
 for an item, not for a view, so here each flagged item appears once per department, saying which views
 flagged it and by which rule, with the figure and the number of answers behind it.
+
+What a department sees is decided here, once (:func:`department_rows`): every rule except the red-line
+rule, whose rows go to the discipline-inspection team alone (``zuofeng.report.redline``). The problem
+list, the ledger seeded from it (and so the department's workbook) and the department report all read
+that function, so they cannot disagree; red-line items 10–12 are ordinary items there, flagged only by
+the ordinary rules.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ from ..instrument import load_instrument
 
 VIEW_TEXT = {"zh": {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"},
              "en": {"self": "self", "peer_inside": "peer (inside)", "peer_outside": "peer (outside)"}}
-RULE_TEXT = {"zh": {"red_line": "红线条目", "problem_rate": "问题率", "below_organisation": "低于全组织"},
-             "en": {"red_line": "red line", "problem_rate": "problem rate", "below_organisation": "below organisation"}}
-RULE_STAT = {"red_line": "red_line_share", "problem_rate": "problem_rate", "below_organisation": "index"}
-RULE_ORDER = ("red_line", "problem_rate", "below_organisation")
+#: rules whose rows only the discipline-inspection team sees (never a department, its list or workbook)
+INSPECTION_RULES = ("red_line",)
+#: the rules a department's problem list shows, in this order
+RULE_ORDER = ("problem_rate", "below_organisation")
+RULE_TEXT = {"zh": {"problem_rate": "问题率", "below_organisation": "低于全组织"},
+             "en": {"problem_rate": "problem rate", "below_organisation": "below organisation"}}
+RULE_STAT = {"problem_rate": "problem_rate", "below_organisation": "index"}
 VIEWS = ("self", "peer_inside", "peer_outside")
 PROBLEM_COLUMNS = ["department", "department_name", "priority", "item", "key", "label", "dimension", "views",
                    "rules", "detail", "n_views", "worst_problem_rate"]
@@ -30,6 +39,20 @@ def _figure(rule: str, value: float, lang: str) -> str:
     if rule == "below_organisation":
         return f"{value:.1f}"
     return f"{value:.1%}"
+
+
+def department_rows(problems: pd.DataFrame, department: str | None = None) -> pd.DataFrame:
+    """The rows of the scorer's problem frame (``Scores.problems``) that departments see: a department's
+    (or every department's) rows of the three views, without the rules of :data:`INSPECTION_RULES`.
+
+    The one place that decides it: the problem list (:func:`department_problems`), the ledger seeded
+    from it and the department report all call this.
+    """
+    p = problems[(problems["department"] != "ALL") & problems["kind"].isin(VIEWS)
+                 & ~problems["rule"].isin(INSPECTION_RULES)]
+    if department is not None:
+        p = p[p["department"] == department]
+    return p
 
 
 def department_problems(scores, lang: str = "zh", department: str | None = None) -> pd.DataFrame:
@@ -50,9 +73,10 @@ def department_problems(scores, lang: str = "zh", department: str | None = None)
         One row per department × flagged item: ``department, department_name, priority`` (1 = first
         within the department), ``item`` (1–22), ``key``, ``label``, ``dimension``, ``views`` (the views
         that flagged it, e.g. ``自评、互评（本部门）``), ``rules`` (the rules that fired), ``detail`` (each
-        view × rule with its figure and n), ``n_views`` and ``worst_problem_rate``. Priority: red-line
-        items first, then items flagged by more views, then by the highest problem rate, then by item
-        number.
+        view × rule with its figure and n), ``n_views`` and ``worst_problem_rate``. Priority: items
+        flagged by more views first, then by the highest problem rate, then by item number. Only the
+        rows of :func:`department_rows`: a red-line alert is never on this list (red-line items are,
+        when an ordinary rule flags them).
     """
     if lang not in ("zh", "en"):
         raise ZuofengError(f"lang must be zh or en, not {lang!r}")
@@ -61,10 +85,7 @@ def department_problems(scores, lang: str = "zh", department: str | None = None)
     items = {it.key: it for it in inst.items}
     dim_of = {it.key: d for d in inst.dimensions for it in d.items}
     names = dict(zip(scores.departments["code"], scores.departments["name"]))
-    p = scores.problems
-    p = p[(p["department"] != "ALL") & p["kind"].isin(VIEWS)]
-    if department is not None:
-        p = p[p["department"] == department]
+    p = department_rows(scores.problems, department)
     t = scores.table
     t = t[(t["level"] == "item") & ~t["suppressed"].astype(bool)]
     n_of = t.set_index(["department", "kind", "key", "statistic"])["n"]
@@ -92,14 +113,14 @@ def department_problems(scores, lang: str = "zh", department: str | None = None)
                      "views": ("、" if lang == "zh" else ", ").join(VIEW_TEXT[lang][v] for v in views),
                      "rules": ("、" if lang == "zh" else ", ").join(RULE_TEXT[lang][r] for r in rules),
                      "detail": ("；" if lang == "zh" else "; ").join(parts), "n_views": len(views),
-                     "worst_problem_rate": worst, "_red": "red_line" in rules})
-    df = pd.DataFrame(rows, columns=[*PROBLEM_COLUMNS, "_red"])
+                     "worst_problem_rate": worst})
+    df = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
     if df.empty:
-        return df.drop(columns="_red").assign(priority=pd.Series(dtype="int64"))
-    df = df.sort_values(["department", "_red", "n_views", "worst_problem_rate", "item"],
-                        ascending=[True, False, False, False, True], na_position="last")
+        return df.assign(priority=pd.Series(dtype="int64"))
+    df = df.sort_values(["department", "n_views", "worst_problem_rate", "item"],
+                        ascending=[True, False, False, True], na_position="last")
     df["priority"] = df.groupby("department").cumcount() + 1
-    return df.drop(columns="_red")[PROBLEM_COLUMNS].reset_index(drop=True)
+    return df[PROBLEM_COLUMNS].reset_index(drop=True)
 
 
 HEADERS = {"zh": ["部门代码", "部门", "优先级", "条目", "问题（简称）", "维度", "反映视角", "判定规则", "依据（数值与样本量）"],

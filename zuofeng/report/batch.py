@@ -141,6 +141,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                     if scores is None:
                         scores = score_for_report(db, round_code, seed)
                     previous = _carry_over(target, staged) if department is not None else {}
+                    note_inspection(scores, target)
                     snapshot = staged / SNAPSHOT_NAME
                     save_snapshot(scores, snapshot)
                     ledger_text = ""
@@ -191,6 +192,17 @@ def _roster_codes(db: str | None, round_code: str) -> list[str]:
         return [str(c) for c in departments_frame(engine, round_code)["code"]]
     finally:
         engine.dispose()
+
+
+def note_inspection(scores, target: Path) -> None:
+    """Record in ``scores.meta`` whether the round's inspection report exists beside the report folder
+    ``target`` (``<round>-inspection``, where ``zuofeng report --audience inspection`` writes it), so
+    that a page says the red-line matters were sent to the team only when they were."""
+    from .inspection import inspection_exists
+    from .redline import INSPECTION_META
+
+    code = str(scores.meta["round"])
+    scores.meta[INSPECTION_META] = inspection_exists(code, Path(target).parent / f"{code}-inspection")
 
 
 def score_for_report(db: str | None, round_code: str, seed: int = 1):

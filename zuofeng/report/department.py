@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import charts
 from . import names as S
-from .fmt import Block, card, cell, esc, fmt_value, table, td
+from .fmt import Block, card, cell, esc, fmt_value, preliminary_banner, table, td
 from .gaps import gap_entries, gap_text
 from .methods import methods_block
 from .notes import problem_note, quality_detail
@@ -67,7 +67,7 @@ class DepartmentReport:
         lead = t("lead_dept", L, unit_type=self.info["unit_type"], round_title=v.title(), round=v.meta["round"],
                  scored_on=v.scored_on())
         html = (f'<h1 data-dept="{esc(self.code)}">{esc(t("dept_title", L, name=self.name))}</h1>'
-                f'<p class="lead">{esc(lead)}</p>{headline_cards(v, self.code)}'
+                f'{preliminary_banner(v.meta, L)}<p class="lead">{esc(lead)}</p>{headline_cards(v, self.code)}'
                 f'<p class="legend">{esc(t("legend_index", L))}</p>{self._suppressed_note()}')
         return Block(html, t("dept_title", L, name=self.name))
 
@@ -183,10 +183,11 @@ class DepartmentReport:
                      f'<p class="note">{esc(t("redline_dept_note", L))}</p>')
 
     def _problem_rows(self) -> pd.DataFrame:
-        """The department's problem list as its report shows it: every rule except red-line alerts, which
-        go to the discipline-inspection team (``zuofeng.report.redline``)."""
-        p = self.v.scores.problems
-        return p[(p["department"] == self.code) & (p["rule"] != "red_line")]
+        """The department's problem list as its report shows it: the rows departments see
+        (:func:`zuofeng.ledger.problems.department_rows`, the same as its ledger's list and workbook)."""
+        from ..ledger.problems import department_rows
+
+        return department_rows(self.v.scores.problems, self.code)
 
     def _listed(self) -> dict[str, list[str]]:
         """Item key → "view: rule" texts of the problem list (the 22-item table and the list agree)."""
@@ -210,14 +211,27 @@ class DepartmentReport:
                     plot.append({"label": label, "group": k, "group_label": v.kind_label(k), "value": r["value"],
                                  "lo": r["ci_low"], "hi": r["ci_high"]})
             rows.append([td(label)] + [x for pk in ("peer_inside", "peer_outside") for x in (
-                cell(v.row(c, pk, level, key, "gap"), L, with_ci=True), cell(v.row(c, pk, level, key, "gap_flag"), L))])
+                cell(v.row(c, pk, level, key, "gap"), L, with_ci=True), self._gap_flag(pk, level, key))])
         header = [t("dimension", L)] + [x for pk in ("peer_inside", "peer_outside") for x in (
             f"{t('gap', L)} · {v.kind_label(pk)}", t("gap_flag", L))]
         chart = ""
         if plot:
             chart = charts.index_bars(pd.DataFrame(plot), t("chart_self_peer", L), t("chart_index_axis", L), t("alt_self_peer", L, name=self.name))
         return Block(self._h2("sec_self_peer") + chart + table(header, rows) +
-                     f'<p class="note">{esc(t("gap_note", L))}</p>')
+                     f'<p class="note">{esc(t("gap_note", L, n=self._min_answers()))}</p>')
+
+    def _min_answers(self):
+        return (self.v.meta.get("rules") or {}).get("min_answers", "—")
+
+    def _gap_flag(self, kind: str, level: str, key: str) -> str:
+        """The 差距明显 cell; a 否 whose interval excludes 0 says which rule kept it from 是."""
+        v, c = self.v, self.code
+        flag, gap = v.row(c, kind, level, key, "gap_flag"), v.row(c, kind, level, key, "gap")
+        published = flag is not None and not flag["suppressed"] and pd.notna(flag["value"])
+        if published and float(flag["value"]) == 0 and gap is not None and not gap["suppressed"] \
+                and (gap["ci_low"] > 0 or gap["ci_high"] < 0):
+            return td(t("gap_few", self.L, n=self._min_answers()), cls="wrap", rule="min_answers")
+        return cell(flag, self.L)
 
     def change(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -249,7 +263,7 @@ class DepartmentReport:
             rows = []
             for r in p.itertuples(index=False):
                 name = label("rule", r.rule, L)
-                stat = "problem_rate" if r.rule in ("red_line", "problem_rate") else "index"
+                stat = "problem_rate" if r.rule == "problem_rate" else "index"
                 rows.append([td(v.key_label(r.key), key=r.key), td(v.kind_label(r.kind)), td(name),
                              cell({"statistic": stat, "value": r.value, "suppressed": False, "department": c,
                                    "kind": r.kind, "key": r.key}, L, rule=r.rule),

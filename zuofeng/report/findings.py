@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import names as S
 from .fmt import Block, esc, fmt_ci, fmt_value, is_missing
 from .gaps import gaps_of
-from .redline import red_line_matters
+from .redline import inspection_rendered, red_line_matters
 from .strings import t
 from .view import ALL, OVERALL, ScoreView
 
@@ -114,7 +114,8 @@ def main_findings(v: ScoreView, ledger: LedgerProgress | None = None) -> list[st
     # 5. red-line matters routed to inspection
     matters = red_line_matters(v)
     if matters:
-        out.append(t("f_redline", L, n=len(matters), depts=len({m.department for m in matters})))
+        out.append(t("f_redline" if inspection_rendered(v.meta) else "f_redline_pending", L, n=len(matters),
+                     depts=len({m.department for m in matters})))
     else:
         out.append(t("f_no_redline", L))
     # 6. ledger progress (hook: filled in once the rectification ledger exists)

@@ -162,3 +162,12 @@ def card(label: str, row, lang: str = "zh", statistic: str | None = None, with_c
         cls = "value"
     return (f'<div class="card"><div class="label">{esc(label)}</div><div class="{cls}"{a}>{esc(value)}</div>'
             f'<div class="ci">{esc(ci)}{esc(extra)}</div></div>')
+
+
+def preliminary_banner(meta: dict, lang: str = "zh") -> str:
+    """The visible 初步结果 banner of scores taken while the round was open (empty when it was closed);
+    the text is :func:`zuofeng.score.core.preliminary_note`."""
+    from ..score.core import preliminary_note
+
+    note = preliminary_note(meta, lang)
+    return f'<div class="preliminary" role="note" data-preliminary="1">{esc(note)}</div>' if note else ""

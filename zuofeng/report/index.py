@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from .export import page_style
-from .fmt import cell, esc, table, td
+from .fmt import cell, esc, preliminary_banner, table, td
 from .strings import t
 from .view import ALL, OVERALL, ScoreView
 
@@ -57,7 +57,7 @@ def index_html(scores, reports: dict[str, dict], lang: str = "zh", font_face: st
               t("report", L), t("status", L)]
     failed = [n for n, e in reports.items() if not e.get("ok")]
     note = f'<p class="note">{esc(t("failed_note", L))}</p>' if failed else ""
-    body = (f"<h1>{esc(title)}</h1><p class=\"lead\">{esc(lead)}</p>"
+    body = (f"<h1>{esc(title)}</h1>{preliminary_banner(meta, L)}<p class=\"lead\">{esc(lead)}</p>"
             f'<p class="legend">{esc(t("legend_index", L))}</p>'
             f'<p class="legend">{esc(t("legend_suppressed", L, k=v.k_min))}</p>'
             + table(header, rows) + note)

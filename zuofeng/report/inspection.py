@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import ZuofengError
 from . import names as S
-from .fmt import cell, esc, is_missing, table, td
+from .fmt import cell, esc, is_missing, preliminary_banner, table, td
 from .page import html_page, write_file
 from .redline import clue_comments, clue_words, red_line_matters
 from .strings import t
@@ -43,7 +43,7 @@ def inspection_html(v: ScoreView, font_face: str = "") -> str:
     L = v.lang
     mark = f'<div class="internal-mark" data-internal="1">{esc(t("internal", L))}</div>'
     title = t("insp_title", L, title=v.title())
-    parts = [mark, f"<h1>{esc(title)}</h1>",
+    parts = [mark, f"<h1>{esc(title)}</h1>", preliminary_banner(v.meta, L),
              f'<p class="lead">{esc(t("insp_lead", L, k=v.k_min, kc=v.meta.get("k_comment", "")))}</p>']
     matters = red_line_matters(v)
     parts.append(f"<h2>{esc(t('insp_redline', L))}</h2>")
@@ -87,6 +87,20 @@ def _n(row) -> str:
     return "" if bool(row.get("suppressed")) or is_missing(n) else f"{float(n):.0f}"
 
 
+def inspection_exists(round_code: str, folder: str | Path) -> bool:
+    """Whether ``folder`` holds an inspection report of ``round_code`` (its page and its marker)."""
+    folder = Path(folder)
+    try:
+        marker = (folder / MARKER).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return (folder / PAGE).is_file() and marker == _marker_text(round_code)
+
+
+def _marker_text(round_code: str) -> str:
+    return f"zuofeng inspection report of round {round_code}\n"
+
+
 def inspection_folder(round_code: str, out: str | Path | None = None) -> Path:
     """The default folder ``reports/<round>-inspection``, beside (never inside) the ordinary reports."""
     return Path(out) if out else Path("reports") / f"{round_code}-inspection"
@@ -113,7 +127,7 @@ def write_inspection(scores, out: str | Path, lang: str = "zh") -> Path:
     try:
         os.chmod(staged, DIR_MODE)
         write_file(staged / PAGE, html, FILE_MODE)
-        write_file(staged / MARKER, f"zuofeng inspection report of round {scores.meta['round']}\n", FILE_MODE)
+        write_file(staged / MARKER, _marker_text(scores.meta["round"]), FILE_MODE)
         if target.exists():
             old = target.with_name(f".{target.name}.old")
             shutil.rmtree(old, ignore_errors=True)

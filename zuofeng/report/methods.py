@@ -1,11 +1,33 @@
 """The methods note every report ends with: instrument and its version, the announced 6 aspects /
-27 problems against the 5 / 22 listed, scales, thresholds and suppression, weights, reliability."""
+27 problems against the 5 / 22 listed, scales, thresholds and suppression, weights, the rules behind the
+flags, the interval of every figure as the scores record it (``meta["intervals"]``), reliability."""
 
 from __future__ import annotations
 
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
 from .view import ALL, KINDS, OVERALL, ScoreView
+
+#: the figures whose interval each page shows (statistic of ``Scores.meta["intervals"]``), in page order
+DEPARTMENT_FIGURES = ("mean", "index", "problem_rate", "satisfaction", "eval_score", "all", "composite", "gap",
+                      "change", "alpha", "rank")
+OVERVIEW_FIGURES = ("mean", "index", "satisfaction", "all", "change", "alpha", "rank")
+FIGURE_LABEL = {"mean": "mean", "index": "index", "problem_rate": "problem_rate", "satisfaction": "satisfaction",
+                "eval_score": "eval_score", "all": "kind_all", "composite": "composite", "gap": "gap",
+                "change": "change", "alpha": "alpha", "rank": "rank_range"}
+
+
+def interval_methods(v: ScoreView, figures) -> list[str]:
+    """"figure: method" for each of ``figures`` that the scores record a method for
+    (``meta["intervals"]``, written in words by :func:`zuofeng.score.intervals.method_text`)."""
+    from ..score.intervals import method_text
+
+    used = v.meta.get("intervals") or {}
+    if not v.meta.get("group_weights"):
+        figures = [f for f in figures if f != "composite"]
+    sep = "：" if v.lang == "zh" else ": "
+    return [f"{t(FIGURE_LABEL[f], v.lang) if f in FIGURE_LABEL else f}{sep}{method_text(used[f], v.lang)}"
+            for f in figures if f in used]
 
 
 def methods_block(v: ScoreView, department: str | None = None) -> Block:
@@ -30,10 +52,20 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
     if weights:
         paras.append(t("m_weights", L, weights=", ".join(f"{v.kind_label(k)} {float(w):g}" for k, w in weights.items())))
     paras.append(t("m_k", L, k=meta.get("k_min"), kc=meta.get("k_comment")))
+    rules = meta.get("rules") or {}
     if red:
-        paras.append(t("m_redline", L, items=sep.join(f"{it.number}. {it.label.get(L)}" for it in red),
-                       share=f"{inst.red_line_share:.0%}",
-                       values="/".join(inst.item_scale.options[x - 1].text.get(L) for x in inst.red_line_values)))
+        items = sep.join(f"{it.number}. {it.label.get(L)}" for it in red)
+        if department:  # a department sees red-line items as ordinary items, never the red-line rule
+            paras.append(t("m_redline_dept", L, items=items))
+        else:
+            paras.append(t("m_redline", L, items=items, share=f"{inst.red_line_share:.0%}",
+                           count=rules.get("red_line_min_count", "—"),
+                           values="/".join(inst.item_scale.options[x - 1].text.get(L) for x in inst.red_line_values)))
+    if department and rules:
+        paras.append(t("m_problem_rules", L, rate=f"{float(rules.get('problem_rate', 0)):.0%}",
+                       n=rules.get("min_answers", "—")))
+    if methods := interval_methods(v, DEPARTMENT_FIGURES if department else OVERVIEW_FIGURES):
+        paras.append(t("m_intervals", L, methods=sep.join(methods)))
     if meta.get("seed") is not None:
         n_boot = int(meta.get("n_boot") or 10000)
         paras.append(t("m_seed", L, seed=meta.get("seed"), n_boot=f"{n_boot:,}",

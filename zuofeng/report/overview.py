@@ -7,11 +7,11 @@ import pandas as pd
 from . import charts
 from . import names as S
 from .findings import LedgerProgress, findings_block
-from .fmt import Block, card, cell, esc, table, td
+from .fmt import Block, card, cell, esc, preliminary_banner, table, td
 from .gaps import gap_labels
 from .methods import methods_block
 from .notes import quality_detail
-from .redline import red_line_matters
+from .redline import inspection_rendered, red_line_matters
 from .strings import label, t
 from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
 
@@ -52,7 +52,8 @@ class OverviewReport:
             card(t("index", L), v.row(ALL, "all", "overall", OVERALL, "index"), L),
             card(t("satisfaction", L), v.row(ALL, "all", "evaluation", OVERALL, "satisfaction"), L),
         ])
-        html = (f"<h1>{esc(v.title())} · {esc(t('overview_title', L))}</h1><p class=\"lead\">{esc(lead)}</p>"
+        html = (f"<h1>{esc(v.title())} · {esc(t('overview_title', L))}</h1>{preliminary_banner(v.meta, L)}"
+                f"<p class=\"lead\">{esc(lead)}</p>"
                 f'<div class="cards">{cards}</div><p class="legend">{esc(t("legend_index", L))}</p>'
                 f'<p class="legend">{esc(t("legend_suppressed", L, k=v.k_min))}</p>')
         return Block(html, f"{v.title()} · {t('overview_title', L)}")
@@ -196,8 +197,10 @@ class OverviewReport:
         matters = red_line_matters(v)
         if not matters:
             return Block(self._h2("ov_redline") + f"<p>{esc(t('no_redline', L))}</p>")
-        text = t("redline_count", L, n=len(matters), depts=len({m.department for m in matters}),
-                 share=f"{v.instrument.red_line_share:.0%}")
+        sent = inspection_rendered(v.meta)
+        text = t("redline_count" if sent else "redline_count_pending", L, n=len(matters),
+                 depts=len({m.department for m in matters}), share=f"{v.instrument.red_line_share:.0%}",
+                 count=(v.meta.get("rules") or {}).get("red_line_min_count", "—"), round=v.meta["round"])
         return Block(self._h2("ov_redline") + f'<p data-redline-matters="{len(matters)}">{esc(text)}</p>')
 
     def quality(self) -> Block:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ZuofengError
+from ..score.core import preliminary_note
 from . import names as S
-from .fmt import esc, fmt_ci, fmt_value, is_missing
+from .fmt import esc, fmt_ci, fmt_value, is_missing, preliminary_banner
 from .page import html_page, write_file
 from .strings import t
 from .view import ALL, OVERALL, ScoreView
@@ -76,7 +77,7 @@ def public_html(v: ScoreView, font_face: str = "", ledger=None) -> str:
             f'<div class="card"><div class="label">{esc(f.label)}</div><div class="value">{esc(f.value)}</div>'
             f'<div class="ci">{esc(f.ci)}</div></div>' for f in fs) + "</div>"
 
-    body = (f"<h1>{esc(title)}</h1><p class=\"lead\">{esc(t('pub_lead', L))}</p>"
+    body = (f"<h1>{esc(title)}</h1>{preliminary_banner(v.meta, L)}<p class=\"lead\">{esc(t('pub_lead', L))}</p>"
             f"<h2>{esc(t('pub_participation', L))}</h2>{cards(facts['participation'])}"
             f"<h2>{esc(t('pub_index', L))}</h2>{cards(facts['index'])}"
             f"<h2>{esc(t('pub_dims', L))}</h2>{cards(facts['dimensions'])}"
@@ -99,7 +100,7 @@ def public_figure(v: ScoreView, ledger=None):
     dims = [(f, float(x)) for f, x in dims if f is not None and x is not None]
     from matplotlib.figure import Figure
 
-    height = 10.0 + 0.9 * len(dims) + 0.5 * max(0, len(facts["index"]) - 3)
+    height = 10.0 + 0.9 * len(dims) + 0.5 * max(0, len(facts["index"]) - 3) + (1.0 if preliminary_note(v.meta, L) else 0.0)
     with matplotlib.rc_context(style()):
         fig = Figure(figsize=(IMAGE_WIDTH_PX / DPI, height), dpi=DPI)
         fig.patch.set_facecolor("white")
@@ -114,6 +115,8 @@ def public_figure(v: ScoreView, ledger=None):
             line(part, 30, dy=0.65)
         for part in _wrap(t("pub_lead", L), 44):
             line(part, 15, "#57606a", dy=0.4)
+        for part in _wrap(preliminary_note(v.meta, L), 40):
+            line(part, 16, "#9a6700", dy=0.45)
         y -= 0.4 / height
         for sec in ("participation", "index"):
             line(t(f"pub_{sec}", L), 22, "#c8102e", dy=0.6)

@@ -44,6 +44,15 @@ def red_line_matters(v: ScoreView) -> list[Matter]:
     return sorted(out.values(), key=lambda m: (order.get(m.department, 1 << 30), v.item_keys.index(m.key)))
 
 
+INSPECTION_META = "inspection_report"
+
+
+def inspection_rendered(meta: dict) -> bool:
+    """Whether the round's inspection report existed when these reports were rendered (the batch records
+    it in ``meta["inspection_report"]``); only then may a page say the matters were sent to the team."""
+    return bool(meta.get(INSPECTION_META))
+
+
 def clue_words(v: ScoreView) -> tuple[str, ...]:
     """The clue words: the instrument's optional ``red_line.clue_words``, else ``DEFAULT_CLUE_WORDS``."""
     words = v.instrument.clue_words or DEFAULT_CLUE_WORDS

@@ -50,17 +50,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f_redline": ("{n} 项红线问题预警（涉及 {depts} 个部门）已单独报送纪检监察组，本报告不列部门明细。",
                   ("{n} red-line matters ({depts} departments) were sent to the discipline-inspection team separately; "
                   "this report does not list them by department.")),
+    "f_redline_pending": (("{n} 项红线问题预警（涉及 {depts} 个部门）须单独报送纪检监察组，本报告不列部门明细；"
+                           "纪检监察组报告尚未生成。"),
+                          ("{n} red-line matters ({depts} departments) are to go to the discipline-inspection team "
+                           "separately; this report does not list them by department. The inspection report has not "
+                           "been rendered yet.")),
     "f_no_redline": ("本轮没有红线问题预警需要报送纪检监察组。", "No red-line matter had to be sent to the discipline-inspection team."),
     "f_ledger": ("整改台账：{entries} 项整改任务中 {done} 项已完成，{overdue} 项逾期。",
                  "Rectification ledger: {done} of {entries} measures completed, {overdue} overdue."),
     "f_note": ("以上每个数字均取自本轮计分表；“明显”指95%区间不含0。",
                "Every figure above comes from this round's score table; \"clearly\" means the 95% interval excludes 0."),
     # red lines (overview, department, inspection)
-    "redline_count": (("本轮共 {n} 项红线问题预警（某部门某红线条目在至少一个评价视角中，评为“比较突出”或“非常突出”的比例达到 {share}），"
-                      "涉及 {depts} 个部门，已单独报送纪检监察组。"),
+    "redline_count": (("本轮共 {n} 项红线问题预警（某部门某红线条目在至少一个评价视角中，评为“比较突出”或“非常突出”的比例达到 {share}"
+                       "且至少 {count} 份），涉及 {depts} 个部门，已单独报送纪检监察组。"),
                       ("{n} red-line matters this round (a department's red-line item rated \"fairly\" or \"very serious\" "
-                      "by at least {share} of one view's raters) in {depts} departments; sent to the discipline-inspection "
-                      "team separately.")),
+                       "by at least {share} of one view's raters, and by at least {count}) in {depts} departments; sent to "
+                       "the discipline-inspection team separately.")),
+    "redline_count_pending": (("本轮共 {n} 项红线问题预警（某部门某红线条目在至少一个评价视角中，评为“比较突出”或“非常突出”的比例达到 "
+                               "{share}且至少 {count} 份），涉及 {depts} 个部门，须单独报送纪检监察组；纪检监察组报告尚未生成"
+                               "（zuofeng report {round} --audience inspection）。"),
+                              ("{n} red-line matters this round (a department's red-line item rated \"fairly\" or \"very "
+                               "serious\" by at least {share} of one view's raters, and by at least {count}) in {depts} "
+                               "departments, to go to the discipline-inspection team separately; its report has not been "
+                               "rendered yet (zuofeng report {round} --audience inspection).")),
     "red_line_item": ("红线条目", "red-line item"),
     "in_problem_list": ("列入问题清单", "On the problem list"),
     "redline_dept_note": ("标注“红线条目”的问题（廉洁与纪律）与其他问题一样显示指数和问题率；是否预警由纪检监察组掌握，本报告不作预警。",
@@ -234,8 +246,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rank_note": ("名次区间来自模拟排名表（按各部门指数的区间重抽指数）；只有在整个区间都处于末位时才标记为“确属末位”。",
                   ("Rank ranges come from simulated league tables (each department's index redrawn from its interval); "
                    "a department is marked clearly last only when its whole range is last.")),
-    "gap_note": ("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。",
-                 "Gap = self index − peer index; a clearly positive gap means the self-assessment is rosier than peers'."),
+    "gap_note": (("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。“差距明显”为“是”须同时满足：95%区间不含 0，"
+                  "且自评和该互评视角各至少有 {n} 个回答。"),
+                 ("Gap = self index − peer index; a clearly positive gap means the self-assessment is rosier than peers'. "
+                  "A gap is marked clear only when its 95% interval excludes 0 and both the self and that peer view "
+                  "have at least {n} answers.")),
+    "gap_few": ("否（区间不含0，但回答少于{n}个）", "no (interval excludes 0, but fewer than {n} answers)"),
     "change_note": (("变化 = 本轮指数 − 上一轮指数；区间与 p 值均来自 Welch t 检验（p < 0.05 当且仅当区间不含 0）；"
                      "q 值为 Benjamini–Hochberg 校正（同一张表的多重比较），q < 0.05 的发现中误报的期望比例不超过 5%。"),
                     ("Change = index this round − previous round; interval and p both from Welch's t test (p < 0.05 "
@@ -253,15 +269,23 @@ STRINGS: dict[str, tuple[str, str]] = {
             ("Publication thresholds: at least {k} answer sheets per group and {k} answers (\"don't know\" not counted) "
              "behind every figure, {kc} sheets for suggestions; groups and figures under the threshold, and those "
              "hidden so they cannot be recovered by subtraction, are shown as suppressed.")),
-    "m_redline": ("红线问题：{items}；某部门某红线条目只要 {share} 以上的评价为 {values}，即单独报送纪检监察组，总体报告只报数量。",
-                  ("Red-line problems: {items}; when at least {share} of a department's ratings of one are {values}, "
-                   "the matter goes to the discipline-inspection team, and the overview gives only their number.")),
+    "m_redline": (("红线问题：{items}；某部门某红线条目在一个评价视角中有 {share} 以上、且至少 {count} 份评价为 {values}，"
+                   "即为一项红线问题预警，只报送纪检监察组，总体报告只报数量。"),
+                  ("Red-line problems: {items}; when at least {share} of one view's ratings of one of them for a "
+                   "department, and at least {count}, are {values}, that is a red-line matter: it goes to the "
+                   "discipline-inspection team alone, and the overview gives only their number.")),
+    "m_redline_dept": ("标注“红线条目”的问题（廉洁与纪律）：{items}；在本报告中与其他问题一样计分，按同样的规则列入问题清单。",
+                       ("Problems marked red-line item (integrity and discipline): {items}; this report scores them "
+                        "and puts them on the problem list by the same rules as any other.")),
+    "m_intervals": ("区间与检验（本轮计分实际所用）：{methods}。", "Intervals and tests (as this round was scored): {methods}."),
+    "m_problem_rules": (("问题清单的规则：问题率的95% Wilson 区间下限至少 {rate}（问题率规则）；或该问题指数的区间整体低于全组织，"
+                         "且至少有 {n} 个回答（低于全组织规则）。"),
+                        ("Problem-list rules: the lower 95% Wilson limit of the problem rate is at least {rate} (problem "
+                         "rate); or the item's index interval lies wholly below the organisation's, with at least {n} "
+                         "answers (below the organisation).")),
     "m_reliability": ("信度：各方面 Cronbach α（全部答卷）：{alphas}。", "Reliability: Cronbach's α per dimension (all sheets): {alphas}."),
-    "m_seed": (("区间为t区间（不重抽样）。名次区间：每次模拟按各部门指数的区间（指数 + 标准误 × t）独立重抽各部门指数并排名，"
-                "共{n_boot}次，种子{seed}；不重抽答卷。2.5%/97.5%分位处的蒙特卡罗标准误为{mc}。"),
-               ("Intervals are t intervals (nothing is resampled). Rank ranges: each simulated league table redraws "
-                "every department's index independently from its interval (index + se × t) and ranks them; "
-                "{n_boot} tables, seed {seed}; answer sheets are not resampled. Monte Carlo standard error of the "
+    "m_seed": ("名次区间共模拟 {n_boot} 张排名表，种子 {seed}；2.5%/97.5% 分位处的蒙特卡罗标准误为 {mc}。",
+               ("Rank ranges: {n_boot} simulated league tables, seed {seed}; Monte Carlo standard error of the "
                 "2.5%/97.5% tail share: {mc}.")),
     "m_suppressed_groups": ("本部门被抑制的组：{groups}。", "Suppressed groups of this department: {groups}."),
     "alt_dimensions": ("条形图：{name} 五个方面的作风指数及95%区间（{kinds}）。",

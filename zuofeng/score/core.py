@@ -15,6 +15,7 @@ import pandas as pd
 from .. import __version__
 from ..instrument import Instrument, load_instrument
 from . import compare, stats
+from .intervals import INTERVALS
 from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
 from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
 from .rowkeys import category_codes, distinct_rows
@@ -40,20 +41,6 @@ STATISTICS = (
     "change_q",
     "satisfaction_change", "rank", "rank_low", "rank_high", "bottom",
 )
-INTERVALS = {
-    "mean": "95% Wilson interval of the rescaled mean with the effective sample size n/c (c moderated, 8 df)",
-    "index": "the mean's interval mapped onto 0–100",
-    "problem_rate": "95% Wilson score interval",
-    "red_line_share": "95% Wilson score interval",
-    "satisfaction": "95% Wilson score interval",
-    "eval_score": "95% Wilson interval of the rescaled mean with the effective sample size n/c",
-    "alpha": "95% Feldt interval (n = complete answer sets)",
-    "gap": "95% Welch interval (outside view) or same-people bound se_peer + se_self (inside view); p from the same t",
-    "change": "95% Welch interval of the difference of indices; p from the same t",
-    "composite": "95% bound Σ w·se (views of the same people), t with the smallest df",
-    "satisfaction_change": "95% Newcombe hybrid score interval (method 10)",
-    "rank": "2.5–97.5% range of ranks over simulated league tables (index + se·T per department)",
-}
 RANK_BUDGET = 120_000_000   # automatic n_boot = RANK_BUDGET / departments², within 10,000 … 2,000,000
 TEXT = pd.StringDtype(na_value=np.nan)   # text columns of the output frames
 REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
@@ -177,6 +164,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         raise ScoreError(f"n_boot {n_boot!r} is not allowed; allowed: a whole number ≥ 100, or None (automatic)")
     rules = rules or Rules()
     info = _check_round_info(dict(round_info))
+    _check_answers(responses, info)
     low, high = 1.0, float(len(instrument.item_scale.options))
     scale = 100.0 / (high - low)
     cur = _score_round_data(responses, departments, info, instrument, rules)
@@ -194,6 +182,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         if isinstance(previous, tuple):
             previous = RoundData(*previous)
         p_info = _check_round_info(dict(previous.round_info))
+        _check_answers(previous.responses, p_info, previous=True)
         prev_code = p_info.get("code") or p_info.get("round")
         p_inst = previous.instrument or instrument
         prev = _score_round_data(previous.responses, previous.departments, p_info, p_inst, rules, items=False)
@@ -232,12 +221,45 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         "group_weights": info.get("group_weights"), "view_weights": cur.shared["view_weights"],
         "n_responses": int(cur.sums.sum("sheets", np.ones(len(cur.prep.sheets)))[3]) if whole else None,
         "n_departments": len(cur.prep.codes),
-        "scored_on": dt.date.today().isoformat(), "seed": int(seed), "n_boot": n_boot,
+        "scored_on": dt.date.today().isoformat(), "scored_at": dt.datetime.now().isoformat(timespec="minutes"),
+        "status": info.get("status"), "seed": int(seed), "n_boot": n_boot,
         "rules": rules.as_dict(), "intervals": dict(INTERVALS), "zuofeng_version": __version__,
     }
     frames = {"table": table, "problems": problems, "quality": quality, "comments": comments,
               "suppression": _suppression_frame(cur), "departments": cur.prep.departments.copy()}
     return Scores(**{k: text_columns(v) for k, v in frames.items()}, meta=meta)
+
+
+PRELIMINARY = ("初步结果：本轮测评仍在进行，以下是 {at} 计分时的结果；测评结束后重新计分的结果为准。",
+               ("Preliminary results: this round is still open; these are the scores as of {at}. The scores taken "
+                "after it closes are the final ones."))
+
+
+def preliminary_note(meta: dict, lang: str = "zh") -> str:
+    """The 初步结果 (preliminary) line for scores taken while their round was open, with the time of
+    scoring; empty for a closed round. Every report page and ``zuofeng score`` show it.
+
+    >>> preliminary_note({"status": "open", "scored_at": "2022-06-30T09:15"})
+    '初步结果：本轮测评仍在进行，以下是 2022-06-30 09:15 计分时的结果；测评结束后重新计分的结果为准。'
+    >>> preliminary_note({"status": "closed", "scored_at": "2022-06-30T09:15"})
+    ''
+    """
+    if meta.get("status") != "open":
+        return ""
+    at = str(meta.get("scored_at") or meta.get("scored_on") or "").replace("T", " ")
+    return PRELIMINARY[1 if lang == "en" else 0].format(at=at)
+
+
+def _check_answers(responses: pd.DataFrame, info: dict, previous: bool = False) -> None:
+    """Refuse a round without answer sheets (nothing to score) in one line that says what to do."""
+    if len(responses):
+        return
+    code = info.get("code") or info.get("round") or "?"
+    if previous:
+        raise ScoreError(f"the previous round {code} has no answer sheets, so this round cannot be compared "
+                         "with it; collect its answers first")
+    raise ScoreError(f"round {code} has no answer sheets yet: nothing to score; collect answers first "
+                     f"(zuofeng serve, zuofeng import or zuofeng simulate {code})")
 
 
 def text_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -377,12 +399,16 @@ def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = 
         scores = score_round(engine, "R2", seed=1)
         scores.rows(kind="peer_inside", statistic="index", key="overall")
     """
+    from ..errors import RoundError
     from ..frames import departments_frame, responses_frame
     from ..store import get_round
 
     with engine.connect() as conn:
         info = get_round(conn, round_code)
         prev_info = get_round(conn, info["previous"]) if info["previous"] else None
+    if info.get("status") == "draft":
+        raise RoundError(f"round {round_code} is a draft and has no answers yet: nothing to score; open it "
+                         f"(zuofeng round open {round_code}) and collect answers first")
     inst = load_instrument(info["instrument_id"], info["instrument_version"])
     previous = None
     if prev_info is not None:

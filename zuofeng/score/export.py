@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..textfmt import formula_safe
 from ..textfmt import table as text_table
-from .core import Scores, score_round
+from .core import Scores, preliminary_note, score_round
 from .prepare import ScoreError
 from .snapshot import replacing
 from .suppress import ALL, VIEWS
@@ -96,6 +96,8 @@ def summary_text(scores: Scores) -> str:
     m = scores.meta
     answered = m["n_responses"] if m.get("n_responses") is not None else "*"
     lines = [f"轮次 {m['round']}（{m.get('title', '')}）  k = {m['k_min']}，评论 k = {m['k_comment']}，答卷 {answered} 份"]
+    if note := preliminary_note(m):
+        lines.insert(0, note)
     ov = t[(t["level"] == "overall") & (t["key"] == "overall")]
     idx = ov[ov["statistic"] == "index"].set_index(["department", "kind"])
     sat = t[(t["statistic"] == "satisfaction")].set_index(["department", "kind"])
