@@ -303,17 +303,23 @@ def report_cmd(round_code, department, jobs, lang, out, seed, progress, audience
 
     A failing report does not stop the others; it is named in the index and the command exits with 2."""
     from .api import render_audience_report, render_reports, report_folder
+    from .faults import write_fault
     from .report.batch import ReportBatchError
-    if audience != "leading":
-        click.echo(str(render_audience_report(audience, round_code, out=out, lang=lang, seed=seed,
-                                              department=department, db=db)))
-        return
     try:
+        if audience != "leading":
+            click.echo(str(render_audience_report(audience, round_code, out=out, lang=lang, seed=seed,
+                                                  department=department, db=db)))
+            return
         result = render_reports(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
                                 progress=progress)
     except ReportBatchError:
         click.echo(f"index: {report_folder(round_code, out) / 'index.html'}")
         raise
+    except OSError as e:  # a full disk or a read-only folder: said of the reports, which were not written
+        fault = write_fault(e, "reports")
+        if fault is None:
+            raise
+        raise fault from None
     click.echo(f"{len(result.results)} reports in {result.seconds:.1f} s")
     click.echo(str(result.index))
 
@@ -430,11 +436,16 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as e:
         e.show()
         return 2
-    except SQLAlchemyError as e:
-        first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        click.echo(f"zuofeng: error: database: {first}", err=True)
-        return 2
-    except OSError as e:
+    except (SQLAlchemyError, OSError) as e:
+        from .faults import write_fault
+        fault = write_fault(e, denied=False)  # a permission denied here may be an input file's
+        if fault is not None:  # a full disk or a read-only store or folder: one sentence
+            click.echo(f"zuofeng: error: {fault.message}", err=True)
+            return 2
+        if isinstance(e, SQLAlchemyError):
+            first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+            click.echo(f"zuofeng: error: database: {first}", err=True)
+            return 2
         click.echo(f"zuofeng: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True)
         return 2
     return rv if isinstance(rv, int) else 0

@@ -50,6 +50,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from .config import database_url, default_db_file
 from .errors import RoundError, StoreError, TokenError, ZuofengError
+from .faults import StoreWriteError, fault_of, write_fault
 from .private import owner_only, private_folder, warn_if_readable_by_others
 from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
 
@@ -292,11 +293,25 @@ def writing(engine: Engine) -> Iterator:
     Use it for every transaction that writes. On SQLite it begins with ``BEGIN IMMEDIATE``: the write
     lock is taken at once (waiting up to 30 s for another writer), so a transaction that reads and then
     writes never fails because another writer got in between. Elsewhere it is ``engine.begin()``.
+    A full disk or a read-only store raises ``StoreWriteError`` (one sentence; the transaction is rolled
+    back, so nothing was written).
     """
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
-        with conn.begin():
-            yield conn
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+    except DBAPIError as e:
+        fault = write_fault(e, folder=_store_folder(engine))
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def _store_folder(engine: Engine) -> str | None:
+    """The folder of an SQLite store file (where a full disk shows), else None."""
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    return os.path.dirname(os.path.abspath(db)) if db and db != ":memory:" else None
 
 
 def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
@@ -341,6 +356,9 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         migrate(engine)
     except DBAPIError as e:
         engine.dispose()
+        fault = write_fault(e, folder=_store_folder(engine))
+        if fault is not None:
+            raise fault from None
         first = str(e.orig).strip().splitlines()[0] if e.orig else str(e).splitlines()[0]
         raise StoreError(f"cannot open database {shown}: {first}") from None
     return engine
@@ -451,10 +469,14 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         if also is not None:
             also(conn)
     _step("stored")
+    # The sheets are committed from here on: whatever the clean-up meets, they are reported as stored.
     if source == "survey" or any(s.token_hash is not None for s in order):  # paper ballots carry tokens too
         _unlink_after_arrival(engine, round_code)
     else:
-        _checkpoint(engine)
+        try:
+            _checkpoint(engine)
+        except _after_commit_errors(engine) as e:
+            log.warning("store: write-ahead log not emptied after storing (%s)", _kind(e))
     return len(order)
 
 
@@ -491,9 +513,23 @@ def _unlink_after_arrival(engine: Engine, round_code: str) -> None:
     if the rewrite cannot run now (the store is busy), the next submission or closing the round does it."""
     try:
         unlink_round(engine, round_code)
-    except DBAPIError as e:
+    except _after_commit_errors(engine) as e:
         log.warning("store: traces of arrival not wiped after a submission (%s); the next one retries",
-                    type(e.orig).__name__ if e.orig is not None else type(e).__name__)
+                    _kind(e))
+
+
+def _after_commit_errors(engine: Engine) -> tuple[type[BaseException], ...]:
+    """What the clean-up after a committed sheet may meet and must not turn into a failed submission:
+    SQLAlchemy's errors, the driver's own (``VACUUM`` runs on the raw connection; a full disk makes
+    it fail, as it needs room for a copy of the file) and the system's."""
+    driver = getattr(engine.dialect, "loaded_dbapi", None) or getattr(engine.dialect, "dbapi", None)
+    return (DBAPIError, StoreWriteError, OSError, *((driver.Error,) if driver is not None else ()))
+
+
+def _kind(e: BaseException) -> str:
+    orig = getattr(e, "orig", None)
+    fault = fault_of(e)
+    return f"{type(orig or e).__name__}{': ' + fault if fault else ''}"
 
 
 def unlink_round(engine: Engine, round_code: str, *, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:

@@ -268,7 +268,8 @@ class Desk:
                 return {"ok": True}
             raise ZuofengError("unknown request")
         except ZuofengError as e:
-            name = type(e).__name__ if type(e).__name__ in ERRORS else "ZuofengError"
+            # the nearest class the page knows (a full disk's StoreWriteError is a StoreError)
+            name = next(c.__name__ for c in type(e).__mro__ if c.__name__ in ERRORS)
             return {"ok": False, "error": name, "message": e.message}
         except Exception as e:  # noqa: BLE001 -- nothing a respondent sent is logged, only the kind of failure
             log.error("desk: %s failed with %s", req.get("op") if isinstance(req.get("op"), str) else "request",

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ..config import database_url
 from ..errors import InputFileError, StoreError
+from ..faults import write_fault
 from ..private import owner_only
 
 
@@ -85,9 +86,17 @@ def backup(db: str | None, out: str | Path) -> BackupResult:
         finally:
             dst.close()
         tmp.replace(out)
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, OSError) as e:
+        fault = write_fault(e, "backup")
+        if fault is not None:  # a full disk or a read-only folder: the partial copy is removed below
+            raise fault from None
+        if isinstance(e, OSError):
+            raise
         raise StoreError(f"cannot back up {source}: {e}") from None
     finally:
         src.close()
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only folder, where no partial copy could be made either
+            pass
     return BackupResult(source, out, out.stat().st_size, rounds, responses)

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from ..errors import RoundError, StoreError, ZuofengError
+from ..faults import write_fault
 from ..private import owner_only
 from .pool import Result, Task, init_worker, run_task
 from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
@@ -129,47 +130,53 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
 
     from .index import write_index
 
-    with owner_only(), batch_lock(target):  # every report, folder and worker's file: owner-only
-        remove_leftovers(target)
-        staged = staging_folder(target)
-        font_file = staged / FONT_FILE
-        try:
-            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=_context(), initializer=init_worker,
-                                     initargs=(str(font_file),)) as pool:
-                pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
-                try:
-                    if scores is None:
-                        scores = score_for_report(db, round_code, seed)
-                    previous = _carry_over(target, staged) if department is not None else {}
-                    note_inspection(scores, target)
-                    snapshot = staged / SNAPSHOT_NAME
-                    save_snapshot(scores, snapshot)
-                    ledger_text = ""
+    try:
+        with owner_only(), batch_lock(target):  # every report, folder and worker's file: owner-only
+            remove_leftovers(target)
+            staged = staging_folder(target)
+            font_file = staged / FONT_FILE
+            try:
+                with ProcessPoolExecutor(max_workers=n_jobs, mp_context=_context(), initializer=init_worker,
+                                         initargs=(str(font_file),)) as pool:
+                    pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
                     try:
-                        ledger_text = write_ledger_pages(db, round_code, scores, staged / LEDGER_PAGES,
-                                                         lang).read_text(encoding="utf-8")
-                    except RoundError:  # scores given for a round the store does not hold: no ledger
-                        pass
-                    except StoreError:  # scores given and no store at all (only the default one is optional)
-                        if db:
-                            raise
-                    font_face = _write_font_face(scores, font_file, ledger_text)
-                    tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
-                    results = _run(pool, tasks, progress, round_code, on_progress)
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-            font_file.unlink(missing_ok=True)
-            results = _relocate(results, staged, target)
-            merged = {**previous, **{r.name: r.to_dict() for r in results}}
-            manifest = {"zuofeng": 1, "round": round_code, "lang": lang, "reports": merged,
-                        "seconds": round(time.perf_counter() - t0, 3)}
-            (staged / MARKER).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-            write_index(scores, merged, staged / "index.html", lang=lang, font_face=font_face)
-            swap_in(staged, target)
-        except BaseException:
-            shutil.rmtree(staged, ignore_errors=True)
+                        if scores is None:
+                            scores = score_for_report(db, round_code, seed)
+                        previous = _carry_over(target, staged) if department is not None else {}
+                        note_inspection(scores, target)
+                        snapshot = staged / SNAPSHOT_NAME
+                        save_snapshot(scores, snapshot)
+                        ledger_text = ""
+                        try:
+                            ledger_text = write_ledger_pages(db, round_code, scores, staged / LEDGER_PAGES,
+                                                             lang).read_text(encoding="utf-8")
+                        except RoundError:  # scores given for a round the store does not hold: no ledger
+                            pass
+                        except StoreError:  # scores given and no store at all (only the default one is optional)
+                            if db:
+                                raise
+                        font_face = _write_font_face(scores, font_file, ledger_text)
+                        tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
+                        results = _run(pool, tasks, progress, round_code, on_progress)
+                    except BaseException:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise
+                font_file.unlink(missing_ok=True)
+                results = _relocate(results, staged, target)
+                merged = {**previous, **{r.name: r.to_dict() for r in results}}
+                manifest = {"zuofeng": 1, "round": round_code, "lang": lang, "reports": merged,
+                            "seconds": round(time.perf_counter() - t0, 3)}
+                (staged / MARKER).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+                write_index(scores, merged, staged / "index.html", lang=lang, font_face=font_face)
+                swap_in(staged, target)
+            except BaseException:
+                shutil.rmtree(staged, ignore_errors=True)
+                raise
+    except OSError as e:  # a full disk or a read-only folder: one sentence (the staging folder is gone)
+        fault = write_fault(e, "reports")
+        if fault is None:
             raise
+        raise fault from None
     result = BatchResult(round_code, target, target / "index.html", results, time.perf_counter() - t0)
     if result.failed:
         names = ", ".join(f"{r.name} ({r.error})" for r in result.failed)
