@@ -113,8 +113,11 @@ def export_workbook(engine: Engine, round_code: str, out: str | Path, department
         raise LedgerError(f"unknown department {department!r} in round {round_code}; known: {', '.join(depts)}")
     df = entries_frame(engine, round_code, department)
     if df.empty:
-        raise LedgerError(f"round {round_code} has no ledger entries"
-                          + (f" for {department}" if department else "") + " (zuofeng ledger init first)")
+        if department is not None and not entries_frame(engine, round_code).empty:
+            raise LedgerError(f"department {department} has no ledger entries in round {round_code}: nothing of "
+                              "it is on the problem list; export the other departments, or add a problem of its own "
+                              "first (zuofeng.ledger_add or the console)")
+        raise LedgerError(f"round {round_code} has no ledger entries yet (zuofeng ledger init {round_code} first)")
     wb = Workbook()
     info = wb.active
     info.title = INFO_SHEET
