@@ -339,7 +339,6 @@ def page_chars(scores) -> str:
     """Every character a page of this round can show: all report strings, the instrument, the roster,
     titles, flags and suggestions. Used to subset the embedded font once per batch."""
     from ..instrument import load_instrument
-
     from ..score.core import PRELIMINARY
     from ..score.intervals import METHODS
 
