@@ -339,9 +339,12 @@ def page_chars(scores) -> str:
     """Every character a page of this round can show: all report strings, the instrument, the roster,
     titles, flags and suggestions. Used to subset the embedded font once per batch."""
     from ..instrument import load_instrument
+    from ..score.core import PRELIMINARY
+    from ..score.intervals import METHODS
 
     meta = scores.meta
     parts = [z for z, _ in STRINGS.values()] + [str(meta.get("title", ""))]
+    parts += [z for z, _ in METHODS.values()] + [PRELIMINARY[0]]
     try:
         inst = load_instrument(meta["instrument_id"], int(meta["instrument_version"]))
     except Exception:  # noqa: BLE001 - the font subset is best effort
