@@ -106,8 +106,8 @@ def test_ledger_errors_are_one_line_exit_2(capsys, tmp_path, store):
     lines = err.splitlines()
     assert code == 2 and out == ""
     assert lines[-1].startswith("zuofeng: error:") and "2 problem(s); nothing stored" in lines[-1]
-    assert any("row 2, column K (佐证材料)" in x for x in lines[:-1])
-    assert any("row 3, column B (部门代码): key column edited" in x for x in lines[:-1])
+    assert any("整改台账!K2 (佐证材料)" in x for x in lines[:-1])
+    assert any("整改台账!B3 (部门代码): key column edited" in x for x in lines[:-1])
     assert dump(engine) == before
     code, _, err = run(capsys, "ledger", "import", str(tmp_path / "missing.xlsx"), "--db", db)
     assert code == 2 and err.count("\n") == 1 and "file not found" in err

@@ -170,6 +170,7 @@ ledger_entries = Table(
     Column("leader", String(100)),  # 责任领导
     Column("person", String(100)),  # 责任人
     Column("deadline", Date),
+    Column("standing", Boolean),  # 长期坚持: a standing measure with no deadline (0006_ledger_standing)
     Column("status", String(10), nullable=False),  # 未启动 | 整改中 | 已完成 | 已销号
     Column("evidence", Text),  # 佐证材料: description
     Column("evidence_file", String(255)),
@@ -240,12 +241,19 @@ def _m0005_english_names(conn) -> None:
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(200)"))
 
 
+def _m0006_ledger_standing(conn) -> None:
+    """``ledger_entries.standing``: a standing measure (长期坚持), which has no deadline (nullable)."""
+    if "standing" not in {c["name"] for c in inspect(conn).get_columns("ledger_entries")}:
+        conn.exec_driver_sql("ALTER TABLE ledger_entries ADD COLUMN standing BOOLEAN")
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
     ("0003_paper_ballots", _m0003_paper_ballots),
     ("0004_ledger", _m0004_ledger),
     ("0005_english_names", _m0005_english_names),
+    ("0006_ledger_standing", _m0006_ledger_standing),
 ]
 
 

@@ -77,6 +77,11 @@ def import_cmd(file, dry_run, reopen, by, db):
         if len(e.problems) > PROBLEMS_SHOWN:
             click.echo(f"  … and {len(e.problems) - PROBLEMS_SHOWN} more", err=True)
         raise
+    for note in r.notes:
+        click.echo(f"note: {note}")
+    if r.added_entries:
+        click.echo(f"{'would add' if r.dry_run else 'added'} {r.added_entries} 自查问题 entr"
+                   f"{'y' if r.added_entries == 1 else 'ies'}")
     what = "would change" if r.dry_run else "changed"
     click.echo(f"{'dry run: ' if r.dry_run else ''}{r.path}: {r.entries} entries of round {r.round}; "
                f"{what} {r.changed_fields} field(s) in {r.changed_entries} entr{'y' if r.changed_entries == 1 else 'ies'}")

@@ -20,7 +20,7 @@ from ..store import get_departments, get_round, ledger_entries, ledger_history, 
 STATUSES = ("未启动", "整改中", "已完成", "已销号")
 DONE = ("已完成", "已销号")
 #: fields a department or the analyst may change; the rest (round, department, item, problem) are keys
-EDITABLE = ("measure", "leader", "person", "deadline", "status", "evidence", "evidence_file", "review_note")
+EDITABLE = ("measure", "leader", "person", "deadline", "standing", "status", "evidence", "evidence_file", "review_note")
 MAX_TEXT = 2000
 MAX_SHORT = 100
 SHORT = ("leader", "person")
@@ -88,6 +88,10 @@ def validate_changes(entry: dict, changes: dict, *, reopen: bool = False) -> dic
             if v is not None and not isinstance(v, dt.date):
                 raise LedgerError(f"deadline must be a date, not {v!r}")
             out[k] = v.date() if isinstance(v, dt.datetime) else v
+        elif k == "standing":
+            if v is not None and not isinstance(v, bool):
+                raise LedgerError(f"standing must be true or false, not {v!r}")
+            out[k] = v or None
         else:
             out[k] = check_text(k, v)
     final = {**entry, **out}
@@ -137,10 +141,16 @@ def add_entry(engine: Engine, round_code: str, department: str, problem: str, *,
         row = {"round": round_code, "department": department, "item": item, "problem": text, **blank,
                "created_on": today}
         changes = validate_changes({**row, "id": None}, fields)
-        eid = conn.execute(ledger_entries.insert().values(**row)).inserted_primary_key[0]
-        conn.execute(ledger_history.insert().values(entry_id=eid, changed_on=today, recorded_by=by, field="created",
-                                                    old_value=None, new_value=text))
+        eid = insert_entry(conn, row, by, today)
         _apply(conn, {**row, "id": eid}, changes, by, today)
+    return eid
+
+
+def insert_entry(conn, row: dict, by: str, today: dt.date) -> int:
+    """Store a new entry as it is (checked already) with its history row ``created``; return its id."""
+    eid = conn.execute(ledger_entries.insert().values(**row)).inserted_primary_key[0]
+    conn.execute(ledger_history.insert().values(entry_id=eid, changed_on=today, recorded_by=by, field="created",
+                                                old_value=None, new_value=row["problem"]))
     return int(eid)
 
 

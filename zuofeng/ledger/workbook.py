@@ -22,7 +22,18 @@ from sqlalchemy.engine import Engine
 from ..errors import InputFileError, RoundError
 from ..io.files import looks_like_formula, read_file
 from ..store import get_departments, get_round, ledger_entries, writing
-from .entries import EDITABLE, STATUSES, LedgerError, _apply, _who, check_move, check_text, entries_frame
+from .deadlines import EXAMPLES, STANDING_TEXT, read_deadline
+from .entries import (
+    EDITABLE,
+    STATUSES,
+    LedgerError,
+    _apply,
+    _who,
+    check_move,
+    check_text,
+    entries_frame,
+    insert_entry,
+)
 
 FORMAT = "zuofeng-ledger/1"
 LEDGER_SHEET = "整改台账"
@@ -36,16 +47,21 @@ COLUMNS = [("编号", "id", True), ("部门代码", "department", True), ("部�
            ("审核意见", "review_note", False)]
 HEADER = [c[0] for c in COLUMNS]
 WIDTHS = [8, 10, 16, 6, 48, 48, 12, 12, 13, 10, 36, 20, 30]
+#: empty, unlocked rows below the entries, where a department adds the problems it found itself (自查问题)
+SPARE_ROWS = 20
 
 INSTRUCTIONS = [
     "整改台账填写说明",
     "",
     "1. 每一行是一项整改任务，来自本轮测评的问题清单（条目为空的是部门自行查摆的问题）。",
     "2. 灰色的编号、部门代码、部门、条目、问题五列是关键列，已锁定，请勿修改；导入时逐项核对，改动的表格整份退回。",
-    "3. 请填写：整改措施（具体做法、责任人、时间节点）、责任领导、责任人、完成时限（日期）、状态、佐证材料、佐证文件、审核意见。",
+    "3. 请填写：整改措施（具体做法、责任人、时间节点）、责任领导、责任人、完成时限、状态、佐证材料、佐证文件、审核意见。",
+    "   完成时限可写 2027-03-31、2027年3月31日、2027年3月底、3月31日（指本轮测评所在年份）；长期坚持的措施写“长期坚持”。",
+    "   自查问题：在表格末尾的空行里填写，编号、条目留空，写明问题及整改措施；导入时作为本部门的新任务。",
+    "   合并单元格：整改措施、责任人等可填写列中的合并单元格，导入时其内容填入它跨越的每一行；关键列不得合并。",
     "4. 状态只能依次推进：未启动 → 整改中 → 已完成 → 已销号；回退需要分析人员使用 --reopen 导入。",
     "5. 已销号必须填写佐证材料。",
-    "6. 请勿输入公式，不要增删行列、改动工作表名称或复制到其他工作簿；整份表格要么全部导入，要么全部不导入。",
+    "6. 请勿输入公式，不要删除行、增删列、改动工作表名称或复制到其他工作簿；整份表格要么全部导入，要么全部不导入。",
     "7. “加强学习、提高认识”之类没有具体行动、责任人或时间的措施，以及与其他部门相同的措施，会被标记为疑似文字整改。",
 ]
 
@@ -61,6 +77,9 @@ class ImportResult:
     changed_entries: int
     changed_fields: int
     dry_run: bool
+    added_entries: int = 0
+    #: what the import did that the analyst should know (merged cells filled into the rows they span)
+    notes: tuple[str, ...] = ()
 
 
 class LedgerProblems(LedgerError):
@@ -145,6 +164,8 @@ def export_workbook(engine: Engine, round_code: str, out: str | Path, department
                 v = None if v is None or pd.isna(v) else int(v)
             if fld == "id":
                 v = int(v)
+            if fld == "deadline" and v is None and e["standing"]:
+                v = STANDING_TEXT
             c = ws.cell(row=i, column=j)
             if isinstance(v, str):
                 c.value, c.data_type = v, "s"  # text stays text, never a formula
@@ -158,13 +179,21 @@ def export_workbook(engine: Engine, round_code: str, out: str | Path, department
             else:
                 c.protection = Protection(locked=False)
     last = len(df) + 1
+    for i in range(last + 1, last + SPARE_ROWS + 1):  # room for 自查问题, every cell open to the department
+        for j in range(1, len(COLUMNS) + 1):
+            c = ws.cell(row=i, column=j)
+            c.protection = Protection(locked=False)
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+            if COLUMNS[j - 1][1] == "deadline":
+                c.number_format = "yyyy-mm-dd"
+    last += SPARE_ROWS
     status_col = get_column_letter(HEADER.index("状态") + 1)
     date_col = get_column_letter(HEADER.index("完成时限") + 1)
     dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=False,
                         showErrorMessage=True, errorTitle="状态", error="请从下拉列表中选择：" + " / ".join(STATUSES))
     dv.add(f"{status_col}2:{status_col}{last}")
-    dd = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                        showErrorMessage=True, errorTitle="完成时限", error="请输入日期，例如 2022-06-30")
+    # a hint, not a date check: 长期坚持 and 2027年3月底 are deadlines too (read on import)
+    dd = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="完成时限", prompt=EXAMPLES)
     dd.add(f"{date_col}2:{date_col}{last}")
     ws.add_data_validation(dv)
     ws.add_data_validation(dd)
@@ -196,10 +225,36 @@ def _text_cell(ws, row: int, col: int, text: str):
 # --- import -------------------------------------------------------------------------------------
 
 def _where(sheet: str, row: int, col: int | None = None) -> str:
+    """A place in the workbook as a spreadsheet names it: ``整改台账!I3 (完成时限)``, or ``整改台账!3:3``."""
     from openpyxl.utils import get_column_letter
     if col is None:
-        return f"sheet {sheet}, row {row}"
-    return f"sheet {sheet}, row {row}, column {get_column_letter(col)} ({HEADER[col - 1] if col <= len(HEADER) else '?'})"
+        return f"{sheet}!{row}:{row}"
+    if sheet != LEDGER_SHEET:
+        return f"{sheet}!{get_column_letter(col)}{row}"
+    return f"{sheet}!{get_column_letter(col)}{row} ({HEADER[col - 1] if col <= len(HEADER) else '?'})"
+
+
+def _unmerge(ws, problems: list[str]) -> list[str]:
+    """Fill every merged range of the ledger sheet's editable columns with its top-left value, for every
+    row it spans, and say so; a merged range touching the header or a key column is a problem."""
+    notes = []
+    editable = {j for j, (_, _, key) in enumerate(COLUMNS, start=1) if not key}
+    for rng in list(ws.merged_cells.ranges):
+        cols = set(range(rng.min_col, rng.max_col + 1))
+        if rng.min_row == 1 or not cols <= editable:
+            problems.append(f"{ws.title}!{rng.coord}: merged cells over the header or a key column "
+                            f"({', '.join(HEADER[j - 1] for j in sorted(cols) if j <= len(HEADER))}); unmerge them")
+            continue
+        value = ws.cell(row=rng.min_row, column=rng.min_col).value
+        ws.unmerge_cells(rng.coord)
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                ws.cell(row=r, column=c).value = value
+        if value not in (None, ""):
+            rows = rng.max_row - rng.min_row + 1
+            notes.append(f"merged cells {ws.title}!{rng.coord}: its value was filled into each of the {rows} rows "
+                         "it spans")
+    return notes
 
 
 def _load(path: Path):
@@ -214,19 +269,10 @@ def _load(path: Path):
         raise InputFileError(f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
 
 
-def _date_of(v):
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    if isinstance(v, dt.datetime):
-        if v.time() != dt.time(0):
-            raise ValueError("a date without a time of day")
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    if isinstance(v, str):
-        s = v.strip().replace("/", "-").replace(".", "-")
-        return dt.date.fromisoformat("-".join(p.zfill(2) for p in s.split("-")))
-    raise ValueError("a date such as 2022-06-30")
+def _round_year(conn, round_code: str) -> int:
+    """The year of a round, for deadlines written without one: the year it closed, opened or was created."""
+    r = get_round(conn, round_code)
+    return (r["closed_on"] or r["opened_on"] or r["created_on"]).year
 
 
 def _same_key(fld: str, cell, stored) -> bool:
@@ -241,11 +287,16 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                     by: str | None = None, today: dt.date | None = None) -> ImportResult:
     """Take a filled ledger workbook back into the store: all or nothing.
 
-    Refused (:class:`LedgerProblems`, listing every problem with sheet, row and column; the store is
+    A row without 编号 is a problem the department found itself (自查问题): a new entry of that
+    department, item empty, with the row's own problem text. Deadlines are read as departments write
+    them (:mod:`zuofeng.ledger.deadlines`; 长期坚持 is a standing measure without one). A merged range in
+    the editable columns is filled into every row it spans, and said in ``notes``.
+
+    Refused (:class:`LedgerProblems`, listing every problem with its cell, ``整改台账!I3``; the store is
     unchanged) when: the file is too large or not a ledger workbook; it belongs to another round or
-    department; a key column (编号, 部门代码, 部门, 条目, 问题) was edited, a row added or repeated; a cell
-    holds a formula; a status moves back (unless ``reopen``) or is unknown; 已销号 lacks evidence; a
-    deadline is not a date; a text is too long.
+    department; a key column (编号, 部门代码, 部门, 条目, 问题) was edited, merged or a row repeated; a
+    cell holds a formula; a status moves back (unless ``reopen``) or is unknown; 已销号 lacks evidence; a
+    deadline cannot be read; a text is too long.
     """
     path = Path(path)
     by = _who(by or f"import {path.name}")
@@ -258,6 +309,7 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
         raise LedgerProblems(f"{path}: not a zuofeng ledger workbook of format {FORMAT}")
     round_code, department = meta.get("round"), meta.get("department") or None
     ws = wb[LEDGER_SHEET]
+    notes = _unmerge(ws, problems)
     formulas = set()
     for sheet in wb.worksheets:
         for row in sheet.iter_rows():
@@ -279,6 +331,7 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
         except RoundError:
             raise LedgerProblems(f"{path}: a workbook of round {round_code!r}, which is not in this store") from None
         depts = get_departments(conn, round_code)
+        year = _round_year(conn, round_code)
         if department is not None and department not in depts:
             raise LedgerProblems(f"{path}: a workbook of department {department!r}, unknown in round {round_code}")
         stored = {r["id"]: dict(r) for r in conn.execute(
@@ -297,26 +350,31 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
             for c in extra:
                 problems.append(f"{_where(LEDGER_SHEET, r, c.column)}: a cell outside the ledger's columns")
             eid = values[0]
-            if isinstance(eid, bool) or not isinstance(eid, (int, float)) or eid != int(eid):
-                problems.append(f"{_where(LEDGER_SHEET, r, 1)}: no entry number (rows may not be added; "
-                                "add a topic of the department's own with the analyst)")
-                continue
-            eid = int(eid)
-            entry = stored.get(eid)
-            if entry is None:
-                problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} is not an entry of round {round_code}")
-                continue
-            if eid in seen:
-                problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} repeats row {seen[eid]}")
-                continue
-            seen[eid] = r
-            if department is not None and entry["department"] != department:
-                problems.append(f"{_where(LEDGER_SHEET, r, 2)}: entry {eid} belongs to {entry['department']}, "
-                                f"not to this workbook's department {department}")
-                continue
+            if eid in (None, ""):  # a problem the department found itself (自查问题): a new entry
+                entry = _own_problem(values, r, department, depts, problems)
+                if entry is None:
+                    continue
+                eid = None
+            else:
+                if isinstance(eid, bool) or not isinstance(eid, (int, float)) or eid != int(eid):
+                    problems.append(f"{_where(LEDGER_SHEET, r, 1)}: not an entry number: {eid!r}")
+                    continue
+                eid = int(eid)
+                entry = stored.get(eid)
+                if entry is None:
+                    problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} is not an entry of round {round_code}")
+                    continue
+                if eid in seen:
+                    problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} repeats row {seen[eid]}")
+                    continue
+                seen[eid] = r
+                if department is not None and entry["department"] != department:
+                    problems.append(f"{_where(LEDGER_SHEET, r, 2)}: entry {eid} belongs to {entry['department']}, "
+                                    f"not to this workbook's department {department}")
+                    continue
             keyed = {**entry, "department_name": depts[entry["department"]]["name"]}
             for j, (_, fld, key) in enumerate(COLUMNS, start=1):
-                if key and not _same_key(fld, values[j - 1], keyed[fld]):
+                if key and eid is not None and not _same_key(fld, values[j - 1], keyed[fld]):
                     problems.append(f"{_where(LEDGER_SHEET, r, j)}: key column edited (the store has "
                                     f"{keyed[fld]!r}); key columns may not be changed")
             changes, bad = {}, False
@@ -327,11 +385,14 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                 try:
                     if fld == "deadline":
                         try:
-                            changes[fld] = _date_of(v)
+                            changes[fld], standing = read_deadline(v, year)
+                            changes["standing"] = standing or None  # as stored: true, or nothing
                         except ValueError:
-                            raise LedgerError(f"not a date: {v!r} (use a date such as 2022-06-30)") from None
+                            raise LedgerError(f"完成时限无法识别：{v!r}（可写 {EXAMPLES}）") from None
                     elif fld == "status":
                         v = (v.strip() if isinstance(v, str) else v) or None
+                        if v is None and entry["id"] is None:  # a 自查问题 starts as 未启动
+                            v = entry["status"]
                         if v is None:
                             raise LedgerError(f"status is empty; allowed: {' / '.join(STATUSES)}")
                         check_move(entry["status"], v, reopen=reopen)
@@ -349,9 +410,49 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
             plan.append((entry, {k: v for k, v in changes.items() if k in EDITABLE}))
         if problems:
             raise LedgerProblems(f"{path}: {len(problems)} problem(s); nothing stored", problems)
+        added = 0
         for entry, changes in plan:
+            if entry["id"] is None:
+                added += 1
+                if dry_run:
+                    continue
+                row = {k: v for k, v in entry.items() if k != "id"} | {"round": round_code, "created_on": today}
+                entry = {**entry, "id": insert_entry(conn, row, by, today)}
             n = _apply(conn, entry, changes, by, today) if not dry_run else \
                 sum(1 for k, v in changes.items() if v != entry[k])
             changed_fields += n
             changed_entries += n > 0
-    return ImportResult(path, round_code, department, n_rows, changed_entries, changed_fields, dry_run)
+    return ImportResult(path, round_code, department, n_rows, changed_entries, changed_fields, dry_run, added,
+                        tuple(notes))
+
+
+def _own_problem(values: list, r: int, department: str | None, depts: dict, problems: list[str]) -> dict | None:
+    """A row without 编号: a problem the department found itself (自查问题), as a new entry (``id`` None),
+    or None with the reasons in ``problems``. 条目 stays empty; 部门代码 may be left empty in a
+    department's own workbook."""
+    col = {fld: j for j, (_, fld, _) in enumerate(COLUMNS, start=1)}
+    code = values[col["department"] - 1]
+    code = code.strip() if isinstance(code, str) else code
+    bad = len(problems)
+    if code in (None, ""):
+        if department is None:
+            problems.append(f"{_where(LEDGER_SHEET, r, col['department'])}: 自查问题 needs the department's code")
+        code = department
+    elif code not in depts or (department is not None and code != department):
+        problems.append(f"{_where(LEDGER_SHEET, r, col['department'])}: {code!r} is not "
+                        + (f"this workbook's department {department}" if department else "a department of the round"))
+    if values[col["item"] - 1] not in (None, ""):
+        problems.append(f"{_where(LEDGER_SHEET, r, col['item'])}: a 自查问题 row has no item (条目 stays empty)")
+    try:
+        text = check_text("problem", values[col["problem"] - 1] if isinstance(values[col["problem"] - 1], str)
+                          else None)
+    except LedgerError as e:
+        problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: {e.message}")
+        text = ""
+    if text is None:
+        problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: a row without 编号 is a 自查问题 and needs "
+                        "its problem (问题)")
+    if len(problems) > bad:
+        return None
+    return {"id": None, "department": code, "item": None, "problem": text, "status": "未启动",
+            **{k: None for k in EDITABLE if k != "status"}}
