@@ -100,7 +100,7 @@ def test_the_inspection_report_has_the_alert_of_every_view(rendered):
 
 
 def test_no_department_page_workbook_overview_public_page_or_index_carries_it(rendered):
-    scores, reports, inspection, public, workbook = rendered
+    scores, reports, _inspection, public, workbook = rendered
     shares = list(_share_texts(scores).values())
     folder = reports / "R"
     pages = {p.name: _text(p) for p in (folder / "departments").glob("*.html")}
