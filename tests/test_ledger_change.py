@@ -125,8 +125,10 @@ def test_item_change_classes(two_rounds):
     assert (ch.loc[small, "change_class"] == "not_measurable").all() and small.any()
     assert ch.loc[small, "change"].isna().all()  # suppressed figures never enter
     up, down = ch["ci_low"] > 0, ch["ci_high"] < 0
-    was = set(zip(s_before.problems["department"], s_before.problems["kind"], s_before.problems["key"]))
-    is_ = set(zip(s_now.problems["department"], s_now.problems["kind"], s_now.problems["key"]))
+    from zuofeng.ledger.problems import department_rows  # red-line alerts alone are not a department's flags
+    pb, pn = department_rows(s_before.problems), department_rows(s_now.problems)
+    was = set(zip(pb["department"], pb["kind"], pb["key"]))
+    is_ = set(zip(pn["department"], pn["kind"], pn["key"]))
     keys = list(zip(ch["department"], ch["kind"], ch["key"]))
     assert ch["flagged_before"].tolist() == [k in was for k in keys]
     assert ch["flagged_now"].tolist() == [k in is_ for k in keys]
