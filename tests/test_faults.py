@@ -12,6 +12,8 @@ import logging
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,16 @@ class SmallDisk:
 
     def readonly(self, on: bool = True) -> None:
         subprocess.run(["mount", "-o", f"remount,{'ro' if on else 'rw'}", str(self.path)], check=True)
+
+    @contextmanager
+    def fault(self, kind: str, leave: int = 0) -> Iterator[None]:
+        """While inside: the disk full up to ``leave`` free bytes (``kind`` "full") or read-only."""
+        self.fill(leave=leave) if kind == "full" else self.readonly()
+        try:
+            yield
+        finally:
+            self.readonly(False)
+            self.free()
 
 
 def _mount(tmp_path: Path, size_mb: int = 3):
@@ -176,15 +188,11 @@ def test_import_on_a_full_or_read_only_store(disk, roster_file, fault, leave, ca
     set_status(engine, "R1", "open")
     before = snapshot(engine)
     engine.dispose()
-    disk.fill(leave=leave) if fault == "full" else disk.readonly()
-    try:
+    with disk.fault(fault, leave=leave):
         code = main(["import", "R1", str(SAMPLES / "wjx_code_peer.csv"), "--mapping",
                      str(SAMPLES / "wjx_code_peer.yaml"), "--db", url])
         assert code == 2
         _one_line(capsys.readouterr().err, sentence(fault))
-    finally:
-        disk.readonly(False)
-        disk.free()
     assert snapshot(engine) == before
     assert main(["import", "R1", str(SAMPLES / "wjx_code_peer.csv"), "--mapping",
                  str(SAMPLES / "wjx_code_peer.yaml"), "--db", url]) == 0  # the same file, once there is room
@@ -204,13 +212,9 @@ def test_ledger_import_on_a_full_or_read_only_store(disk, tmp_path, fault, capsy
     capsys.readouterr()
     before = dump(engine)
     engine.dispose()
-    disk.fill(leave=0) if fault == "full" else disk.readonly()
-    try:
+    with disk.fault(fault, leave=0):
         assert main(["ledger", "import", str(wb_path), "--by", "王明", "--db", url]) == 2
         _one_line(capsys.readouterr().err, sentence(fault))
-    finally:
-        disk.readonly(False)
-        disk.free()
     assert dump(engine) == before
     engine.dispose()
 
@@ -221,14 +225,10 @@ def test_backup_onto_a_full_or_read_only_disk_leaves_no_file(disk, tmp_path, fau
     engine = open_engine(url)
     simulated_round(engine, "B")
     engine.dispose()
-    disk.fill(leave=64 * 1024) if fault == "full" else disk.readonly()
-    try:
+    with disk.fault(fault, leave=64 * 1024):
         assert main(["backup", "--out", str(disk.path / "copy.db"), "--db", url]) == 2
         _one_line(capsys.readouterr().err, sentence(fault, "backup"))
         assert sorted(p.name for p in disk.path.iterdir()) == ([] if fault == "readonly" else ["filler"])
-    finally:
-        disk.readonly(False)
-        disk.free()
 
 
 @pytest.mark.parametrize("fault", ["full", "readonly"])
@@ -239,15 +239,11 @@ def test_a_report_batch_onto_a_full_or_read_only_disk_leaves_nothing(disk, tmp_p
     engine.dispose()
     out = disk.path / "reports" / "B"
     out.parent.mkdir()
-    disk.fill(leave=16 * 1024) if fault == "full" else disk.readonly()
-    try:
+    with disk.fault(fault, leave=16 * 1024):
         assert main(["report", "B", "--department", "KJG", "--out", str(out), "--no-progress", "--db", url]) == 2
         _one_line(capsys.readouterr().err, sentence(fault, "reports"))
         # no report, no staging folder (only the batch's lock file, which every batch keeps)
         assert [p.name for p in out.parent.iterdir() if p.name != ".B.lock"] == []
-    finally:
-        disk.readonly(False)
-        disk.free()
 
 
 def test_a_write_fault_survives_pickling_and_speaks_english_on_request():
