@@ -10,6 +10,14 @@ from .store import get_departments, get_round, responses, tokens
 VIEWS = ("self", "peer_inside")
 
 
+def sheet_counts(conn, round_code: str) -> list[tuple[str, str, str, str | None, int]]:
+    """The sheets stored per (kind, rater, target, category): counts only."""
+    return [tuple(r) for r in conn.execute(
+        select(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category, func.count())
+        .where(responses.c.round == round_code)
+        .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)).all()]
+
+
 def coverage(engine: Engine, round_code: str) -> dict:
     """Per department: self and inside-view peer responses against headcount, the 党员/非党员 split
     where the roster gives party_members, outside-view peer responses received, and every gap flagged.
@@ -29,12 +37,7 @@ def coverage(engine: Engine, round_code: str) -> dict:
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
-        rows = conn.execute(
-            select(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category,
-                   func.count().label("n"))
-            .where(responses.c.round == round_code)
-            .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)
-        ).all()
+        rows = sheet_counts(conn, round_code)
         issued = conn.execute(
             select(tokens.c.rater, tokens.c.target, func.count())
             .where(tokens.c.round == round_code, tokens.c.kind == "peer", tokens.c.rater != tokens.c.target)

@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
-from ..store import get_departments, get_round, import_fingerprints, responses, store_sheets
+from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
 from .limesurvey import is_limesurvey_header, parse_limesurvey
 from .mapping import FORMATS, Mapping, load_mapping
@@ -233,11 +233,10 @@ def _check_over_coverage(engine: Engine, round_code: str, parsed: Parsed, depts:
     """
     if not parsed.sheets:
         return
+    from ..coverage import sheet_counts
+
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category,
-                   func.count()).where(responses.c.round == round_code)
-            .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)).all()
+        rows = sheet_counts(conn, round_code)
     stored: dict[tuple[str, str, str], int] = {}
     stored_party: dict[tuple[str, str, str], int] = {}
     for kind, rater, target, category, n in rows:
