@@ -5,9 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from .axes import BLANK_CATEGORY, CATEGORIES, COVERAGE_VIEWS, view_of
 from .store import get_departments, get_round, responses, tokens
 
-VIEWS = ("self", "peer_inside")
+VIEWS = COVERAGE_VIEWS
+
+
+def _blank() -> dict:
+    return {"n": 0, **{c: 0 for c in (*CATEGORIES, BLANK_CATEGORY)}}
 
 
 def coverage(engine: Engine, round_code: str) -> dict:
@@ -44,14 +49,13 @@ def coverage(engine: Engine, round_code: str) -> dict:
             outside_received[target] = outside_received.get(target, 0) + n
             pairs_answered[(rater, target)] = pairs_answered.get((rater, target), 0) + n
             continue
-        view = "self" if kind == "self" else "peer_inside"
-        c = counts.setdefault((rater, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+        c = counts.setdefault((rater, view_of(kind, rater, target)), _blank())
         c["n"] += n
-        c[category or "未填"] += n
+        c[category or BLANK_CATEGORY] += n
     out = []
     for code, d in depts.items():
         for view in VIEWS:
-            c = counts.get((code, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+            c = counts.get((code, view), _blank())
             flags = []
             if c["n"] == 0:
                 flags.append("盲区")
@@ -70,7 +74,7 @@ def coverage(engine: Engine, round_code: str) -> dict:
                 "headcount": d["headcount"], "responses": c["n"],
                 "coverage": c["n"] / d["headcount"],
                 "party_members": pm, "party_responses": c["党员"], "non_party_responses": c["非党员"],
-                "category_blank": c["未填"], "flags": flags,
+                "category_blank": c[BLANK_CATEGORY], "flags": flags,
             })
     total_head = sum(d["headcount"] for d in depts.values())
     summary = {

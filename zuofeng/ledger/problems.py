@@ -12,16 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..axes import VIEWS, kind_label
 from ..errors import ZuofengError
 from ..instrument import load_instrument
 
-VIEW_TEXT = {"zh": {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"},
-             "en": {"self": "self", "peer_inside": "peer (inside)", "peer_outside": "peer (outside)"}}
+VIEW_TEXT = {lang: {v: kind_label(v, lang) for v in VIEWS} for lang in ("zh", "en")}
 RULE_TEXT = {"zh": {"red_line": "红线条目", "problem_rate": "问题率", "below_organisation": "低于全组织"},
              "en": {"red_line": "red line", "problem_rate": "problem rate", "below_organisation": "below organisation"}}
 RULE_STAT = {"red_line": "red_line_share", "problem_rate": "problem_rate", "below_organisation": "index"}
 RULE_ORDER = ("red_line", "problem_rate", "below_organisation")
-VIEWS = ("self", "peer_inside", "peer_outside")
 PROBLEM_COLUMNS = ["department", "department_name", "priority", "item", "key", "label", "dimension", "views",
                    "rules", "detail", "n_views", "worst_problem_rate"]
 

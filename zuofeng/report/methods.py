@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from ..axes import KINDS
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
-from .view import ALL, KINDS, OVERALL, ScoreView
+from .view import ALL, OVERALL, ScoreView
 
 
 def methods_block(v: ScoreView, department: str | None = None) -> Block:
