@@ -141,8 +141,8 @@ def test_coverage_highlights_blind_spots(store):
     assert len(rows) == 10  # five departments × (self, inside view)
     gaps = {(r.find_all("td")[0].text, r.find_all("td")[2].text) for r in rows if "zf-gap" in r["class"]}
     # only BGS answered its self survey (3 sheets) and KPB its inside view (1): every other row nobody answered
-    expected = {(d, v) for d in ("BGS", "XHB", "KPB", "KJG", "ZX") for v in ("自评", "互评(本部门)")}
-    assert gaps == expected - {("BGS", "自评"), ("KPB", "互评(本部门)")}
+    expected = {(d, v) for d in ("BGS", "XHB", "KPB", "KJG", "ZX") for v in ("自评", "互评（本部门）")}
+    assert gaps == expected - {("BGS", "自评"), ("KPB", "互评（本部门）")}
     low = [r for r in rows if "zf-low" in r["class"]]
     assert {r.find_all("td")[0].text for r in low} == {"BGS", "KPB"}  # answered, but fewer than k = 5
     assert "盲区 8" in soup.select_one(".zf-cov-summary").text

@@ -73,7 +73,7 @@ def test_labels_in_chinese_and_english(scores):
     zh, en = department_problems(scores), department_problems(scores, "en")
     assert zh["label"].tolist() == [inst.items[i - 1].label.zh for i in zh["item"]]
     assert en["label"].tolist() == [inst.items[i - 1].label.en for i in en["item"]]
-    assert en["views"].str.contains("peer|self").all() and not en["detail"].str.contains("互评|自评").any()
+    assert en["views"].str.contains("Self-rating|Colleagues|Other departments").all() and not en["detail"].str.contains("互评|自评").any()
     one = department_problems(scores, department="KJG")
     assert set(one["department"]) == {"KJG"} and len(one) == (zh["department"] == "KJG").sum()
 

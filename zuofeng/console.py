@@ -27,6 +27,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from . import api
+from .axes import COVERAGE_VIEWS, kind_label
 from .errors import ZuofengError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 REPORTS_URL_ENV = "ZUOFENG_CONSOLE_REPORTS_URL"  # set by `zuofeng console`: where its server serves reports/
 PROBLEMS_SHOWN = 20
 STATUS_ZH = {"draft": "草稿 draft", "open": "开放 open", "closed": "已关闭 closed"}
-VIEW_ZH = {"self": "自评", "peer_inside": "互评(本部门)"}
+VIEW_ZH = {v: kind_label(v) for v in COVERAGE_VIEWS}
 STYLE = """<style>
 .zf-console { max-width: 980px; font-size: 14px; }
 .zf-console h3 { margin: 14px 0 4px; border-bottom: 1px solid #ddd; }

@@ -5,9 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from .axes import BLANK_CATEGORY, CATEGORIES, COVERAGE_VIEWS, view_of
 from .store import get_departments, get_round, responses, tokens
 
-VIEWS = ("self", "peer_inside")
+VIEWS = COVERAGE_VIEWS
+
+
+def _blank() -> dict:
+    return {"n": 0, **{c: 0 for c in (*CATEGORIES, BLANK_CATEGORY)}}
 
 
 def sheet_counts(conn, round_code: str) -> list[tuple[str, str, str, str | None, int]]:
@@ -58,14 +63,13 @@ def coverage(engine: Engine, round_code: str) -> dict:
             outside_received[target] = outside_received.get(target, 0) + n
             pairs_answered[(rater, target)] = pairs_answered.get((rater, target), 0) + n
             continue
-        view = "self" if kind == "self" else "peer_inside"
-        c = counts.setdefault((rater, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+        c = counts.setdefault((rater, view_of(kind, rater, target)), _blank())
         c["n"] += n
-        c[category or "未填"] += n
+        c[category or BLANK_CATEGORY] += n
     out = []
     for code, d in depts.items():
         for view in VIEWS:
-            c = counts.get((code, view), {"n": 0, "党员": 0, "非党员": 0, "未填": 0})
+            c = counts.get((code, view), _blank())
             # 发出: the tokens issued, or the headcount where none were (paper ballots, a survey tool)
             issued_n = tokens_of.get((code, view)) or d["headcount"]
             over = c["n"] > issued_n
@@ -90,7 +94,7 @@ def coverage(engine: Engine, round_code: str) -> dict:
                 "valid": 0 if over else c["n"],
                 "coverage": c["n"] / d["headcount"],
                 "party_members": pm, "party_responses": c["党员"], "non_party_responses": c["非党员"],
-                "category_blank": c["未填"], "flags": flags,
+                "category_blank": c[BLANK_CATEGORY], "flags": flags,
             })
     total_head = sum(d["headcount"] for d in depts.values())
     summary = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from .axes import PEER_VIEWS, VIEWS
 from .private import private_folder
 
 BASELINE = ("2022-baseline", "2022年干部作风大提升专项行动·基线测评", "2022 work-style campaign: baseline survey")
@@ -140,7 +141,7 @@ def seed_demo_ledger(engine, round_code: str, scores, today=None):
             if chosen and role == "real":
                 fields.update(status="已销号" if i == 0 else "已完成", deadline=today - dt.timedelta(days=10),
                               evidence=f"{label}整改方案、推进会纪要{3 + i}份", evidence_file=f"{d}-{item}-佐证.pdf")
-                for view in ("self", "peer_inside", "peer_outside"):
+                for view in VIEWS:
                     items[(d, view, item)] = -1.3
             elif chosen and role == "paper":
                 fields.update(measure=PAPER_MEASURE, status="已完成" if i == 0 else "已销号",
@@ -158,7 +159,7 @@ def seed_demo_ledger(engine, round_code: str, scores, today=None):
 
 
 #: Views in which an added problem is chosen, first the one the verification rests on.
-VIEW_ORDER = ("peer_inside", "peer_outside", "self")
+VIEW_ORDER = (*PEER_VIEWS, "self")
 #: How many entries each role needs: two done entries, or one overdue entry.
 NEEDED = {"real": 2, "paper": 2, "self_only": 2, "overdue": 1}
 

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from .axes import view_of
 from .instrument import load_instrument
 from .store import answers, departments, get_round, responses
 
@@ -16,13 +17,6 @@ RESPONSE_COLUMNS = [
     "response_id", "round", "kind", "view", "rater", "target", "department",
     "category", "overall", "comment", "submitted_on", "source", "too_fast",
 ]
-
-
-def view_of(kind: str, rater: str, target: str) -> str:
-    """self, peer_inside (rating one's own department) or peer_outside."""
-    if kind == "self":
-        return "self"
-    return "peer_inside" if rater == target else "peer_outside"
 
 
 def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:

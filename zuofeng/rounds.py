@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from .axes import VIEWS
 from .errors import RoundError
 from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
 from .roster import read_roster
@@ -78,7 +79,7 @@ def create_round(
     if set(scores) != {o.value for o in inst.overall_scale.options}:
         raise RoundError(f"evaluation scores must name {', '.join(o.value for o in inst.overall_scale.options)}")
     if group_weights is not None:
-        allowed = {"self", "peer_inside", "peer_outside"}
+        allowed = set(VIEWS)
         if not set(group_weights) <= allowed or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
             raise RoundError(f"group weights must be non-negative, not all zero, for {', '.join(sorted(allowed))}")
     rows = read_roster(roster)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-KINDS = ("self", "peer")
-CATEGORIES = ("党员", "非党员")
+from .axes import CATEGORIES, view_of
+from .axes import SURVEYS as KINDS
+
+__all__ = ["CATEGORIES", "COMMENT_MAX", "KINDS", "Sheet", "TokenScope"]
 COMMENT_MAX = 500
 
 
@@ -43,4 +45,4 @@ class TokenScope:
 
     @property
     def view(self) -> str:
-        return "self" if self.kind == "self" else ("peer_inside" if self.rater == self.target else "peer_outside")
+        return view_of(self.kind, self.rater, self.target)

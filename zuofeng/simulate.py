@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from .axes import view_of
 from .errors import ZuofengError
 from .instrument import load_instrument
 from .store import Sheet, get_departments, get_round, store_sheets
@@ -85,7 +86,7 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
             plans.append(("peer", target, int(rng.binomial(max(2, d["headcount"] // 2), rate)), 0.2, 0.18))
         for kind, target, n, bias, p_dont_know in plans:
             t_level = _dept_level(target) if target != code else level
-            view = "self" if kind == "self" else ("peer_inside" if target == code else "peer_outside")
+            view = view_of(kind, code, target)
             shift = item_shift + (effects.shifts(target, view, n_items) if effects else 0.0)
             for _ in range(n):
                 person = rng.normal(0, 0.45)

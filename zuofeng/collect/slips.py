@@ -26,6 +26,7 @@ import segno
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
+from ..axes import view_rank
 from ..errors import ZuofengError
 from ..store import get_departments, get_round, tokens, writing
 from ..textfmt import formula_safe
@@ -171,8 +172,7 @@ def order_for_print(issued: list[IssuedToken], *, rng: random.Random | None = No
     """Bundles by rater department, then survey (self, inside view, outside views by target); within a
     bundle a fresh random order, so a slip's position says nothing about when its token was stored."""
     rng = rng or random.SystemRandom()
-    rank = {"self": 0, "peer_inside": 1, "peer_outside": 2}
-    keyed = [((i.scope.rater, rank[i.scope.view], i.scope.target), rng.random(), i) for i in issued]
+    keyed = [((i.scope.rater, view_rank(i.scope.view), i.scope.target), rng.random(), i) for i in issued]
     keyed.sort(key=lambda t: (t[0], t[1]))
     return [i for _, _, i in keyed]
 

@@ -38,11 +38,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from ..axes import COVERAGE_VIEWS, VIEWS, kind_label
 from ..errors import InputFileError
 from ..private import owner_only
 from .excel import write_rows
 
-VIEW_ZH = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"}
+VIEW_ZH = {v: kind_label(v) for v in VIEWS}
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def coverage_rows(scores) -> tuple[list[str], list[list]]:
 
     rows = []
     for unit in ["ALL", *scores.departments["code"]]:
-        for view in ("self", "peer_inside"):
+        for view in COVERAGE_VIEWS:
             n, head, cov = (cell(unit, view, s) for s in ("respondents", "headcount", "coverage"))
             flags = []
             if n == "已抑制":
@@ -248,7 +249,7 @@ def coverage_rows(scores) -> tuple[list[str], list[list]]:
             rows.append([unit, names.get(unit, "全组织"), VIEW_ZH[view], head,
                          int(n) if isinstance(n, float) else n, cov, " ".join(flags)])
     for stat, label in CATEGORY_ROWS:
-        for view in ("self", "peer_inside", "peer_outside"):
+        for view in VIEWS:
             n = cell("ALL", view, stat)
             rows.append(["ALL", "全组织", f"{VIEW_ZH[view]} · {label}", None,
                          int(n) if isinstance(n, float) else n, None, "政治面貌只按全组织公布"])

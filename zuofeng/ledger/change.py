@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..axes import VIEWS
 from ..score.stats import welch_difference
 from ..score.table import honest_variance
 
-VIEWS = ("self", "peer_inside", "peer_outside")
 CLASSES = ("resolved", "improved", "unchanged", "worse", "new", "not_measurable")
 CLASS_TEXT = {"zh": {"resolved": "已解决", "improved": "改善", "unchanged": "无明显变化", "worse": "变差",
                      "new": "新问题", "not_measurable": "无法测量"},

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..axes import VIEWS, kind_label
 from ..errors import ZuofengError
 from ..instrument import load_instrument
 
-VIEW_TEXT = {"zh": {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"},
-             "en": {"self": "self", "peer_inside": "peer (inside)", "peer_outside": "peer (outside)"}}
+VIEW_TEXT = {lang: {v: kind_label(v, lang) for v in VIEWS} for lang in ("zh", "en")}
 #: rules whose rows only the discipline-inspection team sees (never a department, its list or workbook)
 INSPECTION_RULES = ("red_line",)
 #: the rules a department's problem list shows, in this order
@@ -30,7 +30,6 @@ RULE_ORDER = ("problem_rate", "below_organisation")
 RULE_TEXT = {"zh": {"problem_rate": "问题率", "below_organisation": "低于全组织"},
              "en": {"problem_rate": "problem rate", "below_organisation": "below organisation"}}
 RULE_STAT = {"problem_rate": "problem_rate", "below_organisation": "index"}
-VIEWS = ("self", "peer_inside", "peer_outside")
 PROBLEM_COLUMNS = ["department", "department_name", "priority", "item", "key", "label", "dimension", "views",
                    "rules", "detail", "n_views", "worst_problem_rate"]
 

@@ -12,6 +12,7 @@ import re
 import pandas as pd
 from sqlalchemy import select
 
+from ..axes import PEER_VIEWS
 from ..store import rounds
 from .change import item_change
 from .entries import DONE, STATUSES, entries_frame
@@ -26,7 +27,7 @@ FLAG_TEXT = {"zh": {"done_not_improved": "已完成但未见改善", "self_only"
              "en": {"done_not_improved": "done but not improved", "self_only": "improved in self-ratings only",
                     "boilerplate": "generic measure", "copied": "measure copied across departments",
                     "overdue": "overdue", "closed_without_evidence": "closed without evidence"}}
-PEERS = ("peer_inside", "peer_outside")
+PEERS = PEER_VIEWS
 UP = ("improved", "resolved")
 
 #: Generic phrases of paper rectification (the seed's item 21: 文字整改).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..axes import KINDS, PEER_VIEWS, VIEWS
 from . import charts
 from . import names as S
 from .fmt import Block, card, cell, esc, fmt_value, preliminary_banner, table, td
@@ -16,7 +17,7 @@ from .methods import methods_block
 from .notes import problem_note, quality_detail
 from .redline import clue_words
 from .strings import label, t
-from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
+from .view import ALL, OVERALL, ScoreView
 
 
 def headline_cards(v: ScoreView, code: str) -> str:
@@ -210,9 +211,9 @@ class DepartmentReport:
                 if r is not None and not r["suppressed"] and pd.notna(r["value"]):
                     plot.append({"label": label, "group": k, "group_label": v.kind_label(k), "value": r["value"],
                                  "lo": r["ci_low"], "hi": r["ci_high"]})
-            rows.append([td(label)] + [x for pk in ("peer_inside", "peer_outside") for x in (
+            rows.append([td(label)] + [x for pk in PEER_VIEWS for x in (
                 cell(v.row(c, pk, level, key, "gap"), L, with_ci=True), self._gap_flag(pk, level, key))])
-        header = [t("dimension", L)] + [x for pk in ("peer_inside", "peer_outside") for x in (
+        header = [t("dimension", L)] + [x for pk in PEER_VIEWS for x in (
             f"{t('gap', L)} · {v.kind_label(pk)}", t("gap_flag", L))]
         chart = ""
         if plot:

@@ -53,9 +53,10 @@ def gap_entries(v, code: str) -> list[tuple[str, str | None, list[str]]]:
     """The coverage gaps of one department as ``(kind, outside rater name or None, flags)`` in the page's
     language: the flags of ``zuofeng status``, except category flags of a suppressed group. Without
     attached gaps, the self and inside groups that published 0 answers."""
+    from ..axes import VIEWS
     from . import names as S
     from .strings import label
-    from .view import OVERALL, VIEWS
+    from .view import OVERALL
 
     L = v.lang
     gaps = gaps_of(v.scores)

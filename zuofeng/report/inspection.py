@@ -18,13 +18,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..axes import KINDS, VIEWS
 from ..errors import ZuofengError
 from . import names as S
 from .fmt import cell, esc, is_missing, preliminary_banner, table, td
 from .page import html_page, write_file
 from .redline import clue_comments, clue_words, red_line_matters
 from .strings import t
-from .view import KINDS, VIEWS, ScoreView
+from .view import ScoreView
 
 MARKER = ".zuofeng-inspection"
 PAGE = "inspection.html"

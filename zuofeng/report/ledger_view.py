@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..axes import VIEWS, view_rank
 from .fmt import esc
 
 STATUS_EN = {"未启动": "not started", "整改中": "in progress", "已完成": "done", "已销号": "closed"}
@@ -143,7 +144,7 @@ def trend_display(chain: list, department: str, lang: str = "zh") -> pd.DataFram
     labels = {it.key: f"{it.number}. {it.label.get(lang)}" for it in inst.items} if inst else {}
     rows = []
     order = {"overall": 0, "dimension": 1, "item": 2}
-    views = {v: i for i, v in enumerate(("self", "peer_inside", "peer_outside"))}
+    views = {v: view_rank(v) for v in VIEWS}
     dims = {d: i for i, d in enumerate("一二三四五六七八九十")}
 
     def place(group):

@@ -4,9 +4,10 @@ flags, the interval of every figure as the scores record it (``meta["intervals"]
 
 from __future__ import annotations
 
+from ..axes import KINDS
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
-from .view import ALL, KINDS, OVERALL, ScoreView
+from .view import ALL, OVERALL, ScoreView
 
 #: the figures whose interval each page shows (statistic of ``Scores.meta["intervals"]``), in page order
 DEPARTMENT_FIGURES = ("mean", "index", "problem_rate", "satisfaction", "eval_score", "all", "composite", "gap",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..axes import COVERAGE_VIEWS, KINDS, VIEWS
 from . import charts
 from . import names as S
 from .findings import LedgerProgress, findings_block
@@ -13,7 +14,7 @@ from .methods import methods_block
 from .notes import quality_detail
 from .redline import inspection_rendered, red_line_matters
 from .strings import label, t
-from .view import ALL, KINDS, OVERALL, VIEWS, ScoreView
+from .view import ALL, OVERALL, ScoreView
 
 
 class OverviewReport:
@@ -149,10 +150,9 @@ class OverviewReport:
             level = "overall" if key == OVERALL else "dimension"
             label = t("overall", L) if key == OVERALL else v.dim_label(key)
             rows.append([td(label), cell(v.row(ALL, "all", level, key, "alpha"), L, with_ci=True)] +
-                        [cell(v.row(ALL, k, level, key, s), L) for k in ("self", "peer_inside") for s in ("icc1", "icc2")])
+                        [cell(v.row(ALL, k, level, key, s), L) for k in COVERAGE_VIEWS for s in ("icc1", "icc2")])
         header = [t("dimension", L), f"{t('alpha', L)} {t('ci', L)}",
-                  f"ICC(1) · {v.kind_label('self')}", f"ICC(2) · {v.kind_label('self')}",
-                  f"ICC(1) · {v.kind_label('peer_inside')}", f"ICC(2) · {v.kind_label('peer_inside')}"]
+                  *(f"ICC({i}) · {v.kind_label(k)}" for k in COVERAGE_VIEWS for i in (1, 2))]
         rwg = [[td(code), td(self._name(code))] + [cell(v.row(code, k, "overall", OVERALL, "rwg_j"), L) for k in VIEWS]
                for code in v.codes]
         rwg_t = table([t("code", L), t("department", L)] + [f"rwg(j) · {v.kind_label(k)}" for k in VIEWS], rwg)

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..axes import VIEWS
 from . import names as S
-from .view import ALL, VIEWS, ScoreView
+from .view import ALL, ScoreView
 
 DEFAULT_CLUE_WORDS = ("举报", "受贿", "行贿", "索贿", "吃拿卡要", "利益输送", "回扣", "好处费", "红包", "贪污",
                       "挪用", "违规", "违纪", "违法", "打招呼", "插手", "谋私", "公款", "报销", "威胁", "报复")

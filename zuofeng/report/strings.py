@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..axes import KINDS, kind_label
+
 STRINGS: dict[str, tuple[str, str]] = {
     # titles and sections
     "dept_title": ("{name} 作风建设测评报告", "Work-style assessment report: {name}"),
@@ -164,10 +166,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unit_type": ("单位类型", "Unit type"),
     "division": ("所属", "Division"),
     "kind": ("测评类型", "Survey"),
-    "kind_self": ("自评", "Self-rating"),
-    "kind_peer_inside": ("互评（本部门）", "Colleagues (own department)"),
-    "kind_peer_outside": ("互评（其他部门）", "Other departments"),
-    "kind_all": ("综合", "All raters"),
+    **{f"kind_{k}": (kind_label(k), kind_label(k, "en")) for k in KINDS},  # the rating axes' labels
     "kind_peer": ("互评", "Peer"),
     "dimension": ("方面", "Dimension"),
     "item": ("问题", "Problem"),

@@ -10,12 +10,11 @@ from functools import cached_property
 
 import pandas as pd
 
+from ..axes import kind_label
 from ..instrument import load_instrument
 from .strings import t
 
 ALL = "ALL"
-VIEWS = ("self", "peer_inside", "peer_outside")
-KINDS = VIEWS + ("all",)
 OVERALL = "overall"
 
 
@@ -84,7 +83,7 @@ class ScoreView:
         return str(self.dept(code)["name"])
 
     def kind_label(self, kind: str) -> str:
-        return t(f"kind_{kind}", self.lang)
+        return kind_label(kind, self.lang)
 
     def dim_label(self, dim_id: str) -> str:
         for d in self.instrument.dimensions:

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ..axes import KINDS, VIEWS
 from . import stats
 from .prepare import OVERALL, ROUNDING, GroupSums, Prepared, variance
-from .suppress import ALL, KINDS, VIEWS, Suppression
+from .suppress import ALL, Suppression
 from .table import block
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..axes import VIEWS
 from ..textfmt import formula_safe
 from ..textfmt import table as text_table
 from .core import Scores, preliminary_note, score_round
 from .prepare import ScoreError
 from .snapshot import replacing
-from .suppress import ALL, VIEWS
+from .suppress import ALL
 from .table import LEVELS
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")

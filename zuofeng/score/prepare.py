@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..axes import KINDS, VIEWS
 from ..errors import ZuofengError
 from ..instrument import Instrument
 from .rowkeys import category_codes
-from .suppress import ALL, CATEGORIES, KINDS, VIEWS
+from .suppress import ALL, CATEGORIES
 
 OVERALL = "overall"
 NEEDED = ("department", "view", "category", "overall", "comment", "too_fast")

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ..axes import VIEWS
 from .prepare import GroupSums, Prepared, row_nanmean, variance
-from .suppress import ALL, VIEWS, FigureSuppression, Suppression
+from .suppress import ALL, FigureSuppression, Suppression
 
 QUALITY_COLUMNS = ["department", "kind", "flag", "count", "detail"]
 PROBLEM_COLUMNS = ["department", "kind", "key", "label", "rule", "value", "note"]

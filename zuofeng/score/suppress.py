@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..axes import BLANK_CATEGORY, KINDS, VIEWS
+from ..axes import CATEGORIES as _CATEGORIES
 from .rowkeys import distinct_rows
 
-VIEWS = ("self", "peer_inside", "peer_outside")
-KINDS = VIEWS + ("all",)
-CATEGORIES = ("党员", "非党员", "未填")
+CATEGORIES = (*_CATEGORIES, BLANK_CATEGORY)
 TOTAL = "*"
 ALL = "ALL"
 N_LT_K = "n<k"

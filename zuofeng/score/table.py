@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..axes import COVERAGE_VIEWS, VIEWS
 from . import stats
 from .prepare import OVERALL, GroupSums, Prepared, mean_sd, row_nanmean, variance
-from .suppress import ALL, VIEWS
+from .suppress import ALL
 from .views import ViewCombiner
 
 COLUMNS = ["round", "department", "kind", "level", "key", "statistic", "value", "ci_low", "ci_high", "n",
@@ -142,7 +143,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     out.append(block(g, "overall", OVERALL, "respondents", n_sheets, n=n_sheets))
     heads = dict(zip(prep.departments["code"], prep.departments["headcount"]))
     head = np.array([sum(heads.values()) if d == ALL else heads[d] for d in dept], dtype="float64")
-    has_head = np.isin(kind, ("self", "peer_inside"))
+    has_head = np.isin(kind, COVERAGE_VIEWS)
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = np.where(head > 0, n_sheets / head, np.nan)
     out.append(block(g, "overall", OVERALL, "headcount", head, keep=has_head))

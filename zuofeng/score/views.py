@@ -28,8 +28,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats as sps
 
+from ..axes import KINDS, VIEWS
 from . import stats
-from .suppress import KINDS, VIEWS
 
 EQUAL = {v: 1.0 for v in VIEWS}
 
