@@ -223,6 +223,22 @@ def test_oversize_and_non_workbooks_are_refused(ledger, tmp_path):
     assert dump(ledger) == before
 
 
+def test_a_renamed_sheet_and_an_old_xls_say_what_to_do(ledger, tmp_path):
+    from zuofeng.errors import InputFileError
+    from zuofeng.io.files import OLE_MAGIC
+
+    def rename(wb):
+        wb[LEDGER_SHEET].title = "台账"
+    e = _refused(ledger, _edited(ledger, tmp_path, rename), f"the sheet {LEDGER_SHEET} is missing",
+                 "sheets found: 说明, 台账", f"rename the ledger sheet back to {LEDGER_SHEET}")
+    assert META_SHEET not in e.message.split("found:")[1]   # the hidden sheet is not offered as a candidate
+    old = tmp_path / "old.xls"
+    old.write_bytes(OLE_MAGIC + b"\0" * 512)
+    with pytest.raises(InputFileError) as x:
+        import_workbook(ledger, old, by="x")
+    assert x.value.message.endswith("save it as .xlsx first")   # a ledger is never read from .csv
+
+
 def test_a_workbook_unpacking_beyond_the_limit_is_refused(ledger, tmp_path, monkeypatch):
     from zuofeng.errors import InputFileError
     from zuofeng.io import files

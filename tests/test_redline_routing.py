@@ -93,7 +93,8 @@ def test_the_inspection_report_has_the_alert_of_every_view(rendered):
     page = BeautifulSoup(inspection.read_text(encoding="utf-8"), "html.parser")
     rows = [tr for tr in page.select("tr") if tr.select_one(f'td[data-key="{KEY}"]')]
     shares = _share_texts(scores)
-    kind_text = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（其他部门）"}
+    from zuofeng.axes import kind_label
+    kind_text = {k: kind_label(k) for k in ("self", "peer_inside", "peer_outside")}   # one label per view
     for kind in VIEWS:
         assert any(NAME in tr.get_text() and kind_text[kind] in tr.get_text() and shares[kind] in tr.get_text()
                    for tr in rows), kind

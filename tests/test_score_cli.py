@@ -285,10 +285,31 @@ def test_round_create_sets_weights_and_evaluation_points_carried_into_the_scores
     assert s.meta["eval_scores"] == {"好": 100.0, "较好": 85.0, "一般": 60.0, "差": 30.0}
     note = s.rows(department="ALL", kind="all", level="overall", key="overall", statistic="index").iloc[0]["note"]
     assert note == "各视角加权合并：self=0.2、peer_inside=0.5、peer_outside=0.3"
-    for bad, msg in ((["--weights", "self=0.2,oops"], "--weights 'oops' is not allowed"),
-                     (["--weights", "self=-1"], "group weights must be non-negative"),
-                     (["--eval-points", "好=100,较好=x"], "--eval-points '较好=x' is not allowed"),
+    for bad, msg in ((["--weights", "self=0.2,oops"], "--weights 'oops' is not allowed; expected self=W,peer_inside=W"),
+                     (["--weights", "self=-1"], "weights must be non-negative and not all zero; expected self=W,"),
+                     (["--weights", "self=1,outside=1"], "unknown view outside; expected self=W,peer_inside=W,"),
+                     (["--eval-points", "好=100,较好=x"], "--eval-points '较好=x' is not allowed; expected 好=P,较好=P"),
                      (["--eval-points", "好=100"], "evaluation scores must name")):
         code, _, err = run(capsys, "round", "create", "W2", "--title", "t", "--roster", str(roster_file), "--db", db, *bad)
         assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
     assert run(capsys, "round", "list", "--db", db)[1].count("W2") == 0   # nothing half-written
+
+
+def test_a_round_that_a_later_round_compares_with_is_reopened_only_with_force(capsys, simulated):
+    db, rnd = simulated
+    assert main(["round", "close", rnd, "--db", db]) == 0
+    assert main(["round", "open", rnd, "--db", db]) == 0    # no later round yet: reopening corrects a mistake
+    assert main(["round", "close", rnd, "--db", db]) == 0
+    roster = str(demo_roster())
+    assert main(["round", "create", "M1", "--title", "中期", "--roster", roster, "--previous", rnd, "--db", db]) == 0
+    assert main(["round", "open", rnd, "--db", db]) == 0    # a draft later round has compared with nothing yet
+    assert main(["round", "close", rnd, "--db", db]) == 0
+    assert main(["round", "open", "M1", "--db", db]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, "round", "open", rnd, "--db", db)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert f"--previous of round M1 (open)" in err and "--force" in err
+    from zuofeng.api import list_rounds
+    assert {r["code"]: r["status"] for r in list_rounds(db=db)}[rnd] == "closed"   # refused: nothing changed
+    code, out, _ = run(capsys, "round", "open", rnd, "--force", "--db", db)
+    assert code == 0 and f"round {rnd} is open" in out

@@ -230,8 +230,11 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
                       previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores)
 
 
-def open_round(round_code: str, *, db=None) -> dict:
+def open_round(round_code: str, *, force: bool = False, db=None) -> dict:
     """Open a round for answers (from draft, or reopen a closed one); its thresholds become fixed.
+
+    A closed round that a later open or closed round uses as ``previous`` is reopened only with
+    ``force`` (its answers are that round's baseline).
 
     Examples
     --------
@@ -249,7 +252,7 @@ def open_round(round_code: str, *, db=None) -> dict:
     from .rounds import set_status
 
     with _engine(db) as engine:
-        return set_status(engine, round_code, "open")
+        return set_status(engine, round_code, "open", force=force)
 
 
 def close_round(round_code: str, *, db=None) -> dict:

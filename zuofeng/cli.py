@@ -77,22 +77,23 @@ def round_():
 def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, db):
     """Create a draft round from a roster."""
     from .api import create_round
-    from .rounds import parse_pairs
+    from .rounds import EVAL_POINTS_FORM, WEIGHTS_FORM, parse_pairs
     rnd = create_round(round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment, previous=previous,
                        title_en=title_en,
-                       group_weights=parse_pairs(weights, "--weights") if weights is not None else None,
-                       eval_scores=parse_pairs(eval_points, "--eval-points") if eval_points is not None else None,
+                       group_weights=parse_pairs(weights, "--weights", WEIGHTS_FORM) if weights is not None else None,
+                       eval_scores=parse_pairs(eval_points, "--eval-points", EVAL_POINTS_FORM) if eval_points is not None else None,
                        db=db)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
 
 
 @round_.command("open")
 @click.argument("round_code", metavar="ROUND")
+@click.option("--force", is_flag=True, help="Reopen a closed round although a later round compares with it.")
 @db_option
-def round_open(round_code, db):
+def round_open(round_code, force, db):
     """Open a round for answers; its thresholds become fixed."""
     from .api import open_round
-    rnd = open_round(round_code, db=db)
+    rnd = open_round(round_code, force=force, db=db)
     click.echo(f"round {rnd['code']} is open (k = {rnd['k_min']}, comments k = {rnd['k_comment']})")
 
 

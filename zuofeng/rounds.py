@@ -21,7 +21,12 @@ K_FLOOR = 3
 CLOSE_LOCK_TIMEOUT_MS = 60000  # closing waits up to a minute for sessions reading the tables (PostgreSQL)
 
 
-def parse_pairs(text: str, option: str) -> dict[str, float]:
+#: the forms of --weights and --eval-points, as their errors show them
+WEIGHTS_FORM = ",".join(f"{v}=W" for v in VIEWS) + " (e.g. self=0.2,peer_inside=0.4,peer_outside=0.4)"
+EVAL_POINTS_FORM = "好=P,较好=P,一般=P,差=P (e.g. 好=100,较好=80,一般=60,差=40)"
+
+
+def parse_pairs(text: str, option: str, expected: str = "NAME=NUMBER pairs separated by commas") -> dict[str, float]:
     """``self=0.2,peer_inside=0.5`` → ``{"self": 0.2, "peer_inside": 0.5}``; a malformed pair is a RoundError.
 
     >>> parse_pairs("好=100, 较好=80,一般=60,差=40", "--eval-points")
@@ -35,11 +40,10 @@ def parse_pairs(text: str, option: str) -> dict[str, float]:
         except ValueError:
             number = float("nan")
         if not math.isfinite(number) or name.strip() in out:
-            raise RoundError(f"{option} {part!r} is not allowed; allowed: NAME=NUMBER pairs separated by commas, "
-                             "each name once")
+            raise RoundError(f"{option} {part!r} is not allowed; expected {expected}, each name once")
         out[name.strip()] = number
     if not out:
-        raise RoundError(f"{option} is empty; allowed: NAME=NUMBER pairs separated by commas")
+        raise RoundError(f"{option} is empty; expected {expected}")
     return out
 
 
@@ -80,8 +84,10 @@ def create_round(
         raise RoundError(f"evaluation scores must name {', '.join(o.value for o in inst.overall_scale.options)}")
     if group_weights is not None:
         allowed = set(VIEWS)
-        if not set(group_weights) <= allowed or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
-            raise RoundError(f"group weights must be non-negative, not all zero, for {', '.join(sorted(allowed))}")
+        unknown = sorted(set(group_weights) - allowed)
+        if unknown or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
+            why = f"unknown view {', '.join(unknown)}" if unknown else "weights must be non-negative and not all zero"
+            raise RoundError(f"--weights: {why}; expected {WEIGHTS_FORM}")
     rows = read_roster(roster)
     with writing(engine) as conn:
         if conn.execute(select(rounds.c.code).where(rounds.c.code == code)).first():
@@ -106,14 +112,26 @@ def create_round(
         return get_round(conn, code)
 
 
-def set_status(engine: Engine, code: str, status: str) -> dict:
-    """open: from draft or closed (thresholds were fixed at the first opening); close: from open."""
+def set_status(engine: Engine, code: str, status: str, *, force: bool = False) -> dict:
+    """open: from draft or closed (thresholds were fixed at the first opening); close: from open.
+
+    Reopening a closed round that a later, no longer draft round names as its ``previous`` is refused
+    unless ``force``: new answers would change the baseline that the later round's reports, change
+    labels and ledger verification were computed against.
+    """
     allowed_from = {"open": ("draft", "closed"), "closed": ("open",)}[status]
     with writing(engine) as conn:
         rnd = get_round(conn, code)
         if rnd["status"] not in allowed_from:
             verb = "open" if status == "open" else "close"
             raise RoundError(f"round {code} is {rnd['status']}; cannot {verb} it")
+        if status == "open" and rnd["status"] == "closed" and not force:
+            later = conn.execute(select(rounds.c.code, rounds.c.status).where(
+                rounds.c.previous == code, rounds.c.status != "draft").order_by(rounds.c.code)).first()
+            if later is not None:
+                raise RoundError(f"round {code} is the --previous of round {later.code} ({later.status}): reopening "
+                                 f"it would change what {later.code}'s reports and ledger compare with; "
+                                 "reopen with --force only to correct a mistake, then score and report both again")
         values = {"status": status}
         if status == "open" and rnd["opened_on"] is None:
             values["opened_on"] = dt.date.today()

@@ -51,8 +51,11 @@ class FileContent:
     grids: tuple[Grid, ...]
 
 
-def read_file(path: str | Path) -> FileContent:
-    """Read ``path`` into grids; raise :class:`InputFileError` with one line if it cannot be used."""
+def read_file(path: str | Path, kinds: tuple[str, ...] = ("xlsx", "csv")) -> FileContent:
+    """Read ``path`` into grids; raise :class:`InputFileError` with one line if it cannot be used.
+
+    ``kinds`` are the kinds the caller takes: the advice for an old .xls names only those.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"file not found: {path}")
@@ -66,7 +69,8 @@ def read_file(path: str | Path) -> FileContent:
     if data.startswith(XLSX_MAGIC):
         return FileContent(path, "xlsx", _read_xlsx(data, path))
     if data.startswith(OLE_MAGIC):
-        raise InputFileError(f"{path}: an old Excel .xls (or WPS .et) workbook; save it as .xlsx or .csv first")
+        raise InputFileError(f"{path}: an old Excel .xls (or WPS .et) workbook; save it as "
+                             f"{' or '.join('.' + k for k in kinds)} first")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputFileError(f"{path}: UTF-16 text; save it as CSV in UTF-8 or GBK")
     if b"\x00" in data:

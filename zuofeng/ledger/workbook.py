@@ -260,7 +260,7 @@ def _unmerge(ws, problems: list[str]) -> list[str]:
 def _load(path: Path):
     from openpyxl import load_workbook
 
-    content = read_file(path)  # size, zip bomb, rows, columns and cell length limits
+    content = read_file(path, kinds=("xlsx",))  # size, zip bomb, rows, columns and cell length limits
     if content.kind != "xlsx":
         raise InputFileError(f"{path}: not an .xlsx workbook (export one with zuofeng ledger export)")
     try:
@@ -302,8 +302,13 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
     by = _who(by or f"import {path.name}")
     wb = _load(path)
     problems: list[str] = []
-    if META_SHEET not in wb.sheetnames or LEDGER_SHEET not in wb.sheetnames:
-        raise LedgerProblems(f"{path}: not a zuofeng ledger workbook (export one with zuofeng ledger export)")
+    if META_SHEET not in wb.sheetnames:
+        raise LedgerProblems(f"{path}: not a zuofeng ledger workbook (its hidden sheet {META_SHEET} is missing; "
+                             "export one with zuofeng ledger export)")
+    if LEDGER_SHEET not in wb.sheetnames:
+        found = ", ".join(n for n in wb.sheetnames if n != META_SHEET) or "none"
+        raise LedgerProblems(f"{path}: the sheet {LEDGER_SHEET} is missing (sheets found: {found}); "
+                             f"rename the ledger sheet back to {LEDGER_SHEET}")
     meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True) if r[0]}
     if meta.get("format") != FORMAT:
         raise LedgerProblems(f"{path}: not a zuofeng ledger workbook of format {FORMAT}")
