@@ -308,7 +308,7 @@ def test_a_round_that_a_later_round_compares_with_is_reopened_only_with_force(ca
     capsys.readouterr()
     code, out, err = run(capsys, "round", "open", rnd, "--db", db)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
-    assert f"--previous of round M1 (open)" in err and "--force" in err
+    assert "--previous of round M1 (open)" in err and "--force" in err
     from zuofeng.api import list_rounds
     assert {r["code"]: r["status"] for r in list_rounds(db=db)}[rnd] == "closed"   # refused: nothing changed
     code, out, _ = run(capsys, "round", "open", rnd, "--force", "--db", db)
