@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lab bench lint clean
+.PHONY: help setup demo test docs lab bench lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,14 @@ demo: $(STAMP) ## Run a whole round on synthetic data and render its reports
 
 test: $(STAMP) ## Run every test (browser and PostgreSQL tests too when CI=true)
 	$(PY) -m pytest
+
+DOCS_STAMP := $(VENV)/.docs-stamp
+$(DOCS_STAMP): $(STAMP) requirements-docs.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-docs.lock
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP) ## Build the documentation site into build/site (warnings and broken links are errors)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 # JupyterLab refuses root without --allow-root (containers often run as root); LAB_ARGS adds options.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
