@@ -32,9 +32,10 @@ def rendered(tmp_path_factory):
     from zuofeng.demo import demo_roster
     from zuofeng.ledger.entries import LedgerError, add_entry, init_ledger
     from zuofeng.ledger.workbook import export_workbook
-    from zuofeng.report.batch import render_round, score_for_report
+    from zuofeng.report.batch import render_round
     from zuofeng.report.inspection import render_inspection
     from zuofeng.report.public import render_public
+    from zuofeng.report.scores_source import score_for_report
     from zuofeng.rounds import create_round, set_status
     from zuofeng.simulate import simulate
 

@@ -20,7 +20,7 @@ VIEWS = ("self", "peer_inside", "peer_outside")
 
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
-    from zuofeng.report.batch import score_for_report
+    from zuofeng.report.scores_source import score_for_report
 
     url = build_campaign(tmp_path_factory.mktemp("campaign"))
     return url, score_for_report(url, "F1", seed=1)
@@ -315,9 +315,9 @@ def test_cli_audience_options(campaign, tmp_path, capsys):
 def test_english_names_and_title_reach_english_reports_and_old_stores_gain_the_columns(tmp_path, db_url):
     from sqlalchemy import text
 
-    from zuofeng.report.batch import score_for_report
     from zuofeng.report.department import DepartmentReport
     from zuofeng.report.index import index_html
+    from zuofeng.report.scores_source import score_for_report
     from zuofeng.rounds import create_round, set_status
     from zuofeng.simulate import simulate
 

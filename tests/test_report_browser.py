@@ -24,9 +24,9 @@ DEPARTMENTS = ("BGS", "KJG", "JGDW")  # an office, a large unit with a long prob
 def rendered(tmp_path_factory):
     """Reports of round F1 for every audience, in both languages: ``{lang: {name: path}}``."""
     from zuofeng.report import render_round
-    from zuofeng.report.batch import score_for_report
     from zuofeng.report.inspection import render_inspection
     from zuofeng.report.public import render_public
+    from zuofeng.report.scores_source import score_for_report
 
     root = tmp_path_factory.mktemp("browser")
     url = build_campaign(root)

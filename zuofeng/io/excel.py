@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from ..errors import InputFileError
 from ..textfmt import formula_safe, width
 
 MAX_WIDTH = 60
@@ -62,3 +66,20 @@ def autosize(ws) -> None:
             widths[c.column] = max(widths.get(c.column, 0), width(text.splitlines()[0] if text else ""))
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = max(6, min(MAX_WIDTH, w + 2))
+
+
+def atomic_save(wb, path: str | Path) -> Path:
+    """Save an openpyxl workbook under a temporary name beside ``path`` and rename it: never half-written."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise InputFileError(f"{path}: the workbook must be an .xlsx file")
+    if not path.parent.exists():
+        raise InputFileError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path

@@ -131,8 +131,7 @@ def write_problem_list(scores, path: str | Path, lang: str = "zh", department: s
     header, text cells safe from formula injection; written under a temporary name and renamed."""
     from openpyxl import Workbook
 
-    from ..io.excel import write_rows
-    from .workbook import atomic_save
+    from ..io.excel import atomic_save, write_rows
 
     df = department_problems(scores, lang, department)
     wb = Workbook()

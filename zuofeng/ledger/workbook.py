@@ -10,8 +10,6 @@ hostile: size and row limits of :mod:`zuofeng.io.files`, no formulas, all or not
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError, RoundError
+from ..io.excel import atomic_save
 from ..io.files import looks_like_formula, read_file
 from ..store import get_departments, get_round, ledger_entries, writing
 from .deadlines import EXAMPLES, STANDING_TEXT, read_deadline
@@ -91,23 +90,6 @@ class LedgerProblems(LedgerError):
 
     def __reduce__(self):
         return (self.__class__, (self.message, self.problems))
-
-
-def atomic_save(wb, path: Path) -> Path:
-    """Save a workbook under a temporary name beside ``path`` and rename it: never half-written."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise LedgerError(f"{path}: the workbook must be an .xlsx file")
-    if not path.parent.exists():
-        raise LedgerError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
 
 
 def export_workbook(engine: Engine, round_code: str, out: str | Path, department: str | None = None) -> Path:

@@ -23,6 +23,7 @@ from ..errors import RoundError, StoreError, ZuofengError
 from ..faults import write_fault
 from ..private import owner_only
 from .pool import Result, Task, init_worker, run_task
+from .scores_source import score_for_report
 from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
 
 SNAPSHOT_NAME = "scores.zip"
@@ -210,21 +211,6 @@ def note_inspection(scores, target: Path) -> None:
 
     code = str(scores.meta["round"])
     scores.meta[INSPECTION_META] = inspection_exists(code, Path(target).parent / f"{code}-inspection")
-
-
-def score_for_report(db: str | None, round_code: str, seed: int = 1):
-    """Score a round from the store and attach its coverage gaps (``gaps.attach_gaps``)."""
-    from ..score import score_round
-    from ..store import open_engine
-    from .gaps import attach_gaps
-
-    engine = open_engine(db)
-    try:
-        scores = score_round(engine, round_code, seed=seed)
-        attach_gaps(scores, engine)
-        return scores
-    finally:
-        engine.dispose()
 
 
 def _write_font_face(scores, path: Path, extra: str = "") -> str:

@@ -319,7 +319,7 @@ def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
             counts = pages.get("progress")
     if counts is None:
         from ..store import open_engine
-        from .notebook import load_scores
+        from .scores_source import load_scores
         try:
             engine = open_engine(db or None, create=False)
         except ZuofengError:
@@ -379,7 +379,7 @@ def _pages(round_code: str, lang: str, snapshot: str) -> dict | None:
 
 def _open(round_code, db, snapshot):
     from ..store import open_engine
-    from .notebook import load_scores
+    from .scores_source import load_scores
     return open_engine(db or None, create=False), load_scores(round_code, db, snapshot)
 
 

@@ -7,49 +7,13 @@ scores once and every notebook reads the same snapshot), else from the store.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import ZuofengError
 from .department import DepartmentReport
 from .fonts import setup_matplotlib
 from .overview import OverviewReport
+from .scores_source import CACHE as _CACHE
+from .scores_source import load_scores
 from .view import ScoreView
-
-_CACHE: dict[tuple, object] = {}
-
-
-def load_scores(round_code: str, db: str = "", snapshot: str = ""):
-    """Scores of ``round_code``: from ``snapshot`` if given, else scored from the store at ``db``.
-
-    A snapshot is read once per process and kept while the file is unchanged (a warm report kernel
-    renders many departments from the same snapshot).
-    """
-    if snapshot:
-        from ..score import load_snapshot
-
-        p = Path(snapshot)
-        if not p.exists():
-            raise ZuofengError(f"scores snapshot not found: {snapshot}")
-        st = p.stat()
-        key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
-        if key not in _CACHE:
-            _CACHE.clear()
-            _CACHE[key] = load_snapshot(p)
-        scores = _CACHE[key]
-    else:
-        from ..score import score_round
-        from ..store import open_engine
-        from .gaps import attach_gaps
-
-        engine = open_engine(db or None)
-        try:
-            scores = score_round(engine, round_code)
-            attach_gaps(scores, engine)
-        finally:
-            engine.dispose()
-    if str(scores.meta.get("round")) != str(round_code):
-        raise ZuofengError(f"the scores are of round {scores.meta.get('round')!r}, not {round_code!r}")
-    return scores
 
 
 def _view(round_code: str, lang: str, db: str, snapshot: str) -> ScoreView:

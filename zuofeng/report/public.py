@@ -220,7 +220,7 @@ def render_public(round_code: str, *, out: str | Path | None = None, db: str | N
                   seed: int = 1, scores=None) -> Path:
     """Score ``round_code`` (unless ``scores`` are given) and write its public summary into ``out``
     (default ``reports/<round>-public``). Returns the page's path."""
-    from .batch import score_for_report
+    from .scores_source import score_for_report
 
     if lang not in ("zh", "en"):
         raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
