@@ -56,10 +56,6 @@ def shown(value) -> str:
     return repr(value)
 
 
-def score_columns(keys) -> list[str]:
-    return [f"s:{k}" for k in keys]
-
-
 def check_departments(departments: pd.DataFrame) -> pd.DataFrame:
     need = ("code", "name", "unit_type", "headcount")
     missing = [c for c in need if c not in departments.columns]
