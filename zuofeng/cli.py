@@ -225,7 +225,6 @@ def tokens_status(round_code, fmt, db):
     issued, used = sum(r["issued"] for r in rows), sum(r["used"] for r in rows)
     click.echo(f"total: {used}/{issued} used ({used / issued:.0%})")
 
-# (commands for tokens / serve go here)
 
 @cli.command("serve")
 @click.argument("round_code", metavar="ROUND")
@@ -257,7 +256,6 @@ def console_cmd(port, db):
     serve_console(port=port, db=db, echo=click.echo)
 
 # --- scoring ---------------------------------------------------------------------------------
-# (commands for score go here)
 
 @cli.command("score")
 @click.argument("round_code", metavar="ROUND")
@@ -278,7 +276,6 @@ def score_cmd(round_code, out, seed, db):
 
 
 # --- reports and demo ------------------------------------------------------------------------
-# (commands for report / demo go here)
 
 jobs_option = click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
                            help="Notebooks rendered in parallel (default: the number of CPUs).")
@@ -342,7 +339,6 @@ def demo_cmd(out, jobs, lang, progress, db):
 
 
 # --- import, export, backup ------------------------------------------------------------------
-# (commands for import / export / backup go here)
 
 PROBLEMS_SHOWN = 20
 
