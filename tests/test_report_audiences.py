@@ -398,7 +398,7 @@ def test_the_overview_takes_ledger_progress_from_the_ledger_hook(campaign, monke
     assert ledger_progress("F1", snapshot=str(snap)) is None  # a round without a ledger: no sentence
     from zuofeng.report import ledger_view
     monkeypatch.setattr(ledger_view, "ledger_progress",
-                        lambda round_code, db="", snapshot="": LedgerProgress(entries=7, done=3, overdue=1))
+                        lambda round_code, db="", snapshot="", scores=None: LedgerProgress(entries=7, done=3, overdue=1))
     text = overview_report("F1", snapshot=str(snap)).findings().text
     assert "7 项整改任务中 3 项已完成，1 项逾期" in text
 
@@ -424,8 +424,25 @@ def test_public_summary_shows_measures_completed_once_the_ledger_gives_them(camp
     assert "整改措施已完成" not in page.read_text(encoding="utf-8")
     from zuofeng.report import ledger_view
     monkeypatch.setattr(ledger_view, "ledger_progress",
-                        lambda round_code, db="", snapshot="": LedgerProgress(entries=40, done=31))
+                        lambda round_code, db="", snapshot="", scores=None: LedgerProgress(entries=40, done=31))
     page = render_public("F1", out=tmp_path / "after", scores=scores)
     text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert "整改措施已完成" in text and "31/40" in text
     assert "31/40" in drawn_text(public_figure(view(scores, "zh"), LedgerProgress(entries=40, done=31)))
+
+
+def test_the_public_report_scores_its_round_once_with_the_seed_it_is_given(campaign, tmp_path, monkeypatch):
+    import zuofeng.score
+    from zuofeng.report.public import render_public
+
+    url, _ = campaign
+    calls = []
+    real = zuofeng.score.score_round
+
+    def counted(engine, round_code, **kw):
+        calls.append((round_code, kw.get("seed")))
+        return real(engine, round_code, **kw)
+
+    monkeypatch.setattr(zuofeng.score, "score_round", counted)
+    render_public("F1", out=tmp_path / "pub", db=url, seed=7)
+    assert calls == [("F1", 7)]      # the ledger's progress reuses these scores instead of scoring again

@@ -302,11 +302,12 @@ def progress_counts(verified: dict[str, pd.DataFrame]) -> dict[str, int]:
             "overdue": int(e["flags"].map(lambda f: "overdue" in f).sum())}
 
 
-def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
+def ledger_progress(round_code: str, db: str = "", snapshot: str = "", scores=None):
     """Ledger progress for the overview's 主要发现 and the public summary (a ``findings.LedgerProgress``),
     or None when the round's ledger has no entry (or there is no store to read).
 
-    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else from the store."""
+    Read from :data:`LEDGER_PAGES` beside ``snapshot`` when a batch wrote it, else from the store, with
+    the round's ``scores`` when the caller has them (the round is then not scored a second time)."""
     import json
 
     from ..errors import ZuofengError
@@ -325,7 +326,9 @@ def ledger_progress(round_code: str, db: str = "", snapshot: str = ""):
         except ZuofengError:
             return None
         try:
-            counts = progress_counts(verified_rounds(engine, round_code, load_scores(round_code, db, snapshot)))
+            if scores is None:
+                scores = load_scores(round_code, db, snapshot)
+            counts = progress_counts(verified_rounds(engine, round_code, scores))
         except ZuofengError:  # the round is not in this store (scores from a snapshot only): no ledger
             return None
         finally:

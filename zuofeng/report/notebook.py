@@ -39,7 +39,8 @@ def overview_report(round_code: str, lang: str = "zh", db: str = "", snapshot: s
     """The overview for the leading group (see ``OverviewReport`` for its sections)."""
     from .ledger_view import ledger_progress
 
-    return OverviewReport(_view(round_code, lang, db, snapshot), ledger=ledger_progress(round_code, db, snapshot))
+    view = _view(round_code, lang, db, snapshot)
+    return OverviewReport(view, ledger=ledger_progress(round_code, db, snapshot, scores=view.scores))
 
 
 __all__ = ["department_report", "load_scores", "overview_report"]

@@ -228,4 +228,4 @@ def render_public(round_code: str, *, out: str | Path | None = None, db: str | N
 
     target = public_folder(round_code, out)
     scores = scores if scores is not None else score_for_report(db, round_code, seed)
-    return write_public(scores, target, lang, ledger_progress(round_code, db or ""))
+    return write_public(scores, target, lang, ledger_progress(round_code, db or "", scores=scores))
