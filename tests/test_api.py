@@ -179,10 +179,9 @@ def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):
 
 def test_the_readme_lists_every_api_function_and_the_command_it_backs():
     import re
-    from pathlib import Path
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section: api and console -->")[1].split("<!-- section:")[0]
+    from tests.manual import page
+    section = page("guide/api.md")
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     listed = [name for line in rows for name in re.findall(r"`(\w+)`", line.split(" | ")[0])]
     assert sorted(listed) == sorted(api.__all__)

@@ -110,11 +110,12 @@ def _commands(group: click.Group, prefix=()):
 
 
 def test_every_command_has_help_and_is_in_the_readme():
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    from tests.manual import manual
+    readme = manual()   # the README and the guide
     for path, cmd in _commands(cli):
         assert (cmd.help or "").strip(), f"zuofeng {' '.join(path)} has no help text"
         if not isinstance(cmd, click.Group):
-            assert f"zuofeng {' '.join(path)}" in readme, f"README does not mention zuofeng {' '.join(path)}"
+            assert f"zuofeng {' '.join(path)}" in readme, f"the manual does not mention zuofeng {' '.join(path)}"
         for p in cmd.params:
             if isinstance(p, click.Option):
                 assert p.help, f"zuofeng {' '.join(path)} {p.opts[0]} has no help text"

@@ -15,8 +15,6 @@ from zuofeng.errors import InputFileError, StoreError
 from zuofeng.io.backup import backup
 from zuofeng.store import Sheet, open_engine, store_sheets
 
-README = Path(__file__).parents[1] / "README.md"
-
 
 def _sheet(i: int) -> Sheet:
     return Sheet("self", "KJG", "KJG", {q: 1 + (q + i) % 5 for q in range(1, 23)})
@@ -76,12 +74,12 @@ def test_readme_restore_gives_back_the_same_store(live_store, tmp_path, monkeypa
     engine, url = live_store
     store_sheets(engine, "R1", [_sheet(i) for i in range(7)])
     want = snapshot(engine)
-    text = README.read_text(encoding="utf-8")
-    section = text.split("<!-- section: import and export -->", 1)[1].split("<!-- section:", 1)[0]
+    from tests.manual import page
+    section = page("guide/import.md")
     assert "zuofeng backup --out" in section and "pg_dump" in section
-    # The README restores with `zuofeng backup --db sqlite:///<backup> --out <store>`: do exactly that.
+    # The guide restores with `zuofeng backup --db sqlite:///<backup> --out <store>`: do exactly that.
     restore = re.search(r"zuofeng backup --db sqlite:///(\S+) --out (\S+)", section)
-    assert restore, "the README shows how to restore"
+    assert restore, "the guide shows how to restore"
     monkeypatch.chdir(tmp_path)
     Path(restore.group(1)).parent.mkdir(parents=True, exist_ok=True)
     assert main(["backup", "--db", url, "--out", restore.group(1)]) == 0

@@ -477,9 +477,9 @@ def test_durations_flag_fast_sheets_as_the_raw_file_says(open_round, tmp_path, w
 
 
 def test_the_readme_dry_run_example_is_what_the_command_prints(open_round, tmp_path, capsys):
-    from pathlib import Path
     engine, rnd = open_round
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    from tests.manual import page
+    readme = page("guide/import.md")
     block = readme.split("a 问卷星 download whose 矩阵单选 is question 4):\n\n```\n", 1)[1].split("```", 1)[0]
     path, _items, _ = wjx_matrix_text_xlsx(tmp_path)
     assert main(["import", rnd, str(path), "--dry-run", "--db", engine.url.render_as_string(hide_password=False)]) == 0

@@ -377,11 +377,10 @@ def test_clue_words_come_from_the_instrument_else_the_default_list(campaign):
 
 
 def test_the_readme_lists_the_default_clue_words():
-    from pathlib import Path
 
+    from tests.manual import page
     from zuofeng.report.redline import DEFAULT_CLUE_WORDS
-
-    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    text = page("guide/reports.md")
     listed = re.search(r"`red_line\.clue_words`, else (.*?)\)\.", text, re.DOTALL).group(1)
     assert tuple(w.strip() for w in re.sub(r"\s+", " ", listed).split(",")) == DEFAULT_CLUE_WORDS
 

@@ -2,8 +2,8 @@
 
 The scorer records, for each statistic, the id of the method it used (``Scores.meta["intervals"]``:
 statistic → method id, :data:`INTERVALS`); every report's methods note writes those methods in words
-from :data:`METHODS`, so a note cannot claim a method the engine did not use. The README's scoring
-section describes the same methods (a test compares them).
+from :data:`METHODS`, so a note cannot claim a method the engine did not use; the documentation's
+statistics page is generated from the same registry (``docs/hooks.py``).
 """
 
 from __future__ import annotations
