@@ -301,10 +301,13 @@ def list_rounds(*, db=None) -> list[dict]:
 
 def issue_slips(round_code: str, *, kind: str | None = None, targets: list[str] | None = None, extra: int = 0,
                 out: str | Path | None = None, csv_path: str | Path | None = None, url: str | None = None,
-                force: bool = False, lang: str = "zh", db=None) -> SlipsResult:
+                force: bool = False, lang: str = "zh", paper_ballots: str | Path | None = None,
+                db=None) -> SlipsResult:
     """Issue the round's missing tokens (top-up to headcount) and write them as slips; only the slips hold them.
 
     Parameters are those of ``zuofeng tokens issue``; see :func:`zuofeng.collect.slips.issue_slips`.
+    ``paper_ballots`` (``--paper-ballots``) writes one printable A4 ballot per token, its 答题码 printed on
+    it, and a count sheet per department; the paper 录入 template imports them back.
     The token key is created on first use at ``$ZUOFENG_KEY_FILE`` (else ``~/.config/zuofeng/token.key``).
 
     Examples
@@ -323,7 +326,7 @@ def issue_slips(round_code: str, *, kind: str | None = None, targets: list[str] 
 
     with _engine(db) as engine:
         return issue(engine, round_code, kind=kind, targets=targets, extra=extra, out=out, csv_path=csv_path,
-                     url=url, force=force, lang=lang)
+                     url=url, force=force, lang=lang, paper_ballots=paper_ballots)
 
 
 def token_status(round_code: str, *, db=None) -> list[dict]:

@@ -180,14 +180,17 @@ def tokens_():
               help="Mail-merge CSV (UTF-8 with BOM).")
 @click.option("--url", default=None, metavar="SURVEY_URL",
               help="Public survey address, printed with its QR code (default: a line to write it on).")
+@click.option("--paper-ballots", "paper_ballots", type=click.Path(dir_okay=False), default=None,
+              metavar="FILE.html", help="Printable A4 paper ballots (HTML): one questionnaire per token with its "
+              "答题码, and a count sheet per department.")
 @click.option("--force", is_flag=True, help="Overwrite existing slip files (their old tokens stay valid).")
 @lang_option
 @db_option
-def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db):
+def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db, paper_ballots=None):
     """Issue the missing tokens (top-up to headcount) and write them as slips; only the slips hold them."""
     from .api import issue_slips
     r = issue_slips(round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
-                    csv_path=csv_path, url=url, force=force, lang=lang, db=db)
+                    csv_path=csv_path, url=url, force=force, lang=lang, paper_ballots=paper_ballots, db=db)
     if r.key_created:
         click.echo(f"created the token key {r.key_path}: back it up offline now; without it no outstanding "
                    "token can be verified")
@@ -201,6 +204,9 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
         click.echo(f"wrote {r.html_path}: {r.issued} slips on {r.pages} A4 pages")
     if r.csv_path:
         click.echo(f"wrote {r.csv_path}: mail-merge CSV, UTF-8 with BOM")
+    if r.ballots_path:
+        click.echo(f"wrote {r.ballots_path}: {r.issued} paper ballots and {r.ballot_pages - r.issued} count "
+                   f"sheets on {r.ballot_pages} A4 pages")
     click.echo("these files hold live tokens (mode 0600): print or send them, then delete them; "
                "lost slips cannot be reprinted")
 

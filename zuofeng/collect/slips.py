@@ -1,4 +1,5 @@
-"""Token slips: issue tokens and write them, once, as printable A4 slips and a mail-merge CSV.
+"""Token slips: issue tokens and write them, once, as printable A4 slips, a mail-merge CSV and/or
+printable paper ballots (:mod:`zuofeng.collect.ballots`).
 
 The slips are the only place an issued token ever exists in clear (the store keeps a keyed hash), so
 the files are written with mode 0600, atomically, and never over an existing file unless asked. If
@@ -28,8 +29,10 @@ from sqlalchemy.engine import Engine
 
 from ..axes import view_rank
 from ..errors import ZuofengError
+from ..instrument import load_instrument
 from ..store import get_departments, get_round, tokens, writing
 from ..textfmt import formula_safe
+from .ballots import ballot_pages, render_ballots_html
 from .tokens import IssuedToken, issue_tokens, load_key, token_hash, token_key_path
 
 SLIPS_PER_PAGE = 8  # 2 columns x 4 rows on A4
@@ -124,6 +127,8 @@ class SlipsResult:
     pages: int = 0
     key_path: Path = field(default_factory=token_key_path)
     key_created: bool = False
+    ballots_path: Path | None = None
+    ballot_pages: int = 0
 
 
 def check_url(url: str | None) -> str | None:
@@ -293,8 +298,10 @@ def _withdraw(engine: Engine, issued: list[IssuedToken]) -> None:
 
 def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, targets: list[str] | None = None,
                 extra: int = 0, out: str | Path | None = None, csv_path: str | Path | None = None,
-                url: str | None = None, force: bool = False, lang: str = "zh") -> SlipsResult:
-    """Issue the missing tokens of a round and write them as printable slips and/or a mail-merge CSV.
+                url: str | None = None, force: bool = False, lang: str = "zh",
+                paper_ballots: str | Path | None = None) -> SlipsResult:
+    """Issue the missing tokens of a round and write them as printable slips, a mail-merge CSV and/or
+    paper ballots.
 
     Parameters
     ----------
@@ -304,13 +311,17 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         Passed to :func:`zuofeng.collect.tokens.issue_tokens`: ``self``/``peer``/both, outside-view targets, spare
         tokens per scope. Issuing tops up to headcount; nothing is ever reissued.
     out, csv_path
-        Where to write the HTML slips and the CSV. With neither, the slips go to ``slips-<ROUND>.html``.
+        Where to write the HTML slips and the CSV. With neither (and no ``paper_ballots``), the slips go to
+        ``slips-<ROUND>.html``.
     url
         The public survey address, printed and encoded as a QR code on every slip (the token never is).
     force
         Overwrite existing files; without it an existing file is an error and nothing is issued.
     lang
         ``zh`` (default) or ``en``.
+    paper_ballots
+        Where to write the printable paper ballots (HTML): one A4 questionnaire per token with its 答题码,
+        and a count sheet per department (:func:`zuofeng.collect.ballots.render_ballots_html`).
 
     Returns
     -------
@@ -320,11 +331,11 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     if lang not in TEXT:
         raise ZuofengError(f"--lang must be one of {', '.join(TEXT)}, not {lang!r}")
     url = check_url(url)
-    if out is None and csv_path is None:
+    if out is None and csv_path is None and paper_ballots is None:
         out = f"slips-{round_code}.html"
-    dests = [Path(p) for p in (out, csv_path) if p is not None]
-    if len(dests) == 2 and dests[0].resolve() == dests[1].resolve():
-        raise ZuofengError("--out and --csv name the same file")
+    dests = [Path(p) for p in (out, csv_path, paper_ballots) if p is not None]
+    if len({d.resolve() for d in dests}) < len(dests):
+        raise ZuofengError("--out, --csv and --paper-ballots must name different files")
     for d in dests:
         _check_destination(d, force)
     with engine.connect() as conn:
@@ -341,6 +352,7 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     issued = order_for_print(issued)
     html_path = Path(out) if out is not None else None
     csv_file = Path(csv_path) if csv_path is not None else None
+    ballots_file = Path(paper_ballots) if paper_ballots is not None else None
     staged: list[tuple[str, Path]] = []
     placed: list[Path] = []
     try:
@@ -351,6 +363,10 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
             data = render_slips_csv(issued, round_code=round_code, title=rnd["title"], names=names, url=url,
                                     lang=lang)
             staged.append((_stage(csv_file, data), csv_file))
+        if ballots_file is not None:
+            inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
+            page = render_ballots_html(issued, title=rnd["title"], names=names, instrument=inst, lang=lang)
+            staged.append((_stage(ballots_file, page.encode("utf-8")), ballots_file))
         for tmp, path in staged:
             _place(tmp, path, force)
             placed.append(path)
@@ -363,4 +379,5 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         _withdraw(engine, issued)
         raise
     return SlipsResult(round_code, len(issued), by_view, html_path, csv_file,
-                       math.ceil(len(issued) / SLIPS_PER_PAGE) if html_path else 0, key_path, not key_existed)
+                       math.ceil(len(issued) / SLIPS_PER_PAGE) if html_path else 0, key_path, not key_existed,
+                       ballots_file, ballot_pages(issued) if ballots_file else 0)
