@@ -323,9 +323,13 @@ def http_round(server: Server, tokens: list[str]) -> dict:
     from urllib.parse import urlencode
 
     def get(token):
+        import re
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(server.url, timeout=300) as r:  # the entry page: its form's XSRF field and cookie
+            xsrf = re.search(rb'name="_xsrf" value="([^"]+)"', r.read()).group(1).decode()
         t0 = time.perf_counter()
-        with opener.open(server.url + "start", data=urlencode({"token": token}).encode(), timeout=300) as r:
+        with opener.open(server.url + "start", data=urlencode({"_xsrf": xsrf, "token": token}).encode(),
+                         timeout=300) as r:
             body = r.read()
         if b"jupyter-config-data" not in body:
             raise RuntimeError("no survey page")

@@ -130,9 +130,13 @@ def serve_round(tmp_path, roster_file, idle, *extra, host="127.0.0.1"):
         engine.dispose()
 
 
+REFUSED: list[str] = []  # what the pages' Content-Security-Policy refused (Chromium says so on the console)
+
+
 def open_page(browser, url, width):
     ctx = browser.new_context(viewport={"width": width, "height": 900})  # a fresh profile per page
     page = ctx.new_page()
+    page.on("console", lambda m: REFUSED.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(url, wait_until="commit")
     page.wait_for_selector("#zf-token", state="visible", timeout=30_000)
     return ctx, page
@@ -149,6 +153,7 @@ def test_a_respondent_answers_in_chromium(served):
     sync_playwright = playwright_or_skip()
     tok, spare = served["tokens"][0], served["tokens"][1]
     clicked = {n: (n * 7) % 6 for n in range(1, 23)}  # button index: 0..4 = scale 1..5, 5 = 不了解
+    REFUSED.clear()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -225,6 +230,9 @@ def test_a_respondent_answers_in_chromium(served):
             ctx.close()
         finally:
             browser.close()
+    # every page ran under its Content-Security-Policy (script-src: this server and the response's nonce)
+    # and nothing it needed was refused
+    assert REFUSED == []
 
     # the kernels of the closed pages are shut down; only the preheated pool kernel stays
     server = psutil.Process(served["pid"])
@@ -314,9 +322,7 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
     with urllib.request.urlopen(f"{url}voila/labextensions/@jupyter-widgets/jupyterlab-manager/static/{entry}",
                                 timeout=30) as r:
         assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    body = urllib.parse.urlencode({"token": "ABCD-EFGH-JKLM-NPQR"}).encode()
-    with urllib.request.urlopen(url + "start", data=body, timeout=30) as r:
-        assert "答题码无效" in r.read().decode()
+    assert "答题码无效" in post_token(url, "ABCD-EFGH-JKLM-NPQR")[3]
     time.sleep(2)
     assert len(kernels(server)) == pool
 
@@ -473,7 +479,9 @@ def post_token(url: str, token: str):
     import urllib.request
 
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    data = urllib.parse.urlencode({"token": token}).encode()
+    with opener.open(url, timeout=60) as r:  # the entry page: its form's XSRF field and cookie
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', r.read().decode()).group(1)
+    data = urllib.parse.urlencode({"_xsrf": xsrf, "token": token}).encode()
     with opener.open(url + "start", data=data, timeout=60) as r:  # follows the 303 to /survey
         return opener, r.geturl(), r.headers.get("Refresh"), r.read().decode()
 

@@ -245,11 +245,15 @@ def tokens_status(round_code, fmt, db):
 @db_option
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the survey page.")
-def serve_cmd(round_code, host, port, pool_size, idle_timeout, max_pages, db, lang):
+@click.option("--behind-proxy", is_flag=True,
+              help="A reverse proxy on this machine forwards every request (deploy/): trust its X-Real-IP.")
+@click.option("--attempts", type=int, default=None,
+              help="Wrong 答题码 a client may enter in a row before it waits (default 20, then one per 3 s; 0: no limit).")
+def serve_cmd(round_code, host, port, pool_size, idle_timeout, max_pages, db, lang, behind_proxy, attempts):
     """Serve the survey of an open round (Voilà) until Ctrl-C."""
     from .collect.serve import serve
     serve(round_code, host=host, port=port, db=db, lang=lang, pool_size=pool_size, idle_timeout=idle_timeout,
-          max_pages=max_pages, echo=click.echo)
+          max_pages=max_pages, behind_proxy=behind_proxy, attempts=attempts, echo=click.echo)
 
 
 

@@ -193,6 +193,8 @@ class Desk:
     on_stored : callable or None
         Called with the process id of the page's kernel (where the system tells it) after that kernel's
         sheet was stored: the survey server ends the kernel, which has nothing left to do.
+    busy : int
+        Requests being answered now (a stopping server waits for them: a sheet being stored is stored).
     """
 
     def __init__(self, engine, round_code: str, path):
@@ -202,6 +204,8 @@ class Desk:
         self.round_code = round_code
         self.path = str(path)
         self.on_stored = None
+        self.busy = 0
+        busy_lock = threading.Lock()
         desk = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -212,11 +216,17 @@ class Desk:
                     raw = _read_line(self.rfile)
                 except (OSError, ValueError):
                     return
-                answer = desk.answer(raw, peer=_peer_pid(self.request))
+                with busy_lock:
+                    desk.busy += 1
                 try:
-                    self.wfile.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
-                except OSError:
-                    pass
+                    answer = desk.answer(raw, peer=_peer_pid(self.request))
+                    try:
+                        self.wfile.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
+                    except OSError:
+                        pass
+                finally:
+                    with busy_lock:
+                        desk.busy -= 1
 
         class Server(socketserver.ThreadingUnixStreamServer):
             daemon_threads = True

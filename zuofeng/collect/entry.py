@@ -33,12 +33,15 @@ LANG_ATTR = {"zh": "zh-CN", "en": "en"}
 ENTRY_TEXT = {
     "zh": {"label": "答题码", "hint": "纸条上的16位字母和数字，大小写、空格和横线均可。", "start": "开始答题",
            "opening": "正在打开问卷……", "saved": "本设备上保存着您尚未提交的答案：输入同一答题码即可继续。",
-           "busy": "答题人数较多，请稍候，页面会自动继续……", "expired": "页面已过期，请重新输入答题码。"},
+           "busy": "答题人数较多，请稍候，页面会自动继续……", "expired": "页面已过期，请重新输入答题码。",
+           "limit": "输入错误的答题码次数过多，请{s}秒后再试。", "stopping": "问卷服务器正在停止，请稍后重新打开本页。"},
     "en": {"label": "Token", "hint": "The 16 letters and digits on your slip; case, spaces and dashes do not matter.",
            "start": "Start", "opening": "Opening the survey…",
            "saved": "Unsubmitted answers are kept on this device: enter the same token to continue.",
            "busy": "Many people are answering right now: please wait, this page continues by itself…",
-           "expired": "This page has expired: please enter your token again."},
+           "expired": "This page has expired: please enter your token again.",
+           "limit": "Too many wrong tokens: please try again in {s} seconds.",
+           "stopping": "The survey server is stopping: please open this page again in a moment."},
 }
 
 
@@ -195,13 +198,16 @@ button[disabled]{background:#57606a}
 
 
 def entry_page(round_info: dict, *, lang: str = "zh", message: str = "", n_items: int = 22,
-               prefetch: tuple[str, ...] = ()) -> str:
+               prefetch: tuple[str, ...] = (), xsrf: str = "", script_nonce: str = "") -> str:
     """The HTML of the entry page (title, privacy promise with k, the token form).
 
     ``message`` is a refusal already worded for the respondent (escaped here); ``prefetch`` lists
     addresses of the survey's scripts the browser may fetch while the respondent types: through the
     page's service worker (``worker_script``) where the browser has one, else as ``<link rel=prefetch>``.
+    ``xsrf`` is the form's hidden XSRF field (tornado's ``xsrf_form_html``), ``script_nonce`` the nonce
+    of the response's Content-Security-Policy, put on the page's one inline script and stylesheet.
     """
+    n = f' nonce="{_esc(script_nonce)}"' if script_nonce else ""
     from .survey_text import PRIVACY, TEXT
     worker = f"{WORKER_NAME}?v={worker_version(prefetch)}"
     t, e = TEXT[lang], ENTRY_TEXT[lang]
@@ -212,11 +218,11 @@ def entry_page(round_info: dict, *, lang: str = "zh", message: str = "", n_items
 <html lang="{LANG_ATTR[lang]}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><meta name="robots" content="noindex"><link rel="icon" href="data:,">
-<title>{_esc(round_info['title'])}</title><style>{ENTRY_CSS}</style></head>
+<title>{_esc(round_info['title'])}</title><style{n}>{ENTRY_CSS}</style></head>
 <body><main>
 <h1>{_esc(round_info['title'])}</h1>
 <div class="zf-privacy">{promise}</div>
-<form id="zf-entry" method="post" action="start" autocomplete="off">
+<form id="zf-entry" method="post" action="start" autocomplete="off">{xsrf}
 <label for="zf-token">{_esc(e['label'])}</label>
 <p class="zf-hint" id="zf-hint">{_esc(e['hint'])}</p>
 <input id="zf-token" name="token" type="text" required autofocus spellcheck="false" autocapitalize="characters"
@@ -225,7 +231,7 @@ def entry_page(round_info: dict, *, lang: str = "zh", message: str = "", n_items
 {msg}
 <p id="zf-saved" class="zf-note" hidden>{_esc(e['saved'])}</p>
 </form></main>
-<script>
+<script{n}>
 {SHA256_JS}
 (function(){{
 var f=document.getElementById('zf-entry'),b=document.getElementById('zf-start'),fetched=false;
@@ -336,10 +342,12 @@ class PrefetchList:
 END_AFTER = 30.0  # seconds from a stored sheet to the end of its page's kernel
 OPENING_WAIT = 15.0  # seconds a page waits in the server for its turn before it gets the "please wait" page
 QUEUE = "queue"  # the key of a waiting ticket's place in the queue (never passed on to the kernel)
+STOP_GRACE = 2.5  # seconds a stopping server waits for sheets being stored and pages being opened
 
 
 def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int = 22, live_cap: int = 0,
-                       opening_cap: int | None = None, end_after: float = END_AFTER):
+                       opening_cap: int | None = None, end_after: float = END_AFTER, attempts=None,
+                       behind_proxy: bool = False, stop_grace: float = STOP_GRACE):
     """A Voilà application class serving the entry page, ``start`` and the ticketed ``survey`` page.
 
     Voilà's catch-all page route (which starts a kernel for any address) is replaced by three routes:
@@ -360,6 +368,16 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     open on the thank-you (a connected page is never culled): it has nothing left to do, and in a full
     meeting room the phones left on the thank-you would otherwise hold their kernels, and the pages
     cap, for as long as the server runs.
+
+    Hardening (``zuofeng.collect.webguard``): ``attempts`` (an ``AttemptLimit``, default one with the
+    standard limits) counts wrong 答题码 per client, and answers 429 beyond them without asking the desk;
+    with ``behind_proxy`` the client is the address a reverse proxy on this machine names in ``X-Real-IP``
+    (tornado's ``xheaders``), and cookies are ``Secure`` when the proxy says the browser used https. Both
+    pages carry a Content-Security-Policy with a nonce per response; every POST needs the XSRF token
+    (tornado's ``_xsrf`` cookie and field; Voilà's page sends it with its kernel's shutdown); every cookie
+    a respondent gets lasts for the browser session only. SIGINT and SIGTERM stop the server within
+    ``stop_grace`` seconds and a little more: it stops listening at once, lets sheets being stored and
+    pages being opened finish (at most ``stop_grace`` seconds), then ends every kernel at once.
     """
     import asyncio
     import logging
@@ -371,17 +389,18 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
     from jupyter_server.utils import url_path_join
     from tornado.ioloop import IOLoop
     from voila.app import Voila
-    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
     from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
     from voila.tornado.handler import TornadoVoilaHandler
 
     from ..errors import ZuofengError
     from .survey_text import TEXT, token_message
+    from .webguard import ROUTE_COOKIE, WORKER_POLICY, AttemptLimit, Noncer, entry_policy, nonce, survey_policy
 
     log = logging.getLogger(__name__)
     code = round_info["code"]
     opening_limit = opening_cap if opening_cap is not None else 2 * (os.cpu_count() or 1)
-    opening = {"now": 0, "manager": None, "loop": None}
+    opening = {"now": 0, "manager": None, "loop": None, "stopping": False}
+    attempts = attempts if attempts is not None else AttemptLimit()
 
     def busy() -> bool:
         if opening_limit and opening["now"] >= opening_limit:
@@ -415,34 +434,65 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         handler.set_header("Referrer-Policy", "no-referrer")
         handler.set_header("X-Content-Type-Options", "nosniff")
 
+    def session_cookie(handler, name: str, value: str, **kwargs) -> None:
+        """A cookie for this browser session only (no Expires, no Max-Age), Secure over https."""
+        handler.set_cookie(name, value, httponly=True, secure=handler.request.protocol == "https", **kwargs)
+
     class EntryHandler(tornado.web.RequestHandler):
         def set_default_headers(self):
             private(self)
             self.set_header("X-Frame-Options", "DENY")
+            self._zf_nonce = nonce()
+            self.set_header("Content-Security-Policy", entry_policy(self._zf_nonce))
 
         def page(self, message: str = "", status: int = 200) -> None:
+            if self.get_cookie(ROUTE_COOKIE) is None:  # what a proxy's sticky routing hashes (``deploy/``)
+                session_cookie(self, ROUTE_COOKIE, nonce(), path=self.settings.get("base_url", "/"), samesite="Lax")
             self.set_status(status)
             self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(entry_page(round_info, lang=lang, message=message, n_items=n_items,
-                                   prefetch=learned.files))
+            self.finish(entry_page(round_info, lang=lang, message=message, n_items=n_items, prefetch=learned.files,
+                                   xsrf=self.xsrf_form_html(), script_nonce=self._zf_nonce))
+
+        def write_error(self, status_code, **kwargs):
+            # a POST without the form's XSRF token (a page from before a restart, another site's form)
+            self.page(ENTRY_TEXT[lang]["expired"], status_code if status_code < 500 else 503)
+
+        def log_exception(self, typ, value, tb):  # an XSRF refusal is not the server's fault: no traceback
+            if not isinstance(value, tornado.web.HTTPError):
+                log.error("entry: %s", typ.__name__ if typ else "error")
 
         def get(self):
             self.page(ENTRY_TEXT[lang]["expired"] if self.get_query_argument("expired", None) else "")
 
         async def post(self):
+            if opening["stopping"]:
+                return self.page(ENTRY_TEXT[lang]["stopping"], 503)
+            client = self.request.remote_ip or ""
+            if not attempts.take(client):  # too many wrong 答题码: no token check, no kernel
+                wait = attempts.retry_after(client)
+                self.set_header("Retry-After", str(wait))
+                return self.page(ENTRY_TEXT[lang]["limit"].format(s=wait), 429)
             token = self.get_body_argument("token", "")
             try:
                 scope, hashed = await IOLoop.current().run_in_executor(None, desk.backend.check, code, token)
             except ZuofengError as e:
                 return self.page(token_message(e, lang))
             except Exception as e:  # noqa: BLE001 -- nothing typed is logged, only the kind of failure
+                attempts.give_back(client)  # the server failed, not the respondent
                 log.error("entry: token check failed with %s", type(e).__name__)
                 return self.page(TEXT[lang]["system_error"], 503)
+            attempts.give_back(client)
             ticket = desk.tickets.issue({"scope": {"round": scope.round, "kind": scope.kind, "rater": scope.rater,
                                                    "target": scope.target}, "hash": hashed})
-            self.set_cookie(COOKIE, ticket, path=url_path_join(self.settings.get("base_url", "/"), "survey"),
-                            httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
+            session_cookie(self, COOKIE, ticket, path=url_path_join(self.settings.get("base_url", "/"), "survey"),
+                           samesite="Strict")
             self.redirect("survey", status=303)
+
+    def log_request(handler) -> None:
+        # server errors only, by method and route: no client address, no query, and no line per
+        # refused 答题码 or XSRF token (tornado logs every 4xx with the client's address by default)
+        if handler.get_status() >= 500:
+            log.error("%d %s %s", handler.get_status(), handler.request.method, handler.request.path[:80])
 
     def pages_in_use(km) -> int:
         """Kernels not waiting in the preheated pool (a pool kernel still starting counts as in use)."""
@@ -454,6 +504,25 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         return len(set(km.list_kernel_ids()) - pooled)
 
     class SurveyHandler(TornadoVoilaHandler):
+        @property
+        def content_security_policy(self) -> str:
+            if not hasattr(self, "_zf_nonce"):
+                self._zf_nonce = nonce()
+                self._zf_noncer = Noncer(self._zf_nonce)
+            return survey_policy(self._zf_nonce)
+
+        def write(self, chunk):
+            if isinstance(chunk, str) and hasattr(self, "_zf_noncer"):
+                chunk = self._zf_noncer.feed(chunk)
+            return super().write(chunk)
+
+        def finish(self, chunk=None):
+            if hasattr(self, "_zf_noncer") and not self._finished:
+                held = self._zf_noncer.close()
+                if held:
+                    super().write(held)
+            return super().finish(chunk)
+
         async def get(self, path=None):
             private(self)
             cookie_path = url_path_join(self.settings.get("base_url", "/"), "survey")
@@ -471,8 +540,8 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             if not opened:
                 # a fresh ticket for every wait, so that a long queue does not outlast the ticket; it
                 # keeps this respondent's place
-                self.set_cookie(COOKIE, desk.tickets.issue({**grant, QUEUE: seq}), path=cookie_path,
-                                httponly=True, samesite="Strict", max_age=int(desk.tickets.ttl))
+                session_cookie(self, COOKIE, desk.tickets.issue({**grant, QUEUE: seq}), path=cookie_path,
+                               samesite="Strict")
                 self.set_header("Content-Type", "text/html; charset=utf-8")
                 self.set_header("Refresh", "3")
                 return self.finish(waiting_page(lang))
@@ -493,6 +562,7 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             self.set_header("Content-Type", "text/javascript; charset=utf-8")
             self.set_header("Cache-Control", "no-cache")
             self.set_header("X-Content-Type-Options", "nosniff")
+            self.set_header("Content-Security-Policy", WORKER_POLICY)
             self.finish(worker_script(learned.files))
 
     def learn(handler) -> None:
@@ -513,12 +583,6 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
         def on_finish(self):
             learn(self)
 
-    class ShutdownHandler(VoilaShutdownKernelHandler):
-        def check_xsrf_cookie(self):
-            # Voilà's page asks for its kernel's shutdown when it unloads, without an XSRF token; the
-            # address holds the kernel's random id, which only that page knows.
-            return None
-
     class SurveyVoila(Voila):
         opening_cap = opening_limit  # pages being opened at once (0: no cap)
         page_cap = live_cap  # survey pages open at once (0: no cap)
@@ -529,7 +593,65 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
             # the kernel's websocket too (permessage-deflate): the widgets' state is some 100 kB of JSON
             settings["websocket_compression_options"] = {}
             settings["static_immutable_cache"] = [url_path_join(self.server_url, "voila/labextensions/")]
+            # every POST needs the XSRF token: tornado checks it before any handler runs (Jupyter's own
+            # handlers check it again); a session cookie, readable by the page's script, which sends it
+            # with its kernel's shutdown
+            settings["log_function"] = log_request
+            settings["xsrf_cookies"] = True
+            settings["xsrf_cookie_kwargs"] = {"expires_days": None, "samesite": "Strict",
+                                              "path": settings.get("base_url", "/")}
+            # Jupyter's anonymous-user cookie: for this browser session only, not 30 days
+            provider = getattr(self, "identity_provider", None)
+            if provider is not None:
+                provider.cookie_options = {**provider.cookie_options, "expires_days": None, "samesite": "Lax"}
             return settings
+
+        def listen(self):
+            """Listen (tornado's ``xheaders`` behind a proxy) and run until SIGINT or SIGTERM, then stop cleanly."""
+            import signal
+
+            try:
+                self.http_server = self.app.listen(self.port, self.ip, xheaders=behind_proxy)
+            except OSError as e:
+                raise ZuofengError(f"cannot listen on {self.ip}:{self.port}: {e.strerror}") from None
+            self.ioloop = IOLoop.current()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self._zf_signal)
+            try:
+                self.ioloop.start()
+            finally:
+                self.stop()
+
+        def _zf_signal(self, sig, frame):
+            if opening["stopping"]:  # a second signal: stop now
+                self.ioloop.add_callback_from_signal(self.ioloop.stop)
+            else:
+                opening["stopping"] = True
+                self.ioloop.add_callback_from_signal(self._zf_stop)
+
+        async def _zf_stop(self):
+            """Stop listening; let sheets being stored and pages being opened finish; end every kernel at once."""
+            self.http_server.stop()
+            loop = asyncio.get_running_loop()
+            end = loop.time() + stop_grace
+            def busy() -> bool:
+                return opening["now"] > 0 or (desk is not None and desk.busy > 0)
+
+            await asyncio.sleep(min(0.3, stop_grace))  # a click on 提交 on its way through a kernel reaches the desk
+            was_busy = busy()
+            while busy() and loop.time() < end:
+                await asyncio.sleep(0.05)
+            if was_busy:
+                await asyncio.sleep(min(0.5, max(0.0, end - loop.time())))  # the thank-you reaches its page
+            km = self.kernel_manager
+            ids = list(km.list_kernel_ids())
+            if ids:
+                try:
+                    await asyncio.wait_for(asyncio.gather(*(km.shutdown_kernel(k, now=True) for k in ids),
+                                                          return_exceptions=True), 2)
+                except TimeoutError:
+                    log.warning("%d kernels did not end within 2 s; the fork server ends them", len(ids))
+            self.ioloop.stop()
 
         def init_handlers(self):
             routes, voila_page = [], None
@@ -542,8 +664,6 @@ def survey_voila_class(desk, round_info: dict, *, lang: str = "zh", n_items: int
                     routes.append((route[0], LabExtensionHandler, *route[2:]))
                 elif route[1] is TemplateStaticFileHandler:
                     routes.append((route[0], TemplateFileHandler, *route[2:]))
-                elif route[1] is VoilaShutdownKernelHandler:
-                    routes.append((route[0], ShutdownHandler, *route[2:]))
                 else:
                     routes.append(route)
             if voila_page is None:

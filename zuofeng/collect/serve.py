@@ -414,8 +414,10 @@ def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: s
 
 def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str | None = None,
           lang: str = "zh", pool_size: int = 2, idle_timeout: int = 120, max_pages: int = 300,
-          fork_kernels: bool = True, echo=print) -> None:
-    """Serve the survey of an open round with Voilà until interrupted (Ctrl-C or SIGTERM).
+          fork_kernels: bool = True, behind_proxy: bool = False, attempts: int | None = None,
+          echo=print) -> None:
+    """Serve the survey of an open round with Voilà until interrupted (Ctrl-C or SIGTERM: it stops within
+    a few seconds, after the sheets being stored; see ``entry.survey_voila_class``).
 
     Parameters
     ----------
@@ -438,9 +440,18 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     fork_kernels : bool
         Fork each kernel from a warm process that has ipykernel, ipywidgets and the survey imported
         (``zuofeng.collect.forkserver``) instead of starting a new Python for it.
+    behind_proxy : bool
+        A reverse proxy on this machine (``deploy/nginx``) forwards every request: the client is the
+        address it names in ``X-Real-IP``, and ``X-Forwarded-Proto: https`` makes the cookies Secure.
+        Only with a proxy: otherwise a client could name any address and escape its attempt limit.
+    attempts : int, optional
+        Wrong 答题码 a client may enter in a row before it must wait (``webguard.ATTEMPT_BURST`` by
+        default; one more every ``webguard.ATTEMPT_REFILL`` seconds; 0: no limit).
     echo : callable
         Where the one start-up line goes.
     """
+    if attempts is not None and attempts < 0:
+        raise ZuofengError(f"--attempts must be 0 (no limit) or more, not {attempts}")
     ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
                     idle_timeout=idle_timeout, max_pages=max_pages)
     from ..instrument import load_instrument
@@ -449,6 +460,7 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     from .entry import END_AFTER, survey_voila_class
     from .forkserver import ForkServer, use_fork_provisioner
     from .survey import ENV_ENTRY
+    from .webguard import ATTEMPT_BURST, AttemptLimit
 
     rnd = ready["round"]
     n_items = len(load_instrument(rnd["instrument_id"], rnd["instrument_version"]).items)
@@ -476,7 +488,8 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
         patch_kernel_manager()
         patch_template_cache()
         app = survey_voila_class(desk, rnd, lang=lang, n_items=n_items, live_cap=max_pages,
-                                 end_after=min(END_AFTER, idle_timeout))
+                                 end_after=min(END_AFTER, idle_timeout), behind_proxy=behind_proxy,
+                                 attempts=AttemptLimit(ATTEMPT_BURST if attempts is None else attempts))
         try:
             app.launch_instance(argv=argv)
         finally:
