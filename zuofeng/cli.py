@@ -10,7 +10,7 @@ import click
 
 from .clihelp import Group, lang_default, lang_of
 from .errors import ZuofengError
-from .messages import header, say, word
+from .messages import header, say, survey_word, word
 
 db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
                          help="Database URL (default: $ZUOFENG_DB, else data/zuofeng.db of the project).")
@@ -239,7 +239,7 @@ def tokens_status(round_code, fmt, lang, db):
     if not rows:
         click.echo(say("no_tokens", lang, round=round_code))
         return
-    click.echo(table([[r["rater"], word(r["kind"], lang), r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
+    click.echo(table([[r["rater"], survey_word(r["kind"], lang), r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
                       for r in rows], header(lang, "rater", "survey", "target", "issued", "used", "unused")))
     issued, used = sum(r["issued"] for r in rows), sum(r["used"] for r in rows)
     click.echo(say("tokens_total", lang, used=used, issued=issued, share=f"{used / issued:.0%}"))

@@ -87,8 +87,8 @@ MESSAGES: dict[str, tuple[str, str | tuple[str, str]]] = {
                   ("wrote {path}: {n} answer sheets; {held} in {groups} group(s) under k = {k} or suppressed "
                   "were left out"))),
     "backed_up": ("已将 {source} 备份到 {path}（{kb} KB，{rounds} 个轮次，{n} 份答卷）",
-                  ("backed up {source} to {path} ({kb} KB, {rounds} rounds, {n} answer sheet)",
-                   "backed up {source} to {path} ({kb} KB, {rounds} rounds, {n} answer sheets)")),
+                  ("backed up {source} to {path} ({kb} KB; rounds: {rounds}; {n} answer sheet)",
+                   "backed up {source} to {path} ({kb} KB; rounds: {rounds}; {n} answer sheets)")),
     # ledger
     "ledger_init": ("台账 {round}：新增 {n} 条", ("ledger {round}: {n} new entry", "ledger {round}: {n} new entries")),
     "wrote": ("已写入 {path}", "wrote {path}"),
@@ -127,10 +127,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "已销号": ("已销号", "closed"), "verification": ("核验", "verification"),
 }
 
-#: Words that fill cells: round states, the two surveys, coverage flags.
+#: The two surveys (a token's kind; a view is a survey seen from a rater, see :mod:`zuofeng.axes`).
+SURVEY_WORDS: dict[str, tuple[str, str]] = {"self": ("自评", "self"), "peer": ("互评", "peer")}
+
+#: Words that fill cells: round states, coverage flags.
 WORDS: dict[str, tuple[str, str]] = {
     "draft": ("草稿", "draft"), "open": ("开放", "open"), "closed": ("已关闭", "closed"),
-    "self": ("自评", "self"), "peer": ("互评", "peer"),
     "收回多于发出": ("收回多于发出", "more returned than issued"), "盲区": ("盲区", "blind spot"),
     "低于k": ("低于k", "below k"), "未全覆盖": ("未全覆盖", "not everyone"),
     "党员未覆盖": ("党员未覆盖", "no party members"), "非党员未覆盖": ("非党员未覆盖", "no non-party members"),
@@ -158,8 +160,13 @@ def header(lang: str, *keys: str) -> list[str]:
     return [COLUMNS[k][0 if lang == "zh" else 1] for k in keys]
 
 
+def survey_word(survey: str, lang: str = "zh") -> str:
+    """自评 or 互评 (self or peer): a token's survey."""
+    return SURVEY_WORDS[survey][lang == "en"] if survey in SURVEY_WORDS else survey
+
+
 def word(value: str, lang: str = "zh") -> str:
-    """A cell word (a round state, a survey, a coverage flag, a view) in ``lang``; other values unchanged."""
+    """A cell word (a round state, a coverage flag, a view) in ``lang``; other values unchanged."""
     if value in WORDS:
         return WORDS[value][0 if lang == "zh" else 1]
     return kind_label(value, lang)
