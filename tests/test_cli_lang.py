@@ -85,9 +85,9 @@ def test_help_is_chinese_by_default_and_english_on_request(capsys, args):
 
 def test_help_shows_defaults_in_chinese(capsys):
     code, out, _ = run(capsys, "status", "--help")
-    assert "[默认：table]" in out and "default:" not in out
+    assert code == 0 and "[默认：table]" in out and "default:" not in out
     code, out, _ = run(capsys, "round", "create", "--help")
-    assert "[必填]" in out and "[默认：5]" in out and "公布结果的最小组人数" in out
+    assert code == 0 and "[必填]" in out and "[默认：5]" in out and "公布结果的最小组人数" in out
 
 
 def test_group_help_lists_commands_in_chinese(capsys):
