@@ -75,7 +75,7 @@ HELP_ZH: dict[str, str] = {
     "Seconds before the kernel of a closed or idle page is shut down.": "页面关闭或空闲多少秒后关闭其内核。",
     "Survey pages open at once; more respondents wait (0: no cap).": "同时打开的测评页面上限；超出的答题人排队等候（0：不限）。",
     "Serve the analyst's console (notebooks/console.ipynb, Voilà) on 127.0.0.1 with a login token, until Ctrl-C.":
-        "在 127.0.0.1 上提供分析人员控制台（notebooks/console.ipynb，Voilà），凭登录口令进入，按 Ctrl-C 停止。",
+        "在 127.0.0.1 上提供分析人员控制台（notebooks/console.ipynb，Voilà），凭打印出的登录地址进入，按 Ctrl-C 停止。",
     "Loopback port (127.0.0.1) to listen on.": "监听的本机端口（127.0.0.1）。",
     # scoring and reports
     "Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags.":
