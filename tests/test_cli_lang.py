@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 import openpyxl
@@ -182,3 +183,20 @@ def test_english_plurals_follow_the_count_and_never_reach_chinese():
         assert isinstance(zh, str) and (CHINESE.search(zh) or name == "error"), name  # the prefix is the program's
         prose = re.sub(r"zuofeng [a-z -]+|\{\w+\}", "", zh)  # commands and fields named in a message
         assert not re.search(r"\b(entries|sheets|tokens|rows|reports|rounds)\b|\(s\)", prose), name
+
+
+def test_import_notes_and_dry_run_table_in_chinese_then_english(capsys, tmp_path):
+    samples = Path(__file__).parent / "data" / "io"
+    db = f"sqlite:///{tmp_path / 'z.db'}"
+    assert main(["round", "create", "R", "--title", "t", "--roster", str(samples / "roster_office.xlsx"), "--db", db]) == 0
+    assert main(["round", "open", "R", "--db", db]) == 0
+    capsys.readouterr()
+    args = ["import", "R", str(samples / "wjx_code_peer.csv"), "--mapping", str(samples / "wjx_code_peer.yaml"),
+            "--dry-run", "--db", db]
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and "说明：4 份答卷答题过快，已标记（保留，未删除）" in out
+    assert out.splitlines()[1].split() == ["题号", "列", "匹配方式"] and "(s)" not in out
+    code, out, _ = run(capsys, *args, "--lang", "en")
+    assert code == 0 and "note: 4 answer sheets flagged as answered too fast (kept, not deleted)" in out
+    assert out.splitlines()[1].split() == ["item", "column", "matched", "by"] and "说明" not in out
+    assert say("too_fast", "en", n=1) == "1 answer sheet flagged as answered too fast (kept, not deleted)"

@@ -10,7 +10,7 @@ import click
 
 from .clihelp import Group, lang_default, lang_of
 from .errors import ZuofengError
-from .messages import header, say, survey_word, word
+from .messages import header, in_lang, say, survey_word, word
 
 db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
                          help="Database URL (default: $ZUOFENG_DB, else data/zuofeng.db of the project).")
@@ -402,7 +402,7 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, lang, d
             click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
         raise
     for note in r.notes:
-        click.echo(say("note", lang, note=note))
+        click.echo(say("note", lang, note=in_lang(note, lang)))
     if r.previous:
         click.echo(say("imported_before", lang, when=("；" if lang == "zh" else "; ").join(
             say("imported_when", lang, round=rnd, date=d) for rnd, d in r.previous)))

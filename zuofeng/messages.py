@@ -22,6 +22,13 @@ MESSAGES: dict[str, tuple[str, str | tuple[str, str]]] = {
     "db_error": ("数据库：{detail}", "database: {detail}"),
     "more_problems": ("  ……另有 {n} 处", ("  … and {n} more", "  … and {n} more")),
     "note": ("说明：{note}", "note: {note}"),
+    # notes of an import
+    "incomplete_left_out": ("未导入 {n} 份未提交的答卷", ("left out {n} incomplete response (not submitted)",
+                                                        "left out {n} incomplete responses (not submitted)")),
+    "too_fast": ("{n} 份答卷答题过快，已标记（保留，未删除）",
+                 ("{n} answer sheet flagged as answered too fast (kept, not deleted)",
+                  "{n} answer sheets flagged as answered too fast (kept, not deleted)")),
+    "label_row_skipped": ("已跳过第二行表头（题目说明）", "skipped the second header row (item labels)"),
     # rounds
     "round_created": ("已创建轮次 {code}（问卷 {instrument} v{version}），状态：草稿",
                       "created round {code} ({instrument} v{version}), status draft"),
@@ -137,6 +144,25 @@ WORDS: dict[str, tuple[str, str]] = {
     "低于k": ("低于k", "below k"), "未全覆盖": ("未全覆盖", "not everyone"),
     "党员未覆盖": ("党员未覆盖", "no party members"), "非党员未覆盖": ("非党员未覆盖", "no non-party members"),
 }
+
+
+class Bilingual(str):
+    """A message a library function returns (an import's note): English as a string, with its Chinese in
+    ``zh``; :func:`in_lang` picks the one to show."""
+
+    zh: str
+
+
+def both(key: str, n: int | None = None, **fields) -> Bilingual:
+    """The message ``key`` as a :class:`Bilingual`."""
+    text = Bilingual(say(key, "en", n, **fields))
+    text.zh = say(key, "zh", n, **fields)
+    return text
+
+
+def in_lang(text: str, lang: str = "zh") -> str:
+    """A library message in ``lang``: the Chinese of a :class:`Bilingual`, else the text itself."""
+    return getattr(text, "zh", text) if lang == "zh" else str(text)
 
 
 def check_lang(lang: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
+from ..messages import both
 from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
 from .limesurvey import is_limesurvey_header, parse_limesurvey
@@ -155,7 +156,7 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
     _check_over_coverage(engine, round_code, parsed, depts, str(path))
     notes = list(parsed.notes)
     if parsed.too_fast:
-        notes.append(f"{parsed.too_fast} answer sheet(s) flagged as answered too fast (kept, not deleted)")
+        notes.append(both("too_fast", n=parsed.too_fast))
     stored = 0
     if not dry_run:
         def record(conn) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, ZuofengError
 from ..instrument import Instrument
+from ..messages import both
 from ..sheet import Sheet, TokenScope
 from .excel import safe_cell
 from .files import Grid
@@ -94,7 +95,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     label_row = labels(inst)
     body = list(grid.rows[1:])
     if body and _is_label_row(body[0][1], idx, label_row):
-        out.notes.append("skipped the second header row (item labels)")
+        out.notes.append(both("label_row_skipped"))
         body = body[1:]
     n_items = len(inst.items)
     seen_tokens: dict[str, int] = {}

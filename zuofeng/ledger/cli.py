@@ -10,7 +10,7 @@ import click
 
 from ..cli import db_option, format_option, group_lang_option, lang_option
 from ..clihelp import Group
-from ..messages import header, say
+from ..messages import header, in_lang, say
 
 PROBLEMS_SHOWN = 20
 
@@ -85,7 +85,7 @@ def import_cmd(file, dry_run, reopen, by, lang, db):
             click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
         raise
     for note in r.notes:
-        click.echo(say("note", lang, note=note))
+        click.echo(say("note", lang, note=in_lang(note, lang)))
     if r.added_entries:
         click.echo(say("ledger_added", lang, n=r.added_entries, verb=say("would_add" if r.dry_run else "added", lang)))
     click.echo(say("ledger_import", lang, n=r.changed_entries, dry=say("dry_run", lang) if r.dry_run else "",
