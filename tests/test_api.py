@@ -136,7 +136,7 @@ def test_the_ledger_commands_find_the_projects_store_and_never_create_one(projec
     assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
     api.create_round("R1", title="基线", roster=api.demo_roster())
     assert main(["ledger", "status", "R1"]) == 0  # the project's store, found from notebooks/
-    assert capsys.readouterr().out == "ledger R1: no entries (zuofeng ledger init R1)\n"
+    assert capsys.readouterr().out == "台账 R1：还没有条目（zuofeng ledger init R1）\n"
 
 
 def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):

@@ -33,7 +33,7 @@ def test_workflow(capsys, tmp_path, roster_file):
     assert run(capsys, "round", "create", "R1", "--title", "基线", "--roster", str(roster_file), "--db", db)[0] == 0
     assert run(capsys, "round", "open", "R1", "--db", db)[0] == 0
     code, out, _ = run(capsys, "simulate", "R1", "--seed", "2", "--db", db)
-    assert code == 0 and "stored" in out
+    assert code == 0 and "份模拟答卷" in out
     code, out, _ = run(capsys, "status", "R1", "--format", "json", "--db", db)
     cov = json.loads(out)
     assert code == 0 and {r["department"] for r in cov["departments"]} == {"BGS", "XHB", "KPB", "KJG", "ZX"}
@@ -41,7 +41,7 @@ def test_workflow(capsys, tmp_path, roster_file):
     code, out, _ = run(capsys, "status", "R1", "--db", db)
     assert "盲区" in out or "未全覆盖" in out or "低于k" in out
     code, out, _ = run(capsys, "round", "list", "--db", db)
-    assert "R1" in out and "open" in out
+    assert "R1" in out and "开放" in out
 
 
 def test_instrument_show(capsys):

@@ -90,5 +90,5 @@ def test_status_counts_issued_returned_valid_and_flags_more_returned_than_issued
     assert (jg["issued"], jg["responses"], jg["valid"]) == (3, 4, 0) and "收回多于发出" in jg["flags"]
     assert (bgs["issued"], bgs["responses"], bgs["valid"]) == (6, 5, 5) and "收回多于发出" not in bgs["flags"]
     assert main(["status", "R1", "--db", str(paper.url)]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("JG") and "self" in x)
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("JG") and "自评" in x)
     assert "收回多于发出" in line

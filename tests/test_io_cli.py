@@ -37,7 +37,7 @@ def test_problems_are_listed_up_to_a_limit_then_counted(cli_round, tmp_path, cap
     err = capsys.readouterr().err.splitlines()
     listed = [line for line in err if line.startswith("  row ")]
     assert len(listed) == PROBLEMS_SHOWN and listed[0].startswith("  row 2, column q01: '9' is not an answer")
-    assert err[-2] == f"  … and {66 - PROBLEMS_SHOWN} more"
+    assert err[-2] == f"  ……另有 {66 - PROBLEMS_SHOWN} 处"
     assert err[-1].startswith(f"zuofeng: error: {p}: 66 problems, nothing imported; first: row 2, column q01")
     assert snapshot(engine) == before
 
@@ -48,9 +48,9 @@ def test_dry_run_then_import_then_refused_repeat(cli_round, capsys):
     m = str(SAMPLES / "wjx_code_peer.yaml")
     assert main(["import", rnd, f, "--mapping", m, "--dry-run", "--db", url]) == 0
     out = capsys.readouterr().out
-    assert "dry run: 21 answer sheets" in out and "nothing stored" in out and stored_sheets(engine, rnd) == []
+    assert "试导入" in out and "21 份答卷全部有效；未存入任何内容" in out and stored_sheets(engine, rnd) == []
     assert main(["import", rnd, f, "--mapping", m, "--db", url]) == 0
-    assert "imported 21 answer sheets" in capsys.readouterr().out
+    assert "导入 21 份答卷" in capsys.readouterr().out
     assert main(["import", rnd, f, "--mapping", m, "--db", url]) == 2
     assert "already imported" in capsys.readouterr().err
     # forced, the same sheets again would outnumber XHB's staff (8): the count voids it, nothing stored
@@ -86,8 +86,8 @@ def test_template_written_by_the_command_round_trips(cli_round, tmp_path, suffix
 def test_usage_errors(cli_round, tmp_path, capsys):
     _engine, rnd, url = cli_round
     assert main(["import", rnd, "--db", url]) == 2
-    assert "give ROUND and FILE" in capsys.readouterr().err
+    assert "请给出 ROUND 和 FILE" in capsys.readouterr().err
     assert main(["import", rnd, str(SAMPLES / "template_ballots.csv"), "--template", str(tmp_path / "t.csv")]) == 2
-    assert "not both" in capsys.readouterr().err
+    assert "只能给一个" in capsys.readouterr().err
     assert main(["import", "--template", str(tmp_path / "t.txt")]) == 2
     assert "must end in .xlsx or .csv" in capsys.readouterr().err

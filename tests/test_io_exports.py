@@ -419,9 +419,9 @@ def test_dry_run_prints_the_item_column_table(open_round, tmp_path, capsys):
     url = engine.url.render_as_string(hide_password=False)
     assert main(["import", rnd, str(path), "--dry-run", "--db", url]) == 0
     lines = capsys.readouterr().out.splitlines()
-    top = next(k for k, line in enumerate(lines) if line.split() == ["item", "column", "matched", "by"])
+    top = next(k for k, line in enumerate(lines) if line.split() == ["题号", "列", "匹配方式"])
     table = [line.split() for line in lines[top + 2: top + 24]]
-    assert table == [[f"q{n:02d}", h, "position"] for n, h in enumerate(headers, 1)]
+    assert table == [[f"q{n:02d}", h, "位置"] for n, h in enumerate(headers, 1)]
 
 
 def test_other_ways_of_finding_items_are_named_in_the_dry_run(open_round, tmp_path):
@@ -484,4 +484,4 @@ def test_the_readme_dry_run_example_is_what_the_command_prints(open_round, tmp_p
     path, _items, _ = wjx_matrix_text_xlsx(tmp_path)
     assert main(["import", rnd, str(path), "--dry-run", "--db", engine.url.render_as_string(hide_password=False)]) == 0
     out = capsys.readouterr().out
-    assert block.strip().splitlines() == out[out.index("item  column"):].splitlines()[:4]
+    assert block.strip().splitlines() == out[out.index("题号  列"):].splitlines()[:4]

@@ -37,10 +37,10 @@ def store(tmp_path):
 def test_ledger_commands(capsys, tmp_path, store):
     db, engine = store
     code, out, _ = run(capsys, "ledger", "init", "B", "--db", db)
-    n = int(out.split(": ")[1].split()[0])
+    n = int(out.split("新增 ")[1].split()[0])
     assert code == 0 and n > 5
     code, out, _ = run(capsys, "ledger", "init", "B", "--db", db)
-    assert code == 0 and "0 new entries" in out
+    assert code == 0 and "新增 0 条" in out
     code, out, _ = run(capsys, "ledger", "problems", "B", "--department", "KJG", "--db", db)
     assert code == 0 and "KJG" in out and "n=" in out and "BGS" not in out
     code, out, _ = run(capsys, "ledger", "problems", "B", "--lang", "en", "--out", str(tmp_path / "p.xlsx"), "--db", db)
@@ -57,10 +57,10 @@ def test_ledger_commands(capsys, tmp_path, store):
     wb.save(wb_path)
     before = dump(engine)
     code, out, _ = run(capsys, "ledger", "import", str(wb_path), "--dry-run", "--db", db)
-    assert code == 0 and "dry run" in out and "would change 4 field(s) in 2 entries" in out
+    assert code == 0 and "试导入" in out and "将修改 2 条中的 4 项" in out
     assert dump(engine) == before
     code, out, _ = run(capsys, "ledger", "import", str(wb_path), "--by", "刘建国", "--db", db)
-    assert code == 0 and "changed 4 field(s) in 2 entries" in out
+    assert code == 0 and "修改了 2 条中的 4 项" in out
 
     code, out, _ = run(capsys, "ledger", "status", "B", "--format", "json", "--db", db)
     data = json.loads(out)
@@ -75,9 +75,13 @@ def test_ledger_commands(capsys, tmp_path, store):
     kjg = next(d for d in data["departments"] if d["department"] == "KJG")
     assert kjg["已销号"] == 1 and kjg["整改中"] == 1 and kjg["completion"] == pytest.approx(1 / kjg["entries"])
     code, out, _ = run(capsys, "ledger", "status", "B", "--db", db)
-    assert code == 0 and "KJG" in out and "verified against F" in out
-    assert out.splitlines()[0].split() == ["department", "name", "entries", "未启动", "整改中", "已完成", "已销号", "done",
-                                           "overdue", "no", "evidence", "flagged"]
+    assert code == 0 and "KJG" in out and "已用 F 核验" in out
+    assert out.splitlines()[0].split() == ["部门", "名称", "条目", "未启动", "整改中", "已完成", "已销号", "完成率",
+                                           "逾期", "缺佐证", "有标记"]
+    code, out, _ = run(capsys, "ledger", "status", "B", "--lang", "en", "--db", db)
+    assert code == 0 and "verified against F" in out and "已用" not in out
+    assert out.splitlines()[0].split() == ["department", "name", "entries", "not", "started", "in", "progress",
+                                           "done", "closed", "done", "overdue", "no", "evidence", "flagged"]
     h = history_frame(engine, "B")
     assert set(h.loc[h["field"] != "created", "recorded_by"]) == {"刘建国"}
     assert [s.meta["round"] for s in chain_scores(engine, "F")] == ["B", "F"]

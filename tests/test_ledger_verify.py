@@ -112,9 +112,13 @@ def test_demo_flags_exactly_the_seeded_departments(demo):
 def test_demo_prints_its_verification_table(demo):
     _, entries, lines = demo
     table = lines[-1]
-    assert table.splitlines()[0].split() == ["department", "item", "status", "verification", "flags"]
+    assert table.splitlines()[0].split() == ["部门", "题号", "状态", "核验", "标记"]
     assert len(table.splitlines()) == len(entries) + 2
-    assert "effective" in table and "self_only" in table
+    assert "见效" in table and "仅自评改善" in table and "effective" not in table
+    from zuofeng.demo import verification_table
+    english = verification_table(entries, "en")
+    assert english.splitlines()[0].split() == ["department", "item", "status", "verification", "flags"]
+    assert "effective" in english and "improved in self-ratings only" in english and "见效" not in english
 
 
 @pytest.mark.parametrize("item, peers, expected", [

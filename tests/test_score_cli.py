@@ -57,7 +57,7 @@ def test_score_xlsx_one_sheet_per_level_with_frozen_header(capsys, simulated, tm
     db, rnd = simulated
     out = tmp_path / "x.xlsx"
     code, stdout, err = run(capsys, "score", rnd, "--out", str(out), "--db", db)
-    assert code == 0 and err == "" and "wrote" in stdout
+    assert code == 0 and err == "" and stdout.startswith(f"已写入 {out}：")
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["overall", "dimension", "item", "evaluation"]
     table = pd.read_parquet(io.BytesIO(_parquet_of(capsys, db, rnd, tmp_path)))

@@ -284,18 +284,27 @@ def test_cli_issue_and_status(capsys, tmp_path, roster_file):
     assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(out),
                  "--csv", str(csv_path), "--url", URL, "--db", db]) == 0
     said = capsys.readouterr().out
-    assert "created the token key" in said and "back it up" in said
-    assert "issued 55 new tokens" in said and "peer_outside 55" in said  # BGS 12 + XHB 8 + KPB 10 + KJG 25
+    assert "已创建答题码密钥" in said and "离线备份" in said
+    assert "新发放 55 个答题码" in said and "互评（外部门） 55" in said  # BGS 12 + XHB 8 + KPB 10 + KJG 25
     assert "0600" in said and str(out) in said and str(csv_path) in said
     assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(out), "--db", db]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(tmp_path / "t.html"),
                  "--db", db]) == 0
     said = capsys.readouterr().out
-    assert "nothing to issue" in said and "created the token key" not in said
+    assert "无需发放" in said and "密钥" not in said
+    assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(tmp_path / "u.html"),
+                 "--lang", "en", "--db", db]) == 0
+    said = capsys.readouterr().out
+    assert "nothing to issue" in said and "every scope has its tokens" in said and "答题码" not in said
     assert main(["tokens", "status", "R1", "--db", db]) == 0
     said = capsys.readouterr().out
+    assert re.search(r"KJG\s+互评\s+ZX\s+25\s+0\s+25", said) and "合计：已用 0/55（0%）" in said
+    assert said.splitlines()[0].split() == ["评价部门", "问卷", "被评部门", "发出", "已用", "未用"]
+    assert main(["tokens", "status", "R1", "--lang", "en", "--db", db]) == 0
+    said = capsys.readouterr().out
     assert re.search(r"KJG\s+peer\s+ZX\s+25\s+0\s+25", said) and "total: 0/55 used (0%)" in said
+    assert said.splitlines()[0].split() == ["rater", "survey", "target", "issued", "used", "unused"]
 
 
 @pytest.mark.browser

@@ -586,8 +586,10 @@ def render_audience_report(audience: str, round_code: str, *, out: str | Path | 
                                department=department)
 
 
-def export(round_code: str, out: str | Path, *, seed: int = 1, db=None) -> ExportResult:
+def export(round_code: str, out: str | Path, *, seed: int = 1, lang: str = "zh", db=None) -> ExportResult:
     """Export a round's anonymous answer sheets (groups of at least k), coverage and scores to Excel.
+
+    Column headers are Chinese, English with ``lang="en"``.
 
     Examples
     --------
@@ -603,7 +605,7 @@ def export(round_code: str, out: str | Path, *, seed: int = 1, db=None) -> Expor
     from .io.export import export_round
 
     with _engine(db) as engine:
-        return export_round(engine, round_code, out, seed=seed)
+        return export_round(engine, round_code, out, seed=seed, lang=lang)
 
 
 def backup(out: str | Path, *, db=None) -> BackupResult:

@@ -8,18 +8,26 @@ import sys
 
 import click
 
+from .clihelp import Group, lang_default, lang_of
 from .errors import ZuofengError
+from .messages import header, in_lang, say, survey_word, word
 
 db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
                          help="Database URL (default: $ZUOFENG_DB, else data/zuofeng.db of the project).")
-lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                           help="Language of the output.")
+#: The one ``--lang`` of every command (and group): the language of its output, its help and the files it
+#: writes for people. Its default is the language the line asked for anywhere (see :mod:`zuofeng.clihelp`).
+LANG_HELP = "Language of the output, the help and the files written for people (default: zh)."
+lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None, callback=lang_default,
+                           help=LANG_HELP)
+group_lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None, expose_value=False,
+                                 help=LANG_HELP)
 format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Output format.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="zuofeng")
+@group_lang_option
 def cli():
     """zuofeng (作风): anonymous self and peer surveys for a work-style improvement campaign."""
 
@@ -27,6 +35,7 @@ def cli():
 # --- instrument ------------------------------------------------------------------------------
 
 @cli.group()
+@group_lang_option
 def instrument():
     """The survey instrument (the 22 problem items)."""
 
@@ -56,6 +65,7 @@ def instrument_show(lang, fmt, version):
 # --- rounds ----------------------------------------------------------------------------------
 
 @cli.group("round")
+@group_lang_option
 def round_():
     """Create, open, close and list survey rounds."""
 
@@ -73,8 +83,9 @@ def round_():
               help="Weights of the views in the `all` and composite figures (default equal).")
 @click.option("--eval-points", default=None, metavar="好=100,较好=80,一般=60,差=40",
               help="Points of each democratic-evaluation option (default the instrument's).")
+@lang_option
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, lang, db):
     """Create a draft round from a roster."""
     from .api import create_round
     from .rounds import EVAL_POINTS_FORM, WEIGHTS_FORM, parse_pairs
@@ -83,39 +94,44 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, title_en
                        group_weights=parse_pairs(weights, "--weights", WEIGHTS_FORM) if weights is not None else None,
                        eval_scores=parse_pairs(eval_points, "--eval-points", EVAL_POINTS_FORM) if eval_points is not None else None,
                        db=db)
-    click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
+    click.echo(say("round_created", lang, code=rnd["code"], instrument=rnd["instrument_id"],
+                   version=rnd["instrument_version"]))
 
 
 @round_.command("open")
 @click.argument("round_code", metavar="ROUND")
 @click.option("--force", is_flag=True, help="Reopen a closed round although a later round compares with it.")
+@lang_option
 @db_option
-def round_open(round_code, force, db):
+def round_open(round_code, force, lang, db):
     """Open a round for answers; its thresholds become fixed."""
     from .api import open_round
     rnd = open_round(round_code, force=force, db=db)
-    click.echo(f"round {rnd['code']} is open (k = {rnd['k_min']}, comments k = {rnd['k_comment']})")
+    click.echo(say("round_opened", lang, code=rnd["code"], k=rnd["k_min"], k_comment=rnd["k_comment"]))
 
 
 @round_.command("close")
 @click.argument("round_code", metavar="ROUND")
+@lang_option
 @db_option
-def round_close(round_code, db):
+def round_close(round_code, lang, db):
     """Close a round: no more answers are accepted."""
     from .api import close_round
     rnd = close_round(round_code, db=db)
-    click.echo(f"round {rnd['code']} is closed")
+    click.echo(say("round_closed", lang, code=rnd["code"]))
 
 
 @round_.command("list")
+@lang_option
 @db_option
-def round_list(db):
+def round_list(lang, db):
     """List the rounds in the store."""
     from .api import list_rounds
     from .textfmt import table
-    rows = [[r["code"], r["status"], r["title"], r["k_min"], r["previous"] or "", r["created_on"]]
+    rows = [[r["code"], word(r["status"], lang), r["title"], r["k_min"], r["previous"] or "", r["created_on"]]
             for r in list_rounds(db=db)]
-    click.echo(table(rows, ["round", "status", "title", "k", "previous", "created"]) if rows else "no rounds")
+    click.echo(table(rows, header(lang, "round", "status", "title", "k", "previous", "created")) if rows
+               else say("no_rounds", lang))
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -124,19 +140,21 @@ def round_list(db):
 @click.argument("round_code", metavar="ROUND")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed: same seed, same data.")
 @click.option("--response-rate", type=float, default=0.85, show_default=True, help="Mean share of staff who answer.")
+@lang_option
 @db_option
-def simulate_cmd(round_code, seed, response_rate, db):
+def simulate_cmd(round_code, seed, response_rate, lang, db):
     """Store synthetic self and peer responses in an open round."""
     from .api import simulate_round
     n = simulate_round(round_code, seed=seed, response_rate=response_rate, db=db)
-    click.echo(f"stored {n} simulated answer sheets in round {round_code}")
+    click.echo(say("simulated", lang, n=n, round=round_code))
 
 
 @cli.command("status")
 @click.argument("round_code", metavar="ROUND")
 @format_option
+@lang_option
 @db_option
-def status_cmd(round_code, fmt, db):
+def status_cmd(round_code, fmt, lang, db):
     """Coverage per department and survey kind, with every gap (盲区) flagged."""
     from .api import round_coverage
     from .textfmt import table
@@ -144,25 +162,29 @@ def status_cmd(round_code, fmt, db):
     if fmt == "json":
         click.echo(json.dumps(cov, ensure_ascii=False, indent=2, default=str))
         return
-    rows = [[r["department"], r["name"], r["view"], r["issued"], r["responses"], r["valid"], r["headcount"],
-             f"{r['coverage']:.0%}",
+    rows = [[r["department"], r["name"], word(r["view"], lang), r["issued"], r["responses"], r["valid"],
+             r["headcount"], f"{r['coverage']:.0%}",
              "" if r["party_members"] is None else f"{r['party_responses']}/{r['party_members']}",
-             r["non_party_responses"], " ".join(r["flags"])] for r in cov["departments"]]
-    click.echo(f"round {cov['round']} ({cov['status']}), k = {cov['k_min']}")
-    click.echo(table(rows, ["code", "name", "kind", "发出", "收回", "有效", "staff", "coverage", "党员", "非党员",
-                            "flags"]))
+             r["non_party_responses"], " ".join(word(f, lang) for f in r["flags"])] for r in cov["departments"]]
+    click.echo(say("status_head", lang, round=cov["round"], status=word(cov["status"], lang), k=cov["k_min"]))
+    click.echo(table(rows, header(lang, "code", "name", "view", "issued", "returned", "valid", "headcount",
+                                  "coverage", "party", "non_party", "flags")))
     for view, s in cov["summary"].items():
-        click.echo(f"{view}: {s['responses']}/{s['headcount']} ({s['coverage']:.0%})")
+        click.echo(say("status_view", lang, view=word(view, lang), responses=s["responses"],
+                       headcount=s["headcount"], coverage=f"{s['coverage']:.0%}"))
     if cov["peer_outside_received"]:
-        click.echo("peer_outside received: " + ", ".join(f"{k} {v}" for k, v in cov["peer_outside_received"].items()))
-    click.echo(f"gaps: {len(cov['gaps'])} department × kind rows flagged")
+        sep = "，" if lang == "zh" else ", "
+        click.echo(say("outside_received", lang,
+                       counts=sep.join(f"{k} {v}" for k, v in cov["peer_outside_received"].items())))
+    click.echo(say("status_gaps", lang, n=len(cov["gaps"])))
     for g in cov["outside_gaps"]:
-        click.echo(f"盲区: outside view {g['rater']} → {g['target']} has no answers ({g['issued']} tokens issued)")
+        click.echo(say("outside_gap", lang, n=g["issued"], rater=g["rater"], target=g["target"]))
 
 
 # --- tokens and serving (survey collection) -------------------------------------------------
 
 @cli.group("tokens")
+@group_lang_option
 def tokens_():
     """Issue anonymous tokens as printable slips, and count issued and used tokens."""
 
@@ -192,30 +214,28 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
     r = issue_slips(round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
                     csv_path=csv_path, url=url, force=force, lang=lang, paper_ballots=paper_ballots, db=db)
     if r.key_created:
-        click.echo(f"created the token key {r.key_path}: back it up offline now; without it no outstanding "
-                   "token can be verified")
+        click.echo(say("key_created", lang, path=r.key_path))
     if not r.issued:
-        click.echo(f"nothing to issue in round {round_code}: every scope has its tokens "
-                   "(--extra N adds spares); no file written")
+        click.echo(say("nothing_to_issue", lang, round=round_code))
         return
-    views = ", ".join(f"{v} {n}" for v, n in sorted(r.by_view.items()))
-    click.echo(f"issued {r.issued} new tokens in round {round_code} ({views})")
+    views = ("，" if lang == "zh" else ", ").join(f"{word(v, lang)} {n}" for v, n in sorted(r.by_view.items()))
+    click.echo(say("issued", lang, n=r.issued, round=round_code, views=views))
     if r.html_path:
-        click.echo(f"wrote {r.html_path}: {r.issued} slips on {r.pages} A4 pages")
+        click.echo(say("wrote_slips", lang, n=r.issued, path=r.html_path, pages=r.pages))
     if r.csv_path:
-        click.echo(f"wrote {r.csv_path}: mail-merge CSV, UTF-8 with BOM")
+        click.echo(say("wrote_csv", lang, path=r.csv_path))
     if r.ballots_path:
-        click.echo(f"wrote {r.ballots_path}: {r.issued} paper ballots and {r.ballot_pages - r.issued} count "
-                   f"sheets on {r.ballot_pages} A4 pages")
-    click.echo("these files hold live tokens (mode 0600): print or send them, then delete them; "
-               "lost slips cannot be reprinted")
+        click.echo(say("wrote_ballots", lang, path=r.ballots_path, n=r.issued, sheets=r.ballot_pages - r.issued,
+                       pages=r.ballot_pages))
+    click.echo(say("live_tokens", lang))
 
 
 @tokens_.command("status")
 @click.argument("round_code", metavar="ROUND")
 @format_option
+@lang_option
 @db_option
-def tokens_status(round_code, fmt, db):
+def tokens_status(round_code, fmt, lang, db):
     """Issued and used tokens per department and survey (counts only)."""
     from .api import token_status
     from .textfmt import table
@@ -224,12 +244,12 @@ def tokens_status(round_code, fmt, db):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        click.echo(f"no tokens issued in round {round_code} (zuofeng tokens issue {round_code})")
+        click.echo(say("no_tokens", lang, round=round_code))
         return
-    click.echo(table([[r["rater"], r["kind"], r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
-                      for r in rows], ["rater", "kind", "target", "issued", "used", "unused"]))
+    click.echo(table([[r["rater"], survey_word(r["kind"], lang), r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
+                      for r in rows], header(lang, "rater", "survey", "target", "issued", "used", "unused")))
     issued, used = sum(r["issued"] for r in rows), sum(r["used"] for r in rows)
-    click.echo(f"total: {used}/{issued} used ({used / issued:.0%})")
+    click.echo(say("tokens_total", lang, used=used, issued=issued, share=f"{used / issued:.0%}"))
 
 
 @cli.command("serve")
@@ -243,8 +263,7 @@ def tokens_status(round_code, fmt, db):
 @click.option("--max-pages", type=int, default=300, show_default=True,
               help="Survey pages open at once; more respondents wait (0: no cap).")
 @db_option
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the survey page.")
+@lang_option
 @click.option("--behind-proxy", is_flag=True,
               help="A reverse proxy on this machine forwards every request (deploy/): trust its X-Real-IP.")
 @click.option("--attempts", type=int, default=None,
@@ -273,16 +292,18 @@ def console_cmd(port, db):
               help="Write the long table to FILE: .csv, .xlsx (one sheet per level) or .parquet. "
                    "Without it, print a short summary.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the bootstrap rank ranges.")
+@lang_option
 @db_option
-def score_cmd(round_code, out, seed, db):
+def score_cmd(round_code, out, seed, lang, db):
     """Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags."""
     from .api import score_round
     from .score.export import summary_text
     scores = score_round(round_code, out=out, seed=seed, db=db)
     if out:
-        click.echo(f"wrote {len(scores.table)} rows ({int(scores.table['suppressed'].sum())} suppressed) to {out}")
+        click.echo(say("wrote_scores", lang, n=len(scores.table), suppressed=int(scores.table["suppressed"].sum()),
+                       out=out))
     else:
-        click.echo(summary_text(scores))
+        click.echo(summary_text(scores, lang))
 
 
 # --- reports and demo ------------------------------------------------------------------------
@@ -321,14 +342,14 @@ def report_cmd(round_code, department, jobs, lang, out, seed, progress, audience
         result = render_reports(round_code, department=department, jobs=jobs, lang=lang, out=out, db=db, seed=seed,
                                 progress=progress)
     except ReportBatchError:
-        click.echo(f"index: {report_folder(round_code, out) / 'index.html'}")
+        click.echo(say("report_index", lang, path=report_folder(round_code, out) / "index.html"))
         raise
     except OSError as e:  # a full disk or a read-only folder: said of the reports, which were not written
         fault = write_fault(e, "reports")
         if fault is None:
             raise
         raise fault from None
-    click.echo(f"{len(result.results)} reports in {result.seconds:.1f} s")
+    click.echo(say("reports_done", lang, n=len(result.results), seconds=result.seconds))
     click.echo(str(result.index))
 
 
@@ -364,18 +385,19 @@ PROBLEMS_SHOWN = 20
 @click.option("--force", is_flag=True, help="Import even if the same content was imported before.")
 @click.option("--template", "template", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Write an empty ballot template (.xlsx or .csv) instead; with ROUND it lists its departments.")
+@lang_option
 @db_option
-def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, db):
+def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, lang, db):
     """Import answer sheets (template, 问卷星, LimeSurvey) into ROUND: all or nothing."""
     if template:
         if file:
-            raise click.UsageError("give either --template FILE or ROUND FILE, not both")
+            raise click.UsageError(say("template_or_file", lang))
         from .api import import_template
         path = import_template(template, round_code, db=db)
-        click.echo(f"wrote an empty ballot template to {path}")
+        click.echo(say("template_written", lang, path=path))
         return
     if not round_code or not file:
-        raise click.UsageError("give ROUND and FILE (or --template FILE)")
+        raise click.UsageError(say("round_and_file", lang))
     from .api import import_file
     from .io import ImportProblems
     try:
@@ -384,44 +406,47 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, db):
         for prob in e.problems[:PROBLEMS_SHOWN]:
             click.echo(f"  {prob}", err=True)
         if len(e.problems) > PROBLEMS_SHOWN:
-            click.echo(f"  … and {len(e.problems) - PROBLEMS_SHOWN} more", err=True)
+            click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
         raise
     for note in r.notes:
-        click.echo(f"note: {note}")
+        click.echo(say("note", lang, note=in_lang(note, lang)))
     if r.previous:
-        click.echo("note: the same content was imported before: "
-                   + "; ".join(f"round {rnd} on {d}" for rnd, d in r.previous))
+        click.echo(say("imported_before", lang, when=("；" if lang == "zh" else "; ").join(
+            say("imported_when", lang, round=rnd, date=d) for rnd, d in r.previous)))
     if r.dry_run:
         from .io.importer import columns_table
-        click.echo(columns_table(r))
-        state = "" if r.round_status == "open" else f"; round {r.round} is {r.round_status}: open it before importing"
-        click.echo(f"dry run: {r.sheets} answer sheets in {r.path} ({r.format}) are valid; nothing stored{state}")
+        click.echo(columns_table(r, lang=lang))
+        state = "" if r.round_status == "open" else say("open_first", lang, round=r.round,
+                                                         status=word(r.round_status, lang))
+        click.echo(say("dry_run_import", lang, n=r.sheets, path=r.path, format=r.format, state=state))
     else:
-        click.echo(f"imported {r.stored} answer sheets from {r.path} ({r.format}) into round {r.round}")
+        click.echo(say("imported", lang, n=r.stored, path=r.path, format=r.format, round=r.round))
 
 
 @cli.command("export")
 @click.argument("round_code", metavar="ROUND")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The workbook to write (.xlsx).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
+@lang_option
 @db_option
-def export_cmd(round_code, out, seed, db):
+def export_cmd(round_code, out, seed, lang, db):
     """Export anonymous answer sheets, coverage and scores of ROUND to Excel."""
     from .api import export
-    r = export(round_code, out, seed=seed, db=db)
-    click.echo(f"wrote {r.path}: {r.sheets_exported} answer sheets; {r.held_back} in {r.groups_held_back} "
-               f"group(s) under k = {r.k_min} or suppressed were left out")
+    r = export(round_code, out, seed=seed, lang=lang, db=db)
+    click.echo(say("exported", lang, n=r.sheets_exported, path=r.path, held=r.held_back, groups=r.groups_held_back,
+                   k=r.k_min))
 
 
 @cli.command("backup")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The new file to copy the store to.")
+@lang_option
 @db_option
-def backup_cmd(out, db):
+def backup_cmd(out, lang, db):
     """Copy an SQLite store consistently, even while surveys write to it."""
     from .api import backup
     r = backup(out, db=db)
-    click.echo(f"backed up {r.source} to {r.path} ({r.bytes // 1024} KB, {r.rounds} rounds, "
-               f"{r.responses} answer sheets)")
+    click.echo(say("backed_up", lang, n=r.responses, source=r.source, path=r.path, kb=r.bytes // 1024,
+                   rounds=r.rounds))
 
 
 from .ledger.cli import ledger
@@ -432,14 +457,23 @@ cli.add_command(ledger)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every ZuofengError becomes one line on stderr and exit code 2."""
     from sqlalchemy.exc import SQLAlchemyError
+    lang = lang_of(sys.argv[1:] if argv is None else argv)
     try:
         rv = cli.main(args=argv, prog_name="zuofeng", standalone_mode=False)
     except ZuofengError as e:
-        click.echo(f"zuofeng: error: {e.message}", err=True)
+        click.echo(say("error", lang, message=e.message), err=True)
         return 2
     except click.exceptions.Abort:
-        click.echo("zuofeng: aborted", err=True)
+        click.echo(say("aborted", lang), err=True)
         return 130
+    except click.UsageError as e:
+        if lang == "en" or e.ctx is None:
+            e.show()
+        else:  # click's frame in Chinese (its own reasons, e.g. a missing option, stay as click words them)
+            click.echo(e.ctx.get_usage(), err=True)
+            click.echo(say("usage_hint", lang, command=e.ctx.command_path) + "\n", err=True)
+            click.echo(say("usage_error", lang, message=e.format_message()), err=True)
+        return 2
     except click.ClickException as e:
         e.show()
         return 2
@@ -447,13 +481,13 @@ def main(argv: list[str] | None = None) -> int:
         from .faults import write_fault
         fault = write_fault(e, denied=False)  # a permission denied here may be an input file's
         if fault is not None:  # a full disk or a read-only store or folder: one sentence
-            click.echo(f"zuofeng: error: {fault.message}", err=True)
+            click.echo(say("error", lang, message=fault.message), err=True)
             return 2
         if isinstance(e, SQLAlchemyError):
             first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-            click.echo(f"zuofeng: error: database: {first}", err=True)
+            click.echo(say("error", lang, message=say("db_error", lang, detail=first)), err=True)
             return 2
-        click.echo(f"zuofeng: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), err=True)
+        click.echo(say("error", lang, message=f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")), err=True)
         return 2
     return rv if isinstance(rv, int) else 0
 

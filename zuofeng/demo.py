@@ -69,20 +69,21 @@ def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: i
         db = f"sqlite:///{store}"
     engine = open_engine(db)
     try:
-        build_demo_store(engine, seed=seed, echo=echo)
+        build_demo_store(engine, seed=seed, echo=echo, lang=lang)
     finally:
         engine.dispose()
     result = render_round(FINAL[0], out=out / FINAL[0], db=db, jobs=jobs, lang=lang, progress=progress, seed=seed)
     return result.index
 
 
-def build_demo_store(engine, *, seed: int = 1, echo=None):
+def build_demo_store(engine, *, seed: int = 1, echo=None, lang: str = "zh"):
     """The demo's rounds in the store: baseline simulated, its ledger seeded (:func:`seed_demo_ledger`),
     the final round simulated with the ledger's effects. Returns the baseline's verified entries
     (:func:`zuofeng.ledger.verify.ledger_status`) and echoes their table."""
     import datetime as dt
 
     from .ledger.verify import ledger_status
+    from .messages import say as message
     from .rounds import create_round, set_status
     from .score import score_round
     from .simulate import simulate
@@ -94,14 +95,13 @@ def build_demo_store(engine, *, seed: int = 1, echo=None):
         set_status(engine, code, "open")
         sheets = simulate(engine, code, seed=seed + n, effects=effects)
         set_status(engine, code, "closed")
-        say(f"round {code}: {sheets} simulated answer sheets")
+        say(message("demo_round", lang, n=sheets, round=code))
         if n == 0:
             effects = seed_demo_ledger(engine, code, score_round(engine, code, seed=seed))
-            say(f"ledger {code}: seeded (real improvements, paper rectification, one overdue entry, "
-                "one department improving only in self-ratings)")
+            say(message("demo_ledger", lang, round=code))
         previous = code
     _summary, entries = ledger_status(engine, BASELINE[0], as_of=dt.date.today(), seed=seed)
-    say(verification_table(entries))
+    say(verification_table(entries, lang))
     return entries
 
 
@@ -200,9 +200,14 @@ def _instrument(scores):
     return load_instrument(scores.meta["instrument_id"], scores.meta["instrument_version"])
 
 
-def verification_table(entries) -> str:
+def verification_table(entries, lang: str = "zh") -> str:
     """The verification table printed by the demo: one line per entry."""
+    from .ledger.verify import FLAG_TEXT, VERIFICATION_TEXT
+    from .messages import COLUMNS, header
     from .textfmt import table
-    rows = [[e.department, "" if e.item is None else e.item, e.status, e.verification or "",
-             ",".join(e.flags)] for e in entries.itertuples(index=False)]
-    return table(rows, ["department", "item", "status", "verification", "flags"])
+    status = {k: v[lang == "en"] for k, v in COLUMNS.items()}
+    rows = [[e.department, "" if e.item is None else e.item, status.get(e.status, e.status),
+             VERIFICATION_TEXT[lang].get(e.verification, "") if e.verification else "",
+             ("、" if lang == "zh" else ", ").join(FLAG_TEXT[lang].get(f, f) for f in e.flags)]
+            for e in entries.itertuples(index=False)]
+    return table(rows, header(lang, "department", "item", "status", "verification", "flags"))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..messages import both
 from ..store import Sheet
 from .files import Grid, looks_like_formula
 from .mapping import Mapping
@@ -200,7 +201,7 @@ def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: 
         if sheet is not None:
             out.sheets.append(sheet)
     if skipped:
-        out.notes.append(f"left out {skipped} incomplete response(s) (not submitted)")
+        out.notes.append(both("incomplete_left_out", n=skipped))
     if not out.rows:
         problems.add(None, None, "the file has a header but no answer sheets")
     if len(kinds) > 1:

@@ -45,6 +45,31 @@ from .excel import write_rows
 
 VIEW_ZH = {v: kind_label(v) for v in VIEWS}
 
+#: The column headers of the tabs that copy the scorer's frames (long table, problem list, comments,
+#: quality flags): Chinese for the leading group, English with ``lang="en"`` (the frames' own names).
+#: The long table written by ``zuofeng score --out`` keeps the frames' names, for analysts' scripts.
+FRAME_COLUMNS_ZH = {
+    "round": "轮次", "department": "部门", "kind": "视角", "level": "层级", "key": "项目", "statistic": "统计量",
+    "value": "数值", "ci_low": "95%区间下限", "ci_high": "95%区间上限", "n": "回答数", "suppressed": "已抑制",
+    "note": "说明", "label": "问题", "rule": "规则", "comment": "意见建议", "flag": "标记", "count": "数量",
+    "detail": "详情",
+}
+#: The other tabs' headers in English (``lang="en"``).
+HEADERS_EN = {
+    "项目": "field", "内容": "content", "被评部门": "rated department", "视角": "view", "总体评价": "overall rating",
+    "答题过快": "too fast", "部门": "department", "名称": "name", "人数": "headcount", "答卷": "answer sheets",
+    "覆盖率": "coverage", "标记": "flags",
+}
+
+
+def frame_header(columns, lang: str = "zh") -> list[str]:
+    """Headers of a scorer frame's tab: Chinese (an unknown column keeps its name), or the frame's own names."""
+    return [str(c) if lang == "en" else FRAME_COLUMNS_ZH.get(str(c), str(c)) for c in columns]
+
+
+def tab_header(header: list[str], lang: str = "zh") -> list[str]:
+    return [HEADERS_EN.get(h, h) for h in header] if lang == "en" else list(header)
+
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -126,7 +151,8 @@ def answer_rows(frame: pd.DataFrame, item_keys: list[str], suppression: pd.DataF
     return out, int((~keep).sum()), len({g for g in key if g in hidden})
 
 
-def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=None, seed: int = 1) -> ExportResult:
+def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=None, seed: int = 1,
+                 lang: str = "zh") -> ExportResult:
     """Write ``out`` (.xlsx): 说明, 答卷 (anonymous answer sheets), 覆盖率, 得分, 问题清单, 意见建议.
 
     Parameters
@@ -141,6 +167,8 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
         Scores already computed for the round; by default :func:`zuofeng.score.score_round`.
     seed : int
         Seed for the scorer's resampling, when it is called here.
+    lang : {"zh", "en"}
+        Language of the column headers (Chinese by default).
     """
     from openpyxl import Workbook
 
@@ -183,10 +211,10 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
 
     if note := preliminary_note(scores.meta):
         lines.insert(0, ("初步结果", note))
-    write_rows(about, ["项目", "内容"], lines)
+    write_rows(about, tab_header(["项目", "内容"], lang), lines)
 
     ws = wb.create_sheet("答卷")
-    header = ["被评部门", "视角", "总体评价", "答题过快", *keys]
+    header = tab_header(["被评部门", "视角", "总体评价", "答题过快"], lang) + keys
     data = [[r.department, VIEW_ZH.get(r.view, r.view), r.overall,
              None if pd.isna(r.too_fast) else bool(r.too_fast),
              *[None if pd.isna(v) else int(v) for v in (getattr(r, c) for c in keys)]]
@@ -198,12 +226,13 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
 
     cs = wb.create_sheet("覆盖率")
     cov_header, cov_rows = coverage_rows(scores)
-    write_rows(cs, cov_header, cov_rows, number_formats={"覆盖率": "0.0%"})
+    write_rows(cs, tab_header(cov_header, lang), cov_rows,
+               number_formats={tab_header(["覆盖率"], lang)[0]: "0.0%"})
 
-    _frame_sheet(wb, "得分", scores.table)
-    _frame_sheet(wb, "问题清单", getattr(scores, "problems", None))
-    _frame_sheet(wb, "意见建议", getattr(scores, "comments", None))
-    _frame_sheet(wb, "数据质量", getattr(scores, "quality", None))
+    _frame_sheet(wb, "得分", scores.table, lang)
+    _frame_sheet(wb, "问题清单", getattr(scores, "problems", None), lang)
+    _frame_sheet(wb, "意见建议", getattr(scores, "comments", None), lang)
+    _frame_sheet(wb, "数据质量", getattr(scores, "quality", None), lang)
 
     tmp = out.with_name(f".{out.name}.partial")
     try:
@@ -256,13 +285,13 @@ def coverage_rows(scores) -> tuple[list[str], list[list]]:
     return COVERAGE_HEADER, rows
 
 
-def _frame_sheet(wb, title: str, df: pd.DataFrame | None) -> None:
+def _frame_sheet(wb, title: str, df: pd.DataFrame | None, lang: str = "zh") -> None:
     ws = wb.create_sheet(title)
     if df is None:
         return
     df = df.reset_index(drop=True)
     rows = ([None if _missing(v) else v for v in rec] for rec in df.itertuples(index=False, name=None))
-    write_rows(ws, [str(c) for c in df.columns], rows)
+    write_rows(ws, frame_header(df.columns, lang), rows)
 
 
 def _missing(v) -> bool:

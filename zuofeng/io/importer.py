@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
+from ..messages import both
 from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
 from .limesurvey import is_limesurvey_header, parse_limesurvey
@@ -155,7 +156,7 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
     _check_over_coverage(engine, round_code, parsed, depts, str(path))
     notes = list(parsed.notes)
     if parsed.too_fast:
-        notes.append(f"{parsed.too_fast} answer sheet(s) flagged as answered too fast (kept, not deleted)")
+        notes.append(both("too_fast", n=parsed.too_fast))
     stored = 0
     if not dry_run:
         def record(conn) -> None:
@@ -294,7 +295,12 @@ def _duplicate(path: Path, previous: list[tuple[str, dt.date]]) -> InputFileErro
                           "Use --force to import it again")
 
 
-def columns_table(result: ImportResult, width: int = 44) -> str:
+MATCHED_ZH = {"text": "题目文字", "position": "位置", "subquestion code": "子问题代码", "question number": "题号",
+              "pattern": "列名规则", "mapping": "映射文件", "mapping (position)": "映射文件（位置）",
+              "column name": "列名"}
+
+
+def columns_table(result: ImportResult, width: int = 44, lang: str = "zh") -> str:
     """The dry run's table: item, column, matched by. A column header wider than ``width`` display
     columns keeps its beginning and its end (where a matrix row's own text is) around a ``…``."""
     from ..textfmt import table
@@ -314,4 +320,6 @@ def columns_table(result: ImportResult, width: int = 44) -> str:
                 break
             tail = ch + tail
         return head + "…" + tail
-    return table([[f"q{n:02d}", cut(col), how] for n, col, how in result.columns], ["item", "column", "matched by"])
+    from ..messages import header
+    return table([[f"q{n:02d}", cut(col), MATCHED_ZH.get(how, how) if lang == "zh" else how]
+                  for n, col, how in result.columns], header(lang, "item", "column", "matched_by"))

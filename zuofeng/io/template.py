@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, ZuofengError
 from ..instrument import Instrument
+from ..messages import both
 from ..sheet import Sheet, TokenScope
 from .excel import safe_cell
 from .files import Grid
@@ -31,7 +32,7 @@ from .values import BadValue, ValueReader, norm
 FIELDS = ("token", "kind", "department", "target", "category", "overall", "comment")
 REQUIRED = ("kind", "department")  # unless the file has a token column
 FIELD_LABELS = {
-    "token": "选票口令（照抄纸条上的口令）",
+    "token": "答题码（照抄纸条上的答题码）",
     "kind": "类型：self 自评 / peer 互评",
     "department": "填表人所在部门（代码）",
     "target": "被评部门（代码；自评留空）",
@@ -94,7 +95,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     label_row = labels(inst)
     body = list(grid.rows[1:])
     if body and _is_label_row(body[0][1], idx, label_row):
-        out.notes.append("skipped the second header row (item labels)")
+        out.notes.append(both("label_row_skipped"))
         body = body[1:]
     n_items = len(inst.items)
     seen_tokens: dict[str, int] = {}
@@ -259,8 +260,8 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
     about = wb.create_sheet("说明")
     for line in (
         "每行录入一张纸质测评表；第 1 行是列名，第 2 行是说明，导入时跳过。",
-        "token：照抄选票所附纸条上的口令；有口令时 kind、department、target 可留空（由口令确定）。",
-        "无口令的选票只接受标为纸质测评（名单 paper 列）且未发放口令的部门。",
+        "token：照抄选票所附纸条上的答题码；有答题码时 kind、department、target 可留空（由答题码确定）。",
+        "没有答题码的选票只接受标为纸质测评（名单 paper 列）且未发放答题码的部门。",
         "kind：self（自评）或 peer（互评）；department：填表人所在部门代码；target：被评部门代码（自评留空）。",
         "q01…q22：1 不存在，2 个别存在，3 一定程度存在，4 比较突出，5 非常突出；留空或“不了解”表示不了解。",
         "overall：好 / 较好 / 一般 / 差，仅互评填写；category：党员 / 非党员，可空。",

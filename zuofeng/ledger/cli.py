@@ -8,12 +8,15 @@ import math
 
 import click
 
-from ..cli import db_option, format_option, lang_option
+from ..cli import db_option, format_option, group_lang_option, lang_option
+from ..clihelp import Group
+from ..messages import header, in_lang, say
 
 PROBLEMS_SHOWN = 20
 
 
-@click.group("ledger")
+@click.group("ledger", cls=Group)
+@group_lang_option
 def ledger():
     """The rectification ledger (整改台账): problem lists, entries, workbooks, verification."""
 
@@ -21,12 +24,13 @@ def ledger():
 @ledger.command("init")
 @click.argument("round_code", metavar="ROUND")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
+@lang_option
 @db_option
-def init_cmd(round_code, seed, db):
+def init_cmd(round_code, seed, lang, db):
     """Seed one entry per department × flagged item of ROUND's problem list (safe to run again)."""
     from ..api import ledger_init
     n = ledger_init(round_code, seed=seed, db=db)
-    click.echo(f"ledger {round_code}: {n} new entr{'y' if n == 1 else 'ies'}")
+    click.echo(say("ledger_init", lang, n=n, round=round_code))
 
 
 @ledger.command("problems")
@@ -42,21 +46,23 @@ def problems_cmd(round_code, department, out, seed, lang, db):
     from ..textfmt import table
     df = problem_list(round_code, department=department, lang=lang, out=out, seed=seed, db=db)
     if out:
-        click.echo(f"wrote {out}")
+        click.echo(say("wrote", lang, path=out))
         return
-    rows = df[["department", "priority", "item", "label", "views", "detail"]].values.tolist()
-    click.echo(table(rows, ["department", "#", "item", "label", "views", "rule, figure, n"]) if rows else "no problems")
+    cols = ["department", "priority", "item", "label", "views", "detail"]
+    rows = df[cols].values.tolist()
+    click.echo(table(rows, header(lang, *cols)) if rows else say("no_problems", lang))
 
 
 @ledger.command("export")
 @click.argument("round_code", metavar="ROUND")
 @click.option("--department", default=None, metavar="CODE", help="Only this department's entries.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The workbook to write (.xlsx).")
+@lang_option
 @db_option
-def export_cmd(round_code, department, out, db):
+def export_cmd(round_code, department, out, lang, db):
     """Write the ledger workbook that departments fill in."""
     from ..api import ledger_export
-    click.echo(f"wrote {ledger_export(round_code, out, department=department, db=db)}")
+    click.echo(say("wrote", lang, path=ledger_export(round_code, out, department=department, db=db)))
 
 
 @ledger.command("import")
@@ -64,8 +70,9 @@ def export_cmd(round_code, department, out, db):
 @click.option("--dry-run", is_flag=True, help="Check only; store nothing.")
 @click.option("--reopen", is_flag=True, help="Allow a status to move back (e.g. 已完成 → 整改中).")
 @click.option("--by", default=None, metavar="NAME", help="Who records the changes (default: import FILE).")
+@lang_option
 @db_option
-def import_cmd(file, dry_run, reopen, by, db):
+def import_cmd(file, dry_run, reopen, by, lang, db):
     """Take a filled ledger workbook back: all or nothing."""
     from ..api import ledger_import
     from .workbook import LedgerProblems
@@ -75,24 +82,24 @@ def import_cmd(file, dry_run, reopen, by, db):
         for prob in e.problems[:PROBLEMS_SHOWN]:
             click.echo(f"  {prob}", err=True)
         if len(e.problems) > PROBLEMS_SHOWN:
-            click.echo(f"  … and {len(e.problems) - PROBLEMS_SHOWN} more", err=True)
+            click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
         raise
     for note in r.notes:
-        click.echo(f"note: {note}")
+        click.echo(say("note", lang, note=in_lang(note, lang)))
     if r.added_entries:
-        click.echo(f"{'would add' if r.dry_run else 'added'} {r.added_entries} 自查问题 entr"
-                   f"{'y' if r.added_entries == 1 else 'ies'}")
-    what = "would change" if r.dry_run else "changed"
-    click.echo(f"{'dry run: ' if r.dry_run else ''}{r.path}: {r.entries} entries of round {r.round}; "
-               f"{what} {r.changed_fields} field(s) in {r.changed_entries} entr{'y' if r.changed_entries == 1 else 'ies'}")
+        click.echo(say("ledger_added", lang, n=r.added_entries, verb=say("would_add" if r.dry_run else "added", lang)))
+    click.echo(say("ledger_import", lang, n=r.changed_entries, dry=say("dry_run", lang) if r.dry_run else "",
+                   path=r.path, entries=r.entries, round=r.round, fields=r.changed_fields,
+                   entry_n=r.changed_entries, verb=say("would_change" if r.dry_run else "changed", lang)))
 
 
 @ledger.command("status")
 @click.argument("round_code", metavar="ROUND")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the scorer's resampling.")
 @format_option
+@lang_option
 @db_option
-def status_cmd(round_code, seed, fmt, db):
+def status_cmd(round_code, seed, fmt, lang, db):
     """Completion, overdue entries and missing evidence per department; verification once the next round exists."""
     from ..api import ledger_status
     from ..textfmt import table
@@ -101,14 +108,14 @@ def status_cmd(round_code, seed, fmt, db):
         click.echo(json.dumps(status_json(round_code, summary, entries), ensure_ascii=False, indent=1))
         return
     if summary.empty:
-        click.echo(f"ledger {round_code}: no entries (zuofeng ledger init {round_code})")
+        click.echo(say("ledger_empty", lang, round=round_code))
         return
     rows = [[r.department, r.name, r.entries, r.未启动, r.整改中, r.已完成, r.已销号, f"{r.completion:.0%}", r.overdue,
              r.missing_evidence, r.flagged] for r in summary.itertuples(index=False)]
-    click.echo(table(rows, ["department", "name", "entries", "未启动", "整改中", "已完成", "已销号", "done", "overdue",
-                            "no evidence", "flagged"]))
+    click.echo(table(rows, header(lang, "department", "name", "entries", "未启动", "整改中", "已完成", "已销号", "done",
+                                  "overdue", "no_evidence", "flagged")))
     nxt = entries["next_round"].iloc[0] if len(entries) else None
-    click.echo(f"verified against {nxt}" if nxt else "not verified yet: no round names this one as previous")
+    click.echo(say("verified_against", lang, round=nxt) if nxt else say("not_verified", lang))
 
 
 def status_json(round_code: str, summary, entries) -> dict:

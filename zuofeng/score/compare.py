@@ -210,7 +210,8 @@ def rank_blocks(groups: pd.MultiIndex, supp: Suppression, index_ci: pd.DataFrame
             continue
         ix = np.array([pos[(c, kd)] for c in ranked])
         if z is None:  # one draw per department, shared by the kinds (each kind's table is valid on its own)
-            all_df = np.array([np.nanmin(df[[pos[(c, k)] for k in KINDS]]) if len(codes) else 0 for c in codes])
+            # the smallest df of each department's kinds; NaN (without numpy's all-NaN warning) where none has one
+            all_df = np.array([np.fmin.reduce(df[[pos[(c, k)] for k in KINDS]]) if len(codes) else 0 for c in codes])
             z = rank_draws(len(codes), all_df, n_boot, seed)
         col = np.array([codes.index(c) for c in ranked])
         point = index_ci.loc[[(c, kd) for c in ranked]]

@@ -90,13 +90,30 @@ def _fmt(v, spec: str) -> str:
     return "—" if v is None or pd.isna(v) else format(v, spec)
 
 
-def summary_text(scores: Scores) -> str:
+SUMMARY = {
+    "zh": {"head": "轮次 {round}（{title}）  k = {k}，意见建议 k = {k_comment}，答卷 {n} 份",
+           "all": "全组织",
+           "columns": ["代码", "名称", "自评指数", "内部互评指数", "外部互评指数", "满意度", "排名(范围)"],
+           "tail": "抑制单元 {suppressed} 个（*）；问题清单 {problems} 条，其中红线 {red} 条；数据质量标记 {quality} 条"},
+    "en": {"head": "round {round} ({title})  k = {k}, comments k = {k_comment}, {n} answer sheets",
+           "all": "organisation",
+           "columns": ["code", "name", "self index", "inside peer index", "outside peer index", "satisfaction",
+                       "rank (range)"],
+           "tail": "suppressed cells: {suppressed} (*); problem list: {problems}, red-line: {red}; "
+                   "data-quality flags: {quality}"},
+}
+
+
+def summary_text(scores: Scores, lang: str = "zh") -> str:
     """A short plain-text summary: the overall index per department and view, satisfaction, rank range,
     then counts of suppressed cells, problems and quality flags. Suppressed cells show as *."""
     t = scores.table
     m = scores.meta
+    words = SUMMARY["en" if lang == "en" else "zh"]
     answered = m["n_responses"] if m.get("n_responses") is not None else "*"
-    lines = [f"轮次 {m['round']}（{m.get('title', '')}）  k = {m['k_min']}，评论 k = {m['k_comment']}，答卷 {answered} 份"]
+    title = (m.get("title_en") or m.get("title", "")) if lang == "en" else m.get("title", "")
+    lines = [words["head"].format(round=m["round"], title=title, k=m["k_min"], k_comment=m["k_comment"],
+                                  n=answered)]
     if note := preliminary_note(m):
         lines.insert(0, note)
     ov = t[(t["level"] == "overall") & (t["key"] == "overall")]
@@ -106,7 +123,7 @@ def summary_text(scores: Scores) -> str:
     names = dict(zip(scores.departments["code"], scores.departments["name"]))
     rows = []
     for code in [ALL, *scores.departments["code"]]:
-        row = [code, names.get(code, "全组织")]
+        row = [code, names.get(code, words["all"])]
         for view in VIEWS:
             r = idx.loc[(code, view)] if (code, view) in idx.index else None
             row.append("" if r is None else ("*" if r["suppressed"] else _fmt(r["value"], ".1f")))
@@ -116,8 +133,8 @@ def summary_text(scores: Scores) -> str:
         row.append("" if rk is None else f"{_fmt(rk['value'], '.0f')} ({_fmt(rk['ci_low'], '.0f')}–"
                                          f"{_fmt(rk['ci_high'], '.0f')})")
         rows.append(row)
-    lines.append(text_table(rows, ["代码", "名称", "自评指数", "内部互评指数", "外部互评指数", "满意度", "排名(范围)"]))
+    lines.append(text_table(rows, words["columns"]))
     red = scores.problems[scores.problems["rule"] == "red_line"]
-    lines.append(f"抑制单元 {len(scores.suppression)} 个（*）；问题清单 {len(scores.problems)} 条，其中红线 {len(red)} 条；"
-                 f"数据质量标记 {len(scores.quality)} 条")
+    lines.append(words["tail"].format(suppressed=len(scores.suppression), problems=len(scores.problems), red=len(red),
+                                      quality=len(scores.quality)))
     return "\n".join(lines)
