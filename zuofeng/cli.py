@@ -73,16 +73,22 @@ def round_():
               help="Weights of the views in the `all` and composite figures (default equal).")
 @click.option("--eval-points", default=None, metavar="好=100,较好=80,一般=60,差=40",
               help="Points of each democratic-evaluation option (default the instrument's).")
+@click.option("--rater-groups", default=None, metavar="领导班子,中层干部,…",
+              help="Rater groups (测评人员类别), bound to the tokens (default: none).")
+@click.option("--group-weights", default=None, metavar="0.2,0.3,…",
+              help="Weights of the rater groups in their composite, in the same order (default equal).")
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points,
+                 rater_groups, group_weights, db):
     """Create a draft round from a roster."""
     from .api import create_round
+    from .rater_groups import parse_rater_groups
     from .rounds import parse_pairs
     rnd = create_round(round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment, previous=previous,
                        title_en=title_en,
                        group_weights=parse_pairs(weights, "--weights") if weights is not None else None,
                        eval_scores=parse_pairs(eval_points, "--eval-points") if eval_points is not None else None,
-                       db=db)
+                       rater_groups=parse_rater_groups(rater_groups, group_weights), db=db)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
 
 
@@ -173,6 +179,8 @@ def tokens_():
 @click.option("--target", "targets", multiple=True, metavar="CODE",
               help="Outside-view peer tokens from every other department to CODE (repeatable).")
 @click.option("--extra", type=int, default=0, show_default=True, help="Spare tokens per scope, on top of headcount.")
+@click.option("--groups", "groups", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
+              help="Rounds with rater groups: CSV department,group,count[,targets], one token batch a row.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Printable A4 slips (HTML). Default slips-ROUND.html when --csv is not given either.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
@@ -182,11 +190,11 @@ def tokens_():
 @click.option("--force", is_flag=True, help="Overwrite existing slip files (their old tokens stay valid).")
 @lang_option
 @db_option
-def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db):
+def tokens_issue(round_code, kind, targets, extra, groups, out, csv_path, url, force, lang, db):
     """Issue the missing tokens (top-up to headcount) and write them as slips; only the slips hold them."""
     from .api import issue_slips
     r = issue_slips(round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
-                    csv_path=csv_path, url=url, force=force, lang=lang, db=db)
+                    csv_path=csv_path, url=url, force=force, lang=lang, groups=groups, db=db)
     if r.key_created:
         click.echo(f"created the token key {r.key_path}: back it up offline now; without it no outstanding "
                    "token can be verified")
@@ -219,8 +227,10 @@ def tokens_status(round_code, fmt, db):
     if not rows:
         click.echo(f"no tokens issued in round {round_code} (zuofeng tokens issue {round_code})")
         return
-    click.echo(table([[r["rater"], r["kind"], r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
-                      for r in rows], ["rater", "kind", "target", "issued", "used", "unused"]))
+    grouped = any(r.get("group") for r in rows)  # a round with rater groups: one line per group
+    click.echo(table([[r["rater"] or "-", r["kind"], r["target"], *([r["group"] or ""] if grouped else []),
+                       r["issued"], r["used"], r["issued"] - r["used"]] for r in rows],
+                     ["rater", "kind", "target", *(["group"] if grouped else []), "issued", "used", "unused"]))
     issued, used = sum(r["issued"] for r in rows), sum(r["used"] for r in rows)
     click.echo(f"total: {used}/{issued} used ({used / issued:.0%})")
 
