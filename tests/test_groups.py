@@ -228,3 +228,59 @@ def test_a_round_without_groups_has_no_group_rows_and_the_same_sheets(engine, ro
     simulate(engine, "PLAIN", seed=2)
     scores = score_round(engine, "PLAIN", n_boot=200)
     assert scores.groups.empty and responses_frame(engine, "PLAIN")["rater_group"].isna().all()
+
+
+def test_the_department_page_shows_each_group_and_the_composite_with_the_groups_used(scored):
+    from bs4 import BeautifulSoup
+
+    from zuofeng.report.department import DepartmentReport
+    from zuofeng.report.view import ScoreView
+
+    scores, _ = scored
+    g = scores.groups
+    shown = 0
+    for code in sorted(set(g["department"]) - {"ALL"}):
+        html = DepartmentReport(ScoreView(scores, "zh"), code).overall().html
+        page = BeautifulSoup(html, "html.parser")
+        table = page.find("h3", string="按测评人员类别").find_next("table")
+        rows = [[td.get_text() for td in tr.find_all("td")] for tr in table.select("tbody tr")]
+        mine = g[g["department"] == code]
+        assert len(rows) == len(mine)
+        for row, r in zip(rows, mine.itertuples()):
+            if r.suppressed:
+                assert row[2] == "已抑制" and row[3] == ""
+            else:
+                assert row[2] == f"{r.value:.1f}" and row[3] == str(int(r.n))
+                shown += 1
+            if r.statistic == "group_composite":
+                assert row[1] == "加权综合" and row[5] == r.note
+    assert shown >= 4
+
+
+def test_the_export_has_the_group_tab_with_chinese_headers(engine, scored, tmp_path):
+    from openpyxl import load_workbook
+
+    from zuofeng.io.export import export_round
+
+    scores, _ = scored
+    out = export_round(engine, "G1", tmp_path / "g.xlsx", scores=scores).path
+    ws = load_workbook(out)["测评人员类别"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("部门", "名称", "视角", "测评人员类别", "统计量", "数值", "答卷", "权重", "说明")
+    assert len(rows) - 1 == len(scores.groups)
+    hidden = [r for r in rows[1:] if r[5] == "已抑制"]
+    assert hidden and all(r[6] is None for r in hidden)  # a hidden group's count is not shown either
+    kjg = [r for r in rows[1:] if r[0] == "KJG" and r[3] == "服务对象"]
+    assert kjg and kjg[0][2] == "互评（外部门）"
+
+
+def test_the_demo_batches_fit_the_demo_roster_and_every_group(engine):
+    from zuofeng.demo import RATER_GROUPS, demo_groups, demo_roster
+    from zuofeng.rater_groups import read_batches
+    from zuofeng.store import get_departments
+
+    create_round(engine, "D", title="t", roster=demo_roster(), rater_groups=RATER_GROUPS)
+    with engine.connect() as conn:
+        batches = read_batches(demo_groups(), get_round(conn, "D"), get_departments(conn, "D"))
+    assert {b.group for b in batches} == {g["name"] for g in RATER_GROUPS}
+    assert {b.group for b in batches if b.department == ""} == {"领导班子", "服务对象"}

@@ -51,16 +51,17 @@ def _dept_level(code: str) -> float:
 
 
 def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85,
-                    effects: Effects | None = None) -> list[Sheet]:
+                    effects: Effects | None = None, batches: list | None = None) -> list[Sheet]:
     """Build realistic sheets: departments differ; self ratings are rosier than peer ratings; some
     不了解; response rates vary so a few small departments fall under k; a few straight-lined sheets;
     a round that has a previous round shows improvement in most departments. Same seed, same sheets.
     ``effects`` sets a department's improvement and shifts single items in single views (the demo's
     rectification scenario).
 
-    In a round with rater groups the sheets carry a group: drawn from the tokens issued with groups
-    (never more sheets of a group than it has tokens), and the raters of a batch without a department
-    (服务对象) rate the departments their tokens name; without such tokens, a group drawn at random."""
+    In a round with rater groups the sheets carry a group: drawn from the token batches ``batches``
+    (:func:`zuofeng.rater_groups.read_batches`), else from the tokens issued with groups (never more
+    sheets of a group than it has tokens); the raters of a batch without a department (服务对象) rate the
+    departments their batch names. Without either, each sheet gets a group drawn at random."""
     if not 0 < response_rate <= 1:
         raise ZuofengError(f"--response-rate must be in (0, 1], not {response_rate}")
     with engine.connect() as conn:
@@ -75,7 +76,7 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
             item_shift[i] -= 0.9  # red lines are rare, not absent
     overall_values = [o.value for o in inst.overall_scale.options]
     sheets: list[Sheet] = []
-    pools = _group_pools(engine, round_code)
+    pools = _batch_pools(batches, depts) if batches else _group_pools(engine, round_code)
     names = [g["name"] for g in rnd.get("rater_groups") or ()]
     grng = np.random.default_rng([seed, 20])  # its own stream: rounds without groups get the same sheets
     outside = {(t, g): n for (k, r, t, g), n in pools.items() if r == NO_DEPARTMENT}
@@ -83,8 +84,9 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
         if d is None:  # raters of no department (服务对象): the departments their tokens name
             for (target, g), n in outside.items():
                 n = int(rng.binomial(n, response_rate))
+                shift = item_shift + (effects.shifts(target, "peer_outside", n_items) if effects else 0.0)
                 sheets += _rate(rng, inst, overall_values, "peer", NO_DEPARTMENT, target, n, _dept_level(target),
-                                0.1, 0.15, item_shift, 0.6, [g] * n)
+                                0.1, 0.15, shift, 0.6, [g] * n)
             continue
         level = _dept_level(code)
         if rnd["previous"]:
@@ -142,6 +144,13 @@ def _group_pools(engine: Engine, round_code: str) -> dict[tuple, int]:
             if r["group"]}
 
 
+def _batch_pools(batches: list, depts: dict) -> dict[tuple, int]:
+    """The tokens a list of batches would be issued, per (kind, rater, target, group)."""
+    from .collect.tokens import batch_plan
+
+    return batch_plan(batches, depts, None)
+
+
 def _draw_groups(rng, pools: dict, names: list[str], kind: str, rater: str, target: str, n: int) -> list:
     """The groups of ``n`` sheets of one scope: drawn without replacement from its tokens' groups (the
     sheets beyond them get none), or at random from ``names`` when no grouped token was issued."""
@@ -155,7 +164,8 @@ def _draw_groups(rng, pools: dict, names: list[str], kind: str, rater: str, targ
 
 
 def simulate(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85,
-             effects: Effects | None = None) -> int:
+             effects: Effects | None = None, batches: list | None = None) -> int:
     """Simulate and store a round's responses in one transaction; return how many sheets."""
-    sheets = simulate_sheets(engine, round_code, seed=seed, response_rate=response_rate, effects=effects)
+    sheets = simulate_sheets(engine, round_code, seed=seed, response_rate=response_rate, effects=effects,
+                             batches=batches)
     return store_sheets(engine, round_code, sheets, source="simulate")

@@ -139,7 +139,7 @@ def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
         if groups is None:
             raise ZuofengError(f"round {round_code} declares rater groups ({', '.join(group_names(rnd))}): give "
                                "--groups FILE with the rows department,group,count[,targets]")
-        return _batch_plan(read_batches(groups, rnd, depts), depts, kind)
+        return batch_plan(read_batches(groups, rnd, depts), depts, kind)
     plan: dict[Scope, int] = {}
     for code, d in depts.items():
         if d.get("paper"):
@@ -159,7 +159,8 @@ def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
     return plan
 
 
-def _batch_plan(batches: list[Batch], depts: dict[str, dict], kind: str | None) -> dict[Scope, int]:
+def batch_plan(batches: list[Batch], depts: dict[str, dict], kind: str | None) -> dict[Scope, int]:
+    """The tokens each batch gets, per (kind, rater, target, group); ``kind`` limits them to self or peer."""
     plan: dict[Scope, int] = {}
     for b in batches:
         if b.department == NO_DEPARTMENT:
