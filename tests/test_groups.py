@@ -284,3 +284,24 @@ def test_the_demo_batches_fit_the_demo_roster_and_every_group(engine):
         batches = read_batches(demo_groups(), get_round(conn, "D"), get_departments(conn, "D"))
     assert {b.group for b in batches} == {g["name"] for g in RATER_GROUPS}
     assert {b.group for b in batches if b.department == ""} == {"领导班子", "服务对象"}
+
+
+def test_a_rater_of_no_department_answers_on_the_survey_page_and_the_sheet_keeps_the_tokens_group(
+        engine, roster_file, tmp_path):
+    from zuofeng.collect.survey import SurveyApp
+
+    code = _round(engine, roster_file)
+    issued = tk.issue_tokens(engine, code, groups=_batches(tmp_path))
+    it = next(i for i in issued if i.scope.group == "服务对象" and i.scope.target == "KJG")
+    app = SurveyApp(engine, code)
+    app.token_input.value = it.token
+    app.start_button.click()
+    assert app.state == "form" and app.overall_box in app.widget.children
+    for n in app.items:
+        app.items[n].value = 2
+    app.overall.value = "较好"
+    app.submit_button.click()
+    assert app.state == "done"
+    frame = responses_frame(engine, code)
+    assert frame[["rater", "department", "view", "rater_group"]].values.tolist() == [
+        ["", "KJG", "peer_outside", "服务对象"]]
