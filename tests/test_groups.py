@@ -305,3 +305,24 @@ def test_a_rater_of_no_department_answers_on_the_survey_page_and_the_sheet_keeps
     frame = responses_frame(engine, code)
     assert frame[["rater", "department", "view", "rater_group"]].values.tolist() == [
         ["", "KJG", "peer_outside", "服务对象"]]
+
+
+def test_tokens_issue_on_the_command_line(roster_file, sqlite_url, tmp_path, capsys):
+    db = ["--db", sqlite_url]
+    assert main(["round", "create", "G1", "--title", "t", "--roster", str(roster_file), "--rater-groups", GROUPS,
+                 "--group-weights", WEIGHTS, *db]) == 0
+    bad = _batches(tmp_path, "department,group,count\nZX,一般干部,4\n")
+    capsys.readouterr()
+    assert main(["tokens", "issue", "G1", "--groups", str(bad), "--out", str(tmp_path / "s.html"), *db]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "batches.csv line 2" in err and "at least k = 5" in err
+    assert not (tmp_path / "s.html").exists()
+    assert main(["tokens", "issue", "G1", "--groups", str(_batches(tmp_path)), "--out", str(tmp_path / "s.html"),
+                 *db]) == 0
+    out = capsys.readouterr().out
+    # 领导班子: 6 raters × 5 departments; 服务对象: 10 × 2; 中层干部: 5 of BGS × (self, BGS, its target XHB)
+    # and 5 of KJG × (self, KJG)
+    assert "by rater group: " in out and "领导班子 30" in out and "服务对象 20" in out and "中层干部 25" in out
+    assert main(["tokens", "status", "G1", *db]) == 0
+    status = capsys.readouterr().out
+    assert "group" in status.splitlines()[0] and "服务对象" in status

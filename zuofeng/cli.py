@@ -204,6 +204,8 @@ def tokens_issue(round_code, kind, targets, extra, groups, out, csv_path, url, f
         return
     views = ", ".join(f"{v} {n}" for v, n in sorted(r.by_view.items()))
     click.echo(f"issued {r.issued} new tokens in round {round_code} ({views})")
+    if r.by_group:
+        click.echo("by rater group: " + ", ".join(f"{g} {n}" for g, n in r.by_group.items()))
     if r.html_path:
         click.echo(f"wrote {r.html_path}: {r.issued} slips on {r.pages} A4 pages")
     if r.csv_path:

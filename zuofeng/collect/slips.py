@@ -128,6 +128,7 @@ class SlipsResult:
     pages: int = 0
     key_path: Path = field(default_factory=token_key_path)
     key_created: bool = False
+    by_group: dict[str, int] = field(default_factory=dict)  # tokens per rater group (rounds with groups)
 
 
 def check_url(url: str | None) -> str | None:
@@ -356,8 +357,11 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     key_existed = key_path.exists()
     issued = issue_tokens(engine, round_code, kind=kind, targets=targets, extra=extra, groups=groups)
     by_view: dict[str, int] = {}
+    by_group: dict[str, int] = {}
     for i in issued:
         by_view[i.scope.view] = by_view.get(i.scope.view, 0) + 1
+        if i.scope.group:
+            by_group[i.scope.group] = by_group.get(i.scope.group, 0) + 1
     if not issued:
         return SlipsResult(round_code, 0, by_view, key_path=key_path, key_created=not key_existed)
     issued = order_for_print(issued)
@@ -385,4 +389,5 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         _withdraw(engine, issued)
         raise
     return SlipsResult(round_code, len(issued), by_view, html_path, csv_file,
-                       math.ceil(len(issued) / SLIPS_PER_PAGE) if html_path else 0, key_path, not key_existed)
+                       math.ceil(len(issued) / SLIPS_PER_PAGE) if html_path else 0, key_path, not key_existed,
+                       by_group)
