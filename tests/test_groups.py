@@ -165,8 +165,8 @@ def test_group_figures_and_the_composite_against_an_independent_computation(scor
     weights = dict(zip(GROUPS.split(","), map(float, WEIGHTS.split(","))))
     checked_groups = checked_composites = 0
     for (unit, view), rows in g.groupby(["department", "kind"]):
-        sub = frame[frame["view"] == view] if unit == "ALL" else frame[(frame["department"] == unit)
-                                                                      & (frame["view"] == view)]
+        views = ["peer_inside", "peer_outside"] if view == "peer" else [view]  # peer: both peer views pooled
+        sub = frame[frame["view"].isin(views) & ((frame["department"] == unit) | (unit == "ALL"))]
         published = rows[(rows["statistic"] == "index") & ~rows["suppressed"]]
         for _, r in published.iterrows():
             mine = sub[sub["rater_group"] == r["group"]]["m"]
@@ -185,6 +185,7 @@ def test_group_figures_and_the_composite_against_an_independent_computation(scor
         else:
             assert comp["suppressed"] and math.isnan(comp["value"])
     assert checked_groups >= 8 and checked_composites >= 4
+    assert (g["kind"] == "peer").any()
     # the composite leaves out a group below k and says so
     left = g[(g["statistic"] == "group_composite") & g["note"].str.contains("未计入", na=False)]
     assert len(left)
@@ -192,12 +193,13 @@ def test_group_figures_and_the_composite_against_an_independent_computation(scor
 
 def test_no_group_below_k_can_be_recovered_by_subtraction(scored):
     """A differencing attacker with the published figures and counts: a parent (a unit × view whose
-    overall index is published, or the organisation × view × group) minus its published children gives
-    the hidden ones' total, which must never rest on fewer than k sheets."""
+    overall index is published, the organisation × view × group, or a group's pooled peer figure) minus
+    its published children gives the hidden ones' total, which must never rest on fewer than k sheets."""
     scores, frame = scored
     k = scores.meta["k_min"]
     frame = frame.assign(m=_respondent_index(frame)).dropna(subset=["m"])
     frame["rater_group"] = frame["rater_group"].fillna("")
+    peer = frame[frame["view"].isin(["peer_inside", "peer_outside"])].assign(view="peer")
     g = scores.groups
     pub = {(r.department, r.kind, r.group) for r in g[(g.statistic == "index") & ~g.suppressed].itertuples()}
     t = scores.table
@@ -219,6 +221,15 @@ def test_no_group_below_k_can_be_recovered_by_subtraction(scored):
         attacks += 1
         guarded += any(0 < n < k for n in hidden)
         assert not hidden or sum(hidden) >= k, (v, grp, hidden)
+    pooled = peer.groupby(["department", "rater_group"]).size()
+    for d, grp in pooled.index:
+        if (d, "peer", grp) not in pub:
+            continue
+        hidden = [true_n.get((d, v, grp), 0) for v in ("peer_inside", "peer_outside")
+                  if (d, v, grp) not in pub and true_n.get((d, v, grp), 0) > 0]
+        attacks += 1
+        guarded += any(0 < n < k for n in hidden)
+        assert not hidden or sum(hidden) >= k, (d, grp, hidden)
     assert attacks >= 6 and guarded >= 2, (attacks, guarded)
 
 

@@ -86,9 +86,11 @@ def view_of(survey: str, rater: str, target: str) -> str:
 
 
 def kind_label(kind: str, lang: str = "zh") -> str:
-    """The label of a view or of the combined kind; an unknown code is returned as it is."""
+    """The label of a view, of the combined kind or of the peer pool; an unknown code is returned as it is."""
     if kind == COMBINED:
         return COMBINED_LABEL[lang == "en"]
+    if kind == PEER_POOL:
+        return PEER_POOL_LABEL[lang == "en"]
     view = BY_CODE.get(kind)
     return view.label(lang) if view else kind
 
@@ -173,3 +175,9 @@ GROUP = "group"
 NO_DEPARTMENT = ""
 #: The weighted composite over a unit's rater groups (a row of the group figures, next to the groups).
 GROUP_COMPOSITE = ("加权综合", "Weighted composite")
+#: The kind of the group figures that pool a unit's peer views: everyone of a group who rated the
+#: department, from inside and from outside (the 民主测评 of the department by that group).
+PEER_POOL = "peer"
+PEER_POOL_LABEL = ("互评（本部门和外部门）", "Peers (own and other departments)")
+#: The kinds the group figures are given for, in their order.
+GROUP_KINDS = (*VIEWS, PEER_POOL)

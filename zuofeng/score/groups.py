@@ -1,7 +1,8 @@
 """Figures per rater group (测评人员类别) and their weighted composite, the way 民主测评 weights who rates.
 
 A round that declares rater groups (:mod:`zuofeng.rater_groups`) gets, next to the long table, the
-frame ``Scores.groups``: for every unit (the organisation ``ALL`` and each department) and view, one
+frame ``Scores.groups``: for every unit (the organisation ``ALL`` and each department) and view (and
+``peer``, the two peer views pooled: everyone of a group who rated the department), one
 ``index`` row per rater group (the 作风指数 of the sheets of that group's raters: ``100 × (5 − m) / 4``
 with m the mean of the respondents' overall scores, :func:`zuofeng.score.stats.index_from_mean`), and
 one ``group_composite`` row, the weighted composite of the published group figures::
@@ -13,8 +14,8 @@ say which groups it used, with their renormalised weights, and which it left out
 
 Protection: the group cells ``(unit, view, group)`` are suppressed by the same rule as every other cell
 (:func:`zuofeng.score.suppress.suppress`), in a cell system where a unit × view is the sum of its groups
-(plus the sheets without a group, never published) and the organisation × view × group the sum of the
-departments' cells. A unit × view whose overall index the long table hides starts hidden, so a group
+(plus the sheets without a group, never published), the organisation × view × group the sum of the
+departments' cells and a group's peer pool the sum of its two peer views. A unit × view whose overall index the long table hides starts hidden, so a group
 figure is never published below a hidden parent without protection, and a parent minus its published
 groups never gives a group below k. The composite is a function of published group figures only, so it
 reveals nothing more.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..axes import GROUP_COMPOSITE, VIEWS
+from ..axes import GROUP_COMPOSITE, GROUP_KINDS, PEER_POOL, PEER_VIEWS
 from .prepare import OVERALL, Prepared
 from .stats import index_from_mean
 from .suppress import ALL, COMPLEMENTARY, N_LT_K, TOTAL, Cells, Relation, suppress
@@ -72,13 +73,14 @@ def group_frame(prep: Prepared, groups: pd.Series, rater_groups: list[dict], k: 
     cells_s: dict = {}
     for (d, v, g), row in agg.iterrows():
         for unit in (d, ALL):
-            cells_n[(unit, v, g)] = cells_n.get((unit, v, g), 0) + int(row["count"])
-            cells_s[(unit, v, g)] = cells_s.get((unit, v, g), 0.0) + float(row["sum"])
+            for kind in (v, PEER_POOL) if v in PEER_VIEWS else (v,):
+                cells_n[(unit, kind, g)] = cells_n.get((unit, kind, g), 0) + int(row["count"])
+                cells_s[(unit, kind, g)] = cells_s.get((unit, kind, g), 0.0) + float(row["sum"])
     members = [*names, UNGROUPED]
     units = [ALL, *prep.codes]
     counts: dict = {}
     relations: list[Relation] = []
-    for v in VIEWS:
+    for v in GROUP_KINDS:
         for u in units:
             kids = tuple((u, v, g) for g in members)
             for c in kids:
@@ -87,7 +89,12 @@ def group_frame(prep: Prepared, groups: pd.Series, rater_groups: list[dict], k: 
             relations.append(Relation((u, v, TOTAL), kids))
         for g in (*members, TOTAL):
             relations.append(Relation((ALL, v, g), tuple((d, v, g) for d in prep.codes)))
-    internal = frozenset(c for c in counts if c[2] == UNGROUPED)
+    for u in units:  # the peer pool of a group is the sum of its peer views
+        for g in (*members, TOTAL):
+            relations.append(Relation((u, PEER_POOL, g), tuple((u, v, g) for v in PEER_VIEWS)))
+    # never published: the sheets without a group, and the peer pool of all raters (the long table has
+    # no such figure; it is the sum of the two peer views, which may be hidden)
+    internal = frozenset(c for c in counts if c[2] == UNGROUPED or (c[1] == PEER_POOL and c[2] == TOTAL))
     by_cell: dict = {}
     for r in relations:
         for c in (r.parent, *r.children):
@@ -97,7 +104,7 @@ def group_frame(prep: Prepared, groups: pd.Series, rater_groups: list[dict], k: 
 
     rows = []
     for u in units:
-        for v in VIEWS:
+        for v in GROUP_KINDS:
             if not any(counts[(u, v, g)] for g in names):
                 continue  # nobody of a group rated here
             used: list[tuple[str, float, float, int]] = []
