@@ -337,3 +337,16 @@ def test_tokens_issue_on_the_command_line(roster_file, sqlite_url, tmp_path, cap
     assert main(["tokens", "status", "G1", *db]) == 0
     status = capsys.readouterr().out
     assert "group" in status.splitlines()[0] and "服务对象" in status
+
+
+def test_the_english_page_says_the_notes_in_english(scored):
+    from zuofeng.report.department import DepartmentReport
+    from zuofeng.report.view import ScoreView
+
+    scores, _ = scored
+    g = scores.groups
+    code = next(d for d in g["department"] if d != "ALL" and g[(g["department"] == d)]["suppressed"].any())
+    html = DepartmentReport(ScoreView(scores, "en"), code).overall().html
+    assert "By rater group" in html and "Weighted composite" in html
+    assert "不单独列出" not in html and "加权" not in html
+    assert "not shown on its own" in html or "recovered by subtraction" in html

@@ -32,9 +32,42 @@ from .stats import index_from_mean
 from .suppress import ALL, COMPLEMENTARY, N_LT_K, TOTAL, Cells, Relation, suppress
 
 COLUMNS = ["round", "department", "kind", "group", "statistic", "value", "n", "weight", "suppressed",
-           "groups_used", "note"]
+           "groups_used", "reason", "note"]
 UNGROUPED = ""  # the sheets without a rater group (paper ballots, imports): a cell that is never published
-REASON_TEXT = {N_LT_K: "本类别答卷不足{k}份，不单独列出", COMPLEMENTARY: "为防止由其他数字推算出答卷不足{k}份的类别，不单独列出"}
+REASON_TEXT = {N_LT_K: ("本类别答卷不足{k}份，不单独列出", "fewer than {k} answer sheets in this group: not shown on its own"),
+               COMPLEMENTARY: ("为防止由其他数字推算出答卷不足{k}份的类别，不单独列出",
+                               "hidden so that a group under {k} answer sheets cannot be recovered by subtraction")}
+COMPOSITE_TEXT = {
+    "none": ("{label}：没有答卷达到{k}份的测评人员类别，不计算", "{label}: no group reaches {k} answer sheets; not computed"),
+    "used": ("{label}：按{parts}加权（所用类别的权重重新归一）",
+             "{label}: weighted {parts} (the weights of the groups used renormalised)"),
+    "left_out": ("；未计入：{groups}（答卷不足{k}份或不单独列出）",
+                 "; left out: {groups} (under {k} answer sheets, or not shown on their own)"),
+}
+
+
+def note_text(reason: str | None, used: list[tuple[str, float]] | None, left_out: list[str], k: int,
+              lang: str = "zh") -> str | None:
+    """The note of a group row (``used`` None: its reason, or None when published) or of a composite
+    (``used``: the groups it used with their weights, ``left_out`` the others), in ``lang``.
+
+    >>> note_text(None, [("一般干部", 0.3), ("服务对象", 0.2)], ["领导班子"], 5)
+    '加权综合：按一般干部 60%、服务对象 40%加权（所用类别的权重重新归一）；未计入：领导班子（答卷不足5份或不单独列出）'
+    >>> note_text("n<k", None, [], 5, "en")
+    'fewer than 5 answer sheets in this group: not shown on its own'
+    """
+    en = lang == "en"
+    if used is None:
+        return REASON_TEXT[reason][en].format(k=k) if reason is not None else None
+    label = GROUP_COMPOSITE[en]
+    if not used:
+        return COMPOSITE_TEXT["none"][en].format(label=label, k=k)
+    total = sum(w for _, w in used)
+    parts = ("、" if not en else ", ").join(f"{g} {w / total:.0%}" for g, w in used)
+    note = COMPOSITE_TEXT["used"][en].format(label=label, parts=parts)
+    if left_out:
+        note += COMPOSITE_TEXT["left_out"][en].format(groups=("、" if not en else ", ").join(left_out), k=k)
+    return note
 
 
 def empty_frame() -> pd.DataFrame:
@@ -115,10 +148,10 @@ def group_frame(prep: Prepared, groups: pd.Series, rater_groups: list[dict], k: 
                     continue
                 reason = supp.reasons.get((u, v, g))
                 value = float(index_from_mean(cells_s[(u, v, g)] / n)) if reason is None else np.nan
-                note = REASON_TEXT[reason].format(k=k) if reason is not None else None
+                note = note_text(reason, None, [], k)
                 rows.append({"department": u, "kind": v, "group": g, "statistic": "index", "value": value,
                              "n": np.nan if reason else float(n), "weight": weights[g], "suppressed": reason is not None,
-                             "groups_used": None, "note": note})
+                             "groups_used": None, "reason": reason, "note": note})
                 if reason is None and weights[g] > 0:
                     used.append((g, weights[g], value, n))
                 else:
@@ -131,20 +164,15 @@ def group_frame(prep: Prepared, groups: pd.Series, rater_groups: list[dict], k: 
 
 def _composite(unit: str, view: str, used, left_out, k: int) -> dict:
     """The weighted composite row of one unit × view over the groups ``used`` (name, weight, value, n)."""
-    total = sum(w for _, w, _, _ in used)
-    label = GROUP_COMPOSITE[0]
+    note = note_text(None, [(g, w) for g, w, _, _ in used], left_out, k)
     if not used:
         return {"department": unit, "kind": view, "group": None, "statistic": "group_composite", "value": np.nan,
-                "n": np.nan, "weight": np.nan, "suppressed": True, "groups_used": None,
-                "note": f"{label}：没有答卷达到{k}份的测评人员类别，不计算"}
-    value = sum(w * x for _, w, x, _ in used) / total
-    parts = "、".join(f"{g} {w / total:.0%}" for g, w, _, _ in used)
-    note = f"{label}：按{parts}加权（所用类别的权重重新归一）"
-    if left_out:
-        note += f"；未计入：{'、'.join(left_out)}（答卷不足{k}份或不单独列出）"
+                "n": np.nan, "weight": np.nan, "suppressed": True, "groups_used": None, "reason": None,
+                "note": note}
+    value = sum(w * x for _, w, x, _ in used) / sum(w for _, w, _, _ in used)
     return {"department": unit, "kind": view, "group": None, "statistic": "group_composite", "value": value,
             "n": float(sum(n for *_, n in used)), "weight": 1.0, "suppressed": False,
-            "groups_used": "、".join(g for g, *_ in used), "note": note}
+            "groups_used": "、".join(g for g, *_ in used), "reason": None, "note": note}
 
 
 def has_groups(responses: pd.DataFrame, info: dict) -> bool:
