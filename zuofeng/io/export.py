@@ -235,7 +235,7 @@ def group_rows(scores) -> list[list]:
     for r in scores.groups.itertuples(index=False):
         composite = r.statistic == "group_composite"
         value = "已抑制" if r.suppressed else round(float(r.value), 1)
-        rows.append([r.department, names.get(r.department, "全组织"), VIEW_ZH.get(r.kind, r.kind),
+        rows.append([r.department, names.get(r.department, "全组织"), kind_label(r.kind),
                      GROUP_COMPOSITE[0] if composite else r.group, "加权综合" if composite else "作风指数", value,
                      None if _missing(r.n) else int(r.n), None if composite or _missing(r.weight) else float(r.weight),
                      None if _missing(r.note) else r.note])
