@@ -94,9 +94,10 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
             if (table, col) not in (("responses", "id"), ("answers", "response_id")):
                 assert not any(r in joined for r in ids), f"a response id in {table}.{col}"
 
-    # the response: no token, no hash, a date and nothing finer, a random (uuid4) key
+    # the response: no token, no hash, a date and nothing finer, a random (uuid4) key; the rater group
+    # is the token's, issued in batches of at least k (tests/test_groups.py)
     assert set(cells["responses"]) == {"id", "round", "kind", "rater", "target", "category", "overall", "comment",
-                                       "submitted_on", "source", "too_fast"}
+                                       "submitted_on", "source", "too_fast", "rater_group"}
     insp = inspect(engine)
     for table in ("responses", "answers", "tokens"):
         for col in insp.get_columns(table):
@@ -107,8 +108,8 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
     for rid in ids:
         assert len(rid) == 32 and rid[12] == "4" and rid[16] in "89ab"  # uuid4: random, not time-based
 
-    # the token record says only "used"
-    assert set(cells["tokens"]) == {"hash", "round", "kind", "rater", "target", "used"}
+    # the token record says only "used" (and the scope it was issued for, with its rater group)
+    assert set(cells["tokens"]) == {"hash", "round", "kind", "rater", "target", "used", "rater_group"}
     with engine.connect() as c:
         state = dict(c.execute(select(tokens.c.hash, tokens.c.used)).all())
     assert {h for h, u in state.items() if u} == used_hashes and set(state) == hashes

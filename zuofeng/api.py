@@ -179,7 +179,7 @@ def demo_roster() -> Path:
 def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int = 5, k_comment: int | None = None,
                  previous: str | None = None, title_en: str | None = None,
                  group_weights: dict[str, float] | None = None, eval_scores: dict[str, float] | None = None,
-                 db=None) -> dict:
+                 rater_groups: list[dict] | None = None, db=None) -> dict:
     """Create a draft round from a roster file (CSV or .xlsx); all or nothing. Creates a missing store.
 
     Parameters
@@ -202,6 +202,9 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
         figures (default equal); fixed for the round's life.
     eval_scores : dict, optional
         Points of each democratic-evaluation option (default the instrument's: 好 100, 较好 80, 一般 60, 差 40).
+    rater_groups : list of dict, optional
+        The round's rater groups and their weights, ``[{"name": "领导班子", "weight": 0.2}, …]``
+        (:func:`zuofeng.rater_groups.parse_rater_groups` reads the CLI's form); default none.
     db : Engine or str, optional
         The store (see the module).
 
@@ -227,7 +230,8 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
 
     with _engine(db, create=True) as engine:
         return create(engine, round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment,
-                      previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores)
+                      previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores,
+                      rater_groups=rater_groups)
 
 
 def open_round(round_code: str, *, force: bool = False, db=None) -> dict:
@@ -302,7 +306,7 @@ def list_rounds(*, db=None) -> list[dict]:
 def issue_slips(round_code: str, *, kind: str | None = None, targets: list[str] | None = None, extra: int = 0,
                 out: str | Path | None = None, csv_path: str | Path | None = None, url: str | None = None,
                 force: bool = False, lang: str = "zh", paper_ballots: str | Path | None = None,
-                db=None) -> SlipsResult:
+                groups: str | Path | None = None, db=None) -> SlipsResult:
     """Issue the round's missing tokens (top-up to headcount) and write them as slips; only the slips hold them.
 
     Parameters are those of ``zuofeng tokens issue``; see :func:`zuofeng.collect.slips.issue_slips`.
@@ -326,7 +330,7 @@ def issue_slips(round_code: str, *, kind: str | None = None, targets: list[str] 
 
     with _engine(db) as engine:
         return issue(engine, round_code, kind=kind, targets=targets, extra=extra, out=out, csv_path=csv_path,
-                     url=url, force=force, lang=lang, paper_ballots=paper_ballots)
+                     url=url, force=force, lang=lang, paper_ballots=paper_ballots, groups=groups)
 
 
 def token_status(round_code: str, *, db=None) -> list[dict]:

@@ -86,9 +86,11 @@ def view_of(survey: str, rater: str, target: str) -> str:
 
 
 def kind_label(kind: str, lang: str = "zh") -> str:
-    """The label of a view or of the combined kind; an unknown code is returned as it is."""
+    """The label of a view, of the combined kind or of the peer pool; an unknown code is returned as it is."""
     if kind == COMBINED:
         return COMBINED_LABEL[lang == "en"]
+    if kind == PEER_POOL:
+        return PEER_POOL_LABEL[lang == "en"]
     view = BY_CODE.get(kind)
     return view.label(lang) if view else kind
 
@@ -159,8 +161,23 @@ RATER_ATTRIBUTES = (
     RaterAttribute("department", "所在部门", "department", "token"),
     RaterAttribute("division", "归口", "division", "roster"),
     RaterAttribute("category", "政治面貌", "category", "answer", CATEGORIES),
-    # A rater group (领导班子 / 中层干部 / 一般干部 / 服务对象), declared per round with weights, comes
-    # here as RaterAttribute("group", "测评人员类别", "rater group", "token"): bound to the token like the
-    # department.
+    # declared per round with weights (zuofeng.rater_groups); bound to the token like the department
+    RaterAttribute("group", "测评人员类别", "rater group", "token"),
 )
 ATTRIBUTES: Mapping[str, RaterAttribute] = {a.code: a for a in RATER_ATTRIBUTES}
+
+#: The rater attribute that splits figures into the round's rater groups (领导班子 / 中层干部 / …).
+GROUP = "group"
+#: The rater department of a sheet whose rater belongs to no department: a rater group issued
+#: without a department (服务对象, the people a department serves) rates the departments listed for
+#: its token batch, from outside. Such sheets feed the outside view (``peer_outside``), where the
+#: group split shows them apart; they count against no department's headcount.
+NO_DEPARTMENT = ""
+#: The weighted composite over a unit's rater groups (a row of the group figures, next to the groups).
+GROUP_COMPOSITE = ("加权综合", "Weighted composite")
+#: The kind of the group figures that pool a unit's peer views: everyone of a group who rated the
+#: department, from inside and from outside (the 民主测评 of the department by that group).
+PEER_POOL = "peer"
+PEER_POOL_LABEL = ("互评（本部门和外部门）", "Peers (own and other departments)")
+#: The kinds the group figures are given for, in their order.
+GROUP_KINDS = (*VIEWS, PEER_POOL)

@@ -83,17 +83,23 @@ def round_():
               help="Weights of the views in the `all` and composite figures (default equal).")
 @click.option("--eval-points", default=None, metavar="好=100,较好=80,一般=60,差=40",
               help="Points of each democratic-evaluation option (default the instrument's).")
+@click.option("--rater-groups", default=None, metavar="领导班子,中层干部,…",
+              help="Rater groups (测评人员类别), bound to the tokens (default: none).")
+@click.option("--group-weights", default=None, metavar="0.2,0.3,…",
+              help="Weights of the rater groups in their composite, in the same order (default equal).")
 @lang_option
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, lang, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points,
+                 rater_groups, group_weights, lang, db):
     """Create a draft round from a roster."""
     from .api import create_round
+    from .rater_groups import parse_rater_groups
     from .rounds import EVAL_POINTS_FORM, WEIGHTS_FORM, parse_pairs
     rnd = create_round(round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment, previous=previous,
                        title_en=title_en,
                        group_weights=parse_pairs(weights, "--weights", WEIGHTS_FORM) if weights is not None else None,
                        eval_scores=parse_pairs(eval_points, "--eval-points", EVAL_POINTS_FORM) if eval_points is not None else None,
-                       db=db)
+                       rater_groups=parse_rater_groups(rater_groups, group_weights), db=db)
     click.echo(say("round_created", lang, code=rnd["code"], instrument=rnd["instrument_id"],
                    version=rnd["instrument_version"]))
 
@@ -196,6 +202,8 @@ def tokens_():
 @click.option("--target", "targets", multiple=True, metavar="CODE",
               help="Outside-view peer tokens from every other department to CODE (repeatable).")
 @click.option("--extra", type=int, default=0, show_default=True, help="Spare tokens per scope, on top of headcount.")
+@click.option("--groups", "groups", type=click.Path(dir_okay=False), default=None, metavar="FILE.csv",
+              help="Rounds with rater groups: CSV department,group,count[,targets], one token batch a row.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Printable A4 slips (HTML). Default slips-ROUND.html when --csv is not given either.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
@@ -208,11 +216,12 @@ def tokens_():
 @click.option("--force", is_flag=True, help="Overwrite existing slip files (their old tokens stay valid).")
 @lang_option
 @db_option
-def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, lang, db, paper_ballots=None):
+def tokens_issue(round_code, kind, targets, extra, groups, out, csv_path, url, force, lang, db, paper_ballots=None):
     """Issue the missing tokens (top-up to headcount) and write them as slips; only the slips hold them."""
     from .api import issue_slips
     r = issue_slips(round_code, kind=kind, targets=list(targets) or None, extra=extra, out=out,
-                    csv_path=csv_path, url=url, force=force, lang=lang, paper_ballots=paper_ballots, db=db)
+                    csv_path=csv_path, url=url, force=force, lang=lang, groups=groups, paper_ballots=paper_ballots,
+                    db=db)
     if r.key_created:
         click.echo(say("key_created", lang, path=r.key_path))
     if not r.issued:
@@ -220,6 +229,9 @@ def tokens_issue(round_code, kind, targets, extra, out, csv_path, url, force, la
         return
     views = ("，" if lang == "zh" else ", ").join(f"{word(v, lang)} {n}" for v, n in sorted(r.by_view.items()))
     click.echo(say("issued", lang, n=r.issued, round=round_code, views=views))
+    if r.by_group:
+        click.echo(say("issued_by_group", lang, groups=("，" if lang == "zh" else ", ").join(
+            f"{g} {n}" for g, n in r.by_group.items())))
     if r.html_path:
         click.echo(say("wrote_slips", lang, n=r.issued, path=r.html_path, pages=r.pages))
     if r.csv_path:
@@ -246,8 +258,12 @@ def tokens_status(round_code, fmt, lang, db):
     if not rows:
         click.echo(say("no_tokens", lang, round=round_code))
         return
-    click.echo(table([[r["rater"], survey_word(r["kind"], lang), r["target"], r["issued"], r["used"], r["issued"] - r["used"]]
-                      for r in rows], header(lang, "rater", "survey", "target", "issued", "used", "unused")))
+    grouped = any(r.get("group") for r in rows)  # a round with rater groups: one line per group
+    click.echo(table([[r["rater"] or "-", survey_word(r["kind"], lang), r["target"],
+                       *([r["group"] or ""] if grouped else []), r["issued"], r["used"], r["issued"] - r["used"]]
+                      for r in rows],
+                     header(lang, "rater", "survey", "target", *(["group"] if grouped else []), "issued", "used",
+                            "unused")))
     issued, used = sum(r["issued"] for r in rows), sum(r["used"] for r in rows)
     click.echo(say("tokens_total", lang, used=used, issued=issued, share=f"{used / issued:.0%}"))
 

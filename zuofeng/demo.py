@@ -5,7 +5,9 @@ a baseline round and a final round compared with it, both simulated (self and pe
 and outside views; two small units fall under k), scored and rendered. Between them the baseline's
 rectification ledger is seeded (:data:`SCENARIO`): some real improvements, some paper rectification,
 one overdue entry and one department improving only in its self-ratings; the final round is simulated
-with exactly those effects.
+with exactly those effects. Both rounds declare rater groups (:data:`RATER_GROUPS`) with the token
+batches of ``data/demo_groups.csv``: 中层干部 and 一般干部 in the departments large enough for two
+batches of k, 领导班子 and 服务对象 as raters of no department.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from .private import private_folder
 BASELINE = ("2022-baseline", "2022年干部作风大提升专项行动·基线测评", "2022 work-style campaign: baseline survey")
 FINAL = ("2022-final", "2022年干部作风大提升专项行动·年终测评", "2022 work-style campaign: year-end survey")
 DEMO_DB = "demo.db"
+#: The demo's rater groups and the weights of their composite (as ``round create --rater-groups``).
+RATER_GROUPS = [{"name": "领导班子", "weight": 0.2}, {"name": "中层干部", "weight": 0.3},
+                {"name": "一般干部", "weight": 0.3}, {"name": "服务对象", "weight": 0.2}]
 
 #: The demo ledger's roles: department → what its entries show in the final round.
 SCENARIO = {
@@ -37,6 +42,11 @@ PAPER_MEASURE = "加强学习，提高认识，高度重视，切实转变工作
 def demo_roster() -> Path:
     """Path of the packaged demo roster (twelve departments)."""
     return Path(str(resources.files("zuofeng") / "data" / "demo_roster.csv"))
+
+
+def demo_groups() -> Path:
+    """Path of the packaged token batches of the demo's rater groups (``tokens issue --groups``)."""
+    return Path(str(resources.files("zuofeng") / "data" / "demo_groups.csv"))
 
 
 def run_demo(out: str | Path = "reports/demo", *, db: str | None = None, jobs: int | None = None,
@@ -84,16 +94,21 @@ def build_demo_store(engine, *, seed: int = 1, echo=None, lang: str = "zh"):
 
     from .ledger.verify import ledger_status
     from .messages import say as message
+    from .rater_groups import read_batches
     from .rounds import create_round, set_status
     from .score import score_round
     from .simulate import simulate
+    from .store import get_departments, get_round
 
     say = echo or (lambda _msg: None)
     previous, effects = None, None
     for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
-        create_round(engine, code, title=title_zh, title_en=title_en, roster=demo_roster(), previous=previous)
+        create_round(engine, code, title=title_zh, title_en=title_en, roster=demo_roster(), previous=previous,
+                     rater_groups=RATER_GROUPS)
         set_status(engine, code, "open")
-        sheets = simulate(engine, code, seed=seed + n, effects=effects)
+        with engine.connect() as conn:
+            batches = read_batches(demo_groups(), get_round(conn, code), get_departments(conn, code))
+        sheets = simulate(engine, code, seed=seed + n, effects=effects, batches=batches)
         set_status(engine, code, "closed")
         say(message("demo_round", lang, n=sheets, round=code))
         if n == 0:

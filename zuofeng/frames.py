@@ -15,7 +15,7 @@ from .store import answers, departments, get_round, responses
 
 RESPONSE_COLUMNS = [
     "response_id", "round", "kind", "view", "rater", "target", "department",
-    "category", "overall", "comment", "submitted_on", "source", "too_fast",
+    "category", "overall", "comment", "submitted_on", "source", "too_fast", "rater_group",
 ]
 
 

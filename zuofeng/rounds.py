@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from .axes import VIEWS
 from .errors import RoundError
 from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
+from .rater_groups import check_rater_groups
 from .roster import read_roster
 from .store import departments, get_round, instruments, rounds, unlink_round, writing
 
@@ -61,6 +62,7 @@ def create_round(
     eval_scores: dict[str, float] | None = None,
     group_weights: dict[str, float] | None = None,
     title_en: str | None = None,
+    rater_groups: list[dict] | None = None,
 ) -> dict:
     """Create a draft round with its departments; all or nothing.
 
@@ -68,6 +70,8 @@ def create_round(
     ``eval_scores`` (the points of 好/较好/一般/差, default the instrument's) and ``group_weights`` (the
     weights of self, peer_inside and peer_outside in the ``all`` and ``composite`` figures, default equal)
     are stored with the round and cannot change afterwards; every score carries them in its meta.
+    ``rater_groups`` (``[{"name": "领导班子", "weight": 0.2}, …]``, see :mod:`zuofeng.rater_groups`) are
+    the round's rater groups and the weights of their composite; default none.
     """
     if not ROUND_RE.match(code):
         raise RoundError(f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
@@ -88,6 +92,7 @@ def create_round(
         if unknown or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
             why = f"unknown view {', '.join(unknown)}" if unknown else "weights must be non-negative and not all zero"
             raise RoundError(f"--weights: {why}; expected {WEIGHTS_FORM}")
+    rater_groups = check_rater_groups(rater_groups)
     rows = read_roster(roster)
     with writing(engine) as conn:
         if conn.execute(select(rounds.c.code).where(rounds.c.code == code)).first():
@@ -103,7 +108,7 @@ def create_round(
             code=code, title=title.strip(), instrument_id=inst.id, instrument_version=inst.version,
             status="draft", k_min=k_min, k_comment=k_comment, previous=previous,
             eval_scores=scores, group_weights=group_weights, created_on=dt.date.today(),
-            title_en=(title_en or "").strip() or None))
+            title_en=(title_en or "").strip() or None, rater_groups=rater_groups))
         conn.execute(departments.insert(), [
             {"round": code, "code": r.code, "name": r.name, "unit_type": r.unit_type, "headcount": r.headcount,
              "party_members": r.party_members, "division": r.division,

@@ -32,16 +32,20 @@ class Sheet:
     comment: str | None = None
     too_fast: bool | None = None
     token_hash: str | None = field(default=None, repr=False)
+    #: the rater group; a sheet that carries a token gets its token's group when it is stored
+    group: str | None = None
 
 
 @dataclass(frozen=True)
 class TokenScope:
-    """What a token opens: the survey kind, the rater's department and the rated department."""
+    """What a token opens: the survey kind, the rater's department (``NO_DEPARTMENT`` for a rater group
+    that belongs to none), the rated department and the rater group bound to the token (or None)."""
 
     round: str
     kind: str
     rater: str
     target: str
+    group: str | None = None
 
     @property
     def view(self) -> str:

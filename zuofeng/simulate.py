@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from .axes import view_of
+from .axes import NO_DEPARTMENT, view_of
 from .errors import ZuofengError
 from .instrument import load_instrument
 from .store import Sheet, get_departments, get_round, store_sheets
@@ -51,12 +51,17 @@ def _dept_level(code: str) -> float:
 
 
 def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85,
-                    effects: Effects | None = None) -> list[Sheet]:
+                    effects: Effects | None = None, batches: list | None = None) -> list[Sheet]:
     """Build realistic sheets: departments differ; self ratings are rosier than peer ratings; some
     不了解; response rates vary so a few small departments fall under k; a few straight-lined sheets;
     a round that has a previous round shows improvement in most departments. Same seed, same sheets.
     ``effects`` sets a department's improvement and shifts single items in single views (the demo's
-    rectification scenario)."""
+    rectification scenario).
+
+    In a round with rater groups the sheets carry a group: drawn from the token batches ``batches``
+    (:func:`zuofeng.rater_groups.read_batches`), else from the tokens issued with groups (never more
+    sheets of a group than it has tokens); the raters of a batch without a department (服务对象) rate the
+    departments their batch names. Without either, each sheet gets a group drawn at random."""
     if not 0 < response_rate <= 1:
         raise ZuofengError(f"--response-rate must be in (0, 1], not {response_rate}")
     with engine.connect() as conn:
@@ -71,7 +76,18 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
             item_shift[i] -= 0.9  # red lines are rare, not absent
     overall_values = [o.value for o in inst.overall_scale.options]
     sheets: list[Sheet] = []
-    for code, d in depts.items():
+    pools = _batch_pools(batches, depts) if batches else _group_pools(engine, round_code)
+    names = [g["name"] for g in rnd.get("rater_groups") or ()]
+    grng = np.random.default_rng([seed, 20])  # its own stream: rounds without groups get the same sheets
+    outside = {(t, g): n for (k, r, t, g), n in pools.items() if r == NO_DEPARTMENT}
+    for code, d in [*depts.items(), *((NO_DEPARTMENT, None) for _ in [0] if outside)]:
+        if d is None:  # raters of no department (服务对象): the departments their tokens name
+            for (target, g), n in outside.items():
+                n = int(rng.binomial(n, response_rate))
+                shift = item_shift + (effects.shifts(target, "peer_outside", n_items) if effects else 0.0)
+                sheets += _rate(rng, inst, overall_values, "peer", NO_DEPARTMENT, target, n, _dept_level(target),
+                                0.1, 0.15, shift, 0.6, [g] * n)
+            continue
         level = _dept_level(code)
         if rnd["previous"]:
             drift = max(0.0, rng.normal(0.35, 0.25))
@@ -88,29 +104,68 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
             t_level = _dept_level(target) if target != code else level
             view = view_of(kind, code, target)
             shift = item_shift + (effects.shifts(target, view, n_items) if effects else 0.0)
-            for _ in range(n):
-                person = rng.normal(0, 0.45)
-                raw = t_level + bias + person + shift + rng.normal(0, 0.6, n_items)
-                vals = np.clip(np.rint(raw), 1, 5).astype(int)
-                if rng.random() < 0.03:
-                    vals[:] = 1 if kind == "self" else int(rng.integers(1, 6))
-                    dont_know = np.zeros(n_items, bool)
-                else:
-                    dont_know = rng.random(n_items) < p_dont_know
-                answers = {it.number: (None if dk else int(v)) for it, v, dk in zip(inst.items, vals, dont_know)}
-                overall = None
-                if kind == "peer" and rng.random() > 0.04:
-                    score = float(np.mean(vals)) + rng.normal(0, 0.4)
-                    overall = overall_values[int(np.clip(np.floor(score - 0.6), 0, 3))]
-                u = rng.random()
-                category = "党员" if u < party_share * 0.9 else ("非党员" if u < 0.9 else None)
-                comment = COMMENTS[int(rng.integers(len(COMMENTS)))]
-                sheets.append(Sheet(kind, code, target, answers, category, overall, comment))
+            groups = _draw_groups(grng, pools, names, kind, code, target, n)
+            sheets += _rate(rng, inst, overall_values, kind, code, target, n, t_level, bias, p_dont_know, shift,
+                            party_share, groups)
     return sheets
 
 
+def _rate(rng, inst, overall_values, kind, code, target, n, t_level, bias, p_dont_know, shift, party_share,
+          groups) -> list[Sheet]:
+    """``n`` simulated sheets of one scope, the i-th of rater group ``groups[i]``."""
+    n_items = len(inst.items)
+    out = []
+    for i in range(n):
+        person = rng.normal(0, 0.45)
+        raw = t_level + bias + person + shift + rng.normal(0, 0.6, n_items)
+        vals = np.clip(np.rint(raw), 1, 5).astype(int)
+        if rng.random() < 0.03:
+            vals[:] = 1 if kind == "self" else int(rng.integers(1, 6))
+            dont_know = np.zeros(n_items, bool)
+        else:
+            dont_know = rng.random(n_items) < p_dont_know
+        answers = {it.number: (None if dk else int(v)) for it, v, dk in zip(inst.items, vals, dont_know)}
+        overall = None
+        if kind == "peer" and rng.random() > 0.04:
+            score = float(np.mean(vals)) + rng.normal(0, 0.4)
+            overall = overall_values[int(np.clip(np.floor(score - 0.6), 0, 3))]
+        u = rng.random()
+        category = "党员" if u < party_share * 0.9 else ("非党员" if u < 0.9 else None)
+        comment = COMMENTS[int(rng.integers(len(COMMENTS)))]
+        out.append(Sheet(kind, code, target, answers, category, overall, comment, group=groups[i]))
+    return out
+
+
+def _group_pools(engine: Engine, round_code: str) -> dict[tuple, int]:
+    """Tokens issued with a rater group, per (kind, rater, target, group)."""
+    from .collect.tokens import token_counts
+
+    return {(r["kind"], r["rater"], r["target"], r["group"]): r["issued"] for r in token_counts(engine, round_code)
+            if r["group"]}
+
+
+def _batch_pools(batches: list, depts: dict) -> dict[tuple, int]:
+    """The tokens a list of batches would be issued, per (kind, rater, target, group)."""
+    from .collect.tokens import batch_plan
+
+    return batch_plan(batches, depts, None)
+
+
+def _draw_groups(rng, pools: dict, names: list[str], kind: str, rater: str, target: str, n: int) -> list:
+    """The groups of ``n`` sheets of one scope: drawn without replacement from its tokens' groups (the
+    sheets beyond them get none), or at random from ``names`` when no grouped token was issued."""
+    if not names:
+        return [None] * n
+    if not pools:
+        return list(rng.choice(names, n)) if n else []
+    pool = [g for (k, r, t, g), c in sorted(pools.items()) if (k, r, t) == (kind, rater, target) for _ in range(c)]
+    drawn = [str(g) for g in rng.permutation(pool)[:n]] if pool else []
+    return drawn + [None] * (n - len(drawn))
+
+
 def simulate(engine: Engine, round_code: str, *, seed: int = 1, response_rate: float = 0.85,
-             effects: Effects | None = None) -> int:
+             effects: Effects | None = None, batches: list | None = None) -> int:
     """Simulate and store a round's responses in one transaction; return how many sheets."""
-    sheets = simulate_sheets(engine, round_code, seed=seed, response_rate=response_rate, effects=effects)
+    sheets = simulate_sheets(engine, round_code, seed=seed, response_rate=response_rate, effects=effects,
+                             batches=batches)
     return store_sheets(engine, round_code, sheets, source="simulate")

@@ -24,6 +24,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import (
@@ -48,6 +49,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from .axes import NO_DEPARTMENT
 from .config import database_url, default_db_file
 from .errors import RoundError, StoreError, TokenError, ZuofengError
 from .faults import StoreWriteError, fault_of, write_fault
@@ -88,6 +90,7 @@ rounds = Table(
     Column("opened_on", Date),
     Column("closed_on", Date),
     Column("title_en", String(200)),  # optional English title (0005_english_names)
+    Column("rater_groups", JSON),  # [{"name": "领导班子", "weight": 0.2}, …] or null (0008_rater_groups)
     ForeignKeyConstraint(["instrument_id", "instrument_version"], ["instruments.id", "instruments.version"]),
 )
 
@@ -114,6 +117,7 @@ tokens = Table(
     Column("rater", String(40), nullable=False),
     Column("target", String(40), nullable=False),
     Column("used", Boolean, nullable=False),
+    Column("rater_group", String(40)),  # the rater group bound to the token, or null (0008_rater_groups)
     ForeignKeyConstraint(["round"], ["rounds.code"]),
     sqlite_with_rowid=False,
 )
@@ -131,6 +135,7 @@ responses = Table(
     Column("submitted_on", Date, nullable=False),  # the date only
     Column("source", String(20), nullable=False),  # survey | import | simulate
     Column("too_fast", Boolean),  # known only for imports that carried a duration
+    Column("rater_group", String(40)),  # the token's rater group, or null (0008_rater_groups)
     ForeignKeyConstraint(["round"], ["rounds.code"]),
     sqlite_with_rowid=False,
 )
@@ -247,6 +252,16 @@ def _m0006_ledger_standing(conn) -> None:
         conn.exec_driver_sql("ALTER TABLE ledger_entries ADD COLUMN standing BOOLEAN")
 
 
+def _m0008_rater_groups(conn) -> None:
+    """Rater groups: ``rounds.rater_groups`` (names and weights), the group bound to a token
+    (``tokens.rater_group``) and carried by its sheet (``responses.rater_group``); all nullable."""
+    insp = inspect(conn)
+    for table, column, type_ in (("rounds", "rater_groups", "JSON"), ("tokens", "rater_group", "VARCHAR(40)"),
+                                 ("responses", "rater_group", "VARCHAR(40)")):
+        if column not in {c["name"] for c in insp.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {type_}")
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
@@ -254,6 +269,7 @@ MIGRATIONS: list[tuple[str, object]] = [
     ("0004_ledger", _m0004_ledger),
     ("0005_english_names", _m0005_english_names),
     ("0006_ledger_standing", _m0006_ledger_standing),
+    ("0008_rater_groups", _m0008_rater_groups),
 ]
 
 
@@ -407,12 +423,18 @@ def get_departments(conn, round_code: str) -> dict[str, dict]:
 
 # --- storing answers -------------------------------------------------------------------------
 
-def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_values: Iterable[str]) -> None:
+def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_values: Iterable[str],
+              groups: Iterable[str] = ()) -> None:
     if sheet.kind not in KINDS:
         raise ZuofengError(f"kind must be one of {', '.join(KINDS)}, not {sheet.kind!r}")
     for role, code in (("rater", sheet.rater), ("target", sheet.target)):
-        if code not in depts:
+        if code not in depts and not (role == "rater" and code == NO_DEPARTMENT and sheet.group):
             raise ZuofengError(f"unknown {role} department {code!r}")
+    if sheet.rater == NO_DEPARTMENT and sheet.kind != "peer":
+        raise ZuofengError("a rater of no department rates other departments only (a peer survey)")
+    if sheet.group is not None and sheet.group not in groups:
+        allowed = f"one of {', '.join(groups)}" if groups else "none (the round declares no rater groups)"
+        raise ZuofengError(f"rater group must be {allowed}, not {sheet.group!r}")
     if sheet.kind == "self" and sheet.rater != sheet.target:
         raise ZuofengError("a self survey rates the rater's own department")
     expected = set(range(1, n_items + 1))
@@ -458,18 +480,20 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
         overall_values = [o.value for o in inst.overall_scale.options]
         depts = get_departments(conn, round_code)
+        groups = [g["name"] for g in rnd.get("rater_groups") or ()]
         resp_rows, ans_rows = [], []
         for s in order:
-            _validate(s, depts, len(inst.items), overall_values)
+            group = s.group
             if s.token_hash is not None:
-                _consume_token(conn, round_code, s)
+                group = _consume_token(conn, round_code, s)  # the group is the token's, never typed
                 _step("token consumed")
+            _validate(replace(s, group=group), depts, len(inst.items), overall_values, groups)
             rid = uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
             resp_rows.append({
                 "id": rid, "round": round_code, "kind": s.kind, "rater": s.rater, "target": s.target,
                 "category": s.category, "overall": s.overall,
                 "comment": (s.comment.strip() or None) if s.comment else None,
-                "submitted_on": today, "source": source, "too_fast": s.too_fast,
+                "submitted_on": today, "source": source, "too_fast": s.too_fast, "rater_group": group,
             })
             ans_rows.extend({"response_id": rid, "item": i, "value": v} for i, v in sorted(s.answers.items()))
         conn.execute(responses.insert(), resp_rows)
@@ -619,9 +643,10 @@ def scrub_physical_order(engine: Engine, *, lock_timeout_ms: int = LOCK_TIMEOUT_
                 conn.exec_driver_sql(f"ALTER TABLE {table.name} ALTER COLUMN {column} TYPE {type_} USING ({same})")
 
 
-def _consume_token(conn, round_code: str, s: Sheet) -> None:
+def _consume_token(conn, round_code: str, s: Sheet) -> str | None:
+    """Mark the sheet's token used; return the rater group bound to it (None: no group)."""
     # never select the hash itself: DEBUG logging prints fetched rows
-    row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target)
+    row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group)
                        .where(tokens.c.hash == s.token_hash)).mappings().first()
     if row is None or row["round"] != round_code:
         raise TokenError("this token is not valid for this survey")
@@ -632,6 +657,7 @@ def _consume_token(conn, round_code: str, s: Sheet) -> None:
     )
     if done.rowcount != 1:
         raise TokenError("this token has already been used")
+    return row["rater_group"]
 
 
 def dumps(obj) -> str:

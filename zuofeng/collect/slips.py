@@ -27,7 +27,7 @@ import segno
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from ..axes import view_rank
+from ..axes import NO_DEPARTMENT, view_rank
 from ..errors import ZuofengError
 from ..instrument import load_instrument
 from ..store import get_departments, get_round, tokens, writing
@@ -42,6 +42,8 @@ TEXT = {
     "zh": {
         "heading": "答题码",
         "department": "所在部门",
+        "no_department": "不属于本单位部门",
+        "group": "测评人员类别",
         "survey": "问卷",
         "self": "自评（评价本人作风）",
         "peer_inside": "互评 · 评价本部门（内部评价）",
@@ -60,6 +62,8 @@ TEXT = {
     "en": {
         "heading": "Token",
         "department": "Department",
+        "no_department": "none of the organisation's departments",
+        "group": "Rater group",
         "survey": "Survey",
         "self": "Self assessment (your own conduct)",
         "peer_inside": "Peer assessment · your own department (inside view)",
@@ -129,6 +133,7 @@ class SlipsResult:
     key_created: bool = False
     ballots_path: Path | None = None
     ballot_pages: int = 0
+    by_group: dict[str, int] = field(default_factory=dict)  # tokens per rater group (rounds with groups)
 
 
 def check_url(url: str | None) -> str | None:
@@ -174,16 +179,25 @@ def qr_symbol(url: str) -> tuple[int, str]:
 
 
 def order_for_print(issued: list[IssuedToken], *, rng: random.Random | None = None) -> list[IssuedToken]:
-    """Bundles by rater department, then survey (self, inside view, outside views by target); within a
-    bundle a fresh random order, so a slip's position says nothing about when its token was stored."""
+    """Bundles by rater department, then rater group, then survey (self, inside view, outside views by
+    target); within a bundle a fresh random order, so a slip's position says nothing about when its token
+    was stored."""
     rng = rng or random.SystemRandom()
-    keyed = [((i.scope.rater, view_rank(i.scope.view), i.scope.target), rng.random(), i) for i in issued]
+    keyed = [((i.scope.rater, i.scope.group or "", view_rank(i.scope.view), i.scope.target), rng.random(), i)
+             for i in issued]
     keyed.sort(key=lambda t: (t[0], t[1]))
     return [i for _, _, i in keyed]
 
 
 def _esc(s: object) -> str:
     return html.escape("" if s is None else str(s), quote=True)
+
+
+def _rater_name(scope, names: dict[str, str], t: dict) -> str:
+    """The rater's department on a slip, escaped: its name and code, or that it belongs to none."""
+    if scope.rater == NO_DEPARTMENT:
+        return _esc(t["no_department"])
+    return f"{_esc(names.get(scope.rater, scope.rater))}（{_esc(scope.rater)}）"
 
 
 def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str, str], url: str | None = None,
@@ -213,6 +227,8 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
             groups = "".join(f"<span>{_esc(g)}</span>" for g in it.token.split("-"))
             target = (f'<div><span class="label">{_esc(t["target"])}：</span>'
                       f"{_esc(names.get(s.target, s.target))}（{_esc(s.target)}）</div>")
+            group = (f'<div class="group"><span class="label">{_esc(t["group"])}：</span>{_esc(s.group)}</div>'
+                     if s.group else "")
             if url:
                 address = (f'<div class="url"><span class="label">{_esc(t["address"])}：</span>{_esc(url)}</div>')
                 qr = '<svg class="qr" role="img" aria-label="QR"><use href="#qr"/></svg>'
@@ -222,8 +238,8 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
                 f'<div class="slip" data-kind="{_esc(s.kind)}" data-view="{view}">'
                 f"<h2>{_esc(title)} · {_esc(t['heading'])}</h2>"
                 f'<div class="row"><div class="facts">'
-                f'<div><span class="label">{_esc(t["department"])}：</span>'
-                f"{_esc(names.get(s.rater, s.rater))}（{_esc(s.rater)}）</div>"
+                f'<div><span class="label">{_esc(t["department"])}：</span>{_rater_name(s, names, t)}</div>'
+                f"{group}"
                 f'<div><span class="label">{_esc(t["survey"])}：</span>{_esc(t[view])}</div>'
                 f"{target}</div>{qr}</div>"
                 f'<div class="token-row"><span class="label">{_esc(t["token"])}：</span>'
@@ -241,12 +257,15 @@ def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, 
     t = TEXT[lang]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(t["csv_header"])
+    grouped = any(it.scope.group for it in issued)  # the group column only in a round with rater groups
+    w.writerow(t["csv_header"] + ([t["group"]] if grouped else []))
     for it in issued:
         s = it.scope
         view = s.view
-        w.writerow([excel_safe(v) for v in (round_code, title, s.rater, names.get(s.rater, s.rater), t[view],
-                                            s.target, names.get(s.target, s.target), it.token, url or "")])
+        rater_name = names.get(s.rater, s.rater) if s.rater != NO_DEPARTMENT else t["no_department"]
+        w.writerow([excel_safe(v) for v in (round_code, title, s.rater, rater_name, t[view],
+                                            s.target, names.get(s.target, s.target), it.token, url or "",
+                                            *([s.group or ""] if grouped else []))])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -299,7 +318,7 @@ def _withdraw(engine: Engine, issued: list[IssuedToken]) -> None:
 def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, targets: list[str] | None = None,
                 extra: int = 0, out: str | Path | None = None, csv_path: str | Path | None = None,
                 url: str | None = None, force: bool = False, lang: str = "zh",
-                paper_ballots: str | Path | None = None) -> SlipsResult:
+                paper_ballots: str | Path | None = None, groups: str | Path | None = None) -> SlipsResult:
     """Issue the missing tokens of a round and write them as printable slips, a mail-merge CSV and/or
     paper ballots.
 
@@ -310,6 +329,9 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     kind, targets, extra
         Passed to :func:`zuofeng.collect.tokens.issue_tokens`: ``self``/``peer``/both, outside-view targets, spare
         tokens per scope. Issuing tops up to headcount; nothing is ever reissued.
+    groups
+        In a round with rater groups, the batch file (department,group,count[,targets]) whose counts
+        the tokens top up to, each bound to its group (:func:`zuofeng.rater_groups.read_batches`).
     out, csv_path
         Where to write the HTML slips and the CSV. With neither (and no ``paper_ballots``), the slips go to
         ``slips-<ROUND>.html``.
@@ -343,10 +365,13 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         names = {code: d["name"] for code, d in get_departments(conn, round_code).items()}
     key_path = token_key_path()
     key_existed = key_path.exists()
-    issued = issue_tokens(engine, round_code, kind=kind, targets=targets, extra=extra)
+    issued = issue_tokens(engine, round_code, kind=kind, targets=targets, extra=extra, groups=groups)
     by_view: dict[str, int] = {}
+    by_group: dict[str, int] = {}
     for i in issued:
         by_view[i.scope.view] = by_view.get(i.scope.view, 0) + 1
+        if i.scope.group:
+            by_group[i.scope.group] = by_group.get(i.scope.group, 0) + 1
     if not issued:
         return SlipsResult(round_code, 0, by_view, key_path=key_path, key_created=not key_existed)
     issued = order_for_print(issued)
@@ -380,4 +405,4 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         raise
     return SlipsResult(round_code, len(issued), by_view, html_path, csv_file,
                        math.ceil(len(issued) / SLIPS_PER_PAGE) if html_path else 0, key_path, not key_existed,
-                       ballots_file, ballot_pages(issued) if ballots_file else 0)
+                       ballots_file, ballot_pages(issued) if ballots_file else 0, by_group)

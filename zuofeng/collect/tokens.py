@@ -1,6 +1,7 @@
 """Anonymous tokens, like paper ballots.
 
-A token binds round, kind, rater department and target department. It carries 80 bits from
+A token binds round, kind, rater department, target department and, in a round that declares rater
+groups, the rater group (:mod:`zuofeng.rater_groups`). It carries 80 bits from
 ``secrets`` (16 symbols of a 32-symbol alphabet without look-alikes: no 0, 1, I or O), is printed as
 four groups of four, and is stored only as a keyed hash, HMAC-SHA256 under a key that lives outside the
 database (``token_key_path()``). Nobody records who received which token.
@@ -18,8 +19,10 @@ from pathlib import Path
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
+from ..axes import NO_DEPARTMENT
 from ..errors import TokenError, ZuofengError
 from ..private import private_folder
+from ..rater_groups import Batch, group_names, read_batches
 from ..sheet import TokenScope
 from ..store import get_departments, get_round, tokens, writing
 
@@ -94,7 +97,8 @@ def lookup(engine: Engine, round_code: str, token: str) -> TokenScope:
     h = token_hash(token)
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
-        row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.used)
+        row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.used,
+                                  tokens.c.rater_group)
                            .where(tokens.c.hash == h)).mappings().first()  # not the hash: DEBUG logs rows
     if row is None or row["round"] != round_code:
         raise TokenError("this token is not valid for this survey")
@@ -102,48 +106,81 @@ def lookup(engine: Engine, round_code: str, token: str) -> TokenScope:
         raise TokenError("this token has already been used")
     if rnd["status"] != "open":
         raise TokenError("this survey is not open")
-    return TokenScope(round_code, row["kind"], row["rater"], row["target"])
+    return TokenScope(round_code, row["kind"], row["rater"], row["target"], row["rater_group"])
+
+
+Scope = tuple[str, str, str, "str | None"]  # (kind, rater, target, rater group)
 
 
 def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
-                   targets: list[str] | None = None) -> dict[tuple[str, str, str], int]:
-    """How many tokens each (kind, rater, target) should have: the rater department's headcount.
+                   targets: list[str] | None = None, groups: str | Path | None = None) -> dict[Scope, int]:
+    """How many tokens each (kind, rater, target, group) should have: the rater department's headcount.
 
     Self tokens and inside-view peer tokens for every department; outside-view peer tokens for each
     department's ``peer_targets`` (a roster column), and, when ``targets`` is given, from every other
     department to each named target. A department the roster marks as voting on paper (``paper``)
-    rates without tokens, so it is issued none.
+    rates without tokens, so it is issued none. The group is None, unless the round declares rater
+    groups: then ``groups`` names the batch file (:func:`zuofeng.rater_groups.read_batches`) and each
+    batch gets, with its group, the tokens of its department's members, ``count`` per scope (a batch
+    of no department: peer tokens for its targets).
     """
     if kind not in (None, "self", "peer"):
         raise ZuofengError(f"--kind must be self or peer, not {kind!r}")
     with engine.connect() as conn:
-        get_round(conn, round_code)
+        rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
     for t in targets or []:
         if t not in depts:
             raise ZuofengError(f"unknown target department {t!r}; known: {', '.join(depts)}")
-    plan: dict[tuple[str, str, str], int] = {}
+    if rnd.get("rater_groups") or groups is not None:
+        if targets:
+            raise ZuofengError("--target is for rounds without rater groups; give the targets of a batch in the "
+                               "--groups file")
+        if groups is None:
+            raise ZuofengError(f"round {round_code} declares rater groups ({', '.join(group_names(rnd))}): give "
+                               "--groups FILE with the rows department,group,count[,targets]")
+        return batch_plan(read_batches(groups, rnd, depts), depts, kind)
+    plan: dict[Scope, int] = {}
     for code, d in depts.items():
         if d.get("paper"):
             continue
         n = d["headcount"]
         if kind in (None, "self") and not targets:
-            plan[("self", code, code)] = n
+            plan[("self", code, code, None)] = n
         if kind in (None, "peer"):
             if not targets:
-                plan[("peer", code, code)] = n
+                plan[("peer", code, code, None)] = n
                 for t in (d["peer_targets"] or "").split():
-                    plan[("peer", code, t)] = n
+                    plan[("peer", code, t, None)] = n
             else:
                 for t in targets:
                     if t != code:
-                        plan[("peer", code, t)] = n
+                        plan[("peer", code, t, None)] = n
+    return plan
+
+
+def batch_plan(batches: list[Batch], depts: dict[str, dict], kind: str | None) -> dict[Scope, int]:
+    """The tokens each batch gets, per (kind, rater, target, group); ``kind`` limits them to self or peer."""
+    plan: dict[Scope, int] = {}
+    for b in batches:
+        if b.department == NO_DEPARTMENT:
+            if kind in (None, "peer"):
+                for t in b.targets:
+                    plan[("peer", NO_DEPARTMENT, t, b.group)] = b.count
+            continue
+        code = b.department
+        if kind in (None, "self"):
+            plan[("self", code, code, b.group)] = b.count
+        if kind in (None, "peer"):
+            for t in (code, *(depts[code]["peer_targets"] or "").split()):
+                plan[("peer", code, t, b.group)] = b.count
     return plan
 
 
 def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, targets: list[str] | None = None,
-                 extra: int = 0) -> list[IssuedToken]:
-    """Issue the tokens still missing from the plan (top-up to headcount), plus ``extra`` per scope.
+                 extra: int = 0, groups: str | Path | None = None) -> list[IssuedToken]:
+    """Issue the tokens still missing from the plan (top-up to headcount, or to the counts of the
+    ``groups`` batch file: see :func:`planned_scopes`), plus ``extra`` per scope.
 
     Issuing again adds only what is missing (or the extra asked for): a token is never reissued or
     duplicated, because only its keyed hash is stored and every token is new. The returned list is the
@@ -151,7 +188,7 @@ def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, ta
     """
     if extra < 0:
         raise ZuofengError("--extra must be zero or more")
-    plan = planned_scopes(engine, round_code, kind=kind, targets=targets)
+    plan = planned_scopes(engine, round_code, kind=kind, targets=targets, groups=groups)
     key = load_key(create=True)
     issued: list[IssuedToken] = []
     with writing(engine) as conn:
@@ -159,30 +196,33 @@ def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, ta
         if rnd["status"] == "closed":
             raise ZuofengError(f"round {round_code} is closed: no tokens can be issued")
         have = {
-            (k, r, t): n for k, r, t, n in conn.execute(
-                select(tokens.c.kind, tokens.c.rater, tokens.c.target, func.count())
-                .where(tokens.c.round == round_code).group_by(tokens.c.kind, tokens.c.rater, tokens.c.target))
+            (k, r, t, g): n for k, r, t, g, n in conn.execute(
+                select(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group, func.count())
+                .where(tokens.c.round == round_code)
+                .group_by(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group))
         }
         rows = []
-        for (k, r, t), want in plan.items():
-            for _ in range(max(0, want - have.get((k, r, t), 0)) + extra):
+        for (k, r, t, g), want in plan.items():
+            for _ in range(max(0, want - have.get((k, r, t, g), 0)) + extra):
                 tok = new_token()
                 rows.append({"hash": token_hash(tok, key), "round": round_code, "kind": k, "rater": r,
-                             "target": t, "used": False})
-                issued.append(IssuedToken(TokenScope(round_code, k, r, t), tok))
+                             "target": t, "used": False, "rater_group": g})
+                issued.append(IssuedToken(TokenScope(round_code, k, r, t, g), tok))
         if rows:
             conn.execute(tokens.insert(), rows)
     return issued
 
 
 def token_counts(engine: Engine, round_code: str) -> list[dict]:
-    """Issued and used tokens per scope: counts only, nothing that points at a token."""
+    """Issued and used tokens per scope (and rater group, None without one): counts only, nothing that
+    points at a token."""
     used = func.sum(case((tokens.c.used.is_(True), 1), else_=0))
     with engine.connect() as conn:
         get_round(conn, round_code)
         rows = conn.execute(
-            select(tokens.c.kind, tokens.c.rater, tokens.c.target, func.count(), used)
+            select(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group, func.count(), used)
             .where(tokens.c.round == round_code)
-            .group_by(tokens.c.kind, tokens.c.rater, tokens.c.target)
-            .order_by(tokens.c.rater, tokens.c.kind, tokens.c.target)).all()
-    return [{"kind": k, "rater": r, "target": t, "issued": n, "used": int(u or 0)} for k, r, t, n, u in rows]
+            .group_by(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group)
+            .order_by(tokens.c.rater, tokens.c.kind, tokens.c.target, tokens.c.rater_group)).all()
+    return [{"kind": k, "rater": r, "target": t, "group": g, "issued": n, "used": int(u or 0)}
+            for k, r, t, g, n, u in rows]

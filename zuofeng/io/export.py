@@ -207,6 +207,9 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
         ("匿名", "不含答卷编号、提交时间、来源、政治面貌和评价人部门；按内容排序，不按提交先后。"),
         ("得分", "得分表即评分引擎的完整结果；suppressed 为 TRUE 的行不公布数值。"),
     ]
+    if len(getattr(scores, "groups", ())):
+        lines.append(("测评人员类别", ("“测评人员类别”表：各类别的作风指数（答卷不足 k 份的类别不单独列出）和按类别权重"
+                                      "加权的综合结果（只用达到 k 份的类别，权重重新归一）。答卷表不含测评人员类别。")))
     from ..score.core import preliminary_note
 
     if note := preliminary_note(scores.meta):
@@ -230,6 +233,9 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
                number_formats={tab_header(["覆盖率"], lang)[0]: "0.0%"})
 
     _frame_sheet(wb, "得分", scores.table, lang)
+    groups = getattr(scores, "groups", None)
+    if groups is not None and len(groups):
+        write_rows(wb.create_sheet("测评人员类别"), GROUP_HEADER, group_rows(scores))
     _frame_sheet(wb, "问题清单", getattr(scores, "problems", None), lang)
     _frame_sheet(wb, "意见建议", getattr(scores, "comments", None), lang)
     _frame_sheet(wb, "数据质量", getattr(scores, "quality", None), lang)
@@ -245,6 +251,24 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
 
 
 COVERAGE_HEADER = ["部门", "名称", "视角", "人数", "答卷", "覆盖率", "标记"]
+GROUP_HEADER = ["部门", "名称", "视角", "测评人员类别", "统计量", "数值", "答卷", "权重", "说明"]
+
+
+def group_rows(scores) -> list[list]:
+    """The 测评人员类别 tab: each group's 作风指数 and the weighted composite per unit and view, read from
+    ``Scores.groups``; a hidden figure shows as 已抑制 with its reason, never its count."""
+    from ..axes import GROUP_COMPOSITE
+
+    names = dict(zip(scores.departments["code"], scores.departments["name"]))
+    rows = []
+    for r in scores.groups.itertuples(index=False):
+        composite = r.statistic == "group_composite"
+        value = "已抑制" if r.suppressed else round(float(r.value), 1)
+        rows.append([r.department, names.get(r.department, "全组织"), kind_label(r.kind),
+                     GROUP_COMPOSITE[0] if composite else r.group, "加权综合" if composite else "作风指数", value,
+                     None if _missing(r.n) else int(r.n), None if composite or _missing(r.weight) else float(r.weight),
+                     None if _missing(r.note) else r.note])
+    return rows
 CATEGORY_ROWS = (("respondents_party", "党员答卷"), ("respondents_non_party", "非党员答卷"),
                  ("respondents_no_category", "未填政治面貌答卷"))
 

@@ -20,6 +20,19 @@ from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
 
 
+def group_note_en(row: dict, siblings: pd.DataFrame, k: int) -> str | None:
+    """The English note of a row of ``Scores.groups``, from its reason or, for a composite, from the
+    groups it used and the weights of its unit and kind's group rows (``siblings``)."""
+    from ..score.groups import note_text
+
+    if row["statistic"] != "group_composite":
+        return note_text(None if pd.isna(row["reason"]) else row["reason"], None, [], k, "en")
+    idx = siblings[siblings["statistic"] == "index"]
+    used = [] if pd.isna(row["groups_used"]) else str(row["groups_used"]).split("、")
+    weight = dict(zip(idx["group"], idx["weight"]))
+    return note_text(None, [(g, float(weight[g])) for g in used], [g for g in idx["group"] if g not in used], k, "en")
+
+
 def headline_cards(v: ScoreView, code: str) -> str:
     """The headline figures of a department (also shown in the index)."""
     L = v.lang
@@ -113,7 +126,34 @@ class DepartmentReport:
             crow = [[td(t("index", L) if lvl == "overall" else t("eval_score", L)), cell(r, L)]
                     for lvl, r in comp if r is not None]
             extra = f"<h3>{esc(t('composite', L))}</h3>" + table([t("value", L), t("composite", L)], crow)
-        return Block(self._h2("sec_overall") + table(header, rows) + extra)
+        return Block(self._h2("sec_overall") + table(header, rows) + extra + self._groups())
+
+    def _groups(self) -> str:
+        """The index per rater group and the weighted composite per view, with the groups it used
+        (rounds with rater groups only: ``Scores.groups``)."""
+        v, L, c = self.v, self.L, self.code
+        g = getattr(v.scores, "groups", None)
+        if g is None or not len(g) or not (g["department"] == c).any():
+            return ""
+        rows = []
+        mine = g[g["department"] == c]
+        for r in mine.to_dict("records"):
+            composite = r["statistic"] == "group_composite"
+            note = "" if pd.isna(r["note"]) else r["note"]
+            if L == "en":  # the stored note is Chinese: the same words in English, from the same rows
+                note = group_note_en(r, mine[mine["kind"] == r["kind"]], v.k_min) or ""
+            name = t("group_composite", L) if composite else r["group"]
+            value = (f'<td class="num suppressed">{esc(t("suppressed", L))}</td>' if r["suppressed"]
+                     else f'<td class="num">{esc(fmt_value("index", r["value"], L))}</td>')
+            n = "" if pd.isna(r["n"]) else str(int(r["n"]))
+            weight = "" if composite or pd.isna(r["weight"]) else f"{r['weight']:g}"
+            rows.append([td(v.kind_label(r["kind"])), td(name, cls="group-composite" if composite else None,
+                                                         group=name), value, td(n, cls="num"), td(weight, cls="num"),
+                         td(note)])
+        header = [t("kind", L), t("rater_group", L), t("index", L), t("respondents", L), t("group_weight", L),
+                  t("note", L)]
+        return (f"<h3>{esc(t('sec_groups', L))}</h3>" + table(header, rows) +
+                f'<p class="note">{esc(t("groups_note", L, k=v.k_min))}</p>')
 
     def dimensions(self) -> Block:
         v, L, c = self.v, self.L, self.code

@@ -217,6 +217,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "blind_spot": ("盲区", "no answers"),
     "none": ("无", "none"),
     "suppressed": ("已抑制", "suppressed"),
+    "rater_group": ("测评人员类别", "Rater group"),
+    "group_weight": ("权重", "Weight"),
+    "group_composite": ("加权综合", "Weighted composite"),
+    "sec_groups": ("按测评人员类别", "By rater group"),
+    "groups_note": (("各类别的作风指数（答卷不足 k={k} 份的类别不单独列出）；加权综合只用达到 k 份的类别，"
+                    "其权重重新归一，所用类别见说明。"),
+                    ("The index of each rater group (a group with fewer than k={k} answer sheets is not shown on "
+                    "its own); the weighted composite uses only the groups that reach k, their weights "
+                    "renormalised; the note names the groups used.")),
     "not_available": ("—", "—"),
     "previous": ("上一轮", "Previous round"),
     "this_round": ("本轮", "This round"),
@@ -357,7 +366,7 @@ def page_chars(scores) -> str:
     for frame, cols in ((scores.departments, ("name", "unit_type", "division")),
                         (scores.comments, ("comment",)), (scores.problems, ("label", "rule", "note")),
                         (scores.quality, ("flag", "detail")), (scores.suppression, ("category", "reason")),
-                        (scores.table, ("note",))):
+                        (scores.table, ("note",)), (getattr(scores, "groups", scores.table), ("group", "note"))):
         for c in cols:
             if c in frame.columns:
                 parts += [str(v) for v in frame[c].dropna().unique()]

@@ -15,6 +15,7 @@ import pandas as pd
 from .. import __version__
 from ..instrument import Instrument, load_instrument
 from . import compare, stats
+from . import groups as groups_mod
 from .intervals import INTERVALS
 from .prepare import OVERALL, GroupSums, Prepared, ScoreError, leaf_counts, prepare, vote_leaf_counts
 from .quality import Rules, find_jumps, problem_list, published_comments, quality_flags
@@ -58,8 +59,10 @@ class Scores:
     suppression: pd.DataFrame
     departments: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    #: figures per rater group and their composite (:mod:`zuofeng.score.groups`); empty without groups
+    groups: pd.DataFrame = field(default_factory=groups_mod.empty_frame)
 
-    FRAMES = ("table", "problems", "quality", "comments", "suppression", "departments")
+    FRAMES = ("table", "problems", "quality", "comments", "suppression", "departments", "groups")
 
     def rows(self, **where) -> pd.DataFrame:
         """Rows of the long table matching every ``column=value`` given, e.g. ``rows(statistic="index")``."""
@@ -219,6 +222,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         "instrument_id": instrument.id, "instrument_version": instrument.version,
         "eval_scores": {k: float(v) for k, v in info["eval_scores"].items()},
         "group_weights": info.get("group_weights"), "view_weights": cur.shared["view_weights"],
+        "rater_groups": info.get("rater_groups"),
         "n_responses": int(cur.sums.sum("sheets", np.ones(len(cur.prep.sheets)))[3]) if whole else None,
         "n_departments": len(cur.prep.codes),
         "scored_on": dt.date.today().isoformat(), "scored_at": dt.datetime.now().isoformat(timespec="minutes"),
@@ -226,7 +230,8 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         "rules": rules.as_dict(), "intervals": dict(INTERVALS), "zuofeng_version": __version__,
     }
     frames = {"table": table, "problems": problems, "quality": quality, "comments": comments,
-              "suppression": _suppression_frame(cur), "departments": cur.prep.departments.copy()}
+              "suppression": _suppression_frame(cur), "departments": cur.prep.departments.copy(),
+              "groups": _group_frame(responses, info, cur, table, code)}
     return Scores(**{k: text_columns(v) for k, v in frames.items()}, meta=meta)
 
 
@@ -271,6 +276,16 @@ def text_columns(df: pd.DataFrame) -> pd.DataFrame:
             if vals.empty or pd.api.types.infer_dtype(vals, skipna=True) == "string":
                 df[col] = df[col].astype(TEXT)
     return df
+
+
+def _group_frame(responses: pd.DataFrame, info: dict, cur: _Scored, table: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The figures per rater group, below the parents the long table hides (:mod:`zuofeng.score.groups`)."""
+    if not groups_mod.has_groups(responses, info):
+        return groups_mod.empty_frame()
+    idx = table[(table["statistic"] == "index") & (table["key"] == OVERALL) & table["suppressed"].astype(bool)]
+    hidden = set(zip(idx["department"].astype(str), idx["kind"].astype(str)))
+    return groups_mod.group_frame(cur.prep, responses["rater_group"].reset_index(drop=True), info["rater_groups"],
+                                  info["k_min"], hidden, code)
 
 
 def _suppression_frame(cur: _Scored) -> pd.DataFrame:

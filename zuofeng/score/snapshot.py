@@ -79,7 +79,8 @@ def load_snapshot(path: str | os.PathLike) -> Scores:
             if meta.get("format_version") != FORMAT_VERSION:
                 raise ScoreError(f"{path}: snapshot format version {meta.get('format_version')!r} is not supported; "
                                  f"allowed: {FORMAT_VERSION}")
-            frames = {n: pd.read_parquet(io.BytesIO(_read(zf, f"{n}.parquet", names))) for n in Scores.FRAMES}
+            frames = {n: pd.read_parquet(io.BytesIO(_read(zf, f"{n}.parquet", names))) for n in Scores.FRAMES
+                      if n != "groups" or "groups.parquet" in names}  # snapshots before rater groups have none
     except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError, ValueError) as e:
         raise ScoreError(f"{path} is not a readable zuofeng scores snapshot ({type(e).__name__})") from None
     return Scores(**frames, meta=meta["meta"])
