@@ -83,7 +83,8 @@ def test_a_bad_roster_shows_the_clis_one_line_error_and_the_line_it_names(store,
     soup = BeautifulSoup(c.rounds.roster_problem.value, "html.parser")
     assert soup.select_one(".zf-roster-caption").text == "名册第 3 行"
     lines = {tr.find("td").text: [td.text for td in tr.find_all("td")[1:]] for tr in soup.select("tbody tr")}
-    assert sorted(lines, key=int) == ["1", "2", "3", "4", "5"]  # the line and two on either side
+    assert sorted(lines, key=int) == ["2", "3", "4", "5"]  # the line and two on either side, under the header line
+    assert [th.text for th in soup.select("thead th")][:5] == ["#", "code", "name", "unit_type", "headcount"]
     bad_rows = soup.select("tr.zf-bad")
     assert len(bad_rows) == 1 and [td.text for td in bad_rows[0].find_all("td")][:5] == [
         "3", "XHB", "学会部", "机关部室", "eight"]

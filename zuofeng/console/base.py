@@ -41,7 +41,9 @@ STYLE = """<style>
 table.zf-table { border-collapse: collapse; margin: 4px 0; }
 table.zf-table td, table.zf-table th { border: 1px solid #ccc; padding: 3px 8px; text-align: left;
   vertical-align: top; }
-table.zf-table th { background: #f5f5f5; }
+table.zf-table th { background: #f5f5f5; white-space: nowrap; }
+table.zf-round-list td, table.zf-cov td, table.zf-ledger-summary td { white-space: nowrap; }
+.zf-console code { overflow-wrap: anywhere; }
 table.zf-table td.zf-num { text-align: right; }
 tr.zf-gap td { background: #ffcdd2; color: #7f0000; font-weight: bold; }
 tr.zf-low td { background: #fff3cd; }

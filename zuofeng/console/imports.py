@@ -11,6 +11,7 @@ from .base import WIDE, Shell, Uploaded, button, heading, one_line, row, table, 
 
 PROBLEMS_SHOWN = 20
 FORMATS = ("auto", "template", "wjx", "limesurvey")
+HOW = {"zh": {"column name": "列名", "mapping": "映射文件"}}  # how the readers found an item's column
 
 
 class ImportScreen:
@@ -98,9 +99,11 @@ class ImportScreen:
             notes.append(html.escape(s.t("dry_previous", when="；".join(f"{rnd} {d}" for rnd, d in r.previous))))
         if r.round_status != "open":
             notes.append(html.escape(s.t("dry_state", code=r.round, status=s.t(f"status_{r.round_status}"))))
-        columns = table([s.t("dry_col_item"), s.t("dry_col_header"), s.t("dry_col_how")],
-                        [("", [item, header, how]) for item, header, how in r.columns], "zf-dry-columns") \
-            if r.columns else ""
+        columns = (f"<details class='zf-dry-columns-box'><summary>{html.escape(s.t('dry_columns', n=len(r.columns)))}"
+                   "</summary>" + table([s.t("dry_col_item"), s.t("dry_col_header"), s.t("dry_col_how")],
+                                        [("", [item, header, HOW.get(s.lang, {}).get(how, how)])
+                                         for item, header, how in r.columns], "zf-dry-columns")
+                   + "</details>") if r.columns else ""
         self.preview.value = (f"<b class='zf-dry-head'>{html.escape(s.t('dry_head', n=r.sheets, fmt=r.format))}</b>"
                               + facts + "".join(f"<div class='zf-note'>{n}</div>" for n in notes) + columns)
         s.ok(s.t("dry_ok", n=r.sheets))

@@ -146,12 +146,13 @@ class RoundsScreen:
             lines = api.roster_rows(up.path)
         except Exception:  # noqa: BLE001 - the error above already says what is wrong with the file
             return
-        first, last = max(1, line - ROSTER_CONTEXT), min(len(lines), line + ROSTER_CONTEXT)
-        width = max((len(lines[n - 1]) for n in range(first, last + 1)), default=0)
+        first, last = max(2, line - ROSTER_CONTEXT), min(len(lines), line + ROSTER_CONTEXT)
+        shown = [1, *range(first, last + 1)] if line > 1 else [1]  # the header line first
+        width = max((len(lines[n - 1]) for n in shown if n <= len(lines)), default=0)
+        head = ["#", *lines[0], *[""] * (width - len(lines[0]))] if lines else ["#"]
         rows = [("zf-bad" if n == line else "", [n, *lines[n - 1], *[""] * (width - len(lines[n - 1]))])
-                for n in range(first, last + 1)]
+                for n in shown[1:]]
         caption = html.escape(self.shell.t("roster_row", line=line))
-        head = ["#"] + [""] * width
         self.roster_problem.value = f"<div class='zf-roster-caption'>{caption}</div>" + table(head, rows,
                                                                                               "zf-roster-lines")
 
