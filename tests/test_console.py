@@ -361,6 +361,8 @@ def test_simulate_score_reports_and_downloads(store, tmp_path, monkeypatch):
     links = BeautifulSoup(rep.links.value, "html.parser").find_all("a")
     hrefs = [a["href"] for a in links]
     assert hrefs[0] == "/zuofeng/reports/R1/index.html" and links[0].text == "报告目录"
+    named = {a["href"].rsplit("/", 1)[-1]: a.text for a in links[1:]}
+    assert named["overview.html"] == "总体报告" and named["KJG.html"] == "科技馆（KJG）"
     assert sorted(hrefs[1:]) == sorted(["/zuofeng/reports/R1/overview.html"]
                                        + [f"/zuofeng/reports/R1/departments/{d}.html"
                                           for d in ("BGS", "XHB", "KPB", "KJG", "ZX")])

@@ -14,7 +14,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from .. import api
-from .base import WIDE, Scratch, Shell, button, heading, offer, one_line, row
+from .base import WIDE, Scratch, Shell, button, heading, log, offer, one_line, row
 
 
 def answers_in(cov: dict) -> int:
@@ -22,8 +22,9 @@ def answers_in(cov: dict) -> int:
     return sum(s["responses"] for s in cov["summary"].values()) + sum(cov["peer_outside_received"].values())
 
 
-def report_links(folder: Path, base: str, index_label: str = "index.html") -> str:
-    """Links to the index and every page of a report folder (from its manifest)."""
+def report_links(folder: Path, base: str, index_label: str = "index.html", labels: dict | None = None) -> str:
+    """Links to the index and every page of a report folder (from its manifest); ``labels`` names the pages."""
+    labels = labels or {}
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -35,7 +36,7 @@ def report_links(folder: Path, base: str, index_label: str = "index.html") -> st
         if r.get("html"):
             state = "" if r.get("ok", True) else " ✗"
             items.append(f"<li><a href='{html.escape(prefix + r['html'])}' target='_blank'>"
-                         f"{html.escape(name)}</a>{state}</li>")
+                         f"{html.escape(labels.get(name, name))}</a>{state}</li>")
     return "<ul class='zf-report-links'>" + "".join(items) + "</ul>"
 
 
@@ -78,8 +79,21 @@ class ReportsScreen:
         self.output.value = self.links.value = self.downloads.value = ""
         self.progress.value, self.progress.description = 0, self.shell.t("progress", done=0, total=0)
         if rnd is not None:
-            self.links.value = report_links(api.report_folder(rnd["code"]), self.shell.link_base(),
-                                            self.shell.t("index"))
+            self.links.value = self._links(rnd["code"])
+
+    def _links(self, code: str) -> str:
+        """The links to the round's rendered pages, named as the analyst knows them (总体报告, 办公室 BGS …)."""
+        s = self.shell
+        folder = api.report_folder(code)
+        if not (folder / "manifest.json").is_file():
+            return ""
+        labels = {"overview": s.t("overview")}
+        try:
+            labels |= {r["department"]: f"{r['name']}（{r['department']}）"
+                       for r in api.round_coverage(code, db=s.db)["departments"]}
+        except Exception:  # noqa: BLE001 - the codes alone still link the pages
+            log.warning("console: no department names for the report links of %s", code)
+        return report_links(folder, s.link_base(), s.t("index"), labels)
 
     def ready(self) -> str | None:
         """The picked round's code if it has answers to score; else None after saying, in one line, why not."""
@@ -145,7 +159,7 @@ class ReportsScreen:
             return
         finally:
             self.report_button.disabled = False
-        self.links.value = report_links(api.report_folder(code), s.link_base(), s.t("index"))
+        self.links.value = self._links(code)
         if failed:
             s.error(failed)
         else:

@@ -88,7 +88,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_reports": "还没有报告：请先生成报告",
         "b_scores": "计分结果（.xlsx）", "b_export": "数据导出（.xlsx）", "b_reports": "报告文件夹（.zip）",
         "b_ledger": "各部门台账（.zip）",
-        "index": "报告目录",
+        "index": "报告目录", "overview": "总体报告",
         # ledger
         "h_ledger": "整改台账",
         "ledger_init": "从问题清单建立台账",
@@ -186,7 +186,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_reports": "no reports yet: render them first",
         "b_scores": "Scores (.xlsx)", "b_export": "Data export (.xlsx)", "b_reports": "Report folder (.zip)",
         "b_ledger": "Ledger workbooks (.zip)",
-        "index": "index",
+        "index": "index", "overview": "overview",
         "h_ledger": "Rectification ledger",
         "ledger_init": "Seed the ledger from the problem list",
         "ledger_inited": "ledger {code}: {n} new entries from the problem list",
