@@ -87,7 +87,7 @@ class RoundsScreen:
         self._rounds = {r["code"]: r for r in rounds}
         codes = list(self._rounds)
         keep = select if select in codes else (self.picker.value if self.picker.value in codes else None)
-        self.picker.options = [(f"{c} · {self._rounds[c]['title']}", c) for c in codes]
+        self.picker.options = codes  # the title is shown beside it and in the table
         self.previous.options = [("—", "")] + [(c, c) for c in codes]
         self.picker.value = keep if keep is not None else (codes[0] if codes else None)
         self.select()
