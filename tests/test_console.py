@@ -96,7 +96,7 @@ def test_rounds_are_listed_newest_first_and_the_newest_is_picked(store):
     c = made(store, "R1", "基线测评")
     create(c, "R2", "年终测评", previous="R1")
     c2 = Console(db=store, auto_refresh=False)
-    assert [v for _, v in c2.rounds.picker.options] == ["R2", "R1"] and c2.rounds.picker.value == "R2"
+    assert list(c2.rounds.picker.options) == ["R2", "R1"] and c2.rounds.picker.value == "R2"
     rows = [[td.text for td in tr.find_all("td")]
             for tr in BeautifulSoup(c2.rounds.list.value, "html.parser").select("tbody tr")]
     assert [r[:3] for r in rows] == [["R2", "年终测评", "草稿"], ["R1", "基线测评", "草稿"]]
