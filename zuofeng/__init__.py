@@ -12,6 +12,7 @@ _API = frozenset({
     "report_folder", "report_source", "score_round", "simulate_round", "store_url", "token_status",
     "ledger_add", "ledger_entries", "ledger_export", "ledger_history", "ledger_import", "ledger_init",
     "ledger_status", "ledger_update", "problem_list",
+    "report_archive", "ledger_workbooks", "roster_rows", "share_page",
 })
 
 

@@ -58,17 +58,21 @@ __all__ = [
     "ledger_init",
     "ledger_status",
     "ledger_update",
+    "ledger_workbooks",
     "list_rounds",
     "open_round",
     "open_store",
     "problem_list",
     "render_audience_report",
     "render_reports",
+    "report_archive",
     "report_folder",
     "report_source",
+    "roster_rows",
     "round_coverage",
     "run_demo",
     "score_round",
+    "share_page",
     "simulate_round",
     "store_url",
     "token_status",
@@ -282,8 +286,10 @@ def close_round(round_code: str, *, db=None) -> dict:
         return set_status(engine, round_code, "closed")
 
 
-def list_rounds(*, db=None) -> list[dict]:
+def list_rounds(*, newest_first: bool = False, db=None) -> list[dict]:
     """Every round in the store, oldest first, as dicts (``code, title, status, k_min, previous, created_on, …``).
+
+    With ``newest_first`` the newest round comes first (the console's list).
 
     Examples
     --------
@@ -293,12 +299,32 @@ def list_rounds(*, db=None) -> list[dict]:
     >>> _ = create_round("R2", title="年终", roster=demo_roster(), previous="R1", db=db)
     >>> [(r["code"], r["status"], r["previous"]) for r in list_rounds(db=db)]
     [('R1', 'draft', None), ('R2', 'draft', 'R1')]
+    >>> [r["code"] for r in list_rounds(newest_first=True, db=db)]
+    ['R2', 'R1']
     >>> tmp.cleanup()
     """
     from .rounds import list_rounds as rounds
 
     with _engine(db) as engine:
-        return rounds(engine)
+        found = rounds(engine)
+    return found[::-1] if newest_first else found
+
+
+def roster_rows(path: str | Path) -> list[list[str]]:
+    """The rows of a roster file (CSV or .xlsx) as text, as the roster reader sees them: row ``n`` is line ``n``.
+
+    For showing the line a roster error names (the console); nothing is checked beyond readability.
+
+    Examples
+    --------
+    >>> rows = roster_rows(demo_roster())
+    >>> rows[0][:2], rows[1][:2]
+    (['code', 'name'], ['BGS', '办公室'])
+    """
+    from .roster import _rows_from_csv, _rows_from_xlsx
+
+    path = Path(path)
+    return _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _rows_from_csv(path)
 
 
 # --- tokens and coverage ---------------------------------------------------------------------
@@ -331,6 +357,37 @@ def issue_slips(round_code: str, *, kind: str | None = None, targets: list[str] 
     with _engine(db) as engine:
         return issue(engine, round_code, kind=kind, targets=targets, extra=extra, out=out, csv_path=csv_path,
                      url=url, force=force, lang=lang, paper_ballots=paper_ballots, groups=groups)
+
+
+def share_page(round_code: str, url: str, *, out: str | Path | None = None, lang: str = "zh", db=None) -> Path:
+    """Write the round's share page: its title, the survey address and its QR code, large, for a projector.
+
+    The QR code holds the address only, never an 答题码. ``out`` is the page's path, default
+    ``reports/<round>-share/index.html`` of the project. Returns the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线测评", roster=demo_roster(), db=db)
+    >>> page = share_page("R1", "https://survey.example.org/", out=f"{tmp.name}/share.html", db=db)
+    >>> text = page.read_text(encoding="utf-8")
+    >>> "基线测评" in text, "https://survey.example.org/" in text, "<svg" in text
+    (True, True, True)
+    >>> share_page("R1", "survey.example.org", out=f"{tmp.name}/x.html", db=db)
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.ZuofengError: --url 'survey.example.org' is not a usable survey address; give http(s)://host/… without spaces, at most 300 characters
+    >>> tmp.cleanup()
+    """
+    from .collect.share import write_share_page
+    from .store import get_round
+
+    with _engine(db) as engine, engine.connect() as conn:
+        rnd = get_round(conn, round_code)
+    title = (rnd.get("title_en") or rnd["title"]) if lang == "en" else rnd["title"]
+    path = Path(out) if out else reports_dir() / f"{round_code}-share" / "index.html"
+    return write_share_page(path, title, url, lang=lang)
 
 
 def token_status(round_code: str, *, db=None) -> list[dict]:
@@ -610,6 +667,83 @@ def export(round_code: str, out: str | Path, *, seed: int = 1, lang: str = "zh",
 
     with _engine(db) as engine:
         return export_round(engine, round_code, out, seed=seed, lang=lang)
+
+
+REPORT_SUFFIXES = (".html", ".ipynb")  # what a report folder's archive (and the console's route) holds
+
+
+def report_archive(round_code: str, out: str | Path, *, folder: str | Path | None = None) -> Path:
+    """Pack the round's rendered report folder (its pages and executed notebooks) into the zip file ``out``.
+
+    ``folder`` defaults to :func:`report_folder`; its staging folders, snapshot and manifest stay out.
+    A folder without ``index.html`` (no reports rendered yet) is refused. Returns ``out``.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db); _ = open_round("R1", db=db)
+    >>> _ = simulate_round("R1", seed=1, db=db)
+    >>> _ = render_reports("R1", department="BGS", out=f"{tmp.name}/reports", progress=False, db=db)
+    >>> z = report_archive("R1", f"{tmp.name}/R1.zip", folder=f"{tmp.name}/reports")
+    >>> sorted(zipfile.ZipFile(z).namelist())
+    ['R1/departments/BGS.html', 'R1/departments/BGS.ipynb', 'R1/index.html']
+    >>> report_archive("R2", f"{tmp.name}/R2.zip", folder=f"{tmp.name}/none")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    zuofeng.errors.ZuofengError: no reports of round R2 yet in ...none: render them first (zuofeng report R2)
+    >>> tmp.cleanup()
+    """
+    import zipfile
+
+    from .errors import ZuofengError
+
+    folder = Path(folder) if folder else report_folder(round_code)
+    if not (folder / "index.html").is_file():
+        raise ZuofengError(f"no reports of round {round_code} yet in {folder}: render them first "
+                           f"(zuofeng report {round_code})")
+    out = Path(out)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in REPORT_SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in files:
+            z.write(p, f"{round_code}/{p.relative_to(folder).as_posix()}")
+    return out
+
+
+def ledger_workbooks(round_code: str, out: str | Path, *, db=None) -> tuple[Path, list[str]]:
+    """Pack one ledger workbook per department with entries into the zip file ``out``.
+
+    Each is ``DEPT.xlsx`` as :func:`ledger_export` writes it; returns ``(out, departments)``.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> tmp = tempfile.TemporaryDirectory(); db = f"sqlite:///{tmp.name}/zuofeng.db"
+    >>> _ = create_round("R1", title="基线", roster=demo_roster(), db=db)
+    >>> _ = ledger_add("R1", "BGS", "会议多、文件多", item=1, by="王明", db=db)
+    >>> _ = ledger_add("R1", "KJG", "窗口服务态度", by="王明", db=db)
+    >>> path, depts = ledger_workbooks("R1", f"{tmp.name}/ledger.zip", db=db)
+    >>> depts, sorted(zipfile.ZipFile(path).namelist())
+    (['BGS', 'KJG'], ['BGS.xlsx', 'KJG.xlsx'])
+    >>> tmp.cleanup()
+    """
+    import tempfile
+    import zipfile
+
+    from .ledger.entries import entries_frame
+    from .ledger.workbook import export_workbook
+
+    out = Path(out)
+    with _engine(db) as engine, tempfile.TemporaryDirectory(prefix="zuofeng-ledger-") as tmp:
+        depts = sorted(set(entries_frame(engine, round_code)["department"]))
+        if not depts:
+            export_workbook(engine, round_code, Path(tmp) / "all.xlsx")  # raises: no entries yet, and what to do
+        paths = [export_workbook(engine, round_code, Path(tmp) / f"{d}.xlsx", d) for d in depts]
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for p in paths:
+                z.write(p, p.name)
+    return out, depts
 
 
 def backup(out: str | Path, *, db=None) -> BackupResult:

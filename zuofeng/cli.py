@@ -295,10 +295,11 @@ def serve_cmd(round_code, host, port, pool_size, idle_timeout, max_pages, db, la
 @cli.command("console")
 @click.option("--port", type=int, default=8867, show_default=True, help="Loopback port (127.0.0.1) to listen on.")
 @db_option
-def console_cmd(port, db):
+@lang_option
+def console_cmd(port, db, lang):
     """Serve the analyst's console (notebooks/console.ipynb, Voilà) on 127.0.0.1 with a login token, until Ctrl-C."""
     from .console_serve import serve_console
-    serve_console(port=port, db=db, echo=click.echo)
+    serve_console(port=port, db=db, lang=lang, echo=click.echo)
 
 # --- scoring ---------------------------------------------------------------------------------
 

@@ -5,7 +5,10 @@ temporary folder, tracebacks and sources are hidden, no stylesheet comes from a 
 loopback only. Unlike the survey, the console is for the analyst alone: every page and kernel
 needs the login token printed on the terminal (``?token=…`` once; the browser then keeps a cookie).
 The store and the project folder reach the kernel through the environment, and the rendered reports
-are served, to the logged-in analyst only, under ``/zuofeng/reports/``.
+are served, to the logged-in analyst only, under ``/zuofeng/reports/``; the files the console's download
+buttons write (scores, exports, report archives, ledger workbooks) go to a private folder that lives
+as long as the server and are served, as attachments and to the logged-in analyst only, under
+``/zuofeng/downloads/``. (The slips, which hold live 答题码, never go there: they download from the page.)
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from pathlib import Path
 
 from .api import open_store, store_url
 from .config import HOME_ENV, project_home, reports_dir
-from .console import REPORTS_URL_ENV
+from .console.base import DOWNLOADS_ENV, DOWNLOADS_URL_ENV, REPORTS_URL_ENV
 from .errors import ZuofengError
 
 NOTEBOOK_NAME = "console.ipynb"
 REPORTS_ROUTE = "/zuofeng/reports/"
+DOWNLOADS_ROUTE = "/zuofeng/downloads/"
+LANG_ENV = "ZUOFENG_CONSOLE_LANG"  # the console's language, read by the notebook's parameters cell
 
 
 def console_notebook_path() -> Path:
@@ -94,7 +99,7 @@ def console_argv(site: Path | str, *, port: int, token: str) -> list[str]:
     ]
 
 
-def _voila_class(reports: Path):
+def _voila_class(reports: Path, downloads: Path | None = None):
     """Voilà with one more route: the project's reports (pages and executed notebooks), for the logged-in analyst
     only."""
     from jupyter_server.base.handlers import AuthenticatedFileHandler
@@ -119,16 +124,31 @@ def _voila_class(reports: Path):
                 raise web.HTTPError(404)  # a batch's staging folder, the snapshot, the manifest: never
             return path
 
+    class DownloadsHandler(ReportsHandler):
+        def validate_absolute_path(self, root: str, absolute_path: str) -> str:
+            path = web.StaticFileHandler.validate_absolute_path(self, root, absolute_path)
+            if path is None or any(p.startswith(".") for p in Path(os.path.relpath(path, root)).parts):
+                raise web.HTTPError(404)
+            return path
+
+        def set_extra_headers(self, path: str) -> None:
+            self.set_header("Content-Disposition", "attachment")
+            self.set_header("X-Content-Type-Options", "nosniff")
+
     class ConsoleVoila(Voila):
         def init_handlers(self):
             handlers = super().init_handlers()
             route = (url_path_join(self.server_url, REPORTS_ROUTE + "(.*)"), ReportsHandler, {"path": str(reports)})
-            return [route, *handlers]  # before Voilà's catch-all page route
+            extra = [route]
+            if downloads is not None:
+                extra.append((url_path_join(self.server_url, DOWNLOADS_ROUTE + "(.*)"), DownloadsHandler,
+                              {"path": str(downloads)}))
+            return [*extra, *handlers]  # before Voilà's catch-all page route
 
     return ConsoleVoila
 
 
-def serve_console(*, port: int = 8867, db: str | None = None, echo=print) -> None:
+def serve_console(*, port: int = 8867, db: str | None = None, lang: str = "zh", echo=print) -> None:
     """Serve the console on ``http://127.0.0.1:PORT/`` until interrupted; print the login address.
 
     Parameters
@@ -138,13 +158,17 @@ def serve_console(*, port: int = 8867, db: str | None = None, echo=print) -> Non
     db : str, optional
         The store (default ``$ZUOFENG_DB``, else the project's ``data/zuofeng.db``). A missing store is
         fine: the console creates it with the first round.
+    lang : {"zh", "en"}
+        The console's language.
     echo : callable
         Where the address with the login token goes.
     """
     from sqlalchemy.engine import make_url
 
     from .collect.serve import _absolute_sqlite, _port_free
+    from .console.text import check_lang
 
+    check_lang(lang)
     if not 0 < port < 65536:
         raise ZuofengError(f"--port must be 1..65535, not {port}")
     url = _absolute_sqlite(store_url(db))  # the kernel runs in a temporary folder
@@ -158,11 +182,14 @@ def serve_console(*, port: int = 8867, db: str | None = None, echo=print) -> Non
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="zuofeng-console-") as site:
         os.environ.update(build_console_site(Path(site)))
-        os.environ.update({"ZUOFENG_DB": url, HOME_ENV: str(project_home()), REPORTS_URL_ENV: REPORTS_ROUTE})
+        downloads = Path(site) / "downloads"
+        downloads.mkdir(mode=0o700)
+        os.environ.update({"ZUOFENG_DB": url, HOME_ENV: str(project_home()), REPORTS_URL_ENV: REPORTS_ROUTE,
+                           DOWNLOADS_ENV: str(downloads), DOWNLOADS_URL_ENV: DOWNLOADS_ROUTE, LANG_ENV: lang})
         shown = make_url(url).render_as_string(hide_password=True)
         echo(f"zuofeng console (store {shown}) at http://127.0.0.1:{port}/?token={token}")
         echo("open that address in a browser on this machine; the token is the login. Ctrl-C stops")
         sys.stdout.flush()
-        app = _voila_class(reports)
+        app = _voila_class(reports, downloads)
         app.launch_instance(argv=console_argv(site, port=port, token=token))
         app.clear_instance()
