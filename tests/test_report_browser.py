@@ -93,3 +93,52 @@ def test_every_audience_renders_on_a_phone_and_a_desktop(rendered):
             browser.close()
     assert not problems, "\n".join(problems)
     assert len(list(ARTIFACTS.glob("*.png"))) >= 2 * len(WIDTHS) * len(rendered["zh"])
+
+
+OFF_SCREEN = """() => {
+  const w = window.innerWidth, bad = [];
+  for (const el of document.querySelectorAll('figure, figure img')) {
+    const r = el.getBoundingClientRect();
+    if (r.left < 0 || r.right > w + 0.5) bad.push(el.tagName + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+    if (el.tagName === 'FIGURE' && el.scrollWidth > el.clientWidth + 1) bad.push('figure scrolls: ' + el.scrollWidth);
+  }
+  return [document.querySelectorAll('figure img').length, bad];
+}"""
+
+LEDGER_STYLE = """() => [...document.querySelectorAll('table.zf-ledger')].map(t => {
+  const th = getComputedStyle(t.querySelector('th')), td = t.querySelector('td');
+  const long = t.querySelector('td.wrap');
+  return [th.backgroundColor, th.borderTopStyle, th.fontFamily.includes('zf') || th.fontFamily.length > 0,
+          td ? getComputedStyle(td).borderTopWidth : '1px', long ? getComputedStyle(long).whiteSpace : 'normal'];
+})"""
+
+
+def test_charts_open_whole_on_a_phone_and_the_ledger_table_is_styled(rendered):
+    """At 375 px every chart (and so every dot in it) is on screen, nothing scrolls sideways, and the
+    ledger's tables carry the report's table style (grey header, borders, long text wrapped)."""
+    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    problems, charts, ledger_tables = [], 0, 0
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 375, "height": 800})
+            page = ctx.new_page()
+            for name, path in rendered["zh"].items():
+                page.goto(path.as_uri())
+                page.wait_for_load_state("load")
+                n, bad = page.evaluate(OFF_SCREEN)
+                charts += n
+                problems += [f"{name}: {b}" for b in bad]
+                if page.evaluate("document.documentElement.scrollWidth") > 375:
+                    problems.append(f"{name} scrolls sideways")
+                for bg, border, _, td_border, wrap in page.evaluate(LEDGER_STYLE):
+                    ledger_tables += 1
+                    if bg != "rgb(246, 248, 250)" or border != "solid" or td_border != "1px" or wrap != "normal":
+                        problems.append(f"{name}: ledger table unstyled ({bg}, {border}, {td_border}, {wrap})")
+                if name == "dept-KJG":
+                    page.screenshot(path=str(ARTIFACTS / "zh-dept-KJG-375-charts.png"), full_page=True)
+        finally:
+            browser.close()
+    assert charts >= 10 and ledger_tables >= len(DEPARTMENTS), (charts, ledger_tables)
+    assert not problems, "\n".join(problems)

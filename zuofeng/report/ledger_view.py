@@ -68,13 +68,27 @@ def _s(v) -> str:
     return str(v)
 
 
+#: cells longer than this wrap within a readable width (problems, measures, notes); shorter ones keep
+#: their words whole, as in every other table of the report
+WRAP_AT = 16
+
+
+def _td(v) -> str:
+    text = _s(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and text:
+        return f'<td class="num">{esc(text)}</td>'
+    return f'<td class="wrap">{esc(text)}</td>' if len(text) > WRAP_AT else f"<td>{esc(text)}</td>"
+
+
 def _table(header: list[str], rows: list[list], cls: str = "zf-table zf-ledger") -> str:
-    """A table in a box that scrolls sideways on a phone; wide tables keep a readable width."""
+    """A table styled like the report's others (``table.zf-table`` in the report CSS: borders, a grey
+    header, numbers right-aligned, long text wrapped) in a box that scrolls sideways on a phone; wide
+    tables keep a readable width."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{esc(_s(c))}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(_td(c) for c in r) + "</tr>" for r in rows)
     width = f' style="min-width:{min(1100, 80 * len(header))}px"' if len(header) > 5 else ""
-    return (f'<div class="zf-scroll" style="overflow-x:auto"><table class="{cls}"{width}><thead><tr>{head}</tr>'
-            f"</thead><tbody>{body}</tbody></table></div>")
+    return (f'<div class="table-wrap zf-scroll" style="overflow-x:auto"><table class="{cls}"{width}><thead><tr>'
+            f"{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def _status(s, lang):
@@ -266,7 +280,7 @@ def department_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
         html += _section(T["verified"], frames["verified"], T["no_entries"])
     if "trend" in frames and len(frames["trend"].columns) > 4:  # at least two rounds
         html += _section(T["trend"], frames["trend"], T["none"])
-    return f'<div class="zf-ledger-section"><h2>{esc(T["section"])}</h2>{html}</div>'
+    return f'<div class="zf zf-ledger-section"><h2>{esc(T["section"])}</h2>{html}</div>'
 
 
 def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
@@ -277,7 +291,7 @@ def overview_html(frames: dict[str, pd.DataFrame], lang: str = "zh") -> str:
     html += _section(T["paper"], frames["paper"], T["none"])
     if "bottom" in frames:
         html += _section(T["bottom"], frames["bottom"], T["none"])
-    return f'<div class="zf-ledger-section"><h2>{esc(T["section_overview"])}</h2>{html}</div>'
+    return f'<div class="zf zf-ledger-section"><h2>{esc(T["section_overview"])}</h2>{html}</div>'
 
 
 class LedgerHTML(str):
@@ -389,7 +403,7 @@ def _open(round_code, db, snapshot):
 def _without_store(lang: str) -> LedgerHTML:
     """The section when the round's store cannot be read (scores from a snapshot only): no ledger."""
     T = _t(lang)
-    return LedgerHTML(f'<div class="zf-ledger-section"><h2>{esc(T["section_overview"])}</h2>'
+    return LedgerHTML(f'<div class="zf zf-ledger-section"><h2>{esc(T["section_overview"])}</h2>'
                       f'<p>{esc(T["no_entries"])}</p></div>')
 
 
