@@ -124,7 +124,7 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
             defaults = c.execute(text(
                 "SELECT table_name, column_name, column_default, is_identity FROM information_schema.columns "
                 "WHERE table_name IN ('responses', 'answers', 'tokens')")).all()
-        assert len(defaults) == 11 + 3 + 6
+        assert len(defaults) == 12 + 3 + 7  # responses, answers, tokens (each with its rater_group)
         assert all(d is None and ident == "NO" for _, _, d, ident in defaults)
 
 

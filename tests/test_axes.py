@@ -95,5 +95,5 @@ def test_an_unknown_outside_mode_is_refused():
 
 def test_rater_attributes_say_where_they_come_from():
     assert {a.code: a.source for a in axes.RATER_ATTRIBUTES} == {
-        "department": "token", "division": "roster", "category": "answer"}
+        "department": "token", "division": "roster", "category": "answer", "group": "token"}
     assert axes.ATTRIBUTES["category"].values == ("党员", "非党员")
