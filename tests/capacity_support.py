@@ -71,7 +71,10 @@ def _expired(header: str) -> bool:
 
 
 class Respondent:
-    """One simulated respondent of the survey at ``base`` (an address ending in ``/``)."""
+    """One simulated respondent of the survey at ``base`` (an address ending in ``/``); ``verify``: check the
+    server's TLS certificate (a test's proxy has a throw-away one)."""
+
+    verify = True
 
     def __init__(self, base: str, token: str, pattern: list[int], overall: int, answer_time: float,
                  rng: random.Random, stay: float = 0):
@@ -82,7 +85,7 @@ class Respondent:
     async def fetch(self, path: str, **kwargs):
         from tornado.httpclient import AsyncHTTPClient, HTTPRequest
         request = HTTPRequest(self.base + path, headers=self.cookies.header(), follow_redirects=False,
-                              request_timeout=600, connect_timeout=60, **kwargs)
+                              request_timeout=600, connect_timeout=60, validate_cert=self.verify, **kwargs)
         r = await AsyncHTTPClient().fetch(request, raise_error=False)
         self.cookies.keep(r)
         return r
@@ -117,7 +120,8 @@ class Respondent:
         kernel = json.loads(CONFIG.search(r.body.decode()).group(1))["kernelId"]
         session = uuid.uuid4().hex
         ws = await websocket_connect(HTTPRequest(f"ws{self.base[4:]}api/kernels/{kernel}/channels?session_id={session}",
-                                                 headers=self.cookies.header()), max_message_size=64 * 2**20)
+                                                 headers=self.cookies.header(), validate_cert=self.verify),
+                                     max_message_size=64 * 2**20)
         control = uuid.uuid4().hex
         await ws.write_message(message(session, "comm_open", {"comm_id": control, "target_name": "jupyter.widget.control",
                                                               "data": {}}, {"version": "1.0.0"}))
