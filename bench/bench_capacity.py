@@ -29,135 +29,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import random
-import re
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 import psutil
 from bench_survey import ROSTER, Server, kernels, memory
 
-
-def pct(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
-
-
-def message(session: str, msg_type: str, content: dict, metadata: dict | None = None) -> str:
-    return json.dumps({
-        "header": {"msg_id": uuid.uuid4().hex, "username": "", "session": session, "msg_type": msg_type,
-                   "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-        "parent_header": {}, "metadata": metadata or {}, "content": content, "channel": "shell", "buffers": []})
-
-
-def ticket_cookie(response, cookie: str) -> str:
-    """The ticket cookie a response sets (a browser keeps the newest), else ``cookie``."""
-    for header in response.headers.get_list("Set-Cookie"):
-        if header.startswith("zf_ticket="):
-            return header.split(";", 1)[0]
-    return cookie
-
-
-class Respondent:
-    def __init__(self, base: str, token: str, pattern: list[int], overall: int, answer_time: float,
-                 rng: random.Random, stay: float = 0):
-        self.base, self.token, self.pattern, self.overall = base, token, pattern, overall
-        self.answer_time, self.rng, self.stay = answer_time, rng, stay
-        self.result: dict = {}
-
-    async def run(self, typing: float) -> dict:
-        from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-        from tornado.websocket import websocket_connect
-
-        http = AsyncHTTPClient()
-        r = await http.fetch(self.base, request_timeout=300, connect_timeout=60)
-        if b'id="zf-token"' not in r.body:
-            raise RuntimeError("no entry page")
-        await asyncio.sleep(typing)
-        t0 = time.perf_counter()
-        r = await http.fetch(HTTPRequest(self.base + "start", method="POST", body=urlencode({"token": self.token}),
-                                         follow_redirects=False, request_timeout=300, connect_timeout=60), raise_error=False)
-        if r.code != 303:
-            raise RuntimeError(f"token refused ({r.code})")
-        cookie = ticket_cookie(r, "")
-        waited = 0
-        while True:  # the "please wait" page retries every 3 s, as the browser does with Refresh
-            r = await http.fetch(HTTPRequest(self.base + "survey", headers={"Cookie": cookie},
-                                             follow_redirects=False, request_timeout=600, connect_timeout=60), raise_error=False)
-            if r.code == 200 and r.headers.get("Refresh"):
-                # the waiting page hands out a fresh ticket each time, as a browser keeps it
-                cookie = ticket_cookie(r, cookie)
-                waited += 1
-                await asyncio.sleep(3)
-                continue
-            break
-        html = r.body.decode()
-        if r.code != 200:
-            raise RuntimeError(f"survey page answered {r.code} after {waited} waits")
-        config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">\s*(.*?)\s*</script>',
-                                      html, re.DOTALL).group(1))
-        kernel = config["kernelId"]
-        session = uuid.uuid4().hex
-        ws = await websocket_connect(f"ws{self.base[4:]}api/kernels/{kernel}/channels?session_id={session}",
-                                     max_message_size=64 * 2**20)
-        control = uuid.uuid4().hex
-        await ws.write_message(message(session, "comm_open", {"comm_id": control, "target_name": "jupyter.widget.control",
-                                                              "data": {}}, {"version": "1.0.0"}))
-        await ws.write_message(message(session, "comm_msg", {"comm_id": control, "data": {"method": "request_states"}}))
-        states = None
-        while states is None:
-            raw = await asyncio.wait_for(ws.read_message(), 300)
-            if raw is None:
-                raise RuntimeError("websocket closed")
-            if isinstance(raw, bytes):
-                continue
-            msg = json.loads(raw)
-            data = msg.get("content", {}).get("data", {})
-            if msg.get("msg_type") == "comm_msg" and data.get("method") == "update_states":
-                states = data["states"]
-        usable = time.perf_counter() - t0
-        by_class = {}
-        for model_id, s in states.items():
-            for cls in s["state"].get("_dom_classes", []):
-                by_class[cls] = model_id
-        if "zf-q22" not in by_class:
-            raise RuntimeError("no form in the widget states")
-        reader = asyncio.ensure_future(self.watch(ws, "IPY_MODEL_" + by_class["zf-thanks"]))
-        clicks = [(f"zf-q{n:02d}", idx) for n, idx in enumerate(self.pattern, start=1)] + [("zf-overall", self.overall)]
-        for cls, idx in clicks:
-            await asyncio.sleep(self.answer_time / len(clicks) * self.rng.uniform(0.5, 1.5))
-            await ws.write_message(message(session, "comm_msg", {"comm_id": by_class[cls], "data": {
-                "method": "update", "state": {"index": idx}, "buffer_paths": []}}))
-        t1 = time.perf_counter()
-        await ws.write_message(message(session, "comm_msg", {"comm_id": by_class["zf-submit"], "data": {
-            "method": "custom", "content": {"event": "click"}}}))
-        await asyncio.wait_for(reader, 300)
-        submit = time.perf_counter() - t1
-        await asyncio.sleep(self.stay)  # the phone stays on the thank-you, connected
-        ws.close()
-        return {"usable": usable, "submit": submit, "waited": waited, "pattern": self.pattern}
-
-    async def watch(self, ws, thanks: str) -> None:
-        """Until a widget update puts the thank-you on the page (only a stored sheet does that)."""
-        while True:
-            raw = await ws.read_message()
-            if raw is None:
-                raise RuntimeError("websocket closed before the thank-you")
-            if isinstance(raw, bytes) or thanks not in raw:
-                continue
-            state = json.loads(raw).get("content", {}).get("data", {}).get("state", {})
-            if thanks in state.get("children", ()):
-                return
+from tests import capacity_support as capacity
+from tests.capacity_support import pct, stored_vectors
 
 
 def tree_cpu(root: psutil.Process) -> float:
@@ -172,34 +57,12 @@ def tree_cpu(root: psutil.Process) -> float:
     return total
 
 
-def stored_vectors(db: str) -> list[tuple]:
-    from sqlalchemy import select
-
-    from zuofeng.store import answers, open_engine, responses
-    engine = open_engine(db, create=False)
-    with engine.connect() as c:
-        ids = set(c.scalars(select(responses.c.id).where(responses.c.source == "survey")))
-        rows = c.execute(select(answers.c.response_id, answers.c.item, answers.c.value)).all()
-    engine.dispose()
-    got: dict = {}
-    for rid, item, value in rows:
-        if rid in ids:
-            got.setdefault(rid, {})[item] = value
-    return sorted(tuple(v.get(i) or 0 for i in range(1, 23)) for v in got.values())
-
-
 async def meeting(server: Server, tokens: list[str], spread: float, answer_time: float, seed: int,
                   stay: float = 0) -> dict:
-    rng = random.Random(seed)
-    respondents = []
-    for tok in tokens:
-        pattern = [rng.randrange(6) for _ in range(22)]
-        respondents.append(Respondent(server.url, tok, pattern, rng.randrange(5), answer_time,
-                                      random.Random(rng.random()), stay))
-    arrivals = sorted(rng.uniform(0, spread) for _ in respondents)
+    """The respondents of ``tests/capacity_support.py`` against ``server``, its memory and files sampled."""
     peak = {"rss": 0.0, "uss": 0.0, "kernels": 0, "files": 0}
-    done = asyncio.Event()
-    async def sample():
+
+    async def sample(done):
         while not done.is_set():
             procs = [server.ps, *kernels(server.ps)]
             rss, uss = await asyncio.get_running_loop().run_in_executor(None, memory, procs)
@@ -211,19 +74,8 @@ async def meeting(server: Server, tokens: list[str], spread: float, answer_time:
                 pass
             await asyncio.sleep(1)
 
-    async def one(r, at):
-        await asyncio.sleep(at)
-        return await r.run(typing=rng.uniform(3, 8))
-
-    sampler = asyncio.ensure_future(sample())
-    t0 = time.perf_counter()
-    results = await asyncio.gather(*(one(r, at) for r, at in zip(respondents, arrivals)), return_exceptions=True)
-    wall = time.perf_counter() - t0
-    done.set()
-    await sampler
-    ok = [r for r in results if isinstance(r, dict)]
-    failed = [f"{type(r).__name__}: {r}" for r in results if not isinstance(r, dict)]
-    return {"ok": ok, "failed": failed, "wall": wall, **peak}
+    res = await capacity.meeting(server.url, tokens, spread, answer_time, seed, stay, sample=sample)
+    return {**res, **peak}
 
 
 async def plain_baseline(url: str, n: int = 20) -> float:
@@ -293,7 +145,7 @@ def main() -> None:
             finally:
                 server.stop()
             got = stored_vectors(db)
-            want = sorted(tuple(0 if i == 5 else i + 1 for i in r["pattern"]) for r in res["ok"])
+            want = capacity.clicked_vectors(res["ok"])
             for f in res["failed"][:5]:
                 print("  failure:", f)
             if res["failed"]:  # what the server said about them (it logs warnings and errors only)

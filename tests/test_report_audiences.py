@@ -269,7 +269,13 @@ def test_public_summary_names_no_department_in_page_or_image(campaign, tmp_path,
     from zuofeng.report.public import public_facts, public_figure, render_public
 
     _, scores = campaign
-    page = render_public("F1", out=tmp_path / "pub", scores=scores, lang=lang)
+    old = os.umask(0o022)
+    try:
+        page = render_public("F1", out=tmp_path / "pub", scores=scores, lang=lang)
+    finally:
+        os.umask(old)
+    # the one folder others may read (README: a web server publishes it; it names no department)
+    assert stat.S_IMODE(page.parent.stat().st_mode) == 0o755 and stat.S_IMODE(page.stat().st_mode) == 0o644
     html = page.read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     text = soup.get_text(" ")
