@@ -168,6 +168,12 @@ def test_other_commands_in_chinese_then_english(capsys, scored, tmp_path):
     assert out == "round R1 is closed\n"
 
 
+def test_version_has_no_english_word(capsys):
+    from importlib.metadata import version
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out == f"zuofeng {version('zuofeng')}\n"
+
+
 def test_usage_errors_are_framed_in_the_lines_language(capsys):
     code, _, err = run(capsys, "round", "create", "R1")
     assert code == 2 and err.startswith("用法：zuofeng round create") and "错误：" in err and "--help' 查看帮助" in err

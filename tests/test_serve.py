@@ -290,7 +290,10 @@ def test_serve_caps_pages_by_the_open_files_and_says_so(monkeypatch):
     room = (1024 - 100) // sv.FILES_PER_PAGE
     assert sv.page_cap(300, said.append) == room < 300
     assert sv.page_cap(0, said.append) == room  # "no cap" still may not run out of files
-    assert len(said) == 2 and all(f"room for {room} survey pages" in line and "ulimit -n" in line for line in said)
+    assert len(said) == 2 and all(f"只够同时打开 {room} 个测评页面" in line and "ulimit -n" in line for line in said)
+    english = []
+    assert sv.page_cap(300, english.append, "en") == room
+    assert f"room for {room} survey pages" in english[0] and "测评页面" not in english[0]
     assert sv.page_cap(room, said.append) == room and len(said) == 2  # within the room: as asked, nothing said
     monkeypatch.setattr(sv, "open_file_limit", lambda: 20000)
     assert sv.page_cap(300, said.append) == 300 and sv.page_cap(0, said.append) == 0 and len(said) == 2

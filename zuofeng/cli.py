@@ -26,7 +26,7 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="zuofeng")
+@click.version_option(package_name="zuofeng", message="%(prog)s %(version)s")
 @group_lang_option
 def cli():
     """zuofeng (作风): anonymous self and peer surveys for a work-style improvement campaign."""

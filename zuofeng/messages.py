@@ -68,6 +68,14 @@ MESSAGES: dict[str, tuple[str, str | tuple[str, str]]] = {
     "no_tokens": ("轮次 {round} 还没有发放答题码（zuofeng tokens issue {round}）",
                   "no tokens issued in round {round} (zuofeng tokens issue {round})"),
     "tokens_total": ("合计：已用 {used}/{issued}（{share}）", "total: {used}/{issued} used ({share})"),
+    # the survey server
+    "serving": ("轮次 {round} 的测评页面：{url}（预热内核 {pool} 个，空闲 {idle} 秒后关闭内核）；按 Ctrl-C 停止",
+                ("serving the survey of round {round} at {url} (preheated kernels: {pool}, idle kernels culled after "
+                "{idle} s); Ctrl-C stops")),
+    "page_cap": (("打开文件数上限 {limit} 只够同时打开 {room} 个测评页面，而不是 {asked}：其余答题人排队等候"
+                 "（用 ulimit -n 调高上限）"),
+                 ("the limit of {limit} open files leaves room for {room} survey pages at once, not {asked}: "
+                 "respondents beyond them wait (raise it with ulimit -n for more)")),
     # scoring, reports, demo
     "wrote_scores": ("已写入 {out}：{n} 行（其中 {suppressed} 行抑制）",
                      ("wrote {n} row ({suppressed} suppressed) to {out}", "wrote {n} rows ({suppressed} suppressed) to {out}")),

@@ -213,7 +213,7 @@ def zmq_sockets() -> int:
     return max(1023, min(ZMQ_SOCKET_CEILING, open_file_limit()))
 
 
-def page_cap(max_pages: int, echo=print) -> int:
+def page_cap(max_pages: int, echo=print, lang: str = "zh") -> int:
     """``max_pages``, or fewer when the open-file limit leaves room for fewer (said in one line).
 
     A page beyond the room would fail with "Too many open files"; capped, its respondent waits instead.
@@ -223,8 +223,9 @@ def page_cap(max_pages: int, echo=print) -> int:
         return max_pages
     if max_pages == 0 and room >= FILE_ROOM_UNCAPPED:
         return 0
-    echo(f"the limit of {open_file_limit()} open files leaves room for {room} survey pages at once, not "
-         f"{max_pages or 'unlimited'}: respondents beyond them wait (raise it with ulimit -n for more)")
+    from ..messages import say
+    asked = max_pages or ("不限" if lang == "zh" else "unlimited")
+    echo(say("page_cap", lang, limit=open_file_limit(), room=room, asked=asked))
     return room
 
 
@@ -465,7 +466,7 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
     rnd = ready["round"]
     n_items = len(load_instrument(rnd["instrument_id"], rnd["instrument_version"]).items)
     raise_open_file_limit()
-    max_pages = page_cap(max_pages, echo)
+    max_pages = page_cap(max_pages, echo, lang)
 
     with tempfile.TemporaryDirectory(prefix="zuofeng-survey-") as site, \
             Desk(open_engine(ready["env"]["ZUOFENG_DB"], create=False), round_code, Path(site) / "desk.sock") as desk:
@@ -481,9 +482,9 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
             use_fork_provisioner()
         argv = voila_argv(site, host=host, port=port, pool_size=pool_size, idle_timeout=idle_timeout)
         shown = f"[{host}]" if ":" in host else host
-        echo(f"serving the survey of round {round_code} at http://{shown}:{port}/ "
-             f"(preheated kernels: {pool_size if '--preheat_kernel=True' in argv else 0}, "
-             f"idle kernels culled after {idle_timeout} s); Ctrl-C stops")
+        from ..messages import say
+        echo(say("serving", lang, round=round_code, url=f"http://{shown}:{port}/", idle=idle_timeout,
+                 pool=pool_size if "--preheat_kernel=True" in argv else 0))
         sys.stdout.flush()
         patch_kernel_manager()
         patch_template_cache()

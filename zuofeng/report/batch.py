@@ -158,7 +158,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                                 raise
                         font_face = _write_font_face(scores, font_file, ledger_text)
                         tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
-                        results = _run(pool, tasks, progress, round_code, on_progress)
+                        results = _run(pool, tasks, progress, round_code, on_progress, lang=lang)
                     except BaseException:
                         pool.shutdown(wait=False, cancel_futures=True)
                         raise
@@ -258,12 +258,13 @@ def _context():
 
 
 def _run(pool: ProcessPoolExecutor, tasks: list[Task], progress: bool, round_code: str,
-         on_progress=None) -> list[Result]:
+         on_progress=None, lang: str = "zh") -> list[Result]:
     from tqdm import tqdm
 
     results: list[Result] = []
     futures = {pool.submit(run_task, task): task for task in tasks}
-    bar = tqdm(total=len(tasks), desc=f"zuofeng report {round_code}", unit="report", disable=not progress,
+    bar = tqdm(total=len(tasks), desc=f"zuofeng report {round_code}", unit="report" if lang == "en" else "份",
+               disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
     try:
         for fut in as_completed(futures):
