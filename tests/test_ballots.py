@@ -132,7 +132,7 @@ def test_cli_writes_ballots_next_to_slips(ballot_round, tmp_path, capsys):
     assert main(["tokens", "issue", "R1", "--kind", "self", "--out", str(slips), "--paper-ballots", str(ballots),
                  "--db", url]) == 0
     out = capsys.readouterr().out
-    assert "6 paper ballots and 3 count sheets on 9 A4 pages" in out
+    assert "6 份纸质答卷和 3 张计票单，共 9 页 A4" in out
     # the slips and the ballots print the same six tokens
     slip_tokens = set(re.findall(r"[2-9A-HJ-NP-Z]{4}(?:</span><span>[2-9A-HJ-NP-Z]{4}){3}", slips.read_text()))
     assert {t.replace("</span><span>", "-") for t in slip_tokens} == {token_of(b) for b in soup(ballots)
