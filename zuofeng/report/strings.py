@@ -130,6 +130,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "insp_redline": ("一、红线问题预警（按部门和评价视角）", "1. Red-line alerts by department and view"),
     "insp_matters": ("共 {n} 项（部门 × 红线条目）；下表列出每项在各评价视角中的证据。",
                      "{n} matters (department × red-line item); the table gives the evidence of every view."),
+    "insp_rule": (("预警规则：某部门某红线条目在一个评价视角中，评为{values}的占比的单侧95%精确下限高于 {share}"
+                   "（单侧精确二项检验 p < 0.05），且至少 {count} 份，才发出预警；只看占比本身（例如8份中2份）不发预警。"
+                   "误报率：若某部门各红线条目的真实严重占比为 {true}（低于阈值），该部门至少一项预警的概率"
+                   "（{tests}个条目×视角，二项分布精确计算，任意相关下的上限）为：{rates}。"),
+                  ("Alert rule: a red-line item of a department fires in one view only when the one-sided 95% exact "
+                   "lower bound of the share of {values} ratings lies above {share} (one-sided exact binomial test, "
+                   "p < 0.05) and at least {count} ratings are serious; a share alone (say 2 of 8) does not fire. "
+                   "False alerts: if the true serious share of every red-line item of a department is {true} (below "
+                   "the threshold), the chance that the department gets at least one alert ({tests} item × view "
+                   "cells, exact binomial, an upper bound for any correlation) is: {rates}.")),
+    "insp_rate": ("每组{n}份回答时至多{rate}（至少{x}份严重评分才预警）", "at most {rate} with {n} answers per group (an alert needs {x} serious ratings)"),
     "insp_clues": ("二、含线索词的意见建议", "2. Suggestions containing clue words"),
     "insp_words": ("线索词：{words}", "Clue words: {words}"),
     "insp_no_clues": ("没有可公布的意见建议含线索词。", "No published suggestion contains a clue word."),
@@ -268,11 +279,12 @@ STRINGS: dict[str, tuple[str, str]] = {
             ("Publication thresholds: at least {k} answer sheets per group and {k} answers (\"don't know\" not counted) "
              "behind every figure, {kc} sheets for suggestions; groups and figures under the threshold, and those "
              "hidden so they cannot be recovered by subtraction, are shown as suppressed.")),
-    "m_redline": (("红线问题：{items}；某部门某红线条目在一个评价视角中有 {share} 以上、且至少 {count} 份评价为 {values}，"
-                   "即为一项红线问题预警，只报送纪检监察组，总体报告只报数量。"),
-                  ("Red-line problems: {items}; when at least {share} of one view's ratings of one of them for a "
-                   "department, and at least {count}, are {values}, that is a red-line matter: it goes to the "
-                   "discipline-inspection team alone, and the overview gives only their number.")),
+    "m_redline": (("红线问题：{items}；某部门某红线条目在一个评价视角中评为 {values} 的占比的单侧95%精确下限高于 {share}、"
+                   "且至少 {count} 份，即为一项红线问题预警，只报送纪检监察组，总体报告只报数量。"),
+                  ("Red-line problems: {items}; when the one-sided 95% exact lower bound of the share of one view's "
+                   "ratings of one of them for a department that are {values} lies above {share}, with at least "
+                   "{count} such ratings, that is a red-line matter: it goes to the discipline-inspection team alone, "
+                   "and the overview gives only their number.")),
     "m_redline_dept": ("标注“红线条目”的问题（廉洁与纪律）：{items}；在本报告中与其他问题一样计分，按同样的规则列入问题清单。",
                        ("Problems marked red-line item (integrity and discipline): {items}; this report scores them "
                         "and puts them on the problem list by the same rules as any other.")),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..axes import COVERAGE_VIEWS, VIEWS
-from . import stats
+from . import alerts, stats
 from .prepare import OVERALL, GroupSums, Prepared, mean_sd, row_nanmean, variance
 from .suppress import ALL
 from .views import ViewCombiner
@@ -241,14 +241,17 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(n > 0, xr / n, np.nan)
             lo, hi = stats.wilson_interval(xr, n)
+            bound = alerts.lower_bound(xr, n)
             if combine is not None:
                 xr = combine.count(xr, view_n, view_mean)
                 share, lo, hi, n_c = combine.share(share, lo, hi, view_n)
-            fire = (share >= instrument.red_line_share) & (xr >= red_line_min_count)
+                bound = combine.share(bound, bound, bound, view_n)[0]
+            fire = alerts.fires(bound, xr, instrument.red_line_share, red_line_min_count)
             alert = np.where(n_c > 0, fire.astype(float), np.nan)
             out.append(block(g, "item", key, "red_line_share", share, lo, hi, n_c, note=note))
-            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重" if m > 0 else None for x, m in zip(xr, n_c)], dtype=object)
-            out.append(block(g, "item", key, "red_line_alert", alert, n=n_c, note=serious))
+            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重，单侧95%精确下限{b:.1%}" if m > 0 else None
+                                for x, m, b in zip(xr, n_c, bound)], dtype=object)
+            out.append(block(g, "item", key, "red_line_alert", alert, bound, n=n_c, note=serious))
 
     # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
     for key in prep.score_keys:
