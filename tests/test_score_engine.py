@@ -274,7 +274,8 @@ def test_self_versus_peer_gap(rounds):
             pv = value(scores, r.department, r.kind, level, key, "gap_p").value
             assert_allclose(pv, 2 * sps.t.sf(abs(d) / se, df), rtol=1e-8)
             flag = value(scores, r.department, r.kind, level, key, "gap_flag").value
-            assert flag == float((d - half > 0 or d + half < 0) and min(len(s), len(p)) >= 10)
+            q = value(scores, r.department, r.kind, level, key, "gap_q").value
+            assert flag == float((d - half > 0 or d + half < 0) and min(len(s), len(p)) >= 10 and q < 0.05)
             checked += 1
     assert checked > 20
 

@@ -31,6 +31,33 @@ def interval_methods(v: ScoreView, figures) -> list[str]:
             for f in figures if f in used]
 
 
+def detectable_text(v: ScoreView, code: str) -> str:
+    """"本部门样本量下，可检出的最小变化约为…": per view, the smallest change of the overall index the
+    department's comparison could detect (80% power, two-sided 5%; :mod:`zuofeng.score.power`), from the
+    change's interval where this round has one, else from the index interval for a next round of the
+    same size. Empty when no view is published."""
+    import pandas as pd
+
+    from ..axes import VIEWS
+    from ..score import power
+
+    L = v.lang
+    parts = []
+    for kind in VIEWS:
+        ch = v.row(code, kind, "overall", OVERALL, "change")
+        ix = v.row(code, kind, "overall", OVERALL, "index")
+        if ch is not None and not ch["suppressed"] and pd.notna(ch["ci_low"]):
+            mdc = float(power.from_change(ch["ci_low"], ch["ci_high"]))
+        elif ix is not None and not ix["suppressed"] and pd.notna(ix["ci_low"]):
+            mdc = float(power.from_index(ix["ci_low"], ix["ci_high"]))
+        else:
+            continue
+        parts.append(t("mdc_view", L, kind=v.kind_label(kind), mdc=f"{mdc:.0f}"))
+    if not parts:
+        return ""
+    return t("mdc", L, views=("、" if L == "zh" else ", ").join(parts), power=f"{power.POWER:.0%}")
+
+
 def methods_block(v: ScoreView, department: str | None = None) -> Block:
     L, inst, meta = v.lang, v.instrument, v.meta
     sep = "；" if L == "zh" else "; "

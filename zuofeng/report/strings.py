@@ -256,17 +256,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rank_note": ("名次区间来自模拟排名表（按各部门指数的区间重抽指数）；只有在整个区间都处于末位时才标记为“确属末位”。",
                   ("Rank ranges come from simulated league tables (each department's index redrawn from its interval); "
                    "a department is marked clearly last only when its whole range is last.")),
-    "gap_note": (("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。“差距明显”为“是”须同时满足：95%区间不含 0，"
-                  "且自评和该互评视角各至少有 {n} 个回答。"),
+    "gap_note": (("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。“差距明显”为“是”须同时满足：q < 0.05（本表各方面一起按"
+                  " Benjamini–Hochberg 校正，此时95%区间也不含 0），且自评和该互评视角各至少有 {n} 个回答。"),
                  ("Gap = self index − peer index; a clearly positive gap means the self-assessment is rosier than peers'. "
-                  "A gap is marked clear only when its 95% interval excludes 0 and both the self and that peer view "
-                  "have at least {n} answers.")),
+                  "A gap is marked clear only when its q < 0.05 (Benjamini–Hochberg over the dimensions of the table; "
+                  "its 95% interval then excludes 0 too) and both the self and that peer view have at least {n} "
+                  "answers.")),
+    "mdc": (("本部门样本量下，可检出的最小变化约为：{views}（总体作风指数，{power}把握、双侧5%检验）；"
+             "小于这一幅度的变化即使真实存在，也多半显示为“没有明确变化”。"),
+            ("With this department's numbers of answers, the smallest change that could be detected is about: "
+             "{views} (overall index, {power} power, two-sided 5% test); a real change smaller than that will "
+             "mostly show as no clear change.")),
+    "mdc_view": ("{kind} {mdc}分", "{kind} {mdc} points"),
+    "gap_q_high": ("否（区间不含0，但q≥0.05）", "no (interval excludes 0, but q ≥ 0.05)"),
     "gap_few": ("否（区间不含0，但回答少于{n}个）", "no (interval excludes 0, but fewer than {n} answers)"),
     "change_note": (("变化 = 本轮指数 − 上一轮指数；区间与 p 值均来自 Welch t 检验（p < 0.05 当且仅当区间不含 0）；"
-                     "q 值为 Benjamini–Hochberg 校正（同一张表的多重比较），q < 0.05 的发现中误报的期望比例不超过 5%。"),
+                     "q 值为 Benjamini–Hochberg 校正（同一张表的多重比较），q < 0.05 的发现中误报的期望比例不超过 5%；"
+                     "“明显改善/明显变差”即按 q < 0.05 判断。"),
                     ("Change = index this round − previous round; interval and p both from Welch's t test (p < 0.05 "
                      "exactly when the interval excludes 0); q is the Benjamini–Hochberg adjustment for the many "
-                     "comparisons of one table: among findings with q < 0.05, at most 5% are expected to be false.")),
+                     "comparisons of one table: among findings with q < 0.05, at most 5% are expected to be false; "
+                     "clearly improved / clearly worse means q < 0.05.")),
     "m_instrument": ("问卷：{title}（{id} 第{version}版）。", "Instrument: {title} ({id} version {version})."),
     "m_scale": ("题目量表：{scale}；“{missing}”不计入。问题率 = 选择 {problem} 的比例。",
                 "Item scale: {scale}; \"{missing}\" is not counted. Problem rate = share answering {problem}."),
