@@ -42,9 +42,19 @@ def test_the_stated_false_alert_rate_is_the_binomial_tail_and_at_most_5_percent(
     for r in rates:
         n = r["n"]
         # independently: the smallest count the exact test rejects at, then the binomial tail at 2%
-        x_min = next(k for k in range(2, n + 1) if sps.binomtest(k, n, 0.05, alternative="greater").pvalue < 0.05)
+        x_min = next(k for k in range(3, n + 1) if sps.binomtest(k, n, 0.05, alternative="greater").pvalue < 0.05)
         tail = sum(sps.binom.pmf(k, n, 0.02) for k in range(x_min, n + 1))
         assert r["min_serious"] == x_min
         assert_allclose(r["per_test"], tail, rtol=1e-9)
         assert_allclose(r["per_department"], 9 * tail, rtol=1e-9)
         assert r["per_department"] <= 0.05
+
+
+def test_the_minimum_of_three_keeps_the_false_alert_rate_below_5_percent_at_every_n():
+    # without it 2 of 7 passes the exact test (P(X ≥ 2 | 7, 5%) = 4.4%) and 9 cells of 7 answers at a
+    # true share of 2% give up to 9 × P(X ≥ 2 | 7, 2%) = 7.1%
+    assert sps.binomtest(2, 7, 0.05, alternative="greater").pvalue < 0.05
+    assert 9 * sps.binom.sf(1, 7, 0.02) == pytest.approx(0.0707, abs=1e-4)
+    worst = max(r["per_department"] for r in alerts.false_alert_rates(range(3, 301)))
+    assert worst < 0.034
+    assert max(r["per_department"] for r in alerts.false_alert_rates(range(3, 301), min_count=2)) > 0.07

@@ -172,9 +172,9 @@ def test_items_problem_rates_and_red_lines(rounds):
             share = value(scores, r.department, r.kind, "item", r.key, "red_line_share").value
             alert = value(scores, r.department, r.kind, "item", r.key, "red_line_alert").value
             assert_allclose(share, hits / len(x))
-            # the one-sided exact binomial test of share ≤ threshold at level 5% (scipy), and 2 serious ratings
+            # the one-sided exact binomial test of share ≤ threshold at level 5% (scipy), and 3 serious ratings
             test = sps.binomtest(hits, len(x), cur.instrument.red_line_share, alternative="greater")
-            assert alert == float(test.pvalue < 0.05 and hits >= 2)
+            assert alert == float(test.pvalue < 0.05 and hits >= 3)
             row = value(scores, r.department, r.kind, "item", r.key, "red_line_alert")
             bound = proportion_confint(hits, len(x), alpha=0.10, method="beta")[0] if hits else 0.0
             assert_allclose(row.ci_low, bound, atol=1e-9)

@@ -90,7 +90,7 @@ def alert_rule_text(v: ScoreView) -> str:
     from ..score import alerts
 
     L, inst = v.lang, v.instrument
-    count = int((v.meta.get("rules") or {}).get("red_line_min_count", 2))
+    count = int((v.meta.get("rules") or {}).get("red_line_min_count", 3))
     red = [it for it in inst.items if it.red_line]
     tests = len(red) * len(VIEWS)
     rates = alerts.false_alert_rates(share=alerts.STUDY_SHARE, threshold=inst.red_line_share, min_count=count,

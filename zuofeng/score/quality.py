@@ -24,7 +24,7 @@ class Rules:
     """Thresholds of the problem list and the quality flags (recorded in ``Scores.meta['rules']``)."""
 
     problem_rate: float = 0.25       # an item is a problem when the Wilson lower bound of its 4–5 share is ≥ this
-    red_line_min_count: int = 2      # a red-line alert needs at least this many serious ratings (and the bound)
+    red_line_min_count: int = 3      # a red-line alert needs at least this many serious ratings (and the bound)
     min_answers: int = 10            # below_organisation and gap flags need at least this many answers per group
     uniform_pattern_share: float = 0.5   # ≥ this share of a department's sheets are the same answer pattern
     uniform_item_sd: float = 0.3     # mean within-department item SD below this (1–5 scale)
