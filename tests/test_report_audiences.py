@@ -429,3 +429,32 @@ def test_public_summary_shows_measures_completed_once_the_ledger_gives_them(camp
     text = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").get_text(" ")
     assert "整改措施已完成" in text and "31/40" in text
     assert "31/40" in drawn_text(public_figure(view(scores, "zh"), LedgerProgress(entries=40, done=31)))
+
+
+def test_every_department_report_states_its_minimum_detectable_change(campaign):
+    """Each department's change section says, per published view, the smallest change of the overall
+    index it could detect: (z₀.₉₇₅ + z₀.₈)/z₀.₉₇₅ × the change interval's half-width (80% power, two-sided
+    5%; Bloom 1995), computed here from the published change row with scipy's normal quantiles."""
+    from scipy import stats as sps
+
+    from zuofeng.report.department import DepartmentReport
+
+    _, scores = campaign
+    factor = (sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) / sps.norm.ppf(0.975)
+    kind_zh = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"}
+    t = scores.table
+    stated = 0
+    for code in scores.departments["code"]:
+        html = DepartmentReport(view(scores, "zh"), code).change().html
+        p = BeautifulSoup(html, "html.parser").select_one("p[data-mdc]")
+        ch = t[(t["department"] == code) & (t["statistic"] == "change") & (t["level"] == "overall")
+               & (t["key"] == "overall") & t["kind"].isin(list(kind_zh)) & ~t["suppressed"].astype(bool)
+               & t["ci_low"].notna()]
+        if ch.empty:
+            continue
+        assert p is not None and p.get_text().startswith("本部门样本量下，可检出的最小变化约为"), code
+        for r in ch.itertuples():
+            mdc = factor * (r.ci_high - r.ci_low) / 2
+            assert f"{kind_zh[r.kind]} {mdc:.0f}分" in p.get_text(), (code, r.kind)
+            stated += 1
+    assert stated >= 10
