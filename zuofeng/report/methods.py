@@ -4,7 +4,7 @@ flags, the interval of every figure as the scores record it (``meta["intervals"]
 
 from __future__ import annotations
 
-from ..axes import KINDS
+from ..axes import KINDS, VIEWS
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
@@ -99,14 +99,15 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
         paras.append(t("m_seed", L, seed=meta.get("seed"), n_boot=f"{n_boot:,}",
                        mc=f"{(0.025 * 0.975 / n_boot) ** 0.5:.4f}"))
     html = "".join(f"<p>{esc(p)}</p>" for p in paras)
-    # reliability: Cronbach's alpha per dimension (organisation, and this department when given)
-    units = [ALL] + ([department] if department else [])
+    # reliability: Cronbach's alpha per dimension and view (never pooled over views of the same people),
+    # for this department when given, else the organisation
+    unit = department or ALL
     rows = []
     for key in v.dim_ids + [OVERALL]:
         level = "overall" if key == OVERALL else "dimension"
         name = t("overall", L) if key == OVERALL else v.dim_label(key)
-        rows.append([td(name)] + [cell(v.row(u, "all", level, key, "alpha"), L, with_ci=True) for u in units])
-    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(u)}" for u in units]
+        rows.append([td(name)] + [cell(v.row(unit, kind, level, key, "alpha"), L, with_ci=True) for kind in VIEWS])
+    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(unit)} · {v.kind_label(kind)}" for kind in VIEWS]
     html += table(header, rows)
     if department:
         sup = v.scores.suppression

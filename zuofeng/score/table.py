@@ -266,8 +266,12 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
             var_sum = var_sum + variance(nc[:, j], s[:, j], ss[:, j])
         nc, s, ss = nc[:, -1], s[:, -1], ss[:, -1]
         a = stats.cronbach_alpha(var_sum, variance(nc, s, ss), len(keys))
+        # per view only: the sheets of kind ``all`` are the same people's self and peer sheets, whose pool
+        # is no sample of answer sets (each person twice, with the views' differences as variance)
+        pooled = kind == "all"
+        a = np.where(pooled, np.nan, a)
         lo, hi = stats.feldt_interval(a, nc, len(keys))
-        note = np.where(nc < 2, "完整答卷不足2份", None)
+        note = np.where(pooled, "α按评价视角分别计算，不合并同一批人的自评与互评答卷", np.where(nc < 2, "完整答卷不足2份", None))
         out.append(block(g, level, key, "alpha", a, lo, hi, nc, note=note))
         mean_var = row_nanmean(np.column_stack([item_var[k_] for k_ in keys]))
         r = stats.rwg_j(mean_var, len(keys), int(high))
