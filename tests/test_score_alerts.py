@@ -58,3 +58,14 @@ def test_the_minimum_of_three_keeps_the_false_alert_rate_below_5_percent_at_ever
     worst = max(r["per_department"] for r in alerts.false_alert_rates(range(3, 301)))
     assert worst < 0.034
     assert max(r["per_department"] for r in alerts.false_alert_rates(range(3, 301), min_count=2)) > 0.07
+
+
+def test_every_recorded_method_has_words_in_both_languages():
+    from zuofeng.score.intervals import INTERVALS, METHODS, method_text
+
+    for stat, method in INTERVALS.items():
+        assert method in METHODS, stat
+        zh, en = method_text(method, "zh"), method_text(method, "en")
+        assert zh != method and en != method and zh != en, stat
+    assert "部门不是抽样单位" in method_text(INTERVALS["organisation"])
+    assert "精确" in method_text(INTERVALS["red_line_alert"])

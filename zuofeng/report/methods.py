@@ -11,11 +11,11 @@ from .view import ALL, OVERALL, ScoreView
 
 #: the figures whose interval each page shows (statistic of ``Scores.meta["intervals"]``), in page order
 DEPARTMENT_FIGURES = ("mean", "index", "problem_rate", "satisfaction", "eval_score", "all", "composite", "gap",
-                      "change", "alpha", "rank")
-OVERVIEW_FIGURES = ("mean", "index", "satisfaction", "all", "change", "alpha", "rank")
+                      "change", "alpha", "rank", "organisation")
+OVERVIEW_FIGURES = ("mean", "index", "satisfaction", "all", "change", "alpha", "rank", "organisation")
 FIGURE_LABEL = {"mean": "mean", "index": "index", "problem_rate": "problem_rate", "satisfaction": "satisfaction",
                 "eval_score": "eval_score", "all": "kind_all", "composite": "composite", "gap": "gap",
-                "change": "change", "alpha": "alpha", "rank": "rank_range"}
+                "change": "change", "alpha": "alpha", "rank": "rank_range", "organisation": "org_figures"}
 
 
 def interval_methods(v: ScoreView, figures) -> list[str]:

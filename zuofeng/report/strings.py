@@ -267,6 +267,7 @@ STRINGS: dict[str, tuple[str, str]] = {
             ("With this department's numbers of answers, the smallest change that could be detected is about: "
              "{views} (overall index, {power} power, two-sided 5% test); a real change smaller than that will "
              "mostly show as no clear change.")),
+    "org_figures": ("全组织数值", "Organisation figures"),
     "mdc_view": ("{kind} {mdc}分", "{kind} {mdc} points"),
     "gap_q_high": ("否（区间不含0，但q≥0.05）", "no (interval excludes 0, but q ≥ 0.05)"),
     "gap_few": ("否（区间不含0，但回答少于{n}个）", "no (interval excludes 0, but fewer than {n} answers)"),

@@ -35,6 +35,12 @@ METHODS: dict[str, tuple[str, str]] = {
         ("the one-sided 95% exact (Clopper–Pearson) lower bound of the serious share lies above the reporting "
          "threshold, i.e. the one-sided exact binomial test has p < 0.05, with at least the rule's minimum of serious ratings; for all "
          "raters the weighted sum of the views' bounds")),
+    "pooled_sheets": (
+        ("全组织的数值把各部门的答卷合为一个样本计算区间：部门间的差异也计入误差，因而区间偏宽（保守）。"
+         "没有按整群（部门）计算，因为每个部门都参加测评，部门不是抽样单位；本轮的结论针对本单位这些部门"),
+        ("organisation figures take the departments' sheets as one sample: the differences between departments "
+         "count as error too, so the interval is wide (conservative). It is not a cluster interval because every "
+         "department is surveyed: departments are not sampled, and the findings are about these departments")),
     "newcombe": ("95% Newcombe 混合得分区间（方法 10）", "95% Newcombe hybrid score interval (method 10)"),
     "rank_simulation": ("模拟排名表中名次的 2.5%–97.5% 分位（各部门指数按 指数 + 标准误 × t 独立重抽，不重抽答卷）",
                         ("2.5–97.5% range of ranks over simulated league tables (each index redrawn as index + se × t; "
@@ -57,6 +63,7 @@ INTERVALS: dict[str, str] = {
     "all": "views_bound",
     "satisfaction_change": "newcombe",
     "rank": "rank_simulation",
+    "organisation": "pooled_sheets",
 }
 
 
