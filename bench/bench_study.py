@@ -21,8 +21,8 @@ It prints, per n (answers per view and department):
 - index coverage: how often the 95% interval of the overall index holds the true value, departments and
   organisation.
 
-``python bench/bench_study.py`` runs the full study (100 departments × 10 organisations per n, about a
-minute); ``--fast`` the small version that ``tests/test_bench_study.py`` runs and checks.
+``python bench/bench_study.py`` runs the full study (100 departments × 10 organisations per n, 2–7
+minutes); ``--fast`` the small version that ``tests/test_bench_study.py`` runs and checks.
 """
 
 from __future__ import annotations
