@@ -52,7 +52,7 @@ def build_campaign(folder: Path) -> str:
         if code == "F1":
             sheets += [_sheet("peer", "BGS", "BGS", 2.6, rng, comment=c, overall="一般") for c in CLUES + [PLAIN] * 8]
             sheets += [_sheet("self", "ZCGZD", "ZCGZD", 2.0, rng, comment=HIDDEN_CLUE)]
-            sheets += [_sheet("peer", "KPB", "KPB", 1.5, rng, serious=(RED_ITEM,)) for _ in range(2)]
+            sheets += [_sheet("peer", "KPB", "KPB", 1.5, rng, serious=(RED_ITEM,)) for _ in range(3)]
         store_sheets(engine, code, sheets, source="simulate")
         set_status(engine, code, "closed")
         previous = code

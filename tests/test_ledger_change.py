@@ -124,7 +124,15 @@ def test_item_change_classes(two_rounds):
     small = ch["n_now"].isna() | ch["n_before"].isna() | (ch["n_now"] < k) | (ch["n_before"] < k)
     assert (ch.loc[small, "change_class"] == "not_measurable").all() and small.any()
     assert ch.loc[small, "change"].isna().all()  # suppressed figures never enter
-    up, down = ch["ci_low"] > 0, ch["ci_high"] < 0
+    # the labels' criterion: Benjamini–Hochberg within department × view (statsmodels), q < 0.05
+    from statsmodels.stats.multitest import multipletests
+    q = pd.Series(np.nan, index=ch.index)
+    for _, g in ch[ch["p"].notna()].groupby(["department", "kind"]):
+        q[g.index] = multipletests(g["p"], method="fdr_bh")[1]
+    assert_allclose(ch["q"].to_numpy(float), q.to_numpy(float), rtol=1e-12)
+    up, down = (q < 0.05) & (ch["change"] > 0), (q < 0.05) & (ch["change"] < 0)
+    assert (ch.loc[up, "ci_low"] > 0).all() and (ch.loc[down, "ci_high"] < 0).all()
+    assert_allclose(ch["mdc"], (1.959964 + 0.841621) / 1.959964 * (ch["ci_high"] - ch["ci_low"]) / 2, rtol=1e-6)
     from zuofeng.ledger.problems import department_rows  # red-line alerts alone are not a department's flags
     pb, pn = department_rows(s_before.problems), department_rows(s_now.problems)
     was = set(zip(pb["department"], pb["kind"], pb["key"]))

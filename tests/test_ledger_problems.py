@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from tests.ledger_support import simulated_round
 from zuofeng.instrument import load_instrument
 from zuofeng.ledger import department_problems, write_problem_list
 from zuofeng.score import score_round
@@ -17,8 +16,20 @@ VIEW_ZH = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outsi
 
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory):
+    from zuofeng.demo import demo_roster
+    from zuofeng.rounds import create_round, set_status
+    from zuofeng.simulate import simulate
+    from zuofeng.store import Sheet, store_sheets
+
     engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('p') / 's.db'}")
-    simulated_round(engine, "B", seed=2)  # items flagged by several views, and red-line alerts on their own
+    create_round(engine, "B", title="测评", roster=demo_roster())  # items flagged by several views
+    set_status(engine, "B", "open")
+    simulate(engine, "B", seed=2)
+    answers = {**{i: 2 for i in range(1, 23)}, 11: 5}  # and red-line alerts on their own: KPB's item 11
+    store_sheets(engine, "B", [Sheet(k, r, "KPB", answers, "党员", None if k == "self" else "较好")
+                               for k, r in [("self", "KPB")] * 3 + [("peer", "KPB")] * 3
+                               + [("peer", x) for x in ("BGS", "XSB", "KJG")]], source="simulate")
+    set_status(engine, "B", "closed")
     s = score_round(engine, "B")
     engine.dispose()
     return s
@@ -57,7 +68,7 @@ def test_priority_order(scores):
 
 
 def test_a_red_line_alert_alone_puts_no_item_on_the_list(scores):
-    """The simulated round has red-line alerts that no ordinary rule repeats (KJG 12, BGS 10): the list,
+    """The round has red-line alerts that no ordinary rule repeats (KPB 11): the list,
     which departments see, treats that item like any other and leaves it off; the scorer still has it."""
     raw = scores.problems
     alone = {(d, k) for d, k in zip(raw["department"], raw["key"]) if d != "ALL"} - {

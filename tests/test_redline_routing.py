@@ -209,3 +209,16 @@ def test_the_demo_rounds_route_red_lines_to_inspection_only(tmp_path):
                 assert word not in text, (code, word)
             assert not re.search(r"红线条目[；、]", text), code
     engine.dispose()
+
+
+def test_the_inspection_report_states_the_alert_rule_and_its_false_alert_rate(rendered):
+    from scipy import stats as sps
+
+    inspection = rendered[2]
+    page = BeautifulSoup(inspection.read_text(encoding="utf-8"), "html.parser")
+    rule = page.select_one("p[data-alert-rule]").get_text()
+    assert "单侧95%精确下限" in rule and "2%" in rule
+    for n in (8, 12, 20, 50):  # at most 9 × P(X ≥ x_min | n, 2%), computed here from scipy's binomial
+        x_min = next(k for k in range(3, n + 1) if sps.binomtest(k, n, 0.05, alternative="greater").pvalue < 0.05)
+        rate = 9 * sps.binom.sf(x_min - 1, n, 0.02)
+        assert f"每组{n}份回答时至多{rate:.1%}（至少{x_min}份严重评分才预警）" in rule

@@ -451,3 +451,32 @@ def test_the_public_report_scores_its_round_once_with_the_seed_it_is_given(campa
     monkeypatch.setattr(zuofeng.score, "score_round", counted)
     render_public("F1", out=tmp_path / "pub", db=url, seed=7)
     assert calls == [("F1", 7)]      # the ledger's progress reuses these scores instead of scoring again
+
+
+def test_every_department_report_states_its_minimum_detectable_change(campaign):
+    """Each department's change section says, per published view, the smallest change of the overall
+    index it could detect: (z₀.₉₇₅ + z₀.₈)/z₀.₉₇₅ × the change interval's half-width (80% power, two-sided
+    5%; Bloom 1995), computed here from the published change row with scipy's normal quantiles."""
+    from scipy import stats as sps
+
+    from zuofeng.report.department import DepartmentReport
+
+    _, scores = campaign
+    factor = (sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) / sps.norm.ppf(0.975)
+    kind_zh = {"self": "自评", "peer_inside": "互评（本部门）", "peer_outside": "互评（外部门）"}
+    t = scores.table
+    stated = 0
+    for code in scores.departments["code"]:
+        html = DepartmentReport(view(scores, "zh"), code).change().html
+        p = BeautifulSoup(html, "html.parser").select_one("p[data-mdc]")
+        ch = t[(t["department"] == code) & (t["statistic"] == "change") & (t["level"] == "overall")
+               & (t["key"] == "overall") & t["kind"].isin(list(kind_zh)) & ~t["suppressed"].astype(bool)
+               & t["ci_low"].notna()]
+        if ch.empty:
+            continue
+        assert p is not None and p.get_text().startswith("本部门样本量下，可检出的最小变化约为"), code
+        for r in ch.itertuples():
+            mdc = factor * (r.ci_high - r.ci_low) / 2
+            assert f"{kind_zh[r.kind]} {mdc:.0f}分" in p.get_text(), (code, r.kind)
+            stated += 1
+    assert stated >= 10

@@ -172,9 +172,13 @@ def test_items_problem_rates_and_red_lines(rounds):
             share = value(scores, r.department, r.kind, "item", r.key, "red_line_share").value
             alert = value(scores, r.department, r.kind, "item", r.key, "red_line_alert").value
             assert_allclose(share, hits / len(x))
-            assert alert == float(hits / len(x) >= cur.instrument.red_line_share and hits >= 2)
-            note = value(scores, r.department, r.kind, "item", r.key, "red_line_alert").note
-            assert note == f"{hits}/{len(x)}份评分为严重"
+            # the one-sided exact binomial test of share ≤ threshold at level 5% (scipy), and 3 serious ratings
+            test = sps.binomtest(hits, len(x), cur.instrument.red_line_share, alternative="greater")
+            assert alert == float(test.pvalue < 0.05 and hits >= 3)
+            row = value(scores, r.department, r.kind, "item", r.key, "red_line_alert")
+            bound = proportion_confint(hits, len(x), alpha=0.10, method="beta")[0] if hits else 0.0
+            assert_allclose(row.ci_low, bound, atol=1e-9)
+            assert row.note == f"{hits}/{len(x)}份评分为严重，单侧95%精确下限{bound:.1%}"
     assert len(scores.rows(level="item", statistic="red_line_alert")["key"].unique()) == len(red)
 
 
@@ -183,6 +187,9 @@ def test_cronbach_alpha_against_pingouin_on_complete_answer_sets(rounds):
     checked = 0
     for level, key, items in score_keys(cur.instrument):
         for r in published(scores, level=level, key=key, statistic="alpha").itertuples():
+            if r.kind == "all":  # α per view only: never the pool of the same people's self and peer sheets
+                assert np.isnan(r.value) and np.isnan(r.ci_low) and "分别计算" in r.note
+                continue
             complete = sheets(cur.responses, r.department, r.kind)[items].dropna()
             assert r.n == len(complete)
             if len(complete) < 3 or complete.sum(axis=1).var() == 0:
@@ -270,7 +277,8 @@ def test_self_versus_peer_gap(rounds):
             pv = value(scores, r.department, r.kind, level, key, "gap_p").value
             assert_allclose(pv, 2 * sps.t.sf(abs(d) / se, df), rtol=1e-8)
             flag = value(scores, r.department, r.kind, level, key, "gap_flag").value
-            assert flag == float((d - half > 0 or d + half < 0) and min(len(s), len(p)) >= 10)
+            q = value(scores, r.department, r.kind, level, key, "gap_q").value
+            assert flag == float((d - half > 0 or d + half < 0) and min(len(s), len(p)) >= 10 and q < 0.05)
             checked += 1
     assert checked > 20
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from zuofeng.instrument import load_instrument
 from zuofeng.score import RoundData, score_frames
@@ -86,10 +87,10 @@ def test_problem_list_rules():
     for d, lvl in (("A", 1.6), ("B", 1.6), ("C", 1.6)):
         for i, v in enumerate(varied(rng, lvl, 20, 0.3)):
             v = v.copy()
-            if d == "B" and i < 2:
-                v[KEYS.index("q11")] = 5  # 2 of 20 = 10% serious ratings on a red-line item
-            if d == "A" and i == 0:
-                v[KEYS.index("q11")] = 5  # 1 of 20 = 5%: the share, but a single rating is not evidence
+            if d == "B" and i < 4:
+                v[KEYS.index("q11")] = 5  # 4 of 20 = 20% serious ratings on a red-line item: evidence
+            if d == "A" and i < 2:
+                v[KEYS.index("q11")] = 5  # 2 of 20 = 10%: above 5%, but a share alone is not evidence
             if d == "A" and i < 6:
                 v[KEYS.index("q05")] = 4  # 6 of 20 = 30% ≥ 25%, but the Wilson lower bound is 14.5%
             if d == "C":
@@ -99,11 +100,17 @@ def test_problem_list_rules():
     fired = set(zip(p["department"], p["key"], p["rule"]))
     assert ("B", "q11", "red_line") in fired
     assert ("C", "q03", "problem_rate") in fired and ("C", "q03", "below_organisation") in fired
-    assert ("ALL", "q11", "red_line") in fired  # 3 of 60 = 5%: the share, and three serious ratings
+    assert ("ALL", "q11", "red_line") not in fired  # 6 of 60 = 10%: not evidence of more than 5%
     assert not any(d == "A" for d, _, _ in fired)
+    # the one-sided exact binomial test of share ≤ 5% (scipy): B's 4 of 20 rejects, A's 2 of 20 and the
+    # organisation's 6 of 60 do not
+    assert sps.binomtest(4, 20, 0.05, alternative="greater").pvalue < 0.05
+    assert sps.binomtest(2, 20, 0.05, alternative="greater").pvalue > 0.05
+    assert sps.binomtest(6, 60, 0.05, alternative="greater").pvalue > 0.05
     row = p[(p["department"] == "B") & (p["rule"] == "red_line")].iloc[0]
-    assert row["label"] == "插手工程谋私利" and row["value"] == pytest.approx(0.10)
-    assert row["note"].startswith("红线条目：2/20份评分")
+    assert row["label"] == "插手工程谋私利" and row["value"] == pytest.approx(0.20)
+    assert row["note"].startswith("红线条目：4/20份评分")
+    assert "单侧95%精确下限" in row["note"]
     # the Wilson lower bound of C's q03 (20 of 20) is 83.9% ≥ 25%: Wilson (1927) by hand
     z = 1.959963984540054
     assert (1 + z * z / 40 - z * (z * z / 1600) ** 0.5) / (1 + z * z / 20) == pytest.approx(0.8389, abs=1e-4)

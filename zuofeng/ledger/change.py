@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ..axes import VIEWS
-from ..score.stats import welch_difference
+from ..score import power
+from ..score.compare import FINDING_Q
+from ..score.stats import bh_qvalues, welch_difference
 from ..score.table import honest_variance
 
 CLASSES = ("resolved", "improved", "unchanged", "worse", "new", "not_measurable")
@@ -21,7 +23,7 @@ CLASS_TEXT = {"zh": {"resolved": "已解决", "improved": "改善", "unchanged":
                      "new": "新问题", "not_measurable": "无法测量"},
               "en": {c: c.replace("_", " ") for c in CLASSES}}
 CHANGE_COLUMNS = ["department", "kind", "item", "key", "n_before", "index_before", "n_now", "index_now", "change",
-                  "ci_low", "ci_high", "p", "flagged_before", "flagged_now", "change_class"]
+                  "ci_low", "ci_high", "p", "q", "mdc", "flagged_before", "flagged_now", "change_class"]
 
 
 def _item_figures(scores) -> pd.DataFrame:
@@ -70,11 +72,15 @@ def item_change(now, before) -> pd.DataFrame:
         ``ci_low``–``ci_high`` and Welch's two-sided ``p`` (:func:`zuofeng.score.stats.welch_difference`
         of the item means on the moderated variances and their degrees of freedom of
         :func:`zuofeng.score.table.honest_variance`, the prior pooling the item's department groups of the
-        same view in the same round: the index is 25 × (5 − mean)). ``change_class``, first that applies:
+        same view in the same round: the index is 25 × (5 − mean)). ``q``: the Benjamini–Hochberg q-value
+        of ``p`` within the department × view (its measurable items form one family), the criterion of
+        the labels; ``mdc``: the smallest change the comparison could have detected
+        (:func:`zuofeng.score.power.from_change`, 80% power). ``change_class``, first that applies:
         ``not_measurable`` (either round suppressed, fewer than k answers, or fewer than 2),
-        ``resolved`` (on the previous round's problem list for this view, not on this one, and the
-        interval lies wholly above 0), ``improved`` (interval wholly above 0), ``worse`` (wholly below
-        0), ``new`` (on this round's list, not the previous one's), else ``unchanged`` (within noise).
+        ``resolved`` (on the previous round's problem list for this view, not on this one, and
+        improved: q < 0.05 and change > 0, so the interval lies wholly above 0 too), ``improved``
+        (q < 0.05, change > 0), ``worse`` (q < 0.05, change < 0), ``new`` (on this round's list, not the
+        previous one's), else ``unchanged`` (within noise, or not beyond the family's chance findings).
     """
     cur = _item_figures(now)
     if before is None:
@@ -92,12 +98,15 @@ def item_change(now, before) -> pd.DataFrame:
         "n_before": p["n"].to_numpy(), "index_before": p["index"].to_numpy(), "n_now": cur["n"].to_numpy(),
         "index_now": cur["index"].to_numpy(), "change": scale * diff, "ci_low": scale * lo, "ci_high": scale * hi,
         "p": pv})
+    df["q"] = bh_qvalues(df["p"].to_numpy(float), df["department"].astype(str) + "|" + df["kind"].astype(str))
+    df["mdc"] = power.from_change(df["ci_low"].to_numpy(float), df["ci_high"].to_numpy(float))
     df["item"] = df["key"].str[1:].astype(int)
     keys = list(zip(df["department"], df["kind"], df["key"]))
     df["flagged_before"] = [k in f_before for k in keys]
     df["flagged_now"] = [k in f_now for k in keys]
     measurable = df["ci_low"].notna().to_numpy()
-    up, down = (df["ci_low"] > 0).to_numpy(), (df["ci_high"] < 0).to_numpy()
+    found = (df["q"] < FINDING_Q).to_numpy()
+    up, down = found & (df["change"] > 0).to_numpy(), found & (df["change"] < 0).to_numpy()
     fb, fn = df["flagged_before"].to_numpy(), df["flagged_now"].to_numpy()
     df["change_class"] = np.select(
         [~measurable, up & fb & ~fn, up, down, fn & ~fb],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
@@ -29,6 +30,9 @@ FLAG_TEXT = {"zh": {"done_not_improved": "已完成但未见改善", "self_only"
                     "overdue": "overdue", "closed_without_evidence": "closed without evidence"}}
 PEERS = PEER_VIEWS
 UP = ("improved", "resolved")
+#: a measurement can say 未见成效 only if it could have seen a change this large (作风指数 points): one
+#: step of the scale in the item's mean rating (e.g. 一定程度存在 → 个别存在), detected with 80% power
+DETECTABLE = 25.0
 
 #: Generic phrases of paper rectification (the seed's item 21: 文字整改).
 GENERIC = ("加强学习", "提高认识", "高度重视", "深刻反思", "举一反三", "引以为戒", "切实加强", "进一步加强",
@@ -78,22 +82,46 @@ def next_round(engine, round_code: str) -> str | None:
     return found[0] if found else None
 
 
-def verification_of(item: int | None, peer_classes: list[str | None]) -> str:
-    """The verification of a done entry from the change classes of its item in the peer views.
+def verification_of(item: int | None, peer_classes: list[str | None], peer_mdc: list[float] | None = None) -> str:
+    """The verification of a done entry from the change classes of its item in the peer views and, for
+    each, the smallest change it could have detected (``peer_mdc``, 作风指数 points; omitted: every
+    measured view counts as able to see :data:`DETECTABLE`).
+
+    No clear change is 未见成效 only where some measured peer view could have detected an improvement of
+    :data:`DETECTABLE` points (its minimum detectable change, :func:`zuofeng.score.power.from_change`,
+    at most that); otherwise the groups are too small to tell, and the entry is 无法核验.
 
     >>> verification_of(5, ["improved", "not_measurable"]), verification_of(5, ["resolved", "worse"])
     ('effective', 'worse')
     >>> verification_of(5, ["unchanged", None]), verification_of(None, ["improved"])
     ('not_effective', 'unverifiable')
+    >>> verification_of(5, ["unchanged", "unchanged"], [31.0, 27.5]), verification_of(5, ["unchanged"], [15.2])
+    ('unverifiable', 'not_effective')
     """
-    measured = [c for c in peer_classes if c is not None and c != "not_measurable"]
+    mdc = list(peer_mdc) if peer_mdc is not None else [0.0] * len(peer_classes)
+    measured = [(c, m) for c, m in zip(peer_classes, mdc) if c is not None and c != "not_measurable"]
     if item is None or not measured:
         return "unverifiable"
-    if "worse" in measured:
+    if any(c == "worse" for c, _ in measured):
         return "worse"
-    if any(c in UP for c in measured):
+    if any(c in UP for c, _ in measured):
         return "effective"
-    return "not_effective"
+    if any(not np.isnan(m) and m <= DETECTABLE for _, m in measured):
+        return "not_effective"
+    return "unverifiable"
+
+
+def power_note(peer_classes: dict, peer_mdc: dict) -> str | None:
+    """Why a measured entry is 无法核验: the smallest change its peer views could have detected.
+
+    >>> power_note({"peer_inside": "unchanged"}, {"peer_inside": 27.8})
+    '互评（本部门）样本量下可检出的最小变化约为28分，大于25分：无法判断是否见效'
+    """
+    from ..axes import kind_label
+
+    parts = [f"{kind_label(v)}样本量下可检出的最小变化约为{peer_mdc[v]:.0f}分" for v, c in peer_classes.items()
+             if c not in (None, "not_measurable") and not np.isnan(peer_mdc.get(v, np.nan))]
+    return f"{'；'.join(parts)}，大于{DETECTABLE:.0f}分：无法判断是否见效" if parts else None
 
 
 def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as_of: dt.date | None = None,
@@ -114,10 +142,12 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
     -------
     DataFrame
         The entry columns plus ``next_round``, ``verification`` (for entries 已完成/已销号 once the next
-        round exists, else None): ``effective`` — the item improved beyond noise (95% Welch interval of
-        the change wholly above 0) in at least one peer view and got worse in none; ``worse`` — worse
-        beyond noise in a peer view; ``unverifiable`` — no peer view measurable (suppressed, fewer than
-        k answers) or a topic without an item; ``not_effective`` otherwise. ``self_change`` and
+        round exists, else None): ``effective`` — the item improved beyond noise (Benjamini–Hochberg
+        q < 0.05 over the department × view's items, :func:`zuofeng.ledger.change.item_change`) in at
+        least one peer view and got worse in none; ``worse`` — worse beyond noise in a peer view;
+        ``unverifiable`` — no peer view measurable (suppressed, fewer than k answers), a topic without an
+        item, or no measured peer view that could have detected a change of :data:`DETECTABLE` points
+        (``verification_note`` then gives the minimum detectable change); ``not_effective`` otherwise. ``self_change`` and
         ``peer_change`` hold the change classes; ``flags`` a list of :data:`FLAGS` codes and
         ``flag_detail`` their reasons.
     """
@@ -130,7 +160,8 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
     if nxt is not None and len(df):
         scores = scores if scores is not None else score_round(engine, round_code, seed=seed)
         next_scores = next_scores if next_scores is not None else score_round(engine, nxt, seed=seed)
-        change = item_change(next_scores, scores).set_index(["department", "kind", "item"])["change_class"]
+        changes = item_change(next_scores, scores).set_index(["department", "kind", "item"])
+        change, mdc = changes["change_class"], changes["mdc"]
     measures = {}
     for r in df.itertuples(index=False):
         n = _normal(r.measure)
@@ -140,12 +171,15 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
     for r in df.to_dict("records"):
         item = None if pd.isna(r["item"]) else int(r["item"])
         done = r["status"] in DONE
-        ver, self_c, peer_c = None, None, {}
+        ver, self_c, peer_c, peer_m, note = None, None, {}, {}, None
         if change is not None and item is not None:
             self_c = change.get((r["department"], "self", item))
             peer_c = {v: change.get((r["department"], v, item)) for v in PEERS}
+            peer_m = {v: float(mdc.get((r["department"], v, item), np.nan)) for v in PEERS}
         if done and nxt is not None:
-            ver = verification_of(item, list(peer_c.values()))
+            ver = verification_of(item, list(peer_c.values()), [peer_m.get(v, np.nan) for v in peer_c])
+            if ver == "unverifiable" and item is not None:
+                note = power_note(peer_c, peer_m)
         flags, why = [], []
         if done and ver in ("not_effective", "worse"):
             flags.append("done_not_improved")
@@ -167,12 +201,14 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
         if r["status"] == "已销号" and not r["evidence"]:
             flags.append("closed_without_evidence")
             why.append("已销号但无佐证材料")
-        out.append({**r, "item": item, "next_round": nxt, "verification": ver, "self_change": self_c,
+        out.append({**r, "item": item, "next_round": nxt, "verification": ver, "verification_note": note,
+                    "self_change": self_c,
                     "peer_change": ";".join(f"{v}={c}" for v, c in peer_c.items() if c) or None,
                     "flags": flags, "flag_detail": "；".join(why)})
-    cols = [*df.columns, "next_round", "verification", "self_change", "peer_change", "flags", "flag_detail"]
+    cols = [*df.columns, "next_round", "verification", "verification_note", "self_change", "peer_change", "flags",
+            "flag_detail"]
     res = pd.DataFrame(out, columns=cols)
-    for c in ("next_round", "verification", "self_change", "peer_change"):
+    for c in ("next_round", "verification", "verification_note", "self_change", "peer_change"):
         res[c] = res[c].astype(object).where(res[c].notna(), None)
     return res
 

@@ -13,7 +13,7 @@ from . import charts
 from . import names as S
 from .fmt import Block, card, cell, esc, fmt_value, preliminary_banner, table, td
 from .gaps import gap_entries, gap_text
-from .methods import methods_block
+from .methods import detectable_text, methods_block
 from .notes import problem_note, quality_detail
 from .redline import clue_words
 from .strings import label, t
@@ -271,13 +271,18 @@ class DepartmentReport:
         published = flag is not None and not flag["suppressed"] and pd.notna(flag["value"])
         if published and float(flag["value"]) == 0 and gap is not None and not gap["suppressed"] \
                 and (gap["ci_low"] > 0 or gap["ci_high"] < 0):
+            q = v.row(c, kind, level, key, "gap_q")
+            if q is not None and pd.notna(q["value"]) and float(q["value"]) >= 0.05:
+                return td(t("gap_q_high", self.L), cls="wrap", rule="q")
             return td(t("gap_few", self.L, n=self._min_answers()), cls="wrap", rule="min_answers")
         return cell(flag, self.L)
 
     def change(self) -> Block:
         v, L, c = self.v, self.L, self.code
+        mdc = detectable_text(v, c)
+        mdc = f'<p class="note" data-mdc="1">{esc(mdc)}</p>' if mdc else ""
         if not v.meta.get("previous"):
-            return Block(self._h2("sec_change") + f"<p>{esc(t('no_previous', L))}</p>")
+            return Block(self._h2("sec_change") + f"<p>{esc(t('no_previous', L))}</p>" + mdc)
         rows = []
         for key in [OVERALL] + v.dim_ids:
             level = "overall" if key == OVERALL else "dimension"
@@ -292,7 +297,7 @@ class DepartmentReport:
                   t("change_q", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
         body = table(header, rows) if rows else f"<p>{esc(t('no_rows', L))}</p>"
-        return Block(self._h2("sec_change") + prev + body + f'<p class="note">{esc(t("change_note", L))}</p>'
+        return Block(self._h2("sec_change") + prev + body + mdc + f'<p class="note">{esc(t("change_note", L))}</p>'
                      f'<p class="note">{esc(t("effect_note", L))}</p>')
 
     def problems(self) -> Block:

@@ -2,8 +2,9 @@
 
 Every figure in the text is a published row of the score table written by ``fmt_value`` (or a count of
 such rows, of coverage gaps or of red-line matters); nothing is computed here that the engine did not
-publish. Whether a change is an improvement is read from its 95% interval (wholly above 0: improved;
-wholly below: worse; else no clear change), the same rule the charts use.
+publish. Whether a change is an improvement is read from its Benjamini–Hochberg q-value, the one the
+tables print beside it (q < 0.05 and positive: improved; negative: worse; else no clear change:
+:func:`zuofeng.score.compare.direction`); where q < 0.05 the 95% interval excludes 0 too.
 
 Ledger progress (整改台账) joins the findings once the ledger exists: pass ``ledger`` (see
 ``LedgerProgress``) to ``main_findings``; until then the sentence is left out.
@@ -49,14 +50,12 @@ def _with_ci(row, L) -> str:
         f"{_num(row, L)} (95% interval {ci})" if ci else _num(row, L))
 
 
-def direction(row) -> str:
-    """``improved``, ``worse`` or ``unclear`` from a change row's 95% interval."""
-    lo, hi = row["ci_low"], row["ci_high"]
-    if not is_missing(lo) and lo > 0:
-        return "improved"
-    if not is_missing(hi) and hi < 0:
-        return "worse"
-    return "unclear"
+def direction(row, q_row) -> str:
+    """``improved``, ``worse`` or ``unclear`` from a change row and its q-value row."""
+    from ..score.compare import direction as by_q
+
+    q = float("nan") if not _published(q_row) else float(q_row["value"])
+    return by_q(float(row["value"]), q)
 
 
 def main_findings(v: ScoreView, ledger: LedgerProgress | None = None) -> list[str]:
@@ -88,12 +87,13 @@ def main_findings(v: ScoreView, ledger: LedgerProgress | None = None) -> list[st
     if v.meta.get("previous"):
         ch = v.row(ALL, "all", S.LEVEL_OVERALL, OVERALL, S.CHANGE)
         if _published(ch):
-            s = t(f"f_change_{direction(ch)}", L, previous=v.meta["previous"], change=_with_ci(ch, L))
+            q = v.row(ALL, "all", S.LEVEL_OVERALL, OVERALL, S.CHANGE_Q)
+            s = t(f"f_change_{direction(ch, q)}", L, previous=v.meta["previous"], change=_with_ci(ch, L))
             groups = {"improved": [], "worse": [], "unclear": []}
             for d in v.dim_ids:
                 r = v.row(ALL, "all", S.LEVEL_DIMENSION, d, S.CHANGE)
                 if _published(r):
-                    groups[direction(r)].append(t("f_dim_change", L, dim=v.dim_label(d), change=_num(r, L)))
+                    groups[direction(r, v.row(ALL, "all", S.LEVEL_DIMENSION, d, S.CHANGE_Q))].append(t("f_dim_change", L, dim=v.dim_label(d), change=_num(r, L)))
             for g in ("improved", "unclear", "worse"):
                 if groups[g]:
                     s += t(f"f_dims_{g}", L, dims=sep.join(groups[g]))

@@ -48,6 +48,7 @@ def inspection_html(v: ScoreView, font_face: str = "") -> str:
              f'<p class="lead">{esc(t("insp_lead", L, k=v.k_min, kc=v.meta.get("k_comment", "")))}</p>']
     matters = red_line_matters(v)
     parts.append(f"<h2>{esc(t('insp_redline', L))}</h2>")
+    parts.append(f'<p class="note" data-alert-rule="1">{esc(alert_rule_text(v))}</p>')
     if not matters:
         parts.append(f"<p>{esc(t('no_redline', L))}</p>")
     else:
@@ -80,6 +81,26 @@ def inspection_html(v: ScoreView, font_face: str = "") -> str:
         parts.append(table([t("code", L), t("department", L), t("kind", L), t("comment", L), t("clue_words", L)], rows))
     parts.append(f'<p class="note">{esc(t("insp_footer", L))}</p>')
     return html_page(title, "\n".join(parts), L, font_face, INTERNAL_CSS)
+
+
+def alert_rule_text(v: ScoreView) -> str:
+    """The alert rule and its false-alert rate at a true serious share of 2% for the usual group sizes
+    (:func:`zuofeng.score.alerts.false_alert_rates`, exact binomial; the study in ``bench/bench_study.py``
+    measures it by simulation)."""
+    from ..score import alerts
+
+    L, inst = v.lang, v.instrument
+    count = int((v.meta.get("rules") or {}).get("red_line_min_count", 3))
+    red = [it for it in inst.items if it.red_line]
+    tests = len(red) * len(VIEWS)
+    rates = alerts.false_alert_rates(share=alerts.STUDY_SHARE, threshold=inst.red_line_share, min_count=count,
+                                     tests=tests)
+    sep = "；" if L == "zh" else "; "
+    text = sep.join(t("insp_rate", L, n=r["n"], rate=f"{r['per_department']:.1%}", x=r["min_serious"])
+                    for r in rates)
+    values = "/".join(inst.item_scale.options[x - 1].text.get(L) for x in inst.red_line_values)
+    return t("insp_rule", L, values=values, share=f"{inst.red_line_share:.0%}", count=count,
+             true=f"{alerts.STUDY_SHARE:.0%}", tests=tests, rates=text)
 
 
 def _n(row) -> str:

@@ -4,18 +4,18 @@ flags, the interval of every figure as the scores record it (``meta["intervals"]
 
 from __future__ import annotations
 
-from ..axes import KINDS
+from ..axes import KINDS, VIEWS
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
 
 #: the figures whose interval each page shows (statistic of ``Scores.meta["intervals"]``), in page order
 DEPARTMENT_FIGURES = ("mean", "index", "problem_rate", "satisfaction", "eval_score", "all", "composite", "gap",
-                      "change", "alpha", "rank")
-OVERVIEW_FIGURES = ("mean", "index", "satisfaction", "all", "change", "alpha", "rank")
+                      "change", "alpha", "rank", "organisation")
+OVERVIEW_FIGURES = ("mean", "index", "satisfaction", "all", "change", "alpha", "rank", "organisation")
 FIGURE_LABEL = {"mean": "mean", "index": "index", "problem_rate": "problem_rate", "satisfaction": "satisfaction",
                 "eval_score": "eval_score", "all": "kind_all", "composite": "composite", "gap": "gap",
-                "change": "change", "alpha": "alpha", "rank": "rank_range"}
+                "change": "change", "alpha": "alpha", "rank": "rank_range", "organisation": "org_figures"}
 
 
 def interval_methods(v: ScoreView, figures) -> list[str]:
@@ -29,6 +29,33 @@ def interval_methods(v: ScoreView, figures) -> list[str]:
     sep = "：" if v.lang == "zh" else ": "
     return [f"{t(FIGURE_LABEL[f], v.lang) if f in FIGURE_LABEL else f}{sep}{method_text(used[f], v.lang)}"
             for f in figures if f in used]
+
+
+def detectable_text(v: ScoreView, code: str) -> str:
+    """"本部门样本量下，可检出的最小变化约为…": per view, the smallest change of the overall index the
+    department's comparison could detect (80% power, two-sided 5%; :mod:`zuofeng.score.power`), from the
+    change's interval where this round has one, else from the index interval for a next round of the
+    same size. Empty when no view is published."""
+    import pandas as pd
+
+    from ..axes import VIEWS
+    from ..score import power
+
+    L = v.lang
+    parts = []
+    for kind in VIEWS:
+        ch = v.row(code, kind, "overall", OVERALL, "change")
+        ix = v.row(code, kind, "overall", OVERALL, "index")
+        if ch is not None and not ch["suppressed"] and pd.notna(ch["ci_low"]):
+            mdc = float(power.from_change(ch["ci_low"], ch["ci_high"]))
+        elif ix is not None and not ix["suppressed"] and pd.notna(ix["ci_low"]):
+            mdc = float(power.from_index(ix["ci_low"], ix["ci_high"]))
+        else:
+            continue
+        parts.append(t("mdc_view", L, kind=v.kind_label(kind), mdc=f"{mdc:.0f}"))
+    if not parts:
+        return ""
+    return t("mdc", L, views=("、" if L == "zh" else ", ").join(parts), power=f"{power.POWER:.0%}")
 
 
 def methods_block(v: ScoreView, department: str | None = None) -> Block:
@@ -72,14 +99,15 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
         paras.append(t("m_seed", L, seed=meta.get("seed"), n_boot=f"{n_boot:,}",
                        mc=f"{(0.025 * 0.975 / n_boot) ** 0.5:.4f}"))
     html = "".join(f"<p>{esc(p)}</p>" for p in paras)
-    # reliability: Cronbach's alpha per dimension (organisation, and this department when given)
-    units = [ALL] + ([department] if department else [])
+    # reliability: Cronbach's alpha per dimension and view (never pooled over views of the same people),
+    # for this department when given, else the organisation
+    unit = department or ALL
     rows = []
     for key in v.dim_ids + [OVERALL]:
         level = "overall" if key == OVERALL else "dimension"
         name = t("overall", L) if key == OVERALL else v.dim_label(key)
-        rows.append([td(name)] + [cell(v.row(u, "all", level, key, "alpha"), L, with_ci=True) for u in units])
-    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(u)}" for u in units]
+        rows.append([td(name)] + [cell(v.row(unit, kind, level, key, "alpha"), L, with_ci=True) for kind in VIEWS])
+    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(unit)} · {v.kind_label(kind)}" for kind in VIEWS]
     html += table(header, rows)
     if department:
         sup = v.scores.suppression

@@ -149,9 +149,9 @@ class OverviewReport:
         for key in v.dim_ids + [OVERALL]:
             level = "overall" if key == OVERALL else "dimension"
             label = t("overall", L) if key == OVERALL else v.dim_label(key)
-            rows.append([td(label), cell(v.row(ALL, "all", level, key, "alpha"), L, with_ci=True)] +
+            rows.append([td(label)] + [cell(v.row(ALL, k, level, key, "alpha"), L, with_ci=True) for k in VIEWS] +
                         [cell(v.row(ALL, k, level, key, s), L) for k in COVERAGE_VIEWS for s in ("icc1", "icc2")])
-        header = [t("dimension", L), f"{t('alpha', L)} {t('ci', L)}",
+        header = [t("dimension", L), *(f"{t('alpha', L)} · {v.kind_label(k)} {t('ci', L)}" for k in VIEWS),
                   *(f"ICC({i}) · {v.kind_label(k)}" for k in COVERAGE_VIEWS for i in (1, 2))]
         rwg = [[td(code), td(self._name(code))] + [cell(v.row(code, k, "overall", OVERALL, "rwg_j"), L) for k in VIEWS]
                for code in v.codes]

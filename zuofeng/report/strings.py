@@ -130,6 +130,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "insp_redline": ("一、红线问题预警（按部门和评价视角）", "1. Red-line alerts by department and view"),
     "insp_matters": ("共 {n} 项（部门 × 红线条目）；下表列出每项在各评价视角中的证据。",
                      "{n} matters (department × red-line item); the table gives the evidence of every view."),
+    "insp_rule": (("预警规则：某部门某红线条目在一个评价视角中，评为{values}的占比的单侧95%精确下限高于 {share}"
+                   "（单侧精确二项检验 p < 0.05），且至少 {count} 份，才发出预警；只看占比本身（例如8份中2份）不发预警。"
+                   "误报率：若某部门各红线条目的真实严重占比为 {true}（低于阈值），该部门至少一项预警的概率"
+                   "（{tests}个条目×视角，二项分布精确计算，任意相关下的上限）为：{rates}。"),
+                  ("Alert rule: a red-line item of a department fires in one view only when the one-sided 95% exact "
+                   "lower bound of the share of {values} ratings lies above {share} (one-sided exact binomial test, "
+                   "p < 0.05) and at least {count} ratings are serious; a share alone (say 2 of 8) does not fire. "
+                   "False alerts: if the true serious share of every red-line item of a department is {true} (below "
+                   "the threshold), the chance that the department gets at least one alert ({tests} item × view "
+                   "cells, exact binomial, an upper bound for any correlation) is: {rates}.")),
+    "insp_rate": ("每组{n}份回答时至多{rate}（至少{x}份严重评分才预警）", "at most {rate} with {n} answers per group (an alert needs {x} serious ratings)"),
     "insp_clues": ("二、含线索词的意见建议", "2. Suggestions containing clue words"),
     "insp_words": ("线索词：{words}", "Clue words: {words}"),
     "insp_no_clues": ("没有可公布的意见建议含线索词。", "No published suggestion contains a clue word."),
@@ -254,17 +265,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rank_note": ("名次区间来自模拟排名表（按各部门指数的区间重抽指数）；只有在整个区间都处于末位时才标记为“确属末位”。",
                   ("Rank ranges come from simulated league tables (each department's index redrawn from its interval); "
                    "a department is marked clearly last only when its whole range is last.")),
-    "gap_note": (("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。“差距明显”为“是”须同时满足：95%区间不含 0，"
-                  "且自评和该互评视角各至少有 {n} 个回答。"),
+    "gap_note": (("差距 = 自评指数 − 互评指数；差距明显为正说明自我评价偏高。“差距明显”为“是”须同时满足：q < 0.05（本表各方面一起按"
+                  " Benjamini–Hochberg 校正，此时95%区间也不含 0），且自评和该互评视角各至少有 {n} 个回答。"),
                  ("Gap = self index − peer index; a clearly positive gap means the self-assessment is rosier than peers'. "
-                  "A gap is marked clear only when its 95% interval excludes 0 and both the self and that peer view "
-                  "have at least {n} answers.")),
+                  "A gap is marked clear only when its q < 0.05 (Benjamini–Hochberg over the dimensions of the table; "
+                  "its 95% interval then excludes 0 too) and both the self and that peer view have at least {n} "
+                  "answers.")),
+    "mdc": (("本部门样本量下，可检出的最小变化约为：{views}（总体作风指数，{power}把握、双侧5%检验）；"
+             "小于这一幅度的变化即使真实存在，也多半显示为“没有明确变化”。"),
+            ("With this department's numbers of answers, the smallest change that could be detected is about: "
+             "{views} (overall index, {power} power, two-sided 5% test); a real change smaller than that will "
+             "mostly show as no clear change.")),
+    "org_figures": ("全组织数值", "Organisation figures"),
+    "mdc_view": ("{kind} {mdc}分", "{kind} {mdc} points"),
+    "gap_q_high": ("否（区间不含0，但q≥0.05）", "no (interval excludes 0, but q ≥ 0.05)"),
     "gap_few": ("否（区间不含0，但回答少于{n}个）", "no (interval excludes 0, but fewer than {n} answers)"),
     "change_note": (("变化 = 本轮指数 − 上一轮指数；区间与 p 值均来自 Welch t 检验（p < 0.05 当且仅当区间不含 0）；"
-                     "q 值为 Benjamini–Hochberg 校正（同一张表的多重比较），q < 0.05 的发现中误报的期望比例不超过 5%。"),
+                     "q 值为 Benjamini–Hochberg 校正（同一张表的多重比较），q < 0.05 的发现中误报的期望比例不超过 5%；"
+                     "“明显改善/明显变差”即按 q < 0.05 判断。"),
                     ("Change = index this round − previous round; interval and p both from Welch's t test (p < 0.05 "
                      "exactly when the interval excludes 0); q is the Benjamini–Hochberg adjustment for the many "
-                     "comparisons of one table: among findings with q < 0.05, at most 5% are expected to be false.")),
+                     "comparisons of one table: among findings with q < 0.05, at most 5% are expected to be false; "
+                     "clearly improved / clearly worse means q < 0.05.")),
     "m_instrument": ("问卷：{title}（{id} 第{version}版）。", "Instrument: {title} ({id} version {version})."),
     "m_scale": ("题目量表：{scale}；“{missing}”不计入。问题率 = 选择 {problem} 的比例。",
                 "Item scale: {scale}; \"{missing}\" is not counted. Problem rate = share answering {problem}."),
@@ -277,11 +299,12 @@ STRINGS: dict[str, tuple[str, str]] = {
             ("Publication thresholds: at least {k} answer sheets per group and {k} answers (\"don't know\" not counted) "
              "behind every figure, {kc} sheets for suggestions; groups and figures under the threshold, and those "
              "hidden so they cannot be recovered by subtraction, are shown as suppressed.")),
-    "m_redline": (("红线问题：{items}；某部门某红线条目在一个评价视角中有 {share} 以上、且至少 {count} 份评价为 {values}，"
-                   "即为一项红线问题预警，只报送纪检监察组，总体报告只报数量。"),
-                  ("Red-line problems: {items}; when at least {share} of one view's ratings of one of them for a "
-                   "department, and at least {count}, are {values}, that is a red-line matter: it goes to the "
-                   "discipline-inspection team alone, and the overview gives only their number.")),
+    "m_redline": (("红线问题：{items}；某部门某红线条目在一个评价视角中评为 {values} 的占比的单侧95%精确下限高于 {share}、"
+                   "且至少 {count} 份，即为一项红线问题预警，只报送纪检监察组，总体报告只报数量。"),
+                  ("Red-line problems: {items}; when the one-sided 95% exact lower bound of the share of one view's "
+                   "ratings of one of them for a department that are {values} lies above {share}, with at least "
+                   "{count} such ratings, that is a red-line matter: it goes to the discipline-inspection team alone, "
+                   "and the overview gives only their number.")),
     "m_redline_dept": ("标注“红线条目”的问题（廉洁与纪律）：{items}；在本报告中与其他问题一样计分，按同样的规则列入问题清单。",
                        ("Problems marked red-line item (integrity and discipline): {items}; this report scores them "
                         "and puts them on the problem list by the same rules as any other.")),

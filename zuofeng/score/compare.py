@@ -29,8 +29,10 @@ def gap_blocks(groups: pd.MultiIndex, score: dict, honest: dict, scale: float, m
     from the same people as the self sheets, and anonymous sheets cannot be linked: interval and p-value
     with the standard error bound ``se_peer + se_self``, valid whatever their correlation
     (:func:`zuofeng.score.stats.dependent_combination`). ``gap_p`` is that p-value; ``gap_flag`` is 1
-    when the interval excludes 0 and both groups have at least ``min_n`` answers, else 0. Rows sit on
-    the peer kind.
+    when the interval excludes 0 and both groups have at least ``min_n`` answers, else 0 — and
+    :func:`add_qvalues` then keeps it 1 only where the gap's Benjamini–Hochberg q is below 0.05 (the
+    criterion the methods note cites; q ≥ p, so the interval excludes 0 wherever the flag is 1). Rows sit
+    on the peer kind.
     """
     out = []
     units = groups.get_level_values(0)[:: len(KINDS)]
@@ -96,6 +98,8 @@ def add_qvalues(table: pd.DataFrame) -> pd.DataFrame:
     - dimension level: the dimensions of one department (or the organisation) and kind.
 
     The organisation's overall row is a family of its own (q = p). Suppressed p-values take no part.
+    ``gap_flag`` stays 1 only where ``gap_q`` < :data:`FINDING_Q` (the same criterion as the labels
+    改善/变差 of :func:`direction`).
     """
     rows = []
     for stat in ("change_p", "gap_p"):
@@ -109,7 +113,39 @@ def add_qvalues(table: pd.DataFrame) -> pd.DataFrame:
         fam = np.where(overall, np.where(dept == ALL, "ALL|" + kind, "D|" + kind), "K|" + dept + "|" + kind)
         q = stats.bh_qvalues(np.where(pub, t["value"].to_numpy(float), np.nan), fam)
         rows.append(t.assign(statistic=stat[:-1] + "q", value=q, ci_low=np.nan, ci_high=np.nan))
+        if stat == "gap_p":
+            table = _flags_by_q(table, t, q)
     return pd.concat([table, *rows], ignore_index=True) if rows else table
+
+
+def _flags_by_q(table: pd.DataFrame, gap_p: pd.DataFrame, q: np.ndarray) -> pd.DataFrame:
+    """``gap_flag`` = 1 only where it was 1 (interval excludes 0, enough answers) and q < FINDING_Q."""
+    cols = ["department", "kind", "level", "key"]
+    by = dict(zip(map(tuple, gap_p[cols].astype(str).to_numpy()), q))
+    sel = (table["statistic"] == "gap_flag").to_numpy() & (table["value"].to_numpy(float) == 1)
+    rows = np.flatnonzero(sel)
+    if len(rows):
+        keys = map(tuple, table.iloc[rows][cols].astype(str).to_numpy())
+        keep = np.array([by.get(k, np.nan) < FINDING_Q for k in keys])
+        table = table.copy()
+        table.iloc[rows[~keep], table.columns.get_loc("value")] = 0.0
+    return table
+
+
+FINDING_Q = 0.05   # a change or gap is a finding (改善/变差, 差距明显) when its BH q-value is below this
+
+
+def direction(value, q) -> str:
+    """``improved``, ``worse`` or ``unclear`` for a change of the index: a finding when its
+    Benjamini–Hochberg q-value is below :data:`FINDING_Q` (q ≥ p, so its 95% interval then excludes 0),
+    improved when the change is positive.
+
+    >>> direction(6.0, 0.01), direction(-6.0, 0.01), direction(6.0, 0.2), direction(6.0, float("nan"))
+    ('improved', 'worse', 'unclear', 'unclear')
+    """
+    if np.isnan(q) or q >= FINDING_Q or np.isnan(value):
+        return "unclear"
+    return "improved" if value > 0 else "worse"
 
 
 def icc_blocks(groups: pd.MultiIndex, sums: GroupSums, prep: Prepared, supp: Suppression) -> list[pd.DataFrame]:

@@ -30,6 +30,17 @@ METHODS: dict[str, tuple[str, str]] = {
     "views_bound": ("各视角加权：均值为 Σ w·x ± t·Σ w·se，比例为各视角 Wilson 上下限的加权和（任意相关下都成立）",
                     ("views combined: Σ w·x ± t·Σ w·se for means, the weighted Wilson limits for shares (valid for "
                      "any correlation)")),
+    "exact_one_sided": (
+        "严重评分占比的单侧95%精确（Clopper–Pearson）下限高于报告阈值，即单侧精确二项检验 p < 0.05，且严重评分不少于规则的最少份数；综合视角取各视角下限的加权和",
+        ("the one-sided 95% exact (Clopper–Pearson) lower bound of the serious share lies above the reporting "
+         "threshold, i.e. the one-sided exact binomial test has p < 0.05, with at least the rule's minimum of serious ratings; for all "
+         "raters the weighted sum of the views' bounds")),
+    "pooled_sheets": (
+        ("全组织的数值把各部门的答卷合为一个样本计算区间：部门间的差异也计入误差，因而区间偏宽（保守）。"
+         "没有按整群（部门）计算，因为每个部门都参加测评，部门不是抽样单位；本轮的结论针对本单位这些部门"),
+        ("organisation figures take the departments' sheets as one sample: the differences between departments "
+         "count as error too, so the interval is wide (conservative). It is not a cluster interval because every "
+         "department is surveyed: departments are not sampled, and the findings are about these departments")),
     "newcombe": ("95% Newcombe 混合得分区间（方法 10）", "95% Newcombe hybrid score interval (method 10)"),
     "rank_simulation": ("模拟排名表中名次的 2.5%–97.5% 分位（各部门指数按 指数 + 标准误 × t 独立重抽，不重抽答卷）",
                         ("2.5–97.5% range of ranks over simulated league tables (each index redrawn as index + se × t; "
@@ -42,6 +53,7 @@ INTERVALS: dict[str, str] = {
     "index": "mean_mapped",
     "problem_rate": "wilson",
     "red_line_share": "wilson",
+    "red_line_alert": "exact_one_sided",
     "satisfaction": "wilson",
     "eval_score": "wilson_effective_n",
     "alpha": "feldt",
@@ -51,6 +63,7 @@ INTERVALS: dict[str, str] = {
     "all": "views_bound",
     "satisfaction_change": "newcombe",
     "rank": "rank_simulation",
+    "organisation": "pooled_sheets",
 }
 
 

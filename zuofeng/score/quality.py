@@ -24,7 +24,7 @@ class Rules:
     """Thresholds of the problem list and the quality flags (recorded in ``Scores.meta['rules']``)."""
 
     problem_rate: float = 0.25       # an item is a problem when the Wilson lower bound of its 4–5 share is ≥ this
-    red_line_min_count: int = 2      # a red-line alert needs at least this many serious ratings (and the share)
+    red_line_min_count: int = 3      # a red-line alert needs at least this many serious ratings (and the bound)
     min_answers: int = 10            # below_organisation and gap flags need at least this many answers per group
     uniform_pattern_share: float = 0.5   # ≥ this share of a department's sheets are the same answer pattern
     uniform_item_sd: float = 0.3     # mean within-department item SD below this (1–5 scale)
@@ -124,9 +124,10 @@ def find_jumps(table: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 def problem_list(table: pd.DataFrame, instrument, rules: Rules) -> pd.DataFrame:
     """Department × item flags with the rule that fired, from published rows of the long table.
 
-    Rules, none on a point estimate alone: ``red_line`` (a red-line item's alert fired: a share of
-    serious ratings ≥ the instrument's ``red_line.min_share`` and at least ``rules.red_line_min_count`` of
-    them; the note says how many of how many), ``problem_rate`` (the 95% Wilson lower bound of the share of
+    Rules, none on a point estimate alone: ``red_line`` (a red-line item's alert fired: the one-sided
+    exact lower bound of the share of serious ratings lies above the instrument's ``red_line.min_share``
+    and at least ``rules.red_line_min_count`` of them are serious, :mod:`zuofeng.score.alerts`; the note
+    says how many of how many, and the bound), ``problem_rate`` (the 95% Wilson lower bound of the share of
     4–5 answers ≥ ``rules.problem_rate``: the share is credibly that high, Wilson 1927),
     ``below_organisation`` (the item's index interval lies wholly below the organisation's for the same
     kind, and the item has at least ``rules.min_answers`` answers).
@@ -138,8 +139,8 @@ def problem_list(table: pd.DataFrame, instrument, rules: Rules) -> pd.DataFrame:
     for r in t[(t["statistic"] == "red_line_alert") & (t["value"] == 1)].itertuples(index=False):
         v = share.get((r.department, r.kind, r.key), np.nan)
         rows.append((r.department, r.kind, r.key, labels[r.key], "red_line", v,
-                     (f"红线条目：{round(v * r.n)}/{r.n}份评分为“比较突出”或“非常突出”（{v:.1%}，报告阈值"
-                      f"{instrument.red_line_share:.0%}且至少{rules.red_line_min_count}份）")))
+                     (f"红线条目：{round(v * r.n)}/{r.n}份评分为“比较突出”或“非常突出”（{v:.1%}，单侧95%精确下限"
+                      f"{r.ci_low:.1%}高于报告阈值{instrument.red_line_share:.0%}，且至少{rules.red_line_min_count}份）")))
     for r in t[(t["statistic"] == "problem_rate") & (t["ci_low"] >= rules.problem_rate)].itertuples(index=False):
         rows.append((r.department, r.kind, r.key, labels[r.key], "problem_rate", r.value,
                      f"问题率{r.value:.1%}，95%区间下限{r.ci_low:.1%}≥{rules.problem_rate:.0%}（{round(r.value * r.n)}/{r.n}）"))

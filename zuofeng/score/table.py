@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..axes import COVERAGE_VIEWS, VIEWS
-from . import stats
+from . import alerts, stats
 from .prepare import OVERALL, GroupSums, Prepared, mean_sd, row_nanmean, variance
 from .suppress import ALL
 from .views import ViewCombiner
@@ -241,14 +241,17 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(n > 0, xr / n, np.nan)
             lo, hi = stats.wilson_interval(xr, n)
+            bound = alerts.lower_bound(xr, n)
             if combine is not None:
                 xr = combine.count(xr, view_n, view_mean)
                 share, lo, hi, n_c = combine.share(share, lo, hi, view_n)
-            fire = (share >= instrument.red_line_share) & (xr >= red_line_min_count)
+                bound = combine.share(bound, bound, bound, view_n)[0]
+            fire = alerts.fires(bound, xr, instrument.red_line_share, red_line_min_count)
             alert = np.where(n_c > 0, fire.astype(float), np.nan)
             out.append(block(g, "item", key, "red_line_share", share, lo, hi, n_c, note=note))
-            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重" if m > 0 else None for x, m in zip(xr, n_c)], dtype=object)
-            out.append(block(g, "item", key, "red_line_alert", alert, n=n_c, note=serious))
+            serious = np.array([f"{x:.0f}/{m:.0f}份评分为严重，单侧95%精确下限{b:.1%}" if m > 0 else None
+                                for x, m, b in zip(xr, n_c, bound)], dtype=object)
+            out.append(block(g, "item", key, "red_line_alert", alert, bound, n=n_c, note=serious))
 
     # reliability (Cronbach's α, Feldt interval) over complete answer sets; agreement rwg(j) per department
     for key in prep.score_keys:
@@ -263,8 +266,12 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
             var_sum = var_sum + variance(nc[:, j], s[:, j], ss[:, j])
         nc, s, ss = nc[:, -1], s[:, -1], ss[:, -1]
         a = stats.cronbach_alpha(var_sum, variance(nc, s, ss), len(keys))
+        # per view only: the sheets of kind ``all`` are the same people's self and peer sheets, whose pool
+        # is no sample of answer sets (each person twice, with the views' differences as variance)
+        pooled = kind == "all"
+        a = np.where(pooled, np.nan, a)
         lo, hi = stats.feldt_interval(a, nc, len(keys))
-        note = np.where(nc < 2, "完整答卷不足2份", None)
+        note = np.where(pooled, "α按评价视角分别计算，不合并同一批人的自评与互评答卷", np.where(nc < 2, "完整答卷不足2份", None))
         out.append(block(g, level, key, "alpha", a, lo, hi, nc, note=note))
         mean_var = row_nanmean(np.column_stack([item_var[k_] for k_ in keys]))
         r = stats.rwg_j(mean_var, len(keys), int(high))
