@@ -84,7 +84,7 @@ def round_():
 @click.option("--eval-points", default=None, metavar="好=100,较好=80,一般=60,差=40",
               help="Points of each democratic-evaluation option (default the instrument's).")
 @click.option("--rater-groups", default=None, metavar="领导班子,中层干部,…",
-              help="Rater groups (测评人员类别), bound to the tokens (default: none).")
+              help="Rater groups (测评人员类别), each bound to its 答题码 (default: none).")
 @click.option("--group-weights", default=None, metavar="0.2,0.3,…",
               help="Weights of the rater groups in their composite, in the same order (default equal).")
 @lang_option
@@ -211,8 +211,8 @@ def tokens_():
 @click.option("--url", default=None, metavar="SURVEY_URL",
               help="Public survey address, printed with its QR code (default: a line to write it on).")
 @click.option("--paper-ballots", "paper_ballots", type=click.Path(dir_okay=False), default=None,
-              metavar="FILE.html", help="Printable A4 paper ballots (HTML): one questionnaire per token with its "
-              "答题码, and a count sheet per department.")
+              metavar="FILE.html", help="Printable A4 paper ballots (HTML): one questionnaire per 答题码, printed on "
+              "it, and a count sheet per department.")
 @click.option("--force", is_flag=True, help="Overwrite existing slip files (their old tokens stay valid).")
 @lang_option
 @db_option

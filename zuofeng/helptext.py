@@ -130,7 +130,7 @@ HELP_ZH: dict[str, str] = {
     "Who records the changes (default: import FILE).": "记录这些修改的人（默认：import FILE）。",
     "Completion, overdue entries and missing evidence per department; verification once the next round exists.":
         "各部门的完成情况、逾期条目和缺少的佐证材料；有下一轮后给出整改成效核验。",
-    "Rater groups (测评人员类别), bound to the tokens (default: none).":
+    "Rater groups (测评人员类别), each bound to its 答题码 (default: none).":
         "测评人员类别（如 领导班子,中层干部,一般干部,服务对象），与答题码绑定（默认：不分类别）。",
     "Weights of the rater groups in their composite, in the same order (default equal).":
         "各测评人员类别在加权综合中的权重，顺序与类别相同（默认：相等）。",
@@ -138,7 +138,7 @@ HELP_ZH: dict[str, str] = {
         "即使后一轮以本轮为对比基线，也重新开放已关闭的轮次。",
     "Rounds with rater groups: CSV department,group,count[,targets], one token batch a row.":
         "分测评人员类别的轮次：CSV 文件，每行一批答题码：部门,类别,数量[,被评部门]。",
-    "Printable A4 paper ballots (HTML): one questionnaire per token with its 答题码, and a count sheet per department.":
+    "Printable A4 paper ballots (HTML): one questionnaire per 答题码, printed on it, and a count sheet per department.":
         "可打印的 A4 纸质答卷（HTML）：每个答题码一份印有答题码的问卷，每个部门一张计票单。",
     "A reverse proxy on this machine forwards every request (deploy/): trust its X-Real-IP.":
         "本机的反向代理转发所有请求（见 deploy/）：采信其 X-Real-IP。",
