@@ -84,6 +84,8 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, title_en
                        eval_scores=parse_pairs(eval_points, "--eval-points") if eval_points is not None else None,
                        db=db)
     click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
+    for warning in rnd.get("warnings", ()):
+        click.echo(f"提示：{warning}", err=True)
 
 
 @round_.command("open")
