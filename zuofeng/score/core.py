@@ -128,7 +128,7 @@ def _score_round_data(responses, departments, info, instrument, rules, items: bo
     sums = GroupSums(prep)
     figs = suppress_figures(answer_counts(prep, sums), prep.departments, info["k_min"], supp,
                             {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)},
-                            info.get("group_weights"))
+                            info.get("group_weights"), answer_contents(prep, sums))
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
@@ -358,6 +358,21 @@ def answer_counts(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, 
     n = sums.leaf_sums(prep.sheets[list(cols.values())].notna().to_numpy()).astype(np.int64)
     leaves = [(d, v) for d in prep.codes for v in KINDS[:3]]   # the leaf order of GroupSums
     return {key: dict(zip(leaves, n[:, j].tolist())) for j, key in enumerate(cols)}
+
+
+def answer_contents(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, str], tuple]]:
+    """The sums a published figure gives away, per key and (department, view): answers, sum, sum of
+    squares and, for an item, the count of 4–5 ratings (None for a dimension or the overall, whose
+    respondent scores are means)."""
+    cols = {**{k: k for k in prep.item_keys}, **{k: f"s:{k}" for k in prep.score_keys}}
+    x = prep.sheets[list(cols.values())].to_numpy(dtype="float64")
+    ok = ~np.isnan(x)
+    v = np.where(ok, x, 0.0)
+    n, s, q, c = (sums.leaf_sums(a) for a in (ok.astype("float64"), v, v * v, (v >= 4).astype("float64")))
+    leaves = [(d, view) for d in prep.codes for view in KINDS[:3]]   # the leaf order of GroupSums
+    items = set(prep.item_keys)
+    return {key: {leaf: (n[i, j], s[i, j], q[i, j], c[i, j] if key in items else None)
+                  for i, leaf in enumerate(leaves)} for j, key in enumerate(cols)}
 
 
 class _Published:

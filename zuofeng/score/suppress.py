@@ -37,6 +37,7 @@ from scipy import sparse
 
 from ..axes import BLANK_CATEGORY, KINDS, VIEWS, kind_label
 from ..axes import CATEGORIES as _CATEGORIES
+from . import disclosure
 from .rowkeys import distinct_rows
 
 CATEGORIES = (*_CATEGORIES, BLANK_CATEGORY)
@@ -487,9 +488,46 @@ class FigureSuppression:
         return all(self.published(unit, kind, key) for key in self.scales)
 
 
+def _pair_hidden_scales(counts, rels, reasons) -> None:
+    """A hidden dimension (or overall) with exactly one hidden item (dimension) is one equation in two
+    unknowns, which the sums of another key across departments can close: hide one more child."""
+    for rel in rels:
+        if rel.parent not in reasons:
+            continue
+        hidden = [c for c in rel.children if c in reasons and counts[c] > 0]
+        live = [c for c in rel.children if c not in reasons and counts[c] > 0]
+        if len(hidden) == 1 and live:
+            reasons[min(live, key=lambda c: (counts[c], c))] = COMPLEMENTARY
+
+
+def _content_leaks(contents, departments: pd.DataFrame, reasons) -> set[Figure]:
+    """Figures to hide so that no remainder of hidden figures is unanimous (:mod:`.disclosure`), for
+    every key and view; a few at a time (one per key and view), since the rule runs again after them."""
+    codes = [str(c) for c in departments["code"]]
+    pools = division_pools(departments)
+    in_pool = {c for _, members in pools.values() for c in members}
+    rels = [(ALL, tuple(codes)), *((u, m) for u, (_, m) in pools.items())]
+    if pools:
+        rels.append((ALL, (*pools, *(c for c in codes if c not in in_pool))))
+    out: set[Figure] = set()
+    for key, by_leaf in contents.items():
+        for v in VIEWS:
+            leaf = {c: by_leaf.get((c, v), (0.0, 0.0, 0.0, 0.0)) for c in codes}
+            units = {**leaf, **{u: _add(leaf[c] for c in m) for u, (_, m) in pools.items()}, ALL: _add(leaf.values())}
+            hidden = {u for u in units if (u, v, key) in reasons}
+            out.update((u, v, key) for u in disclosure.leaks(rels, units, hidden))
+    return out
+
+
+def _add(parts):
+    parts = list(parts)
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts),
+            None if any(p[3] is None for p in parts) else sum(p[3] for p in parts))
+
+
 def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], departments: pd.DataFrame, k: int,
                      groups: Suppression, scales: dict[str, tuple[str, ...]],
-                     weights: dict[str, float] | None = None) -> FigureSuppression:
+                     weights: dict[str, float] | None = None, contents: dict | None = None) -> FigureSuppression:
     """Decide which score figures may be published: each needs at least k answers of its own.
 
     Two kinds of sums link the figures, and the rule of :func:`suppress` runs on both until neither
@@ -510,6 +548,10 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     3. *Kind* ``all``: it is the weighted mean of the unit's view figures (:mod:`zuofeng.score.views`),
        not their sum, so it is published only when every view figure it combines (weight > 0, answers
        > 0) is published; otherwise it is hidden as complementary.
+    4. *Answers, not only counts*: with ``contents``, a set of hidden figures whose sums the published
+       ones fix (a remainder) must not be unanimous — all alike, or none or all rated 4–5 — or every
+       one of them is known; otherwise a published sibling that breaks it (or the parent) is hidden too
+       and steps 1–2 run again (:mod:`zuofeng.score.disclosure`).
 
     Parameters
     ----------
@@ -525,6 +567,9 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         parent key → its child keys: every dimension → its items, ``overall`` → the dimensions.
     weights : dict, optional
         The round's view weights of ``all`` (None: equal weights).
+    contents : dict, optional
+        key → {(department, view): (answers, sum, sum of squares, count of 4–5 or None)}: with them,
+        step 4 hides more until no remainder of hidden figures is unanimous (:mod:`.disclosure`).
 
     Examples
     --------
@@ -559,7 +604,11 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         reasons.update({(u, kd, key): r for key, ex in extra.items() for (u, kd, _), r in ex.items()})
         before = set(reasons)
         _apply_rule(counts, rels, k, reasons)
+        _pair_hidden_scales(counts, rels, reasons)
         new = set(reasons) - before
+        if not new and contents is not None:   # 4. no remainder of hidden cells may be unanimous
+            new = _content_leaks(contents, departments, reasons)
+            reasons.update({f: COMPLEMENTARY for f in new})
         for u, kd, key in new:
             extra[key][(u, kd, TOTAL)] = reasons[(u, kd, key)]
         todo = {key for _, _, key in new}
