@@ -28,7 +28,6 @@ from collections.abc import Iterable
 Unit = str
 Content = tuple[float, float, float, float | None]   # answers n, sum S, sum of squares Q, count of 4–5 C
 TOLERANCE = 1e-9
-HIDE_PARENTS = True
 
 
 def unanimous(c: Content) -> bool:
@@ -70,8 +69,8 @@ def remainders(relations: Iterable[tuple[Unit, tuple[Unit, ...]]], hidden: set[U
 
 def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit]) -> list[Unit]:
     """The published units to hide next so that no remainder is a single cell or unanimous: for each
-    offending remainder, the published sibling with the fewest answers whose own answers break it (a
-    sibling with some 4–5 ratings where the remainder had none, …), else the parent."""
+    offending remainder its parent (the organisation's or the pool's figure), else the published
+    sibling with the fewest answers whose own answers break it."""
     answered = {u for u, c in contents.items() if c[0] > 0}
     out: list[Unit] = []
     for cells, (parent, kids) in sorted(remainders(relations, hidden, answered).items(),
@@ -79,13 +78,16 @@ def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit]) -> list[U
         total = _sum(contents[u] for u in cells)
         if len(cells) >= 2 and not unanimous(total):
             continue
+        # hide the parent (the organisation's or the pool's figure), never a department's own figure:
+        # the departments' figures carry the problem lists and red-line alerts; a sibling only where
+        # the parent cannot be hidden
+        if parent not in out and parent not in hidden:
+            out.append(parent)
+            return out   # one at a time: the rule runs again before the next
         options = [u for u in kids if u not in hidden and u in answered and u not in out
                    and not unanimous(_sum([total, contents[u]]))]
         if options:
             out.append(min(options, key=lambda u: (contents[u][0], u)))
-            return out   # one at a time: the rule runs again before the next
-        if parent not in out and HIDE_PARENTS:
-            out.append(parent)
             return out
     return out
 
