@@ -39,13 +39,30 @@ def test_department_view(demo):
     _, engine = demo
     f = department_frames(engine, FINAL[0], "XXZX", as_of=dt.date.today())
     assert list(f["problems"].columns)[:3] == ["优先级", "条目", "问题"]
+    from zuofeng.ledger.change import item_change
+    from zuofeng.score import score_round
+
+    before, now = (score_round(engine, r[0], seed=1, n_boot=1000) for r in (BASELINE, FINAL))
+    ch = item_change(now, before)
+
+    def peer_published(code, item) -> bool:
+        """A peer view of the item measurable in both rounds (what a verdict compares)."""
+        rows = ch[(ch["department"] == code) & (ch["key"] == f"q{int(item):02d}")
+                  & ch["kind"].isin(["peer_inside", "peer_outside"])]
+        return bool((rows["change_class"] != "not_measurable").any())
+
+    # the scenario's verdicts where a peer figure of the item is published now; where protecting the
+    # hidden departments' answers hides the department's peer figures of the item: 无法核验
     v = f["verified"]
     assert len(v) == 2  # the scenario's two done entries
     # too few colleagues to see a change of 25 points (a scale step): 无法核验, not 未见成效; item 8's
     # self-ratings improved beyond the department's chance findings (BH q < 0.05), item 16's not
     assert v["核验"].eq("无法核验").all() and v["提示"].str.contains("仅自评改善").sum() == 1
     kjg = department_frames(engine, FINAL[0], "KJG", lang="en")["verified"]
-    assert set(kjg.loc[kjg["status"].isin(["done", "closed"]), "verification"]) == {"effective"}
+    finished = kjg[kjg["status"].isin(["done", "closed"])]
+    for item, verdict in zip(finished["item"], finished["verification"]):
+        assert verdict == ("effective" if peer_published("KJG", item) else "unverifiable"), (item, verdict)
+    assert "effective" in set(finished["verification"])
 
 
 def test_overview_view(demo):

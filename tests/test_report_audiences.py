@@ -57,7 +57,8 @@ def published_texts(table) -> set[str]:
 
 def matters_by_hand(table) -> set[tuple[str, str]]:
     t = table[(table["statistic"] == "red_line_alert") & ~table["suppressed"].astype(bool) & (table["value"] == 1)
-              & table["kind"].isin(VIEWS) & (table["department"] != "ALL")]
+              & table["kind"].isin(VIEWS) & (table["department"] != "ALL")
+              & ~table["department"].astype(str).str.startswith("div:")]   # a division pool is no department
     return set(zip(t["department"], t["key"]))
 
 
@@ -89,7 +90,7 @@ def test_every_number_of_the_main_findings_comes_from_the_score_table(campaign, 
     # the weakest dimension and the three weakest items, organisation, all raters
     rows = table[(table["department"] == "ALL") & (table["kind"] == "all") & (table["statistic"] == "index")]
     dims = rows[rows["level"] == "dimension"].sort_values("value")
-    items = rows[rows["level"] == "item"].sort_values("value")
+    items = rows[(rows["level"] == "item") & ~rows["suppressed"].astype(bool)].sort_values(["value", "key"])
     from zuofeng.instrument import load_instrument
 
     inst = load_instrument()

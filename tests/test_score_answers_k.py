@@ -41,13 +41,23 @@ def rounds():
     cur = with_dont_know(synthetic_round(12, 420, seed=32, code="K1", previous="K0", improvement=0.3,
                                          divisions=3), seed=6)
     cur.round_info["group_weights"] = {"self": 0.2, "peer_inside": 0.3, "peer_outside": 0.5}
+    for code, div in zip(cur.departments["code"], cur.departments["division"]):
+        DIVISIONS.setdefault(f"div:{div}", set()).add(code)
     scores = score_frames(cur.responses, cur.departments, cur.round_info, cur.instrument, previous=prev, seed=1,
                           n_boot=100)
     return prev, cur, scores
 
 
+DIVISIONS: dict[str, set[str]] = {}   # division pool unit (div:<name>) → its departments, from the fixture
+
+
 def group(resp: pd.DataFrame, dept: str, kind: str) -> pd.DataFrame:
-    r = resp if dept == "ALL" else resp[resp["department"] == dept]
+    if dept == "ALL":
+        r = resp
+    elif dept.startswith("div:"):   # a division pool: the sheets of its departments
+        r = resp[resp["department"].isin(DIVISIONS[dept])]
+    else:
+        r = resp[resp["department"] == dept]
     return r if kind == "all" else r[r["view"] == kind]
 
 
@@ -73,7 +83,7 @@ def answer_table(resp: pd.DataFrame, inst) -> dict:
             return table
     sc = scales(inst)
     table = {}
-    for u in ["ALL", *sorted(set(resp["department"]))]:
+    for u in ["ALL", *DIVISIONS, *sorted(set(resp["department"]))]:
         for kd in KINDS:
             r = group(resp, u, kd)
             filled = r[list(inst.item_keys)].notna()
@@ -125,13 +135,21 @@ def rests_on(row, resp, prev_resp, inst, weights) -> list[int]:
     return counts
 
 
+def hidden_groups(scores) -> set:
+    """The (unit, kind) groups hidden on their sheets, from the suppression frame (their sheet counts are
+    public, so the table's count rows do not say it)."""
+    sup = scores.suppression
+    sup = sup[sup["category"].isna() & (sup["scope"] == "answers")]
+    return set(zip(sup["department"], sup["kind"]))
+
+
 def test_the_round_has_many_figures_on_fewer_than_k_answers_among_published_groups(rounds):
     """The sweep below is not empty-handed: plenty of item figures of published groups rest on < k."""
     _, cur, scores = rounds
     k = cur.round_info["k_min"]
     t = scores.rows(level="item", statistic="mean")
     groups = scores.rows(statistic="respondents", level="overall")
-    published_groups = set(zip(*[groups.loc[~groups["suppressed"], c] for c in ("department", "kind")]))
+    published_groups = set(zip(groups["department"], groups["kind"])) - hidden_groups(scores)
     thin = [(d, kd, key) for d, kd, key in zip(t["department"], t["kind"], t["key"])
             if (d, kd) in published_groups and 0 < answers(cur.responses, cur.instrument, d, kd, key) < k]
     assert len(thin) >= 20
@@ -147,6 +165,8 @@ def test_sweep_no_published_figure_rests_on_fewer_than_k_answers(rounds):
                                    "eval_score", "satisfaction_change", "respondents", "coverage"}
     bad = []
     for row in t.itertuples(index=False):
+        if row.statistic in ("respondents", "coverage", "headcount"):
+            continue   # counts are public by design (ballots returned, staff); the answers are what k protects
         counts = rests_on(row, cur.responses, prev.responses, cur.instrument, weights)
         # an empty part discloses nothing (e.g. an item nobody answered inside rwg_j's scale); a figure on
         # no answers at all, or on some but fewer than k, must not be there
@@ -206,8 +226,9 @@ def entering_views(scores, resp, inst, unit: str, key: str) -> dict[str, float]:
     at least one other view group of the unit with sheets is hidden too.
     """
     w = scores.meta["view_weights"]
-    g = scores.rows(statistic="respondents", level="overall", department=unit)
-    hid = dict(zip(g["kind"], g["suppressed"]))
+    sup = scores.suppression   # the hidden groups (their counts are public, so the table does not say it)
+    g = sup[(sup["department"] == unit) & sup["category"].isna() & (sup["scope"] == "answers")]
+    hid = {kd: True for kd in g["kind"]}
     hidden = [v for v in VIEWS if hid.get(v, False) and len(group(resp, unit, v)) > 0]
     use = {v: float(w.get(v, 0)) for v in VIEWS if float(w.get(v, 0)) > 0 and answers(resp, inst, unit, v, key) > 0
            and (not hid.get(v, False) or len(hidden) >= 2)}
@@ -326,9 +347,8 @@ def test_the_audit_finds_a_leak_when_only_thin_figures_are_hidden(rounds):
     _, cur, scores = rounds
     k, inst, resp = cur.round_info["k_min"], cur.instrument, cur.responses
     t = scores.table.copy()
-    groups = scores.rows(statistic="respondents", level="overall")
-    hidden_groups = set(zip(groups.loc[groups["suppressed"], "department"], groups.loc[groups["suppressed"], "kind"]))
-    t["suppressed"] = [(d, kd) in hidden_groups or (lv != "evaluation" and 0 < answers(resp, inst, d, kd, key) < k)
+    hidden = hidden_groups(scores)
+    t["suppressed"] = [(d, kd) in hidden or (lv != "evaluation" and 0 < answers(resp, inst, d, kd, key) < k)
                        for d, kd, lv, key in zip(t["department"], t["kind"], t["level"], t["key"])]
     naive = type(scores)(t, scores.problems, scores.quality, scores.comments, scores.suppression,
                          scores.departments, scores.meta)
@@ -355,7 +375,7 @@ def test_a_red_line_item_answered_by_one_of_five_publishes_no_mean_and_no_alert(
     assert not n["suppressed"].iat[0] and n["value"].iat[0] == 5       # the group itself is published
     q10 = scores.rows(department=code, kind="self", level="item", key="q10")
     assert len(q10) >= 5 and q10["suppressed"].all() and q10["value"].isna().all() and q10["n"].isna().all()
-    assert q10["note"].str.contains("回答数").all()
+    assert q10["note"].str.contains("不足5份回答").all()
     p = scores.problems
     assert p[(p["department"] == code) & (p["key"] == "q10")].empty
 

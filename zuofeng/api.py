@@ -215,7 +215,8 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
     Returns
     -------
     dict
-        The round's row: ``code, title, status, k_min, k_comment, previous, instrument_id, …``.
+        The round's row: ``code, title, status, k_min, k_comment, previous, instrument_id, …``, and
+        ``warnings``: what the roster means for the roll-up into divisions (``rounds.roster_warnings``).
 
     Examples
     --------

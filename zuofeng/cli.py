@@ -102,6 +102,8 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, title_en
                        rater_groups=parse_rater_groups(rater_groups, group_weights), db=db)
     click.echo(say("round_created", lang, code=rnd["code"], instrument=rnd["instrument_id"],
                    version=rnd["instrument_version"]))
+    for warning in rnd.get("warnings", ()):
+        click.echo(say("note", lang, note=warning), err=True)
 
 
 @round_.command("open")

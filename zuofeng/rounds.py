@@ -48,6 +48,36 @@ def parse_pairs(text: str, option: str, expected: str = "NAME=NUMBER pairs separ
     return out
 
 
+def roster_warnings(rows, k_min: int) -> list[str]:
+    """What a roster means for the roll-up into divisions (归口), in plain Chinese, one line each: a
+    division of one department (no pool to report it in), a division whose headcount can never give k
+    sheets (its pool is always hidden), a department under k by headcount in no division.
+
+    >>> from types import SimpleNamespace as R
+    >>> for w in roster_warnings([R(code="A", name="甲", headcount=3, division="x"), R(code="B", name="乙",
+    ...                           headcount=4, division=None)], 5):
+    ...     print(w)
+    归口“x”只有一个部门（甲）：它的结果不足5份时无处合并，只能隐藏
+    归口“x”编制人数合计3人，少于k=5：合并后也永远达不到公布门槛，结果总是隐藏
+    乙编制人数4人，少于k=5，且不属于任何归口：它的自评和本部门互评结果永远无法公布
+    """
+    out: list[str] = []
+    members: dict[str, list] = {}
+    for r in rows:
+        if r.division:
+            members.setdefault(r.division, []).append(r)
+    for div, rs in members.items():
+        if len(rs) == 1:
+            out.append(f"归口“{div}”只有一个部门（{rs[0].name}）：它的结果不足{k_min}份时无处合并，只能隐藏")
+        head = sum(r.headcount for r in rs)
+        if head < k_min:
+            out.append(f"归口“{div}”编制人数合计{head}人，少于k={k_min}：合并后也永远达不到公布门槛，结果总是隐藏")
+    for r in rows:
+        if not r.division and r.headcount < k_min:
+            out.append(f"{r.name}编制人数{r.headcount}人，少于k={k_min}，且不属于任何归口：它的自评和本部门互评结果永远无法公布")
+    return out
+
+
 def create_round(
     engine: Engine,
     code: str,
@@ -64,7 +94,8 @@ def create_round(
     title_en: str | None = None,
     rater_groups: list[dict] | None = None,
 ) -> dict:
-    """Create a draft round with its departments; all or nothing.
+    """Create a draft round with its departments; all or nothing. The returned row carries
+    ``warnings`` (:func:`roster_warnings`): what the roster means for the roll-up into divisions.
 
     ``title_en`` (and the roster's optional ``name_en`` column) are used by English reports.
     ``eval_scores`` (the points of 好/较好/一般/差, default the instrument's) and ``group_weights`` (the
@@ -114,7 +145,7 @@ def create_round(
              "party_members": r.party_members, "division": r.division,
              "peer_targets": " ".join(r.peer_targets) or None, "paper": r.paper, "name_en": r.name_en}
             for r in rows])
-        return get_round(conn, code)
+        return {**get_round(conn, code), "warnings": roster_warnings(rows, k_min)}
 
 
 def set_status(engine: Engine, code: str, status: str, *, force: bool = False) -> dict:

@@ -28,7 +28,7 @@ CHANGE_COLUMNS = ["department", "kind", "item", "key", "n_before", "index_before
 
 def _item_figures(scores) -> pd.DataFrame:
     t = scores.table
-    t = t[(t["level"] == "item") & t["kind"].isin(VIEWS) & (t["department"] != "ALL")
+    t = t[(t["level"] == "item") & t["kind"].isin(VIEWS) & t["department"].isin(scores.departments["code"])
           & t["statistic"].isin(["mean", "sd", "index"])]
     wide = t.pivot_table(index=["department", "kind", "key"], columns="statistic", values="value", aggfunc="first",
                          dropna=False)

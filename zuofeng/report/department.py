@@ -72,6 +72,40 @@ class DepartmentReport:
         r = self.v.row(self.code, kind, level, key, statistic)
         return r is not None and (bool(r["suppressed"]) or not pd.isna(r["value"]))
 
+    def _pool(self) -> tuple[str, str, list[str]] | None:
+        """The department's division pool (归口) as (unit, name, member names), or None."""
+        from ..score.suppress import division_pools
+
+        for unit, (name, members) in division_pools(self.v.departments).items():
+            if self.code in members:
+                return unit, name, [self.v.dept_name(m) for m in members]
+        return None
+
+    def _published(self, unit: str, kind: str, level: str, key: str, statistic: str = "index") -> bool:
+        r = self.v.row(unit, kind, level, key, statistic)
+        return r is not None and not r["suppressed"] and pd.notna(r["value"])
+
+    def _answered(self, kind: str) -> bool:
+        return (self.v.value(self.code, kind, "overall", OVERALL, "respondents") or 0) > 0
+
+    def _pooled_kinds(self) -> list[str]:
+        """The kinds the department has sheets in whose own overall index is hidden while the division
+        pool's is published."""
+        pool = self._pool()
+        if pool is None:
+            return []
+        return [k for k in KINDS if self._answered(k) and not self._published(self.code, k, "overall", OVERALL)
+                and self._published(pool[0], k, "overall", OVERALL)]
+
+    def _pool_note(self, kinds: list[str]) -> str:
+        pool = self._pool()
+        if not kinds or pool is None:
+            return ""
+        sep = "、" if self.L == "zh" else ", "
+        text = t("pool_note", self.L, kinds=sep.join(self.v.kind_label(k) for k in kinds), pool=pool[1],
+                 members=sep.join(pool[2]))
+        return f'<p class="note pooled">{esc(text)}</p>'
+
     def _suppressed_note(self) -> str:
         return f'<p class="legend">{esc(t("legend_suppressed", self.L, k=self.v.k_min))}</p>'
 
@@ -118,6 +152,14 @@ class DepartmentReport:
                          cell(v.row(c, k, "overall", OVERALL, "index"), L, with_ci=True),
                          cell(v.row(c, k, "evaluation", OVERALL, "satisfaction"), L, with_ci=True),
                          cell(v.row(c, k, "evaluation", OVERALL, "eval_score"), L, with_ci=True)])
+        pooled, pool = self._pooled_kinds(), self._pool()
+        for k in pooled:   # where the department's own figure is hidden: its division pool's (归口合并)
+            u = pool[0]
+            rows.append([td(t("pool_kind", L, pool=pool[1], kind=v.kind_label(k)), cls="pooled"),
+                         cell(v.row(u, k, "overall", OVERALL, "respondents"), L),
+                         cell(v.row(u, k, "overall", OVERALL, "index"), L, with_ci=True),
+                         cell(v.row(u, k, "evaluation", OVERALL, "satisfaction"), L, with_ci=True),
+                         cell(v.row(u, k, "evaluation", OVERALL, "eval_score"), L, with_ci=True)])
         header = [t("kind", L), t("respondents", L), f"{t('index', L)} {t('ci', L)}",
                   f"{t('satisfaction', L)} {t('ci', L)}", f"{t('eval_score', L)} {t('ci', L)}"]
         comp = [(lvl, v.row(c, "all", lvl, OVERALL, "composite")) for lvl in ("overall", "evaluation")]
@@ -126,7 +168,7 @@ class DepartmentReport:
             crow = [[td(t("index", L) if lvl == "overall" else t("eval_score", L)), cell(r, L)]
                     for lvl, r in comp if r is not None]
             extra = f"<h3>{esc(t('composite', L))}</h3>" + table([t("value", L), t("composite", L)], crow)
-        return Block(self._h2("sec_overall") + table(header, rows) + extra + self._groups())
+        return Block(self._h2("sec_overall") + self._pool_note(pooled) + table(header, rows) + extra + self._groups())
 
     def _groups(self) -> str:
         """The index per rater group and the weighted composite per view, with the groups it used
@@ -177,12 +219,31 @@ class DepartmentReport:
                 plot.append({"label": v.dim_label(d), "group": shown, "group_label": v.kind_label(shown),
                              "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"]})
         header = [t("dimension", L)] + [v.kind_label(k) for k in kinds]
+        pool, pooled, note = self._pool(), [], ""
+        if pool is not None:   # the division pool's figures where the department's own are hidden
+            pooled = [k for k in KINDS if self._answered(k) and any(self._has(k, "dimension", d, "index") for d in v.dim_ids)
+                      and not any(published(k, d) for d in v.dim_ids)
+                      and any(self._published(pool[0], k, "dimension", d) for d in v.dim_ids)]
+            for row, d in zip(rows, v.dim_ids):
+                row += [cell(v.row(pool[0], k, "dimension", d, "index"), L, with_ci=True) for k in pooled]
+            header += [t("pool_kind", L, pool=pool[1], kind=v.kind_label(k)) for k in pooled]
+            note = self._pool_note(pooled)
+        title_kind, chart_name = v.kind_label(shown), self.name
+        if not plot and pooled:   # nothing of its own to draw: draw the pool's
+            shown = next(k for k in ("all", "peer_inside", "self", "peer_outside") + tuple(KINDS) if k in pooled)
+            title_kind = t("pool_kind", L, pool=pool[1], kind=v.kind_label(shown))
+            chart_name = pool[1]
+            for d in v.dim_ids:
+                r = v.row(pool[0], shown, "dimension", d, "index")
+                if r is not None and not r["suppressed"] and pd.notna(r["value"]):
+                    plot.append({"label": v.dim_label(d), "group": shown, "group_label": title_kind,
+                                 "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"]})
         chart = ""
         if plot:
-            chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=v.kind_label(shown)),
+            chart = charts.index_bars(pd.DataFrame(plot), t("chart_dims", L, kind=title_kind),
                                       t("chart_index_axis", L),
-                                      t("alt_dimensions", L, name=self.name, kinds=v.kind_label(shown)))
-        return Block(self._h2("sec_dimensions") + chart + table(header, rows))
+                                      t("alt_dimensions", L, name=chart_name, kinds=title_kind))
+        return Block(self._h2("sec_dimensions") + note + chart + table(header, rows))
 
     def items(self) -> Block:
         v, L, c = self.v, self.L, self.code

@@ -108,6 +108,10 @@ def main_findings(v: ScoreView, ledger: LedgerProgress | None = None) -> list[st
             s = t("f_gaps", L, groups=len(gaps), depts=len(depts))
             s += t("f_gaps_blind", L, n=len(blind)) if blind else ""
             s += t("f_gaps_below", L, n=len(below)) if below else ""
+            over = list(dict.fromkeys(g["department"] for g in gaps if "收回多于发出" in g["flags"]))
+            if over:   # a count with more ballots than were issued is void: every report says so
+                s += t("f_gaps_over", L, depts=("、" if L == "zh" else ", ").join(
+                    v.dept_name(c) if c in v.codes else c for c in over))
             out.append(s)
         else:
             out.append(t("f_no_gaps", L))

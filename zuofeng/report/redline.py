@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..axes import VIEWS
 from . import names as S
-from .view import ALL, ScoreView
+from .view import ScoreView
 
 DEFAULT_CLUE_WORDS = ("举报", "受贿", "行贿", "索贿", "吃拿卡要", "利益输送", "回扣", "好处费", "红包", "贪污",
                       "挪用", "违规", "违纪", "违法", "打招呼", "插手", "谋私", "公款", "报销", "威胁", "报复")
@@ -34,7 +34,7 @@ def red_line_matters(v: ScoreView) -> list[Matter]:
     """Matters in department order, then item order (the organisation row ``ALL`` is not a matter)."""
     red = v.rows(statistic=S.RED_LINE_ALERT, level=S.LEVEL_ITEM)
     red = red[~red["suppressed"].astype(bool) & (pd.to_numeric(red["value"]) == 1) & red["kind"].isin(VIEWS)
-              & (red["department"] != ALL)]
+              & red["department"].isin(v.codes)]   # not the organisation (ALL) nor a division pool
     out: dict[tuple[str, str], Matter] = {}
     order = {c: i for i, c in enumerate(v.codes)}
     for r in red.to_dict("records"):

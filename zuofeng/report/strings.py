@@ -48,6 +48,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                 "nobody of a category or of an outside view answered).")),
     "f_gaps_blind": ("其中 {n} 处无人作答（盲区）。", " {n} of them have no answers at all (blind spots)."),
     "f_gaps_below": ("其中 {n} 处答卷不足公布门槛，无法单独公布。", " {n} of them have too few answers to be published."),
+    "f_gaps_over": ("{depts} 收回的答卷多于发出的答卷（收回多于发出），按计票规则这些计票无效，请核查。",
+                    " {depts}: more ballots returned than issued; as in a paper count, those counts are void: check them."),
     "f_no_gaps": ("所有部门的自评和互评均做到全员参与，没有盲区。", "Every department reached all its staff in both surveys: no gaps."),
     "f_redline": ("{n} 项红线问题预警（涉及 {depts} 个部门）已单独报送纪检监察组，本报告不列部门明细。",
                   ("{n} red-line matters ({depts} departments) were sent to the discipline-inspection team separately; "
@@ -109,6 +111,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gapflag_未全覆盖": ("未全覆盖", "not everyone answered"),
     "gapflag_党员未覆盖": ("党员未覆盖", "no Party member answered"),
     "gapflag_非党员未覆盖": ("非党员未覆盖", "no non-member answered"),
+    "gapflag_收回多于发出": ("收回多于发出（计票无效）", "more ballots returned than issued (count void)"),
+    # division pools (归口): a department's hidden figure is shown as part of its division's
+    "pool_kind": ("“{pool}”归口合并·{kind}", "division {pool} pooled · {kind}"),
+    "pool_note": (("本部门{kinds}结果不单独公布（保护匿名），图表和表中标注“归口合并”的是所属归口“{pool}”的合并结果"
+                   "（含{members}）。"),
+                  ("This department's {kinds} figures are not published on their own (anonymity); the chart and the "
+                   "rows marked \"pooled\" show its division {pool} as a whole ({members}).")),
     "outside_view": ("{rater} 对本部门的评价", "view from {rater}"),
     # English renderings of the scorer's notes and details
     "en_rule_red_line": ("", "Red-line item: {value} of ratings \"fairly\" or \"very serious\" (threshold {threshold})"),
@@ -248,9 +257,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "{unit_type} · {round_title} ({round}) · scored on {scored_on}"),
     "lead_overview": ("{round_title}（{round}） · {n_dept} 个部门 · {n} 份答卷 · 计分日期 {scored_on}",
                       "{round_title} ({round}) · {n_dept} departments · {n} answer sheets · scored on {scored_on}"),
-    "legend_suppressed": ("“已抑制”：该组答卷或该数值所依据的回答少于 k={k} 份（或为防止推算而一并隐藏），不公布数值。",
-                          ("\"suppressed\": fewer than k={k} answer sheets in this group, or fewer than k answers behind "
-                           "this figure (or hidden so that it cannot be recovered by subtraction); no value is published.")),
+    "legend_suppressed": (("“已抑制”：为保护匿名，该组答卷或该数值所依据的回答少于 k={k} 份，或可据以推算出这类数值，"
+                           "不公布数值；答卷数、编制人数和覆盖率照常公布。"),
+                          ("\"suppressed\": to protect anonymity, fewer than k={k} answer sheets in this group or fewer "
+                           "than k answers behind this figure, or a figure from which such a one could be recovered by "
+                           "subtraction; no value is published. Sheet counts, headcount and coverage are always shown.")),
     "legend_index": ("作风指数 = 100 ×（5 − 均值）/ 4，0–100，越高越好；方括号内为95%区间。",
                      "Work-style index = 100 × (5 − mean) / 4, from 0 to 100, higher is better; brackets: 95% interval."),
     "no_previous": ("本轮没有可比较的上一轮。", "This round has no previous round to compare with."),
@@ -333,8 +344,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chart_dims": ("作风指数（{kind}）", "Index ({kind})"),
     "chart_self_peer": ("作风指数：自评与互评", "Index: self and peer views"),
     "red_line_share": ("红线占比", "Red-line share"),
-    "reason_n<k": ("少于k", "n < k"),
-    "reason_complementary": ("防推算", "complementary"),
+    "reason_protected": ("保护匿名", "protected"),
+    "reason_n<k": ("保护匿名", "protected"),            # snapshots scored before the reasons were one
+    "reason_complementary": ("保护匿名", "protected"),
     "flag_straight_lined": ("整齐划一作答", "straight-lined"),
     "flag_too_fast": ("答题过快", "too fast"),
     "flag_uniform_department": ("部门答案高度一致", "uniform department"),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..axes import kind_label
 from ..instrument import Instrument, load_instrument
 from . import compare, stats
 from . import groups as groups_mod
@@ -25,10 +26,16 @@ from .suppress import (
     COMPLEMENTARY,
     KINDS,
     N_LT_K,
+    PUBLIC_COUNTS,
     TOTAL,
     FigureSuppression,
     Suppression,
+    division_pools,
     figure_notes,
+    hidden_text,
+    is_pool,
+    pooled_text,
+    resting_text,
     suppress_figures,
     suppress_round,
 )
@@ -44,8 +51,6 @@ STATISTICS = (
 )
 RANK_BUDGET = 120_000_000   # automatic n_boot = RANK_BUDGET / departments², within 10,000 … 2,000,000
 TEXT = pd.StringDtype(na_value=np.nan)   # text columns of the output frames
-REASON_TEXT = {N_LT_K: "已抑制（n<k）", COMPLEMENTARY: "已抑制（互补抑制）"}
-VOTE_REASON_TEXT = {N_LT_K: "已抑制（有效票n<k）", COMPLEMENTARY: "已抑制（有效票互补抑制）"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +97,7 @@ class _Scored:
     sums: GroupSums
     blocks: list
     shared: dict
+    pools: pd.DataFrame | None = None   # the rows of the division pools (归口), before suppression
 
 
 def _check_round_info(info: dict) -> dict:
@@ -125,13 +131,42 @@ def _score_round_data(responses, departments, info, instrument, rules, items: bo
     sums = GroupSums(prep)
     figs = suppress_figures(answer_counts(prep, sums), prep.departments, info["k_min"], supp,
                             {**{d: tuple(items) for d, items in prep.dims.items()}, OVERALL: tuple(prep.dims)},
-                            info.get("group_weights"))
+                            info.get("group_weights"), answer_contents(prep, sums))
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
                                   items)
     shared["view_weights"] = combine.as_dict()
-    return _Scored(prep, supp, votes, figs, sums, blocks, shared)
+    pools = _pool_rows(responses, prep, supp, info, instrument, rules) if items else None
+    return _Scored(prep, supp, votes, figs, sums, blocks, shared, pools)
+
+
+def _pool_rows(responses, prep: Prepared, supp: Suppression, info, instrument, rules) -> pd.DataFrame | None:
+    """The group rows (counts, scores, shares, evaluation) of every division pool (归口), scored as if each
+    pool were one department of its member departments' sheets; their publication is decided with the
+    departments' (the pools are cells of the same suppression)."""
+    pools = division_pools(prep.departments)
+    if not pools:
+        return None
+    unit_of = {code: unit for unit, (_, members) in pools.items() for code in members}
+    dept = pd.Series(responses["department"], dtype=object).map(unit_of)
+    keep = dept.notna().to_numpy()
+    if not keep.any():
+        return None
+    pooled = responses.loc[keep].copy()
+    pooled["department"] = dept[keep].to_numpy()
+    d = prep.departments.set_index("code")
+    frame = pd.DataFrame([{"code": unit, "name": name, "unit_type": "归口",
+                           "headcount": int(d.loc[list(members), "headcount"].sum()),
+                           "party_members": None, "division": None} for unit, (name, members) in pools.items()])
+    pprep = prepare(pooled, frame, instrument, info["eval_scores"])
+    psums = GroupSums(pprep)
+    combine = ViewCombiner(psums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
+                           supp.published, psums.sum("sheets", np.ones(len(pprep.sheets))))
+    blocks, _ = group_blocks(pprep, psums, instrument, info["eval_scores"], rules.red_line_min_count, combine)
+    rows = assemble(blocks)
+    rows = rows[rows["department"].map(is_pool).astype(bool)]
+    return rows.drop(columns=[c for c in ("_needs",) if c in rows and rows[c].isna().all()]).reset_index(drop=True)
 
 
 def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info: dict, instrument: Instrument,
@@ -204,16 +239,20 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
                                 honest[OVERALL][1], n, seed, n_boot)
     if ranks:
         table = pd.concat([table, assemble(ranks)], ignore_index=True)
+    if cur.pools is not None and len(cur.pools):
+        table = pd.concat([table, cur.pools], ignore_index=True)
     for col in ("department", "kind", "level", "key", "statistic"):  # factorised once for every later step
         table[col] = pd.Categorical(table[col])
     table = _apply_suppression(table, cur.supp, cur.votes, cur.figs, prev.figs if previous is not None else None)
+    table = _pooled_notes(table, cur.prep)
     table = compare.add_qvalues(table)
     code = info.get("code") or info.get("round") or ""
     table = _order(table, cur.prep, instrument, code)
 
-    jumps = find_jumps(table, rules) if previous is not None else None
+    units = table[~table["department"].map(is_pool).astype(bool)]   # pools are no department of their own
+    jumps = find_jumps(units, rules) if previous is not None else None
     quality = quality_flags(cur.prep, cur.sums, cur.supp, info["k_min"], rules, jumps, cur.votes, cur.figs)
-    problems = problem_list(table, instrument, rules)
+    problems = problem_list(units, instrument, rules)
     comments = published_comments(cur.prep, cur.supp, info["k_comment"])
     whole = cur.supp.published(ALL, "all")
     meta = {
@@ -336,6 +375,21 @@ def answer_counts(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, 
     return {key: dict(zip(leaves, n[:, j].tolist())) for j, key in enumerate(cols)}
 
 
+def answer_contents(prep: Prepared, sums: GroupSums) -> dict[str, dict[tuple[str, str], tuple]]:
+    """The sums a published figure gives away, per key and (department, view): answers, sum, sum of
+    squares and, for an item, the count of 4–5 ratings (None for a dimension or the overall, whose
+    respondent scores are means)."""
+    cols = {**{k: k for k in prep.item_keys}, **{k: f"s:{k}" for k in prep.score_keys}}
+    x = prep.sheets[list(cols.values())].to_numpy(dtype="float64")
+    ok = ~np.isnan(x)
+    v = np.where(ok, x, 0.0)
+    n, s, q, c = (sums.leaf_sums(a) for a in (ok.astype("float64"), v, v * v, (v >= 4).astype("float64")))
+    leaves = [(d, view) for d in prep.codes for view in KINDS[:3]]   # the leaf order of GroupSums
+    items = set(prep.item_keys)
+    return {key: {leaf: (n[i, j], s[i, j], q[i, j], c[i, j] if key in items else None)
+                  for i, leaf in enumerate(leaves)} for j, key in enumerate(cols)}
+
+
 class _Published:
     """The groups whose every dimension and overall figure is published: the departments that ranks and
     ICCs may use (a department hidden on answers must not shift the others' ranks or the ICC)."""
@@ -358,7 +412,10 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
     # the vote cells decide evaluation rows (they start from the suppressed groups with votes; a group
     # without votes is a published zero there); the answer cells decide every other row
     reason = np.where(is_eval, by_votes, answers)
-    note = np.where(is_eval & pd.isna(answers), _texts(by_votes, VOTE_REASON_TEXT), _texts(answers, REASON_TEXT))
+    # one wording for a group under k and a group hidden beside one (which side of k it lies is no one's business)
+    texts = {r: hidden_text(supp.k, "答卷") for r in (N_LT_K, COMPLEMENTARY)}
+    vote_texts = {r: hidden_text(supp.k, "有效票") for r in (N_LT_K, COMPLEMENTARY)}
+    note = np.where(is_eval & pd.isna(answers), _texts(by_votes, vote_texts), _texts(answers, texts))
     note[pd.isna(reason)] = None
     if "_needs" in table:
         needs = table["_needs"].to_numpy(object)
@@ -368,19 +425,20 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
             text = []
             for d, need, ev in keys:
                 s = votes if ev else supp
-                bad = [kk for kk in need.split() if not s.published(d, kk)]
-                text.append(f"已抑制（所依据的{'、'.join(bad)}组被抑制）" if bad else None)
+                bad = [kind_label(kk) for kk in need.split() if not s.published(d, kk)]
+                text.append(resting_text("、".join(bad) + "结果") if bad else None)
             hit = np.array(text, dtype=object)[inverse]
             ok = pd.notna(hit)
             note[rows[ok]] = hit[ok]
     if "_prev_hidden" in table:
         ph = (table["_prev_hidden"].to_numpy(object) == True) & pd.isna(note)  # True, False or None
-        note[ph] = "已抑制（上一轮该组被抑制）"
+        note[ph] = resting_text("上一轮该组结果")
     open_rows = np.flatnonzero(pd.isna(note))
     if len(open_rows):
         by_answers = figure_notes(table.iloc[open_rows], figs, prev_figs).to_numpy(object)
         hit = pd.notna(by_answers)
         note[open_rows[hit]] = by_answers[hit]
+    note[table["statistic"].isin(PUBLIC_COUNTS).to_numpy()] = None   # counts are public, answers protected
     sup = pd.notna(note)
     table = table.drop(columns=[c for c in ("_needs", "_prev_hidden") if c in table])
     table.loc[sup, ["value", "ci_low", "ci_high", "n"]] = np.nan
@@ -389,9 +447,38 @@ def _apply_suppression(table: pd.DataFrame, supp: Suppression, votes: Suppressio
     return table
 
 
+def _pooled_notes(table: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
+    """A department's hidden row whose division pool (归口) publishes the same figure says so, naming the
+    pool and its departments (the reports show the pooled figure there)."""
+    pools = division_pools(prep.departments)
+    if not pools:
+        return table
+    unit_of = {code: unit for unit, (_, members) in pools.items() for code in members}
+    names = dict(zip(prep.departments["code"], prep.departments["name"].astype(str)))
+    keys = ["kind", "level", "key", "statistic"]
+    dept = table["department"].astype(object)
+    pooled = table[dept.map(is_pool).astype(bool).to_numpy() & ~table["suppressed"].to_numpy(bool)]
+    published = pd.MultiIndex.from_arrays([pooled["department"].astype(object), *(pooled[c].astype(object) for c in keys)])
+    rows = np.flatnonzero(table["suppressed"].to_numpy(bool) & dept.isin(unit_of).to_numpy()
+                          & ~table["statistic"].astype(object).isin(PUBLIC_COUNTS).to_numpy())
+    if not len(rows):
+        return table
+    sub = table.iloc[rows]
+    want = pd.MultiIndex.from_arrays([sub["department"].astype(object).map(unit_of), *(sub[c].astype(object) for c in keys)])
+    hit = want.isin(published)
+    if not hit.any():
+        return table
+    note = table["note"].to_numpy(object).copy()
+    for i, unit, kind in zip(rows[hit], want.get_level_values(0)[hit], sub["kind"].astype(object).to_numpy()[hit]):
+        name, members = pools[unit]
+        note[i] = pooled_text(kind_label(kind), name, [names[c] for c in members])
+    table["note"] = pd.Series(note, index=table.index, dtype=object)
+    return table
+
+
 def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: str) -> pd.DataFrame:
     orders = [
-        ("department", [ALL, *prep.codes]), ("kind", list(KINDS)), ("level", list(LEVELS)),
+        ("department", [ALL, *prep.codes, *division_pools(prep.departments)]), ("kind", list(KINDS)), ("level", list(LEVELS)),
         ("key", [OVERALL, *prep.dims, *prep.item_keys]), ("statistic", list(STATISTICS)),
     ]
     ranks = [category_codes(table[col], cats) for col, cats in orders]

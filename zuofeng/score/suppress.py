@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..axes import BLANK_CATEGORY, KINDS, VIEWS
+from ..axes import BLANK_CATEGORY, KINDS, VIEWS, kind_label
 from ..axes import CATEGORIES as _CATEGORIES
+from . import disclosure
 from .rowkeys import distinct_rows
 
 CATEGORIES = (*_CATEGORIES, BLANK_CATEGORY)
@@ -44,6 +45,13 @@ TOTAL = "*"
 ALL = "ALL"
 N_LT_K = "n<k"
 COMPLEMENTARY = "complementary"
+#: The one reason the published suppression frame gives: whether a cell was under k or hidden beside
+#: one is not said (a reason that told them apart would say on which side of k a hidden count lies).
+PROTECTED = "protected"
+#: Rows of the long table that are counts about ballots and staff, not answers: the sheets returned
+#: (respondents), the headcount and their ratio. They are public for every group, however small, as
+#: ballots issued and returned are counted in public in 民主测评; what k protects is the answers.
+PUBLIC_COUNTS = ("respondents", "headcount", "coverage")
 
 Cell = tuple[str, str, str]
 
@@ -77,11 +85,12 @@ class Suppression:
 
     def frame(self, skip: set | frozenset = frozenset()) -> pd.DataFrame:
         """One row per suppressed public cell (minus ``skip``): department, kind, category (None = the
-        whole group), n (always empty: a suppressed count is never shown), reason, scope."""
+        whole group), n (always empty here: the sheet counts are in the table), reason (always
+        :data:`PROTECTED`: n<k and complementary are not told apart), scope."""
         rows = [
-            {"department": u, "kind": v, "category": None if c == TOTAL else c, "n": pd.NA, "reason": r,
+            {"department": u, "kind": v, "category": None if c == TOTAL else c, "n": pd.NA, "reason": PROTECTED,
              "scope": self.scope}
-            for (u, v, c), r in self.reasons.items() if (u, v, c) not in self.internal and (u, v, c) not in skip
+            for (u, v, c) in self.reasons if (u, v, c) not in self.internal and (u, v, c) not in skip
         ]
         df = pd.DataFrame(rows, columns=["department", "kind", "category", "n", "reason", "scope"])
         df["n"] = df["n"].astype("Int64")
@@ -95,6 +104,32 @@ class Suppression:
 
 def division_unit(name: str) -> str:
     return f"div:{name}"
+
+
+POOL_PREFIX = "div:"
+
+
+def is_pool(unit) -> bool:
+    """Whether a unit code of the long table is a division pool (归口), ``div:<name>``."""
+    return isinstance(unit, str) and unit.startswith(POOL_PREFIX)
+
+
+def division_pools(departments: pd.DataFrame) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The division pools (归口) a round publishes: unit ``div:<name>`` → (name, its department codes).
+
+    A department's figure hidden below k is reported as part of its division's pool, which is itself a
+    group under the same rule (suppressed below k, protected by complementary suppression). Only a
+    division of at least two departments is a pool: the pool of one department is that department.
+
+    >>> import pandas as pd
+    >>> division_pools(pd.DataFrame({"code": ["A", "B", "C"], "division": ["x", "x", "y"]}))
+    {'div:x': ('x', ('A', 'B'))}
+    """
+    members: dict[str, list[str]] = {}
+    for code, div in zip(departments["code"].tolist(), departments["division"].tolist()):
+        if isinstance(div, str) and div.strip():
+            members.setdefault(div, []).append(str(code))
+    return {division_unit(d): (d, tuple(m)) for d, m in sorted(members.items()) if len(m) >= 2}
 
 
 @dataclass(frozen=True)
@@ -162,7 +197,8 @@ class CellLayout:
             for c in cats:
                 rel.append(Relation((ALL, "all", c), tuple((ALL, v, c) for v in VIEWS)))
         self.relations = rel
-        self.internal = frozenset(cell for cell in self.keys if cell[0] in div_units) if div_units else frozenset()
+        # a division of one department is no pool (it is that department): it stays internal
+        self.internal = frozenset(cell for cell in self.keys if cell[0] in div_units and len(members[cell[0]]) < 2)
         self.by_cell: dict[Cell, list[Relation]] = {}
         for r in rel:
             for c in (r.parent, *r.children):
@@ -223,6 +259,78 @@ def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reas
                 else:
                     reasons[rel.parent] = COMPLEMENTARY
                 changed = True
+
+
+def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str],
+                never: frozenset | set) -> None:
+    """Complementary suppression with the least information loss: the set of extra cells to hide that
+    satisfies the rule (step 2 and 3 of the module docstring) in every relation at once and hides the
+    fewest answers (then the fewest cells), as τ-ARGUS and sdcTable choose them, instead of the smallest
+    child of one relation after another. A mixed-integer programme (HiGHS through
+    ``scipy.optimize.milp``); the chosen cells are added to ``reasons`` as complementary.
+
+    Variables: y_c = 1 when cell c is hidden (fixed to 1 for the cells already hidden; cells of count 0
+    are published zeros; an internal cell, a division of one department, stands for that department's
+    cell), z_R = 1 when relation R has a
+    hidden child. For each relation with parent p and children C (count > 0): y_c ≤ z_R;
+    Σ y_c ≥ 2 z_R − 2 y_p and Σ n_c y_c ≥ k z_R − k y_p (a published parent has no hidden child, or at
+    least two holding k answers together); Σ y_c ≥ y_p (a hidden parent takes a child with it); and for
+    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    # an internal cell (a division of one department) is that department's cell under another name:
+    # its own relation is an identity, and elsewhere it stands for the department
+    alias = {rel.parent: rel.children[0] for rel in relations if rel.parent in never and len(rel.children) == 1}
+    live = [c for c, n in counts.items() if n > 0 and c not in never]
+    if not any(c in reasons for c in live):
+        return
+    index = {c: i for i, c in enumerate(live)}
+    rels = []
+    for rel in relations:
+        if rel.parent in alias:
+            continue
+        kids = [index[alias.get(c, c)] for c in rel.children if alias.get(c, c) in index]
+        if kids:
+            rels.append((index.get(alias.get(rel.parent, rel.parent)), kids, rel.cascade))
+    nv = len(live) + len(rels)
+    rows, cols, vals, lo, hi = [], [], [], [], []
+
+    def add(terms, low, high=np.inf):
+        r = len(lo)
+        for j, x in terms:
+            rows.append(r)
+            cols.append(j)
+            vals.append(x)
+        lo.append(low)
+        hi.append(high)
+
+    for i, (p, kids, cascade) in enumerate(rels):
+        z = len(live) + i
+        for c in kids:
+            add([(z, 1.0), (c, -1.0)], 0.0)                                   # z ≥ y_c
+        par = [] if p is None else [(p, 2.0)]
+        add([(c, 1.0) for c in kids] + [(z, -2.0)] + par, 0.0)                 # Σ y ≥ 2z − 2y_p
+        par = [] if p is None else [(p, float(k))]
+        add([(c, float(counts[live[c]])) for c in kids] + [(z, -float(k))] + par, 0.0)   # Σ n y ≥ kz − k y_p
+        if p is not None:
+            add([(c, 1.0) for c in kids] + [(p, -1.0)], 0.0)                   # Σ y ≥ y_p
+            if cascade:
+                for c in kids:
+                    add([(c, 1.0), (p, -1.0)], 0.0)                            # y_c ≥ y_p
+    total = float(sum(counts[c] for c in live))
+    cost = np.zeros(nv)
+    cost[:len(live)] = [counts[c] + 1.0 / (1.0 + total) for c in live]
+    lower = np.zeros(nv)
+    lower[[index[c] for c in live if c in reasons]] = 1.0
+    a = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), nv))
+    res = milp(cost, constraints=LinearConstraint(a, lo, hi), integrality=np.ones(nv), bounds=Bounds(lower, 1.0))
+    if res.x is None:   # cannot happen (hiding every cell is feasible); keep the greedy rule then
+        _apply_rule(counts, relations, k, reasons)
+        return
+    for c in live:
+        if res.x[index[c]] > 0.5 and c not in reasons and c not in never:
+            reasons[c] = COMPLEMENTARY
 
 
 def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown: set[Cell]) -> set[Cell]:
@@ -290,7 +398,7 @@ def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Su
     reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
     every, by_cell = cells.relations, cells.by_cell
     while True:
-        _apply_rule(counts, cells.relations, k, reasons)
+        _least_loss(counts, cells.relations, k, reasons, never)
         leaks = sorted(determined_cells(counts, every, set(reasons) | set(never)) & set(reasons))
         if not leaks:
             break
@@ -325,7 +433,31 @@ def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd
 # --- figures: every score figure counts its own answers ---------------------------------------------
 
 Figure = tuple[str, str, str]  # (unit, kind, key): key an item, a dimension or "overall"
-FIGURE_REASON_TEXT = {N_LT_K: "已抑制（回答数n<k）", COMPLEMENTARY: "已抑制（回答数互补抑制）"}
+
+
+def hidden_text(k: int, what: str = "回答") -> str:
+    """The note of a hidden figure, in plain Chinese: one wording whether its group had fewer than k
+    answers or was hidden so that such a group cannot be got by subtraction (a reason that told the two
+    apart would say on which side of k a hidden count lies).
+
+    >>> hidden_text(5, "答卷")
+    '已抑制：为保护匿名，不足5份答卷的数字，以及可据以推算出这类数字的数字，均不公布'
+    """
+    return f"已抑制：为保护匿名，不足{k}份{what}的数字，以及可据以推算出这类数字的数字，均不公布"
+
+
+def resting_text(what: str) -> str:
+    """The note of a row hidden because a figure it rests on is hidden (``what`` names that figure)."""
+    return f"已抑制：所依据的{what}未公布（保护匿名）"
+
+
+def pooled_text(kind_label: str, pool_name: str, members: list[str]) -> str:
+    """The note of a department's hidden figure whose division pool (归口) is published.
+
+    >>> pooled_text("自评", "机关", ["办公室", "机关党委"])
+    '已抑制：为保护匿名，本部门自评结果不单独公布，并入“机关”归口统计（含办公室、机关党委）'
+    """
+    return f"已抑制：为保护匿名，本部门{kind_label}结果不单独公布，并入“{pool_name}”归口统计（含{'、'.join(members)}）"
 
 
 @dataclass
@@ -356,9 +488,46 @@ class FigureSuppression:
         return all(self.published(unit, kind, key) for key in self.scales)
 
 
+def _pair_hidden_scales(counts, rels, reasons) -> None:
+    """A hidden dimension (or overall) with exactly one hidden item (dimension) is one equation in two
+    unknowns, which the sums of another key across departments can close: hide one more child."""
+    for rel in rels:
+        if rel.parent not in reasons:
+            continue
+        hidden = [c for c in rel.children if c in reasons and counts[c] > 0]
+        live = [c for c in rel.children if c not in reasons and counts[c] > 0]
+        if len(hidden) == 1 and live:
+            reasons[min(live, key=lambda c: (counts[c], c))] = COMPLEMENTARY
+
+
+def _content_leaks(contents, departments: pd.DataFrame, reasons) -> set[Figure]:
+    """Figures to hide so that no remainder of hidden figures is unanimous (:mod:`.disclosure`), for
+    every key and view; a few at a time (one per key and view), since the rule runs again after them."""
+    codes = [str(c) for c in departments["code"]]
+    pools = division_pools(departments)
+    in_pool = {c for _, members in pools.values() for c in members}
+    rels = [(ALL, tuple(codes)), *((u, m) for u, (_, m) in pools.items())]
+    if pools:
+        rels.append((ALL, (*pools, *(c for c in codes if c not in in_pool))))
+    out: set[Figure] = set()
+    for key, by_leaf in contents.items():
+        for v in VIEWS:
+            leaf = {c: by_leaf.get((c, v), (0.0, 0.0, 0.0, 0.0)) for c in codes}
+            units = {**leaf, **{u: _add(leaf[c] for c in m) for u, (_, m) in pools.items()}, ALL: _add(leaf.values())}
+            hidden = {u for u in units if (u, v, key) in reasons}
+            out.update((u, v, key) for u in disclosure.leaks(rels, units, hidden))
+    return out
+
+
+def _add(parts):
+    parts = list(parts)
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts),
+            None if any(p[3] is None for p in parts) else sum(p[3] for p in parts))
+
+
 def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], departments: pd.DataFrame, k: int,
                      groups: Suppression, scales: dict[str, tuple[str, ...]],
-                     weights: dict[str, float] | None = None) -> FigureSuppression:
+                     weights: dict[str, float] | None = None, contents: dict | None = None) -> FigureSuppression:
     """Decide which score figures may be published: each needs at least k answers of its own.
 
     Two kinds of sums link the figures, and the rule of :func:`suppress` runs on both until neither
@@ -379,6 +548,10 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     3. *Kind* ``all``: it is the weighted mean of the unit's view figures (:mod:`zuofeng.score.views`),
        not their sum, so it is published only when every view figure it combines (weight > 0, answers
        > 0) is published; otherwise it is hidden as complementary.
+    4. *Answers, not only counts*: with ``contents``, a set of hidden figures whose sums the published
+       ones fix (a remainder) must not be unanimous — all alike, or none or all rated 4–5 — or every
+       one of them is known; otherwise a published sibling that breaks it (or the parent) is hidden too
+       and steps 1–2 run again (:mod:`zuofeng.score.disclosure`).
 
     Parameters
     ----------
@@ -394,6 +567,9 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         parent key → its child keys: every dimension → its items, ``overall`` → the dimensions.
     weights : dict, optional
         The round's view weights of ``all`` (None: equal weights).
+    contents : dict, optional
+        key → {(department, view): (answers, sum, sum of squares, count of 4–5 or None)}: with them,
+        step 4 hides more until no remainder of hidden figures is unanimous (:mod:`.disclosure`).
 
     Examples
     --------
@@ -406,7 +582,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     >>> f.reasons[("A", "self", "q2")], f.published("A", "self", "q1"), f.published("B", "self", "q2")
     ('n<k', False, False)
     """
-    public_units = [ALL, *map(str, departments["code"].tolist())]
+    public_units = [ALL, *division_pools(departments), *map(str, departments["code"].tolist())]
     public = set(public_units)
     start = {c: r for c, r in groups.reasons.items() if c[2] == TOTAL}
     extra: dict[str, dict[Cell, str]] = {key: {} for key in answer_counts}
@@ -428,7 +604,11 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         reasons.update({(u, kd, key): r for key, ex in extra.items() for (u, kd, _), r in ex.items()})
         before = set(reasons)
         _apply_rule(counts, rels, k, reasons)
+        _pair_hidden_scales(counts, rels, reasons)
         new = set(reasons) - before
+        if not new and contents is not None:   # 4. no remainder of hidden cells may be unanimous
+            new = _content_leaks(contents, departments, reasons)
+            reasons.update({f: COMPLEMENTARY for f in new})
         for u, kd, key in new:
             extra[key][(u, kd, TOTAL)] = reasons[(u, kd, key)]
         todo = {key for _, _, key in new}
@@ -496,11 +676,12 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
     # most rows rest on their own figure only: look each distinct (department, kind, key) up once
     if figs.reasons:
         inverse, keys = distinct_rows(table["department"], table["kind"], table["key"])
-        found = np.array([FIGURE_REASON_TEXT.get(figs.reasons.get(f)) for f in keys], dtype=object)[inverse]
+        text = hidden_text(figs.k)
+        found = np.array([text if f in figs.reasons else None for f in keys], dtype=object)[inverse]
         own = scored & pd.notna(found) & (table["statistic"] != "composite").to_numpy()
         notes[own] = found[own]
     alpha = scored & (table["statistic"] == "alpha").to_numpy() & (n > 0) & (n < figs.k)
-    notes[alpha & pd.isna(notes)] = "已抑制（完整答卷n<k）"
+    notes[alpha & pd.isna(notes)] = f"已抑制：完整作答的答卷不足{figs.k}份，不计算信度"
     # the rest also rest on other figures (figures_needed): decide once per distinct row key, with the
     # statistics that need the same figures taken together
     same = {"gap_flag": "gap", "gap_p": "gap", "gap_q": "gap", "change_p": "change", "change_q": "change"}
@@ -521,7 +702,8 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
             for fig, before in figures_needed(department, kind, level, key, statistic, need, figs):
                 src = prev if before else figs
                 if src is not None and fig in src.reasons:
-                    text[-1] = f"已抑制（所依据的{'上一轮' if before else ''}{'·'.join(fig)}回答数不足或被互补抑制）"
+                    unit = "全组织" if fig[0] == ALL else "本部门" if fig[0] == department else fig[0]
+                    text[-1] = resting_text(f"{'上一轮' if before else ''}{unit}{kind_label(fig[1])}{fig[2]}")
                     break
         notes[others] = np.array(text, dtype=object)[inverse]
     return pd.Series(notes, index=table.index, dtype=object)
