@@ -96,7 +96,7 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
 
     # the response: no token, no hash, a date and nothing finer, a random (uuid4) key
     assert set(cells["responses"]) == {"id", "round", "kind", "rater", "target", "category", "overall", "comment",
-                                       "submitted_on", "source", "too_fast"}
+                                       "submitted_on", "source", "too_fast", "form"}
     insp = inspect(engine)
     for table in ("responses", "answers", "tokens"):
         for col in insp.get_columns(table):
@@ -123,7 +123,7 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
             defaults = c.execute(text(
                 "SELECT table_name, column_name, column_default, is_identity FROM information_schema.columns "
                 "WHERE table_name IN ('responses', 'answers', 'tokens')")).all()
-        assert len(defaults) == 11 + 3 + 6
+        assert len(defaults) == 12 + 3 + 6  # responses (with form), answers, tokens
         assert all(d is None and ident == "NO" for _, _, d, ident in defaults)
 
 
@@ -259,7 +259,7 @@ TRIALS = {"sqlite": 24, "postgresql": 16}
 ALPHA = 1e-6  # per strategy; the bound is the binomial (n trials x N_USED, p = 1/N_USED) upper tail
 ROSTER = "code,name,unit_type,headcount\nD1,一部,机关部室,10\n"
 RESPONSE_COLUMNS = ["round", "kind", "rater", "target", "category", "overall", "comment", "submitted_on",
-                    "source", "too_fast"]
+                    "source", "too_fast", "form"]
 
 COMMON = ["row order", "row order reversed", "id order", "answers row order", "used-token row order"] + \
     [f"column {c}" for c in RESPONSE_COLUMNS]

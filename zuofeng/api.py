@@ -179,7 +179,7 @@ def demo_roster() -> Path:
 def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int = 5, k_comment: int | None = None,
                  previous: str | None = None, title_en: str | None = None,
                  group_weights: dict[str, float] | None = None, eval_scores: dict[str, float] | None = None,
-                 db=None) -> dict:
+                 outside: str = "all", db=None) -> dict:
     """Create a draft round from a roster file (CSV or .xlsx); all or nothing. Creates a missing store.
 
     Parameters
@@ -202,6 +202,10 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
         figures (default equal); fixed for the round's life.
     eval_scores : dict, optional
         Points of each democratic-evaluation option (default the instrument's: 好 100, 较好 80, 一般 60, 差 40).
+    outside : {"all", "division", "targets"}
+        Who rates a department from outside (``zuofeng.axes.OUTSIDE_MODES``): every respondent of the
+        peer survey rates every other department (``all``, the default) or those of their own division
+        on the 民主测评 table, or only the roster's ``peer_targets`` on the 22 items (``targets``).
     db : Engine or str, optional
         The store (see the module).
 
@@ -227,7 +231,8 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
 
     with _engine(db, create=True) as engine:
         return create(engine, round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment,
-                      previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores)
+                      previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores,
+                      outside=outside)
 
 
 def open_round(round_code: str, *, db=None) -> dict:

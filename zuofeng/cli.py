@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, outside_mode
 from .errors import ZuofengError
 
 db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
@@ -73,8 +74,11 @@ def round_():
               help="Weights of the views in the `all` and composite figures (default equal).")
 @click.option("--eval-points", default=None, metavar="好=100,较好=80,一般=60,差=40",
               help="Points of each democratic-evaluation option (default the instrument's).")
+@click.option("--outside", type=click.Choice(list(OUTSIDE_MODES)), default=DEFAULT_OUTSIDE, show_default=True,
+              help="Who rates a department from outside: every other department on the 民主测评 table (all), "
+                   "those of the rater's division (division), or only the roster's peer_targets (targets).")
 @db_option
-def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, db):
+def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points, outside, db):
     """Create a draft round from a roster."""
     from .api import create_round
     from .rounds import parse_pairs
@@ -82,8 +86,9 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, title_en
                        title_en=title_en,
                        group_weights=parse_pairs(weights, "--weights") if weights is not None else None,
                        eval_scores=parse_pairs(eval_points, "--eval-points") if eval_points is not None else None,
-                       db=db)
-    click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft")
+                       outside=outside, db=db)
+    click.echo(f"created round {rnd['code']} ({rnd['instrument_id']} v{rnd['instrument_version']}), status draft, "
+               f"outside {rnd['outside']} ({OUTSIDE_MODES[rnd['outside']][0]})")
 
 
 @round_.command("open")
@@ -112,9 +117,9 @@ def round_list(db):
     """List the rounds in the store."""
     from .api import list_rounds
     from .textfmt import table
-    rows = [[r["code"], r["status"], r["title"], r["k_min"], r["previous"] or "", r["created_on"]]
+    rows = [[r["code"], r["status"], r["title"], r["k_min"], outside_mode(r), r["previous"] or "", r["created_on"]]
             for r in list_rounds(db=db)]
-    click.echo(table(rows, ["round", "status", "title", "k", "previous", "created"]) if rows else "no rounds")
+    click.echo(table(rows, ["round", "status", "title", "k", "outside", "previous", "created"]) if rows else "no rounds")
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -147,7 +152,8 @@ def status_cmd(round_code, fmt, db):
              f"{r['coverage']:.0%}",
              "" if r["party_members"] is None else f"{r['party_responses']}/{r['party_members']}",
              r["non_party_responses"], " ".join(r["flags"])] for r in cov["departments"]]
-    click.echo(f"round {cov['round']} ({cov['status']}), k = {cov['k_min']}")
+    click.echo(f"round {cov['round']} ({cov['status']}), k = {cov['k_min']}, "
+               f"outside {cov['outside']} ({OUTSIDE_MODES[cov['outside']][0]})")
     click.echo(table(rows, ["code", "name", "kind", "发出", "收回", "有效", "staff", "coverage", "党员", "非党员",
                             "flags"]))
     for view, s in cov["summary"].items():
