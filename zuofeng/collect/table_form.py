@@ -42,13 +42,14 @@ CSS = """<style>
 .zf-table .zf-trow { border: 1px solid #d0d7de; border-radius: 6px; padding: 0.4em 0.6em 0.6em; }
 .zf-table .zf-trow h4 { font-size: 1.1em; margin: 0.2em 0 0.4em; }
 .zf-table .zf-tdim { font-weight: 600; margin: 0.45em 0 0.1em; }
-.zf-survey .zf-table .widget-toggle-buttons .widget-toggle-button { min-width: 2.9em; padding: 0.2em 0.35em;
-  margin: 0 4px 4px 0; flex: 0 1 auto; }
+.zf-survey .zf-table .widget-toggle-buttons .widget-toggle-button { min-width: 2.6em; padding: 0.2em 0.3em;
+  margin: 0 3px 4px 0; flex: 0 1 auto; }
 .zf-survey .zf-table .zf-tnav .widget-button { min-width: 6em; margin: 0 6px 0 0; }
 .zf-table .zf-tnav { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin: 0.4em 0; }
 .zf-table .zf-trow.zf-missing { background: #fff5e6; outline: 3px solid #bc4c00; }
 @media (max-width: 600px) {
-  .zf-survey .zf-table .widget-toggle-buttons .widget-toggle-button { flex: 0 1 auto; min-width: 2.9em; }
+  .zf-survey .zf-table .widget-toggle-buttons .widget-toggle-button { flex: 0 1 auto; min-width: 2.6em; }
+  .zf-table .zf-trow { padding: 0.3em 0.4em 0.5em; }
 }
 </style>"""
 
