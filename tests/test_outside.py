@@ -268,3 +268,29 @@ def test_no_table_for_self_outside_tokens_and_targets_rounds(engine, roster_file
             app.token_input.value = t.token
             app.start_button.click()
             assert (app.table is not None) == (mode == "all" and t.scope.view == "peer_inside"), (mode, t.scope)
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+def test_reports_say_which_outside_figures_come_from_the_table(engine, roster_file):
+    from zuofeng.report.department import DepartmentReport
+    from zuofeng.report.overview import OverviewReport
+    from zuofeng.report.view import ScoreView
+    rnd = _round(engine, roster_file)
+    simulate(engine, rnd, seed=2, response_rate=0.95)
+    scores = score_round(engine, rnd, n_boot=200)
+    df = responses_frame(engine, rnd)
+    outside = df[df["view"] == "peer_outside"]
+    # BGS is rated on the 22 items by KPB (its peer_targets) and on the table by the three others
+    n_table, n_items = (int(((outside["department"] == "BGS") & (outside["form"] == f)).sum()) for f in ("table", "items"))
+    assert n_table > 0 and n_items > 0
+    page = DepartmentReport(ScoreView(scores, "zh"), "BGS").overall().html
+    assert (f"互评（外部门）的 {n_table + n_items} 份评价中，民主测评表 {n_table} 份（总体评价和五个方面），"
+            f"22项问卷 {n_items} 份") in page
+    en = DepartmentReport(ScoreView(scores, "en"), "BGS").overall().html
+    assert f"{n_table} come from the evaluation table" in en
+    overview = OverviewReport(ScoreView(scores, "zh")).coverage().html
+    assert "其中民主测评表" in overview and 'data-stat="respondents_table" data-dept="BGS"' in overview
+    from zuofeng.report.methods import methods_block
+    note = methods_block(ScoreView(scores, "zh"), "BGS").html
+    assert "本轮为“全组织互评”" in note and "各题的得分、问题率和信度只来自22项问卷" in note

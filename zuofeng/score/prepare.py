@@ -33,7 +33,7 @@ class ScoreError(ZuofengError):
 class Prepared:
     """One round's sheets, checked, with respondent scores and the leaf group sums."""
 
-    sheets: pd.DataFrame          # one row per sheet: department, view, category, items, s:<key>, vote columns
+    sheets: pd.DataFrame          # one row per sheet: department, view, category, items, s:<key>, table, votes
     departments: pd.DataFrame     # code, name, unit_type, headcount, party_members, division
     codes: list[str]
     item_keys: list[str]
@@ -175,6 +175,7 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         hi = np.where(answered, arr, -np.inf).max(axis=1, initial=-np.inf)
         lo = np.where(answered, arr, np.inf).min(axis=1, initial=np.inf)
     cols["straight"] = (n_ans >= math.ceil(len(item_keys) / 2)) & (hi == lo)
+    cols["table"] = table_rows(r)
     fast = pd.Series(r["too_fast"], dtype="object")
     cols["too_fast"] = (fast.eq(True) | fast.eq(1)).to_numpy(bool)
     cols["vote"] = pd.Categorical.from_codes(vote_codes, categories=options)   # −1: no vote
