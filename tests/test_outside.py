@@ -294,3 +294,18 @@ def test_reports_say_which_outside_figures_come_from_the_table(engine, roster_fi
     from zuofeng.report.methods import methods_block
     note = methods_block(ScoreView(scores, "zh"), "BGS").html
     assert "本轮为“全组织互评”" in note and "各题的得分、问题率和信度只来自22项问卷" in note
+
+
+def test_slips_say_the_respondent_rates_the_other_departments(engine, roster_file, tmp_path, monkeypatch):
+    from zuofeng.collect.slips import issue_slips
+    monkeypatch.setenv("ZUOFENG_KEY_FILE", str(tmp_path / "key"))
+    for code, mode in (("A", "all"), ("T", "targets")):
+        _round(engine, roster_file, mode, code=code)
+        issue_slips(engine, code, kind="peer", csv_path=tmp_path / f"{code}.csv")
+    rows = {code: pd.read_csv(tmp_path / f"{code}.csv", encoding="utf-8-sig") for code in "AT"}
+    inside = rows["A"][rows["A"]["部门代码"] == rows["A"]["被评部门代码"]]
+    # BGS names XHB in peer_targets: its table holds the three others; KJG rates all four others on it
+    by_dept = inside.groupby("部门代码")["问卷类型"].first().to_dict()
+    assert by_dept["BGS"] == "互评 · 评价本部门，并在民主测评表上评价其他 3 个部门"
+    assert by_dept["KJG"] == "互评 · 评价本部门，并在民主测评表上评价其他 4 个部门"
+    assert set(rows["T"]["问卷类型"]) <= {"互评 · 评价本部门（内部评价）", "互评 · 评价其他部门（外部评价）"}

@@ -26,7 +26,7 @@ import segno
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from ..axes import view_rank
+from ..axes import outside_mode, table_targets, view_rank
 from ..errors import ZuofengError
 from ..store import get_departments, get_round, tokens, writing
 from ..textfmt import formula_safe
@@ -42,6 +42,7 @@ TEXT = {
         "survey": "问卷",
         "self": "自评（评价本人作风）",
         "peer_inside": "互评 · 评价本部门（内部评价）",
+        "peer_inside_table": "互评 · 评价本部门，并在民主测评表上评价其他 {n} 个部门",
         "peer_outside": "互评 · 评价其他部门（外部评价）",
         "target": "被评部门",
         "token": "答题码",
@@ -60,6 +61,7 @@ TEXT = {
         "survey": "Survey",
         "self": "Self assessment (your own conduct)",
         "peer_inside": "Peer assessment · your own department (inside view)",
+        "peer_inside_table": "Peer assessment · your own department, and {n} other departments on the evaluation table",
         "peer_outside": "Peer assessment · another department (outside view)",
         "target": "Department rated",
         "token": "Token",
@@ -181,9 +183,18 @@ def _esc(s: object) -> str:
     return html.escape("" if s is None else str(s), quote=True)
 
 
+def survey_label(scope, lang: str = "zh", tables: dict[str, int] | None = None) -> str:
+    """What a slip calls the survey its token opens; an inside-view peer token whose rater has a 民主测评
+    table (``tables``: rater → departments on it) says how many other departments the respondent rates."""
+    t = TEXT[lang]
+    n = (tables or {}).get(scope.rater, 0)
+    return t["peer_inside_table"].format(n=n) if scope.view == "peer_inside" and n else t[scope.view]
+
+
 def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str, str], url: str | None = None,
-                      lang: str = "zh") -> str:
-    """A self-contained HTML page of A4 slips (no external resource); every roster string is escaped."""
+                      lang: str = "zh", tables: dict[str, int] | None = None) -> str:
+    """A self-contained HTML page of A4 slips (no external resource); every roster string is escaped.
+    ``tables`` (rater → departments on its 民主测评 table) words the inside-view peer slips."""
     t = TEXT[lang]
     pages = max(1, math.ceil(len(issued) / SLIPS_PER_PAGE))
     out = [
@@ -219,7 +230,7 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
                 f'<div class="row"><div class="facts">'
                 f'<div><span class="label">{_esc(t["department"])}：</span>'
                 f"{_esc(names.get(s.rater, s.rater))}（{_esc(s.rater)}）</div>"
-                f'<div><span class="label">{_esc(t["survey"])}：</span>{_esc(t[view])}</div>'
+                f'<div><span class="label">{_esc(t["survey"])}：</span>{_esc(survey_label(s, lang, tables))}</div>'
                 f"{target}</div>{qr}</div>"
                 f'<div class="token-row"><span class="label">{_esc(t["token"])}：</span>'
                 f'<span class="token">{groups}</span></div>{address}'
@@ -231,7 +242,7 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
 
 
 def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, names: dict[str, str],
-                     url: str | None = None, lang: str = "zh") -> bytes:
+                     url: str | None = None, lang: str = "zh", tables: dict[str, int] | None = None) -> bytes:
     """Mail-merge CSV: UTF-8 with BOM (Excel reads Chinese), CRLF, no cell that a spreadsheet runs."""
     t = TEXT[lang]
     buf = io.StringIO()
@@ -239,9 +250,9 @@ def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, 
     w.writerow(t["csv_header"])
     for it in issued:
         s = it.scope
-        view = s.view
-        w.writerow([excel_safe(v) for v in (round_code, title, s.rater, names.get(s.rater, s.rater), t[view],
-                                            s.target, names.get(s.target, s.target), it.token, url or "")])
+        w.writerow([excel_safe(v) for v in (round_code, title, s.rater, names.get(s.rater, s.rater),
+                                            survey_label(s, lang, tables), s.target, names.get(s.target, s.target),
+                                            it.token, url or "")])
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -329,7 +340,9 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         _check_destination(d, force)
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
-        names = {code: d["name"] for code, d in get_departments(conn, round_code).items()}
+        depts = get_departments(conn, round_code)
+    names = {code: d["name"] for code, d in depts.items()}
+    tables = {code: len(table_targets(outside_mode(rnd), code, depts)) for code in depts}
     key_path = token_key_path()
     key_existed = key_path.exists()
     issued = issue_tokens(engine, round_code, kind=kind, targets=targets, extra=extra)
@@ -345,11 +358,11 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     placed: list[Path] = []
     try:
         if html_path is not None:
-            page = render_slips_html(issued, title=rnd["title"], names=names, url=url, lang=lang)
+            page = render_slips_html(issued, title=rnd["title"], names=names, url=url, lang=lang, tables=tables)
             staged.append((_stage(html_path, page.encode("utf-8")), html_path))
         if csv_file is not None:
             data = render_slips_csv(issued, round_code=round_code, title=rnd["title"], names=names, url=url,
-                                    lang=lang)
+                                    lang=lang, tables=tables)
             staged.append((_stage(csv_file, data), csv_file))
         for tmp, path in staged:
             _place(tmp, path, force)
