@@ -45,7 +45,8 @@ def build_campaign(folder: Path) -> str:
     rng = np.random.default_rng(7)
     previous = None
     for n, code in enumerate(("B0", "F1")):
-        create_round(engine, code, title=f"作风测评{code}", roster=roster, previous=previous)
+        # outside views from peer_targets only: the scenario below is built on the 22-item sheets
+        create_round(engine, code, title=f"作风测评{code}", roster=roster, previous=previous, outside="targets")
         set_status(engine, code, "open")
         sheets = [s for s in simulate_sheets(engine, code, seed=11 + n)
                   if not (s.rater == "QYB" and s.target == "XXZX")]

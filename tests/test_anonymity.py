@@ -97,7 +97,7 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
     # the response: no token, no hash, a date and nothing finer, a random (uuid4) key; the rater group
     # is the token's, issued in batches of at least k (tests/test_groups.py)
     assert set(cells["responses"]) == {"id", "round", "kind", "rater", "target", "category", "overall", "comment",
-                                       "submitted_on", "source", "too_fast", "rater_group"}
+                                       "submitted_on", "source", "too_fast", "rater_group", "form"}
     insp = inspect(engine)
     for table in ("responses", "answers", "tokens"):
         for col in insp.get_columns(table):
@@ -124,7 +124,7 @@ def test_stored_rows_hold_no_token_no_hash_no_time_no_sequence(open_round):
             defaults = c.execute(text(
                 "SELECT table_name, column_name, column_default, is_identity FROM information_schema.columns "
                 "WHERE table_name IN ('responses', 'answers', 'tokens')")).all()
-        assert len(defaults) == 12 + 3 + 7  # responses, answers, tokens (each with its rater_group)
+        assert len(defaults) == 13 + 3 + 7  # responses (with rater_group and form), answers, tokens (with rater_group)
         assert all(d is None and ident == "NO" for _, _, d, ident in defaults)
 
 
@@ -260,7 +260,7 @@ TRIALS = {"sqlite": 24, "postgresql": 16}
 ALPHA = 1e-6  # per strategy; the bound is the binomial (n trials x N_USED, p = 1/N_USED) upper tail
 ROSTER = "code,name,unit_type,headcount\nD1,一部,机关部室,10\n"
 RESPONSE_COLUMNS = ["round", "kind", "rater", "target", "category", "overall", "comment", "submitted_on",
-                    "source", "too_fast"]
+                    "source", "too_fast", "form"]
 
 COMMON = ["row order", "row order reversed", "id order", "answers row order", "used-token row order"] + \
     [f"column {c}" for c in RESPONSE_COLUMNS]

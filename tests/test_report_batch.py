@@ -94,7 +94,7 @@ def expected(stat: str, value: float) -> str:
         return ("+" if value >= 0 else "-") + f"{abs(value):.1f}"
     if stat in ("change_p", "change_q"):
         return "<0.001" if value < 0.001 else f"{value:.3f}"
-    if stat in ("respondents", "headcount", "rank", "rank_low", "rank_high"):
+    if stat in ("respondents", "respondents_table", "headcount", "rank", "rank_low", "rank_high"):
         return str(round(value))
     raise AssertionError(f"no expected format for {stat}")
 

@@ -107,7 +107,7 @@ def rests_on(row, resp, prev_resp, inst, weights) -> list[int]:
     """Every answer count a published row rests on (the sweep's independent definition)."""
     d, kind, level, key, stat = row.department, row.kind, row.level, row.key, row.statistic
     if stat in ("respondents", "coverage", "headcount", "respondents_party", "respondents_non_party",
-                "respondents_no_category"):
+                "respondents_no_category", "respondents_table"):  # counts of the group's sheets
         n = len(group(resp, d, kind))
         return [n] if n else []       # an empty group is a published zero (a blind spot)
     if level == "evaluation":

@@ -35,14 +35,15 @@ def test_simulated_round_is_realistic(open_round):
     assert len(df) == n > 50
     assert set(df["source"]) == {"simulate"}
     assert set(df["view"]) == {"self", "peer_inside", "peer_outside"}
-    ratings = df[ITEMS]
+    items = df[df["form"] == "items"]  # the 22-item sheets (the 民主测评 table rows have no item answers)
+    ratings = items[ITEMS]
     # self ratings are rosier (fewer problems, lower values) than peer ratings
-    assert ratings[df["kind"] == "self"].stack().mean() < ratings[df["kind"] == "peer"].stack().mean() - 0.2
+    assert ratings[items["kind"] == "self"].stack().mean() < ratings[items["kind"] == "peer"].stack().mean() - 0.2
     # some 不了解, but not most
     share_missing = ratings.isna().to_numpy().mean()
     assert 0.005 < share_missing < 0.2
     # departments differ
-    dept_means = ratings.mean(axis=1).groupby(df["department"]).mean()
+    dept_means = ratings.mean(axis=1).groupby(items["department"]).mean()
     assert dept_means.max() - dept_means.min() > 0.2
     # every peer overall rating is a valid value or blank; self sheets carry none
     assert set(df.loc[df["kind"] == "peer", "overall"].dropna()) <= {"好", "较好", "一般", "差"}
@@ -105,4 +106,5 @@ def test_frame_is_wide_with_nan_for_dont_know(open_round):
     row = df.iloc[0]
     assert (row["view"], row["department"], row["overall"]) == ("peer_outside", "BGS", "好")
     assert np.isnan(row["q07"]) and row["q08"] == 1 + 8 % 5
-    assert list(df.columns[-22:]) == ITEMS
+    assert list(df.columns[-27:-5]) == ITEMS  # then the 民主测评 table's five dimension columns
+    assert list(df.columns[-5:]) == ["t:一", "t:二", "t:三", "t:四", "t:五"] and df[df.columns[-5:]].isna().all(axis=None)

@@ -155,6 +155,7 @@ def test_a_full_answer_lands_in_the_store_exactly_as_clicked(open_round, view):
     app.category.value = "非党员"
     if tok.scope.kind == "peer":
         app.overall.value = "较好"
+    fill_table(app)
     comment = '  请<b>加强</b>"窗口"服务 & 跟踪=1+1  '
     app.comment.value = comment
     app.submit_button.click()
@@ -162,6 +163,9 @@ def test_a_full_answer_lands_in_the_store_exactly_as_clicked(open_round, view):
     assert app.submit_button not in app.widget.children
 
     resp, ans, used = stored(engine)
+    table = [r for r in resp if r["form"] == "table"]  # the 民主测评 table rows of an inside-view token
+    assert len(table) == (len(app.table.codes) if view == "peer_inside" else 0) and (view != "peer_inside" or table)
+    resp = [r for r in resp if r["form"] is None]
     assert len(resp) == 1
     r = resp[0]
     assert (r["kind"], r["rater"], r["target"]) == (tok.scope.kind, tok.scope.rater, tok.scope.target)
@@ -184,10 +188,21 @@ def test_overall_dont_know_is_stored_as_missing(open_round):
     for tb in app.items.values():
         tb.value = 2
     app.overall.value = DONT_KNOW
+    fill_table(app)
     assert not app.submit_button.disabled
     app.submit_button.click()
-    resp = stored(engine)[0]
+    resp = [r for r in stored(engine)[0] if r["form"] is None]
     assert [(x["overall"], x["category"], x["comment"]) for x in resp] == [(None, None, None)]
+
+
+def fill_table(app, overall="较好", value=3):
+    """Answer every department of the 民主测评 table, when the token opened one."""
+    if app.table is None:
+        return
+    for code in app.table.codes:
+        app.table.overall[code].value = overall
+        for tb in app.table.dims[code]:
+            tb.value = value
 
 
 def answer_all(app, value=4):
@@ -195,6 +210,7 @@ def answer_all(app, value=4):
         tb.value = value
     if app._scope.kind == "peer":
         app.overall.value = "好"
+    fill_table(app)
 
 
 def test_a_used_token_is_refused_on_a_second_attempt(open_round):

@@ -183,7 +183,7 @@ def demo_roster() -> Path:
 def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int = 5, k_comment: int | None = None,
                  previous: str | None = None, title_en: str | None = None,
                  group_weights: dict[str, float] | None = None, eval_scores: dict[str, float] | None = None,
-                 rater_groups: list[dict] | None = None, db=None) -> dict:
+                 rater_groups: list[dict] | None = None, outside: str = "all", db=None) -> dict:
     """Create a draft round from a roster file (CSV or .xlsx); all or nothing. Creates a missing store.
 
     Parameters
@@ -209,6 +209,10 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
     rater_groups : list of dict, optional
         The round's rater groups and their weights, ``[{"name": "领导班子", "weight": 0.2}, …]``
         (:func:`zuofeng.rater_groups.parse_rater_groups` reads the CLI's form); default none.
+    outside : {"all", "division", "targets"}
+        Who rates a department from outside (``zuofeng.axes.OUTSIDE_MODES``): every respondent of the
+        peer survey rates every other department (``all``, the default) or those of their own division
+        on the 民主测评 table, or only the roster's ``peer_targets`` on the 22 items (``targets``).
     db : Engine or str, optional
         The store (see the module).
 
@@ -236,7 +240,7 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
     with _engine(db, create=True) as engine:
         return create(engine, round_code, title=title, roster=roster, k_min=k_min, k_comment=k_comment,
                       previous=previous, title_en=title_en, group_weights=group_weights, eval_scores=eval_scores,
-                      rater_groups=rater_groups)
+                      rater_groups=rater_groups, outside=outside)
 
 
 def open_round(round_code: str, *, force: bool = False, db=None) -> dict:

@@ -11,7 +11,9 @@ A *view* is who rates whom:
 - ``peer_inside`` (互评（本部门）): a respondent rates their own department on the 22 items (the peer
   survey with target = rater's department);
 - ``peer_outside`` (互评（外部门）): a respondent rates another department (the peer survey with
-  target ≠ rater's department), from the departments named in the rater's roster ``peer_targets``.
+  target ≠ rater's department): the departments named in the rater's roster ``peer_targets`` on the
+  22 items, and, unless the round's outside mode is ``targets``, every other department of the table
+  (:func:`table_targets`) on the 民主测评 table (form ``table``).
 
 The *kind* of a score row is a view, or ``all``: the weighted combination of a unit's views
 (:mod:`zuofeng.score.views`).
@@ -28,8 +30,17 @@ SURVEYS = ("self", "peer")
 CATEGORIES = ("党员", "非党员")
 BLANK_CATEGORY = "未填"
 
-#: What a respondent fills in: ``items`` is the 22-item sheet (and, in a peer survey, the overall rating).
-FORMS = {"items": ("22项问题评价", "the 22 items")}
+#: What a respondent fills in: ``items`` is the 22-item sheet (and, in a peer survey, the overall rating);
+#: ``table`` is one row of the 民主测评 table about another department: the overall rating and one
+#: rating (1–5, or 不了解) per dimension heading. A table row is stored as a peer sheet with the form
+#: marker ``table``, its answers keyed by dimension position (1 = the first dimension).
+FORMS = {"items": ("22项问题评价", "the 22 items"), "table": ("民主测评表", "the evaluation table")}
+ITEMS_FORM, TABLE_FORM = "items", "table"
+
+
+def table_column(dimension_id: str) -> str:
+    """The column of a dimension's table rating in a responses frame: ``t:一`` for dimension 一."""
+    return f"t:{dimension_id}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class View:
 VIEW_LIST = (
     View("self", "自评", "Self-rating", "self", "self"),
     View("peer_inside", "互评（本部门）", "Colleagues (own department)", "peer", "own"),
-    View("peer_outside", "互评（外部门）", "Other departments", "peer", "other"),
+    View("peer_outside", "互评（外部门）", "Other departments", "peer", "other", ("items", "table")),
 )
 BY_CODE: Mapping[str, View] = {v.code: v for v in VIEW_LIST}
 VIEWS = tuple(v.code for v in VIEW_LIST)
@@ -102,9 +113,12 @@ def view_rank(kind: str) -> int:
 
 # --- who rates a department from outside -----------------------------------------------------------
 
-#: How a round chooses the departments a respondent rates from outside. Only ``targets`` is
-#: implemented by the survey and tokens so far; ``all`` and ``division`` name the organisation-wide
-#: 民主测评 table of the design and are what :func:`outside_targets` computes for them.
+#: How a round chooses the departments a respondent rates from outside (``round create --outside``,
+#: stored on the round). ``all`` (the default) and ``division`` give every respondent of the peer
+#: survey the organisation-wide 民主测评 table (:func:`table_targets`) next to the 22-item sheets of
+#: the departments in their ``peer_targets``; ``targets`` is the 22-item sheets of ``peer_targets`` only.
+#: A round stored before the option existed is ``targets`` (:func:`outside_mode`).
+DEFAULT_OUTSIDE = "all"
 OUTSIDE_MODES = {
     "all": ("全组织互评：评价本单位其他所有部门", "organisation-wide: every other department"),
     "division": ("归口内互评：评价本归口其他部门", "the rater's division: its other departments"),
@@ -137,6 +151,32 @@ def outside_targets(mode: str, rater: str, roster: Mapping[str, Mapping]) -> lis
         named = set(named.split() if isinstance(named, str) else named)
         chosen = (c for c in roster if c != rater and c in named)
     return sorted(chosen)
+
+
+def named_targets(rater: str, roster: Mapping[str, Mapping]) -> set[str]:
+    """The departments the rater's roster row names in ``peer_targets`` (rated on the 22 items)."""
+    named = roster[rater].get("peer_targets") or ()
+    return set(named.split() if isinstance(named, str) else named) - {rater}
+
+
+def table_targets(mode: str, rater: str, roster: Mapping[str, Mapping]) -> list[str]:
+    """The departments a member of ``rater`` rates on the 民主测评 table under ``mode``, in code order:
+    :func:`outside_targets` without those rated on the 22 items (``peer_targets``); none for ``targets``.
+
+    >>> roster = {"A": {"division": "x", "peer_targets": "C"}, "B": {"division": "x"}, "C": {"division": "y"}}
+    >>> table_targets("all", "A", roster), table_targets("all", "B", roster), table_targets("targets", "A", roster)
+    (['B'], ['A', 'C'], [])
+    """
+    if mode == "targets":
+        outside_targets(mode, rater, roster)  # the same check of the mode
+        return []
+    named = named_targets(rater, roster)
+    return [c for c in outside_targets(mode, rater, roster) if c not in named]
+
+
+def outside_mode(round_row: Mapping) -> str:
+    """A round's outside mode; a round stored before the option existed rates ``targets`` only."""
+    return round_row.get("outside") or "targets"
 
 
 # --- rater attributes ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, outside_mode
 from .clihelp import Group, lang_default, lang_of
 from .errors import ZuofengError
 from .messages import header, in_lang, say, survey_word, word
@@ -87,10 +88,13 @@ def round_():
               help="Rater groups (测评人员类别), each bound to its 答题码 (default: none).")
 @click.option("--group-weights", default=None, metavar="0.2,0.3,…",
               help="Weights of the rater groups in their composite, in the same order (default equal).")
+@click.option("--outside", type=click.Choice(list(OUTSIDE_MODES)), default=DEFAULT_OUTSIDE, show_default=True,
+              help="Who rates a department from outside: every other department on the 民主测评 table (all), "
+                   "those of the rater's division (division), or only the roster's peer_targets (targets).")
 @lang_option
 @db_option
 def round_create(round_code, title, roster, k_min, k_comment, previous, title_en, weights, eval_points,
-                 rater_groups, group_weights, lang, db):
+                 rater_groups, group_weights, outside, lang, db):
     """Create a draft round from a roster."""
     from .api import create_round
     from .rater_groups import parse_rater_groups
@@ -99,9 +103,10 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, title_en
                        title_en=title_en,
                        group_weights=parse_pairs(weights, "--weights", WEIGHTS_FORM) if weights is not None else None,
                        eval_scores=parse_pairs(eval_points, "--eval-points", EVAL_POINTS_FORM) if eval_points is not None else None,
-                       rater_groups=parse_rater_groups(rater_groups, group_weights), db=db)
+                       rater_groups=parse_rater_groups(rater_groups, group_weights), outside=outside, db=db)
     click.echo(say("round_created", lang, code=rnd["code"], instrument=rnd["instrument_id"],
                    version=rnd["instrument_version"]))
+    click.echo(say("round_outside", lang, mode=rnd["outside"], text=OUTSIDE_MODES[rnd["outside"]][lang == "en"]))
     for warning in rnd.get("warnings", ()):
         click.echo(say("note", lang, note=warning), err=True)
 
@@ -136,9 +141,9 @@ def round_list(lang, db):
     """List the rounds in the store."""
     from .api import list_rounds
     from .textfmt import table
-    rows = [[r["code"], word(r["status"], lang), r["title"], r["k_min"], r["previous"] or "", r["created_on"]]
-            for r in list_rounds(db=db)]
-    click.echo(table(rows, header(lang, "round", "status", "title", "k", "previous", "created")) if rows
+    rows = [[r["code"], word(r["status"], lang), r["title"], r["k_min"], outside_mode(r), r["previous"] or "",
+             r["created_on"]] for r in list_rounds(db=db)]
+    click.echo(table(rows, header(lang, "round", "status", "title", "k", "outside", "previous", "created")) if rows
                else say("no_rounds", lang))
 
 
@@ -175,6 +180,7 @@ def status_cmd(round_code, fmt, lang, db):
              "" if r["party_members"] is None else f"{r['party_responses']}/{r['party_members']}",
              r["non_party_responses"], " ".join(word(f, lang) for f in r["flags"])] for r in cov["departments"]]
     click.echo(say("status_head", lang, round=cov["round"], status=word(cov["status"], lang), k=cov["k_min"]))
+    click.echo(say("round_outside", lang, mode=cov["outside"], text=OUTSIDE_MODES[cov["outside"]][lang == "en"]))
     click.echo(table(rows, header(lang, "code", "name", "view", "issued", "returned", "valid", "headcount",
                                   "coverage", "party", "non_party", "flags")))
     for view, s in cov["summary"].items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .axes import BLANK_CATEGORY, CATEGORIES, COVERAGE_VIEWS, view_of
+from .axes import BLANK_CATEGORY, CATEGORIES, COVERAGE_VIEWS, outside_mode, view_of
 from .store import get_departments, get_round, responses, tokens
 
 VIEWS = COVERAGE_VIEWS
@@ -110,7 +110,7 @@ def coverage(engine: Engine, round_code: str) -> dict:
     outside_gaps = [{"rater": r, "target": t, "issued": n, "responses": 0, "flags": ["盲区"]}
                     for (r, t), n in sorted(expected.items()) if t in depts and not pairs_answered.get((r, t))]
     return {
-        "round": round_code, "status": rnd["status"], "k_min": k, "departments": out, "summary": summary,
+        "round": round_code, "status": rnd["status"], "k_min": k, "outside": outside_mode(rnd), "departments": out, "summary": summary,
         "peer_outside_received": dict(sorted(outside_received.items())),
         "gaps": [r for r in out if r["flags"]], "outside_gaps": outside_gaps,
     }

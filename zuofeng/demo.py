@@ -2,7 +2,9 @@
 
 Twelve departments of four unit types (机关部室, 事业单位, 中心, 工作队; ``data/demo_roster.csv``),
 a baseline round and a final round compared with it, both simulated (self and peer surveys, inside
-and outside views; two small units fall under k), scored and rendered. Between them the baseline's
+and outside views from the roster's ``peer_targets``; two small units fall under k), scored and rendered.
+The rounds use ``outside="targets"`` for now: with the 民主测评 table, the complementary suppression
+of the two small units' views hides the outside view of KPB, a department the ledger scenario needs. Between them the baseline's
 rectification ledger is seeded (:data:`SCENARIO`): some real improvements, some paper rectification,
 one overdue entry and one department improving only in its self-ratings; the final round is simulated
 with exactly those effects. Both rounds declare rater groups (:data:`RATER_GROUPS`) with the token
@@ -104,7 +106,8 @@ def build_demo_store(engine, *, seed: int = 1, echo=None, lang: str = "zh"):
     previous, effects = None, None
     for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
         create_round(engine, code, title=title_zh, title_en=title_en, roster=demo_roster(), previous=previous,
-                     rater_groups=RATER_GROUPS)
+                     rater_groups=RATER_GROUPS,
+                     outside="targets")
         set_status(engine, code, "open")
         with engine.connect() as conn:
             batches = read_batches(demo_groups(), get_round(conn, code), get_departments(conn, code))

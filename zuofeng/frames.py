@@ -9,21 +9,24 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from .axes import view_of
+from .axes import TABLE_FORM, table_column, view_of
 from .instrument import load_instrument
 from .store import answers, departments, get_round, responses
 
 RESPONSE_COLUMNS = [
     "response_id", "round", "kind", "view", "rater", "target", "department",
-    "category", "overall", "comment", "submitted_on", "source", "too_fast", "rater_group",
+    "category", "overall", "comment", "submitted_on", "source", "too_fast", "rater_group", "form",
 ]
 
 
 def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
-    """One row per answer sheet, wide: the columns of RESPONSE_COLUMNS then q01…qNN.
+    """One row per answer sheet, wide: the columns of RESPONSE_COLUMNS, q01…qNN, then ``t:<dimension>``.
 
-    ``department`` is the department being rated (the target). Item columns are float with NaN for
-    不了解. Rows are sorted by a content-free key (the random id), never by arrival.
+    ``department`` is the department being rated (the target). ``form`` is ``items`` (a 22-item sheet)
+    or ``table`` (a row of the 民主测评 table, ``zuofeng.axes.FORMS``): its dimension ratings are in the
+    ``t:`` columns and its item columns are empty; a 22-item sheet's ``t:`` columns are empty. Item and
+    dimension columns are float with NaN for 不了解. Rows are sorted by a content-free key (the random
+    id), never by arrival.
     """
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
@@ -35,16 +38,20 @@ def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
             .join(responses, responses.c.id == answers.c.response_id)
             .where(responses.c.round == round_code)).all(), columns=["response_id", "item", "value"])
     keys = list(inst.item_keys)
+    dim_cols = [table_column(d.id) for d in inst.dimensions]
     resp = resp.rename(columns={"id": "response_id"})
     if resp.empty:
-        out = pd.DataFrame(columns=RESPONSE_COLUMNS + keys)
-        return out.astype({k: "float64" for k in keys})
-    wide = ans.pivot(index="response_id", columns="item", values="value").astype("float64")
-    wide.columns = [f"q{int(c):02d}" for c in wide.columns]
-    wide = wide.reindex(columns=keys)
-    resp["view"] = [view_of(k, r, t) for k, r, t in zip(resp["kind"], resp["rater"], resp["target"])]
-    resp["department"] = resp["target"]
-    out = resp[RESPONSE_COLUMNS].merge(wide, left_on="response_id", right_index=True, how="left")
+        out = pd.DataFrame(columns=RESPONSE_COLUMNS + keys + dim_cols)
+        return out.astype({k: "float64" for k in keys + dim_cols})
+    resp["form"] = resp["form"].where(resp["form"].eq(TABLE_FORM), "items")
+    is_table = ans["response_id"].isin(resp.loc[resp["form"].eq(TABLE_FORM), "response_id"])
+    out = resp.assign(view=[view_of(k, r, t) for k, r, t in zip(resp["kind"], resp["rater"], resp["target"])],
+                      department=resp["target"])[RESPONSE_COLUMNS]
+    for part, names, name_of in ((ans[~is_table], keys, lambda c: f"q{c:02d}"),
+                                 (ans[is_table], dim_cols, lambda c: dim_cols[c - 1])):
+        wide = part.pivot(index="response_id", columns="item", values="value").astype("float64")
+        wide.columns = [name_of(int(c)) for c in wide.columns]
+        out = out.merge(wide.reindex(columns=names), left_on="response_id", right_index=True, how="left")
     return out.sort_values("response_id", ignore_index=True)
 
 

@@ -34,6 +34,7 @@ MESSAGES: dict[str, tuple[str, str | tuple[str, str]]] = {
                       "created round {code} ({instrument} v{version}), status draft"),
     "round_opened": ("轮次 {code} 已开放（k = {k}，意见建议 k = {k_comment}）",
                      "round {code} is open (k = {k}, comments k = {k_comment})"),
+    "round_outside": ("外部门互评：{mode}（{text}）", "outside view: {mode} ({text})"),
     "round_closed": ("轮次 {code} 已关闭", "round {code} is closed"),
     "no_rounds": ("还没有轮次（zuofeng round create）", "no rounds (zuofeng round create)"),
     "simulated": ("已在轮次 {round} 存入 {n} 份模拟答卷",
@@ -129,7 +130,7 @@ MESSAGES: dict[str, tuple[str, str | tuple[str, str]]] = {
 #: Column headers of the printed tables.
 COLUMNS: dict[str, tuple[str, str]] = {
     "round": ("轮次", "round"), "status": ("状态", "status"), "title": ("标题", "title"), "k": ("k", "k"),
-    "previous": ("上一轮", "previous"), "created": ("创建日期", "created"),
+    "previous": ("上一轮", "previous"), "outside": ("外部门互评", "outside"), "created": ("创建日期", "created"),
     "code": ("代码", "code"), "name": ("名称", "name"), "view": ("视角", "view"),
     "issued": ("发出", "issued"), "returned": ("收回", "returned"), "valid": ("有效", "valid"),
     "headcount": ("人数", "staff"), "coverage": ("覆盖率", "coverage"), "party": ("党员", "party"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from .axes import VIEWS
+from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, VIEWS
 from .errors import RoundError
 from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
 from .rater_groups import check_rater_groups
@@ -93,6 +93,7 @@ def create_round(
     group_weights: dict[str, float] | None = None,
     title_en: str | None = None,
     rater_groups: list[dict] | None = None,
+    outside: str = DEFAULT_OUTSIDE,
 ) -> dict:
     """Create a draft round with its departments; all or nothing. The returned row carries
     ``warnings`` (:func:`roster_warnings`): what the roster means for the roll-up into divisions.
@@ -103,7 +104,13 @@ def create_round(
     are stored with the round and cannot change afterwards; every score carries them in its meta.
     ``rater_groups`` (``[{"name": "领导班子", "weight": 0.2}, …]``, see :mod:`zuofeng.rater_groups`) are
     the round's rater groups and the weights of their composite; default none.
+    ``outside`` (``zuofeng.axes.OUTSIDE_MODES``) says who rates a department from outside: ``all`` (every
+    respondent of the peer survey rates every other department on the 民主测评 table), ``division`` (the
+    departments of the rater's own division) or ``targets`` (only the roster's ``peer_targets``, on the
+    22 items); it is stored with the round too.
     """
+    if outside not in OUTSIDE_MODES:
+        raise RoundError(f"--outside {outside!r} is not allowed; allowed: {', '.join(OUTSIDE_MODES)}")
     if not ROUND_RE.match(code):
         raise RoundError(f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
     if not title.strip():
@@ -139,7 +146,7 @@ def create_round(
             code=code, title=title.strip(), instrument_id=inst.id, instrument_version=inst.version,
             status="draft", k_min=k_min, k_comment=k_comment, previous=previous,
             eval_scores=scores, group_weights=group_weights, created_on=dt.date.today(),
-            title_en=(title_en or "").strip() or None, rater_groups=rater_groups))
+            title_en=(title_en or "").strip() or None, rater_groups=rater_groups, outside=outside))
         conn.execute(departments.insert(), [
             {"round": code, "code": r.code, "name": r.name, "unit_type": r.unit_type, "headcount": r.headcount,
              "party_members": r.party_members, "division": r.division,

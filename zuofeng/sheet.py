@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .axes import CATEGORIES, view_of
+from .axes import CATEGORIES, FORMS, ITEMS_FORM, view_of
 from .axes import SURVEYS as KINDS
 
-__all__ = ["CATEGORIES", "COMMENT_MAX", "KINDS", "Sheet", "TokenScope"]
+__all__ = ["CATEGORIES", "COMMENT_MAX", "FORMS", "KINDS", "Sheet", "TokenScope"]
 COMMENT_MAX = 500
 
 
@@ -21,6 +21,9 @@ class Sheet:
     """One answer sheet, as a survey page, an import row or the simulator produces it.
 
     ``answers`` maps item number → 1..5, or None for 不了解 (don't know). Every item must be present.
+    ``form`` is ``items`` (the 22 items) or ``table`` (a row of the 民主测评 table about another
+    department, ``zuofeng.axes.FORMS``): then ``answers`` maps dimension position (1..5) → 1..5 or None,
+    and the sheet carries no token of its own: it is stored with the peer sheet whose token opened the table.
     """
 
     kind: str
@@ -31,6 +34,7 @@ class Sheet:
     overall: str | None = None
     comment: str | None = None
     too_fast: bool | None = None
+    form: str = ITEMS_FORM
     token_hash: str | None = field(default=None, repr=False)
     #: the rater group; a sheet that carries a token gets its token's group when it is stored
     group: str | None = None

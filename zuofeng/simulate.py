@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from .axes import NO_DEPARTMENT, view_of
+from .axes import NO_DEPARTMENT, OUTSIDE, TABLE_FORM, outside_mode, table_targets, view_of
 from .errors import ZuofengError
 from .instrument import load_instrument
 from .store import Sheet, get_departments, get_round, store_sheets
@@ -61,7 +61,10 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
     In a round with rater groups the sheets carry a group: drawn from the token batches ``batches``
     (:func:`zuofeng.rater_groups.read_batches`), else from the tokens issued with groups (never more
     sheets of a group than it has tokens); the raters of a batch without a department (服务对象) rate the
-    departments their batch names. Without either, each sheet gets a group drawn at random."""
+    departments their batch names. Without either, each sheet gets a group drawn at random.
+
+    Under the round's outside mode ``all`` or ``division`` every respondent of a department's peer survey
+    also fills the 民主测评 table (:func:`table_sheets`)."""
     if not 0 < response_rate <= 1:
         raise ZuofengError(f"--response-rate must be in (0, 1], not {response_rate}")
     with engine.connect() as conn:
@@ -80,6 +83,8 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
     names = [g["name"] for g in rnd.get("rater_groups") or ()]
     grng = np.random.default_rng([seed, 20])  # its own stream: rounds without groups get the same sheets
     outside = {(t, g): n for (k, r, t, g), n in pools.items() if r == NO_DEPARTMENT}
+    levels: dict[str, float] = {}
+    peer_raters: dict[str, int] = {}
     for code, d in [*depts.items(), *((NO_DEPARTMENT, None) for _ in [0] if outside)]:
         if d is None:  # raters of no department (服务对象): the departments their tokens name
             for (target, g), n in outside.items():
@@ -98,6 +103,7 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
         party_share = (d["party_members"] / d["headcount"]) if d["party_members"] is not None else 0.6
         plans = [("self", code, int(rng.binomial(d["headcount"], rate)), -0.5, 0.04),
                  ("peer", code, int(rng.binomial(d["headcount"], rate)), 0.0, 0.06)]
+        levels[code], peer_raters[code] = level, plans[1][2]
         for target in (d["peer_targets"] or "").split():
             plans.append(("peer", target, int(rng.binomial(max(2, d["headcount"] // 2), rate)), 0.2, 0.18))
         for kind, target, n, bias, p_dont_know in plans:
@@ -107,7 +113,48 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
             groups = _draw_groups(grng, pools, names, kind, code, target, n)
             sheets += _rate(rng, inst, overall_values, kind, code, target, n, t_level, bias, p_dont_know, shift,
                             party_share, groups)
+    shift = {(t, i): x for (t, v, i), x in (effects.items.items() if effects else ()) if v == OUTSIDE}
+    dim_shift = {t: np.array([np.mean([item_shift[it.number - 1] + shift.get((t, it.number), 0.0) for it in dim.items])
+                              for dim in inst.dimensions]) for t in depts}
+    sheets += table_sheets(depts, outside_mode(rnd), peer_raters, levels, dim_shift, overall_values,
+                           np.random.default_rng([seed, 21]))  # its own stream, apart from the groups'
     return sheets
+
+
+def table_sheets(depts: dict, mode: str, raters: dict[str, int], levels: dict[str, float],
+                 dim_shift: dict[str, np.ndarray], overall_values: list[str], rng) -> list[Sheet]:
+    """The 民主测评 table rows of ``raters[code]`` respondents of each department, about every department
+    on their table under ``mode``: per department rated, one rating per dimension heading on the item
+    scale around the rated department's level (``levels``, shifted per dimension by ``dim_shift``), and
+    the overall rating. A rater knows a department of their own division better: 不了解 for a whole
+    department 8% of the time there, 20% elsewhere, and for a single dimension 6%."""
+    out: list[Sheet] = []
+    for code, d in depts.items():
+        targets = table_targets(mode, code, depts)
+        if not targets:
+            continue
+        party_share = (d["party_members"] / d["headcount"]) if d["party_members"] is not None else 0.6
+        for _ in range(raters.get(code, 0)):
+            person = rng.normal(0, 0.45)
+            u = rng.random()
+            category = "党员" if u < party_share * 0.9 else ("非党员" if u < 0.9 else None)
+            for target in targets:
+                same = d["division"] is not None and d["division"] == depts[target]["division"]
+                if rng.random() < (0.08 if same else 0.20):
+                    out.append(Sheet("peer", code, target, {i + 1: None for i in range(len(dim_shift[target]))},
+                                     category, None, form=TABLE_FORM))
+                    continue
+                raw = levels[target] + 0.2 + person + dim_shift[target] + rng.normal(0, 0.6, len(dim_shift[target]))
+                vals = np.clip(np.rint(raw), 1, 5).astype(int)
+                dont_know = rng.random(len(vals)) < 0.06
+                score = float(np.mean(vals)) + rng.normal(0, 0.4)
+                overall = overall_values[int(np.clip(np.floor(score - 0.6), 0, 3))]
+                out.append(Sheet("peer", code, target, {i + 1: (None if dk else int(v))
+                                                        for i, (v, dk) in enumerate(zip(vals, dont_know))},
+                                 category, overall, form=TABLE_FORM))
+    return out
+
+
 
 
 def _rate(rng, inst, overall_values, kind, code, target, n, t_level, bias, p_dont_know, shift, party_share,

@@ -49,12 +49,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from .axes import NO_DEPARTMENT
+from .axes import NO_DEPARTMENT, TABLE_FORM, outside_mode, table_targets
 from .config import database_url, default_db_file
 from .errors import RoundError, StoreError, TokenError, ZuofengError
 from .faults import StoreWriteError, fault_of, write_fault
 from .private import owner_only, private_folder, warn_if_readable_by_others
-from .sheet import CATEGORIES, COMMENT_MAX, KINDS, Sheet
+from .sheet import CATEGORIES, COMMENT_MAX, FORMS, KINDS, Sheet
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ rounds = Table(
     Column("closed_on", Date),
     Column("title_en", String(200)),  # optional English title (0005_english_names)
     Column("rater_groups", JSON),  # [{"name": "领导班子", "weight": 0.2}, …] or null (0008_rater_groups)
+    Column("outside", String(10)),  # all | division | targets (0007_round_outside); NULL = targets
     ForeignKeyConstraint(["instrument_id", "instrument_version"], ["instruments.id", "instruments.version"]),
 )
 
@@ -136,6 +137,7 @@ responses = Table(
     Column("source", String(20), nullable=False),  # survey | import | simulate
     Column("too_fast", Boolean),  # known only for imports that carried a duration
     Column("rater_group", String(40)),  # the token's rater group, or null (0008_rater_groups)
+    Column("form", String(10)),  # NULL = the 22 items; table = a 民主测评 table row (0007_round_outside)
     ForeignKeyConstraint(["round"], ["rounds.code"]),
     sqlite_with_rowid=False,
 )
@@ -252,6 +254,13 @@ def _m0006_ledger_standing(conn) -> None:
         conn.exec_driver_sql("ALTER TABLE ledger_entries ADD COLUMN standing BOOLEAN")
 
 
+def _m0007_round_outside(conn) -> None:
+    """``rounds.outside`` (who rates a department from outside; NULL = ``targets``, as rounds were before)
+    and ``responses.form`` (NULL = the 22 items; ``table`` = a row of the 民主测评 table)."""
+    insp = inspect(conn)
+    for table, column in (("rounds", "outside"), ("responses", "form")):
+        if column not in {c["name"] for c in insp.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR(10)")
 def _m0008_rater_groups(conn) -> None:
     """Rater groups: ``rounds.rater_groups`` (names and weights), the group bound to a token
     (``tokens.rater_group``) and carried by its sheet (``responses.rater_group``); all nullable."""
@@ -269,6 +278,7 @@ MIGRATIONS: list[tuple[str, object]] = [
     ("0004_ledger", _m0004_ledger),
     ("0005_english_names", _m0005_english_names),
     ("0006_ledger_standing", _m0006_ledger_standing),
+    ("0007_round_outside", _m0007_round_outside),
     ("0008_rater_groups", _m0008_rater_groups),
 ]
 
@@ -424,7 +434,8 @@ def get_departments(conn, round_code: str) -> dict[str, dict]:
 # --- storing answers -------------------------------------------------------------------------
 
 def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_values: Iterable[str],
-              groups: Iterable[str] = ()) -> None:
+              groups: Iterable[str] = (), n_dims: int = 0,
+              table_of: Callable[[str], list[str]] | None = None) -> None:
     if sheet.kind not in KINDS:
         raise ZuofengError(f"kind must be one of {', '.join(KINDS)}, not {sheet.kind!r}")
     for role, code in (("rater", sheet.rater), ("target", sheet.target)):
@@ -437,11 +448,23 @@ def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_val
         raise ZuofengError(f"rater group must be {allowed}, not {sheet.group!r}")
     if sheet.kind == "self" and sheet.rater != sheet.target:
         raise ZuofengError("a self survey rates the rater's own department")
-    expected = set(range(1, n_items + 1))
+    if sheet.form not in FORMS:
+        raise ZuofengError(f"form must be one of {', '.join(FORMS)}, not {sheet.form!r}")
+    if sheet.form == TABLE_FORM:
+        if sheet.kind != "peer" or sheet.rater == sheet.target:
+            raise ZuofengError("a 民主测评 table row rates another department in the peer survey")
+        if table_of is None or sheet.target not in table_of(sheet.rater):
+            raise ZuofengError(f"department {sheet.target!r} is not on the 民主测评 table of {sheet.rater!r} "
+                               "in this round")
+        if sheet.comment is not None or sheet.token_hash is not None:
+            raise ZuofengError("a 民主测评 table row carries no suggestion and no token of its own")
+        expected, what = set(range(1, n_dims + 1)), "dimensions"
+    else:
+        expected, what = set(range(1, n_items + 1)), "items"
     if set(sheet.answers) != expected:
         missing = sorted(expected - set(sheet.answers))
         extra = sorted(set(sheet.answers) - expected)
-        raise ZuofengError(f"answers must cover items 1..{n_items} exactly (missing {missing}, extra {extra})")
+        raise ZuofengError(f"answers must cover {what} 1..{len(expected)} exactly (missing {missing}, extra {extra})")
     for item, v in sheet.answers.items():
         if v is not None and (isinstance(v, bool) or v not in (1, 2, 3, 4, 5)):
             raise ZuofengError(f"item {item}: answer must be 1..5 or 不了解, not {v!r}")
@@ -454,6 +477,22 @@ def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_val
             raise ZuofengError(f"overall rating must be one of {', '.join(overall_values)} or blank, not {sheet.overall!r}")
     if sheet.comment is not None and len(sheet.comment) > COMMENT_MAX:
         raise ZuofengError(f"suggestion is longer than {COMMENT_MAX} characters")
+
+
+def _check_tables_ride_on_tokens(sheets: list[Sheet]) -> None:
+    """A survey page stores 民主测评 table rows only with the inside-view peer sheet whose token opened
+    the table: at most one row per department rated for each such sheet of the same rater."""
+    tokened: dict[str, int] = {}
+    for s in sheets:
+        if s.token_hash is not None and s.kind == "peer" and s.rater == s.target and s.form != TABLE_FORM:
+            tokened[s.rater] = tokened.get(s.rater, 0) + 1
+    rows: dict[tuple[str, str], int] = {}
+    for s in sheets:
+        if s.form == TABLE_FORM:
+            rows[(s.rater, s.target)] = rows.get((s.rater, s.target), 0) + 1
+    for (rater, _), n in rows.items():
+        if n > tokened.get(rater, 0):
+            raise TokenError("a 民主测评 table is stored only with the 互评 answer sheet of its token")
 
 
 def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source: str = "survey",
@@ -481,19 +520,31 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
         overall_values = [o.value for o in inst.overall_scale.options]
         depts = get_departments(conn, round_code)
         groups = [g["name"] for g in rnd.get("rater_groups") or ()]
+        mode = outside_mode(rnd)
+        tables: dict[str, list[str]] = {}
+
+        def table_of(rater: str) -> list[str]:
+            if rater not in tables:
+                tables[rater] = table_targets(mode, rater, depts)
+            return tables[rater]
+
+        if source == "survey":
+            _check_tables_ride_on_tokens(order)
         resp_rows, ans_rows = [], []
         for s in order:
             group = s.group
             if s.token_hash is not None:
                 group = _consume_token(conn, round_code, s)  # the group is the token's, never typed
                 _step("token consumed")
-            _validate(replace(s, group=group), depts, len(inst.items), overall_values, groups)
+            _validate(replace(s, group=group), depts, len(inst.items), overall_values, groups,
+                      n_dims=len(inst.dimensions), table_of=table_of)
             rid = uuid.UUID(bytes=secrets.token_bytes(16), version=4).hex
             resp_rows.append({
                 "id": rid, "round": round_code, "kind": s.kind, "rater": s.rater, "target": s.target,
                 "category": s.category, "overall": s.overall,
                 "comment": (s.comment.strip() or None) if s.comment else None,
                 "submitted_on": today, "source": source, "too_fast": s.too_fast, "rater_group": group,
+                "form": TABLE_FORM if s.form == TABLE_FORM else None,
             })
             ans_rows.extend({"response_id": rid, "item": i, "value": v} for i, v in sorted(s.answers.items()))
         conn.execute(responses.insert(), resp_rows)

@@ -29,8 +29,10 @@ import socketserver
 import struct
 import threading
 import time
+from collections.abc import Sequence
 
 from .. import errors
+from ..axes import TABLE_FORM, outside_mode
 from ..errors import ZuofengError
 from ..sheet import Sheet, TokenScope
 
@@ -68,16 +70,17 @@ class DirectBackend:
         from ..store import get_departments, get_round
         with self.engine.connect() as conn:
             rnd = get_round(conn, round_code)
-            depts = {c: d["name"] for c, d in get_departments(conn, round_code).items()}
+            depts = get_departments(conn, round_code)
         return _round_info(rnd, depts)
 
     def check(self, round_code: str, token: str) -> tuple[TokenScope, str]:
         from .tokens import lookup, token_hash
         return lookup(self.engine, round_code, token), token_hash(token)
 
-    def store(self, round_code: str, sheet: Sheet) -> None:
+    def store(self, round_code: str, sheet: Sheet, table: Sequence[Sheet] = ()) -> None:
+        """Store a sheet, and the 民主测评 table rows its token opened, in one transaction."""
         from ..store import store_sheets
-        store_sheets(self.engine, round_code, [sheet], source="survey")
+        store_sheets(self.engine, round_code, [sheet, *table], source="survey")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -148,8 +151,9 @@ class DeskClient:
         s = a["scope"]
         return TokenScope(s["round"], s["kind"], s["rater"], s["target"]), a["hash"]
 
-    def store(self, round_code: str, sheet: Sheet) -> None:
-        self._ask({"op": "store", "round": round_code, "sheet": _sheet_to_json(sheet)})
+    def store(self, round_code: str, sheet: Sheet, table: Sequence[Sheet] = ()) -> None:
+        self._ask({"op": "store", "round": round_code, "sheet": _sheet_to_json(sheet),
+                   "table": [_sheet_to_json(t) for t in table]})
 
     def close(self) -> None:
         pass
@@ -269,7 +273,11 @@ class Desk:
                     raise errors.TokenError("this ticket is not valid")
                 return {"ok": True, **grant}
             if op == "store":
-                self.backend.store(self.round_code, _sheet_from_json(req.get("sheet")))
+                table = req.get("table") or []
+                if not isinstance(table, list):
+                    raise ZuofengError("bad answer sheet")
+                self.backend.store(self.round_code, _sheet_from_json(req.get("sheet")),
+                                   [_sheet_from_json(t, table_row=True) for t in table])
                 if peer is not None and self.on_stored is not None:
                     try:
                         self.on_stored(peer)
@@ -318,18 +326,23 @@ def _read_line(stream) -> bytes:
     return raw
 
 
-def _round_info(rnd: dict, departments: dict[str, str]) -> dict:
+def _round_info(rnd: dict, departments: dict[str, dict]) -> dict:
+    """What a survey page needs of a round: its settings, the departments' names, and what decides
+    each department's 民主测评 table (the outside mode, divisions and ``peer_targets``)."""
     keys = ("code", "title", "status", "k_min", "k_comment", "instrument_id", "instrument_version")
-    return {**{k: rnd[k] for k in keys}, "departments": departments}
+    return {**{k: rnd[k] for k in keys}, "outside": outside_mode(rnd),
+            "departments": {c: d["name"] for c, d in departments.items()},
+            "roster": {c: {"division": d.get("division"), "peer_targets": d.get("peer_targets")}
+                       for c, d in departments.items()}}
 
 
 def _sheet_to_json(s: Sheet) -> dict:
     return {"kind": s.kind, "rater": s.rater, "target": s.target,
             "answers": {str(k): v for k, v in s.answers.items()}, "category": s.category,
-            "overall": s.overall, "comment": s.comment, "token_hash": s.token_hash}
+            "overall": s.overall, "comment": s.comment, "token_hash": s.token_hash, "form": s.form}
 
 
-def _sheet_from_json(d) -> Sheet:
+def _sheet_from_json(d, table_row: bool = False) -> Sheet:
     if not isinstance(d, dict) or not isinstance(d.get("answers"), dict):
         raise ZuofengError("bad answer sheet")
     try:
@@ -339,6 +352,10 @@ def _sheet_from_json(d) -> Sheet:
     fields = {k: d.get(k) for k in ("kind", "rater", "target", "category", "overall", "comment", "token_hash")}
     if not all(v is None or isinstance(v, str) for v in fields.values()):
         raise ZuofengError("bad answer sheet")
+    if table_row:  # a row of the 民主测评 table rides on the token of the sheet it came with
+        if fields["token_hash"] is not None:
+            raise ZuofengError("bad answer sheet")
+        return Sheet(answers=answers, form=TABLE_FORM, **fields)
     if not fields["token_hash"]:
         raise errors.TokenError("this token is not valid for this survey")  # a page always stores under a token
     return Sheet(answers=answers, **fields)

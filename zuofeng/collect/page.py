@@ -8,7 +8,7 @@ language in ``<html lang>``, a loading screen in that language, no stylesheet fr
   offline, and a link back to the entry page when the kernel is gone for good: culled (the websocket
   cannot reconnect) or killed outright (the server restarts it empty; the form is greyed out, since taps
   on it would reach nobody);
-- keeps the unsubmitted answers in this browser tab only (``sessionStorage``, under a SHA-256 of round
+- keeps the unsubmitted answers (the 22 items, and the 民主测评 table's rows, hidden ones included) in this browser tab only (``sessionStorage``, under a SHA-256 of round
   and token computed by the entry page, never the token itself) and clicks them back into a new survey
   opened with the same token, saying so; they are removed when the sheet is stored;
 - scrolls to and focuses what the kernel marked as missing when submit was pressed too early;
@@ -78,7 +78,7 @@ window.WebSocket = Wrapped;
 window.addEventListener('offline', lost);
 window.addEventListener('online', function(){ var b=document.getElementById('zf-conn'); if (b && b.className==='zf-warn') { notice(T.back, 'zf-ok'); setTimeout(function(){ if (b.className === 'zf-ok') notice('', ''); }, 3000); } });
 // unsubmitted answers live in this browser tab only (sessionStorage), under a hash of round and token
-function nameOf(el){ var m = /\bzf-(q\d\d|category|overall)\b/.exec(el.className); return m ? m[1] : null; }
+function nameOf(el){ var m = /\bzf-(q\d\d|category|overall|t\d+-(?:ov|d\d))\b/.exec(el.className); return m ? m[1] : null; }
 function snapshot(){
   var d = {choices: {}, comment: null};
   document.querySelectorAll('.zf-choice').forEach(function(el){ var n = nameOf(el); if (!n) return;
@@ -103,7 +103,7 @@ function restore(){
   document.querySelectorAll('.zf-choice').forEach(function(el){ var k = nameOf(el);
     if (!k || !(k in (d.choices||{}))) return;
     var bs = el.querySelectorAll('button.widget-toggle-button'), b = bs[d.choices[k]];
-    if (b && !b.classList.contains('mod-active')) { b.click(); if (k[0] === 'q') n += 1; } });
+    if (b && !b.classList.contains('mod-active')) { b.click(); if (k[0] === 'q' || k[0] === 't') n += 1; } });
   var ta = document.querySelector('.zf-comment textarea');
   if (ta && d.comment && !ta.value) { ta.value = d.comment; ta.dispatchEvent(new Event('input', {bubbles: true})); }
   if (n || d.comment) notice(T.restored.replace('{n}', n), 'zf-ok zf-restored');

@@ -27,7 +27,7 @@ import segno
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
-from ..axes import NO_DEPARTMENT, view_rank
+from ..axes import NO_DEPARTMENT, outside_mode, table_targets, view_rank
 from ..errors import ZuofengError
 from ..instrument import load_instrument
 from ..store import get_departments, get_round, tokens, writing
@@ -47,6 +47,7 @@ TEXT = {
         "survey": "问卷",
         "self": "自评（评价本人作风）",
         "peer_inside": "互评 · 评价本部门（内部评价）",
+        "peer_inside_table": "互评 · 评价本部门，并在民主测评表上评价其他 {n} 个部门",
         "peer_outside": "互评 · 评价其他部门（外部评价）",
         "target": "被评部门",
         "token": "答题码",
@@ -67,6 +68,7 @@ TEXT = {
         "survey": "Survey",
         "self": "Self assessment (your own conduct)",
         "peer_inside": "Peer assessment · your own department (inside view)",
+        "peer_inside_table": "Peer assessment · your own department, and {n} other departments on the evaluation table",
         "peer_outside": "Peer assessment · another department (outside view)",
         "target": "Department rated",
         "token": "Token",
@@ -200,9 +202,18 @@ def _rater_name(scope, names: dict[str, str], t: dict) -> str:
     return f"{_esc(names.get(scope.rater, scope.rater))}（{_esc(scope.rater)}）"
 
 
+def survey_label(scope, lang: str = "zh", tables: dict[str, int] | None = None) -> str:
+    """What a slip calls the survey its token opens; an inside-view peer token whose rater has a 民主测评
+    table (``tables``: rater → departments on it) says how many other departments the respondent rates."""
+    t = TEXT[lang]
+    n = (tables or {}).get(scope.rater, 0)
+    return t["peer_inside_table"].format(n=n) if scope.view == "peer_inside" and n else t[scope.view]
+
+
 def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str, str], url: str | None = None,
-                      lang: str = "zh") -> str:
-    """A self-contained HTML page of A4 slips (no external resource); every roster string is escaped."""
+                      lang: str = "zh", tables: dict[str, int] | None = None) -> str:
+    """A self-contained HTML page of A4 slips (no external resource); every roster string is escaped.
+    ``tables`` (rater → departments on its 民主测评 table) words the inside-view peer slips."""
     t = TEXT[lang]
     pages = max(1, math.ceil(len(issued) / SLIPS_PER_PAGE))
     out = [
@@ -240,7 +251,7 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
                 f'<div class="row"><div class="facts">'
                 f'<div><span class="label">{_esc(t["department"])}：</span>{_rater_name(s, names, t)}</div>'
                 f"{group}"
-                f'<div><span class="label">{_esc(t["survey"])}：</span>{_esc(t[view])}</div>'
+                f'<div><span class="label">{_esc(t["survey"])}：</span>{_esc(survey_label(s, lang, tables))}</div>'
                 f"{target}</div>{qr}</div>"
                 f'<div class="token-row"><span class="label">{_esc(t["token"])}：</span>'
                 f'<span class="token">{groups}</span></div>{address}'
@@ -252,7 +263,7 @@ def render_slips_html(issued: list[IssuedToken], *, title: str, names: dict[str,
 
 
 def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, names: dict[str, str],
-                     url: str | None = None, lang: str = "zh") -> bytes:
+                     url: str | None = None, lang: str = "zh", tables: dict[str, int] | None = None) -> bytes:
     """Mail-merge CSV: UTF-8 with BOM (Excel reads Chinese), CRLF, no cell that a spreadsheet runs."""
     t = TEXT[lang]
     buf = io.StringIO()
@@ -261,9 +272,8 @@ def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, 
     w.writerow(t["csv_header"] + ([t["group"]] if grouped else []))
     for it in issued:
         s = it.scope
-        view = s.view
         rater_name = names.get(s.rater, s.rater) if s.rater != NO_DEPARTMENT else t["no_department"]
-        w.writerow([excel_safe(v) for v in (round_code, title, s.rater, rater_name, t[view],
+        w.writerow([excel_safe(v) for v in (round_code, title, s.rater, rater_name, survey_label(s, lang, tables),
                                             s.target, names.get(s.target, s.target), it.token, url or "",
                                             *([s.group or ""] if grouped else []))])
     return buf.getvalue().encode("utf-8-sig")
@@ -362,7 +372,9 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         _check_destination(d, force)
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
-        names = {code: d["name"] for code, d in get_departments(conn, round_code).items()}
+        depts = get_departments(conn, round_code)
+    names = {code: d["name"] for code, d in depts.items()}
+    tables = {code: len(table_targets(outside_mode(rnd), code, depts)) for code in depts}
     key_path = token_key_path()
     key_existed = key_path.exists()
     issued = issue_tokens(engine, round_code, kind=kind, targets=targets, extra=extra, groups=groups)
@@ -382,11 +394,11 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
     placed: list[Path] = []
     try:
         if html_path is not None:
-            page = render_slips_html(issued, title=rnd["title"], names=names, url=url, lang=lang)
+            page = render_slips_html(issued, title=rnd["title"], names=names, url=url, lang=lang, tables=tables)
             staged.append((_stage(html_path, page.encode("utf-8")), html_path))
         if csv_file is not None:
             data = render_slips_csv(issued, round_code=round_code, title=rnd["title"], names=names, url=url,
-                                    lang=lang)
+                                    lang=lang, tables=tables)
             staged.append((_stage(csv_file, data), csv_file))
         if ballots_file is not None:
             inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])

@@ -2,7 +2,9 @@
 
 Token entry → the survey that token opens (self or peer, the rated department named) → the 22 items
 grouped by dimension, each with the five scale options and 不了解 → category (optional) → the overall
-rating (peer surveys only) → a suggestion (bounded length) → submit → thank-you. The page states the
+rating (peer surveys only) → with an inside-view peer token, unless the round's outside mode is
+``targets``, the 民主测评 table of the other departments (``zuofeng.collect.table_form``) → a suggestion
+(bounded length) → submit → thank-you. The page states the
 round's privacy promise. Voilà serves it (``zuofeng.collect.serve``); tests drive it by setting ``.value`` and
 calling ``Button.click()``.
 
@@ -22,11 +24,13 @@ import os
 import ipywidgets as w
 from ipywidgets.widgets.widget_string import HTMLStyle
 
+from ..axes import table_targets
 from ..errors import RoundError, TokenError, ZuofengError
 from ..instrument import Instrument, load_instrument
 from ..sheet import CATEGORIES, COMMENT_MAX, Sheet
 from .desk import DeskUnavailable, DirectBackend, backend_for
 from .survey_text import PRIVACY, TEXT, token_message
+from .table_form import EvaluationTable
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +152,9 @@ class SurveyApp:
         rnd = backend.round_info(round_code)
         self.departments = dict(rnd["departments"])
         self.round = rnd
+        self.outside = rnd.get("outside") or "targets"
+        self.roster = dict(rnd.get("roster") or {})
+        self.table: EvaluationTable | None = None
         self.inst: Instrument = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
         self._scope = None
         self._token_hash: str | None = None
@@ -253,9 +260,23 @@ class SurveyApp:
         footer = [self.category_box]
         if s.kind == "peer":
             footer.append(self.overall_box)
+        self._open_table(s)
+        if self.table is not None:
+            footer.append(self.table.widget)
         footer += [self.comment_box, self.progress, self.submit_button, self.submit_message]
         self.widget.children = [self.style, self.title, self.heading, self.privacy, *self.item_blocks, *footer]
         self._refresh()
+
+    def _open_table(self, s) -> None:
+        """The 民主测评 table of the token's rater: with an inside-view peer token only."""
+        codes: list[str] = []
+        if s.kind == "peer" and s.rater == s.target and s.rater in self.roster:
+            codes = [c for c in table_targets(self.outside, s.rater, self.roster) if c in self.departments]
+        if not codes:
+            self.table = None
+        elif self.table is None or self.table.codes != codes:
+            self.table = EvaluationTable(self.shared, self.inst, [(c, self.departments[c]) for c in codes],
+                                         self.lang, self._on_change)
 
     # --- state ------------------------------------------------------------------------------
 
@@ -265,16 +286,21 @@ class SurveyApp:
         return sum(tb.value is not None for tb in self.items.values())
 
     def missing(self) -> list[str]:
-        """What still needs an answer, in page order: item numbers as strings, then ``"overall"``."""
+        """What still needs an answer, in page order: item numbers as strings, then ``"overall"``, then
+        ``"table:CODE"`` for each department of the 民主测评 table with a question left."""
         out = [str(n) for n, tb in self.items.items() if tb.value is None]
         if self._scope is not None and self._scope.kind == "peer" and self.overall.value is None:
             out.append("overall")
+        if self.table is not None:
+            out += [f"table:{c}" for c in self.table.missing()]
         return out
 
     def _complete(self) -> bool:
         if not self.items or self.answered != len(self.items):
             return False
         if self._scope is not None and self._scope.kind == "peer" and self.overall.value is None:
+            return False
+        if self.table is not None and self.table.missing():
             return False
         return len(self.comment.value) <= COMMENT_MAX
 
@@ -285,6 +311,11 @@ class SurveyApp:
         parts = [t["progress"].format(done=self.answered, n=n)]
         if self._scope is not None and self._scope.kind == "peer" and self.overall.value is None:
             parts.append(t["overall_missing"])
+        if self.table is not None:
+            self.table.refresh()
+            left = len(self.table.missing())
+            if left:
+                parts.append(t["table_missing"].format(n=left))
         self.progress.value = "<span class='zf-muted'>" + _esc(" · ".join(parts)) + "</span>"
         used = len(self.comment.value)
         if used > COMMENT_MAX:
@@ -371,10 +402,20 @@ class SurveyApp:
         return Sheet(kind=s.kind, rater=s.rater, target=s.target, answers=answers, category=self.category.value,
                      overall=overall, comment=comment, token_hash=self._token_hash)
 
+    def table_sheets(self) -> list[Sheet]:
+        """The 民主测评 table rows as they stand (empty without a table)."""
+        if self.table is None:
+            return []
+        return self.table.sheets(self._scope.kind, self._scope.rater, self.category.value)
+
     def _point_at_missing(self) -> None:
         """Highlight what is missing, name how much, and let the page scroll to the first one."""
         t, missing = self.t, self.missing()
-        boxes = [self.overall_box if m == "overall" else self.item_boxes[int(m)] for m in missing]
+        boxes = [self.overall_box if m == "overall" else self.item_boxes[int(m)]
+                 for m in missing if not m.startswith("table:")]
+        if self.table is not None:
+            self.table.point_at([m[6:] for m in missing if m.startswith("table:")])
+            boxes += [self.table.rows[m[6:]] for m in missing[:1] if m.startswith("table:")]
         for box in [*self.item_boxes.values(), self.overall_box]:
             box.remove_class("zf-missing")
             box.remove_class("zf-first-missing")
@@ -383,7 +424,12 @@ class SurveyApp:
         self._jumps += 1
         if boxes:
             boxes[0].add_class("zf-first-missing")
-            first = t["overall_label"] if missing[0] == "overall" else t["item_label"].format(n=missing[0])
+            if missing[0] == "overall":
+                first = t["overall_label"]
+            elif missing[0].startswith("table:"):
+                first = self.table.label(missing[0][6:])
+            else:
+                first = t["item_label"].format(n=missing[0])
             text = t["missing"].format(count=len(missing), first=first)
         else:
             text = t["too_long"]
@@ -399,7 +445,11 @@ class SurveyApp:
             return
         self.submit_button.disabled = True
         try:
-            self.backend.store(self.round_code, self.sheet())
+            table = self.table_sheets()
+            if table:  # the table rows are stored with the sheet, under its token, in one transaction
+                self.backend.store(self.round_code, self.sheet(), table)
+            else:
+                self.backend.store(self.round_code, self.sheet())
         except (TokenError, RoundError) as e:
             # the token was used meanwhile or the round closed: this page cannot store anything any more
             self.state = "refused"
@@ -425,6 +475,8 @@ class SurveyApp:
         self.comment.value = ""
         self.category.value = None
         self.overall.value = None
+        if self.table is not None:
+            self.table.reset()
         self.backend.close()
 
 

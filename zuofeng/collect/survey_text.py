@@ -25,6 +25,7 @@ TEXT = {
         "comment_placeholder": "您的意见建议……",
         "progress": "已答 {done} / {n} 题",
         "overall_missing": "还需选择总体评价",
+        "table_missing": "民主测评表还有 {n} 个部门未评完",
         "submit": "提交问卷",
         "thanks_title": "提交成功，谢谢参与！",
         "thanks": "您的答卷已匿名保存，答题码已作废。现在可以关闭本页面。",
@@ -62,6 +63,7 @@ TEXT = {
         "comment_placeholder": "Your suggestions…",
         "progress": "{done} of {n} answered",
         "overall_missing": "the overall rating is still missing",
+        "table_missing": "{n} departments of the evaluation table still to rate",
         "submit": "Submit",
         "thanks_title": "Submitted. Thank you!",
         "thanks": "Your answers were stored anonymously and your token is now used up. You may close this page.",
@@ -116,6 +118,7 @@ _TOKEN_MESSAGES = {
     "this token has already been used": "used",
     "this token belongs to another survey": "other_survey",
     "this survey is not open": "not_open",
+    "a 民主测评 table is stored only with the 互评 answer sheet of its token": "invalid",
 }
 
 

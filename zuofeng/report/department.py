@@ -168,7 +168,8 @@ class DepartmentReport:
             crow = [[td(t("index", L) if lvl == "overall" else t("eval_score", L)), cell(r, L)]
                     for lvl, r in comp if r is not None]
             extra = f"<h3>{esc(t('composite', L))}</h3>" + table([t("value", L), t("composite", L)], crow)
-        return Block(self._h2("sec_overall") + self._pool_note(pooled) + table(header, rows) + extra + self._groups())
+        return Block(self._h2("sec_overall") + self._pool_note(pooled) + table(header, rows) + self._outside_sources() + extra
+                     + self._groups())
 
     def _groups(self) -> str:
         """The index per rater group and the weighted composite per view, with the groups it used
@@ -196,6 +197,15 @@ class DepartmentReport:
                   t("note", L)]
         return (f"<h3>{esc(t('sec_groups', L))}</h3>" + table(header, rows) +
                 f'<p class="note">{esc(t("groups_note", L, k=v.k_min))}</p>')
+
+    def _outside_sources(self) -> str:
+        """Which of the outside view's figures come from the 民主测评 table and which from the 22 items."""
+        v, L, c = self.v, self.L, self.code
+        n, tab = (v.row(c, "peer_outside", "overall", OVERALL, s) for s in ("respondents", "respondents_table"))
+        if n is None or tab is None or n["suppressed"] or tab["suppressed"] or not (tab["value"] > 0):
+            return ""
+        n, tab = int(n["value"]), int(tab["value"])
+        return f"<p class='note'>{esc(t('outside_sources', L, n=n, table=tab, items=n - tab))}</p>"
 
     def dimensions(self) -> Block:
         v, L, c = self.v, self.L, self.code

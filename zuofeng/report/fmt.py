@@ -20,7 +20,7 @@ TWO_DECIMALS = {"mean", "sd", "alpha", "icc1", "icc2", "rwg_j"}
 SIGNED_ONE = {S.GAP, S.CHANGE}
 SIGNED_TWO: set[str] = set()
 P_VALUES = {S.CHANGE_P, S.CHANGE_Q, S.GAP_P, S.GAP_Q, S.ICC_P}
-INTEGER = {"respondents", "headcount", "n", "rank", "rank_low", "rank_high", "count"}
+INTEGER = {"respondents", "respondents_table", "headcount", "n", "rank", "rank_low", "rank_high", "count"}
 BOOLEAN = {"red_line_alert", "gap_flag", "bottom"}
 
 

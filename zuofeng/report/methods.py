@@ -4,7 +4,7 @@ flags, the interval of every figure as the scores record it (``meta["intervals"]
 
 from __future__ import annotations
 
-from ..axes import KINDS, VIEWS
+from ..axes import KINDS, OUTSIDE_MODES, VIEWS
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
@@ -79,6 +79,10 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
     weights = meta.get("group_weights")
     if weights:
         paras.append(t("m_weights", L, weights=", ".join(f"{v.kind_label(k)} {float(w):g}" for k, w in weights.items())))
+    mode = meta.get("outside")
+    if mode in ("all", "division"):
+        paras.append(t("m_outside", L, mode=OUTSIDE_MODES[mode][L == "en"].split("：")[0],
+                       whom=t(f"m_outside_{mode}", L)))
     paras.append(t("m_k", L, k=meta.get("k_min"), kc=meta.get("k_comment")))
     rules = meta.get("rules") or {}
     if red:

@@ -94,6 +94,8 @@ class OverviewReport:
             for k in VIEWS:
                 resp = v.row(code, k, "overall", OVERALL, "respondents")
                 cells.append(cell(resp, L))
+                if k == "peer_outside":
+                    cells.append(cell(v.row(code, k, "overall", OVERALL, "respondents_table"), L))
                 if k != "peer_outside":
                     cov = v.row(code, k, "overall", OVERALL, "coverage")
                     cells.append(cell(cov, L))
@@ -105,7 +107,7 @@ class OverviewReport:
         header = [t("code", L), t("department", L),
                   f"{t('respondents', L)} · {v.kind_label('self')}", t("coverage", L),
                   f"{t('respondents', L)} · {v.kind_label('peer_inside')}", t("coverage", L),
-                  f"{t('respondents', L)} · {v.kind_label('peer_outside')}", t("gaps", L)]
+                  f"{t('respondents', L)} · {v.kind_label('peer_outside')}", t("respondents_table", L), t("gaps", L)]
         chart = ""
         if plot:
             top = max(110.0, max(p["value"] for p in plot) + 5)

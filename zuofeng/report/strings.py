@@ -305,6 +305,25 @@ STRINGS: dict[str, tuple[str, str]] = {
                   ("Democratic evaluation: {options}; satisfaction = share of {satisfied} among valid votes; the score "
                    "weights {scores}.")),
     "m_weights": ("综合得分的评价主体权重：{weights}。", "Weights of the rater groups in the composite: {weights}."),
+    "m_outside": (("互评（外部门）：本轮为“{mode}”。参加互评的每个人在民主测评表上评价{whom}（总体评价，以及五个方面各按"
+                   "1–5 评分，可选“不了解”）；名册 peer_targets 所列部门仍按22项问卷评价，不再列入测评表。某一方面的外部门得分："
+                   "每位评价者一个分数（测评表上该方面的评分，或22项问卷中该方面所答各题的平均分），再求平均；总体得分同样，"
+                   "测评表取所评方面（至少3个）的平均。各题的得分、问题率和信度只来自22项问卷。外部门的 n 是评价该部门的其他部门人员数。"),
+                  ("Other departments' view: this round is \"{mode}\". Everyone in the peer survey rates {whom} on the "
+                   "evaluation table (the overall rating, and each of the five areas from 1 to 5, or don't know); the "
+                   "departments in the roster's peer_targets are still rated on the 22 items and are not on the table. An "
+                   "area's outside figure takes one score per rater (the table's rating of that area, or the mean of the "
+                   "area's answered items on a 22-item sheet) and averages them; the overall figure likewise, a table row "
+                   "giving the mean of the areas it rated (at least 3). Item figures, problem rates and reliability come "
+                   "from the 22-item sheets only. The outside n is the number of raters from other departments.")),
+    "m_outside_all": ("本单位其他所有部门", "every other department of the organisation"),
+    "m_outside_division": ("本归口的其他部门", "the other departments of their division"),
+    "outside_sources": (("互评（外部门）的 {n} 份评价中，民主测评表 {table} 份（总体评价和五个方面），22项问卷 {items} 份；"
+                         "各题的得分只来自22项问卷。"),
+                        ("Of the {n} ratings from other departments, {table} come from the evaluation table (overall "
+                         "rating and the five areas) and {items} from 22-item sheets; item figures rest on the 22-item "
+                         "sheets only.")),
+    "respondents_table": ("其中民主测评表", "of which evaluation table"),
     "m_k": (("公布门槛：每组至少 {k} 份答卷，每个数值所依据的回答（不含“不了解”）至少 {k} 份，意见建议至少 {kc} 份；"
              "少于门槛的组和数值，以及为防推算而一并隐藏的，均显示为“已抑制”。"),
             ("Publication thresholds: at least {k} answer sheets per group and {k} answers (\"don't know\" not counted) "

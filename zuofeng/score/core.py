@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..axes import kind_label
+from ..axes import kind_label, outside_mode
 from ..instrument import Instrument, load_instrument
 from . import compare, stats
 from . import groups as groups_mod
@@ -44,6 +44,7 @@ from .views import ViewCombiner
 
 STATISTICS = (
     "respondents", "headcount", "coverage", "respondents_party", "respondents_non_party", "respondents_no_category",
+    "respondents_table",
     "mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j", "icc1", "icc2",
     "icc_p", "gap", "gap_p", "gap_q", "gap_flag", "satisfaction", "eval_score", "composite", "change", "change_p",
     "change_q",
@@ -265,7 +266,7 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
         "n_responses": int(cur.sums.sum("sheets", np.ones(len(cur.prep.sheets)))[3]) if whole else None,
         "n_departments": len(cur.prep.codes),
         "scored_on": dt.date.today().isoformat(), "scored_at": dt.datetime.now().isoformat(timespec="minutes"),
-        "status": info.get("status"), "seed": int(seed), "n_boot": n_boot,
+        "status": info.get("status"), "outside": outside_mode(info), "seed": int(seed), "n_boot": n_boot,
         "rules": rules.as_dict(), "intervals": dict(INTERVALS), "zuofeng_version": __version__,
     }
     frames = {"table": table, "problems": problems, "quality": quality, "comments": comments,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..axes import KINDS, VIEWS
+from ..axes import KINDS, OUTSIDE, TABLE_FORM, VIEWS, table_column
 from ..errors import ZuofengError
 from ..instrument import Instrument
 from .rowkeys import category_codes
@@ -33,7 +33,7 @@ class ScoreError(ZuofengError):
 class Prepared:
     """One round's sheets, checked, with respondent scores and the leaf group sums."""
 
-    sheets: pd.DataFrame          # one row per sheet: department, view, category, items, s:<key>, vote columns
+    sheets: pd.DataFrame          # one row per sheet: department, view, category, items, s:<key>, table, votes
     departments: pd.DataFrame     # code, name, unit_type, headcount, party_members, division
     codes: list[str]
     item_keys: list[str]
@@ -90,6 +90,12 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     A respondent's dimension score is the mean of the items of that dimension they answered, when
     they answered at least half of them (rounded up); the overall score likewise over all items.
     不了解 (NaN) is missing, never a score.
+
+    A row of the 民主测评 table (``form`` = ``table``, outside view only; optional columns ``form`` and
+    ``t:<dimension>``) has no item answers: its dimension score is its rating of that dimension heading
+    (1–5, the item scale), and its overall score the mean of the dimension ratings it gave, when it gave
+    at least half of them (rounded up). So a department's outside dimension mean pools, one score per
+    rater, the 22-item sheets' dimension means and the table's dimension ratings.
     """
     depts = check_departments(departments)
     codes = list(depts["code"])
@@ -159,11 +165,13 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
         with np.errstate(invalid="ignore", divide="ignore"):   # the mean of the answered items (row_nanmean)
             mean = np.where(cnt > 0, filled[:, idx].sum(axis=1) / cnt, np.nan)
         cols[f"s:{did}"] = np.where(cnt >= math.ceil(len(keys) / 2), mean, np.nan)
+    _table_scores(r, view_codes, dims, cols, values, answered)
     n_ans = answered.sum(axis=1)
     with np.errstate(invalid="ignore"):
         hi = np.where(answered, arr, -np.inf).max(axis=1, initial=-np.inf)
         lo = np.where(answered, arr, np.inf).min(axis=1, initial=np.inf)
     cols["straight"] = (n_ans >= math.ceil(len(item_keys) / 2)) & (hi == lo)
+    cols["table"] = table_rows(r)
     fast = pd.Series(r["too_fast"], dtype="object")
     cols["too_fast"] = (fast.eq(True) | fast.eq(1)).to_numpy(bool)
     cols["vote"] = pd.Categorical.from_codes(vote_codes, categories=options)   # −1: no vote
@@ -182,6 +190,42 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     sheets = pd.concat([sheets, pd.DataFrame(cols)], axis=1)
     leaf = dept_codes.astype(np.int64) * len(VIEWS) + view_codes.astype(np.int64)
     return Prepared(sheets, depts, codes, item_keys, dims, [*dims, OVERALL], options, leaf)
+
+
+def table_rows(responses: pd.DataFrame) -> np.ndarray:
+    """Which sheets are rows of the 民主测评 table (``form`` = ``table``); none without a ``form`` column."""
+    if "form" not in responses.columns:
+        return np.zeros(len(responses), bool)
+    return pd.Series(responses["form"], dtype="object").eq(TABLE_FORM).to_numpy(bool)
+
+
+def _table_scores(r: pd.DataFrame, view_codes: np.ndarray, dims: dict, cols: dict, values: list,
+                  answered: np.ndarray) -> None:
+    """Put the table rows' dimension ratings and their mean into the respondent scores ``cols``."""
+    table = table_rows(r)
+    if not table.any():
+        return
+    if (view_codes[table] != VIEWS.index(OUTSIDE)).any():
+        raise ScoreError("a 民主测评 table row rates the rater's own department; table rows are outside-view only")
+    if answered[table].any():
+        raise ScoreError("a 民主测评 table row carries item answers; its ratings belong in the t: columns")
+    names = [table_column(d) for d in dims]
+    missing = [c for c in names if c not in r.columns]
+    if missing:
+        raise ScoreError(f"responses frame has 民主测评 table rows but lacks column(s) {', '.join(missing)}")
+    rated = r.loc[table, names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    raw = r.loc[table, names]
+    bad = (np.isnan(rated) & raw.notna().to_numpy()) | ~(np.isnan(rated) | np.isin(rated, np.asarray(values, float)))
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ScoreError(f"table rating {shown(raw.iat[i, j])} of {names[j]} is not allowed; "
+                         f"allowed: {min(values)}..{max(values)} or empty (不了解)")
+    for j, did in enumerate(dims):
+        cols[f"s:{did}"][table] = rated[:, j]
+    cnt = (~np.isnan(rated)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, np.nansum(rated, axis=1) / np.maximum(cnt, 1), np.nan)
+    cols[f"s:{OVERALL}"][table] = np.where(cnt >= math.ceil(len(dims) / 2), mean, np.nan)
 
 
 def leaf_counts(prep: Prepared) -> dict[tuple[str, str, str], int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..axes import COVERAGE_VIEWS, VIEWS
+from ..axes import COVERAGE_VIEWS, OUTSIDE, VIEWS
 from . import alerts, stats
 from .prepare import OVERALL, GroupSums, Prepared, mean_sd, row_nanmean, variance
 from .suppress import ALL
@@ -149,6 +149,10 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     out.append(block(g, "overall", OVERALL, "headcount", head, keep=has_head))
     out.append(block(g, "overall", OVERALL, "coverage", cov, n=n_sheets, keep=has_head,
                      note=np.where(head > 0, None, "编制人数为0")))
+    # where the outside view's figures come from: the 民主测评 table rows among its sheets (the rest are
+    # 22-item sheets); every item figure rests on the 22-item sheets alone
+    n_table = sums.sum("form:table", sh["table"].to_numpy(float)) if "table" in sh.columns else np.zeros(len(dept))
+    out.append(block(g, "overall", OVERALL, "respondents_table", n_table, n=n_table, keep=kind == OUTSIDE))
     for cat, stat in CATEGORY_STATS.items():
         c = sums.sum(f"cat:{cat}", (sh["category"] == cat).to_numpy())
         out.append(block(g, "overall", OVERALL, stat, c, n=c, keep=is_org))  # organisation only
