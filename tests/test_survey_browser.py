@@ -133,8 +133,10 @@ def serve_round(tmp_path, roster_file, idle, *extra, host="127.0.0.1"):
 REFUSED: list[str] = []  # what the pages' Content-Security-Policy refused (Chromium says so on the console)
 
 
-def open_page(browser, url, width):
-    ctx = browser.new_context(viewport={"width": width, "height": 900})  # a fresh profile per page
+def open_page(browser, url, width, evaluate=False):
+    """A fresh profile per page; ``evaluate``: let Playwright evaluate expression strings in it (its
+    ``wait_for_function`` uses eval, which the pages' Content-Security-Policy refuses)."""
+    ctx = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=evaluate)
     page = ctx.new_page()
     page.on("console", lambda m: REFUSED.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(url, wait_until="commit")
@@ -332,7 +334,7 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            ctx, page = open_page(browser, url, 375)
+            ctx, page = open_page(browser, url, 375, evaluate=True)
             assert page.evaluate("document.documentElement.lang") == "zh-CN"
             for sel in ("#zf-token", "#zf-start"):
                 assert page.locator(sel).bounding_box()["height"] >= 44
@@ -432,7 +434,7 @@ def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            ctx, page = open_page(browser, served["url"], 375)
+            ctx, page = open_page(browser, served["url"], 375, evaluate=True)
             start(page, tok.token)
             page.wait_for_selector(".zf-q22", state="visible", timeout=30_000)
             for n in range(1, 4):
@@ -490,7 +492,7 @@ def page_kernel(body: str) -> str:
     """The kernel id in a survey page's Jupyter configuration."""
     import json
 
-    config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.DOTALL)
+    config = re.search(r'<script[^>]*id="jupyter-config-data"[^>]*>(.*?)</script>', body, re.DOTALL)
     return json.loads(config.group(1))["kernelId"]
 
 
