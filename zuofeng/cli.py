@@ -9,21 +9,10 @@ import sys
 import click
 
 from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, outside_mode
-from .clihelp import Group, lang_default, lang_of
+from .cli_options import db_option, format_option, group_lang_option, lang_option
+from .clihelp import Group, lang_of
 from .errors import ZuofengError
 from .messages import header, in_lang, say, survey_word, word
-
-db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
-                         help="Database URL (default: $ZUOFENG_DB, else data/zuofeng.db of the project).")
-#: The one ``--lang`` of every command (and group): the language of its output, its help and the files it
-#: writes for people. Its default is the language the line asked for anywhere (see :mod:`zuofeng.clihelp`).
-LANG_HELP = "Language of the output, the help and the files written for people (default: zh)."
-lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None, callback=lang_default,
-                           help=LANG_HELP)
-group_lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=None, expose_value=False,
-                                 help=LANG_HELP)
-format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                             show_default=True, help="Output format.")
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ import math
 
 import click
 
-from ..cli import db_option, format_option, group_lang_option, lang_option
+from ..cli_options import db_option, format_option, group_lang_option, lang_option
 from ..clihelp import Group
 from ..messages import header, in_lang, say
 
