@@ -144,4 +144,6 @@ HELP_ZH: dict[str, str] = {
         "本机的反向代理转发所有请求（见 deploy/）：采信其 X-Real-IP。",
     "Wrong 答题码 a client may enter in a row before it waits (default 20, then one per 3 s; 0: no limit).":
         "同一客户端连续输错答题码多少次后需要等待（默认 20 次，之后每 3 秒一次；0：不限制）。",
+    "Who rates a department from outside: every other department on the 民主测评 table (all), those of the rater's division (division), or only the roster's peer_targets (targets).":
+        "谁从外部评价一个部门：其他所有部门在民主测评表上评价（all），本归口的其他部门（division），或只由名册 peer_targets 所列部门评价（targets）。",
 }
