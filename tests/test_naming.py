@@ -77,8 +77,12 @@ def test_every_chinese_text_calls_the_code_答题码():
     assert found == []
 
 
-def test_the_readme_has_no_other_chinese_name():
-    """The README is English (the code is a token there); its Chinese says 答题码 and only that."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert not OTHER_NAMES.search(readme)
-    assert "called 答题码 in every Chinese page, slip, message and file" in readme
+def test_the_manual_has_no_other_chinese_name():
+    """The README and the documentation say 答题码 and only that in Chinese (the English guide says token,
+    and says once that it is called 答题码 in every Chinese text)."""
+    from tests.manual import manual
+
+    text = manual()
+    assert not OTHER_NAMES.search(text)
+    assert "called 答题码 in every Chinese page, slip, message and file" in text
+    assert "答题码" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -92,7 +92,7 @@ def test_targets_mode_has_no_table(engine, roster_file):
 
 def test_a_survey_stores_table_rows_only_with_a_tokened_inside_sheet(engine, roster_file):
     rnd = _round(engine, roster_file)
-    with pytest.raises(TokenError, match="only with the 互评 answer sheet of its token"):
+    with pytest.raises(TokenError, match="only with the 互评 answer sheet of its 答题码"):
         store_sheets(engine, rnd, [_row("XHB", "BGS", [1] * 5)], source="survey")
     assert responses_frame(engine, rnd).empty
 

@@ -168,8 +168,9 @@ def status_cmd(round_code, fmt, lang, db):
              r["headcount"], f"{r['coverage']:.0%}",
              "" if r["party_members"] is None else f"{r['party_responses']}/{r['party_members']}",
              r["non_party_responses"], " ".join(word(f, lang) for f in r["flags"])] for r in cov["departments"]]
-    click.echo(say("status_head", lang, round=cov["round"], status=word(cov["status"], lang), k=cov["k_min"]))
-    click.echo(say("round_outside", lang, mode=cov["outside"], text=OUTSIDE_MODES[cov["outside"]][lang == "en"]))
+    click.echo(say("status_head", lang, round=cov["round"], status=word(cov["status"], lang), k=cov["k_min"])
+               + ("，" if lang == "zh" else ", ")
+               + say("round_outside", lang, mode=cov["outside"], text=OUTSIDE_MODES[cov["outside"]][lang == "en"]))
     click.echo(table(rows, header(lang, "code", "name", "view", "issued", "returned", "valid", "headcount",
                                   "coverage", "party", "non_party", "flags")))
     for view, s in cov["summary"].items():

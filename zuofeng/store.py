@@ -457,7 +457,7 @@ def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_val
             raise ZuofengError(f"department {sheet.target!r} is not on the 民主测评 table of {sheet.rater!r} "
                                "in this round")
         if sheet.comment is not None or sheet.token_hash is not None:
-            raise ZuofengError("a 民主测评 table row carries no suggestion and no token of its own")
+            raise ZuofengError("a 民主测评 table row carries no suggestion and no 答题码 of its own")
         expected, what = set(range(1, n_dims + 1)), "dimensions"
     else:
         expected, what = set(range(1, n_items + 1)), "items"
@@ -492,7 +492,7 @@ def _check_tables_ride_on_tokens(sheets: list[Sheet]) -> None:
             rows[(s.rater, s.target)] = rows.get((s.rater, s.target), 0) + 1
     for (rater, _), n in rows.items():
         if n > tokened.get(rater, 0):
-            raise TokenError("a 民主测评 table is stored only with the 互评 answer sheet of its token")
+            raise TokenError("a 民主测评 table is stored only with the 互评 answer sheet of its 答题码")
 
 
 def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source: str = "survey",

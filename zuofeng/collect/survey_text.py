@@ -118,7 +118,7 @@ _TOKEN_MESSAGES = {
     "this token has already been used": "used",
     "this token belongs to another survey": "other_survey",
     "this survey is not open": "not_open",
-    "a 民主测评 table is stored only with the 互评 answer sheet of its token": "invalid",
+    "a 民主测评 table is stored only with the 互评 answer sheet of its 答题码": "invalid",
 }
 
 
