@@ -41,7 +41,7 @@ def test_the_readme_round_runs_as_written(tmp_path, monkeypatch, capsys):
         if args[0] == "serve":   # respondents answer here; the README's simulate gives their sheets instead
             args = ["simulate", args[1], "--seed", "1"]
         code = main(args)
-        out, err = capsys.readouterr()
+        _, err = capsys.readouterr()
         assert code == 0, (args, err)
         assert "Traceback" not in err
     assert (tmp_path / "slips.html").is_file() and (tmp_path / "scores.parquet").is_file()
