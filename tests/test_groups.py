@@ -333,10 +333,10 @@ def test_tokens_issue_on_the_command_line(roster_file, sqlite_url, tmp_path, cap
     out = capsys.readouterr().out
     # 领导班子: 6 raters × 5 departments; 服务对象: 10 × 2; 中层干部: 5 of BGS × (self, BGS, its target XHB)
     # and 5 of KJG × (self, KJG)
-    assert "by rater group: " in out and "领导班子 30" in out and "服务对象 20" in out and "中层干部 25" in out
+    assert "按测评人员类别：" in out and "领导班子 30" in out and "服务对象 20" in out and "中层干部 25" in out
     assert main(["tokens", "status", "G1", *db]) == 0
     status = capsys.readouterr().out
-    assert "group" in status.splitlines()[0] and "服务对象" in status
+    assert "测评人员类别" in status.splitlines()[0] and "服务对象" in status
 
 
 def test_the_english_page_says_the_notes_in_english(scored):

@@ -38,7 +38,7 @@ def test_ledger_commands(capsys, tmp_path, store):
     db, engine = store
     code, out, _ = run(capsys, "ledger", "init", "B", "--db", db)
     n = int(out.split("新增 ")[1].split()[0])
-    assert code == 0 and n > 5
+    assert code == 0 and n >= 2  # a simulated round flags a few items once small groups are protected
     code, out, _ = run(capsys, "ledger", "init", "B", "--db", db)
     assert code == 0 and "新增 0 条" in out
     code, out, _ = run(capsys, "ledger", "problems", "B", "--department", "KJG", "--db", db)

@@ -35,7 +35,7 @@ def test_init_seeds_each_flagged_item_once_and_is_idempotent(seeded):
     p = p[p["rule"] != "red_line"]  # red-line alerts go to the inspection team, never into a department's ledger
     flagged = {(d, int(k[1:])) for d, k in zip(p["department"], p["key"]) if d != "ALL"}
     df = entries_frame(engine, "B")
-    assert len(flagged) > 5
+    assert len(flagged) >= 2  # a simulated round flags a few items once small groups are protected
     assert sorted(zip(df["department"], df["item"].astype(int))) == sorted(flagged)
     assert set(df["status"]) == {"未启动"}
     before = dump(engine)

@@ -312,4 +312,4 @@ def test_a_round_that_a_later_round_compares_with_is_reopened_only_with_force(ca
     from zuofeng.api import list_rounds
     assert {r["code"]: r["status"] for r in list_rounds(db=db)}[rnd] == "closed"   # refused: nothing changed
     code, out, _ = run(capsys, "round", "open", rnd, "--force", "--db", db)
-    assert code == 0 and f"round {rnd} is open" in out
+    assert code == 0 and f"轮次 {rnd} 已开放" in out
