@@ -31,7 +31,8 @@ def ledger(sqlite_url):
     engine = open_engine(sqlite_url)
     simulated_round(engine, "B")
     init_ledger(engine, "B")
-    from zuofeng.ledger.entries import add_entry, entries_frame as frame
+    from zuofeng.ledger.entries import add_entry
+    from zuofeng.ledger.entries import entries_frame as frame
     for item in (3, 5, 9, 13):   # KJG has at least four entries, whatever the simulated round flags
         if len(frame(engine, "B", "KJG")) < 4:
             add_entry(engine, "B", "KJG", f"第{item}项问题", item=item, by="测试")
