@@ -52,12 +52,12 @@ def test_round_option_on_the_command_line(tmp_path, roster_file, monkeypatch):
     run = CliRunner().invoke
     out = run(cli, ["round", "create", "R1", "--title", "t", "--roster", str(roster_file), "--outside", "division"])
     assert out.exit_code == 0, out.output
-    assert "outside division (归口内互评" in out.output
+    assert "外部门互评：division（归口内互评" in out.output
     assert run(cli, ["round", "create", "R2", "--title", "t", "--roster", str(roster_file)]).exit_code == 0
     listing = run(cli, ["round", "list"]).output
     assert [line.split()[4] for line in listing.splitlines()[2:]] == ["division", "all"]
     status = run(cli, ["status", "R2"]).output
-    assert status.splitlines()[0].endswith("outside all (全组织互评：评价本单位其他所有部门)")
+    assert status.splitlines()[0].endswith("外部门互评：all（全组织互评：评价本单位其他所有部门）")
     bad = run(cli, ["round", "create", "R3", "--title", "t", "--roster", str(roster_file), "--outside", "x"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 

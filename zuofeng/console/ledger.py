@@ -216,6 +216,7 @@ class LedgerScreen:
         got = s.run(api.ledger_status, code, db=s.db)
         if got is not None:
             self.summary.value = status_table(got[0], s.lang)
+            self.departments(select=self.department.value)  # entries added meanwhile (the API, another analyst)
 
     def download_workbooks(self) -> None:
         """Every department's ledger workbook (one .xlsx each) in one .zip, as a download link."""

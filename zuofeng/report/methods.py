@@ -4,6 +4,8 @@ flags, the interval of every figure as the scores record it (``meta["intervals"]
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..axes import KINDS, OUTSIDE_MODES, VIEWS
 from .fmt import Block, cell, esc, fmt_value, table, td
 from .strings import label, t
@@ -106,13 +108,19 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
     # reliability: Cronbach's alpha per dimension and view (never pooled over views of the same people),
     # for this department when given, else the organisation
     unit = department or ALL
+    keys = [("overall" if key == OVERALL else "dimension", key) for key in v.dim_ids + [OVERALL]]
+    # a view without a single α row (an outside view rated on the 民主测评 table only) gets no column
+    def shown(r) -> bool:
+        return r is not None and (bool(r["suppressed"]) or pd.notna(r["value"]))
+
+    kinds = [k for k in VIEWS if any(shown(v.row(unit, k, level, key, "alpha")) for level, key in keys)]
     rows = []
-    for key in v.dim_ids + [OVERALL]:
-        level = "overall" if key == OVERALL else "dimension"
+    for level, key in keys:
         name = t("overall", L) if key == OVERALL else v.dim_label(key)
-        rows.append([td(name)] + [cell(v.row(unit, kind, level, key, "alpha"), L, with_ci=True) for kind in VIEWS])
-    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(unit)} · {v.kind_label(kind)}" for kind in VIEWS]
-    html += table(header, rows)
+        rows.append([td(name)] + [cell(v.row(unit, kind, level, key, "alpha"), L, with_ci=True) for kind in kinds])
+    header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(unit)} · {v.kind_label(kind)}" for kind in kinds]
+    if kinds:
+        html += table(header, rows)
     if department:
         sup = v.scores.suppression
         sup = sup[sup["department"] == department]
