@@ -12,7 +12,7 @@ from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, outside_mode
 from .cli_options import db_option, format_option, group_lang_option, lang_option
 from .clihelp import Group, lang_of
 from .errors import ZuofengError
-from .messages import header, in_lang, say, survey_word, word
+from .messages import header, in_lang, outside_line, say, survey_word, word
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,7 +95,7 @@ def round_create(round_code, title, roster, k_min, k_comment, previous, title_en
                        rater_groups=parse_rater_groups(rater_groups, group_weights), outside=outside, db=db)
     click.echo(say("round_created", lang, code=rnd["code"], instrument=rnd["instrument_id"],
                    version=rnd["instrument_version"]))
-    click.echo(say("round_outside", lang, mode=rnd["outside"], text=OUTSIDE_MODES[rnd["outside"]][lang == "en"]))
+    click.echo(outside_line(rnd["outside"], lang))
     for warning in rnd.get("warnings", ()):
         click.echo(say("note", lang, note=warning), err=True)
 
@@ -170,7 +170,7 @@ def status_cmd(round_code, fmt, lang, db):
              r["non_party_responses"], " ".join(word(f, lang) for f in r["flags"])] for r in cov["departments"]]
     click.echo(say("status_head", lang, round=cov["round"], status=word(cov["status"], lang), k=cov["k_min"])
                + ("，" if lang == "zh" else ", ")
-               + say("round_outside", lang, mode=cov["outside"], text=OUTSIDE_MODES[cov["outside"]][lang == "en"]))
+               + outside_line(cov["outside"], lang))
     click.echo(table(rows, header(lang, "code", "name", "view", "issued", "returned", "valid", "headcount",
                                   "coverage", "party", "non_party", "flags")))
     for view, s in cov["summary"].items():

@@ -8,7 +8,7 @@ flags) are declared here once too; the respondent's code is 答题码 in every C
 
 from __future__ import annotations
 
-from .axes import kind_label
+from .axes import OUTSIDE_MODES, kind_label
 
 LANGS = ("zh", "en")
 
@@ -208,3 +208,8 @@ def word(value: str, lang: str = "zh") -> str:
     if value in WORDS:
         return WORDS[value][0 if lang == "zh" else 1]
     return kind_label(value, lang)
+
+
+def outside_line(mode: str, lang: str = "zh") -> str:
+    """The round's outside mode as ``round create`` and ``status`` say it: its code and its words."""
+    return say("round_outside", lang, mode=mode, text=OUTSIDE_MODES[mode][lang == "en"])
