@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from tests.ledger_support import dump, simulated_round
+from zuofeng.simulate import Effects
 from zuofeng.ledger import (
     LedgerProblems,
     entries_frame,
@@ -26,12 +27,18 @@ from zuofeng.store import get_round, open_engine
 
 COL = {h: get_column_letter(i) for i, h in enumerate(HEADER, start=1)}
 
+# KJG rated worse on six items by itself and its own colleagues, so that its workbook has rows enough for
+# the edits below whatever else the simulated round flags
+KJG_PROBLEMS = Effects(items={("KJG", view, item): 1.2 for view in ("self", "peer_inside")
+                              for item in (2, 4, 6, 8, 13, 17)})
+
 
 @pytest.fixture
 def ledger(sqlite_url):
     engine = open_engine(sqlite_url)
-    simulated_round(engine, "B")
+    simulated_round(engine, "B", effects=KJG_PROBLEMS)
     init_ledger(engine, "B")
+    assert len(entries_frame(engine, "B", "KJG")) >= 5
     yield engine
     engine.dispose()
 
@@ -159,7 +166,7 @@ def test_edited_key_columns_are_refused(ledger, tmp_path):
 
 def test_a_workbook_of_another_round_or_department_is_refused(ledger, tmp_path):
     from tests.ledger_support import simulated_round as make
-    make(ledger, "C", previous="B", seed=5)
+    make(ledger, "C", previous="B", seed=5, effects=KJG_PROBLEMS)
     init_ledger(ledger, "C")
     wb = load_workbook(export_workbook(ledger, "C", tmp_path / "c.xlsx", department="KJG"))
     meta = wb[META_SHEET]
@@ -274,8 +281,9 @@ def test_bad_values_are_listed_with_sheet_row_and_column(ledger, tmp_path):
 
 
 def test_import_on_sqlite_and_postgresql(engine, tmp_path):
-    simulated_round(engine, "B")
+    simulated_round(engine, "B", effects=KJG_PROBLEMS)
     init_ledger(engine, "B")
+    assert len(entries_frame(engine, "B", "KJG")) >= 5
     wb = load_workbook(export_workbook(engine, "B", tmp_path / "a.xlsx", department="KJG"))
     ws = wb[LEDGER_SHEET]
     _fill(ws, _entry_rows(ws))

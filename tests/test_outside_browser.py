@@ -31,8 +31,14 @@ OVERALL = {"BGS": 0, "KPB": 1, "XHB": 2}  # button index: 好, 较好, 一般 (Z
 DIMS = {"BGS": [0, 1, 2, 3, 4], "KPB": [5, 0, 0, 1, 1], "XHB": [2, 2, 5, 3, 4]}  # 0..4 = 1..5, 5 = 不了解
 
 
+def _shows(page, selector: str, text: str, timeout: int) -> None:
+    """Wait until the element shows the text (a function, not a string: the page's CSP forbids eval)."""
+    page.wait_for_function("([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)",
+                           arg=[selector, text], timeout=timeout)
+
+
 def visible_row(page) -> int:
-    return page.evaluate("[...document.querySelectorAll('.zf-trow')].findIndex(r => r.offsetParent !== null)")
+    return page.evaluate("() => [...document.querySelectorAll('.zf-trow')].findIndex(r => r.offsetParent !== null)")
 
 
 @pytest.mark.browser
@@ -73,15 +79,15 @@ def test_the_table_on_a_phone(served_patient):  # noqa: F811 -- the fixture impo
                     page.locator(".zf-table").scroll_into_view_if_needed()
                     page.locator(".zf-table").screenshot(path=str(ARTIFACTS / "phone-375-table.png"))
                 page.locator(".zf-tnext").click()
-                page.wait_for_function(f"document.querySelector('.zf-tposition').innerText.includes('第 {i + 2} / 4')",
-                                       timeout=10_000)
+                _shows(page, ".zf-tposition", f"第 {i + 2} / 4", 10_000)
             assert visible_row(page) == 3
-            width = page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
+            width = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
             assert width <= 375
 
             # the answers are kept on this device like the 22 items: a reload and the same token bring them back
             key = "zf-answers-" + hashlib.sha256(f"zuofeng:R1:{normal}".encode()).hexdigest()
-            page.wait_for_function(f"(sessionStorage.getItem('{key}') || '').includes('t2-d5')", timeout=10_000)
+            page.wait_for_function("k => (sessionStorage.getItem(k) || '').includes('t2-d5')", arg=key,
+                                   timeout=10_000)
             choices = json.loads(saved(page)[key])["choices"]
             assert {k: v for k, v in choices.items() if k.startswith("t")} == {
                 **{f"t{i}-ov": OVERALL[c] for i, c in enumerate(TABLE[:3])},
@@ -91,17 +97,15 @@ def test_the_table_on_a_phone(served_patient):  # noqa: F811 -- the fixture impo
             start(page, tok.token)
             page.wait_for_selector("#zf-conn.zf-restored", state="visible", timeout=30_000)
             assert "（40 题）" in page.inner_text("#zf-conn")  # 22 items and 3 × 6 table answers
-            page.wait_for_function("document.querySelectorAll('.zf-t2-d5 button.widget-toggle-button')[4]"
-                                   ".classList.contains('mod-active')", timeout=10_000)
+            page.wait_for_function("() => document.querySelectorAll('.zf-t2-d5 button.widget-toggle-button')[4]"
+                                   "?.classList.contains('mod-active')", timeout=10_000)
 
             # submitting early puts the department left open on screen
             page.click(".zf-submit")
-            page.wait_for_function("document.querySelector('.zf-submit-message').innerText.includes('服务中心')",
-                                   timeout=20_000)
+            _shows(page, ".zf-submit-message", "服务中心", 20_000)
             assert visible_row(page) == 3
             page.locator(".zf-trow >> nth=3 >> .zf-tunknown").click()  # 不了解该部门
-            page.wait_for_function("document.querySelector('.zf-tstatus').innerText.includes('已评完 4 / 4')",
-                                   timeout=10_000)
+            _shows(page, ".zf-tstatus", "已评完 4 / 4", 10_000)
             page.click(".zf-submit")
             page.wait_for_selector(".zf-thanks", state="visible", timeout=20_000)
             page.screenshot(path=str(ARTIFACTS / "phone-375-table-thanks.png"))
