@@ -73,14 +73,14 @@ def main() -> None:
         store_sheets(engine, "R1", [sheet(t) for t in toks[:n]], source="import")
         rest = toks[n:]
         times: dict[str, list[float]] = {"wipe": [], "baseline": []}
-        unlink = store._unlink_after_arrival
+        unlink = store.storing._unlink_after_arrival
         for k in range(2 * RUNS):  # alternate, so that both modes see the same growth
             mode = "wipe" if k % 2 == 0 else "baseline"
-            store._unlink_after_arrival = unlink if mode == "wipe" else (lambda e, _r: store._checkpoint(e))
+            store.storing._unlink_after_arrival = unlink if mode == "wipe" else (lambda e, _r: store.unlinking._checkpoint(e))
             t0 = time.perf_counter()
             store_sheets(engine, "R1", [sheet(rest[k])], source="survey")
             times[mode].append(time.perf_counter() - t0)
-        store._unlink_after_arrival = unlink
+        store.storing._unlink_after_arrival = unlink
         ratio = statistics.median(times["wipe"]) / statistics.median(times["baseline"])
         print(f"{n:>9}  {spread(times['wipe']):>24}  {spread(times['baseline']):>24}  {ratio:5.1f}x", flush=True)
         engine.dispose()

@@ -278,7 +278,7 @@ def run_attack(tmp_path_factory) -> dict[str, list[Trial]]:
                 with mp.context() as m, engine.connect() as holder:
                     holder.execution_options(isolation_level="REPEATABLE READ")
                     holder.execute(text("SELECT 1"))
-                    m.setattr(store, "_unlink_after_arrival", instead)
+                    m.setattr(store.storing, "_unlink_after_arrival", instead)
                     order = submit_here(engine, rnd, used, vectors)
                     trial = Trial(order, truth_of(engine, rnd, order, vectors))
                     with engine.connect() as c:

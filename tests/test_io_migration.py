@@ -17,7 +17,7 @@ def test_store_created_before_the_migration_gains_it_with_data_intact(db_url, ro
     from zuofeng.rounds import create_round, set_status
 
     # A store as the first release made it: only 0001_initial.
-    monkeypatch.setattr(store, "MIGRATIONS", [m for m in store.MIGRATIONS if m[0] == "0001_initial"])
+    monkeypatch.setattr(store.migrations, "MIGRATIONS", [m for m in store.MIGRATIONS if m[0] == "0001_initial"])
     old = open_engine(db_url)
     assert "import_fingerprints" not in inspect(old).get_table_names()
     create_round(old, "R1", title="基线", roster=roster_file)

@@ -253,7 +253,7 @@ def test_control_without_the_rewrite_postgresql_pairs_paper_ballots(tmp_path, mo
         issued: dict = {}
         for t in issue_tokens(engine, "R1", kind="self"):
             issued.setdefault((t.scope.kind, t.scope.rater, t.scope.target), []).append(t.token)
-        monkeypatch.setattr(store, "_unlink_after_arrival", lambda engine, round_code: None)
+        monkeypatch.setattr(store.storing, "_unlink_after_arrival", lambda engine, round_code: None)
         truth = _tokened_import(engine, issued, tmp_path, 30)
         assert _pairs_by_physical_order(engine, truth) >= 25
         engine.dispose()

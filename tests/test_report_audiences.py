@@ -351,7 +351,7 @@ def test_english_names_and_title_reach_english_reports_and_old_stores_gain_the_c
         c.execute(text("DELETE FROM schema_migrations WHERE name = '0005_english_names'"))
     engine.dispose()
     engine = open_engine(db_url)
-    from zuofeng.store import _m0005_english_names
+    from zuofeng.store.migrations import _m0005_english_names
 
     with engine.begin() as c:
         _m0005_english_names(c)
