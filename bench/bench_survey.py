@@ -374,7 +374,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="zuofeng-bench-"))
     os.environ["ZUOFENG_KEY_FILE"] = str(work / "token.key")
-    from zuofeng.collect.serve import default_cull_interval
+    from zuofeng.collect.server.survey_site import default_cull_interval
     from zuofeng.collect.tokens import issue_tokens
     from zuofeng.rounds import create_round, set_status
     from zuofeng.store import open_engine

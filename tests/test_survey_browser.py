@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import CHROMIUM, chromium_available, require_or_skip
-from zuofeng.collect.entry import OPENING_WAIT
+from zuofeng.collect.server.opening_queue import OPENING_WAIT
 from zuofeng.collect.tokens import issue_tokens
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import answers, open_engine, responses
