@@ -19,7 +19,7 @@ RESPONSE_COLUMNS = [
 ]
 
 
-def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
+def responses_frame(engine: Engine, round_code: str, *, info: dict | None = None) -> pd.DataFrame:
     """One row per answer sheet, wide: the columns of RESPONSE_COLUMNS, q01…qNN, then ``t:<dimension>``.
 
     ``department`` is the department being rated (the target). ``form`` is ``items`` (a 22-item sheet)
@@ -55,10 +55,12 @@ def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
     return out.sort_values("response_id", ignore_index=True)
 
 
-def departments_frame(engine: Engine, round_code: str) -> pd.DataFrame:
-    """The round's roster: code, name, unit_type, headcount, party_members, division, peer_targets."""
+def departments_frame(engine: Engine, round_code: str, *, info: dict | None = None) -> pd.DataFrame:
+    """The round's roster: code, name, unit_type, headcount, party_members, division, peer_targets.
+    ``info``: the round's row when the caller has read it already (the round is then not looked up)."""
     with engine.connect() as conn:
-        get_round(conn, round_code)
+        if info is None:
+            get_round(conn, round_code)
         rows = conn.execute(select(departments).where(departments.c.round == round_code)
                             .order_by(departments.c.code)).mappings().all()
     df = pd.DataFrame(rows, columns=[c.name for c in departments.columns]).drop(columns="round")
