@@ -26,10 +26,10 @@ def responses_frame(engine: Engine, round_code: str, *, info: dict | None = None
     or ``table`` (a row of the 民主测评 table, ``zuofeng.axes.FORMS``): its dimension ratings are in the
     ``t:`` columns and its item columns are empty; a 22-item sheet's ``t:`` columns are empty. Item and
     dimension columns are float with NaN for 不了解. Rows are sorted by a content-free key (the random
-    id), never by arrival.
+    id), never by arrival. ``info``: the round's row when the caller has read it already.
     """
     with engine.connect() as conn:
-        rnd = get_round(conn, round_code)
+        rnd = info if info is not None else get_round(conn, round_code)
         inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
         resp = pd.DataFrame(conn.execute(select(responses).where(responses.c.round == round_code)).mappings().all(),
                             columns=[c.name for c in responses.columns])
