@@ -135,8 +135,13 @@ def _score_round_data(responses, departments, info, instrument, rules, items: bo
                             info.get("group_weights"), answer_contents(prep, sums))
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
+
+    def published(unit, view, key) -> bool:   # the departments' figures the organisation's interval may use
+        return supp.published(unit, view) and (votes.published(unit, view) if key is None
+                                               else figs.published(unit, view, key))
+
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
-                                  items)
+                                  items, published=published)
     shared["view_weights"] = combine.as_dict()
     pools = _pool_rows(responses, prep, supp, info, instrument, rules) if items else None
     return _Scored(prep, supp, votes, figs, sums, blocks, shared, pools)
