@@ -191,12 +191,15 @@ def _started() -> int:
 
 
 def _roster_codes(db: str | None, round_code: str) -> list[str]:
-    """Department codes of the round (a quick check before any worker starts; raises for an unknown round)."""
+    """Department codes of the round (a quick check before any worker starts or the folder is locked; raises
+    for an unknown round, a draft and a round without answer sheets)."""
     from ..frames import departments_frame
+    from ..score.core import check_scorable
     from ..store import open_engine
 
     engine = open_engine(db)
     try:
+        check_scorable(engine, round_code)
         return [str(c) for c in departments_frame(engine, round_code)["code"]]
     finally:
         engine.dispose()

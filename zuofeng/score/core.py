@@ -499,6 +499,24 @@ def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: st
     return table[COLUMNS].reset_index(drop=True)
 
 
+def check_scorable(engine, round_code: str) -> None:
+    """Refuse, in one line that says what to do, a round that is a draft or has no answer sheets yet: what
+    every command that scores calls before it starts any work (reports take a lock and start workers)."""
+    from sqlalchemy import func, select
+
+    from ..errors import RoundError
+    from ..store import get_round, responses
+
+    with engine.connect() as conn:
+        info = get_round(conn, round_code)
+        if info.get("status") == "draft":
+            raise RoundError(f"round {round_code} is a draft and has no answers yet: nothing to score; open it "
+                             f"(zuofeng round open {round_code}) and collect answers first")
+        if not conn.execute(select(func.count()).select_from(responses)
+                            .where(responses.c.round == round_code)).scalar_one():
+            _check_answers(pd.DataFrame(), {"code": round_code})   # its one line: nothing to score
+
+
 def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = None, rules: Rules | None = None) -> Scores:
     """Read a round (and its previous round, if it names one) from the store and score it.
 
