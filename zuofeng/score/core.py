@@ -135,8 +135,13 @@ def _score_round_data(responses, departments, info, instrument, rules, items: bo
                             info.get("group_weights"), answer_contents(prep, sums))
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
+
+    def published(unit, view, key) -> bool:   # the departments' figures the organisation's interval may use
+        return supp.published(unit, view) and (votes.published(unit, view) if key is None
+                                               else figs.published(unit, view, key))
+
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
-                                  items)
+                                  items, published=published)
     shared["view_weights"] = combine.as_dict()
     pools = _pool_rows(responses, prep, supp, info, instrument, rules) if items else None
     return _Scored(prep, supp, votes, figs, sums, blocks, shared, pools)
@@ -492,6 +497,24 @@ def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: st
     table["n"] = table["n"].round().astype("Int64")
     table["note"] = table["note"].astype(object).where(table["note"].notna(), None)
     return table[COLUMNS].reset_index(drop=True)
+
+
+def check_scorable(engine, round_code: str) -> None:
+    """Refuse, in one line that says what to do, a round that is a draft or has no answer sheets yet: what
+    every command that scores calls before it starts any work (reports take a lock and start workers)."""
+    from sqlalchemy import func, select
+
+    from ..errors import RoundError
+    from ..store import get_round, responses
+
+    with engine.connect() as conn:
+        info = get_round(conn, round_code)
+        if info.get("status") == "draft":
+            raise RoundError(f"round {round_code} is a draft and has no answers yet: nothing to score; open it "
+                             f"(zuofeng round open {round_code}) and collect answers first")
+        if not conn.execute(select(func.count()).select_from(responses)
+                            .where(responses.c.round == round_code)).scalar_one():
+            _check_answers(pd.DataFrame(), {"code": round_code})   # its one line: nothing to score
 
 
 def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = None, rules: Rules | None = None) -> Scores:
