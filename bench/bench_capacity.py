@@ -127,6 +127,7 @@ def run(work: Path, db: str, n: int, n_servers: int, args) -> dict:
         if n_servers > 1:
             proxy = Proxy(work / "nginx", [s.port for s in servers])
         base_url = proxy.url if proxy else servers[0].url
+        capacity.Respondent.verify = proxy is None  # the proxy's certificate is made for this run
         pool_cpu = [sum(p.cpu_times()[:2]) for s in servers for p in kernels(s.ps)]
         base = asyncio.run(plain_baseline(base_url))
         own0 = [own_cpu(s.ps) for s in servers]
