@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROSTER_CSV
+from tests.support.store import ROSTER_CSV
 from zuofeng import api
 from zuofeng.cli import main
 from zuofeng.console import Console

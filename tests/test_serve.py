@@ -11,6 +11,7 @@ import nbformat
 import pytest
 from nbformat.sign import NotebookNotary
 
+from tests.support.server import free_port
 from zuofeng.cli import main
 from zuofeng.collect.server import limits as lim
 from zuofeng.collect.server import serve as sv
@@ -82,12 +83,6 @@ def store(sqlite_url, roster_file):
     create_round(engine, "R1", title="基线测评", roster=roster_file)
     yield engine, sqlite_url
     engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
