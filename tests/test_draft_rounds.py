@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.store import ROSTER_CSV
-from zuofeng import api
 from zuofeng.cli import main
 from zuofeng.console import Console
 
