@@ -204,6 +204,7 @@ def _started() -> int:
 def _load(db: str | None, round_code: str, seed: int, scores=None):
     """The round and the rounds before it, read from the store once before any worker starts (raises for
     an unknown round), or None when ``scores`` are given for a round the store does not hold (no ledger)."""
+    from ..score.core import refuse_unscorable
     from ..score.loaded import load_round
 
     try:
@@ -222,6 +223,8 @@ def _load(db: str | None, round_code: str, seed: int, scores=None):
         engine.dispose()
     if scores is not None:
         loaded.scores = scores
+    else:  # a draft or a round without answers: one line, before the folder is locked
+        refuse_unscorable(loaded.info, len(loaded.responses))
     return loaded
 
 

@@ -504,17 +504,25 @@ def check_scorable(engine, round_code: str) -> None:
     every command that scores calls before it starts any work (reports take a lock and start workers)."""
     from sqlalchemy import func, select
 
-    from ..errors import RoundError
     from ..store import get_round, responses
 
     with engine.connect() as conn:
         info = get_round(conn, round_code)
-        if info.get("status") == "draft":
-            raise RoundError(f"round {round_code} is a draft and has no answers yet: nothing to score; open it "
-                             f"(zuofeng round open {round_code}) and collect answers first")
-        if not conn.execute(select(func.count()).select_from(responses)
-                            .where(responses.c.round == round_code)).scalar_one():
-            _check_answers(pd.DataFrame(), {"code": round_code})   # its one line: nothing to score
+        n = 0 if info.get("status") == "draft" else conn.execute(
+            select(func.count()).select_from(responses).where(responses.c.round == round_code)).scalar_one()
+    refuse_unscorable(info, n)
+
+
+def refuse_unscorable(info: dict, n_sheets: int) -> None:
+    """The rule of :func:`check_scorable` on a round already read: its row and how many sheets it has."""
+    from ..errors import RoundError
+
+    code = info.get("code")
+    if info.get("status") == "draft":
+        raise RoundError(f"round {code} is a draft and has no answers yet: nothing to score; open it "
+                         f"(zuofeng round open {code}) and collect answers first")
+    if not n_sheets:
+        _check_answers(pd.DataFrame(), {"code": code})   # its one line: nothing to score
 
 
 def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = None, rules: Rules | None = None) -> Scores:
