@@ -129,6 +129,9 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
     codes = list(scores.departments["code"]) if scores is not None else [str(c) for c in loaded.departments["code"]]
     if department is not None and department not in codes:
         raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
+    if scores is None:  # a draft or a round without answers: one line, before the folder is locked
+        from ..score.core import refuse_unscorable
+        refuse_unscorable(loaded.info, len(loaded.responses))
     n_jobs = 1 if department is not None else max(1, min(jobs or default_jobs(), len(codes) + 1))
 
     from .index import write_index
@@ -204,7 +207,6 @@ def _started() -> int:
 def _load(db: str | None, round_code: str, seed: int, scores=None):
     """The round and the rounds before it, read from the store once before any worker starts (raises for
     an unknown round), or None when ``scores`` are given for a round the store does not hold (no ledger)."""
-    from ..score.core import refuse_unscorable
     from ..score.loaded import load_round
 
     try:
@@ -223,8 +225,6 @@ def _load(db: str | None, round_code: str, seed: int, scores=None):
         engine.dispose()
     if scores is not None:
         loaded.scores = scores
-    else:  # a draft or a round without answers: one line, before the folder is locked
-        refuse_unscorable(loaded.info, len(loaded.responses))
     return loaded
 
 
