@@ -131,7 +131,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
         raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
     if scores is None:  # a draft or a round without answers: one line, before the folder is locked
         from ..score.core import refuse_unscorable
-        refuse_unscorable(loaded.info, len(loaded.responses))
+        refuse_unscorable(loaded.info, loaded.responses)
     n_jobs = 1 if department is not None else max(1, min(jobs or default_jobs(), len(codes) + 1))
 
     from .index import write_index

@@ -499,30 +499,21 @@ def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: st
     return table[COLUMNS].reset_index(drop=True)
 
 
-def check_scorable(engine, round_code: str) -> None:
-    """Refuse, in one line that says what to do, a round that is a draft or has no answer sheets yet: what
-    every command that scores calls before it starts any work (reports take a lock and start workers)."""
-    from sqlalchemy import func, select
-
-    from ..store import get_round, responses
-
-    with engine.connect() as conn:
-        info = get_round(conn, round_code)
-        n = 0 if info.get("status") == "draft" else conn.execute(
-            select(func.count()).select_from(responses).where(responses.c.round == round_code)).scalar_one()
-    refuse_unscorable(info, n)
-
-
-def refuse_unscorable(info: dict, n_sheets: int) -> None:
-    """The rule of :func:`check_scorable` on a round already read: its row and how many sheets it has."""
+def refuse_draft(info: dict) -> None:
+    """Refuse a draft round (no answers yet) in one line that says what to do: every path that scores."""
     from ..errors import RoundError
 
-    code = info.get("code")
     if info.get("status") == "draft":
+        code = info.get("code")
         raise RoundError(f"round {code} is a draft and has no answers yet: nothing to score; open it "
                          f"(zuofeng round open {code}) and collect answers first")
-    if not n_sheets:
-        _check_answers(pd.DataFrame(), {"code": code})   # its one line: nothing to score
+
+
+def refuse_unscorable(info: dict, responses: pd.DataFrame) -> None:
+    """Refuse a round already read that is a draft or has no answer sheets, before any work starts (a report
+    batch calls it before it locks its folder and starts workers)."""
+    refuse_draft(info)
+    _check_answers(responses, info)
 
 
 def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = None, rules: Rules | None = None) -> Scores:
@@ -533,16 +524,13 @@ def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = 
         scores = score_round(engine, "R2", seed=1)
         scores.rows(kind="peer_inside", statistic="index", key="overall")
     """
-    from ..errors import RoundError
     from ..frames import departments_frame, responses_frame
     from ..store import get_round
 
     with engine.connect() as conn:
         info = get_round(conn, round_code)
         prev_info = get_round(conn, info["previous"]) if info["previous"] else None
-    if info.get("status") == "draft":
-        raise RoundError(f"round {round_code} is a draft and has no answers yet: nothing to score; open it "
-                         f"(zuofeng round open {round_code}) and collect answers first")
+    refuse_draft(info)
     inst = load_instrument(info["instrument_id"], info["instrument_version"])
     previous = None
     if prev_info is not None:

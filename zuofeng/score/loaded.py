@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .core import RoundData, Scores, score_frames
+from .core import RoundData, Scores, refuse_draft, score_frames
 
 
 @dataclass
@@ -78,11 +78,7 @@ class LoadedRound:
 
 def score_loaded(loaded: LoadedRound) -> Scores:
     """Score a loaded round (its previous round's frames give the change since then)."""
-    from ..errors import RoundError
-
-    if loaded.info.get("status") == "draft":
-        raise RoundError(f"round {loaded.code} is a draft and has no answers yet: nothing to score; open it "
-                         f"(zuofeng round open {loaded.code}) and collect answers first")
+    refuse_draft(loaded.info)
     prev = loaded.previous.data if loaded.previous is not None else None
     return score_frames(loaded.responses, loaded.departments, loaded.info, loaded.instrument, prev, loaded.seed)
 
