@@ -275,7 +275,11 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     hidden child. For each relation with parent p and children C (count > 0): y_c ≤ z_R;
     Σ y_c ≥ 2 z_R − 2 y_p and Σ n_c y_c ≥ k z_R − k y_p (a published parent has no hidden child, or at
     least two holding k answers together); Σ y_c ≥ y_p (a hidden parent takes a child with it); and for
-    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count.
+    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count, where n_c is 0
+    for a unit's kind total (``all``) once one of the unit's views is hidden: its figures are then
+    hidden anyway (a weighted mean of the views, published only when every view is,
+    :func:`suppress_figures` step 3) and its count is public, so hiding it loses nothing, whereas hiding a
+    view instead (often the unit's outside view, the headline figure of 互评) would.
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -319,8 +323,9 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
                 for c in kids:
                     add([(c, 1.0), (p, -1.0)], 0.0)                            # y_c ≥ y_p
     total = float(sum(counts[c] for c in live))
+    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}   # units with a view hidden already
     cost = np.zeros(nv)
-    cost[:len(live)] = [counts[c] + 1.0 / (1.0 + total) for c in live]
+    cost[:len(live)] = [(0 if c[1] == "all" and c[0] in lost else counts[c]) + 1.0 / (1.0 + total) for c in live]
     lower = np.zeros(nv)
     lower[[index[c] for c in live if c in reasons]] = 1.0
     a = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), nv))
