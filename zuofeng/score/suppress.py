@@ -275,7 +275,11 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     hidden child. For each relation with parent p and children C (count > 0): y_c ≤ z_R;
     Σ y_c ≥ 2 z_R − 2 y_p and Σ n_c y_c ≥ k z_R − k y_p (a published parent has no hidden child, or at
     least two holding k answers together); Σ y_c ≥ y_p (a hidden parent takes a child with it); and for
-    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count.
+    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count, where n_c is 0
+    for a unit's kind total (``all``) once one of the unit's views is hidden: its figures are then
+    hidden anyway (a weighted mean of the views, published only when every view is,
+    :func:`suppress_figures` step 3) and its count is public, so hiding it loses nothing, whereas hiding a
+    view instead (often the unit's outside view, the headline figure of 互评) would.
     """
     # an internal cell (a division of one department) is that department's cell under another name:
     # its own relation is an identity, and elsewhere it stands for the department
@@ -294,6 +298,8 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     fixed = [c in reasons for c in live]
     n = [counts[c] for c in live]
     total = float(sum(n))
+    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}   # units with a view hidden already
+    loss = [0 if c[1] == "all" and c[0] in lost else counts[c] for c in live]
     # A relation whose hidden children are two or more with k answers together, or whose hidden parent
     # has a hidden child, holds whatever else is hidden (unless it cascades): it is left out. A relation
     # without a hidden cell holds too, and it matters only once the programme hides one of its cells:
@@ -311,7 +317,7 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     if all(_holds(rels[i], fixed, n, k) for i in taken):
         return   # the cells hidden already obey every relation: the least loss adds nothing (costs are > 0)
     while True:
-        x = _least_loss_programme([rels[i] for i in sorted(taken)], fixed, n, k, total)
+        x = _least_loss_programme([rels[i] for i in sorted(taken)], fixed, n, loss, k, total)
         if x is None:   # cannot happen (hiding every cell is feasible); keep the greedy rule then
             _apply_rule(counts, relations, k, reasons)
             return
@@ -342,8 +348,9 @@ def _holds(rel, hidden, n, k) -> bool:
     return len(h) >= 2 and sum(n[c] for c in h) >= k
 
 
-def _least_loss_programme(rels, fixed, n, k, total) -> set[int] | None:
-    """The programme of :func:`_least_loss` over these relations and their cells; the cells it hides."""
+def _least_loss_programme(rels, fixed, n, loss, k, total) -> set[int] | None:
+    """The programme of :func:`_least_loss` over these relations and their cells (``n`` their counts, ``loss``
+    what hiding each costs); the cells it hides."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     used = sorted({c for p, kids, _ in rels for c in (*kids, *(() if p is None else (p,)))})
@@ -375,7 +382,7 @@ def _least_loss_programme(rels, fixed, n, k, total) -> set[int] | None:
                 for c in kids:
                     add([(c, 1.0), (p, -1.0)])                                # y_c ≥ y_p
     cost = np.zeros(nv)
-    cost[:len(used)] = [n[c] + 1.0 / (1.0 + total) for c in used]
+    cost[:len(used)] = [loss[c] + 1.0 / (1.0 + total) for c in used]
     lower = np.zeros(nv)
     lower[[j for j, c in enumerate(used) if fixed[c]]] = 1.0
     a = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), nv))
