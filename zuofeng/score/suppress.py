@@ -37,7 +37,7 @@ from scipy import sparse
 
 from ..axes import BLANK_CATEGORY, KINDS, VIEWS, kind_label
 from ..axes import CATEGORIES as _CATEGORIES
-from . import disclosure
+from . import disclosure, integer_audit
 from .rowkeys import distinct_rows
 
 CATEGORIES = (*_CATEGORIES, BLANK_CATEGORY)
@@ -559,8 +559,10 @@ def _pair_hidden_scales(counts, rels, reasons) -> None:
             reasons[min(live, key=lambda c: (counts[c], c))] = COMPLEMENTARY
 
 
-def _content_leaks(contents, departments: pd.DataFrame, reasons) -> set[Figure]:
-    """Figures to hide so that no remainder of hidden figures is unanimous (:mod:`.disclosure`), for
+def _content_leaks(contents, departments: pd.DataFrame, reasons, groups: Suppression | None = None,
+                   cache: dict | None = None) -> set[Figure]:
+    """Figures to hide so that no remainder of hidden figures is unanimous (:mod:`.disclosure`) and, with
+    the ``groups`` (their public sheet counts), every hidden figure is wide (:mod:`.integer_audit`), for
     every key and view; a few at a time (one per key and view), since the rule runs again after them."""
     codes = [str(c) for c in departments["code"]]
     pools = division_pools(departments)
@@ -574,7 +576,20 @@ def _content_leaks(contents, departments: pd.DataFrame, reasons) -> set[Figure]:
             leaf = {c: by_leaf.get((c, v), (0.0, 0.0, 0.0, 0.0)) for c in codes}
             units = {**leaf, **{u: _add(leaf[c] for c in m) for u, (_, m) in pools.items()}, ALL: _add(leaf.values())}
             hidden = {u for u in units if (u, v, key) in reasons}
-            out.update((u, v, key) for u in disclosure.leaks(rels, units, hidden))
+            found = disclosure.leaks(rels, units, hidden)
+            if not found and groups is not None and hidden:
+                sheets = {u: groups.counts.get((u, v, TOTAL), 0) for u in units}
+                memo = (key, v, frozenset(hidden))   # the rule runs again after each find: audit once
+                if cache is None or memo not in cache:
+                    narrow = integer_audit.narrow_cells(rels, units, hidden, sheets, cache)
+                    if cache is not None:
+                        cache[memo] = narrow
+                for cell in narrow if cache is None else cache[memo]:
+                    more = integer_audit.to_hide(rels, units, hidden, cell)
+                    if more is not None:
+                        found = [more]
+                        break
+            out.update((u, v, key) for u in found)
     return out
 
 
@@ -653,6 +668,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
              for key in sorted(answer_counts)}
     counts = {(u, kd, key): c.counts[(u, kd, TOTAL)] for key, c in cells.items() for u in public_units for kd in KINDS}
     todo = set(answer_counts)
+    audit_cache: dict = {}
     while todo:
         for key in sorted(todo):
             per_key[key] = suppress(cells[key], k, {**start, **extra[key]})
@@ -666,7 +682,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         _pair_hidden_scales(counts, rels, reasons)
         new = set(reasons) - before
         if not new and contents is not None:   # 4. no remainder of hidden cells may be unanimous
-            new = _content_leaks(contents, departments, reasons)
+            new = _content_leaks(contents, departments, reasons, groups, audit_cache)
             reasons.update({f: COMPLEMENTARY for f in new})
         for u, kd, key in new:
             extra[key][(u, kd, TOTAL)] = reasons[(u, kd, key)]
