@@ -235,7 +235,7 @@ def tokens_issue(round_code, kind, targets, extra, groups, out, csv_path, url, f
     if r.csv_path:
         click.echo(say("wrote_csv", lang, path=r.csv_path))
     if r.ballots_path:
-        click.echo(say("wrote_ballots", lang, path=r.ballots_path, n=r.issued, sheets=r.ballot_pages - r.issued,
+        click.echo(say("wrote_ballots", lang, path=r.ballots_path, n=r.issued, sheets=r.count_sheets,
                        pages=r.ballot_pages))
     click.echo(say("live_tokens", lang))
 
