@@ -19,7 +19,15 @@ It prints, per n (answers per view and department):
 - power of a half-SD improvement: the share of departments whose overall index is labelled improved when
   every department improved by half the SD of respondent scores;
 - index coverage: how often the 95% interval of the overall index holds the true value, departments and
-  organisation.
+  organisation;
+- the organisation's interval (``ALL``, per view): coverage of the published interval for the overall
+  index and for the 22 item indices, of the true value of these departments (the mean of their true
+  means: what the organisation's figure describes); beside it two intervals the study computes itself
+  from the sheets — the pooled-sheets t interval (the scorer's former method) and the with-replacement
+  cluster interval (departments as primary units drawn from an infinite population of departments,
+  ratio-estimator linearisation, t on J − 1 df, Lohr 2010 §5.2–5.3) — of the same truth, and the
+  cluster interval's coverage of the super-population mean (the mean over the distribution departments
+  are drawn from, which the cluster interval estimates), with the median widths.
 
 ``python bench/bench_study.py`` runs the full study (100 departments × 10 organisations per n, 2–7
 minutes); ``--fast`` the small version that ``tests/test_bench_study.py`` runs and checks.
@@ -53,6 +61,7 @@ P_MISSING = 0.08
 VOTES = ("好", "较好", "一般", "差")
 INFO = {"title": "study", "k_min": 5, "k_comment": 10, "eval_scores": dict(zip(VOTES, (100.0, 80.0, 60.0, 40.0)))}
 SIZES = (8, 12, 20, 50)
+LEVEL_MEAN, LEVEL_SD = 2.2, 0.35   # departments' latent levels ~ N(LEVEL_MEAN, LEVEL_SD²)
 
 
 def item_shift(rng) -> np.ndarray:
@@ -67,16 +76,27 @@ def red_level() -> float:
     return float(CUTS[2] - SIGMA * sps.norm.ppf(1 - SHARE))
 
 
-def category_mean(mu: np.ndarray) -> np.ndarray:
-    """E[rating] for latent means ``mu`` (y ~ N(mu, SIGMA²) cut at CUTS)."""
-    cdf = sps.norm.cdf((CUTS - mu[..., None]) / SIGMA)
+def category_mean(mu: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
+    """E[rating] for latent means ``mu`` (y ~ N(mu, sigma²) cut at CUTS)."""
+    mu = np.asarray(mu, dtype="float64")
+    cdf = sps.norm.cdf((CUTS - mu[..., None]) / sigma)
     p = np.diff(np.concatenate([np.zeros(mu.shape + (1,)), cdf, np.ones(mu.shape + (1,))], axis=-1), axis=-1)
     return p @ np.arange(1, 6)
 
 
+def superpopulation_items(shift: np.ndarray, view: str) -> np.ndarray:
+    """The true item means over the distribution of departments (level ~ N(LEVEL_MEAN, LEVEL_SD²)): the
+    latent answer is then N(LEVEL_MEAN + β_v + s_j, LEVEL_SD² + SIGMA²); red-line items sit at their
+    fixed level in every department."""
+    out = category_mean(LEVEL_MEAN + BIAS[view] + shift, float(np.hypot(LEVEL_SD, SIGMA)))
+    out[RED] = category_mean(np.array([red_level()]))[0]
+    return out
+
+
 def organisation(n_depts: int, n: int, rng, level: np.ndarray, shift: np.ndarray, gain: float = 0.0):
-    """One round's frames and the true overall mean per (view, department). ``gain`` lowers every
-    department's latent level (an improvement)."""
+    """One round's frames and the true overall mean per (view, department); ``truth[(view, "items")]``
+    holds the true item means (departments × items). ``gain`` lowers every department's latent level (an
+    improvement)."""
     dept = np.repeat(np.arange(n_depts), n)
     codes = np.array([f"D{i:03d}" for i in range(n_depts)], dtype=object)
     person = rng.normal(0.0, SIGMA_U, len(dept))
@@ -92,9 +112,39 @@ def organisation(n_depts: int, n: int, rng, level: np.ndarray, shift: np.ndarray
         df["department"], df["view"], df["category"], df["comment"], df["too_fast"] = codes[dept], view, None, None, None
         df["overall"] = None if view == "self" else rng.choice(np.array(VOTES, dtype=object), len(dept))
         frames.append(df)
-        truth[view] = category_mean(mu).mean(axis=1)
+        truth[(view, "items")] = category_mean(mu)
+        truth[view] = truth[(view, "items")].mean(axis=1)
     depts = pd.DataFrame({"code": codes, "name": codes, "unit_type": "机关部室", "headcount": n})
     return pd.concat(frames, ignore_index=True), depts, truth
+
+
+def respondent_overall(frame: pd.DataFrame) -> pd.Series:
+    """Each sheet's overall score as the scorer defines it, written here again: the mean of the items it
+    answered, when it answered at least half of them."""
+    vals = frame[KEYS].to_numpy(float)
+    answered = (~np.isnan(vals)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        score = np.nanmean(np.where(answered[:, None] > 0, vals, 0.0), axis=1)
+    return pd.Series(np.where(answered * 2 >= len(KEYS), score, np.nan), index=frame.index)
+
+
+def own_intervals(frame: pd.DataFrame, view: str) -> dict[str, tuple[float, float]]:
+    """The organisation's overall index of ``view`` with two intervals computed here from the sheets:
+    ``pooled`` (one random sample of sheets, Student's t) and ``cluster`` (the with-replacement
+    linearisation variance of the ratio estimator over departments, t on J − 1 df: Lohr 2010 eq. 5.x,
+    v = J/(J−1) Σ (y_d − r m_d)² / M², y_d the department's sum of scores, m_d its number of scores)."""
+    sub = frame[frame["view"] == view]
+    score = respondent_overall(sub).dropna()
+    dept = sub.loc[score.index, "department"]
+    n = len(score)
+    m = score.mean()
+    half = sps.t.ppf(0.975, n - 1) * score.std(ddof=1) / np.sqrt(n)
+    y = score.groupby(dept).sum()
+    k = score.groupby(dept).count()
+    j = len(y)
+    v = j / (j - 1) * ((y - m * k) ** 2).sum() / k.sum() ** 2
+    half_c = sps.t.ppf(0.975, j - 1) * np.sqrt(v)
+    return {"pooled": (25 * (5 - m - half), 25 * (5 - m + half)), "cluster": (25 * (5 - m - half_c), 25 * (5 - m + half_c))}
 
 
 def _rows(s, statistic, level="overall", key="overall"):
@@ -111,8 +161,10 @@ def one_study(n: int, n_depts: int, reps: int, seed: int) -> dict:
     counted = {v: 0 for v in (*VIEWS, "all")}
     power_hits = {v: 0 for v in VIEWS}
     cover = {"department": [0, 0], "organisation": [0, 0]}
+    org = {k: [0, 0] for k in ("published", "items", "pooled", "cluster", "cluster_super")}
+    width = {k: [] for k in ("published", "pooled", "cluster")}
     for r in range(reps):
-        level = rng.normal(2.2, 0.35, n_depts)
+        level = rng.normal(LEVEL_MEAN, LEVEL_SD, n_depts)
         shift = item_shift(rng)
         r0, depts, _ = organisation(n_depts, n, rng, level, shift)
         r1, _, truth1 = organisation(n_depts, n, rng, level, shift)
@@ -149,8 +201,26 @@ def one_study(n: int, n_depts: int, reps: int, seed: int) -> dict:
             o = ix[ix["department"] == "ALL"]
             if len(o):
                 org_true = 25 * (5 - truth1[view].mean())
-                cover["organisation"][0] += int(o["ci_low"].iloc[0] <= org_true <= o["ci_high"].iloc[0])
+                hit = int(o["ci_low"].iloc[0] <= org_true <= o["ci_high"].iloc[0])
+                cover["organisation"][0] += hit
                 cover["organisation"][1] += 1
+                org["published"][0] += hit
+                org["published"][1] += 1
+                width["published"].append(float(o["ci_high"].iloc[0] - o["ci_low"].iloc[0]))
+                own = own_intervals(r1, view)
+                super_true = 25 * (5 - superpopulation_items(shift, view).mean())
+                for name, target in (("pooled", org_true), ("cluster", org_true), ("cluster_super", super_true)):
+                    lo, hi = own[name.split("_")[0]]
+                    org[name][0] += int(lo <= target <= hi)
+                    org[name][1] += 1
+                for name in ("pooled", "cluster"):
+                    width[name].append(own[name][1] - own[name][0])
+            it = t[(t["statistic"] == "index") & (t["level"] == "item") & (t["kind"] == view)
+                   & (t["department"] == "ALL") & ~t["suppressed"].astype(bool)]
+            true_items = dict(zip(KEYS, 25 * (5 - truth1[(view, "items")].mean(axis=0))))
+            for key, lo, hi in zip(it["key"].astype(str), it["ci_low"].to_numpy(float), it["ci_high"].to_numpy(float)):
+                org["items"][0] += int(lo <= true_items[key] + 1e-9 and true_items[key] <= hi + 1e-9)
+                org["items"][1] += 1
         # power of a half-SD improvement of every department
         sd = _rows(s, "sd")
         sd = float(sd[(sd["department"] == "ALL") & (sd["kind"] == "peer_inside")]["value"].iloc[0])
@@ -171,6 +241,9 @@ def one_study(n: int, n_depts: int, reps: int, seed: int) -> dict:
         "power": {v: power_hits[v] / per for v in VIEWS},
         "coverage": {k: c / max(1, m) for k, (c, m) in cover.items()},
         "coverage_n": {k: m for k, (_, m) in cover.items()},
+        "organisation": {k: c / max(1, m) for k, (c, m) in org.items()},
+        "organisation_n": {k: m for k, (_, m) in org.items()},
+        "organisation_width": {k: float(np.median(v)) if v else float("nan") for k, v in width.items()},
     }
 
 
@@ -194,6 +267,15 @@ def report(results: list[dict]) -> str:
     for r in results:
         lines.append(f"{r['n']:>4} departments {r['coverage']['department']:.1%} of {r['coverage_n']['department']}"
                      f"  organisation {r['coverage']['organisation']:.1%} of {r['coverage_n']['organisation']}")
+    lines += ["", ("the organisation's interval (ALL, per view): coverage of the truth of these departments "
+                   "[median width, index points]; the cluster interval also of the super-population mean"),
+              f"{'n':>4} {'published':>18} {'items':>7} {'pooled sheets':>19} {'cluster':>18} {'cluster (super)':>16}"]
+    for r in results:
+        o, w = r["organisation"], r["organisation_width"]
+        lines.append(f"{r['n']:>4} {o['published']:>8.1%} [{w['published']:5.2f}] {o['items']:>7.1%} "
+                     f"{o['pooled']:>9.1%} [{w['pooled']:5.2f}] {o['cluster']:>8.1%} [{w['cluster']:5.2f}] "
+                     f"{o['cluster_super']:>16.1%}   ({r['organisation_n']['published']} intervals, "
+                     f"{r['organisation_n']['items']} item intervals)")
     return "\n".join(lines)
 
 

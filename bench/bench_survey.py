@@ -37,10 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,11 +47,19 @@ from pathlib import Path
 
 import psutil
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from tests.support.browser import CHROMIUM, chromium_available, launch
+from tests.support.server import Serve, kernels
+
 ROSTER = "code,name,unit_type,headcount\nA,甲部,机关部室,200\nB,乙部,机关部室,10\n"
 DONT_KNOW_INDEX = 5  # the sixth button of every item
+
+
+def started(work: Path, db: str, pool: int, idle: int) -> Serve:
+    """`zuofeng serve` on a free loopback port, once its preheated pool is full."""
+    server = Serve(work, db, pool=pool, idle=idle)
+    server.wait_for_pool()
+    return server
 
 
 def med(xs):
@@ -65,23 +70,6 @@ def spread(xs, unit="s", digits=2):
     if not xs:
         return "–"
     return f"{med(xs):.{digits}f} {unit} [{min(xs):.{digits}f}–{max(xs):.{digits}f}]"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def kernels(server: psutil.Process) -> list[psutil.Process]:
-    out = []
-    for p in server.children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in p.cmdline()):
-                out.append(p)
-        except psutil.Error:
-            pass
-    return out
 
 
 def memory(procs) -> tuple[list[float], list[float]]:
@@ -109,45 +97,6 @@ def bare_kernel_memory() -> tuple[float, float]:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-
-
-class Server:
-    def __init__(self, workdir: Path, db: str, pool: int, idle: int):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.pool = pool
-        self.log = open(workdir / f"serve-pool{pool}.log", "wb")  # noqa: SIM115 -- closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", db, "--port", str(self.port),
-             "--pool-size", str(pool), "--idle-timeout", str(idle)],
-            cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.ps = psutil.Process(self.proc.pid)
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    break
-            time.sleep(0.2)
-        else:
-            raise SystemExit("zuofeng serve did not start")
-        self.wait_for_pool()
-
-    def wait_for_pool(self, timeout: float = 60) -> None:
-        """Wait until the preheated pool is full and its kernels have run the notebook (CPU quiet)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and len(kernels(self.ps)) < self.pool:
-            time.sleep(0.5)
-        time.sleep(3 if self.pool else 0.5)
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
 
 
 async def respondent(browser, url: str, token: str, pattern: list[int]) -> dict:
@@ -178,12 +127,12 @@ async def submit(r: dict) -> float:
     return time.perf_counter() - t0
 
 
-async def single_pages(server: Server, repeats: int) -> list[float]:
+async def single_pages(server: Serve, repeats: int) -> list[float]:
     """One respondent at a time (a fresh context each): what a respondent on their own phone waits."""
     from playwright.async_api import async_playwright
     times = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await launch(p)
         try:
             for _ in range(repeats):
                 ctx = await browser.new_context(viewport={"width": 1000, "height": 900})
@@ -199,10 +148,10 @@ async def single_pages(server: Server, repeats: int) -> list[float]:
     return times
 
 
-async def browser_round(server: Server, tokens: list[str], patterns: list[list[int]]) -> dict:
+async def browser_round(server: Serve, tokens: list[str], patterns: list[list[int]]) -> dict:
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await launch(p)
         try:
             results = await asyncio.gather(*(respondent(browser, server.url, t, pat)
                                              for t, pat in zip(tokens, patterns)), return_exceptions=True)
@@ -292,13 +241,13 @@ async def phone_visit(browser, url: str, token: str | None, typing_delay: float)
         await ctx.close()
 
 
-async def phone_profile(server: Server, tokens: list[str], repeats: int, typing_delay: float) -> dict:
+async def phone_profile(server: Serve, tokens: list[str], repeats: int, typing_delay: float) -> dict:
     from playwright.async_api import async_playwright
     httpd, plain = plain_server()
     field, base, form, field_wall, base_wall = [], [], [], [], []
     try:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = await launch(p)
             try:
                 await phone_visit(browser, server.url, tokens.pop(), 0)  # the server learns what to prefetch
                 for _ in range(repeats):
@@ -317,7 +266,7 @@ async def phone_profile(server: Server, tokens: list[str], repeats: int, typing_
     return {"field": field, "plain": base, "form": form, "field_wall": field_wall, "plain_wall": base_wall}
 
 
-def http_round(server: Server, tokens: list[str]) -> dict:
+def http_round(server: Serve, tokens: list[str]) -> dict:
     """The server's part of opening the survey: POST the token, GET the ticketed survey page."""
     import http.cookiejar
     from urllib.parse import urlencode
@@ -369,12 +318,12 @@ def main() -> None:
     ap.add_argument("--typing", type=float, default=0.15, help="seconds per key when typing the token")
     ap.add_argument("--phone-only", action="store_true", help="only the phone profile, preheat on")
     args = ap.parse_args()
-    if not Path(CHROMIUM).exists():
+    if not chromium_available():
         raise SystemExit(f"needs Chromium at {CHROMIUM}")
 
     work = Path(tempfile.mkdtemp(prefix="zuofeng-bench-"))
     os.environ["ZUOFENG_KEY_FILE"] = str(work / "token.key")
-    from zuofeng.collect.serve import default_cull_interval
+    from zuofeng.collect.server.survey_site import default_cull_interval
     from zuofeng.collect.tokens import issue_tokens
     from zuofeng.rounds import create_round, set_status
     from zuofeng.store import open_engine
@@ -394,7 +343,7 @@ def main() -> None:
     print(f"baseline kernel (ipywidgets button only, this run): RSS {base_rss:.1f} MB, USS {base_uss:.1f} MB")
 
     if args.phone:
-        server = Server(work, db, args.pool_size, args.idle_timeout)
+        server = started(work, db, args.pool_size, args.idle_timeout)
         try:
             ph = asyncio.run(phone_profile(server, pool_tokens, args.phone, args.typing))
         finally:
@@ -421,7 +370,7 @@ def main() -> None:
     failures = failed_submits = 0
     for label, pool in configs:
         print(f"\n== {label}")
-        server = Server(work, db, pool, args.idle_timeout)
+        server = started(work, db, pool, args.idle_timeout)
         res = results[label] = {"browser": {}, "http": {}}
         try:
             one = res["single"] = asyncio.run(single_pages(server, args.single))

@@ -111,17 +111,32 @@ class Respondent:
             return r, t0, waited
 
     async def run(self, typing: float) -> dict:
+        """The whole visit; a failure says at which step, how long after the start and on which kernel."""
+        self.phase, self.kernel, start = "entry", None, time.perf_counter()
+        try:
+            return await self._run(typing)
+        except Exception as e:
+            raise RuntimeError(f"{self.phase}: {type(e).__name__}: {e} ({time.perf_counter() - start:.0f} s in, "
+                               f"kernel {self.kernel})") from e
+
+    async def _run(self, typing: float) -> dict:
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
 
         r, t0, waited = await self.enter(typing)
+        self.phase = "survey page"
         if r.code != 200:
             raise RuntimeError(f"survey page answered {r.code} after {waited} waits")
-        kernel = json.loads(CONFIG.search(r.body.decode()).group(1))["kernelId"]
+        kernel = self.kernel = json.loads(CONFIG.search(r.body.decode()).group(1))["kernelId"]
+        self.phase = "websocket"
         session = uuid.uuid4().hex
+        # as patient as a browser, which gives a WebSocket handshake minutes (tornado's default is 20 s: under
+        # load the server readies the kernel's channels for longer, and a client that leaves meanwhile is a lost page)
         ws = await websocket_connect(HTTPRequest(f"ws{self.base[4:]}api/kernels/{kernel}/channels?session_id={session}",
-                                                 headers=self.cookies.header(), validate_cert=self.verify),
+                                                 headers=self.cookies.header(), validate_cert=self.verify,
+                                                 connect_timeout=60, request_timeout=600),
                                      max_message_size=64 * 2**20)
+        self.phase = "widget states"
         control = uuid.uuid4().hex
         await ws.write_message(message(session, "comm_open", {"comm_id": control, "target_name": "jupyter.widget.control",
                                                               "data": {}}, {"version": "1.0.0"}))
@@ -144,6 +159,7 @@ class Respondent:
                 by_class[cls] = model_id
         if "zf-q22" not in by_class:
             raise RuntimeError("no form in the widget states")
+        self.phase = "answering"
         reader = asyncio.ensure_future(self.watch(ws, "IPY_MODEL_" + by_class["zf-thanks"]))
         clicks = [(f"zf-q{n:02d}", idx) for n, idx in enumerate(self.pattern, start=1)] + [("zf-overall", self.overall)]
         for cls, idx in clicks:
@@ -154,11 +170,12 @@ class Respondent:
         await ws.write_message(message(session, "comm_msg", {"comm_id": by_class["zf-submit"], "data": {
             "method": "custom", "content": {"event": "click"}}}))
         self.submitted()
+        self.phase = "thank-you"
         await asyncio.wait_for(reader, 300)
         submit = time.perf_counter() - t1
         await asyncio.sleep(self.stay)  # the phone stays on the thank-you, connected
         ws.close()
-        return {"usable": usable, "submit": submit, "waited": waited, "pattern": self.pattern,
+        return {"token": self.token, "usable": usable, "submit": submit, "waited": waited, "pattern": self.pattern,
                 "kernel": kernel, "cookies": list(self.cookies.headers)}
 
     def submitted(self) -> None:

@@ -27,7 +27,7 @@ from scipy.stats import binom
 from sqlalchemy import MetaData, event, func, inspect, select, text, types
 from sqlalchemy.exc import OperationalError
 
-from tests.conftest import _pg_database
+from tests.support.store import pg_database
 from zuofeng.collect import tokens as tk
 from zuofeng.collect.slips import issue_slips
 from zuofeng.errors import RoundError, TokenError, ZuofengError
@@ -449,7 +449,7 @@ def attack_results(backend: str, tmp_path_factory) -> list[Trial]:
         if backend == "sqlite":
             _RESULTS[backend] = sqlite_trials(folder, TRIALS["sqlite"])
         else:
-            gen = _pg_database()  # skips without ZUOFENG_TEST_PG, fails on CI
+            gen = pg_database()  # skips without ZUOFENG_TEST_PG, fails on CI
             url = next(gen)
             try:
                 _RESULTS[backend] = pg_trials(url, folder, TRIALS["postgresql"])

@@ -32,7 +32,7 @@ import pytest
 from scipy.stats import binom
 from sqlalchemy import select, text
 
-from tests.conftest import _pg_database
+from tests.support.store import pg_database
 from zuofeng import store
 from zuofeng.collect import tokens as tk
 from zuofeng.collect.desk import DeskClient
@@ -257,7 +257,7 @@ def run_attack(tmp_path_factory) -> dict[str, list[Trial]]:
     folder = tmp_path_factory.mktemp("attack-pg")
     roster = folder / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
-    gen = _pg_database()  # skips without ZUOFENG_TEST_PG, fails on CI
+    gen = pg_database()  # skips without ZUOFENG_TEST_PG, fails on CI
     url = next(gen)
     engine = open_engine(url)
     res: dict[str, list[Trial]] = {}

@@ -15,7 +15,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+from tests.support.browser import launch, sync_playwright_or_skip
 from zuofeng.cli import main
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
@@ -24,8 +24,6 @@ from zuofeng.rounds import create_round, set_status
 from zuofeng.store import answers, open_engine, responses
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "ballots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ITEMS = [f"q{n:02d}" for n in range(1, 23)]
 LONG = "科学技术普及与青少年科技教育活动服务中心（市科技馆管理处）"  # a long name must still fit one page
 ROSTER = f"""code,name,unit_type,headcount,party_members,division,peer_targets
@@ -182,8 +180,7 @@ def test_filled_ballots_typed_into_the_template_import_as_the_sheets_ticked(ball
 
 
 def test_chromium_prints_one_a4_page_per_ballot_and_count_sheet(ballot_round, tmp_path):
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    sync_playwright = sync_playwright_or_skip()
     from pypdf import PdfReader
 
     out = tmp_path / "ballots.html"
@@ -193,7 +190,7 @@ def test_chromium_prints_one_a4_page_per_ballot_and_count_sheet(ballot_round, tm
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = tmp_path / "ballots.pdf"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.goto(out.as_uri())

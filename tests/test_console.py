@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from tests.conftest import ROSTER_CSV
+from tests.support.store import ROSTER_CSV
 from zuofeng import api
 from zuofeng.cli import main
 from zuofeng.collect.tokens import lookup

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,22 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, ROSTER_CSV, chromium_available, require_or_skip
-from tests.test_survey_browser import ARGS, free_port
+from tests.support.browser import launch, sync_playwright_or_skip
+from tests.support.server import free_port, spawn, stop, wait_for_line, zuofeng
+from tests.support.store import ROSTER_CSV
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "console"
-
-
-def wait_for_line(log: Path, proc: subprocess.Popen, pattern: str, timeout: float = 60) -> re.Match:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        m = re.search(pattern, log.read_text(encoding="utf-8", errors="replace"))
-        if m:
-            return m
-        if proc.poll() is not None:
-            raise AssertionError(f"zuofeng console exited with {proc.returncode}: {log.read_text()}")
-        time.sleep(0.2)
-    raise AssertionError(f"no {pattern!r} from zuofeng console within {timeout} s: {log.read_text()}")
 
 
 def status_of(url: str) -> int:
@@ -56,9 +42,7 @@ def console(tmp_path):
     log = tmp_path / "console.log"
     env = dict(os.environ, ZUOFENG_HOME=str(tmp_path), ZUOFENG_DB=f"sqlite:///{tmp_path / 'data' / 'zuofeng.db'}")
     (tmp_path / "data").mkdir()
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "zuofeng", "console", "--port", str(port)], cwd=tmp_path,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    proc = spawn(zuofeng("console", "--port", str(port)), cwd=tmp_path, log=log, env=env)
     try:
         m = wait_for_line(log, proc, r"at (http://127\.0\.0\.1:\d+/)\?token=(\S+)")
         end = time.monotonic() + 30
@@ -66,14 +50,7 @@ def console(tmp_path):
             time.sleep(0.3)
         yield {"base": m.group(1), "token": m.group(2), "home": tmp_path, "log": log, "proc": proc}
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop(proc)
 
 
 def message(page) -> str:
@@ -118,9 +95,7 @@ def test_a_new_analyst_runs_a_round_from_roster_to_downloads_in_chinese(console,
 
     from openpyxl import load_workbook
 
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sync_playwright = sync_playwright_or_skip(ARTIFACTS)
     base, token = console["base"], console["token"]
     assert status_of(base) in (302, 403)  # no token, no console
     assert status_of(base + "zuofeng/reports/R1/index.html") in (302, 403)
@@ -141,7 +116,7 @@ def test_a_new_analyst_runs_a_round_from_roster_to_downloads_in_chinese(console,
         page.screenshot(path=str(ARTIFACTS / f"{next(shot):02d}-{name}.png"), full_page=True)
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
             page = ctx.new_page()

@@ -8,20 +8,19 @@ import re
 import pytest
 
 from zuofeng.collect import desk as dk
-from zuofeng.collect.entry import (
+from zuofeng.collect.server.entry_page import entry_page, waiting_page
+from zuofeng.collect.server.opening_queue import OpeningQueue
+from zuofeng.collect.server.page_template import page_template
+from zuofeng.collect.server.prefetch import (
     CACHE_PREFIX,
     WORKER_NAME,
-    OpeningQueue,
     PrefetchList,
-    Tickets,
     _voila_release,
-    entry_page,
-    survey_voila_class,
-    waiting_page,
     worker_script,
     worker_version,
 )
-from zuofeng.collect.page import page_template
+from zuofeng.collect.server.tickets import Tickets
+from zuofeng.collect.server.voila_app import survey_voila_class
 from zuofeng.collect.tokens import issue_tokens, token_hash
 from zuofeng.errors import TokenError
 from zuofeng.rounds import create_round, set_status

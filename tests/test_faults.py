@@ -20,9 +20,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.conftest import require_or_skip
 from tests.io_support import SAMPLES, snapshot
 from tests.ledger_support import dump, simulated_round
+from tests.support.ci import require_or_skip
 from zuofeng.cli import main
 from zuofeng.collect.desk import Desk, _sheet_to_json
 from zuofeng.collect.survey_text import TEXT, token_message
@@ -265,10 +265,10 @@ def test_a_permission_denied_counts_as_read_only_only_where_it_came_from_a_write
 def test_a_read_only_postgresql_store_refuses_a_submission_in_one_sentence(roster_file):
     from sqlalchemy import create_engine, text
 
-    from tests.conftest import _pg_database
+    from tests.support.store import pg_database
     from zuofeng.store import store_sheets
 
-    for url in _pg_database():
+    for url in pg_database():
         engine = open_engine(url)
         create_round(engine, "R1", title="基线测评", roster=roster_file)
         set_status(engine, "R1", "open")

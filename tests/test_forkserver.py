@@ -1,4 +1,4 @@
-"""Survey kernels forked from a warm process (``zuofeng.collect.forkserver``)."""
+"""Survey kernels forked from a warm process (``zuofeng.collect.server.forkserver``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from zuofeng.collect import forkserver as fk
+from zuofeng.collect.server import forkserver as fk
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from tests.conftest import DATA
+from tests.support.store import DATA
 from zuofeng.errors import InstrumentError
 from zuofeng.instrument import instrument_text, load_instrument, parse_instrument
 

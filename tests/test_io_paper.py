@@ -241,8 +241,8 @@ def test_nothing_stored_links_a_paper_ballot_to_its_token(big_paper_round, tmp_p
 @pytest.mark.pg
 def test_control_without_the_rewrite_postgresql_pairs_paper_ballots(tmp_path, monkeypatch):
     """The attack above works: without the rewrite after the import, PostgreSQL's heap order pairs them."""
-    from tests.conftest import _pg_database
-    gen = _pg_database()
+    from tests.support.store import pg_database
+    gen = pg_database()
     url = next(gen)
     try:
         engine = open_engine(url)

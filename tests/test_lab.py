@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -18,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, ROSTER_CSV, chromium_available, require_or_skip
-from tests.test_survey_browser import ARGS, free_port
+from tests.support.browser import launch, sync_playwright_or_skip
+from tests.support.server import free_port, spawn, stop
+from tests.support.store import ROSTER_CSV
 
 ROOT = Path(__file__).parents[1]
 VENV = ROOT / ".venv"
@@ -91,9 +91,7 @@ def lab(clone, tmp_path_factory):
         env.pop(var, None)
     args = f"LAB_ARGS=--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --IdentityProvider.token={token}"
     log = home / "lab.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(make(clone, "lab", args), stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+    proc = spawn(make(clone, "lab", args), cwd=clone, log=log, env=env)
     try:
         end, status = time.monotonic() + 120, 0
         while time.monotonic() < end and proc.poll() is None:
@@ -104,14 +102,7 @@ def lab(clone, tmp_path_factory):
         assert status == 200, log.read_text(errors="replace")[-2000:]
         yield {"base": f"http://127.0.0.1:{port}/", "token": token, "lab": body, "env": env}
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop(proc, timeout=20)
 
 
 @pytest.mark.slow
@@ -129,16 +120,14 @@ def test_make_lab_serves_lab_on_a_fresh_clone(lab):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_console_in_jupyterlab_uses_the_store_the_command_line_made(clone, lab, tmp_path):
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    sync_playwright = sync_playwright_or_skip(ARTIFACTS)
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER_CSV, encoding="utf-8")
     subprocess.run([str(VENV / "bin" / "zuofeng"), "round", "create", "LAB1", "--title", "实验室轮次", "--roster",
                     str(roster)], cwd=clone, env=lab["env"], check=True, capture_output=True, timeout=120)
     assert (clone / "data" / "zuofeng.db").is_file()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{lab['base']}lab/tree/notebooks/console.ipynb?token={lab['token']}")

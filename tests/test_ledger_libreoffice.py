@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from tests.conftest import require_or_skip
 from tests.ledger_support import dump, simulated_round
+from tests.support.ci import require_or_skip
 from zuofeng.ledger import entries_frame, export_workbook, import_workbook, init_ledger
 from zuofeng.ledger.workbook import HEADER, LEDGER_SHEET, META_SHEET
 from zuofeng.store import open_engine

@@ -139,20 +139,16 @@ def test_trend_and_bottom_sections(demo):
 
 @pytest.mark.browser
 def test_ledger_sections_fit_a_phone(demo, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    from tests.conftest import CHROMIUM, chromium_available, require_or_skip
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
+    from tests.support.browser import launch, sync_playwright_or_skip
+    sync_playwright = sync_playwright_or_skip()
     _, engine = demo
     body = department_html(department_frames(engine, FINAL[0], "XXZX")) + overview_html(overview_frames(engine, FINAL[0]))
     page_file = tmp_path / "ledger.html"
     page_file.write_text(f'<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
                          f"<body style='margin:8px'>{body}</body>", encoding="utf-8")
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     # (Playwright launches with a fresh temporary profile of its own)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = launch(p)
         try:
             page = browser.new_context(viewport={"width": 375, "height": 800}).new_page()
             page.goto(page_file.as_uri())

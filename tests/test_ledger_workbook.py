@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from tests.ledger_support import dump, simulated_round
-from zuofeng.simulate import Effects
 from zuofeng.ledger import (
     LedgerProblems,
     entries_frame,
@@ -23,6 +22,7 @@ from zuofeng.ledger import (
 )
 from zuofeng.ledger.deadlines import Deadline, read_deadline
 from zuofeng.ledger.workbook import HEADER, LEDGER_SHEET, META_SHEET, SPARE_ROWS
+from zuofeng.simulate import Effects
 from zuofeng.store import get_round, open_engine
 
 COL = {h: get_column_letter(i) for i, h in enumerate(HEADER, start=1)}

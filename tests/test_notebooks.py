@@ -13,7 +13,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from tests.conftest import ROSTER_CSV
+from tests.support.store import ROSTER_CSV
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
 

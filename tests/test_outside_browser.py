@@ -12,9 +12,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import CHROMIUM
+from tests.support.browser import launch
 from tests.test_survey_browser import (
-    ARGS,
     ARTIFACTS,
     open_page,
     playwright_or_skip,
@@ -50,7 +49,7 @@ def test_the_table_on_a_phone(served_patient):  # noqa: F811 -- the fixture impo
                if t.scope.rater == "KJG" and t.scope.target == "KJG")
     normal = tok.token.replace("-", "")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             ctx, page = open_page(browser, served["url"], 375)
             start(page, tok.token)

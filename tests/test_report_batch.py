@@ -400,23 +400,19 @@ def test_the_embedded_font_covers_every_character_of_every_page(batch):
 @pytest.mark.browser
 def test_pages_show_real_chinese_glyphs_offline_in_chromium(batch, tmp_path):
     """In Chromium, with no CJK font on the machine at all, the page draws distinct real glyphs."""
-    from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+    from tests.support.browser import launch_persistent, sync_playwright_or_skip
 
-    require_or_skip(chromium_available(), "chromium is not installed")
-    from playwright.sync_api import sync_playwright
+    sync_playwright = sync_playwright_or_skip()
 
     result, _ = batch
     fc = tmp_path / "fonts.conf"  # a font configuration that knows DejaVu only
     fc.write_text(f'<?xml version="1.0"?><fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>'
                   f'<cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>', encoding="utf-8")
     env = {**os.environ, "FONTCONFIG_FILE": str(fc), "XDG_CONFIG_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     probe = ("<span id=a>作</span><span id=b>风</span>"
              "<span id=c style='font-family:DejaVu Sans'>作</span><span id=d style='font-family:DejaVu Sans'>风</span>")
     with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, args=args,
-                                                   env=env, offline=True, viewport={"width": 1100, "height": 900})
+        ctx = launch_persistent(p, tmp_path / "profile", env=env, offline=True, viewport={"width": 1100, "height": 900})
         try:
             page = ctx.new_page()
             requests = []

@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, chromium_available, require_or_skip
 from tests.report_support import build_campaign
+from tests.support.browser import launch, sync_playwright_or_skip
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "reports"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTHS = (375, 1280)
 DEPARTMENTS = ("BGS", "KJG", "JGDW")  # an office, a large unit with a long problem list, one under k
 
@@ -56,12 +54,10 @@ EMPTY_COLUMNS = """() => {
 
 
 def test_every_audience_renders_on_a_phone_and_a_desktop(rendered):
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    sync_playwright = sync_playwright_or_skip(ARTIFACTS)
     problems = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             for lang, pages in rendered.items():
                 for name, path in pages.items():
@@ -116,11 +112,10 @@ LEDGER_STYLE = """() => [...document.querySelectorAll('table.zf-ledger')].map(t 
 def test_charts_open_whole_on_a_phone_and_the_ledger_table_is_styled(rendered):
     """At 375 px every chart (and so every dot in it) is on screen, nothing scrolls sideways, and the
     ledger's tables carry the report's table style (grey header, borders, long text wrapped)."""
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    sync_playwright = sync_playwright_or_skip()
     problems, charts, ledger_tables = [], 0, 0
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             ctx = browser.new_context(viewport={"width": 375, "height": 800})
             page = ctx.new_page()

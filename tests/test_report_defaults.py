@@ -9,7 +9,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from tests.conftest import ROSTER_CSV
+from tests.support.store import ROSTER_CSV
 from zuofeng import api
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from tests.conftest import ROSTER_CSV
+from tests.support.store import ROSTER_CSV
 from zuofeng.errors import InputFileError, RoundError
 from zuofeng.roster import read_roster
 from zuofeng.rounds import create_round, list_rounds, set_status

@@ -67,5 +67,5 @@ def test_every_recorded_method_has_words_in_both_languages():
         assert method in METHODS, stat
         zh, en = method_text(method, "zh"), method_text(method, "en")
         assert zh != method and en != method and zh != en, stat
-    assert "部门不是抽样单位" in method_text(INTERVALS["organisation"])
+    assert "以部门为整群" in method_text(INTERVALS["organisation"])   # the organisation interval: departments as clusters
     assert "精确" in method_text(INTERVALS["red_line_alert"])

@@ -107,6 +107,44 @@ def bounded_ci(x, c0, low=1.0, high=5.0, d0=8):
     return low + (high - low) * lo, low + (high - low) * hi
 
 
+def org_strata(rnd, scores, kind, level, key, stat, fn) -> list[np.ndarray]:
+    """The organisation's strata of one figure and view: the values of each department whose figure is
+    published, and those of the departments whose figure is hidden, together."""
+    shown = set(published(scores, level=level, key=key, statistic=stat, kind=kind)["department"]) - {"ALL"}
+    parts = [fn(sheets(rnd.responses, d, kind)) for d in rnd.departments["code"] if d in shown]
+    rest = [fn(sheets(rnd.responses, d, kind)) for d in rnd.departments["code"] if d not in shown]
+    rest = np.concatenate(rest) if rest else np.array([])
+    return [x for x in parts if len(x)] + ([rest] if len(rest) else [])
+
+
+def org_design(strata) -> tuple[float, float]:
+    """Cochran (1977) §5.3 by hand: v = Σ W_h² s_h² / n_h with W_h = n_h / N, Satterthwaite's df."""
+    total = sum(len(x) for x in strata)
+    a = [(len(x) / total) ** 2 * x.var(ddof=1) / len(x) for x in strata if len(x) >= 2]
+    nh = [len(x) for x in strata if len(x) >= 2]
+    v = sum(a)
+    return v, v * v / sum(ai * ai / (n - 1) for ai, n in zip(a, nh))
+
+
+def org_ci(strata, low=0.0, high=1.0):
+    """The organisation's interval: Wilson's (statsmodels) of the rescaled pooled mean with the effective n
+    y(1 − y)/v_y, times (z/t_df)² (Korn & Graubard 1998)."""
+    v, df = org_design(strata)
+    y = (np.concatenate(strata).mean() - low) / (high - low)
+    ne = y * (1 - y) / (v / (high - low) ** 2) * (sps.norm.ppf(0.975) / sps.t.ppf(0.975, df)) ** 2
+    lo, hi = proportion_confint(y * ne, ne, method="wilson")
+    return low + (high - low) * lo, low + (high - low) * hi
+
+
+def se_df(rnd, scores, dept, view, level, key, items, prior):
+    """(se, df) of a unit's mean score: the moderated one of a department, the design-based one of the
+    organisation."""
+    if dept == "ALL":
+        v, df = org_design(org_strata(rnd, scores, view, level, key, "mean", lambda g: person_scores(g, items)))
+        return math.sqrt(v), df
+    return moderated_ci(person_scores(sheets(rnd.responses, dept, view), items), prior, 1, 5)[2:]
+
+
 def test_means_sds_indices_and_bounded_intervals(rounds):
     _, cur, scores = rounds
     depts = list(cur.departments["code"])
@@ -118,7 +156,11 @@ def test_means_sds_indices_and_bounded_intervals(rounds):
                 continue  # a combination of views: test_all_is_a_weighted_combination_of_published_views
             x = person_scores(sheets(cur.responses, r.department, r.kind), items)
             assert r.n == len(x)
-            lo, hi = bounded_ci(x, ratios[r.kind])
+            if r.department == "ALL":   # departments as clusters, every one surveyed (zuofeng.score.organisation)
+                lo, hi = org_ci(org_strata(cur, scores, r.kind, level, key, "mean",
+                                           lambda g, i=items: person_scores(g, i)), 1, 5)
+            else:
+                lo, hi = bounded_ci(x, ratios[r.kind])
             assert_allclose([r.value, r.ci_low, r.ci_high], [x.mean(), lo, hi], rtol=1e-9)
             assert r.ci_high > r.ci_low
             sd = value(scores, r.department, r.kind, level, key, "sd")
@@ -164,8 +206,12 @@ def test_items_problem_rates_and_red_lines(rounds):
         x = sheets(cur.responses, r.department, r.kind)[r.key].dropna().to_numpy()
         hits = int(np.isin(x, [4, 5]).sum())
         assert r.n == len(x)
-        assert_allclose([r.value, r.ci_low, r.ci_high], [hits / len(x), *proportion_confint(hits, len(x), method="wilson")],
-                        atol=1e-12)
+        if r.department == "ALL":
+            ci = org_ci(org_strata(cur, scores, r.kind, "item", r.key, "mean",
+                                   lambda g, k=r.key: np.isin(g[k].dropna().to_numpy(), [4, 5]).astype(float)))
+        else:
+            ci = proportion_confint(hits, len(x), method="wilson")
+        assert_allclose([r.value, r.ci_low, r.ci_high], [hits / len(x), *ci], atol=1e-12)
         m = value(scores, r.department, r.kind, "item", r.key, "mean")
         assert_allclose(m.value, x.mean(), rtol=1e-12)
         if r.key in red:
@@ -222,14 +268,22 @@ def test_democratic_evaluation(rounds):
         votes = sheets(cur.responses, r.department, r.kind)["overall"].dropna()
         sat = int(votes.isin(SATISFIED).sum())
         assert r.n == len(votes)
-        assert_allclose([r.value, r.ci_low, r.ci_high], [sat / len(votes), *proportion_confint(sat, len(votes), method="wilson")],
-                        atol=1e-12)
+        if r.department == "ALL":
+            ci = org_ci(org_strata(cur, scores, r.kind, "evaluation", "overall", "satisfaction",
+                                   lambda g: g["overall"].dropna().isin(SATISFIED).to_numpy(float)))
+        else:
+            ci = proportion_confint(sat, len(votes), method="wilson")
+        assert_allclose([r.value, r.ci_low, r.ci_high], [sat / len(votes), *ci], atol=1e-12)
         e = value(scores, r.department, r.kind, "evaluation", "overall", "eval_score")
         pts = votes.map(VOTE_SCORE).to_numpy(float)
         depts = list(cur.departments["code"])
         ratio = pooled_ratio(cur.responses, depts, r.kind,
                              lambda g: g["overall"].dropna().map(VOTE_SCORE).to_numpy(float), 40, 100, 20)
-        lo, hi = bounded_ci(pts, ratio, 40, 100)
+        if r.department == "ALL":
+            lo, hi = org_ci(org_strata(cur, scores, r.kind, "evaluation", "overall", "satisfaction",
+                                       lambda g: g["overall"].dropna().map(VOTE_SCORE).to_numpy(float)), 40, 100)
+        else:
+            lo, hi = bounded_ci(pts, ratio, 40, 100)
         assert_allclose([e.value, e.ci_low, e.ci_high], [pts.mean(), lo, hi], rtol=1e-9)
 
 
@@ -241,8 +295,7 @@ def test_composite_uses_the_rounds_weights_with_the_same_people_bound(rounds):
     priors = {k: pooled_variance(cur.responses, depts, k, lambda g: person_scores(g, items)) for k in VIEWS}
     done = 0
     for r in published(scores, level="overall", statistic="composite").itertuples():
-        parts = [moderated_ci(person_scores(sheets(cur.responses, r.department, v), items), priors[v], 1, 5)
-                 for v in w]
+        parts = [(None, None, *se_df(cur, scores, r.department, v, "overall", "overall", items, priors[v])) for v in w]
         idx = [value(scores, r.department, v, "overall", "overall", "index").value for v in w]
         est = sum(x * w[v] for x, v in zip(idx, w)) / sum(w.values())
         half = sps.t.ppf(0.975, min(p[3] for p in parts)) * sum(25 * p[2] * w[v] for p, v in zip(parts, w))
@@ -264,8 +317,8 @@ def test_self_versus_peer_gap(rounds):
         for r in published(scores, level=level, key=key, statistic="gap").itertuples():
             s = person_scores(sheets(cur.responses, r.department, "self"), items)
             p = person_scores(sheets(cur.responses, r.department, r.kind), items)
-            _, _, se_s, df_s = moderated_ci(s, priors["self"], 1, 5)
-            _, _, se_p, df_p = moderated_ci(p, priors[r.kind], 1, 5)
+            se_s, df_s = se_df(cur, scores, r.department, "self", level, key, items, priors["self"])
+            se_p, df_p = se_df(cur, scores, r.department, r.kind, level, key, items, priors[r.kind])
             d = p.mean() - s.mean()
             if r.kind == "peer_outside":   # different people: Welch–Satterthwaite on the moderated variances
                 se = math.hypot(se_s, se_p)
@@ -296,8 +349,8 @@ def test_change_since_previous_round_welch_interval_p_and_bh_q(rounds):
         pri_before = {k: pooled_variance(prev.responses, depts, k, fn) for k in [*VIEWS, "all"]}
         for r in published(scores, level=level, key=key, statistic="change").itertuples():
             if r.kind == "all":   # each round's combination of its published views
-                c1 = combination(prev, scores.meta["_prev_scores"], r.department, items, pri_before)
-                c2 = combination(cur, scores, r.department, items, pri_now)
+                c1 = combination(prev, scores.meta["_prev_scores"], r.department, items, pri_before, level, key)
+                c2 = combination(cur, scores, r.department, items, pri_now, level, key)
                 if c1 is None or c2 is None:
                     assert np.isnan(r.value)
                     continue
@@ -306,8 +359,9 @@ def test_change_since_previous_round_welch_interval_p_and_bh_q(rounds):
             else:
                 now = fn(sheets(cur.responses, r.department, r.kind))
                 before = fn(sheets(prev.responses, r.department, r.kind))
-                _, _, se1, df1 = moderated_ci(before, pri_before[r.kind], 1, 5)
-                _, _, se2, df2 = moderated_ci(now, pri_now[r.kind], 1, 5)
+                se1, df1 = se_df(prev, scores.meta["_prev_scores"], r.department, r.kind, level, key, items,
+                                 pri_before[r.kind])
+                se2, df2 = se_df(cur, scores, r.department, r.kind, level, key, items, pri_now[r.kind])
                 res = sps.ttest_ind_from_stats(before.mean(), se1 * math.sqrt(len(before)), len(before),
                                                now.mean(), se2 * math.sqrt(len(now)), len(now), equal_var=False)
             se = math.hypot(se1, se2)
@@ -317,7 +371,8 @@ def test_change_since_previous_round_welch_interval_p_and_bh_q(rounds):
             assert_allclose([r.value, r.ci_low, r.ci_high], [25 * d, 25 * (d - half), 25 * (d + half)], rtol=1e-8)
             p = value(scores, r.department, r.kind, level, key, "change_p").value
             assert_allclose(p, 2 * sps.t.sf(abs(d) / se, df), rtol=1e-8)
-            if r.kind != "all" and len(before) > 60 and len(now) > 60:  # with many df the Welch df of raw variances is close
+            if r.kind != "all" and r.department != "ALL" and len(before) > 60 and len(now) > 60:
+                # with many df the Welch df of raw variances is close (the organisation's se is design-based)
                 assert_allclose(p, res.pvalue, rtol=0.2)
             checked += 1
     assert checked > 100
@@ -337,7 +392,15 @@ def test_satisfaction_change_newcombe(rounds):
         a = sheets(cur.responses, r.department, r.kind)["overall"].dropna()
         b = sheets(prev.responses, r.department, r.kind)["overall"].dropna()
         x1, x2 = int(a.isin(SATISFIED).sum()), int(b.isin(SATISFIED).sum())
-        ref = confint_proportions_2indep(x1, len(a), x2, len(b), method="newcomb")
+        if r.department == "ALL":   # MOVER (Zou & Donner 2008) on each round's design-based limits
+            def sat(g):
+                return g["overall"].dropna().isin(SATISFIED).to_numpy(float)
+            (l1, u1), (l2, u2) = (org_ci(org_strata(rnd, sc, r.kind, "evaluation", "overall", "satisfaction", sat))
+                                  for rnd, sc in ((cur, scores), (prev, scores.meta["_prev_scores"])))
+            p1, p2 = x1 / len(a), x2 / len(b)
+            ref = (p1 - p2 - math.hypot(p1 - l1, u2 - p2), p1 - p2 + math.hypot(u1 - p1, p2 - l2))
+        else:
+            ref = confint_proportions_2indep(x1, len(a), x2, len(b), method="newcomb")
         assert_allclose([r.value, r.ci_low, r.ci_high], [x1 / len(a) - x2 / len(b), *ref], atol=1e-10)
 
 
@@ -380,7 +443,7 @@ def view_published(scores, dept, view, rnd) -> bool:
     return sum(hidden(v) for v in VIEWS) >= 2
 
 
-def combination(rnd, scores, dept, items, priors):
+def combination(rnd, scores, dept, items, priors, level="overall", key="overall"):
     """The ``all`` mean of one unit by hand: Σ w x over its published answered views (weights renormalised),
     the same-people bound Σ w se and the smallest df."""
     w = rnd.round_info.get("group_weights") or dict.fromkeys(VIEWS, 1.0)
@@ -388,7 +451,7 @@ def combination(rnd, scores, dept, items, priors):
     for v in VIEWS:
         x = person_scores(sheets(rnd.responses, dept, v), items)
         if w.get(v, 0) > 0 and len(x) and view_published(scores, dept, v, rnd):
-            _, _, se, df = moderated_ci(x, priors[v], 1, 5)
+            se, df = se_df(rnd, scores, dept, v, level, key, items, priors[v])
             parts.append((w[v], x.mean(), se, df))
     if not parts:
         return None
@@ -406,10 +469,10 @@ def test_all_is_a_weighted_combination_of_published_views(rounds):
     for level, key, items in score_keys(cur.instrument):
         priors = {k: pooled_variance(cur.responses, depts, k, lambda g, i=items: person_scores(g, i)) for k in VIEWS}
         for r in published(scores, level=level, key=key, statistic="mean", kind="all").itertuples():
-            if combination(cur, scores, r.department, items, priors) is None:
+            if combination(cur, scores, r.department, items, priors, level, key) is None:
                 assert np.isnan(r.value) and "无可合并" in r.note
                 continue
-            m, se, df = combination(cur, scores, r.department, items, priors)
+            m, se, df = combination(cur, scores, r.department, items, priors, level, key)
             half = sps.t.ppf(0.975, df) * se
             assert_allclose([r.value, r.ci_low, r.ci_high], [m, max(m - half, 1), min(m + half, 5)], rtol=1e-9)
             pooled = person_scores(sheets(cur.responses, r.department, "all"), items).mean()
@@ -422,7 +485,10 @@ def test_all_is_a_weighted_combination_of_published_views(rounds):
             x = sheets(cur.responses, r.department, v)[r.key].dropna().to_numpy()
             if len(x) and view_published(scores, r.department, v, cur):
                 hits = int(np.isin(x, [4, 5]).sum())
-                parts.append((w[v], hits / len(x), *proportion_confint(hits, len(x), method="wilson")))
+                ci = (org_ci(org_strata(cur, scores, v, "item", r.key, "mean",
+                                        lambda g, k=r.key: np.isin(g[k].dropna().to_numpy(), [4, 5]).astype(float)))
+                      if r.department == "ALL" else proportion_confint(hits, len(x), method="wilson"))
+                parts.append((w[v], hits / len(x), *ci))
         if not parts:
             assert np.isnan(r.value)
             continue
@@ -436,7 +502,10 @@ def test_all_is_a_weighted_combination_of_published_views(rounds):
             votes = sheets(cur.responses, r.department, v)["overall"].dropna()
             if len(votes) and view_published(scores, r.department, v, cur):
                 sat = int(votes.isin(SATISFIED).sum())
-                parts.append((w[v], sat / len(votes), *proportion_confint(sat, len(votes), method="wilson")))
+                ci = (org_ci(org_strata(cur, scores, v, "evaluation", "overall", "satisfaction",
+                                        lambda g: g["overall"].dropna().isin(SATISFIED).to_numpy(float)))
+                      if r.department == "ALL" else proportion_confint(sat, len(votes), method="wilson"))
+                parts.append((w[v], sat / len(votes), *ci))
         if not parts:
             assert np.isnan(r.value)
             continue

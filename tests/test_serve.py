@@ -11,8 +11,12 @@ import nbformat
 import pytest
 from nbformat.sign import NotebookNotary
 
+from tests.support.server import free_port
 from zuofeng.cli import main
-from zuofeng.collect import serve as sv
+from zuofeng.collect.server import limits as lim
+from zuofeng.collect.server import serve as sv
+from zuofeng.collect.server import survey_site as site
+from zuofeng.collect.server import voila_patches as vp
 from zuofeng.collect.tokens import issue_tokens
 from zuofeng.errors import RoundError, ZuofengError
 from zuofeng.rounds import create_round, set_status
@@ -28,7 +32,7 @@ def flag(argv, name):
 
 
 def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
-    argv = sv.voila_argv(tmp_path, host="127.0.0.1", port=9999, pool_size=3, idle_timeout=120)
+    argv = site.voila_argv(tmp_path, host="127.0.0.1", port=9999, pool_size=3, idle_timeout=120)
     assert argv[0] == str(tmp_path / "survey" / "survey.ipynb")
     assert flag(argv, "Voila.ip") == "127.0.0.1" and flag(argv, "Voila.port") == "9999"
     assert flag(argv, "Voila.port_retries") == "0"  # a busy port is an error, not another port
@@ -37,25 +41,25 @@ def test_voila_command_line_hides_sources_binds_explicitly_and_culls(tmp_path):
     assert flag(argv, "Voila.log_level") == "WARN"  # no access log lines (URLs) at INFO
     assert flag(argv, "MappingKernelManager.cull_idle_timeout") == "120"
     assert flag(argv, "MappingKernelManager.cull_interval") == "30"  # a closed page's kernel: gone within 150 s
-    assert flag(argv, "template") == sv.TEMPLATE_NAME
+    assert flag(argv, "template") == site.TEMPLATE_NAME
     allowed = [a.split("=", 1)[1] for a in argv if a.startswith("--VoilaConfiguration.extension_allowlist=")]
     assert allowed == ["@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"]
-    assert flag(sv.voila_argv(tmp_path), "MappingKernelManager.cull_idle_timeout") == "120"  # closed pages: minutes
-    assert sv.preheat_supported()  # the pinned Voilà 0.5 has the pool
+    assert flag(site.voila_argv(tmp_path), "MappingKernelManager.cull_idle_timeout") == "120"  # closed pages: minutes
+    assert site.preheat_supported()  # the pinned Voilà 0.5 has the pool
     assert flag(argv, "preheat_kernel") == "True" and flag(argv, "pool_size") == "3"
-    cold = sv.voila_argv(tmp_path, pool_size=0, idle_timeout=10)
+    cold = site.voila_argv(tmp_path, pool_size=0, idle_timeout=10)
     assert not any(a.startswith("--preheat_kernel") for a in cold)
     assert flag(cold, "MappingKernelManager.cull_interval") == "2"
 
 
 def test_site_holds_only_the_signed_notebook_a_cdn_free_template_and_a_clean_profile(tmp_path):
-    env = sv.build_site(tmp_path, "测评<&>", lang="en")
+    env = site.build_site(tmp_path, "测评<&>", lang="en")
     assert sorted(p.name for p in (tmp_path / "survey").iterdir()) == ["survey.ipynb"]
     nb = nbformat.read(tmp_path / "survey" / "survey.ipynb", as_version=4)
     notary = NotebookNotary(db_file=str(tmp_path / "nbsignatures.db"), secret_file=str(tmp_path / "notebook_secret"))
     assert notary.check_signature(nb)
     assert nb.metadata.title == "测评<&>"
-    template = (tmp_path / "jupyter" / "voila" / "templates" / sv.TEMPLATE_NAME / "index.html.j2").read_text()
+    template = (tmp_path / "jupyter" / "voila" / "templates" / site.TEMPLATE_NAME / "index.html.j2").read_text()
     assert "cdn" not in template.lower() and "https://" not in template
     assert '<html lang="en">' in template and "Opening the survey" in template
     profile = tmp_path / "ipython" / "profile_default"
@@ -67,7 +71,7 @@ def test_site_holds_only_the_signed_notebook_a_cdn_free_template_and_a_clean_pro
 
 def test_committed_notebook_is_the_served_one():
     committed = json.loads((REPO / "notebooks" / "survey.ipynb").read_text(encoding="utf-8"))
-    generated = sv.survey_notebook()
+    generated = site.survey_notebook()
     assert [c["source"] for c in committed["cells"]] == [c["source"] for c in generated["cells"]]
     assert committed["cells"][0]["metadata"]["tags"] == ["parameters"]
     assert all(c["outputs"] == [] for c in committed["cells"])
@@ -79,12 +83,6 @@ def store(sqlite_url, roster_file):
     create_round(engine, "R1", title="基线测评", roster=roster_file)
     yield engine, sqlite_url
     engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
@@ -157,7 +155,7 @@ def culler(monkeypatch):
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
     monkeypatch.setattr(voila.app, "voila_kernel_manager_factory", voila.app.voila_kernel_manager_factory)
-    sv.patch_kernel_manager()
+    vp.patch_kernel_manager()
     cls = voila.app.voila_kernel_manager_factory(AsyncMappingKernelManager, False, 0)
     manager = cls(cull_idle_timeout=20)
 
@@ -191,7 +189,7 @@ def test_culler_spares_a_loading_page_and_culls_a_closed_one(culler):
     for kid in ("loading", "abandoned", "closed", "open"):
         asyncio.run(manager.cull_kernel_if_idle(kid))
     assert culled == ["abandoned", "closed"]
-    assert sv.unconnected_timeout(20) == 60
+    assert vp.unconnected_timeout(20) == 60
 
 
 def test_culler_passes_over_a_kernel_shut_down_while_it_looped(culler, caplog):
@@ -249,10 +247,10 @@ def test_kernels_context_holds_more_than_zmq_default_of_1023_sockets(culler):
     """
     import zmq
 
-    files = sv.raise_open_file_limit()  # first, as serve does: the cap is fixed when the context is made
+    files = lim.raise_open_file_limit()  # first, as serve does: the cap is fixed when the context is made
     manager = type(culler[0])(cull_idle_timeout=20)  # the patched class
     context = manager.context
-    assert context.get(zmq.MAX_SOCKETS) == sv.zmq_sockets()
+    assert context.get(zmq.MAX_SOCKETS) == lim.zmq_sockets()
     want = min(1500, (files - 200) // 2)  # as many as this machine's open-file limit allows
     if files >= 4096:
         assert want > 1023
@@ -275,8 +273,8 @@ def test_serve_raises_the_open_file_limit(tmp_path):
 
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     soft = min(256, hard)
-    code = ("from zuofeng.collect import serve as sv; import resource; "
-            "print(sv.raise_open_file_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])")
+    code = ("from zuofeng.collect.server import limits as lim; import resource; "
+            "print(lim.raise_open_file_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))).stdout.split()
     expect = hard if hard != resource.RLIM_INFINITY else 1 << 20
@@ -286,14 +284,14 @@ def test_serve_raises_the_open_file_limit(tmp_path):
 
 def test_serve_caps_pages_by_the_open_files_and_says_so(monkeypatch):
     said = []
-    monkeypatch.setattr(sv, "open_file_limit", lambda: 1024)
-    room = (1024 - 100) // sv.FILES_PER_PAGE
-    assert sv.page_cap(300, said.append) == room < 300
-    assert sv.page_cap(0, said.append) == room  # "no cap" still may not run out of files
+    monkeypatch.setattr(lim, "open_file_limit", lambda: 1024)
+    room = (1024 - 100) // lim.FILES_PER_PAGE
+    assert lim.page_cap(300, said.append) == room < 300
+    assert lim.page_cap(0, said.append) == room  # "no cap" still may not run out of files
     assert len(said) == 2 and all(f"只够同时打开 {room} 个测评页面" in line and "ulimit -n" in line for line in said)
     english = []
-    assert sv.page_cap(300, english.append, "en") == room
+    assert lim.page_cap(300, english.append, "en") == room
     assert f"room for {room} survey pages" in english[0] and "测评页面" not in english[0]
-    assert sv.page_cap(room, said.append) == room and len(said) == 2  # within the room: as asked, nothing said
-    monkeypatch.setattr(sv, "open_file_limit", lambda: 20000)
-    assert sv.page_cap(300, said.append) == 300 and sv.page_cap(0, said.append) == 0 and len(said) == 2
+    assert lim.page_cap(room, said.append) == room and len(said) == 2  # within the room: as asked, nothing said
+    monkeypatch.setattr(lim, "open_file_limit", lambda: 20000)
+    assert lim.page_cap(300, said.append) == 300 and lim.page_cap(0, said.append) == 0 and len(said) == 2

@@ -14,7 +14,7 @@ import pytest
 import segno
 from sqlalchemy import func, select, text
 
-from tests.conftest import CHROMIUM, chromium_available, require_or_skip
+from tests.support.browser import launch, sync_playwright_or_skip
 from zuofeng.cli import main
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
@@ -310,13 +310,12 @@ def test_cli_issue_and_status(capsys, tmp_path, roster_file):
 @pytest.mark.browser
 def test_printed_slips_fill_whole_a4_pages(sq_round, tmp_path):
     """Chromium's print engine lays out ceil(n / 8) A4 pages: no slip spills over a page break."""
-    require_or_skip(chromium_available(), "chromium is not installed")
-    from playwright.sync_api import sync_playwright
+    sync_playwright = sync_playwright_or_skip()
     engine, rnd = sq_round
     out = tmp_path / "slips.html"
     r = sl.issue_slips(engine, rnd, kind="self", out=out, url=URL)  # 59 slips: 8 pages, the last one partial
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        b = launch(p)
         try:
             page = b.new_page()
             requests, dialogs = [], []

@@ -134,11 +134,11 @@ def test_postgresql_a_session_using_the_tables_delays_a_submission_by_the_lock_t
     """PostgreSQL: the rewrite needs the tables to itself. A session in the middle of a transaction that
     read them (a notebook) makes it wait ``LOCK_TIMEOUT_MS`` at most; the sheet is stored, and the
     rewrite is left to the next submission, which does it once the session is gone."""
-    from tests.conftest import _pg_database
+    from tests.support.store import pg_database
     from tests.test_store_unlink import _dead_versions, _xmins
     from zuofeng.store import LOCK_TIMEOUT_MS
 
-    gen = _pg_database()
+    gen = pg_database()
     engine = open_engine(next(gen))
     try:
         create_round(engine, "R1", title="基线测评", roster=roster_file)
@@ -174,9 +174,9 @@ def test_postgresql_an_older_repeatable_read_snapshot_finds_the_rewritten_tables
     rewrite is not MVCC-safe. READ COMMITTED readers, zuofeng's, see every sheet."""
     from sqlalchemy import text
 
-    from tests.conftest import _pg_database
+    from tests.support.store import pg_database
 
-    gen = _pg_database()
+    gen = pg_database()
     engine = open_engine(next(gen))
     try:
         create_round(engine, "R1", title="基线测评", roster=roster_file)

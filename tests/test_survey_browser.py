@@ -5,11 +5,8 @@ Screenshots (desktop 1280 px and phone 375 px) go to ``test-artifacts/survey/`` 
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,28 +15,16 @@ import psutil
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import CHROMIUM, chromium_available, require_or_skip
-from zuofeng.collect.entry import OPENING_WAIT
+from tests.support.browser import launch, sync_playwright_or_skip
+from tests.support.server import free_port, kernels, spawn, stop, wait_for_port, zuofeng
+from zuofeng.collect.server.opening_queue import OPENING_WAIT
 from zuofeng.collect.tokens import issue_tokens
 from zuofeng.rounds import create_round, set_status
 from zuofeng.store import answers, open_engine, responses
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "survey"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 COMMENT = "建议：窗口服务再快一些 <b>ok</b>"
 IDLE = 5  # seconds: short, so that the test sees closed pages' kernels go and a long-pooled kernel survive
-
-
-def kernels(server) -> list:
-    out = []
-    for p in server.children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in p.cmdline()):
-                out.append(p)
-        except psutil.Error:
-            pass
-    return out
 
 
 def kernel_of(proc, kernel_id: str) -> bool:
@@ -57,10 +42,7 @@ def kernel_of(proc, kernel_id: str) -> bool:
 def playwright_or_skip():
     """Playwright's ``sync_playwright`` for the Chromium here (a skip without it, a failure on CI), with the
     screenshots' folder made."""
-    require_or_skip(chromium_available(), f"Chromium is not installed at {CHROMIUM}")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return sync_playwright
+    return sync_playwright_or_skip(ARTIFACTS)
 
 
 def with_pool_kernel(served, seconds: float = 40) -> psutil.Process:
@@ -70,24 +52,6 @@ def with_pool_kernel(served, seconds: float = 40) -> psutil.Process:
     while time.monotonic() < end and len(kernels(server)) < 1:
         time.sleep(0.3)
     return server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 40, host: str = "127.0.0.1") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"zuofeng serve exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex((host, port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"zuofeng serve did not listen on {port} within {timeout} s")
 
 
 @pytest.fixture
@@ -110,23 +74,13 @@ def serve_round(tmp_path, roster_file, idle, *extra, host="127.0.0.1"):
     toks = [t for t in issue_tokens(engine, "R1", kind="peer") if t.scope.view == "peer_outside"]
     port = free_port()
     log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "zuofeng", "serve", "R1", "--db", url, "--host", host, "--port", str(port),
-             "--pool-size", "1", "--idle-timeout", str(idle), *extra],
-            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
+    proc = spawn(zuofeng("serve", "R1", "--db", url, "--host", host, "--port", str(port), "--pool-size", "1",
+                         "--idle-timeout", str(idle), *extra), cwd=tmp_path, log=log)
     try:
         wait_for_port(port, proc, host=host)
         yield {"engine": engine, "url": f"http://{host}:{port}/", "tokens": toks, "log": log, "pid": proc.pid}
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop(proc)
         engine.dispose()
 
 
@@ -157,7 +111,7 @@ def test_a_respondent_answers_in_chromium(served):
     clicked = {n: (n * 7) % 6 for n in range(1, 23)}  # button index: 0..4 = scale 1..5, 5 = 不了解
     REFUSED.clear()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             # desktop: answer everything and submit. The preheated kernel has waited in the pool for
             # longer than the idle timeout: taking it out of the pool must not get it culled.
@@ -332,7 +286,7 @@ def test_entry_page_reload_network_cut_and_missing_answers(served_patient):
     normal = tok.token.replace("-", "")
     clicked = {n: (n * 5) % 6 for n in range(1, 23)}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             ctx, page = open_page(browser, url, 375, evaluate=True)
             assert page.evaluate("document.documentElement.lang") == "zh-CN"
@@ -432,7 +386,7 @@ def test_a_killed_kernel_says_what_to_do_and_the_same_token_restores_the_answers
     tok = served["tokens"][3]
     clicked = {n: (n * 3) % 6 for n in range(1, 23)}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch(p)
         try:
             ctx, page = open_page(browser, served["url"], 375, evaluate=True)
             start(page, tok.token)

@@ -1,4 +1,4 @@
-"""The Voilà internals that ``zuofeng.collect.serve`` patches are still there, in the versions pyproject allows.
+"""The Voilà internals that ``zuofeng.collect.server.voila_patches`` patches are still there, in the versions pyproject allows.
 
 ``patch_kernel_manager`` subclasses the class Voilà's kernel-manager factory returns and overrides some of
 its methods; ``patch_template_cache`` wraps the exporter's Jinja environment; ``voila_argv`` sets traits of
@@ -42,11 +42,11 @@ def test_the_patched_manager_is_the_one_voila_builds():
     import voila.app
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
-    from zuofeng.collect import serve
+    from zuofeng.collect.server import voila_patches
 
     original = voila.app.voila_kernel_manager_factory
     try:
-        serve.patch_kernel_manager()
+        voila_patches.patch_kernel_manager()
         cls = voila.app.voila_kernel_manager_factory(AsyncMappingKernelManager, False, 0)
         assert cls.__name__ == "SurveyKernelManager"
         own = {n for n, v in vars(cls).items() if callable(v)}

@@ -17,7 +17,7 @@ import pytest
 
 from tests.capacity_support import Respondent
 from tests.test_survey_browser import kernels, serve_round, with_pool_kernel
-from zuofeng.collect.webguard import ATTEMPT_BURST, AttemptLimit, client_key
+from zuofeng.collect.server.webguard import ATTEMPT_BURST, AttemptLimit, client_key
 
 
 class Clock:

@@ -284,7 +284,7 @@ def tokens_status(round_code, fmt, lang, db):
               help="Wrong 答题码 a client may enter in a row before it waits (default 20, then one per 3 s; 0: no limit).")
 def serve_cmd(round_code, host, port, pool_size, idle_timeout, max_pages, db, lang, behind_proxy, attempts):
     """Serve the survey of an open round (Voilà) until Ctrl-C."""
-    from .collect.serve import serve
+    from .collect.server.serve import serve
     serve(round_code, host=host, port=port, db=db, lang=lang, pool_size=pool_size, idle_timeout=idle_timeout,
           max_pages=max_pages, behind_proxy=behind_proxy, attempts=attempts, echo=click.echo)
 

@@ -1,6 +1,6 @@
 """``zuofeng console``: the analyst's console (``notebooks/console.ipynb``) served by Voilà on 127.0.0.1.
 
-Hardened like the survey server (:mod:`zuofeng.collect.serve`): the notebook runs from a private
+Hardened like the survey server (:mod:`zuofeng.collect.server.serve`): the notebook runs from a private
 temporary folder, tracebacks and sources are hidden, no stylesheet comes from a CDN, the address is
 loopback only. Unlike the survey, the console is for the analyst alone: every page and kernel
 needs the login token printed on the terminal (``?token=…`` once; the browser then keeps a cookie).
@@ -165,7 +165,7 @@ def serve_console(*, port: int = 8867, db: str | None = None, lang: str = "zh", 
     """
     from sqlalchemy.engine import make_url
 
-    from .collect.serve import _absolute_sqlite, _port_free
+    from .collect.server.serve import _absolute_sqlite, _port_free
     from .console.text import check_lang
 
     check_lang(lang)

@@ -23,7 +23,7 @@ def sheet_counts(conn, round_code: str) -> list[tuple[str, str, str, str | None,
         .group_by(responses.c.kind, responses.c.rater, responses.c.target, responses.c.category)).all()]
 
 
-def coverage(engine: Engine, round_code: str) -> dict:
+def coverage(engine: Engine, round_code: str, *, info: dict | None = None, roster: dict | None = None) -> dict:
     """Per department: self and inside-view peer responses against headcount, the 党员/非党员 split
     where the roster gives party_members, outside-view peer responses received, and every gap flagged.
 
@@ -39,9 +39,9 @@ def coverage(engine: Engine, round_code: str) -> dict:
     ``outside_gaps`` lists the outside views (rater department → rated department, from the roster's
     ``peer_targets`` or from outside-view tokens issued) that received no answer at all (``盲区``).
     """
-    with engine.connect() as conn:
-        rnd = get_round(conn, round_code)
-        depts = get_departments(conn, round_code)
+    with engine.connect() as conn:  # info, roster: the round's row and departments when the caller has them
+        rnd = info if info is not None else get_round(conn, round_code)
+        depts = roster if roster is not None else get_departments(conn, round_code)
         rows = sheet_counts(conn, round_code)
         usage = token_usage(conn, round_code)  # counts only: readable by a role that may not read tokens
     issued: dict[tuple[str, str], int] = {}  # outside-view peer tokens per (rater, target)

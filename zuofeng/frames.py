@@ -19,17 +19,17 @@ RESPONSE_COLUMNS = [
 ]
 
 
-def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
+def responses_frame(engine: Engine, round_code: str, *, info: dict | None = None) -> pd.DataFrame:
     """One row per answer sheet, wide: the columns of RESPONSE_COLUMNS, q01…qNN, then ``t:<dimension>``.
 
     ``department`` is the department being rated (the target). ``form`` is ``items`` (a 22-item sheet)
     or ``table`` (a row of the 民主测评 table, ``zuofeng.axes.FORMS``): its dimension ratings are in the
     ``t:`` columns and its item columns are empty; a 22-item sheet's ``t:`` columns are empty. Item and
     dimension columns are float with NaN for 不了解. Rows are sorted by a content-free key (the random
-    id), never by arrival.
+    id), never by arrival. ``info``: the round's row when the caller has read it already.
     """
     with engine.connect() as conn:
-        rnd = get_round(conn, round_code)
+        rnd = info if info is not None else get_round(conn, round_code)
         inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
         resp = pd.DataFrame(conn.execute(select(responses).where(responses.c.round == round_code)).mappings().all(),
                             columns=[c.name for c in responses.columns])
@@ -55,10 +55,12 @@ def responses_frame(engine: Engine, round_code: str) -> pd.DataFrame:
     return out.sort_values("response_id", ignore_index=True)
 
 
-def departments_frame(engine: Engine, round_code: str) -> pd.DataFrame:
-    """The round's roster: code, name, unit_type, headcount, party_members, division, peer_targets."""
+def departments_frame(engine: Engine, round_code: str, *, info: dict | None = None) -> pd.DataFrame:
+    """The round's roster: code, name, unit_type, headcount, party_members, division, peer_targets.
+    ``info``: the round's row when the caller has read it already (the round is then not looked up)."""
     with engine.connect() as conn:
-        get_round(conn, round_code)
+        if info is None:
+            get_round(conn, round_code)
         rows = conn.execute(select(departments).where(departments.c.round == round_code)
                             .order_by(departments.c.code)).mappings().all()
     df = pd.DataFrame(rows, columns=[c.name for c in departments.columns]).drop(columns="round")

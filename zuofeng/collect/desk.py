@@ -11,7 +11,7 @@ the same functions as everything else: ``tokens.lookup`` to check a token and ``
 Protocol: one JSON object per connection each way, one line, at most ``MAX_REQUEST`` bytes:
 ``{"op": "round"}``, ``{"op": "check", "token": ...}``, ``{"op": "claim", "ticket": ...}``,
 ``{"op": "store", "sheet": {...}}``. ``claim`` exchanges a one-time ticket of the entry page
-(``zuofeng.collect.entry``) for the scope and keyed hash of the token checked there. An answer
+(``zuofeng.collect.server.entry_page``) for the scope and keyed hash of the token checked there. An answer
 is ``{"ok": true, ...}`` or ``{"ok": false, "error": "TokenError", "message": ...}``. The desk logs no
 request, no token and no answer; an unexpected failure is logged by its exception type only.
 
@@ -202,7 +202,7 @@ class Desk:
     """
 
     def __init__(self, engine, round_code: str, path):
-        from .entry import Tickets
+        from .server.tickets import Tickets
         self.backend = DirectBackend(engine)
         self.tickets = Tickets()
         self.round_code = round_code

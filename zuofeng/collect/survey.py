@@ -5,7 +5,7 @@ grouped by dimension, each with the five scale options and 不了解 → categor
 rating (peer surveys only) → with an inside-view peer token, unless the round's outside mode is
 ``targets``, the 民主测评 table of the other departments (``zuofeng.collect.table_form``) → a suggestion
 (bounded length) → submit → thank-you. The page states the
-round's privacy promise. Voilà serves it (``zuofeng.collect.serve``); tests drive it by setting ``.value`` and
+round's privacy promise. Voilà serves it (``zuofeng.collect.server.serve``); tests drive it by setting ``.value`` and
 calling ``Button.click()``.
 
 This module runs in every respondent's kernel, so it imports little: no pandas, numpy or matplotlib,
@@ -520,7 +520,7 @@ def survey_app(round_code: str | None = None, *, db: str | None = None, lang: st
 
 
 def _request_ticket() -> str | None:
-    """The one-time ticket the survey address passed to this kernel (``zuofeng.collect.entry``).
+    """The one-time ticket the survey address passed to this kernel (``zuofeng.collect.server.tickets``).
 
     A kernel started for the request finds it in its environment; a preheated kernel waits here until
     Voilà hands it to a page and sends that request's details over Voilà's request-info websocket

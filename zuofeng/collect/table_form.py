@@ -4,7 +4,7 @@ For each department the respondent gives the overall rating (好/较好/一般/�
 per dimension heading on the item scale (1 不存在 … 5 非常突出, or 不了解); "不了解该部门" answers all six
 with 不了解 at once. One department is shown at a time, with 上一个/下一个 and a progress count, so that it
 stays quick on a phone; the other departments' rows stay in the page (hidden), so the page script keeps
-every answer on the device exactly as it keeps the 22 items (``zuofeng.collect.page``).
+every answer on the device exactly as it keeps the 22 items (``zuofeng.collect.server.page_template``).
 
 Like ``zuofeng.collect.survey`` this runs in the respondent's kernel: ipywidgets and the standard library.
 """

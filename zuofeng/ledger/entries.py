@@ -186,13 +186,15 @@ def init_ledger(engine: Engine, round_code: str, scores=None, *, by: str = "zuof
     return added
 
 
-def entries_frame(engine: Engine, round_code: str, department: str | None = None) -> pd.DataFrame:
-    """The round's ledger entries (ordered by department, item, id) as a frame of ENTRY_COLUMNS."""
+def entries_frame(engine: Engine, round_code: str, department: str | None = None, *, known: bool = False) -> pd.DataFrame:
+    """The round's ledger entries (ordered by department, item, id) as a frame of ENTRY_COLUMNS.
+    ``known``: the caller has read the round already (an unknown round is not looked for again)."""
     q = select(ledger_entries).where(ledger_entries.c.round == round_code)
     if department is not None:
         q = q.where(ledger_entries.c.department == department)
     with engine.connect() as conn:
-        get_round(conn, round_code)
+        if not known:
+            get_round(conn, round_code)
         rows = [dict(r) for r in conn.execute(q).mappings()]
     df = pd.DataFrame(rows, columns=ENTRY_COLUMNS)
     df["item"] = df["item"].astype("Int64")

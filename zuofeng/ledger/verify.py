@@ -124,8 +124,11 @@ def power_note(peer_classes: dict, peer_mdc: dict) -> str | None:
     return f"{'；'.join(parts)}，大于{DETECTABLE:.0f}分：无法判断是否见效" if parts else None
 
 
+_ASK = object()
+
+
 def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as_of: dt.date | None = None,
-                   seed: int = 1) -> pd.DataFrame:
+                   seed: int = 1, next_code=_ASK, known: bool = False, scores_of=None) -> pd.DataFrame:
     """Every entry of the round with its verification and flags.
 
     Parameters
@@ -137,6 +140,14 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
         That round's scores and the next round's (scored from the store when not given).
     as_of : date, optional
         The day against which deadlines are overdue (default today).
+    next_code : str or None, optional
+        The next round, when the caller knows it (the round whose ``next_scores`` are given); else the
+        store is asked (:func:`next_round`).
+    known : bool
+        The caller has read the round from the store already (it is not looked up again).
+    scores_of : callable, optional
+        Called for this round's scores when they are needed and not given (a loaded round scores itself
+        once); default: score the round from the store.
 
     Returns
     -------
@@ -154,11 +165,12 @@ def verify_entries(engine, round_code: str, *, scores=None, next_scores=None, as
     from ..score import score_round
 
     as_of = as_of or dt.date.today()
-    df = entries_frame(engine, round_code)
-    nxt = next_round(engine, round_code)
+    df = entries_frame(engine, round_code, known=known)
+    nxt = next_round(engine, round_code) if next_code is _ASK else next_code
     change = None
     if nxt is not None and len(df):
-        scores = scores if scores is not None else score_round(engine, round_code, seed=seed)
+        if scores is None:
+            scores = scores_of() if scores_of is not None else score_round(engine, round_code, seed=seed)
         next_scores = next_scores if next_scores is not None else score_round(engine, nxt, seed=seed)
         changes = item_change(next_scores, scores).set_index(["department", "kind", "item"])
         change, mdc = changes["change_class"], changes["mdc"]

@@ -22,8 +22,9 @@ from pathlib import Path
 from ..errors import RoundError, StoreError, ZuofengError
 from ..faults import write_fault
 from ..private import owner_only
+from ..store import open_engine
+from .gaps import attach_gaps
 from .pool import Result, Task, init_worker, run_task
-from .scores_source import score_for_report
 from .swap import MARKER, batch_lock, check_target, remove_leftovers, staging_folder, swap_in
 
 SNAPSHOT_NAME = "scores.zip"
@@ -124,9 +125,13 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
     check_target(target)
     if scores is not None and str(scores.meta.get("round")) != str(round_code):
         raise ZuofengError(f"the scores given are of round {scores.meta.get('round')!r}, not {round_code!r}")
-    codes = list(scores.departments["code"]) if scores is not None else _roster_codes(db, round_code)
+    loaded = _load(db, round_code, seed, scores)  # the round and the rounds before it, read from the store once
+    codes = list(scores.departments["code"]) if scores is not None else [str(c) for c in loaded.departments["code"]]
     if department is not None and department not in codes:
         raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
+    if scores is None:  # a draft or a round without answers: one line, before the folder is locked
+        from ..score.core import refuse_unscorable
+        refuse_unscorable(loaded.info, loaded.responses)
     n_jobs = 1 if department is not None else max(1, min(jobs or default_jobs(), len(codes) + 1))
 
     from .index import write_index
@@ -141,21 +146,30 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                                          initargs=(str(font_file),)) as pool:
                     pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
                     try:
-                        if scores is None:
-                            scores = score_for_report(db, round_code, seed)
-                        previous = _carry_over(target, staged) if department is not None else {}
-                        note_inspection(scores, target)
-                        snapshot = staged / SNAPSHOT_NAME
-                        save_snapshot(scores, snapshot)
-                        ledger_text = ""
+                        earlier = _score_earlier(pool, loaded)  # the rounds before it, scored in a worker meanwhile
+                        engine = open_engine(db, create=False) if loaded is not None else None
                         try:
-                            ledger_text = write_ledger_pages(db, round_code, scores, staged / LEDGER_PAGES,
-                                                             lang).read_text(encoding="utf-8")
-                        except RoundError:  # scores given for a round the store does not hold: no ledger
-                            pass
-                        except StoreError:  # scores given and no store at all (only the default one is optional)
-                            if db:
-                                raise
+                            if scores is None:
+                                scores = loaded.scores
+                                attach_gaps(scores, engine, loaded)
+                            previous = _carry_over(target, staged) if department is not None else {}
+                            note_inspection(scores, target)
+                            snapshot = staged / SNAPSHOT_NAME
+                            save_snapshot(scores, snapshot)
+                            ledger_text = ""
+                            if loaded is not None:
+                                if not loaded.scored:
+                                    loaded.scores = scores
+                                try:
+                                    for r, s in zip(loaded.chain[:-1], _results(earlier)):
+                                        r.scores = s
+                                    ledger_text = write_ledger_pages(engine, loaded, None, staged / LEDGER_PAGES,
+                                                                     lang).read_text(encoding="utf-8")
+                                except RoundError:  # an earlier round cannot be scored (a draft): no ledger pages
+                                    pass
+                        finally:
+                            if engine is not None:
+                                engine.dispose()
                         font_face = _write_font_face(scores, font_file, ledger_text)
                         tasks = _tasks(scores, nb_dir, staged, snapshot, department, lang, timeout)
                         results = _run(pool, tasks, progress, round_code, on_progress, lang=lang)
@@ -190,16 +204,45 @@ def _started() -> int:
     return os.getpid()
 
 
-def _roster_codes(db: str | None, round_code: str) -> list[str]:
-    """Department codes of the round (a quick check before any worker starts; raises for an unknown round)."""
-    from ..frames import departments_frame
-    from ..store import open_engine
+def _load(db: str | None, round_code: str, seed: int, scores=None):
+    """The round and the rounds before it, read from the store once before any worker starts (raises for
+    an unknown round), or None when ``scores`` are given for a round the store does not hold (no ledger)."""
+    from ..score.loaded import load_round
 
-    engine = open_engine(db)
     try:
-        return [str(c) for c in departments_frame(engine, round_code)["code"]]
+        engine = open_engine(db, create=scores is None)
+    except StoreError:  # scores given and no store at all (only the default one is optional)
+        if db or scores is None:
+            raise
+        return None
+    try:
+        loaded = load_round(engine, round_code, seed=seed)
+    except RoundError:  # scores given for a round the store does not hold: no ledger
+        if scores is None:
+            raise
+        return None
     finally:
         engine.dispose()
+    if scores is not None:
+        loaded.scores = scores
+    return loaded
+
+
+def _score_earlier(pool: ProcessPoolExecutor, loaded):
+    """Score the rounds before ``loaded`` (oldest first) in a worker while this process scores the round
+    itself: the ledger's trend and verification need them. None when there are none."""
+    if loaded is None or loaded.previous is None:
+        return None
+    return pool.submit(score_chain, loaded.previous)
+
+
+def score_chain(loaded) -> list:
+    """Scores of every round of ``loaded.chain`` (a worker's job: each scored once, with the batch's seed)."""
+    return [r.scores for r in loaded.chain]
+
+
+def _results(future) -> list:
+    return future.result() if future is not None else []
 
 
 def note_inspection(scores, target: Path) -> None:

@@ -11,11 +11,16 @@ from __future__ import annotations
 CATEGORY_FLAGS = ("党员未覆盖", "非党员未覆盖")
 
 
-def coverage_gaps(engine, round_code: str) -> list[dict]:
-    """``[{"department", "kind", "rater", "flags"}]`` from ``zuofeng.coverage.coverage``: flags only."""
+def coverage_gaps(engine, round_code: str, loaded=None) -> list[dict]:
+    """``[{"department", "kind", "rater", "flags"}]`` from ``zuofeng.coverage.coverage``: flags only
+    (``loaded``: the round as read already, a ``LoadedRound``, whose row and roster are not read again)."""
     from ..coverage import coverage
 
-    cov = coverage(engine, round_code)
+    if loaded is not None:
+        roster = {str(r["code"]): {k: _plain(v) for k, v in r.items()} for r in loaded.departments.to_dict("records")}
+        cov = coverage(engine, round_code, info=loaded.info, roster=roster)
+    else:
+        cov = coverage(engine, round_code)
     out = [{"department": g["department"], "kind": g["view"], "rater": g["department"], "flags": list(g["flags"])}
            for g in cov["gaps"]]
     out += [{"department": g["target"], "kind": "peer_outside", "rater": g["rater"], "flags": list(g["flags"])}
@@ -23,7 +28,16 @@ def coverage_gaps(engine, round_code: str) -> list[dict]:
     return out
 
 
-def attach_gaps(scores, engine) -> None:
+def _plain(v):
+    """A roster value as the store gives it (None for a missing one, Python numbers)."""
+    import pandas as pd
+
+    if v is None or (not isinstance(v, (str, list, tuple)) and pd.isna(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def attach_gaps(scores, engine, loaded=None) -> None:
     """Store what the reports need from the store besides the scores, in ``scores.meta`` (saved with the
     snapshot): the round's coverage gaps (``coverage_gaps``), and its English title and department names
     (``title_en``, ``names_en``: roster column ``name_en``, round option ``--title-en``) when given."""
@@ -32,11 +46,16 @@ def attach_gaps(scores, engine) -> None:
     from ..store import departments, rounds
 
     code = str(scores.meta["round"])
-    scores.meta["coverage_gaps"] = coverage_gaps(engine, code)
-    with engine.connect() as conn:
-        title_en = conn.execute(select(rounds.c.title_en).where(rounds.c.code == code)).scalar()
-        names = conn.execute(select(departments.c.code, departments.c.name_en)
-                             .where(departments.c.round == code, departments.c.name_en.is_not(None))).all()
+    scores.meta["coverage_gaps"] = coverage_gaps(engine, code, loaded)
+    if loaded is not None:  # the round's row and roster as read already
+        title_en = loaded.info.get("title_en")
+        d = loaded.departments
+        names = [(c, n) for c, n in zip(d["code"], d["name_en"]) if isinstance(n, str)] if "name_en" in d else []
+    else:
+        with engine.connect() as conn:
+            title_en = conn.execute(select(rounds.c.title_en).where(rounds.c.code == code)).scalar()
+            names = conn.execute(select(departments.c.code, departments.c.name_en)
+                                 .where(departments.c.round == code, departments.c.name_en.is_not(None))).all()
     if title_en:
         scores.meta["title_en"] = title_en
     if names:

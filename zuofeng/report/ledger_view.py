@@ -123,32 +123,43 @@ def entries_display(entries: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_t(lang)["e_cols"])
 
 
-def ledger_rounds(engine, round_code: str) -> list[str]:
+def loaded_round(engine, round_, scores=None):
+    """``round_`` as a :class:`~zuofeng.score.loaded.LoadedRound`: given one, it is used as it is; given a
+    round's code, the round and the rounds before it are read from the store once (``scores``, when
+    given, are this round's and are not computed again)."""
+    from ..score.loaded import LoadedRound, load_round
+
+    if isinstance(round_, LoadedRound):
+        loaded = round_
+    else:
+        loaded = load_round(engine, str(round_))
+    if scores is not None and not loaded.scored:
+        loaded.scores = scores
+    return loaded
+
+
+def ledger_rounds(engine, round_code) -> list[str]:
     """The round and its previous round, those that exist (the ledgers a report of ``round_code`` shows)."""
-    from ..store import get_round
-    with engine.connect() as conn:
-        prev = get_round(conn, round_code)["previous"]
-    return [r for r in (prev, round_code) if r]
+    loaded = loaded_round(engine, round_code)
+    return [r for r in (loaded.info["previous"] if loaded.previous is not None else None, loaded.code) if r]
 
 
-def chain_of(engine, round_code: str, scores=None) -> list:
-    """Scores of every round of the chain ending at ``round_code`` (oldest first), reusing ``scores``."""
-    from ..ledger.change import round_chain
-    from ..score import score_round
-
-    codes = round_chain(engine, round_code)
-    return [scores if (c == round_code and scores is not None) else score_round(engine, c) for c in codes]
+def chain_of(engine, round_code, scores=None) -> list:
+    """Scores of every round of the chain ending at ``round_code`` (a code or a ``LoadedRound``; oldest
+    first), reusing ``scores``: each round is read and scored once."""
+    return [r.scores for r in loaded_round(engine, round_code, scores).chain]
 
 
-def trend_display(chain: list, department: str, lang: str = "zh") -> pd.DataFrame:
+def trend_display(chain: list, department: str, lang: str = "zh", tr: pd.DataFrame | None = None) -> pd.DataFrame:
     """The department's trend (:func:`zuofeng.ledger.change.trend`): one row per view × overall,
     dimension and flagged item, one column per round with the index and its interval (已抑制 where
-    suppressed; a row suppressed in every round is left out)."""
+    suppressed; a row suppressed in every round is left out). ``tr``: ``trend(chain)`` when the caller
+    has it (a batch computes it once for every department)."""
     from ..ledger.change import trend
     from ..ledger.problems import VIEW_TEXT
 
     T = _t(lang)
-    tr = trend(chain)
+    tr = trend(chain) if tr is None else tr
     tr = tr[tr["department"] == department]
     rounds = [s.meta["round"] for s in chain]
     inst = None
@@ -192,58 +203,59 @@ def bottom_display(chain: list, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=T["b_cols"])
 
 
-def verified_rounds(engine, round_code: str, scores=None, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+def verified_rounds(engine, round_code, scores=None, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """The verified entries (:func:`zuofeng.ledger.verify.verify_entries`) of every ledger round a report of
-    ``round_code`` shows, the previous round first (verified against ``scores``, this round's)."""
+    ``round_code`` (a code or a ``LoadedRound``) shows, the previous round first (verified against this
+    round's scores)."""
     from ..ledger.verify import verify_entries
-    from ..score import score_round
 
-    scores = scores if scores is not None else score_round(engine, round_code)
+    loaded = loaded_round(engine, round_code, scores)
     out = {}
-    for rnd in ledger_rounds(engine, round_code):
-        kw = {"next_scores": scores} if rnd != round_code else {"scores": scores}
-        out[rnd] = verify_entries(engine, rnd, as_of=as_of, **kw)
+    prev = loaded.previous
+    if prev is not None:
+        out[prev.code] = verify_entries(engine, prev.code, next_scores=loaded.scores, as_of=as_of,
+                                        next_code=loaded.code, known=True, scores_of=lambda: prev.scores)
+    out[loaded.code] = verify_entries(engine, loaded.code, scores=loaded.scores, as_of=as_of, known=True)
     return out
 
 
-def department_frames(engine, round_code: str, department: str, scores=None, lang: str = "zh",
+def department_frames(engine, round_code, department: str, scores=None, lang: str = "zh",
                       as_of: dt.date | None = None, verified: dict | None = None,
-                      chain: list | None = None) -> dict[str, pd.DataFrame]:
+                      chain: list | None = None, tr: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """``problems`` (this round's list), ``ledger`` (this round's entries), ``verified`` (the previous
     round's entries verified against this round) and ``trend`` (:func:`trend_display` over the chain of
-    rounds) for one department, as display frames."""
-    from ..score import score_round
-
-    scores = scores if scores is not None else score_round(engine, round_code)
-    chain = chain if chain is not None else chain_of(engine, round_code, scores)
-    verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
+    rounds) for one department, as display frames. ``round_code``: a code or a ``LoadedRound``."""
+    loaded = loaded_round(engine, round_code, scores)
+    scores = loaded.scores
+    chain = chain if chain is not None else chain_of(engine, loaded)
+    verified = verified if verified is not None else verified_rounds(engine, loaded, as_of=as_of)
     out = {"problems": problems_frame(scores, department, lang)}
-    now = verified[round_code]
+    now = verified[loaded.code]
     out["ledger"] = entries_display(now[now["department"] == department], lang)
-    prev = [r for r in verified if r != round_code]
+    prev = [r for r in verified if r != loaded.code]
     if prev:
         pv = verified[prev[0]]
         out["verified"] = entries_display(pv[pv["department"] == department], lang)
     else:
         out["verified"] = entries_display(now.iloc[0:0], lang)
-    out["trend"] = trend_display(chain, department, lang)
+    out["trend"] = trend_display(chain, department, lang, tr)
     return out
 
 
-def overview_frames(engine, round_code: str, scores=None, lang: str = "zh", as_of: dt.date | None = None,
+def overview_frames(engine, round_code, scores=None, lang: str = "zh", as_of: dt.date | None = None,
                     verified: dict | None = None, chain: list | None = None) -> dict[str, pd.DataFrame]:
     """For every ledger round shown (the previous round, then this one): ``completion`` by department,
     ``overdue`` entries and ``paper`` (entries with a paper-rectification flag), as display frames with a
-    ledger-round column; and ``bottom`` (:func:`bottom_display`)."""
+    ledger-round column; and ``bottom`` (:func:`bottom_display`). ``round_code``: a code or a ``LoadedRound``."""
     from ..ledger.verify import summarise
-    from ..store import get_departments
 
     T = _t(lang)
-    verified = verified if verified is not None else verified_rounds(engine, round_code, scores, as_of)
+    loaded = loaded_round(engine, round_code, scores)
+    verified = verified if verified is not None else verified_rounds(engine, loaded, as_of=as_of)
+    rosters = {r.code: r.names() for r in loaded.chain}
     parts = {"completion": [], "overdue": [], "paper": []}
     for rnd, ent in verified.items():
-        with engine.connect() as conn:
-            names = {c: d["name"] for c, d in get_departments(conn, rnd).items()}
+        names = rosters[rnd]
         for r in summarise(ent, names).to_dict("records"):
             parts["completion"].append([rnd, f"{r['department']} {r['name']}", r["entries"], r["未启动"], r["整改中"],
                                         r["已完成"], r["已销号"], f"{r['completion']:.0%}", r["overdue"],
@@ -257,7 +269,7 @@ def overview_frames(engine, round_code: str, scores=None, lang: str = "zh", as_o
             if paper:
                 parts["paper"].append([rnd, who, e["item"], _status(e["status"], lang),
                                        _verification(e["verification"], lang), _flags(paper, lang), e["flag_detail"]])
-    chain = chain if chain is not None else chain_of(engine, round_code, scores)
+    chain = chain if chain is not None else chain_of(engine, loaded)
     return {"completion": pd.DataFrame(parts["completion"], columns=[T["round"], *T["c_cols"]]),
             "overdue": pd.DataFrame(parts["overdue"], columns=[T["round"], *T["o_cols"]]),
             "paper": pd.DataFrame(parts["paper"], columns=[T["round"], *T["f_cols"]]),
@@ -350,30 +362,37 @@ def ledger_progress(round_code: str, db: str = "", snapshot: str = "", scores=No
     return LedgerProgress(**counts) if counts["entries"] else None
 
 
-def ledger_pages(engine, round_code: str, scores, lang: str = "zh", as_of: dt.date | None = None) -> dict:
-    """Every ledger section of a round's reports at once (each round verified once): ``overview`` and
-    ``departments`` (code → HTML)."""
-    verified = verified_rounds(engine, round_code, scores, as_of)
-    chain = chain_of(engine, round_code, scores)
-    codes = list(scores.departments["code"])
-    return {"zuofeng_ledger": 1, "round": round_code, "lang": lang, "progress": progress_counts(verified),
-            "overview": overview_html(overview_frames(engine, round_code, scores, lang, as_of, verified, chain), lang),
-            "departments": {c: department_html(department_frames(engine, round_code, c, scores, lang, as_of, verified,
-                                                                 chain), lang) for c in codes}}
+def ledger_pages(engine, round_code, scores=None, lang: str = "zh", as_of: dt.date | None = None) -> dict:
+    """Every ledger section of a round's reports at once (each round read, scored and verified once, the
+    trend computed once): ``overview`` and ``departments`` (code → HTML). ``round_code``: a code or a
+    ``LoadedRound``."""
+    from ..ledger.change import trend
+
+    loaded = loaded_round(engine, round_code, scores)
+    verified = verified_rounds(engine, loaded, as_of=as_of)
+    chain = chain_of(engine, loaded)
+    tr = trend(chain)
+    codes = list(loaded.scores.departments["code"])
+    return {"zuofeng_ledger": 1, "round": loaded.code, "lang": lang, "progress": progress_counts(verified),
+            "overview": overview_html(overview_frames(engine, loaded, None, lang, as_of, verified, chain), lang),
+            "departments": {c: department_html(department_frames(engine, loaded, c, None, lang, as_of, verified,
+                                                                 chain, tr), lang) for c in codes}}
 
 
-def write_ledger_pages(db: str | None, round_code: str, scores, path, lang: str = "zh") -> Path:
+def write_ledger_pages(db, round_code, scores, path, lang: str = "zh") -> Path:
     """Write :func:`ledger_pages` as JSON (a report batch writes it beside its scores snapshot, as
-    :data:`LEDGER_PAGES`, so that the notebooks need no database)."""
+    :data:`LEDGER_PAGES`, so that the notebooks need no database). ``db``: a database URL or an open
+    engine; ``round_code``: a code or a ``LoadedRound``."""
     import json
 
     from ..store import open_engine
 
-    engine = open_engine(db or None, create=False)
+    engine = db if hasattr(db, "connect") else open_engine(db or None, create=False)
     try:
         pages = ledger_pages(engine, round_code, scores, lang)
     finally:
-        engine.dispose()
+        if engine is not db:
+            engine.dispose()
     path = Path(path)
     path.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
     return path

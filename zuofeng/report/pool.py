@@ -149,7 +149,10 @@ def run_task(task: Task) -> Result:
         nb = pm.execute_notebook(
             task.notebook, task.ipynb, parameters=task.parameters, engine_name=ENGINE_NAME,
             kernel_name=_STATE.get("kernel_name", "python3"), progress_bar=False, log_output=False,
-            execution_timeout=task.timeout, report_mode=False)
+            execution_timeout=task.timeout, report_mode=False,
+            # written once at the end (and with the error banner on a failure), not after every cell: each
+            # save validated and wrote the growing notebook, about 30 times per report
+            request_save_on_cell_execute=False)
         problems = output_problems(nb)
         if problems:
             raise RuntimeError("; ".join(problems))

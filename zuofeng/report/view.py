@@ -65,13 +65,17 @@ class ScoreView:
     def codes(self) -> list[str]:
         return [str(c) for c in self.departments["code"]]
 
+    @cached_property
+    def _depts(self) -> dict[str, dict]:
+        return {str(r["code"]): r for r in self.departments.to_dict("records")}
+
     def dept(self, code: str) -> dict:
-        hit = self.departments[self.departments["code"] == code]
-        if hit.empty:
+        hit = self._depts.get(str(code))
+        if hit is None:
             from ..errors import ZuofengError
 
             raise ZuofengError(f"unknown department {code!r}; known: {', '.join(self.codes)}")
-        return hit.iloc[0].to_dict()
+        return dict(hit)
 
     def dept_name(self, code: str) -> str:
         if code == ALL:

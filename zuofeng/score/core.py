@@ -135,8 +135,13 @@ def _score_round_data(responses, departments, info, instrument, rules, items: bo
                             info.get("group_weights"), answer_contents(prep, sums))
     combine = ViewCombiner(sums.groups.get_level_values(0).to_numpy(object), info.get("group_weights"),
                            supp.published, sums.sum("sheets", np.ones(len(prep.sheets))))
+
+    def published(unit, view, key) -> bool:   # the departments' figures the organisation's interval may use
+        return supp.published(unit, view) and (votes.published(unit, view) if key is None
+                                               else figs.published(unit, view, key))
+
     blocks, shared = group_blocks(prep, sums, instrument, info["eval_scores"], rules.red_line_min_count, combine,
-                                  items)
+                                  items, published=published)
     shared["view_weights"] = combine.as_dict()
     pools = _pool_rows(responses, prep, supp, info, instrument, rules) if items else None
     return _Scored(prep, supp, votes, figs, sums, blocks, shared, pools)
@@ -494,6 +499,23 @@ def _order(table: pd.DataFrame, prep: Prepared, instrument: Instrument, code: st
     return table[COLUMNS].reset_index(drop=True)
 
 
+def refuse_draft(info: dict) -> None:
+    """Refuse a draft round (no answers yet) in one line that says what to do: every path that scores."""
+    from ..errors import RoundError
+
+    if info.get("status") == "draft":
+        code = info.get("code")
+        raise RoundError(f"round {code} is a draft and has no answers yet: nothing to score; open it "
+                         f"(zuofeng round open {code}) and collect answers first")
+
+
+def refuse_unscorable(info: dict, responses: pd.DataFrame) -> None:
+    """Refuse a round already read that is a draft or has no answer sheets, before any work starts (a report
+    batch calls it before it locks its folder and starts workers)."""
+    refuse_draft(info)
+    _check_answers(responses, info)
+
+
 def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = None, rules: Rules | None = None) -> Scores:
     """Read a round (and its previous round, if it names one) from the store and score it.
 
@@ -502,16 +524,13 @@ def score_round(engine, round_code: str, seed: int = 1, *, n_boot: int | None = 
         scores = score_round(engine, "R2", seed=1)
         scores.rows(kind="peer_inside", statistic="index", key="overall")
     """
-    from ..errors import RoundError
     from ..frames import departments_frame, responses_frame
     from ..store import get_round
 
     with engine.connect() as conn:
         info = get_round(conn, round_code)
         prev_info = get_round(conn, info["previous"]) if info["previous"] else None
-    if info.get("status") == "draft":
-        raise RoundError(f"round {round_code} is a draft and has no answers yet: nothing to score; open it "
-                         f"(zuofeng round open {round_code}) and collect answers first")
+    refuse_draft(info)
     inst = load_instrument(info["instrument_id"], info["instrument_version"])
     previous = None
     if prev_info is not None:

@@ -35,12 +35,21 @@ METHODS: dict[str, tuple[str, str]] = {
         ("the one-sided 95% exact (Clopper–Pearson) lower bound of the serious share lies above the reporting "
          "threshold, i.e. the one-sided exact binomial test has p < 0.05, with at least the rule's minimum of serious ratings; for all "
          "raters the weighted sum of the views' bounds")),
+    "departments_as_clusters": (
+        ("全组织的数值以部门为整群（初级抽样单位）计算区间：每个部门都参加了测评，第一阶段的有限总体校正为 0，"
+         "方差只含各部门内部的抽样误差 Σ W²s²/n（W 为部门答卷占比；答卷不公布的部门合为一层），"
+         "自由度按 Satterthwaite 计算，区间为按有效样本量计算的 Wilson 区间。部门之间的差异是本单位实际情况的一部分，"
+         "不计入误差：结论针对本单位这些部门"),
+        ("organisation figures treat departments as clusters (primary sampling units), every one of them surveyed: "
+         "the first stage's finite-population correction is 0, so the variance is the within-department term "
+         "Σ W²s²/n (W a department's share of the sheets; departments whose figure is hidden form one stratum), "
+         "with Satterthwaite's df and a Wilson interval on the effective sample size. The differences between "
+         "departments are part of what the figure describes, not error: the findings are about these departments")),
+    # the former method, for the methods note of snapshots scored before the cluster interval
     "pooled_sheets": (
-        ("全组织的数值把各部门的答卷合为一个样本计算区间：部门间的差异也计入误差，因而区间偏宽（保守）。"
-         "没有按整群（部门）计算，因为每个部门都参加测评，部门不是抽样单位；本轮的结论针对本单位这些部门"),
+        "全组织的数值把各部门的答卷合为一个样本计算区间：部门间的差异也计入误差，因而区间偏宽（保守）",
         ("organisation figures take the departments' sheets as one sample: the differences between departments "
-         "count as error too, so the interval is wide (conservative). It is not a cluster interval because every "
-         "department is surveyed: departments are not sampled, and the findings are about these departments")),
+         "count as error too, so the interval is wide (conservative)")),
     "newcombe": ("95% Newcombe 混合得分区间（方法 10）", "95% Newcombe hybrid score interval (method 10)"),
     "rank_simulation": ("模拟排名表中名次的 2.5%–97.5% 分位（各部门指数按 指数 + 标准误 × t 独立重抽，不重抽答卷）",
                         ("2.5–97.5% range of ranks over simulated league tables (each index redrawn as index + se × t; "
@@ -63,7 +72,7 @@ INTERVALS: dict[str, str] = {
     "all": "views_bound",
     "satisfaction_change": "newcombe",
     "rank": "rank_simulation",
-    "organisation": "pooled_sheets",
+    "organisation": "departments_as_clusters",
 }
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..axes import COVERAGE_VIEWS, OUTSIDE, VIEWS
 from . import alerts, stats
+from .organisation import Organisation, Published
 from .prepare import OVERALL, GroupSums, Prepared, mean_sd, row_nanmean, variance
 from .suppress import ALL
 from .views import ViewCombiner
@@ -122,17 +123,20 @@ def _groups_and_scale(sums: GroupSums, instrument) -> tuple[np.ndarray, np.ndarr
 
 def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[str, float],
                  red_line_min_count: int = 2, combine: ViewCombiner | None = None,
-                 items: bool = True) -> tuple[list[dict], dict]:
+                 items: bool = True, published: Published | None = None) -> tuple[list[dict], dict]:
     """Blocks of rows for every group, and the per-group arrays other stages reuse.
 
     With ``combine``, the ``all`` figures of means, indices, shares and evaluation scores are weighted
     combinations of the published views (:mod:`zuofeng.score.views`); otherwise they pool the sheets.
     With ``items=False`` the item and reliability rows are left out (a previous round, which only the
-    change statistics read: respondent scores and the evaluation).
+    change statistics read: respondent scores and the evaluation). The organisation's rows of a view take
+    the interval of :mod:`zuofeng.score.organisation`, with ``published(unit, view, key)`` (key None: the
+    evaluation) telling which departments' figures are published (all when not given).
     """
     dept, kind, low, high = _groups_and_scale(sums, instrument)
     g = (dept, kind)
     is_org = dept == ALL
+    org = Organisation(dept, kind, published)
     sh = prep.sheets
     out: list[dict] = []
     shared: dict[str, object] = {}
@@ -166,13 +170,14 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
         mean, sd = mean_sd(n, s, ss)
         vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
         c0 = dispersion_prior(dept, kind, mean, sd**2, n, low, high, 1.0)
-        mean, sd, lo, hi, vm, df, n, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
+        mean, sd, lo, hi, vm, df, n, note = _combined(combine, mean, sd, vm, df, n, low, high, c0, org=(org, key))
         shared["score"][key] = (mean, sd, n)
         shared["honest"][key] = (vm, df)
         out += _mean_rows(g, level, key, mean, sd, n, low, high, lo, hi, note)
 
     if items:
-        item_rows, shared["item_var"] = _item_blocks(prep, sums, instrument, red_line_min_count, combine, n_sheets)
+        item_rows, shared["item_var"] = _item_blocks(prep, sums, instrument, red_line_min_count, combine, n_sheets,
+                                                         org)
         out += item_rows
 
     # democratic evaluation
@@ -182,7 +187,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     x = sums.sum("vote:sat", sh["vote_sat"].to_numpy())
     with np.errstate(invalid="ignore", divide="ignore"):
         sat = np.where(n > 0, x / n, np.nan)
-    lo, hi = stats.wilson_interval(x, n)
+    lo, hi = org.share(None, x, n, *stats.wilson_interval(x, n))
     n_s = n
     if combine is not None:
         sat, lo, hi, n_s = combine.share(sat, lo, hi, n, views=VIEWS[1:])
@@ -195,7 +200,7 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
     vm, df = honest_variance(dept, kind, sd**2, n, step)
     c0 = dispersion_prior(dept, kind, mean, sd**2, n, min(scores), max(scores), step)
     mean, sd, lo_e, hi_e, vm, df, n_e, note = _combined(combine, mean, sd, vm, df, n, min(scores), max(scores), c0,
-                                                         views=VIEWS[1:])
+                                                         views=VIEWS[1:], org=(org, None))
     out.append(block(g, "evaluation", OVERALL, "satisfaction", sat, lo, hi, n_s, keep=has_eval, note=note))
     out.append(block(g, "evaluation", OVERALL, "eval_score", mean, lo_e, hi_e, n_e, keep=has_eval, note=note))
     shared["eval_score"] = (mean, sd, n_e)
@@ -206,12 +211,13 @@ def group_blocks(prep: Prepared, sums: GroupSums, instrument, eval_scores: dict[
 
 
 def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count: int, combine: ViewCombiner | None,
-                 n_sheets: np.ndarray) -> tuple[list[dict], dict]:
+                 n_sheets: np.ndarray, org: Organisation | None = None) -> tuple[list[dict], dict]:
     """The item rows (means, indices, problem rates, red lines) and the reliability rows (Cronbach's α,
     rwg(j)) of every group, and the item variances per group."""
     dept, kind, low, high = _groups_and_scale(sums, instrument)
     g = (dept, kind)
     is_org = dept == ALL
+    org = org or Organisation(dept, kind)
     out: list[dict] = []
 
     # items, problem rates, red lines
@@ -231,12 +237,12 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
         vm, df = honest_variance(dept, kind, sd**2, n, 1.0)
         c0 = dispersion_prior(dept, kind, mean, sd**2, n, low, high, 1.0)
         view_n, view_mean = n, mean
-        mean, sd, lo, hi, vm, df, n_c, note = _combined(combine, mean, sd, vm, df, n, low, high, c0)
+        mean, sd, lo, hi, vm, df, n_c, note = _combined(combine, mean, sd, vm, df, n, low, high, c0, org=(org, key))
         out += _mean_rows(g, "item", key, mean, sd, n_c, low, high, lo, hi, note)
         x = problems[:, j]
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(n > 0, x / n, np.nan)
-        lo, hi = stats.wilson_interval(x, n)
+        lo, hi = org.share(key, x, n, *stats.wilson_interval(x, n))
         if combine is not None:
             rate, lo, hi, n_c = combine.share(rate, lo, hi, view_n)
         out.append(block(g, "item", key, "problem_rate", rate, lo, hi, n_c, note=note))
@@ -244,7 +250,7 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
             xr = reds[j]
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(n > 0, xr / n, np.nan)
-            lo, hi = stats.wilson_interval(xr, n)
+            lo, hi = org.share(key, xr, n, *stats.wilson_interval(xr, n))
             bound = alerts.lower_bound(xr, n)
             if combine is not None:
                 xr = combine.count(xr, view_n, view_mean)
@@ -283,12 +289,15 @@ def _item_blocks(prep: Prepared, sums: GroupSums, instrument, red_line_min_count
     return out, item_var
 
 
-def _combined(combine, mean, sd, vm, df, n, low, high, c0, views=VIEWS):
-    """Intervals of every group (:func:`zuofeng.score.stats.bounded_mean_interval`); with ``combine``, the
+def _combined(combine, mean, sd, vm, df, n, low, high, c0, views=VIEWS, org=None):
+    """Intervals of every group (:func:`zuofeng.score.stats.bounded_mean_interval`; with ``org``, an
+    (:class:`Organisation`, key) pair, the organisation's as :mod:`.organisation` says); with ``combine``, the
     ``all`` entries replaced by the combination of the views (sd there is undefined: NaN), whose interval
     is the same-people bound on the moderated standard errors. Returns mean, sd, lo, hi, var, df, n, note."""
     note = np.where(n == 0, "无回答", None).astype(object)
     lo, hi = stats.bounded_mean_interval(mean, sd**2, n, low, high, c0, RATIO_PRIOR_DF)
+    if org is not None:
+        lo, hi, vm, df = org[0].mean(org[1], mean, sd**2, n, vm, df, lo, hi, low, high)
     if combine is None:
         return mean, sd, lo, hi, vm, df, n, note
     all_note = combine.note(n, mean, views)

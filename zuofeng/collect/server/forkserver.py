@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import ZuofengError
+from ...errors import ZuofengError
 
 ENV_FORKSERVER = "ZUOFENG_KERNEL_FORKSERVER"  # the socket's path, in the server process only
 PROVISIONER = "zuofeng-fork"
@@ -48,7 +48,7 @@ def warm_up() -> None:
     import importlib
     for name in WARM_IMPORTS:
         importlib.import_module(name)
-    from ..instrument import load_instrument
+    from ...instrument import load_instrument
     load_instrument()
     if threading.active_count() != 1:  # a thread would not survive the fork (nor its locks)
         raise RuntimeError("the kernel fork server must not run threads")

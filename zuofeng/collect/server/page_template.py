@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 
-from ..sheet import COMMENT_MAX
-from .entry import LANG_ATTR
+from ...sheet import COMMENT_MAX
+from .entry_page import LANG_ATTR
 
 PAGE_TEXT = {
     "zh": {"loading": "正在打开问卷……", "lost": "网络连接中断，正在重新连接……已选的答案保存在本机。",
