@@ -18,20 +18,29 @@ unlinkable. A change that makes the tight pair fail must change the threat model
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from scipy.stats import binom
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from tests.manual import page
+from tests.support.store import pg_database
 from zuofeng.collect import tokens as tk
+from zuofeng.coverage import coverage
 from zuofeng.io.backup import backup
 from zuofeng.rounds import create_round, set_status
-from zuofeng.store import Sheet, open_engine, responses, store_sheets, tokens
+from zuofeng.store import Sheet, open_engine, responses, store_sheets, token_usage, tokens
 
 N_SHEETS = 20
-ROSTER = "code,name,unit_type,headcount\nD1,一部,机关部室,24\n"  # one scope: the scope tells nothing
+HEAD = 24
+ROSTER = f"code,name,unit_type,headcount\nD1,一部,机关部室,{HEAD}\n"  # one scope: the scope tells nothing
+ALPHA = 1e-6
 
 
 def _round(url: str, folder: Path):
@@ -123,6 +132,115 @@ def test_copies_every_few_submissions_pair_no_better_than_chance_within_them(db_
 
 
 def test_the_threat_model_states_this_residual():
+    """Each of the threat model's sentences on copies names the test of this file that measures it."""
     text = page("threat-model.md")
-    assert "tests/test_anonymity_copies.py" in text
-    assert "两份副本" in text and "two copies" in text.lower()
+    assert "两份副本" in text and "Two copies around one submission" in text
+    assert "`tests/test_anonymity_copies.py`" in text
+    for name in MEASURED:
+        assert f"`{name}`" in text and callable(globals()[name]), name
+    assert "A copy taken in the instant between" not in text  # the unmeasured sentence it replaces
+
+
+# --- the reading role (PostgreSQL) -------------------------------------------------------------------
+
+def _reading_role_sql(role: str, database: str) -> str:
+    """The SQL that docs/guide/deploy.md gives for the reading role, with the test's names."""
+    blocks = re.findall(r"```sql\n(.*?)```", page("guide/deploy.md"), flags=re.DOTALL)
+    sql = next(b for b in blocks if "zuofeng_reader" in b)
+    return sql.replace("zuofeng_reader", role).replace("DATABASE zuofeng", f'DATABASE "{database}"')
+
+
+@pytest.fixture
+def reading_role(tmp_path):
+    """A PostgreSQL store and a role made as docs/guide/deploy.md says: ``(owner's URL, role's URL)``."""
+    gen = pg_database()
+    url = next(gen)
+    role = f"zfr_{uuid.uuid4().hex[:10]}"
+    owner = open_engine(url)  # migrated: the tables and the counting function exist
+    try:
+        with owner.begin() as c:
+            for statement in _reading_role_sql(role, make_url(url).database).split(";"):
+                if statement.strip():
+                    c.exec_driver_sql(statement)
+        yield url, make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+    finally:
+        with owner.begin() as c:
+            c.exec_driver_sql(f"DROP OWNED BY {role}")
+            c.exec_driver_sql(f"DROP ROLE {role}")
+        owner.dispose()
+        gen.close()
+
+
+@pytest.mark.pg
+def test_a_reading_role_counts_tokens_but_cannot_read_them(reading_role, tmp_path):
+    """The role reads responses and answers, coverage and ``tokens status`` work under it and say what
+    they say under the owner, and the token table itself is refused."""
+    url, role_url = reading_role
+    engine, issued = _round(url, tmp_path)
+    for it in issued[:3]:
+        store_sheets(engine, "R1", [Sheet("self", "D1", "D1", {i: 3 for i in range(1, 23)},
+                                          token_hash=tk.token_hash(it.token))])
+    reader = open_engine(role_url)
+    try:
+        with reader.connect() as c:
+            assert c.scalar(select(func.count()).select_from(responses)) == 3
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                c.execute(select(tokens.c.hash)).all()
+        with reader.connect() as c:
+            assert token_usage(c, "R1") == {("self", "D1", "D1", None): (HEAD, 3)}
+        assert tk.token_counts(reader, "R1") == tk.token_counts(engine, "R1")
+        assert coverage(reader, "R1") == coverage(engine, "R1")
+    finally:
+        reader.dispose()
+        engine.dispose()
+
+
+@pytest.mark.pg
+def test_a_reading_roles_copies_around_every_submission_pair_no_better_than_chance(reading_role, tmp_path):
+    """Copies taken around every one of 20 submissions, in the same run by the reading role and by the
+    owner (what a superuser or ``pg_dump`` sees). The owner's pair 20 of 20 (the difference names the
+    used token). The role's show one more used token in the scope and one more sheet, not which token:
+    its attacker, holding every slip, names the next slip in the order they were issued; the respondents
+    come in a random order, so each guess is right with probability 1/24, and the bound is the binomial
+    (20, 1/24) upper tail at 1e-6."""
+    url, role_url = reading_role
+    engine, issued = _round(url, tmp_path)
+    reader = open_engine(role_url)
+    hashes = [tk.token_hash(it.token) for it in issued]  # the attacker's: slips and key
+    rng = random.Random(7)
+    arrivals = rng.sample(range(HEAD), N_SHEETS)
+
+    def role_copy():
+        with reader.connect() as c:
+            return token_usage(c, "R1")[("self", "D1", "D1", None)][1], set(c.scalars(select(responses.c.id)))
+
+    owner_hits = role_hits = 0
+    before_owner, before_role = _reader_copy(engine), role_copy()
+    guesses = iter(hashes)
+    for k, who in enumerate(arrivals):
+        store_sheets(engine, "R1", [Sheet("self", "D1", "D1", {i: rng.randint(1, 5) for i in range(1, 23)},
+                                          comment=f"sheet {k}", token_hash=hashes[who])])
+        with engine.connect() as c:
+            truth = c.scalar(select(responses.c.id).where(responses.c.comment == f"sheet {k}"))
+        after_owner, after_role = _reader_copy(engine), role_copy()
+        (used,) = set(after_owner[0]) - set(before_owner[0])
+        (sheet,) = set(after_owner[1]) - set(before_owner[1])
+        owner_hits += used == hashes[who] and sheet == truth
+        assert after_role[0] == before_role[0] + 1  # what the role learns: one more used, in this scope
+        (sheet,) = after_role[1] - before_role[1]
+        role_hits += sheet == truth and next(guesses) == hashes[who]
+        before_owner, before_role = after_owner, after_role
+    reader.dispose()
+    engine.dispose()
+    assert owner_hits == N_SHEETS
+    bound = int(binom.isf(ALPHA, N_SHEETS, 1 / HEAD))
+    assert role_hits <= bound, f"{role_hits} of {N_SHEETS}, bound {bound}"
+
+
+#: the tests that docs/threat-model.md names, sentence by sentence
+MEASURED = [
+    "test_copies_around_every_submission_pair_every_one",
+    "test_copies_every_few_submissions_pair_no_better_than_chance_within_them",
+    "test_a_reading_roles_copies_around_every_submission_pair_no_better_than_chance",
+    "test_a_reading_role_counts_tokens_but_cannot_read_them",
+]

@@ -95,7 +95,8 @@ def _m0009_token_usage(conn) -> None:
     """PostgreSQL: the function ``zuofeng_token_usage`` (counts of issued and used tokens, run with its
     owner's rights), so a role that may not read ``tokens`` still counts them (``usage``). SQLite: nothing."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(PG_FUNCTION)  # every role may run it (PostgreSQL's default for functions)
+        schema = conn.dialect.identifier_preparer.quote(conn.exec_driver_sql("SELECT current_schema()").scalar())
+        conn.exec_driver_sql(PG_FUNCTION.format(schema=schema))  # every role may run it (the default)
 
 
 MIGRATIONS: list[tuple[str, object]] = [

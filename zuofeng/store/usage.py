@@ -16,10 +16,12 @@ from .schema import tokens
 #: (kind, rater, target, rater group) -> (issued, used)
 Usage = dict[tuple[str, str, str, "str | None"], tuple[int, int]]
 
+#: the function, for the schema that holds the tables (``{schema}``, quoted): its search path is that schema
+#: and then pg_temp, so a caller cannot put tables or operators of its own in front of them
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION zuofeng_token_usage(round_code text)
 RETURNS TABLE (kind text, rater text, target text, rater_group text, issued bigint, used bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path FROM CURRENT AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
     SELECT t.kind::text, t.rater::text, t.target::text, t.rater_group::text, count(*), count(*) FILTER (WHERE t.used)
     FROM tokens AS t WHERE t.round = round_code
     GROUP BY t.kind, t.rater, t.target, t.rater_group
