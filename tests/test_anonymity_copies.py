@@ -17,19 +17,26 @@ unlinkable. A change that makes the tight pair fail must change the threat model
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 import re
+import shutil
+import socket
 import sqlite3
+import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 from scipy.stats import binom
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 from tests.manual import page
+from tests.support.ci import require_or_skip
 from tests.support.store import pg_database
 from zuofeng.collect import tokens as tk
 from zuofeng.coverage import coverage
@@ -243,4 +250,117 @@ MEASURED = [
     "test_copies_every_few_submissions_pair_no_better_than_chance_within_them",
     "test_a_reading_roles_copies_around_every_submission_pair_no_better_than_chance",
     "test_a_reading_role_counts_tokens_but_cannot_read_them",
+    "test_the_wal_with_wal_level_minimal_pairs_every_submission",
 ]
+
+
+# --- PostgreSQL's write-ahead log with wal_level = minimal -------------------------------------------
+
+PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+SEGMENT = 16 * 1024 * 1024  # initdb's default WAL segment size
+
+
+def _as_postgres(*argv) -> list[str]:
+    """Run a server binary as the ``postgres`` user when the tests run as root (initdb refuses root)."""
+    return ["runuser", "-u", "postgres", "--", *map(str, argv)] if os.geteuid() == 0 else [str(a) for a in argv]
+
+
+@pytest.fixture
+def minimal_wal_cluster():
+    """A throw-away cluster with ``wal_level = minimal`` and ``max_wal_senders = 0``, as the threat model
+    recommends: ``(store URL, pg_wal folder, bin folder)``."""
+    require_or_skip(bool(PG_BIN), "no PostgreSQL server binaries under /usr/lib/postgresql")
+    bin_ = PG_BIN[-1]
+    folder = Path(tempfile.mkdtemp(prefix="zuofeng-wal-"))  # not under pytest's root-only folder
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+    run = functools.partial(subprocess.run, check=True, capture_output=True, timeout=120)
+    try:
+        run(_as_postgres(bin_ / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                         "--locale=C.UTF-8"))
+        run(_as_postgres(bin_ / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "start", "-o",
+                         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c wal_level=minimal "
+                         "-c max_wal_senders=0"))
+        run(_as_postgres(bin_ / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "zuofeng"))
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/zuofeng", data / "pg_wal", bin_
+    finally:
+        subprocess.run(_as_postgres(bin_ / "pg_ctl", "-D", data, "-m", "immediate", "stop"),
+                       check=False, capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_RECORD = re.compile(r"rmgr: Heap2?\s+len \(rec/tot\):\s+\d+/\s*(\d+), tx:\s+(\d+), lsn: ([0-9A-F]+)/([0-9A-F]+), "
+                     r".*desc: (\S+) off (\d+).*blkref #0: rel \d+/\d+/(\d+) blk (\d+)")
+
+
+def _wal_records(wal: Path, bin_: Path) -> list[dict]:
+    """Every heap record of the WAL, as ``pg_waldump`` prints it (from the first segment on), with its
+    raw bytes read from the segment file that holds it."""
+    segments = sorted(p.name for p in wal.iterdir() if re.fullmatch(r"[0-9A-F]{24}", p.name))
+    # it ends with an error where the records end: not a failure
+    dump = subprocess.run([str(bin_ / "pg_waldump"), "-p", str(wal), segments[0]], check=False,
+                          capture_output=True, text=True, timeout=120).stdout
+    raw: dict[str, bytes] = {}
+    out = []
+    for m in _RECORD.finditer(dump):
+        total, xid, hi, lo, what, off, rel, blk = m.groups()
+        lsn = (int(hi, 16) << 32) + int(lo, 16)
+        number = lsn // SEGMENT
+        name = f"{segments[0][:8]}{number // 256:08X}{number % 256:08X}"
+        if name not in raw:
+            raw[name] = (wal / name).read_bytes()
+        at = lsn % SEGMENT
+        out.append({"xid": int(xid), "what": what, "rel": rel, "blk": int(blk), "off": int(off),
+                    "bytes": raw[name][at:at + int(total) + 64]})
+    return out
+
+
+@pytest.mark.pg
+def test_the_wal_with_wal_level_minimal_pairs_every_submission(minimal_wal_cluster, tmp_path):
+    """``wal_level = minimal`` leaves out what rewrites a table, not what a submission writes: its one
+    transaction updates the token's row (``pg_waldump`` names its place) and inserts the sheet (its id in
+    the record's bytes). The attacker holds the slips and key, the WAL and no copy of the store: the row's
+    place is its rank in the order the tokens were issued (the issuing records, read the same way), or,
+    once the store has rewritten the table, in the order of the hashes. 20 sheets in a random order."""
+    url, wal, bin_ = minimal_wal_cluster
+    engine, issued = _round(url, tmp_path)
+    with engine.connect() as c:
+        assert c.scalar(text("SHOW wal_level")) == "minimal"
+    hashes = [tk.token_hash(it.token) for it in issued]
+    rng = random.Random(11)
+    truth = {}
+    for k, who in enumerate(rng.sample(range(HEAD), N_SHEETS)):
+        store_sheets(engine, "R1", [Sheet("self", "D1", "D1", {i: rng.randint(1, 5) for i in range(1, 23)},
+                                          comment=f"sheet {k}", token_hash=hashes[who])])
+        with engine.connect() as c:
+            truth[hashes[who]] = c.scalar(select(responses.c.id).where(responses.c.comment == f"sheet {k}"))
+    engine.dispose()
+
+    records = _wal_records(wal, bin_)
+    ids = set(truth.values())  # the attacker's list of sheet ids: any later copy of the responses has them
+    issuing = {(r["rel"], r["blk"], r["off"]): h for r in records if r["what"].startswith("INSERT")
+               for h in hashes if h.encode() in r["bytes"]}
+    issued_rel = {rel for rel, _, _ in issuing}
+    ranked = {(0, k + 1): h for k, h in enumerate(sorted(hashes))}  # the rewritten table: one page here
+    by_xid: dict[int, list[dict]] = {}
+    for r in records:
+        by_xid.setdefault(r["xid"], []).append(r)
+    guesses = {}
+    for recs in by_xid.values():
+        # the sheet's row and its answers' rows: one id
+        sheet = list({i for r in recs if r["what"].startswith("INSERT") for i in ids if i.encode() in r["bytes"]})
+        updated = [r for r in recs if r["what"] in ("UPDATE", "HOT_UPDATE")]
+        if len(sheet) != 1 or not updated:
+            continue
+        u = updated[0]
+        place = (u["rel"], u["blk"], u["off"])
+        if u["rel"] in issued_rel:  # the table as issued: the issuing record, or else the slips' order
+            guesses[sheet[0]] = issuing.get(place) or (hashes[u["off"] - 1] if u["blk"] == 0 else None)
+        else:
+            guesses[sheet[0]] = ranked.get((u["blk"], u["off"]))
+    hits = sum(guesses.get(rid) == h for h, rid in truth.items())
+    assert hits == N_SHEETS, f"{hits} of {N_SHEETS}"
