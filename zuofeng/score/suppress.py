@@ -262,7 +262,7 @@ def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reas
 
 
 def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str],
-                never: frozenset | set) -> None:
+                never: frozenset | set, free_totals: bool = True) -> None:
     """Complementary suppression with the least information loss: the set of extra cells to hide that
     satisfies the rule (step 2 and 3 of the module docstring) in every relation at once and hides the
     fewest answers (then the fewest cells), as τ-ARGUS and sdcTable choose them, instead of the smallest
@@ -275,10 +275,13 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     hidden child. For each relation with parent p and children C (count > 0): y_c ≤ z_R;
     Σ y_c ≥ 2 z_R − 2 y_p and Σ n_c y_c ≥ k z_R − k y_p (a published parent has no hidden child, or at
     least two holding k answers together); Σ y_c ≥ y_p (a hidden parent takes a child with it); and for
-    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count.
+    a cascading relation y_c ≥ y_p. Objective: Σ (n_c + 1/(1 + N)) y_c, N the total count, where n_c is 0
+    for a unit's kind total (``all``) once one of the unit's views is hidden: its figures are then
+    hidden anyway (a weighted mean of the views, published only when every view is,
+    :func:`suppress_figures` step 3) and its count is public, so hiding it loses nothing, whereas hiding a
+    view instead (often the unit's outside view, the headline figure of 互评) would. With
+    ``free_totals=False`` every cell costs its count.
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     # an internal cell (a division of one department) is that department's cell under another name:
     # its own relation is an identity, and elsewhere it stands for the department
     alias = {rel.parent: rel.children[0] for rel in relations if rel.parent in never and len(rel.children) == 1}
@@ -293,44 +296,101 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
         kids = [index[alias.get(c, c)] for c in rel.children if alias.get(c, c) in index]
         if kids:
             rels.append((index.get(alias.get(rel.parent, rel.parent)), kids, rel.cascade))
-    nv = len(live) + len(rels)
-    rows, cols, vals, lo, hi = [], [], [], [], []
+    fixed = [c in reasons for c in live]
+    n = [counts[c] for c in live]
+    total = float(sum(n))
+    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL} if free_totals else set()
+    loss = [0 if c[1] == "all" and c[0] in lost else counts[c] for c in live]
+    # A relation whose hidden children are two or more with k answers together, or whose hidden parent
+    # has a hidden child, holds whatever else is hidden (unless it cascades): it is left out. A relation
+    # without a hidden cell holds too, and it matters only once the programme hides one of its cells:
+    # so the programme starts from the relations that touch a hidden cell and takes in the relations of
+    # every cell it chooses to hide, until it hides no cell outside them. Its optimum is then the
+    # optimum of the whole (the whole optimum, cut to these relations, obeys them and costs no more).
+    active = [i for i, (p, kids, cascade) in enumerate(rels) if cascade or not _holds_anyway(p, kids, fixed, n, k)]
+    of_cell: dict[int, list[int]] = {}
+    for i in active:
+        p, kids, _ = rels[i]
+        for c in (*kids, *(() if p is None else (p,))):
+            of_cell.setdefault(c, []).append(i)
+    chosen = {c for c, f in enumerate(fixed) if f}
+    taken = {i for c in chosen for i in of_cell.get(c, ())}
+    if all(_holds(rels[i], fixed, n, k) for i in taken):
+        return   # the cells hidden already obey every relation: the least loss adds nothing (costs are > 0)
+    while True:
+        x = _least_loss_programme([rels[i] for i in sorted(taken)], fixed, n, loss, k, total)
+        if x is None:   # cannot happen (hiding every cell is feasible); keep the greedy rule then
+            _apply_rule(counts, relations, k, reasons)
+            return
+        more = {i for c in x for i in of_cell.get(c, ())} - taken
+        if not more:
+            break
+        taken |= more
+    for c in sorted(x):
+        cell = live[c]
+        if cell not in reasons and cell not in never:
+            reasons[cell] = COMPLEMENTARY
 
-    def add(terms, low, high=np.inf):
+
+def _holds_anyway(p, kids, fixed, n, k) -> bool:
+    h = [c for c in kids if fixed[c]]
+    return (len(h) >= 2 and sum(n[c] for c in h) >= k) or (p is not None and fixed[p] and bool(h))
+
+
+def _holds(rel, hidden, n, k) -> bool:
+    """Whether a relation obeys the rule with exactly the cells ``hidden`` hidden."""
+    p, kids, cascade = rel
+    yp = p is not None and hidden[p]
+    h = [c for c in kids if hidden[c]]
+    if not h:
+        return not yp
+    if yp:
+        return not cascade or len(h) == len(kids)
+    return len(h) >= 2 and sum(n[c] for c in h) >= k
+
+
+def _least_loss_programme(rels, fixed, n, loss, k, total) -> set[int] | None:
+    """The programme of :func:`_least_loss` over these relations and their cells (``n`` their counts, ``loss``
+    what hiding each costs); the cells it hides."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    used = sorted({c for p, kids, _ in rels for c in (*kids, *(() if p is None else (p,)))})
+    at = {c: j for j, c in enumerate(used)}
+    nv = len(used) + len(rels)
+    rows, cols, vals, lo = [], [], [], []
+
+    def add(terms):
         r = len(lo)
         for j, x in terms:
             rows.append(r)
             cols.append(j)
             vals.append(x)
-        lo.append(low)
-        hi.append(high)
+        lo.append(0.0)
 
     for i, (p, kids, cascade) in enumerate(rels):
-        z = len(live) + i
+        z = len(used) + i
+        kids = [at[c] for c in kids]
+        p = None if p is None else at[p]
         for c in kids:
-            add([(z, 1.0), (c, -1.0)], 0.0)                                   # z ≥ y_c
+            add([(z, 1.0), (c, -1.0)])                                       # z ≥ y_c
         par = [] if p is None else [(p, 2.0)]
-        add([(c, 1.0) for c in kids] + [(z, -2.0)] + par, 0.0)                 # Σ y ≥ 2z − 2y_p
+        add([(c, 1.0) for c in kids] + [(z, -2.0)] + par)                     # Σ y ≥ 2z − 2y_p
         par = [] if p is None else [(p, float(k))]
-        add([(c, float(counts[live[c]])) for c in kids] + [(z, -float(k))] + par, 0.0)   # Σ n y ≥ kz − k y_p
+        add([(c, float(n[used[c]])) for c in kids] + [(z, -float(k))] + par)  # Σ n y ≥ kz − k y_p
         if p is not None:
-            add([(c, 1.0) for c in kids] + [(p, -1.0)], 0.0)                   # Σ y ≥ y_p
+            add([(c, 1.0) for c in kids] + [(p, -1.0)])                       # Σ y ≥ y_p
             if cascade:
                 for c in kids:
-                    add([(c, 1.0), (p, -1.0)], 0.0)                            # y_c ≥ y_p
-    total = float(sum(counts[c] for c in live))
+                    add([(c, 1.0), (p, -1.0)])                                # y_c ≥ y_p
     cost = np.zeros(nv)
-    cost[:len(live)] = [counts[c] + 1.0 / (1.0 + total) for c in live]
+    cost[:len(used)] = [loss[c] + 1.0 / (1.0 + total) for c in used]
     lower = np.zeros(nv)
-    lower[[index[c] for c in live if c in reasons]] = 1.0
+    lower[[j for j, c in enumerate(used) if fixed[c]]] = 1.0
     a = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), nv))
-    res = milp(cost, constraints=LinearConstraint(a, lo, hi), integrality=np.ones(nv), bounds=Bounds(lower, 1.0))
-    if res.x is None:   # cannot happen (hiding every cell is feasible); keep the greedy rule then
-        _apply_rule(counts, relations, k, reasons)
-        return
-    for c in live:
-        if res.x[index[c]] > 0.5 and c not in reasons and c not in never:
-            reasons[c] = COMPLEMENTARY
+    res = milp(cost, constraints=LinearConstraint(a, lo, np.inf), integrality=np.ones(nv), bounds=Bounds(lower, 1.0))
+    if res.x is None:
+        return None
+    return {c for j, c in enumerate(used) if res.x[j] > 0.5}
 
 
 def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown: set[Cell]) -> set[Cell]:
@@ -393,12 +453,32 @@ def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Su
     ``initial`` holds cells that must be suppressed anyway (with their reasons), e.g. the evaluation
     cells of groups whose answers are suppressed.
     """
-    counts, never = cells.counts, cells.internal
+    counts = cells.counts
     reasons: dict[Cell, str] = {c: r for c, r in (initial or {}).items() if c in counts and counts[c] > 0}
     reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
+    chosen, patched = _suppress_pass(cells, k, dict(reasons), free_totals=True)
+    if patched:   # the audit had to hide more than the programme chose: the free totals may have misled it
+        other, _ = _suppress_pass(cells, k, dict(reasons), free_totals=False)
+        if _loss(counts, other) < _loss(counts, chosen):
+            chosen = other
+    return Suppression(k=k, counts=counts, reasons=chosen, internal=cells.internal)
+
+
+def _suppress_pass(cells: Cells, k: int, reasons: dict[Cell, str], free_totals: bool) -> tuple[dict[Cell, str], bool]:
+    """The least-loss programme and the audit, until no hidden cell can be recovered; whether the audit
+    had to hide cells the programme had not chosen.
+
+    A kind total (``all``) that the programme may hide for free (:func:`_least_loss`) is not a linear
+    combination the audit ignores: the organisation's total is the sum of its departments and the sum of
+    its divisions at once, so a free total can be recovered through the other sum, and the audit then
+    hides its smallest neighbour, often a department's view. :func:`suppress` runs the programme with
+    free totals first and, when the audit had to add cells, once more with every cell at its count, and
+    keeps the one that hides fewer answers (:func:`_loss`)."""
+    counts, never = cells.counts, cells.internal
     every, by_cell = cells.relations, cells.by_cell
+    patched = False
     while True:
-        _least_loss(counts, cells.relations, k, reasons, never)
+        _least_loss(counts, cells.relations, k, reasons, never, free_totals)
         leaks = sorted(determined_cells(counts, every, set(reasons) | set(never)) & set(reasons))
         if not leaks:
             break
@@ -410,7 +490,16 @@ def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Su
             if not near:
                 break
         reasons[min(near, key=lambda c: (counts[c], c))] = COMPLEMENTARY
-    return Suppression(k=k, counts=counts, reasons=reasons, internal=cells.internal)
+        patched = True
+    return reasons, patched
+
+
+def _loss(counts: dict[Cell, int], reasons: dict[Cell, str]) -> tuple[int, int]:
+    """The answers a suppression hides, then the cells: a unit's kind total (``all``) costs nothing once one
+    of its views is hidden (its figures go with that view and its count is public)."""
+    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}
+    hidden = [c for c in reasons if counts.get(c, 0) > 0 and not (c[1] == "all" and c[0] in lost)]
+    return sum(counts[c] for c in hidden), len(hidden)
 
 
 def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame, k: int, *,
