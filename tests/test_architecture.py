@@ -26,7 +26,7 @@ LAYERS = (
     ("report",),
     ("demo",),
     ("api",),
-    ("cli", "cli_options", "clihelp", "ledger.cli", "console", "console_serve", "__main__", "zuofeng"),
+    ("cli", "cli_options", "clihelp", "cli_ledger", "console", "console_serve", "__main__", "zuofeng"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
