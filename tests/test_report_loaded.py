@@ -93,13 +93,17 @@ SHEETS_READ = re.compile(r"\bFROM answers JOIN responses\b", re.DOTALL)
 
 def test_a_report_batch_reads_each_round_from_the_store_once(chain, tmp_path):
     """Counted on every statement the batch process sends (``before_cursor_execute``): the round's row,
-    its roster and its answer sheets, for the round and for its previous round, once each."""
+    its roster and its answer sheets, for the round and for its previous round, once each; and every
+    statement goes through one engine (the store is opened, checked and migrated once)."""
     from zuofeng.report import render_round
 
     url, _ = chain
     seen: list[tuple[str, tuple]] = []
+    engines: list[Engine] = []  # held, so that two engines never share an id
 
     def count(conn, cursor, statement, parameters, context, executemany):
+        if not any(e is conn.engine for e in engines):
+            engines.append(conn.engine)
         seen.append((statement, tuple(parameters) if isinstance(parameters, (list, tuple)) else
                      tuple(parameters.values()) if isinstance(parameters, dict) else ()))
 
@@ -117,6 +121,7 @@ def test_a_report_batch_reads_each_round_from_the_store_once(chain, tmp_path):
                     if code in params:
                         reads[(name, code)] += 1
     assert reads == {(what, code): 1 for what in ("round", "roster", "sheets") for code in ("R1", "R2")}, reads
+    assert len(engines) == 1
     # the previous round's entries were verified against this round (its scores reached the ledger)
     pages = (tmp_path / "reports" / "departments" / "KJG.html").read_text(encoding="utf-8")
     assert "上一轮整改成效核验" in pages and "服务意识不强" in pages
