@@ -163,7 +163,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                                 try:
                                     for r, s in zip(loaded.chain[:-1], _results(earlier)):
                                         r.scores = s
-                                    ledger_text = write_ledger_pages(engine, loaded, None, staged / LEDGER_PAGES,
+                                    ledger_text = write_ledger_pages(engine, loaded, staged / LEDGER_PAGES,
                                                                      lang).read_text(encoding="utf-8")
                                 except RoundError:  # an earlier round cannot be scored (a draft): no ledger pages
                                     pass
