@@ -16,8 +16,8 @@ from zuofeng.cli import main
 from zuofeng.demo import demo_roster
 from zuofeng.instrument import load_instrument
 from zuofeng.score import ScoreError, load_snapshot, save_snapshot, score_frames
-from zuofeng.score.export import write_table
 from zuofeng.score.table import COLUMNS
+from zuofeng.score.table_files import write_table
 from zuofeng.simulate import simulate
 
 INST = load_instrument()

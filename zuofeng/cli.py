@@ -312,7 +312,7 @@ def console_cmd(port, db, lang):
 def score_cmd(round_code, out, seed, lang, db):
     """Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags."""
     from .api import score_round
-    from .score.export import summary_text
+    from .score.table_files import summary_text
     scores = score_round(round_code, out=out, seed=seed, db=db)
     if out:
         click.echo(say("wrote_scores", lang, n=len(scores.table), suppressed=int(scores.table["suppressed"].sum()),
@@ -464,7 +464,7 @@ def backup_cmd(out, lang, db):
                    rounds=r.rounds))
 
 
-from .ledger.cli import ledger
+from .cli_ledger import ledger
 
 cli.add_command(ledger)
 

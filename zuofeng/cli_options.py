@@ -1,5 +1,5 @@
 """The options every command shares (``--db``, ``--lang``, ``--format``), declared once; ``zuofeng.cli`` and
-``zuofeng.ledger.cli`` both take them from here."""
+``zuofeng.cli_ledger`` both take them from here."""
 
 from __future__ import annotations
 

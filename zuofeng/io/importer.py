@@ -21,10 +21,10 @@ from ..instrument import load_instrument
 from ..messages import both
 from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
+from .import_problems import Collector, ImportProblems, Problem
 from .limesurvey import is_limesurvey_header, parse_limesurvey
 from .mapping import FORMATS, Mapping, load_mapping
 from .parsed import Parsed
-from .problems import Collector, ImportProblems, Problem
 from .template import is_template_header, parse_template
 from .values import ValueReader
 from .wjx import is_wjx_header, parse_wjx

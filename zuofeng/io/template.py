@@ -35,8 +35,8 @@ from ..messages import both
 from ..sheet import Sheet, TokenScope
 from .excel import safe_cell
 from .files import Grid
+from .import_problems import Collector
 from .parsed import Parsed
-from .problems import Collector
 from .values import BadValue, ValueReader, norm
 
 FIELDS = ("token", "kind", "department", "target", "category", "overall", "comment")
