@@ -20,7 +20,7 @@ from tests.support.browser import launch, sync_playwright_or_skip
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
 from zuofeng.io import import_file
-from zuofeng.io.problems import ImportProblems
+from zuofeng.io.import_problems import ImportProblems
 from zuofeng.io.template import template_for
 from zuofeng.rounds import create_round, set_status
 from zuofeng.score import score_round
