@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.io_support import SAMPLES, snapshot, stored_sheets
-from zuofeng.cli import PROBLEMS_SHOWN, main
+from zuofeng.cli import main
+from zuofeng.cli_options import PROBLEMS_SHOWN
 
 
 @pytest.fixture

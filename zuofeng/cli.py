@@ -9,7 +9,7 @@ import sys
 import click
 
 from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, outside_mode
-from .cli_options import db_option, format_option, group_lang_option, lang_option
+from .cli_options import db_option, echo_problems, format_option, group_lang_option, lang_option
 from .clihelp import Group, lang_of
 from .errors import ZuofengError
 from .messages import header, in_lang, outside_line, say, survey_word, word
@@ -386,8 +386,6 @@ def demo_cmd(out, jobs, lang, progress, db):
 
 # --- import, export, backup ------------------------------------------------------------------
 
-PROBLEMS_SHOWN = 20
-
 
 @cli.command("import")
 @click.argument("round_code", metavar="ROUND", required=False)
@@ -418,10 +416,7 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, lang, d
     try:
         r = import_file(round_code, file, format=fmt, mapping=mapping, dry_run=dry_run, force=force, db=db)
     except ImportProblems as e:
-        for prob in e.problems[:PROBLEMS_SHOWN]:
-            click.echo(f"  {prob}", err=True)
-        if len(e.problems) > PROBLEMS_SHOWN:
-            click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
+        echo_problems(e.problems, lang)
         raise
     for note in r.notes:
         click.echo(say("note", lang, note=in_lang(note, lang)))

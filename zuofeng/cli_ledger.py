@@ -8,11 +8,9 @@ import math
 
 import click
 
-from .cli_options import db_option, format_option, group_lang_option, lang_option
+from .cli_options import db_option, echo_problems, format_option, group_lang_option, lang_option
 from .clihelp import Group
 from .messages import header, in_lang, say
-
-PROBLEMS_SHOWN = 20
 
 
 @click.group("ledger", cls=Group)
@@ -79,10 +77,7 @@ def import_cmd(file, dry_run, reopen, by, lang, db):
     try:
         r = ledger_import(file, dry_run=dry_run, reopen=reopen, by=by, db=db)
     except LedgerProblems as e:
-        for prob in e.problems[:PROBLEMS_SHOWN]:
-            click.echo(f"  {prob}", err=True)
-        if len(e.problems) > PROBLEMS_SHOWN:
-            click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
+        echo_problems(e.problems, lang)
         raise
     for note in r.notes:
         click.echo(say("note", lang, note=in_lang(note, lang)))
