@@ -299,8 +299,8 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     fixed = [c in reasons for c in live]
     n = [counts[c] for c in live]
     total = float(sum(n))
-    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL} if free_totals else set()
-    loss = [0 if c[1] == "all" and c[0] in lost else counts[c] for c in live]
+    lost = _view_hidden(reasons) if free_totals else set()
+    loss = [0 if _free(c, lost) else counts[c] for c in live]
     # A relation whose hidden children are two or more with k answers together, or whose hidden parent
     # has a hidden child, holds whatever else is hidden (unless it cascades): it is left out. A relation
     # without a hidden cell holds too, and it matters only once the programme hides one of its cells:
@@ -494,11 +494,21 @@ def _suppress_pass(cells: Cells, k: int, reasons: dict[Cell, str], free_totals: 
     return reasons, patched
 
 
+def _view_hidden(reasons: dict[Cell, str]) -> set[str]:
+    """The units with one of their views hidden: their kind totals (``all``) cost nothing to hide."""
+    return {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}
+
+
+def _free(cell: Cell, lost: set[str]) -> bool:
+    """Whether hiding this cell loses nothing: a kind total (``all``) of a unit in ``lost``."""
+    return cell[1] == "all" and cell[0] in lost
+
+
 def _loss(counts: dict[Cell, int], reasons: dict[Cell, str]) -> tuple[int, int]:
     """The answers a suppression hides, then the cells: a unit's kind total (``all``) costs nothing once one
     of its views is hidden (its figures go with that view and its count is public)."""
-    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}
-    hidden = [c for c in reasons if counts.get(c, 0) > 0 and not (c[1] == "all" and c[0] in lost)]
+    lost = _view_hidden(reasons)
+    hidden = [c for c in reasons if counts.get(c, 0) > 0 and not _free(c, lost)]
     return sum(counts[c] for c in hidden), len(hidden)
 
 
