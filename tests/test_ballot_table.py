@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.support.browser import launch, sync_playwright_or_skip
+from tests.support.browser import launch, print_pdf, sync_playwright_or_skip
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
 from zuofeng.io import import_file
@@ -122,8 +122,7 @@ def test_chromium_prints_the_table_of_twelve_departments_on_one_a4_page(table_ro
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.goto(out.as_uri())
-            page.emulate_media(media="print")
-            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+            print_pdf(page, pdf)
             first = page.locator("section.table-page[data-rater=KPB]").first
             first.screenshot(path=str(ARTIFACTS / "ballot-table-12.png"))
             # the table is no wider than its A4 sheet: nothing cut off at the right

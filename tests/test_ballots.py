@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.support.browser import launch, sync_playwright_or_skip
+from tests.support.browser import launch, print_pdf, sync_playwright_or_skip
 from zuofeng.cli import main
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
@@ -196,8 +196,7 @@ def test_chromium_prints_one_a4_page_per_ballot_and_count_sheet(ballot_round, tm
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.goto(out.as_uri())
-            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
-            page.emulate_media(media="print")
+            print_pdf(page, pdf)
             page.locator("section.ballot[data-view=peer_outside]").first.screenshot(
                 path=str(ARTIFACTS / "ballot-peer-outside.png"))
             page.locator("section.count-sheet").first.screenshot(path=str(ARTIFACTS / "count-sheet.png"))
