@@ -26,7 +26,7 @@ LAYERS = (
     ("report",),
     ("demo",),
     ("api",),
-    ("cli", "cli_options", "clihelp", "ledger.cli", "console", "console_serve", "__main__", "zuofeng"),
+    ("cli", "cli_options", "clihelp", "cli_ledger", "console", "console_serve", "__main__", "zuofeng"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
@@ -134,3 +134,23 @@ def test_layers_depend_one_way(module):
     graph = _graph()
     upward = sorted(d for d in graph[module] if RANK[_layer(d)] > RANK[_layer(module)])
     assert upward == [], f"{module} imports from a higher layer"
+
+
+def _same_basenames(paths) -> dict[str, list[str]]:
+    """Module file names (``__init__.py`` aside) that more than one folder uses, with the paths using each."""
+    seen: dict[str, list[str]] = {}
+    for p in paths:
+        if p.name != "__init__.py":
+            seen.setdefault(p.name, []).append(p.relative_to(PACKAGE.parent).as_posix())
+    return {name: sorted(where) for name, where in sorted(seen.items()) if len(where) > 1}
+
+
+def test_the_name_check_sees_a_repeated_module_name():
+    made_up = [PACKAGE / "io" / "export.py", PACKAGE / "score" / "export.py", PACKAGE / "io" / "__init__.py",
+               PACKAGE / "score" / "__init__.py", PACKAGE / "api.py"]
+    assert _same_basenames(made_up) == {"export.py": ["zuofeng/io/export.py", "zuofeng/score/export.py"]}
+
+
+def test_every_module_name_is_used_once():
+    # a name says the module's job: two ``export.py`` files make a reader (and a traceback) say which one
+    assert _same_basenames(PACKAGE.rglob("*.py")) == {}

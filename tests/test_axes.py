@@ -32,7 +32,7 @@ def test_a_token_scope_and_a_stored_sheet_get_the_same_view(survey, rater, targe
 
 def test_every_layer_shows_the_axes_labels():
     from zuofeng.console import VIEW_ZH as console_zh
-    from zuofeng.io.export import VIEW_ZH as export_zh
+    from zuofeng.io.excel_export import VIEW_ZH as export_zh
     from zuofeng.ledger.problems import VIEW_TEXT
     from zuofeng.report.strings import t
 

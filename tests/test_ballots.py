@@ -8,6 +8,7 @@ import os
 import random
 import re
 import stat
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from tests.support.browser import launch, sync_playwright_or_skip
+from tests.support.browser import launch, print_pdf, sync_playwright_or_skip
 from zuofeng.cli import main
 from zuofeng.collect import slips as sl
 from zuofeng.collect import tokens as tk
@@ -59,7 +60,8 @@ def test_one_ballot_per_token_with_its_answer_code_and_the_form_of_its_survey(ba
     # self 3+2+1, inside view 3+2+1, outside view BGS → KJG 3
     assert (r.issued, r.by_view) == (15, {"self": 6, "peer_inside": 6, "peer_outside": 3})
     assert r.html_path is None and r.csv_path is None  # the ballots carry the tokens: no slips
-    assert r.ballots_path == out and r.ballot_pages == 15 + 3
+    # and a 民主测评 table page (part one) on each of the 6 inside-view ballots: --outside all is the default
+    assert r.ballots_path == out and r.ballot_pages == 15 + 6 + 3
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     doc = soup(out)
     ballots = doc.select("section.ballot")
@@ -194,19 +196,23 @@ def test_chromium_prints_one_a4_page_per_ballot_and_count_sheet(ballot_round, tm
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.goto(out.as_uri())
-            page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
-            page.emulate_media(media="print")
+            print_pdf(page, pdf)
             page.locator("section.ballot[data-view=peer_outside]").first.screenshot(
                 path=str(ARTIFACTS / "ballot-peer-outside.png"))
             page.locator("section.count-sheet").first.screenshot(path=str(ARTIFACTS / "count-sheet.png"))
         finally:
             browser.close()
     reader = PdfReader(pdf)
-    assert len(reader.pages) == r.ballot_pages == len(tokens) + 3
+    inside = {token_of(b) for b in doc.select("section.ballot[data-view=peer_inside]")}
+    # BGS rates XSS on its table (KJG is in its peer_targets), KJG and XSS rate the two others: one page each
+    assert len(reader.pages) == r.ballot_pages == len(tokens) + len(inside) + 3
     for pg in reader.pages:  # A4: 595 × 842 points
         assert (round(float(pg.mediabox.width)), round(float(pg.mediabox.height))) == (595, 842)
-    texts = [re.sub(r"\s+", "", pg.extract_text()) for pg in reader.pages]
-    for t in tokens:  # each 答题码 on exactly one page, a ballot page
+    # NFKC: the PDF's text gives some characters as their Kangxi radicals (⼀ for 一)
+    texts = [re.sub(r"\s+", "", unicodedata.normalize("NFKC", pg.extract_text())) for pg in reader.pages]
+    for t in tokens:  # each 答题码 on one page of 22 items, and an inside-view one also on its table's page
         on = [i for i, text in enumerate(texts) if t.replace("-", "") in text]
-        assert len(on) == 1 and "纸质测评表" in texts[on[0]] and "22" in texts[on[0]]
+        assert len(on) == 1 + (t in inside) and all("纸质测评表" in texts[i] for i in on)
+        assert ["22" in texts[i] or "第一部分" in texts[i] for i in on] == [True] * len(on)
+        assert sum("第一部分" in texts[i] and "测评表:评价其他部" in texts[i] for i in on) == (t in inside)
     assert sum("唱票计数单" in text for text in texts) == 3

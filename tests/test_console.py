@@ -178,10 +178,10 @@ def test_tokens_download_as_a_link_and_no_file_stays_behind(store, tmp_path):
 
 
 def test_the_paper_ballots_hook_stays_hidden_until_the_api_offers_it(store, monkeypatch):
-    from zuofeng.console import tokens
+    from zuofeng.console import tokens_screen
 
     c = made(store)
-    assert c.tokens.ballots.layout.display == ("none" if not tokens.paper_ballots_offered() else None)
+    assert c.tokens.ballots.layout.display == ("none" if not tokens_screen.paper_ballots_offered() else None)
     seen = {}
     real = api.issue_slips
 
@@ -192,7 +192,7 @@ def test_the_paper_ballots_hook_stays_hidden_until_the_api_offers_it(store, monk
 
     monkeypatch.setattr(api, "issue_slips", with_ballots)
     c2 = Console(db=store, auto_refresh=False)
-    assert tokens.paper_ballots_offered() and c2.tokens.ballots.layout.display is None
+    assert tokens_screen.paper_ballots_offered() and c2.tokens.ballots.layout.display is None
     c2.tokens.ballots.value = True
     c2.tokens.issue_button.click()
     links = BeautifulSoup(c2.tokens.slips.value, "html.parser").find_all("a")

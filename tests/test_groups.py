@@ -271,7 +271,7 @@ def test_the_department_page_shows_each_group_and_the_composite_with_the_groups_
 def test_the_export_has_the_group_tab_with_chinese_headers(engine, scored, tmp_path):
     from openpyxl import load_workbook
 
-    from zuofeng.io.export import export_round
+    from zuofeng.io.excel_export import export_round
 
     scores, _ = scored
     out = export_round(engine, "G1", tmp_path / "g.xlsx", scores=scores).path

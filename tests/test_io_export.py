@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from tests.io_support import SAMPLES
 from zuofeng.frames import responses_frame
 from zuofeng.io import parse
-from zuofeng.io.export import answer_rows, export_round
+from zuofeng.io.excel_export import answer_rows, export_round
 from zuofeng.score import score_round
 from zuofeng.store import Sheet, get_departments, get_round, store_sheets
 

@@ -19,9 +19,18 @@ from zuofeng.report.ledger_view import (
     overview_html,
     overview_ledger,
 )
+from zuofeng.score.loaded import load_round
 from zuofeng.store import open_engine
 
 HOSTILE = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'
+
+
+def _loaded(engine, scores=None):
+    """The final round as the sections take it (a ``LoadedRound``), with ``scores`` when given."""
+    loaded = load_round(engine, FINAL[0])
+    if scores is not None:
+        loaded.scores = scores
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +46,7 @@ def demo(tmp_path_factory):
 
 def test_department_view(demo):
     _, engine = demo
-    f = department_frames(engine, FINAL[0], "XXZX", as_of=dt.date.today())
+    f = department_frames(engine, _loaded(engine), "XXZX", as_of=dt.date.today())
     assert list(f["problems"].columns)[:3] == ["优先级", "条目", "问题"]
     from zuofeng.ledger.change import item_change
     from zuofeng.score import score_round
@@ -58,7 +67,7 @@ def test_department_view(demo):
     # too few colleagues to see a change of 25 points (a scale step): 无法核验, not 未见成效; item 8's
     # self-ratings improved beyond the department's chance findings (BH q < 0.05), item 16's not
     assert v["核验"].isin(["未见成效", "无法核验"]).all() and v["提示"].str.contains("仅自评改善").sum() >= 1
-    kjg = department_frames(engine, FINAL[0], "KJG", lang="en")["verified"]
+    kjg = department_frames(engine, _loaded(engine), "KJG", lang="en")["verified"]
     finished = kjg[kjg["status"].isin(["done", "closed"])]
     for item, verdict in zip(finished["item"], finished["verification"]):
         assert verdict == ("effective" if peer_published("KJG", item) else "unverifiable"), (item, verdict)
@@ -67,7 +76,7 @@ def test_department_view(demo):
 
 def test_overview_view(demo):
     _, engine = demo
-    f = overview_frames(engine, FINAL[0], as_of=dt.date.today())
+    f = overview_frames(engine, _loaded(engine), as_of=dt.date.today())
     comp = f["completion"]
     assert set(comp["台账轮次"]) == {BASELINE[0]}
     assert comp.set_index("部门").loc["ZZB 组织人事部", "完成率"] == "100%"
@@ -77,8 +86,8 @@ def test_overview_view(demo):
 
 def test_every_user_string_is_escaped(demo):
     url, engine = demo
-    dept = department_html(department_frames(engine, FINAL[0], "ZXFW"))
-    over = overview_html(overview_frames(engine, FINAL[0]))
+    dept = department_html(department_frames(engine, _loaded(engine), "ZXFW"))
+    over = overview_html(overview_frames(engine, _loaded(engine)))
     for html in (dept, over, str(department_ledger(FINAL[0], "ZXFW", db=url)), overview_ledger(FINAL[0], db=url)._repr_html_()):
         soup = BeautifulSoup(html, "html.parser")
         assert not soup.find_all(["script", "img", "b"])
@@ -93,13 +102,13 @@ def test_pages_beside_a_snapshot_need_no_database(demo, tmp_path):
     scores = score_round(engine, FINAL[0])
     snap = tmp_path / "scores.zip"
     save_snapshot(scores, snap)
-    write_ledger_pages(url, FINAL[0], scores, tmp_path / LEDGER_PAGES)
+    write_ledger_pages(engine, _loaded(engine, scores), tmp_path / LEDGER_PAGES)
     nowhere = f"sqlite:///{tmp_path / 'missing' / 'none.db'}"  # would fail if it were opened
     page = department_ledger(FINAL[0], "XXZX", db=nowhere, snapshot=str(snap))
-    assert page == department_html(department_frames(engine, FINAL[0], "XXZX", scores))
+    assert page == department_html(department_frames(engine, _loaded(engine, scores), "XXZX"))
     assert "仅自评改善" in page
     assert overview_ledger(FINAL[0], db=nowhere, snapshot=str(snap)) == overview_html(
-        overview_frames(engine, FINAL[0], scores))
+        overview_frames(engine, _loaded(engine, scores)))
     (tmp_path / LEDGER_PAGES).unlink()  # without the pages the store is read
     assert department_ledger(FINAL[0], "XXZX", db=url, snapshot=str(snap)) == page
 
@@ -111,7 +120,7 @@ def test_trend_and_bottom_sections(demo):
     from zuofeng.report.ledger_view import bottom_display, chain_of, trend_display
     from zuofeng.score import Scores
     _, engine = demo
-    chain = chain_of(engine, FINAL[0])
+    chain = chain_of(_loaded(engine))
     tr = trend_display(chain, "KJG")
     assert list(tr.columns) == ["视角", "层级", "项目", BASELINE[0], FINAL[0]]
     peer = tr[tr["视角"] == "互评（本部门）"]
@@ -142,7 +151,7 @@ def test_ledger_sections_fit_a_phone(demo, tmp_path):
     from tests.support.browser import launch, sync_playwright_or_skip
     sync_playwright = sync_playwright_or_skip()
     _, engine = demo
-    body = department_html(department_frames(engine, FINAL[0], "XXZX")) + overview_html(overview_frames(engine, FINAL[0]))
+    body = department_html(department_frames(engine, _loaded(engine), "XXZX")) + overview_html(overview_frames(engine, _loaded(engine)))
     page_file = tmp_path / "ledger.html"
     page_file.write_text(f'<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
                          f"<body style='margin:8px'>{body}</body>", encoding="utf-8")
@@ -176,6 +185,6 @@ def test_ledger_progress_counts_the_entries_shown(demo, tmp_path):
     snap = tmp_path / "scores.zip"
     scores = score_round(engine, FINAL[0])
     save_snapshot(scores, snap)
-    write_ledger_pages(url, FINAL[0], scores, tmp_path / LEDGER_PAGES)
+    write_ledger_pages(engine, _loaded(engine, scores), tmp_path / LEDGER_PAGES)
     from_pages = ledger_progress(FINAL[0], snapshot=str(snap))  # no database: read beside the snapshot
     assert (from_pages.entries, from_pages.done, from_pages.overdue) == expected

@@ -18,10 +18,10 @@ import pytest
 from zuofeng.collect import tokens as tk
 from zuofeng.collect.slips import issue_slips
 from zuofeng.io.backup import backup
-from zuofeng.io.export import export_round
+from zuofeng.io.excel_export import export_round
 from zuofeng.rounds import create_round, set_status
 from zuofeng.score import save_snapshot, score_round
-from zuofeng.score.export import write_table
+from zuofeng.score.table_files import write_table
 from zuofeng.simulate import simulate
 from zuofeng.store import Sheet, open_engine, store_sheets
 

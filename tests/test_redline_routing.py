@@ -184,6 +184,7 @@ def test_the_demo_rounds_route_red_lines_to_inspection_only(tmp_path):
     from zuofeng.report.ledger_view import department_frames
     from zuofeng.report.view import ScoreView
     from zuofeng.score import score_round
+    from zuofeng.score.loaded import load_round
 
     engine = open_engine(f"sqlite:///{tmp_path / 'demo.db'}")
     build_demo_store(engine)
@@ -198,11 +199,13 @@ def test_the_demo_rounds_route_red_lines_to_inspection_only(tmp_path):
     entries = entries_frame(engine, BASELINE[0])
     assert not entries["problem"].str.contains("红线").any()
     for scores in (base, final):
+        loaded = load_round(engine, scores.meta["round"])
+        loaded.scores = scores
         v = ScoreView(scores, "zh")
         for code in scores.departments["code"]:
             rep = DepartmentReport(v, code)
             html = "".join(b.html for b in (rep.items(), rep.problems(), rep.methods()))
-            frames = department_frames(engine, scores.meta["round"], code, scores)
+            frames = department_frames(engine, loaded, code)
             html += "".join(f.to_string() for f in frames.values())
             text = BeautifulSoup(html, "html.parser").get_text(" ")
             for word in RULE_WORDS:

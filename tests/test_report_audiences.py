@@ -81,16 +81,18 @@ def test_every_number_of_the_main_findings_comes_from_the_score_table(campaign, 
     matters = matters_by_hand(table)
     counts = {str(len(gaps)), str(len({g[0] for g in gaps})), str(sum("盲区" in g[2] for g in gaps)),
               str(sum("低于k" in g[2] for g in gaps)), str(len(matters)), str(len({m[0] for m in matters}))}
+    # the weakest dimension and the three weakest items, organisation, all raters
+    rows = table[(table["department"] == "ALL") & (table["kind"] == "all") & (table["statistic"] == "index")]
+    dims = rows[rows["level"] == "dimension"].sort_values("value")
+    items = rows[(rows["level"] == "item") & ~rows["suppressed"].astype(bool)].sort_values(["value", "key"])
+    hidden_items = (rows["level"] == "item").sum() - len(items)
+    counts |= {str(len(items)), str(hidden_items)}
     allowed = published_texts(table) | counts
     cleaned = text.replace("95%", "").replace("B0", "")
     found = NUMBER.findall(cleaned)
     assert len(found) >= 15, found
     for n in found:
         assert n in allowed, f"{n!r} in the findings is neither a published figure nor a count of them: {text}"
-    # the weakest dimension and the three weakest items, organisation, all raters
-    rows = table[(table["department"] == "ALL") & (table["kind"] == "all") & (table["statistic"] == "index")]
-    dims = rows[rows["level"] == "dimension"].sort_values("value")
-    items = rows[(rows["level"] == "item") & ~rows["suppressed"].astype(bool)].sort_values(["value", "key"])
     from zuofeng.instrument import load_instrument
 
     inst = load_instrument()
@@ -100,6 +102,11 @@ def test_every_number_of_the_main_findings_comes_from_the_score_table(campaign, 
     for key, value in zip(items["key"][:3], items["value"][:3]):
         assert f"{item_label[key]}（{fmt('index', value)}）" in sentences[1] if lang == "zh" else \
             f"{item_label[key]} ({fmt('index', value)})" in sentences[1]
+    # hidden item figures are said, with how many, never passed over
+    if hidden_items and len(items):
+        assert (f"另有 {hidden_items} 个问题" if lang == "zh" else f"scores of {hidden_items} more") in sentences[1]
+    elif hidden_items:
+        assert ("均不公布" if lang == "zh" else "no problem's") in sentences[1]
     # the change: its direction read from the interval
     ch = table[(table["department"] == "ALL") & (table["kind"] == "all") & (table["statistic"] == "change")
                & (table["level"] == "overall")].iloc[0]

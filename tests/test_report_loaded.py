@@ -66,8 +66,17 @@ def test_a_loaded_round_scores_as_the_store_path_does(chain):
         engine.dispose()
 
 
-def test_the_ledger_sections_read_from_a_loaded_round_equal_those_read_by_code(chain):
-    from zuofeng.report.ledger_view import department_frames, overview_frames
+def test_a_notebook_holding_only_the_code_gets_the_sections_of_the_loaded_round(chain):
+    """The store fallback of a notebook without the batch's pages (``department_ledger(code, db=…)``) shows
+    what the sections make of the round loaded once, the previous round's entries verified against it."""
+    from zuofeng.report.ledger_view import (
+        department_frames,
+        department_html,
+        department_ledger,
+        overview_frames,
+        overview_html,
+        overview_ledger,
+    )
     from zuofeng.score.loaded import load_round
 
     url, _ = chain
@@ -75,13 +84,9 @@ def test_the_ledger_sections_read_from_a_loaded_round_equal_those_read_by_code(c
     try:
         loaded = load_round(engine, "R2")
         for code in ("KJG", "BGS"):
-            a, b = department_frames(engine, loaded, code), department_frames(engine, "R2", code)
-            for k in a:
-                _same(a[k], b[k])
+            assert department_ledger("R2", code, db=url) == department_html(department_frames(engine, loaded, code))
         assert "已完成" in set(department_frames(engine, loaded, "KJG")["verified"].iloc[:, 6])
-        a, b = overview_frames(engine, loaded), overview_frames(engine, "R2")
-        for k in a:
-            _same(a[k], b[k])
+        assert overview_ledger("R2", db=url) == overview_html(overview_frames(engine, loaded))
     finally:
         engine.dispose()
 
@@ -93,13 +98,17 @@ SHEETS_READ = re.compile(r"\bFROM answers JOIN responses\b", re.DOTALL)
 
 def test_a_report_batch_reads_each_round_from_the_store_once(chain, tmp_path):
     """Counted on every statement the batch process sends (``before_cursor_execute``): the round's row,
-    its roster and its answer sheets, for the round and for its previous round, once each."""
+    its roster and its answer sheets, for the round and for its previous round, once each; and every
+    statement goes through one engine (the store is opened, checked and migrated once)."""
     from zuofeng.report import render_round
 
     url, _ = chain
     seen: list[tuple[str, tuple]] = []
+    engines: list[Engine] = []  # held, so that two engines never share an id
 
     def count(conn, cursor, statement, parameters, context, executemany):
+        if not any(e is conn.engine for e in engines):
+            engines.append(conn.engine)
         seen.append((statement, tuple(parameters) if isinstance(parameters, (list, tuple)) else
                      tuple(parameters.values()) if isinstance(parameters, dict) else ()))
 
@@ -117,6 +126,7 @@ def test_a_report_batch_reads_each_round_from_the_store_once(chain, tmp_path):
                     if code in params:
                         reads[(name, code)] += 1
     assert reads == {(what, code): 1 for what in ("round", "roster", "sheets") for code in ("R1", "R2")}, reads
+    assert len(engines) == 1
     # the previous round's entries were verified against this round (its scores reached the ledger)
     pages = (tmp_path / "reports" / "departments" / "KJG.html").read_text(encoding="utf-8")
     assert "上一轮整改成效核验" in pages and "服务意识不强" in pages

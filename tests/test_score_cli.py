@@ -16,8 +16,8 @@ from zuofeng.cli import main
 from zuofeng.demo import demo_roster
 from zuofeng.instrument import load_instrument
 from zuofeng.score import ScoreError, load_snapshot, save_snapshot, score_frames
-from zuofeng.score.export import write_table
 from zuofeng.score.table import COLUMNS
+from zuofeng.score.table_files import write_table
 from zuofeng.simulate import simulate
 
 INST = load_instrument()
@@ -256,10 +256,13 @@ def test_dont_know_written_out_counts_as_missing_never_as_a_score():
     r, d = small_frames()
     words = r.copy()
     words["q01"] = words["q01"].astype(object)
-    words.loc[words.index[:5], "q01"] = "不了解"
+    # five 不了解 spread over the three departments' self sheets (8 each), so that none falls under k
+    # and no figure of q01 is suppressed: the n below is then the published count of answers
+    spread = words.index[[0, 1, 16, 17, 32]]
+    words.loc[spread, "q01"] = "不了解"
     words.loc[words["view"] == "peer_inside", "overall"] = "不了解"
     nan = r.copy()
-    nan.loc[nan.index[:5], "q01"] = np.nan
+    nan.loc[spread, "q01"] = np.nan
     nan.loc[nan["view"] == "peer_inside", "overall"] = None
     a = score_frames(words, d, INFO, INST, n_boot=100)
     b = score_frames(nan, d, INFO, INST, n_boot=100)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .collect.slips import SlipsResult
     from .io.backup import BackupResult
-    from .io.export import ExportResult
+    from .io.excel_export import ExportResult
     from .io.importer import ImportResult
     from .ledger.workbook import ImportResult as LedgerImportResult
     from .report.batch import BatchResult
@@ -537,7 +537,7 @@ def score_round(round_code: str, *, out: str | Path | None = None, seed: int = 1
     ('R1', ['all', 'peer_inside', 'peer_outside', 'self'])
     >>> tmp.cleanup()
     """
-    from .score.export import score_to_file
+    from .score.table_files import score_to_file
 
     with _engine(db) as engine:
         return score_to_file(engine, round_code, out=out, seed=seed)
@@ -668,7 +668,7 @@ def export(round_code: str, out: str | Path, *, seed: int = 1, lang: str = "zh",
     ('R1.xlsx', True, 5)
     >>> tmp.cleanup()
     """
-    from .io.export import export_round
+    from .io.excel_export import export_round
 
     with _engine(db) as engine:
         return export_round(engine, round_code, out, seed=seed, lang=lang)

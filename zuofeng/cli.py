@@ -9,7 +9,7 @@ import sys
 import click
 
 from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, outside_mode
-from .cli_options import db_option, format_option, group_lang_option, lang_option
+from .cli_options import db_option, echo_problems, format_option, group_lang_option, lang_option
 from .clihelp import Group, lang_of
 from .errors import ZuofengError
 from .messages import header, in_lang, outside_line, say, survey_word, word
@@ -235,7 +235,7 @@ def tokens_issue(round_code, kind, targets, extra, groups, out, csv_path, url, f
     if r.csv_path:
         click.echo(say("wrote_csv", lang, path=r.csv_path))
     if r.ballots_path:
-        click.echo(say("wrote_ballots", lang, path=r.ballots_path, n=r.issued, sheets=r.ballot_pages - r.issued,
+        click.echo(say("wrote_ballots", lang, path=r.ballots_path, n=r.issued, sheets=r.count_sheets,
                        pages=r.ballot_pages))
     click.echo(say("live_tokens", lang))
 
@@ -312,7 +312,7 @@ def console_cmd(port, db, lang):
 def score_cmd(round_code, out, seed, lang, db):
     """Score a round: indices with intervals, evaluation, reliability, change, ranks, problems, quality flags."""
     from .api import score_round
-    from .score.export import summary_text
+    from .score.table_files import summary_text
     scores = score_round(round_code, out=out, seed=seed, db=db)
     if out:
         click.echo(say("wrote_scores", lang, n=len(scores.table), suppressed=int(scores.table["suppressed"].sum()),
@@ -386,8 +386,6 @@ def demo_cmd(out, jobs, lang, progress, db):
 
 # --- import, export, backup ------------------------------------------------------------------
 
-PROBLEMS_SHOWN = 20
-
 
 @cli.command("import")
 @click.argument("round_code", metavar="ROUND", required=False)
@@ -418,10 +416,7 @@ def import_cmd(round_code, file, fmt, mapping, dry_run, force, template, lang, d
     try:
         r = import_file(round_code, file, format=fmt, mapping=mapping, dry_run=dry_run, force=force, db=db)
     except ImportProblems as e:
-        for prob in e.problems[:PROBLEMS_SHOWN]:
-            click.echo(f"  {prob}", err=True)
-        if len(e.problems) > PROBLEMS_SHOWN:
-            click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
+        echo_problems(e.problems, lang)
         raise
     for note in r.notes:
         click.echo(say("note", lang, note=in_lang(note, lang)))
@@ -464,7 +459,7 @@ def backup_cmd(out, lang, db):
                    rounds=r.rounds))
 
 
-from .ledger.cli import ledger
+from .cli_ledger import ledger
 
 cli.add_command(ledger)
 

@@ -1,11 +1,14 @@
 """The options every command shares (``--db``, ``--lang``, ``--format``), declared once; ``zuofeng.cli`` and
-``zuofeng.ledger.cli`` both take them from here."""
+``zuofeng.cli_ledger`` both take them from here."""
 
 from __future__ import annotations
 
 import click
 
 from .clihelp import lang_default
+
+#: How many of a refused file's problems the CLI prints before saying how many more there are.
+PROBLEMS_SHOWN = 20
 
 db_option = click.option("--db", "db", envvar="ZUOFENG_DB", default=None, metavar="URL",
                          help="Database URL (default: $ZUOFENG_DB, else data/zuofeng.db of the project).")
@@ -18,3 +21,13 @@ group_lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), defa
                                  help=LANG_HELP)
 format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Output format.")
+
+
+def echo_problems(problems: list, lang: str) -> None:
+    """Print a refused file's first :data:`PROBLEMS_SHOWN` problems on stderr, then how many more there are."""
+    from .messages import say
+
+    for prob in problems[:PROBLEMS_SHOWN]:
+        click.echo(f"  {prob}", err=True)
+    if len(problems) > PROBLEMS_SHOWN:
+        click.echo(say("more_problems", lang, n=len(problems) - PROBLEMS_SHOWN), err=True)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from .axes import BLANK_CATEGORY, CATEGORIES, COVERAGE_VIEWS, outside_mode, view_of
-from .store import get_departments, get_round, responses, tokens
+from .store import get_departments, get_round, responses, token_usage
 
 VIEWS = COVERAGE_VIEWS
 
@@ -43,18 +43,16 @@ def coverage(engine: Engine, round_code: str, *, info: dict | None = None, roste
         rnd = info if info is not None else get_round(conn, round_code)
         depts = roster if roster is not None else get_departments(conn, round_code)
         rows = sheet_counts(conn, round_code)
-        issued = conn.execute(
-            select(tokens.c.rater, tokens.c.target, func.count())
-            .where(tokens.c.round == round_code, tokens.c.kind == "peer", tokens.c.rater != tokens.c.target)
-            .group_by(tokens.c.rater, tokens.c.target)
-        ).all()
-        own_issued = conn.execute(
-            select(tokens.c.kind, tokens.c.rater, func.count())
-            .where(tokens.c.round == round_code, tokens.c.rater == tokens.c.target)
-            .group_by(tokens.c.kind, tokens.c.rater)
-        ).all()
+        usage = token_usage(conn, round_code)  # counts only: readable by a role that may not read tokens
+    issued: dict[tuple[str, str], int] = {}  # outside-view peer tokens per (rater, target)
+    tokens_of: dict[tuple[str, str], int] = {}  # self and inside-view peer tokens per (rater, view)
+    for (kd, r, t, _g), (n, _used) in usage.items():
+        if r == t:
+            key = (r, "self" if kd == "self" else "peer_inside")
+            tokens_of[key] = tokens_of.get(key, 0) + n
+        elif kd == "peer":
+            issued[(r, t)] = issued.get((r, t), 0) + n
     k = rnd["k_min"]
-    tokens_of = {(r, "self" if kd == "self" else "peer_inside"): n for kd, r, n in own_issued}
     pairs_answered: dict[tuple[str, str], int] = {}
     counts: dict[tuple[str, str], dict] = {}
     outside_received: dict[str, int] = {}
@@ -103,7 +101,7 @@ def coverage(engine: Engine, round_code: str, *, info: dict | None = None, roste
     }
     for s in summary.values():
         s["coverage"] = s["responses"] / total_head if total_head else 0.0
-    expected = {(r, t): n for r, t, n in issued}
+    expected = dict(issued)
     for code, d in depts.items():
         for target in (d.get("peer_targets") or "").split():
             expected.setdefault((code, target), 0)

@@ -29,6 +29,9 @@ MESSAGES: dict[str, tuple[str, str | tuple[str, str]]] = {
                  ("{n} answer sheet flagged as answered too fast (kept, not deleted)",
                   "{n} answer sheets flagged as answered too fast (kept, not deleted)")),
     "label_row_skipped": ("已跳过第二行表头（题目说明）", "skipped the second header row (item labels)"),
+    "table_rows_read": ("其中 {n} 行是测评表第一部分民主测评表中对其他部门的评价（另有 {ballots} 份答卷）",
+                        ("of these, {n} are rows of the evaluation table about other departments "
+                         "({ballots} answer sheets besides)")),
     # rounds
     "round_created": ("已创建轮次 {code}（问卷 {instrument} v{version}），状态：草稿",
                       "created round {code} ({instrument} v{version}), status draft"),

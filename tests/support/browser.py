@@ -46,3 +46,10 @@ def launch_persistent(playwright, profile: Path, **kwargs):
     """A headless Chromium context on the profile folder ``profile`` (``launch_persistent_context``)."""
     return playwright.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, args=ARGS,
                                                          **kwargs)
+
+
+def print_pdf(page, path: Path) -> None:
+    """Print ``page`` to the PDF ``path`` as it goes to paper: the page size its CSS asks for, backgrounds
+    included; the page stays in print media for the screenshots and measurements that follow."""
+    page.emulate_media(media="print")
+    page.pdf(path=str(path), prefer_css_page_size=True, print_background=True)

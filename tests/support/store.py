@@ -25,8 +25,9 @@ def pg_database():
     ``yield from pg_database()`` in a fixture, or ``next`` and ``close`` by hand)."""
     from sqlalchemy import create_engine, text
 
-    require_or_skip(bool(PG_URL), "ZUOFENG_TEST_PG is not set")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    url = os.environ.get("ZUOFENG_TEST_PG")   # read now: a bench sets it from its own --pg
+    require_or_skip(bool(url), "ZUOFENG_TEST_PG is not set")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     name = f"zf_{uuid.uuid4().hex[:12]}"
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))

@@ -2,11 +2,12 @@
 sheet per department for the 唱票 on the spot.
 
 A ballot is the form of its token's view (:data:`zuofeng.axes.BY_CODE`): the 22 items of the instrument
-for the department the token rates, and on a peer ballot the overall rating (民主测评), plus the
-optional Party membership and suggestion, exactly the fields of the paper 录入 template
-(:mod:`zuofeng.io.template`), so that a returned ballot is typed in row by row and imported as today.
-Only the forms this module can print are rendered (``items``); a form declared in
-:data:`zuofeng.axes.FORMS` without a printed layout is left out.
+for the department the token rates, and on a peer ballot the overall rating, plus the optional Party
+membership and suggestion, exactly the fields of the paper 录入 template (:mod:`zuofeng.io.template`), so
+that a returned ballot is typed in row by row and imported. The inside-view peer ballot (互评 · 本部门)
+also carries the round's 民主测评 table, as the survey page does: one row per department on the rater's
+table (:func:`zuofeng.axes.table_targets`), with the overall rating and a rating per dimension heading,
+printed first on a page of its own (:data:`TABLE_ROWS_PER_PAGE` rows a page) with the same 答题码.
 
 The page is self-contained (no external resource, no script), every roster string is escaped, and the
 ballots come in the order of :func:`zuofeng.collect.slips.order_for_print`: bundles by department and
@@ -16,15 +17,19 @@ survey, random within a bundle. A ballot carries no serial number, so its place 
 from __future__ import annotations
 
 import html
+import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
-from ..axes import BY_CODE, view_of
+from ..axes import BY_CODE, ITEMS_FORM, TABLE_FORM, view_of
 from ..instrument import Instrument
 from ..sheet import COMMENT_MAX
 from .tokens import IssuedToken
 
 #: The forms of :data:`zuofeng.axes.FORMS` that a paper ballot prints.
-PRINTED_FORMS = ("items",)
+PRINTED_FORMS = (ITEMS_FORM, TABLE_FORM)
+#: Rows of the 民主测评 table on one printed page: an organisation of up to 17 departments fits one page.
+TABLE_ROWS_PER_PAGE = 16
 
 TEXT = {
     "zh": {
@@ -58,6 +63,16 @@ TEXT = {
         "tally_head": ["被评部门"],
         "signatures": ["计票人：", "监票人：", "日期："],
         "valid_note": "有效：答题码清楚、每题至多选一格的测评表；无效：答题码无法辨认、一题选多格或空白表。",
+        "parts": "本测评表共两部分，答题码相同：第一部分是民主测评表，评价本单位其他 {n} 个部门（{pages}）；"
+                 "第二部分评价本部门的 22 个问题（最后一页）。两部分都填好后一起投入票箱。",
+        "part_one": "第一部分 · 民主测评表：评价其他部门",
+        "part_two_short": "第二部分",
+        "table_pages": "第 {i} / {n} 页",
+        "table_where": ["本页", "前 {n} 页"],
+        "table_how": "每个部门一行：“总体评价”选一格；五个方面各选一格，1 不存在，2 个别存在，3 一定程度存在，"
+                     "4 比较突出，5 非常突出。",
+        "table_dept": "被评部门",
+        "dims": "各方面问题的存在程度",
     },
     "en": {
         "ballot": "Paper ballot",
@@ -94,6 +109,18 @@ TEXT = {
         "signatures": ["Counted by:", "Scrutineer:", "Date:"],
         "valid_note": "Valid: the token is legible and no question has more than one box ticked; invalid: an "
                       "illegible token, several boxes ticked on one question, or a blank ballot.",
+        "parts": "This ballot has two parts with the same token: part one is the evaluation table of the other "
+                 "{n} departments ({pages}); part two rates your own department on the 22 items (last page). "
+                 "Put both parts in the ballot box together.",
+        "part_one": "Part one · evaluation table: the other departments",
+        "part_two_short": "part two",
+        "table_pages": "page {i} of {n}",
+        "table_where": ["this page", "the first {n} pages"],
+        "table_how": "One row per department: tick one box for the overall rating, and one box for each of the "
+                     "five areas (1 none, 2 isolated, 3 to some extent, 4 marked, 5 very serious); for a "
+                     "department you do not know, tick \"Don't know\".",
+        "table_dept": "Department rated",
+        "dims": "How present the problems of each area are",
     },
 }
 
@@ -143,6 +170,17 @@ table.count td.num { text-align: center; font-weight: bold; }
 .sign { display: flex; gap: 8mm; margin-top: 8mm; font-size: 11pt; }
 .sign span { flex: 1; border-bottom: 0.3mm solid #000; padding-bottom: 6mm; }
 .count-sheet p { font-size: 10pt; }
+.part { font-size: 10.5pt; margin: 1mm 0; }
+.parts { margin: 0 0 1mm; padding: 0.8mm 1.5mm; border: 0.3mm dashed #000; }
+table.demo { font-size: 7.6pt; }
+table.demo th { font-size: 6.6pt; font-weight: normal; line-height: 1.1; text-align: center; padding: 0.4mm 0.1mm; }
+table.demo th.group { font-weight: bold; font-size: 7.2pt; }
+table.demo td { height: 9.2mm; padding: 0.2mm 0.2mm; }
+table.demo td.name { font-size: 7.6pt; line-height: 1.15; padding: 0.3mm 1mm; word-break: break-all; }
+table.demo td.box { text-align: center; font-size: 9.5pt; }
+table.demo td.first { border-left: 0.6mm solid #000; }
+table.demo th.first { border-left: 0.6mm solid #000; }
+col.tname { width: 33mm; } col.tov { width: 5.4mm; } col.tdim { width: 4.3mm; }
 @media print {
   body { background: none; }
   .note { display: none; }
@@ -157,38 +195,64 @@ def _esc(s: object) -> str:
     return html.escape("" if s is None else str(s), quote=True)
 
 
-def ballot_pages(issued: list[IssuedToken]) -> int:
-    """Pages of the printed file: one per ballot, one count sheet per department."""
-    return len(issued) + len({i.scope.rater for i in issued})
-
-
 def _dept(names: dict[str, str], code: str) -> str:
     return f"{_esc(names.get(code, code))}（{_esc(code)}）"
 
 
+def ballot_pages(issued: list[IssuedToken], tables: Mapping[str, Sequence[str]] | None = None) -> int:
+    """Pages of the printed file: one per ballot, the 民主测评 table's pages of each inside-view peer
+    ballot, and one count sheet per department."""
+    return len(issued) + sum(_table_pages(len(_table_of(i, tables))) for i in issued) \
+        + len({i.scope.rater for i in issued})
+
+
+def _table_pages(n_rows: int) -> int:
+    return math.ceil(n_rows / TABLE_ROWS_PER_PAGE)
+
+
+def _table_of(it: IssuedToken, tables: Mapping[str, Sequence[str]] | None) -> Sequence[str]:
+    """The departments on the 民主测评 table of ``it``'s ballot: only an inside-view peer ballot has one."""
+    if not tables or _view(it) != "peer_inside":
+        return ()
+    return tables.get(it.scope.rater, ())
+
+
+def _facts(it: IssuedToken, names: dict[str, str], t: dict, survey: str, target: str | None) -> str:
+    groups = "".join(f"<span>{_esc(g)}</span>" for g in it.token.split("-"))
+    rated = "" if target is None else (
+        f'<span><span class="label">{_esc(t["target"])}：</span>{_dept(names, target)}</span>')
+    return ('<div class="facts">'
+            f'<span><span class="label">{_esc(t["department"])}：</span>{_dept(names, it.scope.rater)}</span>'
+            f'<span><span class="label">{_esc(t["survey"])}：</span>{_esc(survey)}</span>{rated}'
+            f'<span class="tokenbox"><span class="label">{_esc(t["token"])}：</span>'
+            f'<span class="token">{groups}</span></span></div>')
+
+
 def render_ballot(it: IssuedToken, *, title: str, names: dict[str, str], instrument: Instrument,
-                  lang: str = "zh") -> str:
-    """One A4 ballot of ``it``'s view, its 答题码 printed in the header."""
+                  lang: str = "zh", table: Sequence[str] = ()) -> str:
+    """One A4 ballot of ``it``'s view, its 答题码 printed in the header.
+
+    ``table`` lists the departments of the 民主测评 table of an inside-view peer ballot (in order): their
+    rows are printed first, on pages of their own with the same 答题码 (part one), then the 22 items (part two).
+    """
     t = TEXT[lang]
     s = it.scope
     view = BY_CODE[_view(it)]
     inst = instrument
-    groups = "".join(f"<span>{_esc(g)}</span>" for g in it.token.split("-"))
-    target = "" if view.survey == "self" else (
-        f'<span><span class="label">{_esc(t["target"])}：</span>{_dept(names, s.target)}</span>')
-    out = [(f'<section class="sheet ballot" data-kind="{_esc(s.kind)}" data-view="{view.code}" '
-           f'data-rater="{_esc(s.rater)}" data-target="{_esc(s.target)}">'),
-           f"<h1>{_esc(title)} · {_esc(t['ballot'])}</h1>",
-           ('<div class="facts">'
-           f'<span><span class="label">{_esc(t["department"])}：</span>{_dept(names, s.rater)}</span>'
-           f'<span><span class="label">{_esc(t["survey"])}：</span>{_esc(t[view.code])}</span>{target}'
-           f'<span class="tokenbox"><span class="label">{_esc(t["token"])}：</span>'
-           f'<span class="token">{groups}</span></span></div>')]
+    table = list(table) if view.code == "peer_inside" else []
+    pages = [table[i:i + TABLE_ROWS_PER_PAGE] for i in range(0, len(table), TABLE_ROWS_PER_PAGE)]
+    out = [_table_page(it, rows, i, len(pages), len(table), title=title, names=names, instrument=inst, lang=lang)
+           for i, rows in enumerate(pages, start=1)]
+    out += [(f'<section class="sheet ballot" data-kind="{_esc(s.kind)}" data-view="{view.code}" '
+            f'data-rater="{_esc(s.rater)}" data-target="{_esc(s.target)}">'),
+            f"<h1>{_esc(title)} · {_esc(t['ballot'])}</h1>",
+            _facts(it, names, t, f'{t[view.code]} · {t["part_two_short"]}' if pages else t[view.code],
+                   None if view.survey == "self" else s.target)]
     question = (t["self_question"] if view.survey == "self"
                 else t["peer_question"].format(dept=names.get(s.target, s.target)))
     out.append(f'<p class="how">{_esc(question)}{_esc(t["how"])}</p>')
     for form in view.forms:
-        if form == "items":
+        if form == ITEMS_FORM:
             out.append(_items_table(inst, lang))
     if view.survey == "peer":
         opts = "".join(f'<span class="choice">{BOX} {_esc(o.text.get(lang))}</span>'
@@ -202,6 +266,55 @@ def render_ballot(it: IssuedToken, *, title: str, names: dict[str, str], instrum
                '<div class="lines"></div></div>')
     out.append(f'<div class="promise">{_esc(t["promise"])}</div></section>')
     return "".join(out)
+
+
+def _table_page(it: IssuedToken, rows: Sequence[str], page: int, n_pages: int, n_rows: int, *, title: str,
+                names: dict[str, str], instrument: Instrument, lang: str) -> str:
+    """One printed page of the 民主测评 table (part one of an inside-view peer ballot): a row per department,
+    boxes for the overall rating and for each dimension heading, 不了解 in each group."""
+    t = TEXT[lang]
+    s = it.scope
+    inst = instrument
+    overall = [o.text.get(lang) for o in inst.overall_scale.options] + [inst.overall_scale.missing.get(lang)]
+    scale = [str(o.value) for o in inst.item_scale.options]
+    dont_know = inst.item_scale.missing.get(lang)
+    n_dims = len(inst.dimensions)
+    page_note = t["table_pages"].format(i=page, n=n_pages) if n_pages > 1 else ""
+    if page == 1:
+        which = t["table_where"][n_pages > 1].format(n=n_pages)
+        intro = f'<p class="parts">{_esc(t["parts"].format(n=n_rows, pages=which))}</p>'
+    else:
+        intro = ""
+
+    def stacked(text: str) -> str:  # a narrow column's heading, one character a line
+        return "<br>".join(_esc(ch) for ch in text) if lang == "zh" and len(text) > 2 else _esc(text)
+
+    cols = ('<colgroup><col class="tname">' + '<col class="tov">' * len(overall)
+            + ('<col class="tdim">' * (len(scale) + 1)) * n_dims + "</colgroup>")
+    head1 = (f'<tr><th rowspan="2">{_esc(t["table_dept"])}</th>'
+             f'<th class="group first" colspan="{len(overall)}">{_esc(t["overall"])}</th>'
+             + "".join(f'<th class="group first" colspan="{len(scale) + 1}">'
+                       f'{_esc(d.id + "、" if lang == "zh" else f"{j}. ")}{_esc(d.label.get(lang))}</th>'
+                       for j, d in enumerate(inst.dimensions, start=1)) + "</tr>")
+    head2 = ("<tr>" + "".join(f'<th{" class=first" if i == 0 else ""}>{stacked(o)}</th>' for i, o in enumerate(overall))
+             + "".join("".join(f'<th{" class=first" if i == 0 else ""}>{_esc(v)}</th>' for i, v in enumerate(scale))
+                       + f"<th>{stacked(dont_know)}</th>" for _ in inst.dimensions) + "</tr>")
+    body = "".join(
+        f'<tr class="trow" data-target="{_esc(code)}"><td class="name">{_dept(names, code)}</td>'
+        + "".join(f'<td class="box{" first" if i == 0 else ""}" data-answer="overall">{BOX}</td>'
+                  for i in range(len(overall)))
+        + "".join(f'<td class="box{" first" if i == 0 else ""}" data-answer="{j}">{BOX}</td>'
+                  for j in range(1, n_dims + 1) for i in range(len(scale) + 1))
+        + "</tr>" for code in rows)
+    return (f'<section class="sheet table-page" data-kind="{_esc(s.kind)}" data-view="peer_inside" '
+            f'data-rater="{_esc(s.rater)}" data-page="{page}">'
+            f"<h1>{_esc(title)} · {_esc(t['ballot'])}</h1>"
+            + _facts(it, names, t, t["peer_inside"], None)
+            + intro
+            + f'<p class="part"><b>{_esc(t["part_one"])}</b> {_esc(page_note)}</p>'
+            + f'<p class="how">{_esc(t["table_how"])}{_esc(t["how"])}</p>'
+            + f'<table class="demo">{cols}<thead>{head1}{head2}</thead><tbody>{body}</tbody></table>'
+            + f'<div class="promise">{_esc(t["promise"])}</div></section>')
 
 
 def _view(it: IssuedToken) -> str:
@@ -262,10 +375,12 @@ def render_count_sheet(rater: str, bundle: list[IssuedToken], *, title: str, nam
 
 
 def render_ballots_html(issued: list[IssuedToken], *, title: str, names: dict[str, str], instrument: Instrument,
-                        lang: str = "zh") -> str:
+                        lang: str = "zh", tables: Mapping[str, Sequence[str]] | None = None) -> str:
     """A self-contained HTML file of A4 pages: per department its count sheet, then one ballot per token.
 
-    ``issued`` should already be in print order (:func:`zuofeng.collect.slips.order_for_print`).
+    ``issued`` should already be in print order (:func:`zuofeng.collect.slips.order_for_print`);
+    ``tables`` maps a department to the departments of its 民主测评 table (:func:`zuofeng.axes.table_targets`),
+    printed on its inside-view peer ballots.
     """
     t = TEXT[lang]
     bundles: dict[str, list[IssuedToken]] = {}
@@ -278,11 +393,12 @@ def render_ballots_html(issued: list[IssuedToken], *, title: str, names: dict[st
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
         f"<title>{_esc(title)} · {_esc(t['ballot'])}</title>",
         f"<style>{CSS}</style></head><body>",
-        (f'<p class="note">{_esc(t["screen_note"].format(n=len(issued), d=len(bundles), pages=ballot_pages(issued)))}'
+        (f'<p class="note">{_esc(t["screen_note"].format(n=len(issued), d=len(bundles), pages=ballot_pages(issued, tables)))}'
         "</p>"),
     ]
     for rater, bundle in bundles.items():
         out.append(render_count_sheet(rater, bundle, title=title, names=names, instrument=instrument, lang=lang))
-        out.extend(render_ballot(it, title=title, names=names, instrument=instrument, lang=lang) for it in bundle)
+        out.extend(render_ballot(it, title=title, names=names, instrument=instrument, lang=lang,
+                                 table=_table_of(it, tables)) for it in bundle)
     out.append("</body></html>")
     return "\n".join(out)

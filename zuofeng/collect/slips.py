@@ -136,6 +136,7 @@ class SlipsResult:
     ballots_path: Path | None = None
     ballot_pages: int = 0
     by_group: dict[str, int] = field(default_factory=dict)  # tokens per rater group (rounds with groups)
+    count_sheets: int = 0  # the 唱票 count sheets in the ballot file: one per department
 
 
 def check_url(url: str | None) -> str | None:
@@ -374,7 +375,8 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
     names = {code: d["name"] for code, d in depts.items()}
-    tables = {code: len(table_targets(outside_mode(rnd), code, depts)) for code in depts}
+    table_lists = {code: table_targets(outside_mode(rnd), code, depts) for code in depts}
+    tables = {code: len(t) for code, t in table_lists.items()}
     key_path = token_key_path()
     key_existed = key_path.exists()
     issued = issue_tokens(engine, round_code, kind=kind, targets=targets, extra=extra, groups=groups)
@@ -402,7 +404,8 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
             staged.append((_stage(csv_file, data), csv_file))
         if ballots_file is not None:
             inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
-            page = render_ballots_html(issued, title=rnd["title"], names=names, instrument=inst, lang=lang)
+            page = render_ballots_html(issued, title=rnd["title"], names=names, instrument=inst, lang=lang,
+                                       tables=table_lists)
             staged.append((_stage(ballots_file, page.encode("utf-8")), ballots_file))
         for tmp, path in staged:
             _place(tmp, path, force)
@@ -417,4 +420,5 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         raise
     return SlipsResult(round_code, len(issued), by_view, html_path, csv_file,
                        math.ceil(len(issued) / SLIPS_PER_PAGE) if html_path else 0, key_path, not key_existed,
-                       ballots_file, ballot_pages(issued) if ballots_file else 0, by_group)
+                       ballots_file, ballot_pages(issued, table_lists) if ballots_file else 0, by_group,
+                       len({i.scope.rater for i in issued}) if ballots_file else 0)

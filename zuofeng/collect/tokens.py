@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from ..axes import NO_DEPARTMENT
@@ -24,7 +24,7 @@ from ..errors import TokenError, ZuofengError
 from ..private import private_folder
 from ..rater_groups import Batch, group_names, read_batches
 from ..sheet import TokenScope
-from ..store import get_departments, get_round, tokens, writing
+from ..store import get_departments, get_round, token_usage, tokens, writing
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: 5 bits each
 LENGTH = 16  # 80 bits
@@ -215,14 +215,10 @@ def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, ta
 
 def token_counts(engine: Engine, round_code: str) -> list[dict]:
     """Issued and used tokens per scope (and rater group, None without one): counts only, nothing that
-    points at a token."""
-    used = func.sum(case((tokens.c.used.is_(True), 1), else_=0))
+    points at a token (:func:`zuofeng.store.token_usage`: a role that may not read the tokens sees them)."""
     with engine.connect() as conn:
         get_round(conn, round_code)
-        rows = conn.execute(
-            select(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group, func.count(), used)
-            .where(tokens.c.round == round_code)
-            .group_by(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group)
-            .order_by(tokens.c.rater, tokens.c.kind, tokens.c.target, tokens.c.rater_group)).all()
-    return [{"kind": k, "rater": r, "target": t, "group": g, "issued": n, "used": int(u or 0)}
-            for k, r, t, g, n, u in rows]
+        usage = token_usage(conn, round_code)
+    order = sorted(usage, key=lambda s: (s[1], s[0], s[2], s[3] or ""))
+    return [{"kind": k, "rater": r, "target": t, "group": g, "issued": usage[(k, r, t, g)][0],
+             "used": usage[(k, r, t, g)][1]} for k, r, t, g in order]

@@ -4,10 +4,10 @@
 with Voilà (see :mod:`zuofeng.console_serve`). One module per screen, each calling :mod:`zuofeng.api`
 only (the same functions the command line calls) and showing a user error as the same one line:
 
-- :mod:`.rounds`: every round newest first; a new round from an uploaded roster (an error shows the
+- :mod:`.rounds_screen`: every round newest first; a new round from an uploaded roster (an error shows the
   roster line it names); open and close, each after a confirmation;
-- :mod:`.tokens`: 答题码 issued as slips that download from the page, and the share page (link + QR);
-- :mod:`.coverage`: answers per department and survey, refreshed while the round is open, 盲区 in red;
+- :mod:`.tokens_screen`: 答题码 issued as slips that download from the page, and the share page (link + QR);
+- :mod:`.coverage_screen`: answers per department and survey, refreshed while the round is open, 盲区 in red;
 - :mod:`.imports`: an answer file's dry-run table first, then the import;
 - :mod:`.reports`: score, render with a progress bar, download the scores, the export and the reports;
 - :mod:`.ledger`: the rectification ledger (整改台账): progress, workbooks, entries to edit.
@@ -22,13 +22,13 @@ import html
 import ipywidgets as w
 
 from .base import REPORTS_URL_ENV, STYLE, Shell, one_line, uploaded
-from .coverage import VIEW_ZH, CoverageScreen, coverage_table
+from .coverage_screen import VIEW_ZH, CoverageScreen, coverage_table
 from .imports import ImportScreen
 from .ledger import LedgerScreen, ledger_table
 from .reports import ReportsScreen, report_links
-from .rounds import RoundsScreen
+from .rounds_screen import RoundsScreen
 from .text import check_lang
-from .tokens import TokensScreen
+from .tokens_screen import TokensScreen
 
 __all__ = ["REPORTS_URL_ENV", "VIEW_ZH", "Console", "console_app", "coverage_table", "ledger_table", "one_line",
            "report_links", "uploaded"]

@@ -125,7 +125,7 @@ class ReportsScreen:
         code = self.ready()
         if code is None:
             return
-        from ..score.export import summary_text
+        from ..score.table_files import summary_text
 
         scores = s.run(api.score_round, code, db=s.db)
         if scores is not None:

@@ -4,7 +4,7 @@ Imports are all or nothing: a file with any bad row stores nothing and raises
 :class:`ImportProblems` listing every problem with its row and column.
 """
 
+from .import_problems import ImportProblems, Problem
 from .importer import ImportResult, import_file, parse
-from .problems import ImportProblems, Problem
 
 __all__ = ["ImportProblems", "ImportResult", "Problem", "import_file", "parse"]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from ..messages import both
 from ..store import Sheet
 from .files import Grid, looks_like_formula
+from .import_problems import Collector
 from .mapping import Mapping
 from .parsed import Parsed
-from .problems import Collector
 from .values import TOOL_MISSING, BadValue, ValueReader, code_table, duration_seconds, norm
 
 KEYWORDS = {

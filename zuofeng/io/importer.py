@@ -15,15 +15,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from ..axes import outside_mode, table_targets
 from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
 from ..messages import both
 from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
+from .import_problems import Collector, ImportProblems, Problem
 from .limesurvey import is_limesurvey_header, parse_limesurvey
 from .mapping import FORMATS, Mapping, load_mapping
 from .parsed import Parsed
-from .problems import Collector, ImportProblems, Problem
 from .template import is_template_header, parse_template
 from .values import ValueReader
 from .wjx import is_wjx_header, parse_wjx
@@ -85,11 +86,12 @@ def _choose(grids: tuple[Grid, ...], fmt: str, m: Mapping, path: Path) -> tuple[
 
 
 def parse(path: str | Path, instrument, departments, *, format: str = "auto",
-          mapping: str | Path | Mapping | None = None, check_token=None) -> tuple[Parsed, Grid]:
+          mapping: str | Path | Mapping | None = None, check_token=None, table_of=None) -> tuple[Parsed, Grid]:
     """Read and validate a file without touching the store; raise ImportProblems listing every problem.
 
     ``check_token(text)`` gives a ballot token's scope and keyed hash, or raises ZuofengError
-    (:func:`import_file` passes one that asks the round's token table).
+    (:func:`import_file` passes one that asks the round's token table); ``table_of(department)`` the
+    departments on its 民主测评 table in the round.
     """
     path = Path(path)
     if format not in ("auto", *FORMATS):
@@ -104,7 +106,7 @@ def parse(path: str | Path, instrument, departments, *, format: str = "auto",
     reader = ValueReader(instrument, departments, option_codes=fmt != "template")
     problems = Collector()
     if fmt == "template":
-        parsed = parse_template(grid, reader, problems, check_token)
+        parsed = parse_template(grid, reader, problems, check_token, table_of)
     elif fmt == "wjx":
         parsed = parse_wjx(grid, reader, m, problems)
     else:
@@ -146,8 +148,10 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
     inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
+    mode = outside_mode(rnd)
     parsed, grid = parse(path, inst, depts, format=format, mapping=mapping,
-                         check_token=_token_checker(engine, rnd))
+                         check_token=_token_checker(engine, rnd),
+                         table_of=lambda rater: table_targets(mode, rater, depts))
     _check_tokenless(engine, round_code, parsed, depts, str(path))
     fp = fingerprint(grid.rows[0][1], [cells for _n, cells in grid.rows[1:]])
     previous = _previous(engine, fp)
@@ -157,6 +161,8 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
     notes = list(parsed.notes)
     if parsed.too_fast:
         notes.append(both("too_fast", n=parsed.too_fast))
+    if parsed.table_rows:
+        notes.append(both("table_rows_read", n=parsed.table_rows, ballots=len(parsed.sheets) - parsed.table_rows))
     stored = 0
     if not dry_run:
         def record(conn) -> None:

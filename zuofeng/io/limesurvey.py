@@ -23,9 +23,9 @@ import re
 
 from .columns import Plan, apply_mapping, check_plan, find_roles, header_of, match_item, read_rows
 from .files import Grid
+from .import_problems import Collector
 from .mapping import ItemPattern, Mapping
 from .parsed import Parsed
-from .problems import Collector
 from .values import ValueReader, norm
 
 META = frozenset({"id", "submitdate", "lastpage", "startlanguage", "seed", "token", "startdate", "datestamp",

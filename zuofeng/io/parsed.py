@@ -24,6 +24,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     columns: list[tuple[int, str, str]] = field(default_factory=list)
     tokenless: list[tuple[int, str]] = field(default_factory=list)  # template rows without a token: (row, rater)
+    table_rows: int = 0  # of ``sheets``, the rows of the 民主测评 table typed on inside-view peer ballots
 
     @property
     def too_fast(self) -> int:

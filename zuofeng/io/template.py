@@ -10,6 +10,15 @@ department that votes on paper. Items take 1–5, or blank / 不了解 for don't
 好 / 较好 / 一般 / 差 or blank and only on peer ballots. A second header row with the item labels, as
 :func:`write_template` writes it, is skipped. Files without the ``token`` column are read as
 ballots without tokens.
+
+The 民主测评 table printed on an inside-view peer ballot (互评 · 本部门) is typed into the same row: for
+each department ``X`` of the round, the columns ``X·总体评价`` (好 / 较好 / 一般 / 差, or blank / 不了解)
+and ``X·一`` … ``X·五`` (one per dimension heading: 1–5, or blank / 不了解), after the items. They are
+written for a round whose outside mode gives a table (:func:`zuofeng.axes.table_targets`). On the row of
+an inside-view peer ballot, every department on the rater's table with a cell typed becomes one table
+row, as on the survey page (a blank cell next to typed ones, or 不了解, is don't know; a department with
+all its cells blank gives no row); a cell filled for a department the rater does not rate on the table,
+or on any other ballot, is refused with its row and column.
 """
 
 from __future__ import annotations
@@ -19,14 +28,15 @@ import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..axes import TABLE_FORM
 from ..errors import InputFileError, ZuofengError
 from ..instrument import Instrument
 from ..messages import both
 from ..sheet import Sheet, TokenScope
 from .excel import safe_cell
 from .files import Grid
+from .import_problems import Collector
 from .parsed import Parsed
-from .problems import Collector
 from .values import BadValue, ValueReader, norm
 
 FIELDS = ("token", "kind", "department", "target", "category", "overall", "comment")
@@ -42,14 +52,35 @@ FIELD_LABELS = {
 }
 
 
-def columns(instrument: Instrument) -> list[str]:
-    """The template's header: the six fields, then one column per item."""
-    return list(FIELDS) + list(instrument.item_keys)
+#: The heading of a department's overall rating in the 民主测评 table's columns (``BGS·总体评价``).
+TABLE_OVERALL = "总体评价"
+TABLE_SEP = "·"
 
 
-def labels(instrument: Instrument) -> list[str]:
+def table_columns(instrument: Instrument, departments: Mapping[str, dict] | None) -> list[tuple[str, str, int]]:
+    """The 民主测评 table's columns, ``(header, department, answer)``: per department its overall rating
+    (answer 0) and one rating per dimension heading (answer 1 = the first dimension); none without departments."""
+    out = []
+    for code in departments or ():
+        out.append((f"{code}{TABLE_SEP}{TABLE_OVERALL}", code, 0))
+        out += [(f"{code}{TABLE_SEP}{d.id}", code, j) for j, d in enumerate(instrument.dimensions, start=1)]
+    return out
+
+
+def columns(instrument: Instrument, departments: Mapping[str, dict] | None = None) -> list[str]:
+    """The template's header: the fields, one column per item, then the 民主测评 table's columns of
+    ``departments`` (a round whose outside mode gives a table)."""
+    return list(FIELDS) + list(instrument.item_keys) + [h for h, _, _ in table_columns(instrument, departments)]
+
+
+def labels(instrument: Instrument, departments: Mapping[str, dict] | None = None) -> list[str]:
     """The second header row: what goes in each column, in Chinese."""
-    return [FIELD_LABELS[f] for f in FIELDS] + [f"{i.number}. {i.label.zh}" for i in instrument.items]
+    overall = "/".join(o.value for o in instrument.overall_scale.options)
+    dims = {j: d for j, d in enumerate(instrument.dimensions, start=1)}
+    table = [f"民主测评表 {departments[code]['name']}：" + (f"总体评价（{overall}/不了解）" if j == 0 else
+             f"{dims[j].id}、{dims[j].label.zh}（1–5/不了解）")
+             for _, code, j in table_columns(instrument, departments)]
+    return [FIELD_LABELS[f] for f in FIELDS] + [f"{i.number}. {i.label.zh}" for i in instrument.items] + table
 
 
 def is_template_header(cells: tuple[str, ...]) -> bool:
@@ -58,12 +89,14 @@ def is_template_header(cells: tuple[str, ...]) -> bool:
 
 
 def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
-                   check_token: Callable[[str], tuple[TokenScope, str]] | None = None) -> Parsed:
+                   check_token: Callable[[str], tuple[TokenScope, str]] | None = None,
+                   table_of: Callable[[str], list[str]] | None = None) -> Parsed:
     """Read template rows into answer sheets, adding every problem found to ``problems``.
 
     ``check_token(text)`` gives a token's scope and keyed hash, or raises ZuofengError when the token
     is unknown, used, of another round or the round is not open; without it a token is a problem.
-    Rows without a token are listed in ``Parsed.tokenless`` for the importer's paper check.
+    ``table_of(department)`` lists the departments on that department's 民主测评 table in the round
+    (none without it). Rows without a token are listed in ``Parsed.tokenless`` for the importer's paper check.
     """
     inst = reader.inst
     out = Parsed("template")
@@ -72,7 +105,8 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
         return out
     head_no, header = grid.rows[0]
     names = [h.strip().lower() for h in header]
-    allowed = columns(inst)
+    table_cols = {h.lower(): (code, j) for h, code, j in table_columns(inst, reader.depts)}
+    allowed = columns(inst) + list(table_cols)
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if not name:
@@ -85,7 +119,8 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
         else:
             seen[name] = i
     required = [] if "token" in seen else list(REQUIRED)
-    missing = [c for c in required + list(inst.item_keys) if c not in seen]
+    typed_table = [c for c in table_cols if c in seen]
+    missing = [c for c in required + list(inst.item_keys) + (list(table_cols) if typed_table else []) if c not in seen]
     if missing:
         problems.add(head_no, None, f"missing column(s) {', '.join(missing)}")
     if problems:
@@ -93,6 +128,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     idx = seen
     out.columns = [(it.number, header[idx[it.key]].strip(), "column name") for it in inst.items]
     label_row = labels(inst)
+    table_heads = {name: header[idx[name]].strip() for name in typed_table}
     body = list(grid.rows[1:])
     if body and _is_label_row(body[0][1], idx, label_row):
         out.notes.append(both("label_row_skipped"))
@@ -142,14 +178,57 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
                 answers[item.number] = reader.item(cell(item.key))
             except BadValue as e:
                 problems.add(row_no, item.key, e.args[0])
+        rows = _table_rows(row_no, cell, values, table_cols, table_heads, table_of, reader, problems)
         if len(problems.problems) == before and len(answers) == n_items:
             out.sheets.append(Sheet(values["kind"], values["department"], values["target"], answers,
                                     category=values["category"], overall=values["overall"],
                                     comment=values["comment"], token_hash=hashed))
+            out.sheets.extend(rows)
+            out.table_rows += len(rows)
             if hashed is None:
                 out.tokenless.append((row_no, values["department"]))
     if not body:
         problems.add(None, None, "the file has a header but no ballots")
+    return out
+
+
+def _table_rows(row_no: int, cell: Callable[[str], str], values: dict, table_cols: Mapping[str, tuple[str, int]],
+                heads: Mapping[str, str], table_of: Callable[[str], list[str]] | None, reader: ValueReader,
+                problems: Collector) -> list[Sheet]:
+    """The 民主测评 table rows typed on one ballot's row: one per department on the rater's table with a cell
+    typed, when the ballot is an inside-view peer ballot (blanks as 不了解); a filled cell anywhere else is a problem."""
+    if not heads:
+        return []
+    rater = values.get("department")
+    inside = values.get("kind") == "peer" and rater is not None and values.get("target") == rater
+    on = (table_of(rater) if table_of is not None else []) if inside else []
+    for name in heads:
+        code, _ = table_cols[name]
+        if not cell(name).strip() or code in on:
+            continue
+        if not inside:
+            problems.add(row_no, heads[name], "只有“互评 · 本部门”测评表带民主测评表：这张测评表的民主测评表各列应留空")
+        else:
+            problems.add(row_no, heads[name], f"部门 {code} 不在 {rater} 的民主测评表上（本轮不由 {rater} 在表上评价）："
+                                              "此格应留空，或核对填表人所在部门")
+    out = []
+    for code in on:
+        if not any(cell(name).strip() for name, (c, _) in table_cols.items() if c == code):
+            continue  # nothing typed for it: a part one not returned or left blank is no answer at all
+        answers: dict[int, int | None] = {}
+        overall = None
+        for name, (c, j) in table_cols.items():
+            if c != code:
+                continue
+            try:
+                if j == 0:
+                    overall = reader.overall(cell(name))
+                else:
+                    answers[j] = reader.item(cell(name))
+            except BadValue as e:
+                problems.add(row_no, heads[name], e.args[0])
+        out.append(Sheet("peer", rater, code, answers, category=values.get("category"), overall=overall,
+                         form=TABLE_FORM))
     return out
 
 
@@ -187,11 +266,13 @@ def _is_label_row(cells: tuple[str, ...], idx: Mapping[str, int], label_row: lis
         norm(first_item), norm(first_item.split(". ", 1)[1]))
 
 
-def write_template(path: str | Path, instrument: Instrument, departments: Mapping[str, dict] | None = None) -> Path:
+def write_template(path: str | Path, instrument: Instrument, departments: Mapping[str, dict] | None = None,
+                   table: bool = False) -> Path:
     """Write an empty template, .xlsx or .csv by the file name, with the item labels on a second row.
 
     The .xlsx version lists the allowed values in drop-downs, freezes both header rows and, when
-    ``departments`` is given, lists their codes and names on a second sheet.
+    ``departments`` is given, lists their codes and names on a second sheet. With ``table`` (a round
+    whose outside mode gives a 民主测评 table) the table's columns of ``departments`` follow the items.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -204,17 +285,18 @@ def write_template(path: str | Path, instrument: Instrument, departments: Mappin
         if suffix == ".csv":
             with tmp.open("w", encoding="utf-8-sig", newline="") as f:
                 w = csv.writer(f)
-                w.writerow(columns(instrument))
-                w.writerow(labels(instrument))
+                tdepts = departments if table else None
+                w.writerow([safe_cell(c) for c in columns(instrument, tdepts)])
+                w.writerow([safe_cell(c) for c in labels(instrument, tdepts)])
         else:
-            _write_xlsx(tmp, instrument, departments)
+            _write_xlsx(tmp, instrument, departments, table)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
 
 
-def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | None) -> None:
+def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | None, table: bool = False) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -223,8 +305,9 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
     wb = Workbook()
     ws = wb.active
     ws.title = "答卷"
-    ws.append(columns(inst))
-    ws.append(labels(inst))
+    tdepts = departments if table else None
+    ws.append([safe_cell(c) for c in columns(inst, tdepts)])  # table headers hold roster codes and names
+    ws.append([safe_cell(c) for c in labels(inst, tdepts)])
     grey = PatternFill("solid", fgColor="EEEEEE")
     for c in ws[1]:
         c.font = Font(bold=True)
@@ -234,7 +317,7 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
         c.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "D3"
     widths = {"token": 22, "kind": 10, "department": 12, "target": 12, "category": 10, "overall": 10, "comment": 30}
-    for i, name in enumerate(columns(inst), start=1):
+    for i, name in enumerate(columns(inst, tdepts), start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(name, 9)
     ws.row_dimensions[2].height = 60
     last = 2000
@@ -257,6 +340,16 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
     first, end = len(FIELDS) + 1, len(FIELDS) + len(inst.items)
     dv.add(f"{get_column_letter(first)}3:{get_column_letter(end)}{last}")
     ws.add_data_validation(dv)
+    tcols = table_columns(inst, tdepts)
+    if tcols:
+        start = end + 1
+        ov = DataValidation(type="list", formula1='"' + ",".join(
+            [o.value for o in inst.overall_scale.options] + [inst.overall_scale.missing.zh]) + '"', allow_blank=True)
+        dims = DataValidation(type="list", formula1=item_values, allow_blank=True)
+        for i, (_, _, j) in enumerate(tcols):
+            (ov if j == 0 else dims).add(rng(start + i))
+        ws.add_data_validation(ov)
+        ws.add_data_validation(dims)
     about = wb.create_sheet("说明")
     for line in (
         "每行录入一张纸质测评表；第 1 行是列名，第 2 行是说明，导入时跳过。",
@@ -265,6 +358,8 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
         "kind：self（自评）或 peer（互评）；department：填表人所在部门代码；target：被评部门代码（自评留空）。",
         "q01…q22：1 不存在，2 个别存在，3 一定程度存在，4 比较突出，5 非常突出；留空或“不了解”表示不了解。",
         "overall：好 / 较好 / 一般 / 差，仅互评填写；category：党员 / 非党员，可空。",
+        ("“部门代码·总体评价”和“部门代码·一”…“部门代码·五”：“互评 · 本部门”测评表第一部分（民主测评表）中该部门一行"
+         "的勾选：总体评价 好 / 较好 / 一般 / 差，五个方面 1–5；留空或“不了解”表示不了解。其他测评表这些列留空。"),
         "不要录入姓名或任何能识别填表人的信息。",
     ):
         about.append([line])
@@ -280,6 +375,7 @@ def _write_xlsx(path: Path, inst: Instrument, departments: Mapping[str, dict] | 
 
 def template_for(path: str | Path, engine=None, round_code: str | None = None) -> Path:
     """Write an empty template for a round (its instrument and departments) or for the default instrument."""
+    from ..axes import outside_mode
     from ..instrument import load_instrument
     from ..store import get_departments, get_round
 
@@ -288,4 +384,5 @@ def template_for(path: str | Path, engine=None, round_code: str | None = None) -
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
-    return write_template(path, load_instrument(rnd["instrument_id"], rnd["instrument_version"]), depts)
+    return write_template(path, load_instrument(rnd["instrument_id"], rnd["instrument_version"]), depts,
+                          table=outside_mode(rnd) != "targets")

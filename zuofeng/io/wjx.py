@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from .columns import Plan, apply_mapping, check_plan, find_roles, header_of, match_item, read_rows, text_key
 from .files import Grid
+from .import_problems import Collector
 from .mapping import ItemPattern, Mapping
 from .parsed import Parsed
-from .problems import Collector
 from .values import ValueReader, norm
 
 META = frozenset({"序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分", "答题序号",

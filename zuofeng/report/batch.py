@@ -125,7 +125,8 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
     check_target(target)
     if scores is not None and str(scores.meta.get("round")) != str(round_code):
         raise ZuofengError(f"the scores given are of round {scores.meta.get('round')!r}, not {round_code!r}")
-    loaded = _load(db, round_code, seed, scores)  # the round and the rounds before it, read from the store once
+    # the round and the rounds before it, read from the store once; the same engine writes the gaps and ledger pages
+    engine, loaded = _load(db, round_code, seed, scores)
     codes = list(scores.departments["code"]) if scores is not None else [str(c) for c in loaded.departments["code"]]
     if department is not None and department not in codes:
         raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
@@ -147,7 +148,6 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                     pool.submit(_started)  # launches the workers: their kernels warm up while the round is scored
                     try:
                         earlier = _score_earlier(pool, loaded)  # the rounds before it, scored in a worker meanwhile
-                        engine = open_engine(db, create=False) if loaded is not None else None
                         try:
                             if scores is None:
                                 scores = loaded.scores
@@ -163,7 +163,7 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
                                 try:
                                     for r, s in zip(loaded.chain[:-1], _results(earlier)):
                                         r.scores = s
-                                    ledger_text = write_ledger_pages(engine, loaded, None, staged / LEDGER_PAGES,
+                                    ledger_text = write_ledger_pages(engine, loaded, staged / LEDGER_PAGES,
                                                                      lang).read_text(encoding="utf-8")
                                 except RoundError:  # an earlier round cannot be scored (a draft): no ledger pages
                                     pass
@@ -205,8 +205,12 @@ def _started() -> int:
 
 
 def _load(db: str | None, round_code: str, seed: int, scores=None):
-    """The round and the rounds before it, read from the store once before any worker starts (raises for
-    an unknown round), or None when ``scores`` are given for a round the store does not hold (no ledger)."""
+    """The batch's one engine and the round with the rounds before it, read from the store once before any
+    worker starts (raises for an unknown round); ``(None, None)`` when ``scores`` are given for a round the
+    store does not hold (no ledger).
+
+    The engine comes back with its connections closed (``dispose`` keeps it usable: it connects again when
+    the gaps and ledger pages read), so that no worker forked meanwhile inherits an open connection."""
     from ..score.loaded import load_round
 
     try:
@@ -214,18 +218,18 @@ def _load(db: str | None, round_code: str, seed: int, scores=None):
     except StoreError:  # scores given and no store at all (only the default one is optional)
         if db or scores is None:
             raise
-        return None
+        return None, None
     try:
         loaded = load_round(engine, round_code, seed=seed)
     except RoundError:  # scores given for a round the store does not hold: no ledger
         if scores is None:
             raise
-        return None
+        return None, None
     finally:
         engine.dispose()
     if scores is not None:
         loaded.scores = scores
-    return loaded
+    return engine, loaded
 
 
 def _score_earlier(pool: ProcessPoolExecutor, loaded):

@@ -78,11 +78,14 @@ def main_findings(v: ScoreView, ledger: LedgerProgress | None = None) -> list[st
     dims = [(r, d) for r, d in dims if _published(r)]
     items = [(v.row(ALL, "all", S.LEVEL_ITEM, k, S.INDEX), k) for k in v.item_keys]
     items = sorted([(r, k) for r, k in items if _published(r)], key=lambda x: (x[0]["value"], x[1]))
-    if dims and items:
+    if dims:   # the weakest dimension stands even when the organisation's item figures are hidden
         wd, d = min(dims, key=lambda x: (x[0]["value"], x[1]))
         worst = sep.join(t("f_item", L, label=v.item(k).label.get(L), index=_num(r, L))
                          for r, k in items[:WEAKEST_ITEMS])
-        out.append(t("f_weakest", L, dim=v.dim_label(d), dim_index=_num(wd, L), items=worst))
+        hidden = len(v.item_keys) - len(items)
+        tail = (t("f_weakest_none", L) if not items else t("f_weakest_items", L, items=worst) if not hidden
+                else t("f_weakest_some", L, shown=len(items), items=worst, hidden=hidden))
+        out.append(t("f_weakest", L, dim=v.dim_label(d), dim_index=_num(wd, L)) + tail)
     # 3. change since the previous round
     if v.meta.get("previous"):
         ch = v.row(ALL, "all", S.LEVEL_OVERALL, OVERALL, S.CHANGE)

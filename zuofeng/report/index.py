@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .export import page_style
 from .fmt import cell, esc, preliminary_banner, table, td
+from .notebook_html import page_style
 from .strings import t
 from .view import ALL, OVERALL, ScoreView
 

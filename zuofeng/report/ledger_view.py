@@ -123,31 +123,10 @@ def entries_display(entries: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_t(lang)["e_cols"])
 
 
-def loaded_round(engine, round_, scores=None):
-    """``round_`` as a :class:`~zuofeng.score.loaded.LoadedRound`: given one, it is used as it is; given a
-    round's code, the round and the rounds before it are read from the store once (``scores``, when
-    given, are this round's and are not computed again)."""
-    from ..score.loaded import LoadedRound, load_round
-
-    if isinstance(round_, LoadedRound):
-        loaded = round_
-    else:
-        loaded = load_round(engine, str(round_))
-    if scores is not None and not loaded.scored:
-        loaded.scores = scores
-    return loaded
-
-
-def ledger_rounds(engine, round_code) -> list[str]:
-    """The round and its previous round, those that exist (the ledgers a report of ``round_code`` shows)."""
-    loaded = loaded_round(engine, round_code)
-    return [r for r in (loaded.info["previous"] if loaded.previous is not None else None, loaded.code) if r]
-
-
-def chain_of(engine, round_code, scores=None) -> list:
-    """Scores of every round of the chain ending at ``round_code`` (a code or a ``LoadedRound``; oldest
-    first), reusing ``scores``: each round is read and scored once."""
-    return [r.scores for r in loaded_round(engine, round_code, scores).chain]
+def chain_of(loaded) -> list:
+    """Scores of every round of the chain ending at ``loaded`` (a ``LoadedRound``; oldest first): each
+    round is read and scored once."""
+    return [r.scores for r in loaded.chain]
 
 
 def trend_display(chain: list, department: str, lang: str = "zh", tr: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -203,13 +182,11 @@ def bottom_display(chain: list, lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=T["b_cols"])
 
 
-def verified_rounds(engine, round_code, scores=None, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+def verified_rounds(engine, loaded, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """The verified entries (:func:`zuofeng.ledger.verify.verify_entries`) of every ledger round a report of
-    ``round_code`` (a code or a ``LoadedRound``) shows, the previous round first (verified against this
-    round's scores)."""
+    ``loaded`` (a ``LoadedRound``) shows, the previous round first (verified against this round's scores)."""
     from ..ledger.verify import verify_entries
 
-    loaded = loaded_round(engine, round_code, scores)
     out = {}
     prev = loaded.previous
     if prev is not None:
@@ -219,15 +196,14 @@ def verified_rounds(engine, round_code, scores=None, as_of: dt.date | None = Non
     return out
 
 
-def department_frames(engine, round_code, department: str, scores=None, lang: str = "zh",
-                      as_of: dt.date | None = None, verified: dict | None = None,
-                      chain: list | None = None, tr: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def department_frames(engine, loaded, department: str, lang: str = "zh", as_of: dt.date | None = None,
+                      verified: dict | None = None, chain: list | None = None,
+                      tr: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """``problems`` (this round's list), ``ledger`` (this round's entries), ``verified`` (the previous
     round's entries verified against this round) and ``trend`` (:func:`trend_display` over the chain of
-    rounds) for one department, as display frames. ``round_code``: a code or a ``LoadedRound``."""
-    loaded = loaded_round(engine, round_code, scores)
+    rounds) for one department of ``loaded`` (a ``LoadedRound``), as display frames."""
     scores = loaded.scores
-    chain = chain if chain is not None else chain_of(engine, loaded)
+    chain = chain if chain is not None else chain_of(loaded)
     verified = verified if verified is not None else verified_rounds(engine, loaded, as_of=as_of)
     out = {"problems": problems_frame(scores, department, lang)}
     now = verified[loaded.code]
@@ -242,15 +218,15 @@ def department_frames(engine, round_code, department: str, scores=None, lang: st
     return out
 
 
-def overview_frames(engine, round_code, scores=None, lang: str = "zh", as_of: dt.date | None = None,
+def overview_frames(engine, loaded, lang: str = "zh", as_of: dt.date | None = None,
                     verified: dict | None = None, chain: list | None = None) -> dict[str, pd.DataFrame]:
-    """For every ledger round shown (the previous round, then this one): ``completion`` by department,
-    ``overdue`` entries and ``paper`` (entries with a paper-rectification flag), as display frames with a
-    ledger-round column; and ``bottom`` (:func:`bottom_display`). ``round_code``: a code or a ``LoadedRound``."""
+    """For every ledger round a report of ``loaded`` (a ``LoadedRound``) shows (the previous round, then
+    this one): ``completion`` by department, ``overdue`` entries and ``paper`` (entries with a
+    paper-rectification flag), as display frames with a ledger-round column; and ``bottom``
+    (:func:`bottom_display`)."""
     from ..ledger.verify import summarise
 
     T = _t(lang)
-    loaded = loaded_round(engine, round_code, scores)
     verified = verified if verified is not None else verified_rounds(engine, loaded, as_of=as_of)
     rosters = {r.code: r.names() for r in loaded.chain}
     parts = {"completion": [], "overdue": [], "paper": []}
@@ -269,7 +245,7 @@ def overview_frames(engine, round_code, scores=None, lang: str = "zh", as_of: dt
             if paper:
                 parts["paper"].append([rnd, who, e["item"], _status(e["status"], lang),
                                        _verification(e["verification"], lang), _flags(paper, lang), e["flag_detail"]])
-    chain = chain if chain is not None else chain_of(engine, loaded)
+    chain = chain if chain is not None else chain_of(loaded)
     return {"completion": pd.DataFrame(parts["completion"], columns=[T["round"], *T["c_cols"]]),
             "overdue": pd.DataFrame(parts["overdue"], columns=[T["round"], *T["o_cols"]]),
             "paper": pd.DataFrame(parts["paper"], columns=[T["round"], *T["f_cols"]]),
@@ -345,54 +321,40 @@ def ledger_progress(round_code: str, db: str = "", snapshot: str = "", scores=No
         if pages.get("round") == round_code:
             counts = pages.get("progress")
     if counts is None:
-        from ..store import open_engine
-        from .scores_source import load_scores
-        try:
-            engine = open_engine(db or None, create=False)
+        try:  # the round is not in this store (scores from a snapshot only), or no store: no ledger
+            engine, loaded = _open(round_code, db, snapshot, scores)
         except ZuofengError:
             return None
         try:
-            if scores is None:
-                scores = load_scores(round_code, db, snapshot)
-            counts = progress_counts(verified_rounds(engine, round_code, scores))
-        except ZuofengError:  # the round is not in this store (scores from a snapshot only): no ledger
+            counts = progress_counts(verified_rounds(engine, loaded))
+        except ZuofengError:
             return None
         finally:
             engine.dispose()
     return LedgerProgress(**counts) if counts["entries"] else None
 
 
-def ledger_pages(engine, round_code, scores=None, lang: str = "zh", as_of: dt.date | None = None) -> dict:
-    """Every ledger section of a round's reports at once (each round read, scored and verified once, the
-    trend computed once): ``overview`` and ``departments`` (code → HTML). ``round_code``: a code or a
-    ``LoadedRound``."""
+def ledger_pages(engine, loaded, lang: str = "zh", as_of: dt.date | None = None) -> dict:
+    """Every ledger section of the reports of ``loaded`` (a ``LoadedRound``) at once (each round read,
+    scored and verified once, the trend computed once): ``overview`` and ``departments`` (code → HTML)."""
     from ..ledger.change import trend
 
-    loaded = loaded_round(engine, round_code, scores)
     verified = verified_rounds(engine, loaded, as_of=as_of)
-    chain = chain_of(engine, loaded)
+    chain = chain_of(loaded)
     tr = trend(chain)
     codes = list(loaded.scores.departments["code"])
     return {"zuofeng_ledger": 1, "round": loaded.code, "lang": lang, "progress": progress_counts(verified),
-            "overview": overview_html(overview_frames(engine, loaded, None, lang, as_of, verified, chain), lang),
-            "departments": {c: department_html(department_frames(engine, loaded, c, None, lang, as_of, verified,
-                                                                 chain, tr), lang) for c in codes}}
+            "overview": overview_html(overview_frames(engine, loaded, lang, as_of, verified, chain), lang),
+            "departments": {c: department_html(department_frames(engine, loaded, c, lang, as_of, verified, chain, tr),
+                                               lang) for c in codes}}
 
 
-def write_ledger_pages(db, round_code, scores, path, lang: str = "zh") -> Path:
-    """Write :func:`ledger_pages` as JSON (a report batch writes it beside its scores snapshot, as
-    :data:`LEDGER_PAGES`, so that the notebooks need no database). ``db``: a database URL or an open
-    engine; ``round_code``: a code or a ``LoadedRound``."""
+def write_ledger_pages(engine, loaded, path, lang: str = "zh") -> Path:
+    """Write :func:`ledger_pages` of ``loaded`` (a ``LoadedRound``) as JSON (a report batch writes it beside
+    its scores snapshot, as :data:`LEDGER_PAGES`, so that the notebooks need no database)."""
     import json
 
-    from ..store import open_engine
-
-    engine = db if hasattr(db, "connect") else open_engine(db or None, create=False)
-    try:
-        pages = ledger_pages(engine, round_code, scores, lang)
-    finally:
-        if engine is not db:
-            engine.dispose()
+    pages = ledger_pages(engine, loaded, lang)
     path = Path(path)
     path.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
     return path
@@ -413,10 +375,21 @@ def _pages(round_code: str, lang: str, snapshot: str) -> dict | None:
     return pages
 
 
-def _open(round_code, db, snapshot):
+def _open(round_code: str, db: str, snapshot: str, scores=None):
+    """The store and the round as a ``LoadedRound`` (read once), with its scores from ``scores``, else from
+    ``snapshot``, else computed: the way in for a notebook that holds only the round's code."""
+    from ..score.loaded import load_round
     from ..store import open_engine
     from .scores_source import load_scores
-    return open_engine(db or None, create=False), load_scores(round_code, db, snapshot)
+
+    engine = open_engine(db or None, create=False)
+    try:
+        loaded = load_round(engine, round_code)
+        loaded.scores = scores if scores is not None else load_scores(round_code, db, snapshot)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine, loaded
 
 
 def _without_store(lang: str) -> LedgerHTML:
@@ -436,11 +409,11 @@ def department_ledger(round_code: str, department: str, lang: str = "zh", db: st
         return LedgerHTML(pages["departments"][department])
     from ..errors import ZuofengError
     try:
-        engine, scores = _open(round_code, db, snapshot)
+        engine, loaded = _open(round_code, db, snapshot)
     except ZuofengError:
         return _without_store(lang)
     try:
-        return LedgerHTML(department_html(department_frames(engine, round_code, department, scores, lang), lang))
+        return LedgerHTML(department_html(department_frames(engine, loaded, department, lang), lang))
     except ZuofengError:
         return _without_store(lang)
     finally:
@@ -457,11 +430,11 @@ def overview_ledger(round_code: str, lang: str = "zh", db: str = "", snapshot: s
         return LedgerHTML(pages["overview"])
     from ..errors import ZuofengError
     try:
-        engine, scores = _open(round_code, db, snapshot)
+        engine, loaded = _open(round_code, db, snapshot)
     except ZuofengError:
         return _without_store(lang)
     try:
-        return LedgerHTML(overview_html(overview_frames(engine, round_code, scores, lang), lang))
+        return LedgerHTML(overview_html(overview_frames(engine, loaded, lang), lang))
     except ZuofengError:
         return _without_store(lang)
     finally:

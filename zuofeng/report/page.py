@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .export import page_style
 from .fmt import esc
+from .notebook_html import page_style
 
 
 def html_page(title: str, body: str, lang: str = "zh", font_face: str = "", extra_css: str = "") -> str:

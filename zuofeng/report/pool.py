@@ -116,7 +116,7 @@ def _forget_parent_state() -> None:
 
 def _exporter():
     if "exporter" not in _STATE:
-        from .export import ReportExporter
+        from .notebook_html import ReportExporter
 
         path = Path(_STATE.get("font_file") or "")
         face = path.read_text(encoding="utf-8") if path.name and path.is_file() else ""

@@ -262,7 +262,7 @@ def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reas
 
 
 def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str],
-                never: frozenset | set) -> None:
+                never: frozenset | set, free_totals: bool = True) -> None:
     """Complementary suppression with the least information loss: the set of extra cells to hide that
     satisfies the rule (step 2 and 3 of the module docstring) in every relation at once and hides the
     fewest answers (then the fewest cells), as τ-ARGUS and sdcTable choose them, instead of the smallest
@@ -279,7 +279,8 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     for a unit's kind total (``all``) once one of the unit's views is hidden: its figures are then
     hidden anyway (a weighted mean of the views, published only when every view is,
     :func:`suppress_figures` step 3) and its count is public, so hiding it loses nothing, whereas hiding a
-    view instead (often the unit's outside view, the headline figure of 互评) would.
+    view instead (often the unit's outside view, the headline figure of 互评) would. With
+    ``free_totals=False`` every cell costs its count.
     """
     # an internal cell (a division of one department) is that department's cell under another name:
     # its own relation is an identity, and elsewhere it stands for the department
@@ -298,8 +299,8 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     fixed = [c in reasons for c in live]
     n = [counts[c] for c in live]
     total = float(sum(n))
-    lost = {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}   # units with a view hidden already
-    loss = [0 if c[1] == "all" and c[0] in lost else counts[c] for c in live]
+    lost = _view_hidden(reasons) if free_totals else set()
+    loss = [0 if _free(c, lost) else counts[c] for c in live]
     # A relation whose hidden children are two or more with k answers together, or whose hidden parent
     # has a hidden child, holds whatever else is hidden (unless it cascades): it is left out. A relation
     # without a hidden cell holds too, and it matters only once the programme hides one of its cells:
@@ -452,12 +453,32 @@ def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Su
     ``initial`` holds cells that must be suppressed anyway (with their reasons), e.g. the evaluation
     cells of groups whose answers are suppressed.
     """
-    counts, never = cells.counts, cells.internal
+    counts = cells.counts
     reasons: dict[Cell, str] = {c: r for c, r in (initial or {}).items() if c in counts and counts[c] > 0}
     reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
+    chosen, patched = _suppress_pass(cells, k, dict(reasons), free_totals=True)
+    if patched:   # the audit had to hide more than the programme chose: the free totals may have misled it
+        other, _ = _suppress_pass(cells, k, dict(reasons), free_totals=False)
+        if _loss(counts, other) < _loss(counts, chosen):
+            chosen = other
+    return Suppression(k=k, counts=counts, reasons=chosen, internal=cells.internal)
+
+
+def _suppress_pass(cells: Cells, k: int, reasons: dict[Cell, str], free_totals: bool) -> tuple[dict[Cell, str], bool]:
+    """The least-loss programme and the audit, until no hidden cell can be recovered; whether the audit
+    had to hide cells the programme had not chosen.
+
+    A kind total (``all``) that the programme may hide for free (:func:`_least_loss`) is not a linear
+    combination the audit ignores: the organisation's total is the sum of its departments and the sum of
+    its divisions at once, so a free total can be recovered through the other sum, and the audit then
+    hides its smallest neighbour, often a department's view. :func:`suppress` runs the programme with
+    free totals first and, when the audit had to add cells, once more with every cell at its count, and
+    keeps the one that hides fewer answers (:func:`_loss`)."""
+    counts, never = cells.counts, cells.internal
     every, by_cell = cells.relations, cells.by_cell
+    patched = False
     while True:
-        _least_loss(counts, cells.relations, k, reasons, never)
+        _least_loss(counts, cells.relations, k, reasons, never, free_totals)
         leaks = sorted(determined_cells(counts, every, set(reasons) | set(never)) & set(reasons))
         if not leaks:
             break
@@ -469,7 +490,26 @@ def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Su
             if not near:
                 break
         reasons[min(near, key=lambda c: (counts[c], c))] = COMPLEMENTARY
-    return Suppression(k=k, counts=counts, reasons=reasons, internal=cells.internal)
+        patched = True
+    return reasons, patched
+
+
+def _view_hidden(reasons: dict[Cell, str]) -> set[str]:
+    """The units with one of their views hidden: their kind totals (``all``) cost nothing to hide."""
+    return {u for (u, v, c) in reasons if v in VIEWS and c == TOTAL}
+
+
+def _free(cell: Cell, lost: set[str]) -> bool:
+    """Whether hiding this cell loses nothing: a kind total (``all``) of a unit in ``lost``."""
+    return cell[1] == "all" and cell[0] in lost
+
+
+def _loss(counts: dict[Cell, int], reasons: dict[Cell, str]) -> tuple[int, int]:
+    """The answers a suppression hides, then the cells: a unit's kind total (``all``) costs nothing once one
+    of its views is hidden (its figures go with that view and its count is public)."""
+    lost = _view_hidden(reasons)
+    hidden = [c for c in reasons if counts.get(c, 0) > 0 and not _free(c, lost)]
+    return sum(counts[c] for c in hidden), len(hidden)
 
 
 def suppress_round(leaf_counts: dict[tuple[str, str, str], int], departments: pd.DataFrame, k: int, *,

@@ -20,6 +20,7 @@ from .schema import (
     schema_migrations,
     tokens,
 )
+from .usage import PG_FUNCTION
 
 
 def _m0001_initial(conn) -> None:
@@ -90,6 +91,14 @@ def _m0008_rater_groups(conn) -> None:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {type_}")
 
 
+def _m0009_token_usage(conn) -> None:
+    """PostgreSQL: the function ``zuofeng_token_usage`` (counts of issued and used tokens, run with its
+    owner's rights), so a role that may not read ``tokens`` still counts them (``usage``). SQLite: nothing."""
+    if conn.dialect.name == "postgresql":
+        schema = conn.dialect.identifier_preparer.quote(conn.exec_driver_sql("SELECT current_schema()").scalar())
+        conn.exec_driver_sql(PG_FUNCTION.format(schema=schema))  # every role may run it (the default)
+
+
 MIGRATIONS: list[tuple[str, object]] = [
     ("0001_initial", _m0001_initial),
     ("0002_import_fingerprints", _m0002_import_fingerprints),
@@ -99,6 +108,7 @@ MIGRATIONS: list[tuple[str, object]] = [
     ("0006_ledger_standing", _m0006_ledger_standing),
     ("0007_round_outside", _m0007_round_outside),
     ("0008_rater_groups", _m0008_rater_groups),
+    ("0009_token_usage", _m0009_token_usage),
 ]
 
 

@@ -8,11 +8,9 @@ import math
 
 import click
 
-from ..cli_options import db_option, format_option, group_lang_option, lang_option
-from ..clihelp import Group
-from ..messages import header, in_lang, say
-
-PROBLEMS_SHOWN = 20
+from .cli_options import db_option, echo_problems, format_option, group_lang_option, lang_option
+from .clihelp import Group
+from .messages import header, in_lang, say
 
 
 @click.group("ledger", cls=Group)
@@ -28,7 +26,7 @@ def ledger():
 @db_option
 def init_cmd(round_code, seed, lang, db):
     """Seed one entry per department × flagged item of ROUND's problem list (safe to run again)."""
-    from ..api import ledger_init
+    from .api import ledger_init
     n = ledger_init(round_code, seed=seed, db=db)
     click.echo(say("ledger_init", lang, n=n, round=round_code))
 
@@ -42,8 +40,8 @@ def init_cmd(round_code, seed, lang, db):
 @db_option
 def problems_cmd(round_code, department, out, seed, lang, db):
     """Print (or write to Excel) the problem list (问题清单) of every department of ROUND."""
-    from ..api import problem_list
-    from ..textfmt import table
+    from .api import problem_list
+    from .textfmt import table
     df = problem_list(round_code, department=department, lang=lang, out=out, seed=seed, db=db)
     if out:
         click.echo(say("wrote", lang, path=out))
@@ -61,7 +59,7 @@ def problems_cmd(round_code, department, out, seed, lang, db):
 @db_option
 def export_cmd(round_code, department, out, lang, db):
     """Write the ledger workbook that departments fill in."""
-    from ..api import ledger_export
+    from .api import ledger_export
     click.echo(say("wrote", lang, path=ledger_export(round_code, out, department=department, db=db)))
 
 
@@ -74,15 +72,12 @@ def export_cmd(round_code, department, out, lang, db):
 @db_option
 def import_cmd(file, dry_run, reopen, by, lang, db):
     """Take a filled ledger workbook back: all or nothing."""
-    from ..api import ledger_import
-    from .workbook import LedgerProblems
+    from .api import ledger_import
+    from .ledger.workbook import LedgerProblems
     try:
         r = ledger_import(file, dry_run=dry_run, reopen=reopen, by=by, db=db)
     except LedgerProblems as e:
-        for prob in e.problems[:PROBLEMS_SHOWN]:
-            click.echo(f"  {prob}", err=True)
-        if len(e.problems) > PROBLEMS_SHOWN:
-            click.echo(say("more_problems", lang, n=len(e.problems) - PROBLEMS_SHOWN), err=True)
+        echo_problems(e.problems, lang)
         raise
     for note in r.notes:
         click.echo(say("note", lang, note=in_lang(note, lang)))
@@ -101,8 +96,8 @@ def import_cmd(file, dry_run, reopen, by, lang, db):
 @db_option
 def status_cmd(round_code, seed, fmt, lang, db):
     """Completion, overdue entries and missing evidence per department; verification once the next round exists."""
-    from ..api import ledger_status
-    from ..textfmt import table
+    from .api import ledger_status
+    from .textfmt import table
     summary, entries = ledger_status(round_code, seed=seed, db=db)
     if fmt == "json":
         click.echo(json.dumps(status_json(round_code, summary, entries), ensure_ascii=False, indent=1))
