@@ -515,3 +515,36 @@ def test_all_is_a_weighted_combination_of_published_views(rounds):
         checked += 1
     assert checked > 200
     assert scores.meta["view_weights"] == w
+
+
+def test_synthetic_division_table_rates_every_other_department_of_the_division():
+    """The benchmark's second shape: each respondent hands in one 民主测评 table row for every other department
+    of its division, and the outside overall index of a department is the mean of those rows' scores."""
+    r = synthetic_round(12, 400, seed=3, divisions=3, table="division", outside_share=0.05)
+    resp, depts = r.responses, r.departments
+    division = dict(zip(depts["code"], depts["division"]))
+    rows = resp[resp["form"] == "table"]
+    assert (rows["rater"] != rows["target"]).all()
+    assert (rows["rater"].map(division) == rows["target"].map(division)).all()
+    people = resp[resp["view"] == "self"].groupby("department").size()
+    size = depts.groupby("division")["code"].size()
+    want = sum(n * (size[division[d]] - 1) for d, n in people.items())
+    assert len(rows) == want
+    assert rows[[c for c in resp.columns if c.startswith("q")]].isna().all().all()
+    # a department's outside view is its table rows only (the 22-item outside sheets go to other divisions
+    # too): where it has no 22-item outside sheet, the overall index is the mean of the rows' dimension means
+    scores = score_frames(resp, depts, r.round_info, r.instrument, seed=1)
+    t = scores.table
+    items_outside = set(resp.loc[(resp["view"] == "peer_outside") & (resp["form"] != "table"), "department"])
+    dims = [c for c in resp.columns if c.startswith("t:")]
+    checked = 0
+    for d in sorted(set(depts["code"]) - items_outside):
+        got = t[(t["department"] == d) & (t["kind"] == "peer_outside") & (t["level"] == "overall")
+                & (t["statistic"] == "mean")]
+        if got.empty or bool(got["suppressed"].iloc[0]):
+            continue
+        x = rows.loc[rows["target"] == d, dims]
+        x = x[x.notna().sum(axis=1) >= (len(dims) + 1) // 2]
+        assert abs(got["value"].iloc[0] - x.mean(axis=1).mean()) < 1e-9
+        checked += 1
+    assert checked >= 1

@@ -2,7 +2,9 @@
 
 The frames have exactly the columns of :func:`zuofeng.frames.responses_frame` and
 :func:`zuofeng.frames.departments_frame`. Every respondent answers a self sheet and an inside-view
-peer sheet; a share of them also rate one other department (outside view). Departments differ in
+peer sheet; a share of them also rate one other department (outside view) on the 22 items, and with
+``table="division"`` every respondent also rates every other department of its division on the 民主测评
+table (organisation-wide 互评 within each division). Departments differ in
 their problem level, items in their prevalence; there are 不了解 answers, blank categories,
 straight-lined and too-fast sheets. Same arguments, same frames.
 """
@@ -14,6 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from ..axes import TABLE_FORM, table_column
 from ..instrument import Instrument, load_instrument
 from .core import RoundData
 
@@ -22,11 +25,14 @@ VOTES = ("好", "较好", "一般", "差")
 
 def synthetic_round(n_departments: int = 20, respondents: int = 2000, *, seed: int = 0, code: str = "S1",
                     previous: str | None = None, improvement: float = 0.0, outside_share: float = 0.3,
-                    divisions: int = 0, k_min: int = 5, instrument: Instrument | None = None) -> RoundData:
+                    divisions: int = 0, table: str | None = None, k_min: int = 5,
+                    instrument: Instrument | None = None) -> RoundData:
     """A round of ``respondents`` people in ``n_departments`` departments (sizes vary, at least 2).
 
     ``improvement`` lowers every problem rating by that many scale points (a later round);
-    ``divisions`` > 0 groups departments into that many divisions.
+    ``divisions`` > 0 groups departments into that many divisions; ``table="division"`` (with divisions)
+    adds a 民主测评 table row (form ``table``: an overall vote and a 1–5 rating per dimension, ``t:<dimension>``)
+    from every respondent for every other department of its division.
 
     Examples
     --------
@@ -92,6 +98,10 @@ def synthetic_round(n_departments: int = 20, respondents: int = 2000, *, seed: i
         df.insert(0, "kind", kind)
         df.insert(0, "round", code)
         frames.append(df)
+    if table is not None:
+        if table != "division" or not divisions:
+            raise ValueError("table must be 'division', with divisions > 0")
+        frames.append(_table_rows(rng, code, codes, person_dept, departments["division"].to_numpy(), level, inst))
     responses = pd.concat(frames, ignore_index=True)
     responses.insert(0, "response_id", [f"{i:032x}" for i in rng.permutation(len(responses))])
     responses = responses.sort_values("response_id", ignore_index=True)
@@ -99,3 +109,30 @@ def synthetic_round(n_departments: int = 20, respondents: int = 2000, *, seed: i
             "previous": previous, "eval_scores": {o.value: o.score for o in inst.overall_scale.options},
             "group_weights": None, "instrument_id": inst.id, "instrument_version": inst.version}
     return RoundData(responses, departments, info, inst)
+
+
+def _table_rows(rng, code, codes, person_dept, division, level, inst) -> pd.DataFrame:
+    """One 民主测评 table row per respondent and other department of the respondent's division."""
+    members = {d: np.flatnonzero(division == d) for d in np.unique(division)}
+    # each of a department's people rates every other department of the division
+    raters, targets = [], []
+    for p in range(len(codes)):
+        people = int((person_dept == p).sum())
+        others = members[division[p]][members[division[p]] != p]
+        raters.append(np.repeat(p, people * len(others)))
+        targets.append(np.tile(others, people))
+    rater, target = np.concatenate(raters), np.concatenate(targets)
+    m, dims = len(rater), [d.id for d in inst.dimensions]
+    raw = level[target][:, None] + 0.2 + rng.normal(0, 0.45, (m, 1)) + rng.normal(0, 0.5, (m, len(dims)))
+    vals = np.clip(np.rint(raw), 1, 5)
+    vals[rng.random((m, len(dims))) < 0.1] = np.nan   # 不了解: outsiders know less
+    score = np.nanmean(np.where(np.isnan(vals), 3, vals), axis=1) + rng.normal(0, 0.4, m)
+    vote = np.array(VOTES, dtype=object)[np.clip(np.floor(score - 0.6), 0, 3).astype(int)]
+    vote = np.where(rng.random(m) > 0.08, vote, None)
+    u = rng.random(m)
+    names = np.array(codes, dtype=object)
+    df = pd.DataFrame(vals, columns=[table_column(d) for d in dims])
+    return df.assign(round=code, kind="peer", rater=names[rater], target=names[target], view="peer_outside",
+                     department=names[target], category=np.where(u < 0.55, "党员", np.where(u < 0.9, "非党员", None)),
+                     overall=vote, comment=None, submitted_on=dt.date(2022, 6, 1), source="simulate",
+                     too_fast=None, form=TABLE_FORM)
