@@ -39,7 +39,7 @@ def test_no_guide_page_keeps_a_wrapped_chinese_line():
     assert before >= 1   # the sources do wrap, so the hook has work to do
     for p in pages:
         joined = hooks.join_chinese_lines(p.read_text(encoding="utf-8"))
-        outside_code = re.sub(r"```.*?```", "", joined, flags=re.S)
+        outside_code = re.sub(r"```.*?```", "", joined, flags=re.DOTALL)
         lines = outside_code.split("\n")
         for a, b in zip(lines, lines[1:]):
             if re.search(f"[{cjk}]$", a) and re.match(f"\\s*[{cjk}]", b):
