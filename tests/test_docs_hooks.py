@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,6 @@ def test_no_guide_page_keeps_a_wrapped_chinese_line():
         joined = hooks.join_chinese_lines(p.read_text(encoding="utf-8"))
         outside_code = re.sub(r"```.*?```", "", joined, flags=re.DOTALL)
         lines = outside_code.split("\n")
-        for a, b in zip(lines, lines[1:]):
+        for a, b in pairwise(lines):
             if re.search(f"[{cjk}]$", a) and re.match(f"\\s*[{cjk}]", b):
                 assert a.lstrip().startswith(("#", "|", "!!!")), (p.name, a, b)
