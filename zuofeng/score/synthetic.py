@@ -79,9 +79,7 @@ def synthetic_round(n_departments: int = 20, respondents: int = 2000, *, seed: i
         vals[(rng.random((m, len(keys))) < p_dk) & ~straight[:, None]] = np.nan
         vote = None
         if kind == "peer":
-            score = np.nanmean(np.where(np.isnan(vals), 3, vals), axis=1) + rng.normal(0, 0.4, m)
-            idx = np.clip(np.floor(score - 0.6), 0, 3).astype(int)
-            vote = np.where(rng.random(m) > 0.04, np.array(VOTES, dtype=object)[idx], None)
+            vote = _votes(rng, vals, blank=0.04)
         u = rng.random(m)
         df = pd.DataFrame(vals, columns=keys)
         df.insert(0, "too_fast", np.where(rng.random(m) < 0.02, True, None))
@@ -89,7 +87,7 @@ def synthetic_round(n_departments: int = 20, respondents: int = 2000, *, seed: i
         df.insert(0, "submitted_on", dt.date(2022, 6, 1))
         df.insert(0, "comment", np.where(rng.random(m) < 0.15, "建议减少会议，提高效率。", None))
         df.insert(0, "overall", vote)
-        df.insert(0, "category", np.where(u < 0.55, "党员", np.where(u < 0.9, "非党员", None)))
+        df.insert(0, "category", _categories(u))
         df.insert(0, "department", np.array(codes, dtype=object)[target])
         view = "self" if kind == "self" else np.where(rater == target, "peer_inside", "peer_outside")
         df.insert(0, "view", view)
@@ -111,6 +109,19 @@ def synthetic_round(n_departments: int = 20, respondents: int = 2000, *, seed: i
     return RoundData(responses, departments, info, inst)
 
 
+def _votes(rng, vals, blank: float) -> np.ndarray:
+    """The overall votes (好…差) that go with these ratings, a share ``blank`` of them left blank."""
+    m = len(vals)
+    score = np.nanmean(np.where(np.isnan(vals), 3, vals), axis=1) + rng.normal(0, 0.4, m)
+    idx = np.clip(np.floor(score - 0.6), 0, 3).astype(int)
+    return np.where(rng.random(m) > blank, np.array(VOTES, dtype=object)[idx], None)
+
+
+def _categories(u: np.ndarray) -> np.ndarray:
+    """党员 / 非党员 / blank from uniform draws: 55%, 35%, 10%."""
+    return np.where(u < 0.55, "党员", np.where(u < 0.9, "非党员", None))
+
+
 def _table_rows(rng, code, codes, person_dept, division, level, inst) -> pd.DataFrame:
     """One 民主测评 table row per respondent and other department of the respondent's division."""
     members = {d: np.flatnonzero(division == d) for d in np.unique(division)}
@@ -126,13 +137,11 @@ def _table_rows(rng, code, codes, person_dept, division, level, inst) -> pd.Data
     raw = level[target][:, None] + 0.2 + rng.normal(0, 0.45, (m, 1)) + rng.normal(0, 0.5, (m, len(dims)))
     vals = np.clip(np.rint(raw), 1, 5)
     vals[rng.random((m, len(dims))) < 0.1] = np.nan   # 不了解: outsiders know less
-    score = np.nanmean(np.where(np.isnan(vals), 3, vals), axis=1) + rng.normal(0, 0.4, m)
-    vote = np.array(VOTES, dtype=object)[np.clip(np.floor(score - 0.6), 0, 3).astype(int)]
-    vote = np.where(rng.random(m) > 0.08, vote, None)
+    vote = _votes(rng, vals, blank=0.08)
     u = rng.random(m)
     names = np.array(codes, dtype=object)
     df = pd.DataFrame(vals, columns=[table_column(d) for d in dims])
     return df.assign(round=code, kind="peer", rater=names[rater], target=names[target], view="peer_outside",
-                     department=names[target], category=np.where(u < 0.55, "党员", np.where(u < 0.9, "非党员", None)),
+                     department=names[target], category=_categories(u),
                      overall=vote, comment=None, submitted_on=dt.date(2022, 6, 1), source="simulate",
                      too_fast=None, form=TABLE_FORM)
