@@ -38,8 +38,8 @@ FULL = FAULT_TEXT["full"]["zh"]
 READONLY = FAULT_TEXT["readonly"]["zh"]
 
 
-def sentence(fault: str, what: str = "data") -> str:
-    return FAULT_TEXT[fault]["zh"].format(what=WHAT[what]["zh"])
+def sentence(fault: str, what: str = "data", lang: str = "zh") -> str:
+    return FAULT_TEXT[fault][lang].format(what=WHAT[what][lang])
 
 
 class SmallDisk:
@@ -143,7 +143,8 @@ def test_submissions_on_a_full_disk_are_answered_truly_and_stored_whole(survey_o
         assert any("traces of arrival not wiped" in r.getMessage() and "full" in r.getMessage()
                    for r in caplog.records)
         for _, a in refused:
-            assert a == {"ok": False, "error": "StoreError", "message": sentence("full")}
+            assert a == {"ok": False, "error": "StoreError", "message": sentence("full"),
+                         "en": sentence("full", lang="en")}
         # the store holds exactly the sheets reported as stored, and their tokens only are used
         assert _counts(engine) == (len(stored), len(stored))
         # what the page tells the respondent, and it is true: the token still works once there is room
@@ -165,7 +166,8 @@ def test_a_read_only_store_refuses_a_submission_in_one_sentence(survey_on_disk):
         engine.dispose()
         disk.readonly()
         a = _submit(desk, issued[1])
-        assert a == {"ok": False, "error": "StoreError", "message": sentence("readonly")}
+        assert a == {"ok": False, "error": "StoreError", "message": sentence("readonly"),
+                     "en": sentence("readonly", lang="en")}
         disk.readonly(False)
         assert _counts(engine) == (1, 1)
         assert _submit(desk, issued[1])["ok"]  # the refused token was left unused

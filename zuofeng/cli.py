@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = cli.main(args=argv, prog_name="zuofeng", standalone_mode=False)
     except ZuofengError as e:
-        click.echo(say("error", lang, message=e.message), err=True)
+        click.echo(say("error", lang, message=e.in_lang(lang)), err=True)
         return 2
     except click.exceptions.Abort:
         click.echo(say("aborted", lang), err=True)
@@ -491,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         from .faults import write_fault
         fault = write_fault(e, denied=False)  # a permission denied here may be an input file's
         if fault is not None:  # a full disk or a read-only store or folder: one sentence
-            click.echo(say("error", lang, message=fault.message), err=True)
+            click.echo(say("error", lang, message=fault.in_lang(lang)), err=True)
             return 2
         if isinstance(e, SQLAlchemyError):
             first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]

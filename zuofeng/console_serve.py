@@ -175,7 +175,7 @@ def serve_console(*, port: int = 8867, db: str | None = None, lang: str = "zh", 
     try:
         open_store(url).dispose()
     except ZuofengError as e:
-        if "no zuofeng store at" not in e.message:
+        if "no zuofeng store at" not in e.en:
             raise  # unreachable or not a store: say so now; a missing one is created by the first round
     _port_free("127.0.0.1", port)
     reports = reports_dir()

@@ -56,7 +56,9 @@ class StoreWriteError(StoreError):
 
     def __init__(self, fault: str, what: str = "data", lang: str = "zh"):
         self.fault, self.what = fault, what
-        super().__init__(self.in_lang(lang))
+        super().__init__(self.in_lang("zh"), self.in_lang("en"))
+        if lang == "en":
+            self.message = self.en
 
     def in_lang(self, lang: str) -> str:
         lang = "en" if lang == "en" else "zh"

@@ -115,7 +115,7 @@ class DeskClient:
             cls = ERRORS.get(answer.get("error"))
             if cls is None:
                 raise DeskUnavailable(str(answer.get("error")))
-            raise cls(str(answer.get("message", "")))
+            raise cls(str(answer.get("message", "")), answer.get("en"))
         return answer
 
     def _connect(self) -> socket.socket:
@@ -288,7 +288,7 @@ class Desk:
         except ZuofengError as e:
             # the nearest class the page knows (a full disk's StoreWriteError is a StoreError)
             name = next(c.__name__ for c in type(e).__mro__ if c.__name__ in ERRORS)
-            return {"ok": False, "error": name, "message": e.message}
+            return {"ok": False, "error": name, "message": e.message, "en": e.en}
         except Exception as e:  # noqa: BLE001 -- nothing a respondent sent is logged, only the kind of failure
             log.error("desk: %s failed with %s", req.get("op") if isinstance(req.get("op"), str) else "request",
                       type(e).__name__)

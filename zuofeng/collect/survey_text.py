@@ -131,12 +131,12 @@ def token_message(error: ZuofengError, lang: str = "zh") -> str:
     """
     t = TEXT["en" if lang == "en" else "zh"]
     if isinstance(error, TokenError):
-        key = _TOKEN_MESSAGES.get(error.message)
-        if key is None and error.message.startswith("a token is"):
+        key = _TOKEN_MESSAGES.get(error.en)
+        if key is None and error.en.startswith("a token is"):
             key = "bad_format"
         return t[key or "invalid"]
     if isinstance(error, RoundError):
         return t["not_open"]
-    if "suggestion is longer" in error.message:
+    if "suggestion is longer" in error.en:
         return t["too_long"]
     return t["system_error"]

@@ -62,7 +62,7 @@ td.zf-flags { color: #7f0000; }
 def one_line(exc: BaseException, lang: str = "zh") -> str:
     """The one line the CLI would print for ``exc`` (no traceback, ever)."""
     if isinstance(exc, ZuofengError):
-        return exc.message
+        return exc.in_lang(lang)
     try:
         from sqlalchemy.exc import SQLAlchemyError
     except ImportError:  # pragma: no cover

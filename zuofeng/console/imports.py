@@ -76,7 +76,7 @@ class ImportScreen:
                 if more > 0:
                     items += f"<li>{html.escape(s.t('more_problems', n=more))}</li>"
                 self.preview.value = f"<ul class='zf-problems'>{items}</ul>"
-                s.error(up.clean(e.message))
+                s.error(up.clean(e.in_lang(s.lang)))
             except Exception as e:  # noqa: BLE001
                 self.preview.value = ""
                 s.error(up.clean(one_line(e, s.lang)))

@@ -153,7 +153,7 @@ class ReportsScreen:
             result = api.render_reports(code, jobs=self.jobs, lang=self.lang.value, progress=False, db=s.db,
                                         on_progress=self._on_progress)
         except ReportBatchError as e:
-            failed, result = e.message, None
+            failed, result = e.in_lang(s.lang), None
         except Exception as e:  # noqa: BLE001
             s.error(one_line(e, s.lang))
             return

@@ -42,8 +42,8 @@ class ImportProblems(InputFileError):
     number of problems and the first of them.
     """
 
-    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()):
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = (), en: str | None = None):
+        super().__init__(message, en)
         self.problems = tuple(problems)
 
     @classmethod
@@ -54,7 +54,7 @@ class ImportProblems(InputFileError):
         return cls(f"{what}: {n} {noun}, nothing imported; first: {first}", problems)
 
     def __reduce__(self):
-        return (self.__class__, (self.message, self.problems))
+        return (self.__class__, (self.message, self.problems, self.en))
 
 
 class Collector:
