@@ -137,7 +137,7 @@ def test_in_english_on_request(store):
     assert c.rounds.open_button.description == "Open round" and "draft" in c.rounds.info.value
     c.reports.score_button.click()
     assert text(c.message.value) == "round R1 is a draft and has no answers: open it and collect answers first"
-    with pytest.raises(Exception, match="lang must be zh or en"):
+    with pytest.raises(Exception, match="--lang 只能是 zh 或 en"):
         Console(db=store, lang="fr", auto_refresh=False)
 
 

@@ -95,7 +95,7 @@ def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
     issue_tokens(engine, "R1", kind="self")
     with pytest.raises(RoundError, match="unknown round 'NOPE'"):
         sv.prepare("NOPE", db=url, port=free_port())
-    with pytest.raises(ZuofengError, match="--lang must be zh or en"):
+    with pytest.raises(ZuofengError, match="--lang 只能是 zh 或 en"):
         sv.prepare("R1", db=url, lang="fr")
     with pytest.raises(ZuofengError, match="no database at"):
         sv.prepare("R1", db=f"sqlite:///{tmp_path / 'none.db'}")
