@@ -30,11 +30,12 @@ def _add(parts):
 
 
 def brute_narrow(depts: dict[str, list[int]], sheets: dict[str, int], pools: dict[str, tuple[str, ...]],
-                 hidden: set[str]) -> set[str]:
+                 hidden: set[str], withheld: bool = False) -> set[str]:
     """The hidden units (departments, pools) with answers that are not wide, by enumeration.
 
     ``depts``: each department's true ratings (1–5); the organisation ALL is every department, a pool
-    the sum of its members; every published unit's (n, S, C) is known."""
+    the sum of its members; every published unit's (n, S, C) is known, except the organisation's count
+    of 4–5 when ``withheld`` (its problem rate is not published)."""
     truth = {d: (len(r), sum(r), sum(x >= 4 for x in r)) for d, r in depts.items()}
     truth.update({p: _add([truth[d] for d in m]) for p, m in pools.items()})
     truth["ALL"] = _add([truth[d] for d in depts])
@@ -46,13 +47,13 @@ def brute_narrow(depts: dict[str, list[int]], sheets: dict[str, int], pools: dic
     for combo in itertools.product(*(sorted(_outcomes(sheets[d])) for d in free[:-1])):
         value = {**truth, **dict(zip(free, combo))}
         rest = tuple(truth["ALL"][i] - sum(value[d][i] for d in depts if d != last) for i in range(3))
-        if rest not in possible:
-            continue
-        value[last] = rest
-        value.update({p: _add([value[d] for d in m]) for p, m in pools.items()})
-        value["ALL"] = _add([value[d] for d in depts])
-        if all(value[p] == truth[p] for p, _ in parents if p not in hidden):
-            solutions.append(value)
+        for o in ([o for o in possible if o[:2] == rest[:2]] if withheld else [rest] if rest in possible else []):
+            value = {**value, last: o}
+            value.update({p: _add([value[d] for d in m]) for p, m in pools.items()})
+            value["ALL"] = _add([value[d] for d in depts])
+            if all(value[p][:2] == truth[p][:2] if p == "ALL" and withheld else value[p] == truth[p]
+                   for p, _ in parents if p not in hidden):
+                solutions.append(value)
     assert solutions   # the truth is one of them
     out = set()
     for u in hidden:
@@ -68,9 +69,9 @@ def brute_narrow(depts: dict[str, list[int]], sheets: dict[str, int], pools: dic
     return out
 
 
-def audit_narrow(depts, sheets, pools, hidden) -> set[str]:
+def audit_narrow(depts, sheets, pools, hidden, withheld: bool = False) -> set[str]:
     contents, relations, caps = _system(depts, sheets, pools)
-    return set(integer_audit.narrow_cells(relations, contents, hidden, caps))
+    return set(integer_audit.narrow_cells(relations, contents, hidden, caps, rate_withheld={"ALL"} if withheld else ()))
 
 
 def _system(depts, sheets, pools):
@@ -107,6 +108,41 @@ def _random_table(rng: random.Random):
 def test_the_audit_finds_exactly_the_narrow_cells_the_enumeration_finds(seed):
     depts, sheets, pools, hidden = _random_table(random.Random(seed))
     assert audit_narrow(depts, sheets, pools, hidden) == brute_narrow(depts, sheets, pools, hidden)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_with_the_organisations_rate_withheld_the_audit_still_agrees_with_the_enumeration(seed):
+    depts, sheets, pools, hidden = _random_table(random.Random(seed))
+    assert (audit_narrow(depts, sheets, pools, hidden, withheld=True)
+            == brute_narrow(depts, sheets, pools, hidden, withheld=True))
+
+
+def test_withholding_the_organisations_rate_widens_a_remainder_where_nobody_rated_4_or_5():
+    """Two hidden departments of two raters each, none of them rating 4–5: the organisation's count of
+    4–5 pins theirs at 0; without it either may hold a 4–5 (A = [1, 4], B = [1, 2] gives the same sums)."""
+    depts = {"A": [1, 2], "B": [2, 3], "C": [1, 4, 5, 2, 3], "D": [4, 4, 1, 2, 5]}
+    sheets = {d: len(r) for d, r in depts.items()}
+    assert brute_narrow(depts, sheets, {}, {"A", "B"}) == {"A", "B"}
+    assert brute_narrow(depts, sheets, {}, {"A", "B"}, withheld=True) == set()
+    assert audit_narrow(depts, sheets, {}, {"A", "B"}) == {"A", "B"}
+    assert audit_narrow(depts, sheets, {}, {"A", "B"}, withheld=True) == set()
+
+
+def test_the_rule_withholds_the_organisations_rate_only_where_that_is_enough():
+    from zuofeng.score import disclosure
+
+    def run(depts):
+        contents, relations, _ = _system(depts, {d: len(r) for d, r in depts.items()}, {})
+        withhold: set = set()
+        found = disclosure.leaks(relations, contents, {"A", "B"}, top="ALL", withhold=withhold)
+        again = disclosure.leaks(relations, contents, {"A", "B"}, rate_withheld=withhold)
+        return found, withhold, again
+
+    # nobody of A and B rated 4–5, their ratings differ: withholding the organisation's rate is enough
+    assert run({"A": [1, 2], "B": [2, 3], "C": [1, 4, 5, 2, 3], "D": [4, 4, 1, 2, 5]}) == ([], {"ALL"}, [])
+    # all of them said 不存在: the mean gives it away too, so the organisation's figure goes
+    found, withhold, _ = run({"A": [1, 1], "B": [1, 1], "C": [1, 4, 5, 2, 3], "D": [4, 4, 1, 2, 5]})
+    assert (found, withhold) == (["ALL"], set())
 
 
 def test_the_random_tables_hold_both_narrow_and_wide_cells():

@@ -67,17 +67,36 @@ def remainders(relations: Iterable[tuple[Unit, tuple[Unit, ...]]], hidden: set[U
     return out
 
 
-def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit]) -> list[Unit]:
+def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit], rate_withheld: set[Unit] | frozenset = frozenset(),
+          top: Unit | None = None, withhold: set[Unit] | None = None) -> list[Unit]:
     """The published units to hide next so that no remainder is a single cell or unanimous: for each
     offending remainder its parent (the organisation's or the pool's figure), else the published
-    sibling with the fewest answers whose own answers break it."""
+    sibling with the fewest answers whose own answers break it.
+
+    ``rate_withheld`` are published units whose count of 4–5 is not published (their problem rates are
+    withheld): a remainder whose count of 4–5 follows only through one of them has no known count. With
+    ``top`` (the organisation, which is no unit's child) and a set ``withhold``, a remainder that is
+    unanimous only in its count of 4–5 ("none of them rated it 4–5", or "all did"), and would not be once
+    the organisation's rate is withheld, adds ``top`` to ``withhold`` instead: the organisation's mean and
+    SD stay published and only its problem rate is not.
+    """
     answered = {u for u, c in contents.items() if c[0] > 0}
+    known = _count_known(relations, hidden, answered, set(rate_withheld))
+    if_withheld = (_count_known(relations, hidden, answered, {*rate_withheld, top})
+                   if top is not None and withhold is not None and top not in hidden and top not in rate_withheld
+                   else None)
     out: list[Unit] = []
     for cells, (parent, kids) in sorted(remainders(relations, hidden, answered).items(),
                                         key=lambda x: sorted(x[0])):
         total = _sum(contents[u] for u in cells)
+        if not known.get(cells, True):
+            total = (*total[:3], None)
         if len(cells) >= 2 and not unanimous(total):
             continue
+        if (len(cells) >= 2 and if_withheld is not None and not if_withheld.get(cells, True)
+                and not unanimous((*total[:3], None))):
+            withhold.add(top)   # only its count of 4–5 gave the remainder away
+            return out
         # hide the parent (the organisation's or the pool's figure), never a department's own figure:
         # the departments' figures carry the problem lists and red-line alerts; a sibling only where
         # the parent cannot be hidden
@@ -90,6 +109,39 @@ def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit]) -> list[U
             out.append(min(options, key=lambda u: (contents[u][0], u)))
             return out
     return out
+
+
+def _count_known(relations, hidden: set[Unit], answered: set[Unit], withheld: set[Unit]) -> dict[frozenset, bool]:
+    """For each remainder, whether its count of 4–5 follows from the published counts.
+
+    A relation whose parent's count is withheld gives its remainder that count only up to the parent's
+    unknown one (coefficient 1); a difference of two remainders subtracts the coefficients, so the
+    difference of two remainders of the same withheld parent is known again. A remainder's count is
+    known when some way of getting it has coefficient 0. Only a unit that is no child (the
+    organisation) may be withheld, so each relation has at most that one unknown.
+    """
+    coef: dict[frozenset, set[int]] = {}
+    for parent, kids in relations:
+        if parent in hidden:
+            continue
+        h = frozenset(c for c in kids if c in hidden and c in answered)
+        if h:
+            coef.setdefault(h, set()).add(1 if parent in withheld else 0)
+    grew = True
+    while grew:
+        grew = False
+        for a in list(coef):
+            for b in list(coef):
+                if a < b:
+                    d = coef.setdefault(b - a, set())
+                    for x in list(coef[a]):
+                        for y in list(coef[b]):
+                            if abs(y - x) <= 2 and (y - x) not in d:
+                                d.add(y - x)
+                                grew = True
+    if any(len(c) > 1 and 0 not in c for c in coef.values()):
+        return {cells: True for cells in coef}   # two ways with different coefficients pin the withheld count
+    return {cells: 0 in c for cells, c in coef.items()}
 
 
 def _sum(parts: Iterable[Content]) -> Content:

@@ -48,15 +48,15 @@ class _Component:
     """The integer programme of one set of hidden units: variables (n, S[, C]) per unit, its rows."""
 
     def __init__(self, units: tuple[Unit, ...], rels: list[tuple[Unit, tuple[Unit, ...]]], caps: dict[Unit, float],
-                 with_c: bool):
-        self.units, self.with_c = units, with_c
+                 with_c: bool, rate_withheld: frozenset = frozenset()):
+        self.units, self.with_c, self.rate_withheld = units, with_c, rate_withheld
         self.parts = 3 if with_c else 2
         nh = len(units)
         self.col = {u: i for i, u in enumerate(units)}
         self.nvar = nh * self.parts
         eq = []
         for parent, kids in rels:
-            for part in range(self.parts):
+            for part in self.parts_of(parent):
                 row = np.zeros(self.nvar)
                 for u, sign in [(parent, -1.0), *((c, 1.0) for c in kids)]:
                     if u in self.col:
@@ -81,6 +81,10 @@ class _Component:
             for j, x in terms.items():
                 self.a_ub[i, j] = x
         self.lo, self.hi = np.zeros(self.nvar), hi
+
+    def parts_of(self, parent: Unit) -> range:
+        """The sums a relation fixes: not the count of 4–5 where the parent's problem rate is withheld."""
+        return range(2) if parent in self.rate_withheld else range(self.parts)
 
     def idx(self, u: Unit, part: int) -> int:
         return self.col[u] + len(self.units) * part
@@ -142,23 +146,27 @@ def components(relations: Iterable[tuple[Unit, tuple[Unit, ...]]], hidden: set[U
 
 
 def narrow_cells(relations: Iterable[tuple[Unit, tuple[Unit, ...]]], contents: dict[Unit, Content],
-                 hidden: set[Unit], sheets: dict[Unit, float], cache: dict | None = None) -> list[Unit]:
+                 hidden: set[Unit], sheets: dict[Unit, float], cache: dict | None = None,
+                 rate_withheld: set[Unit] | frozenset = frozenset()) -> list[Unit]:
     """The hidden units with answers that are not wide (module docstring), in a fixed order.
 
     ``contents`` holds every unit's true (n, S, Q, C) (C None for a dimension or the overall: then S
     need not be whole and no count of 4–5 is audited); ``sheets`` the public sheet counts that cap n.
-    ``cache`` (a dict kept across calls) holds the constraint matrices by component.
+    ``cache`` (a dict kept across calls) holds the constraint matrices by component. ``rate_withheld``
+    are published parents (the organisation) whose count of 4–5 is not published: their relations fix
+    the answers and the sums of ratings only.
     """
+    rate_withheld = frozenset(rate_withheld)
     cache = {} if cache is None else cache
     out: list[Unit] = []
     with_c = all(contents[u][3] is not None for u in contents)
     for units, rels in components(relations, hidden):
         if not any(contents[u][0] > 0 for u in units):
             continue
-        key = (units, tuple(rels), with_c, tuple(sheets.get(u, 0) for u in units))
+        key = (units, tuple(rels), with_c, tuple(sheets.get(u, 0) for u in units), rate_withheld)
         comp = cache.get(key)
         if comp is None:
-            comp = cache[key] = _Component(units, rels, sheets, with_c)
+            comp = cache[key] = _Component(units, rels, sheets, with_c, rate_withheld)
         out += _audit_component(comp, rels, contents)
     return sorted(out)
 
@@ -166,7 +174,7 @@ def narrow_cells(relations: Iterable[tuple[Unit, tuple[Unit, ...]]], contents: d
 def _audit_component(comp: _Component, rels, contents) -> list[Unit]:
     b = []
     for parent, kids in rels:
-        for part in range(comp.parts):
+        for part in comp.parts_of(parent):
             rhs = 0.0
             for u, sign in [(parent, -1.0), *((c, 1.0) for c in kids)]:
                 if u not in comp.col:

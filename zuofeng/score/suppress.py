@@ -573,6 +573,9 @@ class FigureSuppression:
     reasons: dict[Figure, str]
     scales: dict[str, tuple[str, ...]]   # parent key → child keys (dimension → items, overall → dimensions)
     weights: dict[str, float] | None = None  # the views' weights in ``all`` (None: equal)
+    #: published item figures of the organisation whose count of 4–5 (problem rate, red-line share and
+    #: alert) is withheld: their mean and SD are published (step 4 of :func:`suppress_figures`)
+    rates: set[Figure] = field(default_factory=set)
 
     def published(self, unit: str, kind: str, key: str) -> bool:
         return (unit, kind, key) not in self.reasons
@@ -600,10 +603,13 @@ def _pair_hidden_scales(counts, rels, reasons) -> None:
 
 
 def _content_leaks(contents, departments: pd.DataFrame, reasons, groups: Suppression | None = None,
-                   cache: dict | None = None) -> set[Figure]:
+                   cache: dict | None = None, rates: set[Figure] | None = None) -> set[Figure]:
     """Figures to hide so that no remainder of hidden figures is unanimous (:mod:`.disclosure`) and, with
     the ``groups`` (their public sheet counts), every hidden figure is wide (:mod:`.integer_audit`), for
-    every key and view; a few at a time (one per key and view), since the rule runs again after them."""
+    every key and view; a few at a time (one per key and view), since the rule runs again after them.
+
+    With ``rates``, a remainder unanimous only in its count of 4–5 adds the organisation's item figure to
+    ``rates`` (its problem rate is withheld) instead of hiding it, where that is enough."""
     codes = [str(c) for c in departments["code"]]
     pools = division_pools(departments)
     in_pool = {c for _, members in pools.values() for c in members}
@@ -616,12 +622,19 @@ def _content_leaks(contents, departments: pd.DataFrame, reasons, groups: Suppres
             leaf = {c: by_leaf.get((c, v), (0.0, 0.0, 0.0, 0.0)) for c in codes}
             units = {**leaf, **{u: _add(leaf[c] for c in m) for u, (_, m) in pools.items()}, ALL: _add(leaf.values())}
             hidden = {u for u in units if (u, v, key) in reasons}
-            found = disclosure.leaks(rels, units, hidden)
+            withheld = {u for u in units if (u, v, key) in rates and u not in hidden} if rates is not None else set()
+            item = units[ALL][3] is not None   # a count of 4–5 exists for items only
+            withhold: set = set()
+            found = disclosure.leaks(rels, units, hidden, withheld, ALL if rates is not None and item else None,
+                                     withhold)
+            if withhold:
+                rates.update((u, v, key) for u in withhold)
+                continue
             if not found and groups is not None and hidden:
                 sheets = {u: groups.counts.get((u, v, TOTAL), 0) for u in units}
-                memo = (key, v, frozenset(hidden))   # the rule runs again after each find: audit once
+                memo = (key, v, frozenset(hidden), frozenset(withheld))   # the rule runs again: audit once
                 if cache is None or memo not in cache:
-                    narrow = integer_audit.narrow_cells(rels, units, hidden, sheets, cache)
+                    narrow = integer_audit.narrow_cells(rels, units, hidden, sheets, cache, withheld)
                     if cache is not None:
                         cache[memo] = narrow
                 for cell in narrow if cache is None else cache[memo]:
@@ -665,7 +678,9 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     4. *Answers, not only counts*: with ``contents``, a set of hidden figures whose sums the published
        ones fix (a remainder) must not be unanimous — all alike, or none or all rated 4–5 — or every
        one of them is known; otherwise a published sibling that breaks it (or the parent) is hidden too
-       and steps 1–2 run again (:mod:`zuofeng.score.disclosure`).
+       and steps 1–2 run again (:mod:`zuofeng.score.disclosure`). Where only its count of 4–5 gives it
+       away and withholding the organisation's count is enough, the organisation's item figure stays
+       published and only its rates are withheld (``rates``; its ``all`` figure's rates with them).
 
     Parameters
     ----------
@@ -709,6 +724,7 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     counts = {(u, kd, key): c.counts[(u, kd, TOTAL)] for key, c in cells.items() for u in public_units for kd in KINDS}
     todo = set(answer_counts)
     audit_cache: dict = {}
+    rates: set[Figure] = set()
     while todo:
         for key in sorted(todo):
             per_key[key] = suppress(cells[key], k, {**start, **extra[key]})
@@ -721,9 +737,12 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
         _apply_rule(counts, rels, k, reasons)
         _pair_hidden_scales(counts, rels, reasons)
         new = set(reasons) - before
-        if not new and contents is not None:   # 4. no remainder of hidden cells may be unanimous
-            new = _content_leaks(contents, departments, reasons, groups, audit_cache)
+        while not new and contents is not None:   # 4. no remainder of hidden cells may be unanimous
+            withheld = len(rates)
+            new = _content_leaks(contents, departments, reasons, groups, audit_cache, rates)
             reasons.update({f: COMPLEMENTARY for f in new})
+            if len(rates) == withheld:
+                break
         for u, kd, key in new:
             extra[key][(u, kd, TOTAL)] = reasons[(u, kd, key)]
         todo = {key for _, _, key in new}
@@ -739,13 +758,20 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
             if (u, "all", key) not in reasons and any((u, v, key) in reasons and counts[(u, v, key)] > 0
                                                       for v in entering):
                 reasons[(u, "all", key)] = COMPLEMENTARY
+    # the same for a withheld rate: ``all``'s rate would give the view's back
+    rates = {f for f in rates if f not in reasons}
+    rates |= {(u, "all", key) for u, v, key in rates if (u, "all", key) not in reasons}
     return FigureSuppression(k, counts, reasons, {p: tuple(c) for p, c in scales.items()},
-                             None if weights is None else dict(weights))
+                             None if weights is None else dict(weights), rates)
 
 
 SCORE_STATISTICS = ("mean", "sd", "index", "problem_rate", "red_line_share", "red_line_alert", "alpha", "rwg_j",
                     "gap", "gap_flag", "gap_p", "gap_q", "change", "change_p", "change_q", "composite", "rank", "rank_low",
                     "rank_high", "bottom")
+
+
+#: the statistics a count of 4–5 gives (withheld with it, :attr:`FigureSuppression.rates`)
+RATE_STATISTICS = ("problem_rate", "red_line_share", "red_line_alert")
 
 
 def figures_needed(department: str, kind: str, level: str, key: str, statistic: str, needs: str | None,
@@ -795,6 +821,10 @@ def figure_notes(table: pd.DataFrame, figs: FigureSuppression, prev: FigureSuppr
         found = np.array([text if f in figs.reasons else None for f in keys], dtype=object)[inverse]
         own = scored & pd.notna(found) & (table["statistic"] != "composite").to_numpy()
         notes[own] = found[own]
+    if figs.rates:   # the organisation's withheld counts of 4–5: its rates hidden, its mean and SD not
+        rate_rows = scored & np.isin(table["statistic"].to_numpy(object), RATE_STATISTICS) & pd.isna(notes)
+        keys = list(zip(*(c[rate_rows] for c in (cols[0], cols[1], cols[3]))))
+        notes[np.flatnonzero(rate_rows)[[f in figs.rates for f in keys]]] = hidden_text(figs.k)
     alpha = scored & (table["statistic"] == "alpha").to_numpy() & (n > 0) & (n < figs.k)
     notes[alpha & pd.isna(notes)] = f"已抑制：完整作答的答卷不足{figs.k}份，不计算信度"
     # the rest also rest on other figures (figures_needed): decide once per distinct row key, with the
