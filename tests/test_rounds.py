@@ -78,39 +78,43 @@ def test_round_lifecycle(engine, roster_file):
     assert (rnd["status"], rnd["k_min"], rnd["k_comment"], rnd["instrument_version"]) == ("draft", 4, 10, 1)
     assert rnd["eval_scores"] == {"好": 100, "较好": 80, "一般": 60, "差": 40}
     assert set_status(engine, "R0", "open")["status"] == "open"
-    with pytest.raises(RoundError, match="round R0 is open; cannot open it"):
+    with pytest.raises(RoundError, match="轮次 R0 状态为开放，不能开放") as e:
         set_status(engine, "R0", "open")
+    assert e.value.en == "round R0 is open; cannot open it"
     closed = set_status(engine, "R0", "closed")
     assert closed["status"] == "closed" and closed["closed_on"] is not None
-    with pytest.raises(RoundError, match="is closed; cannot close it"):
+    with pytest.raises(RoundError, match="状态为已关闭，不能关闭") as e:
         set_status(engine, "R0", "closed")
+    assert e.value.en == "round R0 is closed; cannot close it"
     r1 = create_round(engine, "R1", title="终期", roster=roster_file, previous="R0")
     assert r1["previous"] == "R0"
     assert [r["code"] for r in list_rounds(engine)] == ["R0", "R1"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"code": "R 1"}, "round code 'R 1' must be"),
-    ({"k_min": 2}, "below the floor of 3"),
-    ({"k_min": 5, "k_comment": 4}, "--k-comment 4 must be at least --k-min 5"),
-    ({"previous": "R9"}, "unknown round 'R9'"),
-    ({"title": "  "}, "round title is empty"),
+@pytest.mark.parametrize("kwargs, message, message_en", [
+    ({"code": "R 1"}, "轮次代码 'R 1' 必须由", "round code 'R 1' must be"),
+    ({"k_min": 2}, "--k-min 2 低于下限 3", "below the floor of 3"),
+    ({"k_min": 5, "k_comment": 4}, "--k-comment 4 不能小于 --k-min 5", "--k-comment 4 must be at least --k-min 5"),
+    ({"previous": "R9"}, "R9", "unknown round 'R9'"),
+    ({"title": "  "}, "轮次标题为空", "round title is empty"),
 ])
-def test_round_create_errors_leave_store_unchanged(engine, roster_file, kwargs, message):
+def test_round_create_errors_leave_store_unchanged(engine, roster_file, kwargs, message, message_en):
     create_round(engine, "R0", title="基线", roster=roster_file)
     before = _counts(engine)
     args = {"code": "R1", "title": "t", "roster": roster_file} | kwargs
     code = args.pop("code")
-    with pytest.raises(RoundError, match=message):
+    with pytest.raises(RoundError, match=message) as e:
         create_round(engine, code, **args)
+    assert message_en in e.value.en
     assert _counts(engine) == before
 
 
 def test_duplicate_round_and_bad_roster_leave_store_unchanged(engine, roster_file, tmp_path):
     create_round(engine, "R0", title="基线", roster=roster_file)
     before = _counts(engine)
-    with pytest.raises(RoundError, match="round R0 already exists"):
+    with pytest.raises(RoundError, match="轮次 R0 已存在") as e:
         create_round(engine, "R0", title="again", roster=roster_file)
+    assert e.value.en == "round R0 already exists"
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,5\n", encoding="utf-8")
     with pytest.raises(InputFileError, match="duplicate department code"):
