@@ -61,22 +61,26 @@ def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_
     assert run(capsys, "round", "create", "R1", "--title", "t", "--roster", str(roster_file), "--db", db)[0] == 0
     bad_roster = tmp_path / "bad.csv"
     bad_roster.write_text("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,x\n", encoding="utf-8")
+    # (arguments, the English, the Chinese of the default language or None: that error's Chinese is tested with it)
     cases = [
-        (["round", "create", "R2", "--title", "t", "--roster", str(tmp_path / "none.csv")], "roster file not found"),
-        (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3"),
-        (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists"),
-        (["round", "open", "NOPE"], "unknown round 'NOPE'"),
-        (["round", "close", "R1"], "is draft; cannot close it"),
-        (["simulate", "R1"], "is draft, not open"),
-        (["status", "NOPE"], "unknown round"),
+        (["round", "create", "R2", "--title", "t", "--roster", str(tmp_path / "none.csv")], "roster file not found",
+         "找不到名册文件"),
+        (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3", "第 3 行"),
+        (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists", "轮次 R1 已存在"),
+        (["round", "open", "NOPE"], "unknown round 'NOPE'", None),
+        (["round", "close", "R1"], "is draft; cannot close it", "轮次 R1 状态为草稿，不能关闭"),
+        (["simulate", "R1"], "is draft, not open", None),
+        (["status", "NOPE"], "unknown round", None),
     ]
-    for args, message in cases:
-        before = snapshot(db_file)
-        code, out, err = run(capsys, *args, "--db", db)
-        assert code == 2, args
-        assert message in err and err.count("\n") == 1 and err.startswith("zuofeng: error: "), (args, err)
-        assert "Traceback" not in err and out == ""
-        assert snapshot(db_file) == before, args
+    for args, message, message_zh in cases:
+        for lang, expected in (("en", message), ("zh", message_zh)):
+            before = snapshot(db_file)
+            code, out, err = run(capsys, *args, "--db", db, "--lang", lang)
+            assert code == 2, args
+            assert err.count("\n") == 1 and err.startswith("zuofeng: error: "), (args, err)
+            assert expected is None or expected in err, (args, err)
+            assert "Traceback" not in err and out == ""
+            assert snapshot(db_file) == before, args
 
 
 def test_unreachable_database_is_one_line(capsys, tmp_path):

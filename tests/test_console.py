@@ -76,7 +76,7 @@ def test_a_bad_roster_shows_the_clis_one_line_error_and_the_line_it_names(store,
     (tmp_path / "roster.csv").write_text(bad, encoding="utf-8")
     assert main(["round", "create", "R1", "--title", "t", "--roster", "roster.csv", "--db", store]) == 2
     cli_line = capsys.readouterr().err.strip().removeprefix("zuofeng: error: ")
-    assert "line 3" in cli_line and "headcount" in cli_line
+    assert "第 3 行" in cli_line and "headcount" in cli_line
     assert text(c.message.value) == cli_line and 'class="zf-error"' in c.message.value
     assert "zuofeng-upload-" not in c.message.value  # the private upload folder is never shown
     assert api.list_rounds(db=store) == []

@@ -136,7 +136,7 @@ def test_a_new_analyst_runs_a_round_from_roster_to_downloads_in_chinese(console,
             upload(page, ".zf-roster", bad)
             page.click(".zf-create")
             page.wait_for_selector(".zf-roster-lines tr.zf-bad")
-            assert "line 4" in message(page) and "headcount" in message(page)
+            assert "第 4 行" in message(page) and "headcount" in message(page)
             assert page.inner_text(".zf-roster-caption") == "名册第 4 行"
             assert "十" in page.inner_text(".zf-roster-lines tr.zf-bad")
             snap(page, "roster-error", ".zf-roster-problem")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -35,36 +37,45 @@ def test_roster_xlsx(tmp_path):
     assert [(r.code, r.headcount, r.party_members) for r in rows][:2] == [("BGS", 12, 9), ("XHB", 8, 6)]
 
 
-@pytest.mark.parametrize("body, message", [
-    ("code,name,unit_type\nA,甲,机关部室\n", "lacks column\\(s\\) headcount"),
-    ("code,name,unit_type,headcount\nA,甲,机关部室,5\nB,乙,机关部室,x\n", "line 3: headcount must be a whole number"),
-    ("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,6\n", "line 3: duplicate department code 'A' \\(first on line 2\\)"),
-    ("code,name,unit_type,headcount\nA,甲,机关部室,0\n", "line 2: headcount must be at least 1"),
-    ("code,name,unit_type,headcount,party_members\nA,甲,机关部室,5,6\n", "line 2: party_members 6 exceeds headcount 5"),
-    ("code,name,unit_type,headcount\nA B,甲,机关部室,5\n", "line 2: code 'A B' must be"),
-    ("code,name,unit_type,headcount\nA,,机关部室,5\n", "line 2: name is empty"),
-    ("code,name,unit_type,headcount,peer_targets\nA,甲,机关部室,5,Z\n", "line 2: peer_targets names unknown department 'Z'"),
-    ("code,name,unit_type,headcount,code\nA,甲,机关部室,5,A\n", "duplicate column\\(s\\) code"),
-    ("", "roster is empty"),
+@pytest.mark.parametrize("body, message, message_en", [
+    ("code,name,unit_type\nA,甲,机关部室\n", "名册缺少列 headcount", "lacks column\\(s\\) headcount"),
+    ("code,name,unit_type,headcount\nA,甲,机关部室,5\nB,乙,机关部室,x\n", "第 3 行：headcount 必须是整数，而不是 'x'",
+     "line 3: headcount must be a whole number"),
+    ("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,6\n", "第 3 行：部门代码 'A' 重复（首次出现在第 2 行）",
+     "line 3: duplicate department code 'A' \\(first on line 2\\)"),
+    ("code,name,unit_type,headcount\nA,甲,机关部室,0\n", "第 2 行：headcount（人数）至少为 1",
+     "line 2: headcount must be at least 1"),
+    ("code,name,unit_type,headcount,party_members\nA,甲,机关部室,5,6\n",
+     "第 2 行：party_members（党员人数）6 超过 headcount（人数）5", "line 2: party_members 6 exceeds headcount 5"),
+    ("code,name,unit_type,headcount\nA B,甲,机关部室,5\n", "第 2 行：部门代码 'A B' 必须由", "line 2: code 'A B' must be"),
+    ("code,name,unit_type,headcount\nA,,机关部室,5\n", "第 2 行：name（名称）为空", "line 2: name is empty"),
+    ("code,name,unit_type,headcount,peer_targets\nA,甲,机关部室,5,Z\n", "第 2 行：peer_targets 中的部门 'Z' 不在名册中",
+     "line 2: peer_targets names unknown department 'Z'"),
+    ("code,name,unit_type,headcount,code\nA,甲,机关部室,5,A\n", "列 code 重复", "duplicate column\\(s\\) code"),
+    ("", "名册是空的", "roster is empty"),
 ])
-def test_bad_roster_names_line_and_column(tmp_path, body, message):
+def test_bad_roster_names_line_and_column(tmp_path, body, message, message_en):
     p = tmp_path / "r.csv"
     p.write_text(body, encoding="utf-8")
-    with pytest.raises(InputFileError, match=message):
+    with pytest.raises(InputFileError, match=message) as e:
         read_roster(p)
+    assert re.search(message_en, e.value.en), e.value.en
 
 
 def test_unreadable_roster(tmp_path):
-    with pytest.raises(InputFileError, match="roster file not found"):
+    with pytest.raises(InputFileError, match="找不到名册文件") as e:
         read_roster(tmp_path / "missing.csv")
+    assert e.value.en.startswith("roster file not found: ")
     p = tmp_path / "bin.csv"
     p.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(InputFileError, match="unreadable encoding|not a text file"):
+    with pytest.raises(InputFileError, match="无法识别的编码|不是文本文件") as e:
         read_roster(p)
+    assert re.search("unreadable encoding|not a text file", e.value.en)
     x = tmp_path / "fake.xlsx"
     x.write_bytes(b"PK\x03\x04 truncated")
-    with pytest.raises(InputFileError, match="not a readable .xlsx"):
+    with pytest.raises(InputFileError, match="无法读取的 .xlsx 文件") as e:
         read_roster(x)
+    assert "not a readable .xlsx" in e.value.en
 
 
 def _counts(engine):
@@ -117,7 +128,7 @@ def test_duplicate_round_and_bad_roster_leave_store_unchanged(engine, roster_fil
     assert e.value.en == "round R0 already exists"
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,5\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="duplicate department code"):
+    with pytest.raises(InputFileError, match="部门代码 'A' 重复"):
         create_round(engine, "R1", title="t", roster=bad)
     assert _counts(engine) == before
 
