@@ -95,8 +95,9 @@ def test_batch_files_are_refused_with_their_line(engine, roster_file, tmp_path, 
 
 def test_a_round_with_groups_needs_the_batch_file_and_one_without_refuses_it(engine, roster_file, tmp_path):
     code = _round(engine, roster_file)
-    with pytest.raises(Exception, match="declares rater groups"):
+    with pytest.raises(Exception, match="设定了测评人员类别") as e:
         tk.issue_tokens(engine, code)
+    assert "declares rater groups" in e.value.en
     create_round(engine, "PLAIN", title="t", roster=roster_file)
     with pytest.raises(RoundError, match="轮次 PLAIN 没有设定测评人员类别") as e:
         tk.issue_tokens(engine, "PLAIN", groups=_batches(tmp_path))

@@ -90,7 +90,7 @@ def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
     with pytest.raises(RoundError, match="round R1 is draft, not open: open it first"):
         sv.prepare("R1", db=url, port=free_port())
     set_status(engine, "R1", "open")
-    with pytest.raises(ZuofengError, match="no token key"):
+    with pytest.raises(ZuofengError, match="没有答题码密钥"):
         sv.prepare("R1", db=url, port=free_port())
     issue_tokens(engine, "R1", kind="self")
     with pytest.raises(RoundError, match="unknown round 'NOPE'"):
