@@ -131,6 +131,11 @@ def test_console_script_runs_as_a_real_process(tmp_path):
     r = subprocess.run([str(exe), "round", "open", "R9"], check=False, capture_output=True, text=True, env=env,
                        timeout=60)
     assert r.returncode == 2 and r.stderr.strip() == (
+        f"zuofeng: error: 找不到 zuofeng 数据库 {tmp_path / 'z.db'}：请用 `zuofeng round create ROUND --title T "
+        "--roster FILE`（或 `zuofeng demo`）新建一个，或用 --db URL 或 ZUOFENG_DB 指定已有的数据库")
+    r = subprocess.run([str(exe), "round", "open", "R9", "--lang", "en"], check=False, capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 2 and r.stderr.strip() == (
         f"zuofeng: error: no zuofeng store at {tmp_path / 'z.db'}: create one with `zuofeng round create ROUND "
         "--title T --roster FILE` (or `zuofeng demo`), or name an existing store with --db URL or ZUOFENG_DB")
     assert not (tmp_path / "z.db").exists()
@@ -146,11 +151,13 @@ def test_one_store_from_any_folder_of_the_project(tmp_path, roster_file, monkeyp
     (project / "pyproject.toml").write_text('[project]\nname = "zuofeng"\n', encoding="utf-8")
     monkeypatch.chdir(project / "notebooks")
     code, out, err = run(capsys, "round", "list")
-    assert code == 2 and err == (f"zuofeng: error: no zuofeng store at {project / 'data' / 'zuofeng.db'}: create one "
-                                 "with `zuofeng round create ROUND --title T --roster FILE` (or `zuofeng demo`), or "
-                                 "name an existing store with --db URL or ZUOFENG_DB\n")
+    assert code == 2 and err == (f"zuofeng: error: 找不到 zuofeng 数据库 {project / 'data' / 'zuofeng.db'}：请用 "
+                                 "`zuofeng round create ROUND --title T --roster FILE`（或 `zuofeng demo`）新建一个，"
+                                 "或用 --db URL 或 ZUOFENG_DB 指定已有的数据库\n")
     for args in (["status", "R1"], ["score", "R1"], ["report", "R1"], ["backup", "--out", str(tmp_path / "b.db")]):
         code, _, err = run(capsys, *args)
+        assert code == 2 and "找不到 zuofeng 数据库" in err, args
+        code, _, err = run(capsys, *args, "--lang", "en")
         assert code == 2 and "no zuofeng store at" in err, args
     assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
     assert main(["round", "create", "R1", "--title", "t", "--roster", str(roster_file)]) == 0  # creating may create

@@ -124,7 +124,7 @@ def test_a_new_analyst_runs_a_round_from_roster_to_downloads_in_chinese(console,
             page.on("request", lambda r: requested.append(r.url))
             page.goto(f"{base}?token={token}", wait_until="commit")
             page.wait_for_selector(".zf-console", state="visible", timeout=90_000)
-            assert "no zuofeng store at" in message(page)  # nothing created by looking
+            assert "找不到 zuofeng 数据库" in message(page)  # nothing created by looking
             body = page.inner_text(".zf-console")
             for word in ("分析员控制台", "测评轮次", "答题码与分享", "答卷覆盖率", "导入答卷文件", "计分与报告", "整改台账",
                          "还没有轮次：请在下面新建一个"):
