@@ -97,13 +97,14 @@ def test_serve_and_the_console_look_for_the_projects_store(project, capsys):
     assert str(project / "data" / "zuofeng.db") in capsys.readouterr().err
     console = Console(auto_refresh=False)
     assert f"sqlite:///{project / 'data' / 'zuofeng.db'}" in console.store.value
-    assert "no zuofeng store at" in console.message.value
+    assert "找不到 zuofeng 数据库" in console.message.value
     assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
 
 
 def test_the_api_finds_the_store_from_a_subfolder_and_only_create_round_creates_it(project):
-    with pytest.raises(ZuofengError, match="no zuofeng store at"):
+    with pytest.raises(ZuofengError, match="找不到 zuofeng 数据库") as e:
         api.list_rounds()
+    assert e.value.en.startswith(f"no zuofeng store at {project / 'data' / 'zuofeng.db'}: create one with")
     assert not (project / "data").exists()
     api.create_round("R1", title="基线", roster=api.demo_roster())
     assert (project / "data" / "zuofeng.db").is_file()
@@ -132,7 +133,7 @@ def test_the_ledger_commands_find_the_projects_store_and_never_create_one(projec
     for args in (["ledger", "status", "R1"], ["ledger", "init", "R1"], ["ledger", "problems", "R1"],
                  ["ledger", "export", "R1", "--out", "l.xlsx"]):
         assert main(args) == 2
-        assert f"no zuofeng store at {project / 'data' / 'zuofeng.db'}" in capsys.readouterr().err
+        assert f"找不到 zuofeng 数据库 {project / 'data' / 'zuofeng.db'}" in capsys.readouterr().err
     assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
     api.create_round("R1", title="基线", roster=api.demo_roster())
     assert main(["ledger", "status", "R1"]) == 0  # the project's store, found from notebooks/
@@ -159,8 +160,9 @@ def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):
         assert api.ledger_update(eid, by="王明", status="整改中", leader="张三", deadline="2022-06-30", db=db_url) == 3
         with pytest.raises(LedgerError, match="may not move back from 整改中 to 未启动"):
             api.ledger_update(eid, by="王明", status="未启动", db=engine)
-        with pytest.raises(LedgerError, match="deadline must be a date"):
+        with pytest.raises(LedgerError, match="deadline（整改期限）必须是日期（YYYY-MM-DD），而不是 'June'") as e:
             api.ledger_update(eid, by="王明", deadline="June", db=engine)
+        assert e.value.en == "deadline must be a date (YYYY-MM-DD), not 'June'"
         row = api.ledger_entries("R1", department=dept, verify=False, db=engine).set_index("id").loc[eid]
         assert (row["status"], row["leader"], row["deadline"]) == ("整改中", "张三", dt.date(2022, 6, 30))
         hist = api.ledger_history("R1", entry_id=eid, db=engine)
@@ -171,8 +173,9 @@ def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):
         summary, entries = api.ledger_status("R1", as_of=dt.date(2022, 7, 1), db=engine)
         assert summary.set_index("department").loc[dept, "overdue"] == 1
         assert "overdue" in entries.set_index("id").loc[eid, "flags"]
-        with pytest.raises(LedgerError, match="unknown department 'NOPE'"):
+        with pytest.raises(LedgerError, match="轮次 R1 中没有部门 'NOPE'") as e:
             api.ledger_entries("R1", department="NOPE", db=engine)
+        assert e.value.en == "unknown department 'NOPE' in round R1"
     finally:
         engine.dispose()
 

@@ -119,10 +119,12 @@ def test_paper_ballots_in_english(ballot_round, tmp_path):
 def test_an_existing_ballot_file_is_refused_and_nothing_is_issued(ballot_round, tmp_path):
     out = tmp_path / "ballots.html"
     out.write_text("old", encoding="utf-8")
-    with pytest.raises(ZuofengError, match="already exists"):
+    with pytest.raises(ZuofengError, match="已存在，其中可能有有效的答题码") as e:
         sl.issue_slips(ballot_round, "R1", paper_ballots=out)
-    with pytest.raises(ZuofengError, match="different files"):
+    assert "already exists" in e.value.en
+    with pytest.raises(ZuofengError, match="--out、--csv 和 --paper-ballots 必须是不同的文件") as e:
         sl.issue_slips(ballot_round, "R1", paper_ballots=tmp_path / "x.html", out=tmp_path / "x.html")
+    assert e.value.en == "--out, --csv and --paper-ballots must name different files"
     assert out.read_text(encoding="utf-8") == "old" and tk.token_counts(ballot_round, "R1") == []
 
 

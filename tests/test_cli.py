@@ -61,22 +61,26 @@ def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_
     assert run(capsys, "round", "create", "R1", "--title", "t", "--roster", str(roster_file), "--db", db)[0] == 0
     bad_roster = tmp_path / "bad.csv"
     bad_roster.write_text("code,name,unit_type,headcount\nA,甲,机关部室,5\nA,乙,机关部室,x\n", encoding="utf-8")
+    # (arguments, the English, the Chinese of the default language or None: that error's Chinese is tested with it)
     cases = [
-        (["round", "create", "R2", "--title", "t", "--roster", str(tmp_path / "none.csv")], "roster file not found"),
-        (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3"),
-        (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists"),
-        (["round", "open", "NOPE"], "unknown round 'NOPE'"),
-        (["round", "close", "R1"], "is draft; cannot close it"),
-        (["simulate", "R1"], "is draft, not open"),
-        (["status", "NOPE"], "unknown round"),
+        (["round", "create", "R2", "--title", "t", "--roster", str(tmp_path / "none.csv")], "roster file not found",
+         "找不到名册文件"),
+        (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3", "第 3 行"),
+        (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists", "轮次 R1 已存在"),
+        (["round", "open", "NOPE"], "unknown round 'NOPE'", None),
+        (["round", "close", "R1"], "is draft; cannot close it", "轮次 R1 状态为草稿，不能关闭"),
+        (["simulate", "R1"], "is draft, not open", None),
+        (["status", "NOPE"], "unknown round", None),
     ]
-    for args, message in cases:
-        before = snapshot(db_file)
-        code, out, err = run(capsys, *args, "--db", db)
-        assert code == 2, args
-        assert message in err and err.count("\n") == 1 and err.startswith("zuofeng: error: "), (args, err)
-        assert "Traceback" not in err and out == ""
-        assert snapshot(db_file) == before, args
+    for args, message, message_zh in cases:
+        for lang, expected in (("en", message), ("zh", message_zh)):
+            before = snapshot(db_file)
+            code, out, err = run(capsys, *args, "--db", db, "--lang", lang)
+            assert code == 2, args
+            assert err.count("\n") == 1 and err.startswith("zuofeng: error: "), (args, err)
+            assert expected is None or expected in err, (args, err)
+            assert "Traceback" not in err and out == ""
+            assert snapshot(db_file) == before, args
 
 
 def test_unreachable_database_is_one_line(capsys, tmp_path):
@@ -127,6 +131,11 @@ def test_console_script_runs_as_a_real_process(tmp_path):
     r = subprocess.run([str(exe), "round", "open", "R9"], check=False, capture_output=True, text=True, env=env,
                        timeout=60)
     assert r.returncode == 2 and r.stderr.strip() == (
+        f"zuofeng: error: 找不到 zuofeng 数据库 {tmp_path / 'z.db'}：请用 `zuofeng round create ROUND --title T "
+        "--roster FILE`（或 `zuofeng demo`）新建一个，或用 --db URL 或 ZUOFENG_DB 指定已有的数据库")
+    r = subprocess.run([str(exe), "round", "open", "R9", "--lang", "en"], check=False, capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 2 and r.stderr.strip() == (
         f"zuofeng: error: no zuofeng store at {tmp_path / 'z.db'}: create one with `zuofeng round create ROUND "
         "--title T --roster FILE` (or `zuofeng demo`), or name an existing store with --db URL or ZUOFENG_DB")
     assert not (tmp_path / "z.db").exists()
@@ -142,11 +151,13 @@ def test_one_store_from_any_folder_of_the_project(tmp_path, roster_file, monkeyp
     (project / "pyproject.toml").write_text('[project]\nname = "zuofeng"\n', encoding="utf-8")
     monkeypatch.chdir(project / "notebooks")
     code, out, err = run(capsys, "round", "list")
-    assert code == 2 and err == (f"zuofeng: error: no zuofeng store at {project / 'data' / 'zuofeng.db'}: create one "
-                                 "with `zuofeng round create ROUND --title T --roster FILE` (or `zuofeng demo`), or "
-                                 "name an existing store with --db URL or ZUOFENG_DB\n")
+    assert code == 2 and err == (f"zuofeng: error: 找不到 zuofeng 数据库 {project / 'data' / 'zuofeng.db'}：请用 "
+                                 "`zuofeng round create ROUND --title T --roster FILE`（或 `zuofeng demo`）新建一个，"
+                                 "或用 --db URL 或 ZUOFENG_DB 指定已有的数据库\n")
     for args in (["status", "R1"], ["score", "R1"], ["report", "R1"], ["backup", "--out", str(tmp_path / "b.db")]):
         code, _, err = run(capsys, *args)
+        assert code == 2 and "找不到 zuofeng 数据库" in err, args
+        code, _, err = run(capsys, *args, "--lang", "en")
         assert code == 2 and "no zuofeng store at" in err, args
     assert not (project / "data").exists() and not (project / "notebooks" / "data").exists()
     assert main(["round", "create", "R1", "--title", "t", "--roster", str(roster_file)]) == 0  # creating may create

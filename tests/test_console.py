@@ -63,9 +63,9 @@ def n_responses(store) -> int:
 
 def test_a_missing_store_is_one_line_and_is_not_created(store, tmp_path):
     c = Console(db=store, auto_refresh=False)
-    assert text(c.message.value) == (f"no zuofeng store at {tmp_path / 'zuofeng.db'}: create one with `zuofeng round "
-                                     "create ROUND --title T --roster FILE` (or `zuofeng demo`), or name an existing "
-                                     "store with --db URL or ZUOFENG_DB")
+    assert text(c.message.value) == (f"找不到 zuofeng 数据库 {tmp_path / 'zuofeng.db'}：请用 `zuofeng round create "
+                                     "ROUND --title T --roster FILE`（或 `zuofeng demo`）新建一个，或用 --db URL 或 "
+                                     "ZUOFENG_DB 指定已有的数据库")
     assert c.rounds.picker.options == () and c.reports.report_button.disabled and not (tmp_path / "zuofeng.db").exists()
     assert text(c.rounds.info.value) == "还没有轮次：请在下面新建一个"
 
@@ -76,7 +76,7 @@ def test_a_bad_roster_shows_the_clis_one_line_error_and_the_line_it_names(store,
     (tmp_path / "roster.csv").write_text(bad, encoding="utf-8")
     assert main(["round", "create", "R1", "--title", "t", "--roster", "roster.csv", "--db", store]) == 2
     cli_line = capsys.readouterr().err.strip().removeprefix("zuofeng: error: ")
-    assert "line 3" in cli_line and "headcount" in cli_line
+    assert "第 3 行" in cli_line and "headcount" in cli_line
     assert text(c.message.value) == cli_line and 'class="zf-error"' in c.message.value
     assert "zuofeng-upload-" not in c.message.value  # the private upload folder is never shown
     assert api.list_rounds(db=store) == []
@@ -137,8 +137,9 @@ def test_in_english_on_request(store):
     assert c.rounds.open_button.description == "Open round" and "draft" in c.rounds.info.value
     c.reports.score_button.click()
     assert text(c.message.value) == "round R1 is a draft and has no answers: open it and collect answers first"
-    with pytest.raises(Exception, match="--lang 只能是 zh 或 en"):
+    with pytest.raises(Exception, match="lang 必须是 zh 或 en，而不是 'fr'") as e:
         Console(db=store, lang="fr", auto_refresh=False)
+    assert e.value.en == "lang must be zh or en, not 'fr'"
 
 
 def test_every_text_has_both_languages():
@@ -328,7 +329,8 @@ def test_a_draft_round_or_one_without_answers_gets_one_chinese_line(store, tmp_p
         b.click()
         assert text(c.message.value) == "轮次 R1 还没有答卷：请先收集或导入答卷"
     c.reports.dl_reports.click()
-    assert text(c.message.value).startswith("no reports of round R1 yet") and c.reports.downloads.value == ""
+    assert text(c.message.value).startswith(f"{tmp_path / 'reports' / 'R1'} 中还没有轮次 R1 的报告：请先生成报告")
+    assert c.reports.downloads.value == ""
     assert not (tmp_path / "reports" / "R1").exists()
 
 

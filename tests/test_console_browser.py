@@ -124,7 +124,7 @@ def test_a_new_analyst_runs_a_round_from_roster_to_downloads_in_chinese(console,
             page.on("request", lambda r: requested.append(r.url))
             page.goto(f"{base}?token={token}", wait_until="commit")
             page.wait_for_selector(".zf-console", state="visible", timeout=90_000)
-            assert "no zuofeng store at" in message(page)  # nothing created by looking
+            assert "找不到 zuofeng 数据库" in message(page)  # nothing created by looking
             body = page.inner_text(".zf-console")
             for word in ("分析员控制台", "测评轮次", "答题码与分享", "答卷覆盖率", "导入答卷文件", "计分与报告", "整改台账",
                          "还没有轮次：请在下面新建一个"):
@@ -136,7 +136,7 @@ def test_a_new_analyst_runs_a_round_from_roster_to_downloads_in_chinese(console,
             upload(page, ".zf-roster", bad)
             page.click(".zf-create")
             page.wait_for_selector(".zf-roster-lines tr.zf-bad")
-            assert "line 4" in message(page) and "headcount" in message(page)
+            assert "第 4 行" in message(page) and "headcount" in message(page)
             assert page.inner_text(".zf-roster-caption") == "名册第 4 行"
             assert "十" in page.inner_text(".zf-roster-lines tr.zf-bad")
             snap(page, "roster-error", ".zf-roster-problem")

@@ -80,12 +80,14 @@ def test_the_desk_gives_the_stores_own_refusals_and_stores_nothing(desk):
     client = DeskClient(d.path)
     ended = []
     d.on_stored = ended.append  # the server ends the page's kernel after its sheet is stored
-    with pytest.raises(TokenError, match="not valid"):
+    with pytest.raises(TokenError, match="该答题码对本问卷无效") as e:
         client.check(rnd, tk.new_token())
+    assert e.value.en == "this token is not valid for this survey"  # both languages cross the desk
     with pytest.raises(TokenError):
         client.check(rnd, "ABCD-1234")
-    with pytest.raises(RoundError, match="another round"):
+    with pytest.raises(RoundError, match="另一个轮次") as e:
         client.check("R2", t.token)
+    assert e.value.en == "this desk serves another round"
     scope, hashed = client.check(rnd, t.token)
     assert scope == t.scope and hashed == tk.token_hash(t.token)
     wrong = Sheet(kind="peer", rater=scope.rater, target=scope.target, answers=dict.fromkeys(range(1, 23), 2),
@@ -115,10 +117,13 @@ def test_the_desk_gives_the_stores_own_refusals_and_stores_nothing(desk):
 
 def test_the_desk_refuses_garbage_and_oversized_requests(desk):
     d, engine, rnd = desk
-    for raw in (b"not json\n", b"[1, 2]\n", b'{"op": "drop", "round": "R1"}\n',
-                json.dumps({"op": "store", "round": rnd, "sheet": {"answers": {"x": 1}}}).encode() + b"\n"):
+    for raw, zh, en in ((b"not json\n", "请求无效", "bad request"), (b"[1, 2]\n", "请求无效", "bad request"),
+                        (b'{"op": "drop", "round": "R1"}\n', "未知的请求", "unknown request"),
+                        (json.dumps({"op": "store", "round": rnd, "sheet": {"answers": {"x": 1}}}).encode() + b"\n",
+                         "答卷格式不对", "bad answer sheet")):
         answer = d.answer(raw)
         assert answer["ok"] is False and answer["error"] == "ZuofengError"
+        assert (answer["message"], answer["en"]) == (zh, en), raw
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(10)
         s.connect(d.path)

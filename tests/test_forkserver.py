@@ -129,7 +129,8 @@ def test_closing_the_fork_server_ends_its_kernels(tmp_path):
 def test_a_fork_server_that_cannot_start_is_one_clear_error(tmp_path):
     from zuofeng.errors import ZuofengError
     server = fk.ForkServer(tmp_path / "no-such-folder" / "fork.sock")
-    with pytest.raises(ZuofengError, match="fork server did not start"):
+    with pytest.raises(ZuofengError, match="内核 fork 服务没有启动") as e:
         server.start(timeout=30)
+    assert "the kernel fork server did not start" in e.value.en
     assert server.proc.poll() is not None  # nothing left running
     assert fk.ENV_FORKSERVER not in os.environ

@@ -52,10 +52,17 @@ def test_round_create_stores_groups_and_refuses_bad_input_in_one_line(roster_fil
     args = ["round", "create", "G1", "--title", "t", "--roster", str(roster_file), "--db", sqlite_url]
     assert main([*args, "--rater-groups", GROUPS, "--group-weights", "0.2,0.3"]) == 2
     err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "共 4 个，不能为负" in err and "--rater-groups 领导班子" in err
+    assert main([*args, "--rater-groups", GROUPS, "--group-weights", "0.2,0.3", "--lang", "en"]) == 2
+    err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "give 4 non-negative numbers" in err and "--rater-groups 领导班子" in err
     assert main([*args, "--rater-groups", "领导班子,领导班子"]) == 2
+    assert "--rater-groups '领导班子,领导班子' 中有重复的类别" in capsys.readouterr().err
+    assert main([*args, "--rater-groups", "领导班子,领导班子", "--lang", "en"]) == 2
     assert "names a group twice" in capsys.readouterr().err
     assert main([*args, "--group-weights", "1,2"]) == 2
+    assert "--group-weights 需要同时给出 --rater-groups" in capsys.readouterr().err
+    assert main([*args, "--group-weights", "1,2", "--lang", "en"]) == 2
     assert "needs --rater-groups" in capsys.readouterr().err
     assert main([*args, "--rater-groups", "领导班子，一般干部"]) == 0
     from zuofeng.store import open_engine
@@ -64,29 +71,37 @@ def test_round_create_stores_groups_and_refuses_bad_input_in_one_line(roster_fil
                                                          {"name": "一般干部", "weight": 0.5}]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("department,group,count\nBGS,中层干部,4\n", "at least k = 5"),
-    ("department,group,count\nBGS,处长,5\n", "is not one of the round's"),
-    ("department,group,count\nBGS,中层干部,6\nBGS,一般干部,7\n", "more than its headcount 12"),
-    ("department,group,count,targets\n,服务对象,8,\n", "needs the departments it rates"),
-    ("department,group,count,targets\nBGS,中层干部,6,KPB\n", "targets are for raters who belong to no department"),
-    ("department,group,count,targets\n,服务对象,8,BGS NOPE\n", "unknown target department 'NOPE'"),
-    ("department,group,count\nBGS,中层干部,6\nBGS,中层干部,6\n", "given twice"),
+@pytest.mark.parametrize("text, message, message_en", [
+    ("department,group,count\nBGS,中层干部,4\n", "batches.csv 第 2 行：BGS 中层干部 的人数 '4' 必须是不小于 k = 5 的整数",
+     "batches.csv line 2: count '4' of BGS 中层干部 must be a whole number of at least k = 5"),
+    ("department,group,count\nBGS,处长,5\n", "第 2 行：测评人员类别 '处长' 不是本轮次设定的类别", "is not one of the round's"),
+    ("department,group,count\nBGS,中层干部,6\nBGS,一般干部,7\n", "第 3 行：BGS 各批合计 13 人，超过其人数 12",
+     "more than its headcount 12"),
+    ("department,group,count,targets\n,服务对象,8,\n", "没有部门的 服务对象 需要给出所评价的部门",
+     "needs the departments it rates"),
+    ("department,group,count,targets\nBGS,中层干部,6,KPB\n", "targets（被评部门）只给不属于任何部门的测评人员",
+     "targets are for raters who belong to no department"),
+    ("department,group,count,targets\n,服务对象,8,BGS NOPE\n", "没有被评部门 'NOPE'", "unknown target department 'NOPE'"),
+    ("department,group,count\nBGS,中层干部,6\nBGS,中层干部,6\n", "第 3 行：BGS 中层干部 重复（首次出现在第 2 行）",
+     "given twice"),
 ])
-def test_batch_files_are_refused_with_their_line(engine, roster_file, tmp_path, text, message):
+def test_batch_files_are_refused_with_their_line(engine, roster_file, tmp_path, text, message, message_en):
     code = _round(engine, roster_file)
-    with pytest.raises(InputFileError, match=message):
+    with pytest.raises(InputFileError, match=message) as e:
         tk.issue_tokens(engine, code, groups=_batches(tmp_path, text))
+    assert message_en in e.value.en
     assert tk.token_counts(engine, code) == []
 
 
 def test_a_round_with_groups_needs_the_batch_file_and_one_without_refuses_it(engine, roster_file, tmp_path):
     code = _round(engine, roster_file)
-    with pytest.raises(Exception, match="declares rater groups"):
+    with pytest.raises(Exception, match="设定了测评人员类别") as e:
         tk.issue_tokens(engine, code)
+    assert "declares rater groups" in e.value.en
     create_round(engine, "PLAIN", title="t", roster=roster_file)
-    with pytest.raises(RoundError, match="declares no rater groups"):
+    with pytest.raises(RoundError, match="轮次 PLAIN 没有设定测评人员类别") as e:
         tk.issue_tokens(engine, "PLAIN", groups=_batches(tmp_path))
+    assert "declares no rater groups" in e.value.en
 
 
 def test_tokens_are_bound_to_their_batch_group_and_outside_raters_rate_their_targets(engine, roster_file, tmp_path):
@@ -325,6 +340,10 @@ def test_tokens_issue_on_the_command_line(roster_file, sqlite_url, tmp_path, cap
     bad = _batches(tmp_path, "department,group,count\nZX,一般干部,4\n")
     capsys.readouterr()
     assert main(["tokens", "issue", "G1", "--groups", str(bad), "--out", str(tmp_path / "s.html"), *db]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "batches.csv 第 2 行" in err and "不小于 k = 5" in err
+    assert main(["tokens", "issue", "G1", "--groups", str(bad), "--out", str(tmp_path / "s.html"), *db,
+                 "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "batches.csv line 2" in err and "at least k = 5" in err
     assert not (tmp_path / "s.html").exists()

@@ -73,27 +73,36 @@ def _doc():
     return yaml.safe_load(instrument_text())
 
 
-@pytest.mark.parametrize("mutate, field", [
-    (lambda d: d["dimensions"][0]["items"][0].pop("text"), r"dimensions\[0\].items\[0\].text is missing"),
-    (lambda d: d["dimensions"][1]["items"][0].update(number=1), r"dimensions\[1\].items\[0\].number duplicates item 1"),
-    (lambda d: d["dimensions"][0]["items"][0]["label"].update(en=""), r"items\[0\].label.en is empty"),
-    (lambda d: d["dimensions"][2].update(id="一"), r"dimensions\[2\].id duplicates dimension 一"),
-    (lambda d: d["scales"]["item"]["options"].pop(), r"problem_values are not scale values"),
-    (lambda d: d["scales"]["overall"]["options"][0].pop("score"), r"options\[0\] needs score"),
-    (lambda d: d["listed"].update(items=27), r"listed does not match"),
-    (lambda d: d["dimensions"][4]["items"].pop(), r"listed does not match"),
-    (lambda d: d["dimensions"][0]["items"][0].update(red_line="yes"), r"red_line must be bool"),
+@pytest.mark.parametrize("mutate, field, field_en", [
+    (lambda d: d["dimensions"][0]["items"][0].pop("text"), r"问卷字段 dimensions\[0\].items\[0\].text 缺失",
+     r"dimensions\[0\].items\[0\].text is missing"),
+    (lambda d: d["dimensions"][1]["items"][0].update(number=1), r"dimensions\[1\].items\[0\].number 与第 1 题重复",
+     r"dimensions\[1\].items\[0\].number duplicates item 1"),
+    (lambda d: d["dimensions"][0]["items"][0]["label"].update(en=""), r"items\[0\].label.en 为空",
+     r"items\[0\].label.en is empty"),
+    (lambda d: d["dimensions"][2].update(id="一"), r"dimensions\[2\].id 与方面 一 重复",
+     r"dimensions\[2\].id duplicates dimension 一"),
+    (lambda d: d["scales"]["item"]["options"].pop(), r"problem_values 不是量表中的值",
+     r"problem_values are not scale values"),
+    (lambda d: d["scales"]["overall"]["options"][0].pop("score"), r"options\[0\] 需要 score",
+     r"options\[0\] needs score"),
+    (lambda d: d["listed"].update(items=27), r"listed 与文件中的方面数和题数不符", r"listed does not match"),
+    (lambda d: d["dimensions"][4]["items"].pop(), r"listed 与文件中的方面数和题数不符", r"listed does not match"),
+    (lambda d: d["dimensions"][0]["items"][0].update(red_line="yes"), r"red_line 必须是 bool",
+     r"red_line must be bool"),
 ])
-def test_bad_instrument_names_the_field(mutate, field):
+def test_bad_instrument_names_the_field(mutate, field, field_en):
     doc = copy.deepcopy(_doc())
     mutate(doc)
-    with pytest.raises(InstrumentError, match=field):
+    with pytest.raises(InstrumentError, match=field) as e:
         parse_instrument(doc)
+    assert re.search(field_en, e.value.en), e.value.en
 
 
 def test_unknown_instrument_version_lists_what_exists():
-    with pytest.raises(InstrumentError, match=r"unknown instrument zuofeng-2022 v9; available: zuofeng-2022.v1"):
+    with pytest.raises(InstrumentError, match=r"没有问卷 zuofeng-2022 v9；可用的问卷：zuofeng-2022.v1") as e:
         load_instrument("zuofeng-2022", 9)
+    assert e.value.en == "unknown instrument zuofeng-2022 v9; available: zuofeng-2022.v1"
 
 
 def test_instrument_is_frozen():

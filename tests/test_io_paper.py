@@ -281,8 +281,9 @@ def test_the_roster_paper_column(engine, tmp_path):
                                                        "JG": True}
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,unit_type,headcount,纸质测评\nBGS,办公室,机关部室,6,maybe\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="line 2: paper must be 1/是"):
+    with pytest.raises(InputFileError, match="第 2 行：paper 必须是 1/是") as e:
         create_round(engine, "R2", title="t", roster=bad)
+    assert "line 2: paper must be 1/是" in e.value.en
 
 
 def test_a_store_from_before_the_paper_migration_gains_the_column_intact(db_url, tmp_path):

@@ -43,8 +43,9 @@ def test_round_option_round_trip(engine, roster_file):
     create_round(engine, "T", title="t", roster=roster_file, outside="targets")
     with engine.connect() as conn:
         assert [get_round(conn, c)["outside"] for c in "ADT"] == ["all", "division", "targets"]
-    with pytest.raises(RoundError, match="--outside 'everyone' is not allowed; allowed: all, division, targets"):
+    with pytest.raises(RoundError, match="--outside 'everyone' 无效，可选：all, division, targets") as e:
         create_round(engine, "X", title="t", roster=roster_file, outside="everyone")
+    assert e.value.en == "--outside 'everyone' is not allowed; allowed: all, division, targets"
 
 
 def test_round_option_on_the_command_line(tmp_path, roster_file, monkeypatch):

@@ -54,6 +54,8 @@ def test_demo_refuses_a_store_that_already_has_its_rounds(tmp_path, capsys):
     create_round(engine, BASELINE[0], title="t", roster=demo_roster())
     engine.dispose()
     assert main(["demo", "--db", url, "--out", str(tmp_path / "demo")]) == 2
+    assert capsys.readouterr().err == f"zuofeng: error: 轮次 {BASELINE[0]} 已存在\n"
+    assert main(["demo", "--db", url, "--out", str(tmp_path / "demo"), "--lang", "en"]) == 2
     assert capsys.readouterr().err == f"zuofeng: error: round {BASELINE[0]} already exists\n"
 
 

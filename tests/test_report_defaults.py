@@ -13,8 +13,8 @@ from tests.support.store import ROSTER_CSV
 from zuofeng import api
 
 NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
-ONE_LINE = ("ZuofengError: round '2022-final' is in neither the project store nor the demo: run `make demo`, or set "
-            "round_code (and db, a database URL) in the parameters cell")
+ONE_LINE = ("ZuofengError: 项目数据库和演示数据中都没有轮次 '2022-final'：请运行 `make demo`，或在参数单元格中设置 "
+            "round_code（以及数据库地址 db）")
 
 
 @pytest.fixture

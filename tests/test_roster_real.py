@@ -47,12 +47,14 @@ HEAD = ["code", "name", "unit_type", "headcount", "party_members"]
 def test_a_total_that_disagrees_is_refused_with_its_line(tmp_path):
     p = _write(tmp_path, [["部门名单"], HEAD, ["A", "甲", "机关部室", 5, 2], ["B", "乙", "机关部室", 6, 3],
                           [None, "合计", None, 12, 5]])
-    with pytest.raises(InputFileError, match="line 5: the 合计 row says headcount 12, but the departments add up to 11"):
+    with pytest.raises(InputFileError, match="第 5 行：合计行的 headcount（人数）为 12，但各部门合计为 11") as e:
         read_roster(p)
+    assert "line 5: the 合计 row says headcount 12, but the departments add up to 11" in e.value.en
     p = _write(tmp_path, [HEAD, ["A", "甲", "机关部室", 5, 2], ["B", "乙", "机关部室", 6, 3], ["总计", None, None, 11, 4]],
                "r2.xlsx")
-    with pytest.raises(InputFileError, match="line 4: the 总计 row says party_members 4, but the departments add up to 5"):
+    with pytest.raises(InputFileError, match="第 4 行：总计行的 party_members（党员人数）为 4，但各部门合计为 5") as e:
         read_roster(p)
+    assert "line 4: the 总计 row says party_members 4, but the departments add up to 5" in e.value.en
 
 
 def test_subtotal_rows_are_left_out(tmp_path):
@@ -63,8 +65,9 @@ def test_subtotal_rows_are_left_out(tmp_path):
 
 def test_line_numbers_are_the_files_own_after_title_and_blank_rows(tmp_path):
     p = _write(tmp_path, [["2022年名单"], [], HEAD, ["A", "甲", "机关部室", 5, 2], [], ["B", "乙", "机关部室", "6人", 3]])
-    with pytest.raises(InputFileError, match="line 6: headcount must be a whole number, not '6人'"):
+    with pytest.raises(InputFileError, match="第 6 行：headcount 必须是整数，而不是 '6人'") as e:
         read_roster(p)
+    assert "line 6: headcount must be a whole number, not '6人'" in e.value.en
 
 
 def test_merged_cells_inside_the_table_fill_their_range(tmp_path):
@@ -84,8 +87,9 @@ def test_merged_cells_inside_the_table_fill_their_range(tmp_path):
 
 def test_without_a_header_row_the_message_is_unchanged(tmp_path):
     p = _write(tmp_path, [["2022年名单"], ["部门", "人数"], ["甲", 5]])
-    with pytest.raises(InputFileError, match="roster lacks column\\(s\\) code, unit_type"):
+    with pytest.raises(InputFileError, match="名册缺少列 code, unit_type") as e:
         read_roster(p)
+    assert "roster lacks column(s) code, unit_type" in e.value.en
 
 
 def test_a_full_width_code_is_read_as_ascii(tmp_path):

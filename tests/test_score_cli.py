@@ -288,13 +288,21 @@ def test_round_create_sets_weights_and_evaluation_points_carried_into_the_scores
     assert s.meta["eval_scores"] == {"好": 100.0, "较好": 85.0, "一般": 60.0, "差": 30.0}
     note = s.rows(department="ALL", kind="all", level="overall", key="overall", statistic="index").iloc[0]["note"]
     assert note == "各视角加权合并：self=0.2、peer_inside=0.5、peer_outside=0.3"
-    for bad, msg in ((["--weights", "self=0.2,oops"], "--weights 'oops' is not allowed; expected self=W,peer_inside=W"),
-                     (["--weights", "self=-1"], "weights must be non-negative and not all zero; expected self=W,"),
-                     (["--weights", "self=1,outside=1"], "unknown view outside; expected self=W,peer_inside=W,"),
-                     (["--eval-points", "好=100,较好=x"], "--eval-points '较好=x' is not allowed; expected 好=P,较好=P"),
-                     (["--eval-points", "好=100"], "evaluation scores must name")):
-        code, _, err = run(capsys, "round", "create", "W2", "--title", "t", "--roster", str(roster_file), "--db", db, *bad)
+    for bad, msg, msg_en in (
+            (["--weights", "self=0.2,oops"], "--weights 中的 'oops' 无效：应为 self=W,peer_inside=W",
+             "--weights 'oops' is not allowed; expected self=W,peer_inside=W"),
+            (["--weights", "self=-1"], "权重不能为负，也不能全为零；应为 self=W,",
+             "weights must be non-negative and not all zero; expected self=W,"),
+            (["--weights", "self=1,outside=1"], "--weights：没有视角 outside；应为 self=W,peer_inside=W,",
+             "unknown view outside; expected self=W,peer_inside=W,"),
+            (["--eval-points", "好=100,较好=x"], "--eval-points 中的 '较好=x' 无效：应为 好=P,较好=P",
+             "--eval-points '较好=x' is not allowed; expected 好=P,较好=P"),
+            (["--eval-points", "好=100"], "民主测评分值必须逐一给出 好, 较好, 一般, 差", "evaluation scores must name")):
+        args = ("round", "create", "W2", "--title", "t", "--roster", str(roster_file), "--db", db, *bad)
+        code, _, err = run(capsys, *args)
         assert code == 2 and msg in err and len(err.strip().splitlines()) == 1, err
+        code, _, err = run(capsys, *args, "--lang", "en")
+        assert code == 2 and msg_en in err and len(err.strip().splitlines()) == 1, err
     assert run(capsys, "round", "list", "--db", db)[1].count("W2") == 0   # nothing half-written
 
 
@@ -311,7 +319,9 @@ def test_a_round_that_a_later_round_compares_with_is_reopened_only_with_force(ca
     capsys.readouterr()
     code, out, err = run(capsys, "round", "open", rnd, "--db", db)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
-    assert "--previous of round M1 (open)" in err and "--force" in err
+    assert f"轮次 {rnd} 是轮次 M1（开放）的 --previous" in err and "--force" in err
+    code, _, err = run(capsys, "round", "open", rnd, "--db", db, "--lang", "en")
+    assert code == 2 and "--previous of round M1 (open)" in err and "--force" in err
     from zuofeng.api import list_rounds
     assert {r["code"]: r["status"] for r in list_rounds(db=db)}[rnd] == "closed"   # refused: nothing changed
     code, out, _ = run(capsys, "round", "open", rnd, "--force", "--db", db)

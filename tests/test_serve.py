@@ -87,24 +87,27 @@ def store(sqlite_url, roster_file):
 
 def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
     engine, url = store
-    with pytest.raises(RoundError, match="round R1 is draft, not open: open it first"):
+    with pytest.raises(RoundError, match="轮次 R1 状态为草稿，未开放：请先开放") as e:
         sv.prepare("R1", db=url, port=free_port())
+    assert e.value.en == "round R1 is draft, not open: open it first (zuofeng round open R1)"
     set_status(engine, "R1", "open")
-    with pytest.raises(ZuofengError, match="no token key"):
+    with pytest.raises(ZuofengError, match="没有答题码密钥"):
         sv.prepare("R1", db=url, port=free_port())
     issue_tokens(engine, "R1", kind="self")
     with pytest.raises(RoundError, match="unknown round 'NOPE'"):
         sv.prepare("NOPE", db=url, port=free_port())
-    with pytest.raises(ZuofengError, match="--lang 只能是 zh 或 en"):
+    with pytest.raises(ZuofengError, match="--lang 必须是 zh 或 en，而不是 'fr'") as e:
         sv.prepare("R1", db=url, lang="fr")
+    assert e.value.en == "--lang must be zh or en, not 'fr'"
     with pytest.raises(ZuofengError, match="no database at"):
         sv.prepare("R1", db=f"sqlite:///{tmp_path / 'none.db'}")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(ZuofengError, match=f"port {port} on 127.0.0.1 is in use"):
+        with pytest.raises(ZuofengError, match=f"127.0.0.1 的端口 {port} 已被占用") as e:
             sv.prepare("R1", db=url, port=port)
+        assert e.value.en == f"port {port} on 127.0.0.1 is in use; choose another with --port"
     ready = sv.prepare("R1", db=url, port=free_port(), lang="en")
     assert ready["env"] == {"ZUOFENG_SURVEY_ROUND": "R1", "ZUOFENG_DB": url, "ZUOFENG_SURVEY_LANG": "en"}
 
@@ -121,6 +124,9 @@ def test_relative_sqlite_path_becomes_absolute_for_the_kernels(store, tmp_path, 
 def test_cli_serve_on_a_draft_round_is_one_line(store, capsys):
     _, url = store
     code = main(["serve", "R1", "--db", url, "--port", str(free_port())])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "轮次 R1 状态为草稿，未开放" in err
+    code = main(["serve", "R1", "--db", url, "--port", str(free_port()), "--lang", "en"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "round R1 is draft, not open" in err
 

@@ -67,8 +67,9 @@ def test_bigger_round_has_straight_liners_and_groups_under_k(engine, tmp_path):
 
 
 def test_bad_response_rate():
-    with pytest.raises(ZuofengError, match="--response-rate must be in"):
+    with pytest.raises(ZuofengError, match="--response-rate 必须在") as e:
         simulate_sheets(None, "R1", response_rate=1.5)
+    assert e.value.en == "--response-rate must be in (0, 1], not 1.5"
 
 
 def _sheet(kind, rater, target, category=None):

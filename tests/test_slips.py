@@ -215,11 +215,13 @@ def test_existing_file_is_refused_unchanged_and_nothing_issued(sq_round, tmp_pat
     engine, rnd = sq_round
     out = tmp_path / "slips.html"
     out.write_text("old slips", encoding="utf-8")
-    with pytest.raises(ZuofengError, match="already exists.*--force"):
+    with pytest.raises(ZuofengError, match="已存在.*--force") as e:
         sl.issue_slips(engine, rnd, out=out)
+    assert e.value.en == f"{out} already exists and may hold live tokens; remove it or use --force to overwrite"
     assert out.read_text(encoding="utf-8") == "old slips" and n_tokens(engine) == 0
-    with pytest.raises(ZuofengError, match="does not exist"):
+    with pytest.raises(ZuofengError, match="不存在") as e:
         sl.issue_slips(engine, rnd, out=tmp_path / "no" / "slips.html")
+    assert e.value.en == f"folder {tmp_path / 'no'} does not exist"
     assert n_tokens(engine) == 0
     r = sl.issue_slips(engine, rnd, kind="self", out=out, force=True)
     assert r.issued == 59 and len(parse(out).slips) == 59 and n_tokens(engine) == 59
@@ -270,8 +272,9 @@ def test_slip_order_is_not_the_storage_order(engine, roster_file, tmp_path):
                                  "https://x/" + "a" * 400])
 def test_bad_address_is_refused_before_issuing(sq_round, tmp_path, url):
     engine, rnd = sq_round
-    with pytest.raises(ZuofengError, match="not a usable survey address"):
+    with pytest.raises(ZuofengError, match="不是可用的测评网址") as e:
         sl.issue_slips(engine, rnd, out=tmp_path / "s.html", url=url)
+    assert "is not a usable survey address" in e.value.en
     assert n_tokens(engine) == 0 and not (tmp_path / "s.html").exists()
 
 
@@ -288,7 +291,10 @@ def test_cli_issue_and_status(capsys, tmp_path, roster_file):
     assert "新发放 55 个答题码" in said and "互评（外部门） 55" in said  # BGS 12 + XHB 8 + KPB 10 + KJG 25
     assert "0600" in said and str(out) in said and str(csv_path) in said
     assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(out), "--db", db]) == 2
-    assert "already exists" in capsys.readouterr().err
+    assert f"{out} 已存在" in capsys.readouterr().err
+    assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(out), "--db", db,
+                 "--lang", "en"]) == 2
+    assert f"{out} already exists" in capsys.readouterr().err
     assert main(["tokens", "issue", "R1", "--kind", "peer", "--target", "ZX", "--out", str(tmp_path / "t.html"),
                  "--db", db]) == 0
     said = capsys.readouterr().out

@@ -290,8 +290,9 @@ def test_english_page(open_round):
     shown = texts(app.widget)
     assert "Superficial theory study" in shown and "Don't know" in shown and "Fairly good" in shown
     assert not re.search("[\u4e00-\u9fff]", shown.replace(app.title.value, "").replace(app.heading.value, ""))
-    with pytest.raises(Exception, match="language must be one of zh, en"):
+    with pytest.raises(Exception, match="语言必须是 zh, en 之一，而不是 'fr'") as e:
         SurveyApp(engine, rnd, lang="fr")
+    assert e.value.en == "language must be one of zh, en, not 'fr'"
 
 
 def test_user_supplied_strings_are_escaped(engine, tmp_path):
@@ -309,12 +310,16 @@ def test_user_supplied_strings_are_escaped(engine, tmp_path):
 
 
 def test_every_refusal_of_the_library_has_a_respondent_message():
-    """Each TokenError the token and store modules can raise maps to its own wording (no fallback)."""
+    """Each TokenError the token and store modules can raise maps to its own wording (no fallback).
+
+    The page picks the wording by the error's English: the second text of ``TokenError(zh, en)``, or the
+    only one."""
     from zuofeng.collect import survey_text
     collect = Path(survey_text.__file__).parent
     raised = set()
     for path in (collect / "tokens.py", *sorted((collect.parent / "store").glob("*.py"))):
-        raised |= set(re.findall(r'TokenError\(\s*f?"([^"]+)"', path.read_text(encoding="utf-8")))
+        for first, en in re.findall(r'TokenError\(\s*f?"([^"]+)"(?:\s*,\s*f?"([^"]+)")?', path.read_text(encoding="utf-8")):
+            raised.add(en or first)
     assert raised, "no TokenError found: the check would be empty"
     for message in raised:
         assert message in survey_text._TOKEN_MESSAGES or message.startswith("a token is"), message

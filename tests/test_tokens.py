@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from zuofeng.collect import tokens as tk
-from zuofeng.errors import TokenError
+from zuofeng.errors import TokenError, ZuofengError
 from zuofeng.store import Sheet, store_sheets, tokens
 
 
@@ -41,8 +41,9 @@ def test_normalise_accepts_typing_variants_and_refuses_junk():
     t = tk.new_token()
     assert tk.normalise(t.lower().replace("-", " ")) == t.replace("-", "")
     for bad in ("", "ABCD", "ABCD-EFGH-IJKL-MNOP", "0000-0000-0000-0000", t + "A"):
-        with pytest.raises(TokenError, match="16 letters"):
+        with pytest.raises(TokenError, match="答题码为 16 位字母和数字，每 4 位一组") as e:
             tk.normalise(bad)
+        assert e.value.en == "a token is 16 letters and digits in groups of 4, like ABCD-EFGH-JKLM-NPQR"
 
 
 def test_key_is_created_once_private_and_outside_the_database(tmp_path):
@@ -78,8 +79,9 @@ def test_outside_view_targets_from_option(open_round):
     scopes = {(i.scope.rater, i.scope.target) for i in issued}
     assert scopes == {("BGS", "ZX"), ("XHB", "ZX"), ("KPB", "ZX"), ("KJG", "ZX")}
     assert sum(1 for i in issued if i.scope.rater == "KJG") == 25
-    with pytest.raises(Exception, match="unknown target department 'NOPE'"):
+    with pytest.raises(ZuofengError, match="没有被评部门 'NOPE'；名册中的部门：BGS") as e:
         tk.issue_tokens(engine, rnd, targets=["NOPE"])
+    assert e.value.en.startswith("unknown target department 'NOPE'; known: BGS")
 
 
 def test_token_is_used_once_and_lookup_explains_refusals(open_round):
@@ -90,12 +92,14 @@ def test_token_is_used_once_and_lookup_explains_refusals(open_round):
     assert scope == t.scope and scope.view == "self"
     sheet = Sheet(scope.kind, scope.rater, scope.target, full(), token_hash=tk.token_hash(t.token))
     assert store_sheets(engine, rnd, [sheet]) == 1
-    with pytest.raises(TokenError, match="already been used"):
+    with pytest.raises(TokenError, match="该答题码已经使用过") as e:
         tk.lookup(engine, rnd, t.token)
+    assert e.value.en == "this token has already been used"
     with pytest.raises(TokenError, match="already been used"):
         store_sheets(engine, rnd, [sheet])
-    with pytest.raises(TokenError, match="not valid"):
+    with pytest.raises(TokenError, match="该答题码对本问卷无效") as e:
         tk.lookup(engine, rnd, tk.new_token())
+    assert e.value.en == "this token is not valid for this survey"
     with engine.connect() as c:
         used = c.execute(select(tokens.c.used).where(tokens.c.hash == tk.token_hash(t.token))).scalar_one()
     assert used is True
@@ -119,7 +123,7 @@ def test_token_of_another_round_is_refused(engine, roster_file):
         create_round(engine, code, title=code, roster=roster_file)
         set_status(engine, code, "open")
     t = tk.issue_tokens(engine, "A", kind="self")[0]
-    with pytest.raises(TokenError, match="not valid"):
+    with pytest.raises(TokenError, match="该答题码对本问卷无效"):
         tk.lookup(engine, "B", t.token)
     sheet = Sheet("self", t.scope.rater, t.scope.rater, full(), token_hash=tk.token_hash(t.token))
     with pytest.raises(TokenError, match="not valid"):
@@ -131,5 +135,6 @@ def test_closed_round_refuses_tokens(open_round):
     engine, rnd = open_round
     t = tk.issue_tokens(engine, rnd, kind="self")[0]
     set_status(engine, rnd, "closed")
-    with pytest.raises(TokenError, match="not open"):
+    with pytest.raises(TokenError, match="本轮测评未开放") as e:
         tk.lookup(engine, rnd, t.token)
+    assert e.value.en == "this survey is not open"

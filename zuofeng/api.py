@@ -80,6 +80,8 @@ __all__ = [
 
 CREATE_HINT = ("create one with `zuofeng round create ROUND --title T --roster FILE` (or `zuofeng demo`), "
                "or name an existing store with --db URL or ZUOFENG_DB")
+CREATE_HINT_ZH = ("请用 `zuofeng round create ROUND --title T --roster FILE`（或 `zuofeng demo`）新建一个，"
+                  "或用 --db URL 或 ZUOFENG_DB 指定已有的数据库")
 
 
 # --- the store -------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ def open_store(db: str | None = None, *, create: bool = False) -> Engine:
     >>> open_store(f"sqlite:///{tmp.name}/zuofeng.db")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    zuofeng.errors.StoreError: no zuofeng store at .../zuofeng.db: create one with `zuofeng round create ...
+    zuofeng.errors.StoreError: 找不到 zuofeng 数据库 .../zuofeng.db：请用 `zuofeng round create ...
     >>> engine = open_store(f"sqlite:///{tmp.name}/zuofeng.db", create=True)
     >>> list_rounds(db=engine)
     []
@@ -143,7 +145,7 @@ def open_store(db: str | None = None, *, create: bool = False) -> Engine:
         if create and is_default(db) and path == default_db_file():
             path.parent.mkdir(parents=True, exist_ok=True)
         if not create and not path.exists() and (path.parent.is_dir() or path == default_db_file()):
-            raise StoreError(f"no zuofeng store at {path}: {CREATE_HINT}")
+            raise StoreError(f"找不到 zuofeng 数据库 {path}：{CREATE_HINT_ZH}", f"no zuofeng store at {path}: {CREATE_HINT}")
     return open_engine(url, create=create)
 
 
@@ -232,7 +234,7 @@ def create_round(round_code: str, *, title: str, roster: str | Path, k_min: int 
     >>> create_round("2022-baseline", title="again", roster=demo_roster(), db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.errors.RoundError: round 2022-baseline already exists
+    zuofeng.errors.RoundError: 轮次 2022-baseline 已存在
     >>> tmp.cleanup()
     """
     from .rounds import create_round as create
@@ -259,7 +261,7 @@ def open_round(round_code: str, *, force: bool = False, db=None) -> dict:
     >>> open_round("R1", db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.errors.RoundError: round R1 is open; cannot open it
+    zuofeng.errors.RoundError: 轮次 R1 状态为开放，不能开放
     >>> tmp.cleanup()
     """
     from .rounds import set_status
@@ -279,7 +281,7 @@ def close_round(round_code: str, *, db=None) -> dict:
     >>> close_round("R1", db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.errors.RoundError: round R1 is draft; cannot close it
+    zuofeng.errors.RoundError: 轮次 R1 状态为草稿，不能关闭
     >>> _ = open_round("R1", db=db)
     >>> close_round("R1", db=db)["status"]
     'closed'
@@ -382,7 +384,7 @@ def share_page(round_code: str, url: str, *, out: str | Path | None = None, lang
     >>> share_page("R1", "survey.example.org", out=f"{tmp.name}/x.html", db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.errors.ZuofengError: --url 'survey.example.org' is not a usable survey address; give http(s)://host/… without spaces, at most 300 characters
+    zuofeng.errors.ZuofengError: --url 'survey.example.org' 不是可用的测评网址；请给出 http(s)://主机/…，不含空格，最多 300 个字符
     >>> tmp.cleanup()
     """
     from .collect.share import write_share_page
@@ -696,7 +698,7 @@ def report_archive(round_code: str, out: str | Path, *, folder: str | Path | Non
     >>> report_archive("R2", f"{tmp.name}/R2.zip", folder=f"{tmp.name}/none")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    zuofeng.errors.ZuofengError: no reports of round R2 yet in ...none: render them first (zuofeng report R2)
+    zuofeng.errors.ZuofengError: ...none 中还没有轮次 R2 的报告：请先生成报告（zuofeng report R2）
     >>> tmp.cleanup()
     """
     import zipfile
@@ -705,7 +707,8 @@ def report_archive(round_code: str, out: str | Path, *, folder: str | Path | Non
 
     folder = Path(folder) if folder else report_folder(round_code)
     if not (folder / "index.html").is_file():
-        raise ZuofengError(f"no reports of round {round_code} yet in {folder}: render them first "
+        raise ZuofengError(f"{folder} 中还没有轮次 {round_code} 的报告：请先生成报告（zuofeng report {round_code}）",
+                           f"no reports of round {round_code} yet in {folder}: render them first "
                            f"(zuofeng report {round_code})")
     out = Path(out)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in REPORT_SUFFIXES
@@ -829,7 +832,7 @@ def problem_list(round_code: str, *, department: str | None = None, lang: str = 
     if lang not in ("zh", "en"):
         from .errors import ZuofengError
 
-        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"lang 必须是 zh 或 en，而不是 {lang!r}", f"lang must be zh or en, not {lang!r}")
     with _engine(db) as engine:
         scores = score(engine, round_code, seed=seed)
     if out is not None:
@@ -1015,7 +1018,8 @@ def _known_department(engine, round_code: str, department: str) -> None:
 
     with engine.connect() as conn:
         if department not in get_departments(conn, round_code):
-            raise LedgerError(f"unknown department {department!r} in round {round_code}")
+            raise LedgerError(f"轮次 {round_code} 中没有部门 {department!r}",
+                              f"unknown department {department!r} in round {round_code}")
 
 
 def ledger_add(round_code: str, department: str, problem: str, *, item: int | None = None, by: str, db=None,
@@ -1130,7 +1134,8 @@ def _dated(fields: dict) -> dict:
         try:
             fields = {**fields, "deadline": dt.date.fromisoformat(text) if text else None}
         except ValueError:
-            raise LedgerError(f"deadline must be a date (YYYY-MM-DD), not {text!r}") from None
+            raise LedgerError(f"deadline（整改期限）必须是日期（YYYY-MM-DD），而不是 {text!r}",
+                              f"deadline must be a date (YYYY-MM-DD), not {text!r}") from None
     return fields
 
 
@@ -1167,5 +1172,7 @@ def report_source(round_code: str, db: str = "", snapshot: str = "") -> str:
                 return url
         except StoreError:
             continue
-    raise ZuofengError(f"round {round_code!r} is in neither the project store nor the demo: run `make demo`, "
+    raise ZuofengError(f"项目数据库和演示数据中都没有轮次 {round_code!r}：请运行 `make demo`，"
+                       "或在参数单元格中设置 round_code（以及数据库地址 db）",
+                       f"round {round_code!r} is in neither the project store nor the demo: run `make demo`, "
                        "or set round_code (and db, a database URL) in the parameters cell")

@@ -37,7 +37,7 @@ def console_notebook_path() -> Path:
 
     path = notebooks_dir() / NOTEBOOK_NAME
     if not path.is_file():
-        raise ZuofengError(f"the console notebook is missing: {path}")
+        raise ZuofengError(f"找不到控制台笔记本：{path}", f"the console notebook is missing: {path}")
     return path
 
 
@@ -170,7 +170,7 @@ def serve_console(*, port: int = 8867, db: str | None = None, lang: str = "zh", 
 
     check_lang(lang)
     if not 0 < port < 65536:
-        raise ZuofengError(f"--port must be 1..65535, not {port}")
+        raise ZuofengError(f"--port 必须在 1..65535 之间，而不是 {port}", f"--port must be 1..65535, not {port}")
     url = _absolute_sqlite(store_url(db))  # the kernel runs in a temporary folder
     try:
         open_store(url).dispose()

@@ -183,7 +183,7 @@ def in_lang(text: str, lang: str = "zh") -> str:
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         from .errors import ZuofengError
-        raise ZuofengError(f"--lang 只能是 zh 或 en，不能是 {lang!r}", f"--lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"--lang 必须是 zh 或 en，而不是 {lang!r}", f"--lang must be zh or en, not {lang!r}")
     return lang
 
 

@@ -62,15 +62,18 @@ def parse_rater_groups(names: str | None, weights: str | None = None) -> list[di
     """
     if names is None:
         if weights is not None:
-            raise RoundError(f"--group-weights needs --rater-groups; expected form: {FORM}")
+            raise RoundError(f"--group-weights 需要同时给出 --rater-groups；格式：{FORM}",
+                             f"--group-weights needs --rater-groups; expected form: {FORM}")
         return None
     groups = [g.strip() for g in SEPARATORS.split(names)]
     bad = [g for g in groups if not NAME_RE.match(g)]
     if not names.strip() or bad:
-        raise RoundError(f"--rater-groups {names!r}: a group name is 1-20 characters without spaces or "
+        raise RoundError(f"--rater-groups {names!r}：类别名称为 1-20 个字符，不含空格和标点；格式：{FORM}",
+                         f"--rater-groups {names!r}: a group name is 1-20 characters without spaces or "
                          f"punctuation; expected form: {FORM}")
     if len(set(groups)) != len(groups):
-        raise RoundError(f"--rater-groups {names!r} names a group twice; expected form: {FORM}")
+        raise RoundError(f"--rater-groups {names!r} 中有重复的类别；格式：{FORM}",
+                         f"--rater-groups {names!r} names a group twice; expected form: {FORM}")
     if weights is None:
         values = [1.0 / len(groups)] * len(groups)
     else:
@@ -81,7 +84,9 @@ def parse_rater_groups(names: str | None, weights: str | None = None) -> list[di
             values = []
         if (len(values) != len(groups) or any(not math.isfinite(w) or w < 0 for w in values)
                 or not sum(values)):
-            raise RoundError(f"--group-weights {weights!r}: give {len(groups)} non-negative numbers, not all 0, "
+            raise RoundError(f"--group-weights {weights!r}：请按 --rater-groups 的顺序为每个类别给一个数，共 "
+                             f"{len(groups)} 个，不能为负，也不能全为 0；格式：{FORM}",
+                             f"--group-weights {weights!r}: give {len(groups)} non-negative numbers, not all 0, "
                              f"one per group in the order of --rater-groups; expected form: {FORM}")
     return [{"name": g, "weight": w} for g, w in zip(groups, values)]
 
@@ -97,7 +102,8 @@ def check_rater_groups(groups) -> list[dict] | None:
         names = ",".join(str(g["name"]) for g in groups)
         weights = ",".join(repr(float(g["weight"])) for g in groups)
     except (TypeError, KeyError, ValueError):
-        raise RoundError(f"rater groups {groups!r} are not allowed; expected form: {FORM}") from None
+        raise RoundError(f"测评人员类别 {groups!r} 无效；格式：{FORM}",
+                         f"rater groups {groups!r} are not allowed; expected form: {FORM}") from None
     return parse_rater_groups(names, weights)
 
 
@@ -129,12 +135,15 @@ def read_batches(path: str | Path, rnd: Mapping, depts: Mapping[str, Mapping]) -
     try:
         data = p.read_bytes()
     except OSError as e:
-        raise InputFileError(f"cannot read the batch file {p}: {e.strerror}") from None
+        raise InputFileError(f"无法读取答题码批次文件 {p}：{e.strerror}",
+                             f"cannot read the batch file {p}: {e.strerror}") from None
     if len(data) > MAX_BYTES:
-        raise InputFileError(f"the batch file {p} is larger than {MAX_BYTES // 1024} KB")
-    rows = list(csv.reader(io.StringIO(decode_bytes(data, f"the batch file {p}"))))
+        kb = MAX_BYTES // 1024
+        raise InputFileError(f"答题码批次文件 {p} 超过 {kb} KB", f"the batch file {p} is larger than {kb} KB")
+    rows = list(csv.reader(io.StringIO(decode_bytes(data, (f"答题码批次文件 {p}", f"the batch file {p}")))))
     if not rows:
-        raise InputFileError(f"the batch file {p} is empty; expected a header department,group,count,targets")
+        raise InputFileError(f"答题码批次文件 {p} 是空的；应有表头 department,group,count,targets",
+                             f"the batch file {p} is empty; expected a header department,group,count,targets")
     header = [h.strip().lower() for h in rows[0]]
     col = {}
     for field, names in HEADERS.items():
@@ -143,11 +152,15 @@ def read_batches(path: str | Path, rnd: Mapping, depts: Mapping[str, Mapping]) -
             col[field] = hit[0]
     missing = [f for f in ("department", "group", "count") if f not in col]
     if missing:
-        raise InputFileError(f"the batch file {p} has no column {', '.join(missing)}; expected a header "
+        raise InputFileError(f"答题码批次文件 {p} 缺少列 {', '.join(missing)}；应有表头 "
+                             "department,group,count,targets（或 部门,测评人员类别,人数,评价部门）",
+                             f"the batch file {p} has no column {', '.join(missing)}; expected a header "
                              "department,group,count,targets (or 部门,测评人员类别,人数,评价部门)")
     groups = rnd.get("rater_groups") and {g["name"] for g in rnd["rater_groups"]}
     if not groups:
-        raise RoundError(f"round {rnd['code']} declares no rater groups (round create --rater-groups): "
+        raise RoundError(f"轮次 {rnd['code']} 没有设定测评人员类别（round create --rater-groups）：发放答题码时不要用 "
+                         "--groups",
+                         f"round {rnd['code']} declares no rater groups (round create --rater-groups): "
                          "issue its tokens without --groups")
     k = int(rnd["k_min"])
     out: list[Batch] = []
@@ -156,40 +169,52 @@ def read_batches(path: str | Path, rnd: Mapping, depts: Mapping[str, Mapping]) -
     for line, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
-        where = f"{p.name} line {line}"
+        where, where_zh = f"{p.name} line {line}", f"{p.name} 第 {line} 行"
         cell = {f: row[i].strip() if i < len(row) else "" for f, i in col.items()}
         dept, group, count = cell["department"], cell["group"], cell["count"]
         targets = cell.get("targets", "").split()
         if dept and dept not in depts:
-            raise InputFileError(f"{where}: unknown department {dept!r}; known: {', '.join(depts)}")
+            raise InputFileError(f"{where_zh}：没有部门 {dept!r}；名册中的部门：{', '.join(depts)}",
+                                 f"{where}: unknown department {dept!r}; known: {', '.join(depts)}")
         if group not in groups:
-            raise InputFileError(f"{where}: rater group {group!r} is not one of the round's: "
+            raise InputFileError(f"{where_zh}：测评人员类别 {group!r} 不是本轮次设定的类别：{', '.join(group_names(rnd))}",
+                                 f"{where}: rater group {group!r} is not one of the round's: "
                                  f"{', '.join(group_names(rnd))}")
         if not count.isdigit() or int(count) < k:
-            raise InputFileError(f"{where}: count {count!r} of {dept or '(no department)'} {group} must be a whole "
+            raise InputFileError(f"{where_zh}：{dept or '（无部门）'} {group} 的人数 {count!r} 必须是不小于 k = {k} "
+                                 "的整数：人数更少的类别会指向具体的人；请把它并入另一个类别",
+                                 f"{where}: count {count!r} of {dept or '(no department)'} {group} must be a whole "
                                  f"number of at least k = {k}: a smaller group would point at a person; merge it "
                                  "into another group")
         unknown = [t for t in targets if t not in depts]
         if unknown:
-            raise InputFileError(f"{where}: unknown target department {unknown[0]!r}; known: {', '.join(depts)}")
+            raise InputFileError(f"{where_zh}：没有被评部门 {unknown[0]!r}；名册中的部门：{', '.join(depts)}",
+                                 f"{where}: unknown target department {unknown[0]!r}; known: {', '.join(depts)}")
         if dept and targets:
-            raise InputFileError(f"{where}: targets are for raters who belong to no department; members of {dept} "
+            raise InputFileError(f"{where_zh}：targets（被评部门）只给不属于任何部门的测评人员；{dept} 的人员评价"
+                                 "本部门所评价的部门",
+                                 f"{where}: targets are for raters who belong to no department; members of {dept} "
                                  "rate what their department rates")
         if not dept and not targets:
-            raise InputFileError(f"{where}: {group} without a department needs the departments it rates "
+            raise InputFileError(f"{where_zh}：没有部门的 {group} 需要给出所评价的部门（targets，部门代码以空格分隔）",
+                                 f"{where}: {group} without a department needs the departments it rates "
                                  "(targets, codes separated by spaces)")
         if (dept, group) in seen:
-            raise InputFileError(f"{where}: {dept or '(no department)'} {group} is given twice "
+            raise InputFileError(f"{where_zh}：{dept or '（无部门）'} {group} 重复（首次出现在第 {seen[(dept, group)]} 行）",
+                                 f"{where}: {dept or '(no department)'} {group} is given twice "
                                  f"(first on line {seen[(dept, group)]})")
         seen[(dept, group)] = line
         if dept:
             if depts[dept].get("paper"):
-                raise InputFileError(f"{where}: {dept} votes on paper and is issued no tokens")
+                raise InputFileError(f"{where_zh}：{dept} 用纸质答卷投票，不发放答题码",
+                                     f"{where}: {dept} votes on paper and is issued no tokens")
             people[dept] = people.get(dept, 0) + int(count)
             if people[dept] > depts[dept]["headcount"]:
-                raise InputFileError(f"{where}: the batches of {dept} add up to {people[dept]} raters, more than "
+                raise InputFileError(f"{where_zh}：{dept} 各批合计 {people[dept]} 人，超过其人数 "
+                                     f"{depts[dept]['headcount']}",
+                                     f"{where}: the batches of {dept} add up to {people[dept]} raters, more than "
                                      f"its headcount {depts[dept]['headcount']}")
         out.append(Batch(dept or NO_DEPARTMENT, group, int(count), tuple(dict.fromkeys(targets))))
     if not out:
-        raise InputFileError(f"the batch file {p} has no batch rows")
+        raise InputFileError(f"答题码批次文件 {p} 中没有批次", f"the batch file {p} has no batch rows")
     return out

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from .axes import DEFAULT_OUTSIDE, OUTSIDE_MODES, VIEWS
 from .errors import RoundError
 from .instrument import DEFAULT_ID, DEFAULT_VERSION, instrument_text, load_instrument
+from .messages import word
 from .rater_groups import check_rater_groups
 from .roster import read_roster
 from .store import departments, get_round, instruments, rounds, unlink_round, writing
@@ -22,13 +23,18 @@ K_FLOOR = 3
 CLOSE_LOCK_TIMEOUT_MS = 60000  # closing waits up to a minute for sessions reading the tables (PostgreSQL)
 
 
-#: the forms of --weights and --eval-points, as their errors show them
-WEIGHTS_FORM = ",".join(f"{v}=W" for v in VIEWS) + " (e.g. self=0.2,peer_inside=0.4,peer_outside=0.4)"
-EVAL_POINTS_FORM = "好=P,较好=P,一般=P,差=P (e.g. 好=100,较好=80,一般=60,差=40)"
+#: the forms of --weights and --eval-points, as their errors show them: (zh, en)
+WEIGHTS_FORM = (",".join(f"{v}=W" for v in VIEWS) + "（例如 self=0.2,peer_inside=0.4,peer_outside=0.4）",
+                ",".join(f"{v}=W" for v in VIEWS) + " (e.g. self=0.2,peer_inside=0.4,peer_outside=0.4)")
+EVAL_POINTS_FORM = ("好=P,较好=P,一般=P,差=P（例如 好=100,较好=80,一般=60,差=40）",
+                    "好=P,较好=P,一般=P,差=P (e.g. 好=100,较好=80,一般=60,差=40)")
+PAIRS_FORM = ("以逗号分隔的 名称=数值", "NAME=NUMBER pairs separated by commas")
 
 
-def parse_pairs(text: str, option: str, expected: str = "NAME=NUMBER pairs separated by commas") -> dict[str, float]:
+def parse_pairs(text: str, option: str, expected: tuple[str, str] = PAIRS_FORM) -> dict[str, float]:
     """``self=0.2,peer_inside=0.5`` → ``{"self": 0.2, "peer_inside": 0.5}``; a malformed pair is a RoundError.
+
+    ``expected`` is the form the error shows, ``(zh, en)``.
 
     >>> parse_pairs("好=100, 较好=80,一般=60,差=40", "--eval-points")
     {'好': 100.0, '较好': 80.0, '一般': 60.0, '差': 40.0}
@@ -41,10 +47,11 @@ def parse_pairs(text: str, option: str, expected: str = "NAME=NUMBER pairs separ
         except ValueError:
             number = float("nan")
         if not math.isfinite(number) or name.strip() in out:
-            raise RoundError(f"{option} {part!r} is not allowed; expected {expected}, each name once")
+            raise RoundError(f"{option} 中的 {part!r} 无效：应为 {expected[0]}，每个名称只写一次",
+                             f"{option} {part!r} is not allowed; expected {expected[1]}, each name once")
         out[name.strip()] = number
     if not out:
-        raise RoundError(f"{option} is empty; expected {expected}")
+        raise RoundError(f"{option} 为空：应为 {expected[0]}", f"{option} is empty; expected {expected[1]}")
     return out
 
 
@@ -110,31 +117,40 @@ def create_round(
     22 items); it is stored with the round too.
     """
     if outside not in OUTSIDE_MODES:
-        raise RoundError(f"--outside {outside!r} is not allowed; allowed: {', '.join(OUTSIDE_MODES)}")
+        modes = ", ".join(OUTSIDE_MODES)
+        raise RoundError(f"--outside {outside!r} 无效，可选：{modes}",
+                         f"--outside {outside!r} is not allowed; allowed: {modes}")
     if not ROUND_RE.match(code):
-        raise RoundError(f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
+        raise RoundError(f"轮次代码 {code!r} 必须由 1-40 个字母、数字、'.'、'-' 或 '_' 组成",
+                         f"round code {code!r} must be 1-40 letters, digits, '.', '-' or '_'")
     if not title.strip():
-        raise RoundError("round title is empty")
+        raise RoundError("轮次标题为空", "round title is empty")
     if k_min < K_FLOOR:
-        raise RoundError(f"--k-min {k_min} is below the floor of {K_FLOOR}")
+        raise RoundError(f"--k-min {k_min} 低于下限 {K_FLOOR}", f"--k-min {k_min} is below the floor of {K_FLOOR}")
     k_comment = max(10, k_min) if k_comment is None else k_comment
     if k_comment < k_min:
-        raise RoundError(f"--k-comment {k_comment} must be at least --k-min {k_min}")
+        raise RoundError(f"--k-comment {k_comment} 不能小于 --k-min {k_min}",
+                         f"--k-comment {k_comment} must be at least --k-min {k_min}")
     inst = load_instrument(instrument_id, instrument_version)
     scores = eval_scores or {o.value: o.score for o in inst.overall_scale.options}
     if set(scores) != {o.value for o in inst.overall_scale.options}:
-        raise RoundError(f"evaluation scores must name {', '.join(o.value for o in inst.overall_scale.options)}")
+        names = ", ".join(o.value for o in inst.overall_scale.options)
+        raise RoundError(f"民主测评分值必须逐一给出 {names}", f"evaluation scores must name {names}")
     if group_weights is not None:
         allowed = set(VIEWS)
         unknown = sorted(set(group_weights) - allowed)
         if unknown or any(w < 0 for w in group_weights.values()) or not sum(group_weights.values()):
-            why = f"unknown view {', '.join(unknown)}" if unknown else "weights must be non-negative and not all zero"
-            raise RoundError(f"--weights: {why}; expected {WEIGHTS_FORM}")
+            if unknown:
+                why = (f"没有视角 {', '.join(unknown)}", f"unknown view {', '.join(unknown)}")
+            else:
+                why = ("权重不能为负，也不能全为零", "weights must be non-negative and not all zero")
+            raise RoundError(f"--weights：{why[0]}；应为 {WEIGHTS_FORM[0]}",
+                             f"--weights: {why[1]}; expected {WEIGHTS_FORM[1]}")
     rater_groups = check_rater_groups(rater_groups)
     rows = read_roster(roster)
     with writing(engine) as conn:
         if conn.execute(select(rounds.c.code).where(rounds.c.code == code)).first():
-            raise RoundError(f"round {code} already exists")
+            raise RoundError(f"轮次 {code} 已存在", f"round {code} already exists")
         if previous is not None:
             get_round(conn, previous)
         if not conn.execute(select(instruments.c.id).where(
@@ -166,13 +182,17 @@ def set_status(engine: Engine, code: str, status: str, *, force: bool = False) -
     with writing(engine) as conn:
         rnd = get_round(conn, code)
         if rnd["status"] not in allowed_from:
-            verb = "open" if status == "open" else "close"
-            raise RoundError(f"round {code} is {rnd['status']}; cannot {verb} it")
+            verb = ("开放", "open") if status == "open" else ("关闭", "close")
+            raise RoundError(f"轮次 {code} 状态为{word(rnd['status'])}，不能{verb[0]}",
+                             f"round {code} is {rnd['status']}; cannot {verb[1]} it")
         if status == "open" and rnd["status"] == "closed" and not force:
             later = conn.execute(select(rounds.c.code, rounds.c.status).where(
                 rounds.c.previous == code, rounds.c.status != "draft").order_by(rounds.c.code)).first()
             if later is not None:
-                raise RoundError(f"round {code} is the --previous of round {later.code} ({later.status}): reopening "
+                raise RoundError(f"轮次 {code} 是轮次 {later.code}（{word(later.status)}）的 --previous：重新开放会改变 "
+                                 f"{later.code} 的报告和台账比较的对象；只有为了纠正错误才用 --force 重新开放，"
+                                 "之后两个轮次都要重新评分、重新生成报告",
+                                 f"round {code} is the --previous of round {later.code} ({later.status}): reopening "
                                  f"it would change what {later.code}'s reports and ledger compare with; "
                                  "reopen with --force only to correct a mistake, then score and report both again")
         values = {"status": status}

@@ -66,7 +66,8 @@ def simulate_sheets(engine: Engine, round_code: str, *, seed: int = 1, response_
     Under the round's outside mode ``all`` or ``division`` every respondent of a department's peer survey
     also fills the 民主测评 table (:func:`table_sheets`)."""
     if not 0 < response_rate <= 1:
-        raise ZuofengError(f"--response-rate must be in (0, 1], not {response_rate}")
+        raise ZuofengError(f"--response-rate 必须在 (0, 1] 之内，而不是 {response_rate}",
+                           f"--response-rate must be in (0, 1], not {response_rate}")
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)

@@ -253,29 +253,29 @@ class Desk:
         except ValueError:
             req = None
         if not isinstance(req, dict):
-            return {"ok": False, "error": "ZuofengError", "message": "bad request"}
+            return {"ok": False, "error": "ZuofengError", "message": "请求无效", "en": "bad request"}
         try:
             if req.get("round") != self.round_code:
-                raise errors.RoundError("this desk serves another round")
+                raise errors.RoundError("此服务处理的是另一个轮次", "this desk serves another round")
             op = req.get("op")
             if op == "round":
                 return {"ok": True, "round": self.backend.round_info(self.round_code)}
             if op == "check":
                 token = req.get("token")
                 if not isinstance(token, str):
-                    raise errors.TokenError("this token is not valid for this survey")
+                    raise errors.TokenError("该答题码对本问卷无效", "this token is not valid for this survey")
                 scope, hashed = self.backend.check(self.round_code, token)
                 return {"ok": True, "hash": hashed, "scope": {"round": scope.round, "kind": scope.kind,
                                                              "rater": scope.rater, "target": scope.target}}
             if op == "claim":
                 grant = self.tickets.take(req.get("ticket"))
                 if grant is None:
-                    raise errors.TokenError("this ticket is not valid")
+                    raise errors.TokenError("此凭据无效", "this ticket is not valid")
                 return {"ok": True, **grant}
             if op == "store":
                 table = req.get("table") or []
                 if not isinstance(table, list):
-                    raise ZuofengError("bad answer sheet")
+                    raise ZuofengError("答卷格式不对", "bad answer sheet")
                 self.backend.store(self.round_code, _sheet_from_json(req.get("sheet")),
                                    [_sheet_from_json(t, table_row=True) for t in table])
                 if peer is not None and self.on_stored is not None:
@@ -284,7 +284,7 @@ class Desk:
                     except Exception as e:  # noqa: BLE001 -- the sheet is stored: say so whatever happens here
                         log.error("desk: after a stored sheet: %s", type(e).__name__)
                 return {"ok": True}
-            raise ZuofengError("unknown request")
+            raise ZuofengError("未知的请求", "unknown request")
         except ZuofengError as e:
             # the nearest class the page knows (a full disk's StoreWriteError is a StoreError)
             name = next(c.__name__ for c in type(e).__mro__ if c.__name__ in ERRORS)
@@ -344,18 +344,18 @@ def _sheet_to_json(s: Sheet) -> dict:
 
 def _sheet_from_json(d, table_row: bool = False) -> Sheet:
     if not isinstance(d, dict) or not isinstance(d.get("answers"), dict):
-        raise ZuofengError("bad answer sheet")
+        raise ZuofengError("答卷格式不对", "bad answer sheet")
     try:
         answers = {int(k): v for k, v in d["answers"].items()}
     except (TypeError, ValueError):
-        raise ZuofengError("bad answer sheet") from None
+        raise ZuofengError("答卷格式不对", "bad answer sheet") from None
     fields = {k: d.get(k) for k in ("kind", "rater", "target", "category", "overall", "comment", "token_hash")}
     if not all(v is None or isinstance(v, str) for v in fields.values()):
-        raise ZuofengError("bad answer sheet")
+        raise ZuofengError("答卷格式不对", "bad answer sheet")
     if table_row:  # a row of the 民主测评 table rides on the token of the sheet it came with
         if fields["token_hash"] is not None:
-            raise ZuofengError("bad answer sheet")
+            raise ZuofengError("答卷格式不对", "bad answer sheet")
         return Sheet(answers=answers, form=TABLE_FORM, **fields)
     if not fields["token_hash"]:
-        raise errors.TokenError("this token is not valid for this survey")  # a page always stores under a token
+        raise errors.TokenError("该答题码对本问卷无效", "this token is not valid for this survey")  # a page always stores under a token
     return Sheet(answers=answers, **fields)

@@ -54,10 +54,11 @@ def qr_svg(url: str, css_class: str = "qr") -> str:
 def render_share_page(title: str, url: str, *, lang: str = "zh") -> str:
     """The share page of a round titled ``title`` whose survey is at ``url`` (checked as for the slips)."""
     if lang not in TEXT:
-        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"lang 必须是 zh 或 en，而不是 {lang!r}", f"lang must be zh or en, not {lang!r}")
     url = check_url(url)
     if url is None:
-        raise ZuofengError("the share page needs the survey address (http:// or https://)")
+        raise ZuofengError("分享页需要测评网址（http:// 或 https://）",
+                           "the share page needs the survey address (http:// or https://)")
     t = TEXT[lang]
     e = html.escape
     return "\n".join([

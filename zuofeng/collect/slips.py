@@ -147,7 +147,8 @@ def check_url(url: str | None) -> str | None:
     parts = urlsplit(url)
     if (parts.scheme not in ("http", "https") or not parts.netloc or len(url) > URL_MAX
             or any(ch.isspace() or ord(ch) < 32 for ch in url)):
-        raise ZuofengError(f"--url {url!r} is not a usable survey address; give http(s)://host/… "
+        raise ZuofengError(f"--url {url!r} 不是可用的测评网址；请给出 http(s)://主机/…，不含空格，最多 {URL_MAX} 个字符",
+                           f"--url {url!r} is not a usable survey address; give http(s)://host/… "
                            f"without spaces, at most {URL_MAX} characters")
     return url
 
@@ -282,11 +283,12 @@ def render_slips_csv(issued: list[IssuedToken], *, round_code: str, title: str, 
 
 def _check_destination(path: Path, force: bool) -> None:
     if path.is_dir():
-        raise ZuofengError(f"{path} is a folder; give a file name for the slips")
+        raise ZuofengError(f"{path} 是文件夹；请给出纸条的文件名", f"{path} is a folder; give a file name for the slips")
     if not path.parent.is_dir():
-        raise ZuofengError(f"folder {path.parent} does not exist")
+        raise ZuofengError(f"文件夹 {path.parent} 不存在", f"folder {path.parent} does not exist")
     if path.exists() and not force:
-        raise ZuofengError(f"{path} already exists and may hold live tokens; remove it or use --force to overwrite")
+        raise ZuofengError(f"{path} 已存在，其中可能有有效的答题码；请先删除它，或用 --force 覆盖",
+                           f"{path} already exists and may hold live tokens; remove it or use --force to overwrite")
 
 
 def _stage(path: Path, data: bytes) -> str:
@@ -313,7 +315,8 @@ def _place(tmp: str, path: Path, force: bool) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise ZuofengError(f"{path} appeared while the slips were written; no token was issued") from None
+        raise ZuofengError(f"写纸条时出现了 {path}；没有发放答题码",
+                           f"{path} appeared while the slips were written; no token was issued") from None
     os.unlink(tmp)
 
 
@@ -362,13 +365,15 @@ def issue_slips(engine: Engine, round_code: str, *, kind: str | None = None, tar
         The counts and the files written. With nothing to issue, no file is written.
     """
     if lang not in TEXT:
-        raise ZuofengError(f"--lang must be one of {', '.join(TEXT)}, not {lang!r}")
+        raise ZuofengError(f"--lang 必须是 {', '.join(TEXT)} 之一，而不是 {lang!r}",
+                           f"--lang must be one of {', '.join(TEXT)}, not {lang!r}")
     url = check_url(url)
     if out is None and csv_path is None and paper_ballots is None:
         out = f"slips-{round_code}.html"
     dests = [Path(p) for p in (out, csv_path, paper_ballots) if p is not None]
     if len({d.resolve() for d in dests}) < len(dests):
-        raise ZuofengError("--out, --csv and --paper-ballots must name different files")
+        raise ZuofengError("--out、--csv 和 --paper-ballots 必须是不同的文件",
+                           "--out, --csv and --paper-ballots must name different files")
     for d in dests:
         _check_destination(d, force)
     with engine.connect() as conn:

@@ -144,7 +144,8 @@ class SurveyApp:
 
     def __init__(self, backend, round_code: str, *, lang: str = "zh"):
         if lang not in LANGS:
-            raise ZuofengError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
+            raise ZuofengError(f"语言必须是 {', '.join(LANGS)} 之一，而不是 {lang!r}",
+                               f"language must be one of {', '.join(LANGS)}, not {lang!r}")
         if not hasattr(backend, "check"):
             backend = DirectBackend(backend)
         self.backend, self.round_code, self.lang = backend, round_code, lang
@@ -379,7 +380,7 @@ class SurveyApp:
             return
         try:
             if not ticket:
-                raise TokenError("no ticket")
+                raise TokenError("没有凭据", "no ticket")
             scope, hashed = self.backend.claim(self.round_code, ticket)
         except (ZuofengError, DeskUnavailable) as e:
             if not isinstance(e, ZuofengError):
@@ -506,7 +507,8 @@ def survey_app(round_code: str | None = None, *, db: str | None = None, lang: st
         lang = "zh"
     try:
         if not round_code:
-            raise RoundError(f"no round given: pass round_code or set {ENV_ROUND}")
+            raise RoundError(f"没有给出轮次：请传入 round_code 或设置 {ENV_ROUND}",
+                             f"no round given: pass round_code or set {ENV_ROUND}")
         app = SurveyApp(backend_for(db), round_code, lang=lang)
         if db is None and os.environ.get(ENV_ENTRY) and app.state == "token":
             app._build_form()  # in a preheated kernel: before the respondent arrives

@@ -126,7 +126,7 @@ def token_message(error: ZuofengError, lang: str = "zh") -> str:
     """What the respondent reads for a refused token or sheet (never the raw input).
 
     >>> from zuofeng.errors import TokenError
-    >>> token_message(TokenError("this token has already been used"))
+    >>> token_message(TokenError("该答题码已经使用过", "this token has already been used"))
     '该答题码已经使用过，每个答题码只能提交一次。'
     """
     t = TEXT["en" if lang == "en" else "zh"]

@@ -47,10 +47,12 @@ def load_key(create: bool = False) -> bytes:
     if path.exists():
         data = bytes.fromhex(path.read_text(encoding="ascii").strip())
         if len(data) != KEY_BYTES:
-            raise ZuofengError(f"token key file {path} is damaged (expected {KEY_BYTES * 2} hex digits)")
+            raise ZuofengError(f"答题码密钥文件 {path} 已损坏（应为 {KEY_BYTES * 2} 位十六进制数字）",
+                               f"token key file {path} is damaged (expected {KEY_BYTES * 2} hex digits)")
         return data
     if not create:
-        raise ZuofengError(f"no token key at {path}: tokens were issued with another key, or none were issued")
+        raise ZuofengError(f"{path} 没有答题码密钥：答题码是用另一个密钥发放的，或者还没有发放过答题码",
+                           f"no token key at {path}: tokens were issued with another key, or none were issued")
     private_folder(path.parent)
     key = secrets.token_bytes(KEY_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -73,7 +75,8 @@ def normalise(token: str) -> str:
     """
     t = "".join(ch for ch in token.upper() if ch not in " -\t\u3000－")
     if len(t) != LENGTH or any(ch not in ALPHABET for ch in t):
-        raise TokenError(f"a token is {LENGTH} letters and digits in groups of {GROUP}, like ABCD-EFGH-JKLM-NPQR")
+        raise TokenError(f"答题码为 {LENGTH} 位字母和数字，每 {GROUP} 位一组，例如 ABCD-EFGH-JKLM-NPQR",
+                         f"a token is {LENGTH} letters and digits in groups of {GROUP}, like ABCD-EFGH-JKLM-NPQR")
     return t
 
 
@@ -101,11 +104,11 @@ def lookup(engine: Engine, round_code: str, token: str) -> TokenScope:
                                   tokens.c.rater_group)
                            .where(tokens.c.hash == h)).mappings().first()  # not the hash: DEBUG logs rows
     if row is None or row["round"] != round_code:
-        raise TokenError("this token is not valid for this survey")
+        raise TokenError("该答题码对本问卷无效", "this token is not valid for this survey")
     if row["used"]:
-        raise TokenError("this token has already been used")
+        raise TokenError("该答题码已经使用过", "this token has already been used")
     if rnd["status"] != "open":
-        raise TokenError("this survey is not open")
+        raise TokenError("本轮测评未开放", "this survey is not open")
     return TokenScope(round_code, row["kind"], row["rater"], row["target"], row["rater_group"])
 
 
@@ -125,19 +128,24 @@ def planned_scopes(engine: Engine, round_code: str, *, kind: str | None = None,
     of no department: peer tokens for its targets).
     """
     if kind not in (None, "self", "peer"):
-        raise ZuofengError(f"--kind must be self or peer, not {kind!r}")
+        raise ZuofengError(f"--kind 必须是 self 或 peer，而不是 {kind!r}", f"--kind must be self or peer, not {kind!r}")
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
         depts = get_departments(conn, round_code)
     for t in targets or []:
         if t not in depts:
-            raise ZuofengError(f"unknown target department {t!r}; known: {', '.join(depts)}")
+            raise ZuofengError(f"没有被评部门 {t!r}；名册中的部门：{', '.join(depts)}",
+                               f"unknown target department {t!r}; known: {', '.join(depts)}")
     if rnd.get("rater_groups") or groups is not None:
         if targets:
-            raise ZuofengError("--target is for rounds without rater groups; give the targets of a batch in the "
+            raise ZuofengError("--target 只用于没有测评人员类别的轮次；请在 --groups 文件中给出各批的被评部门",
+                               "--target is for rounds without rater groups; give the targets of a batch in the "
                                "--groups file")
         if groups is None:
-            raise ZuofengError(f"round {round_code} declares rater groups ({', '.join(group_names(rnd))}): give "
+            names = ", ".join(group_names(rnd))
+            raise ZuofengError(f"轮次 {round_code} 设定了测评人员类别（{names}）：请用 --groups FILE 给出各行 "
+                               "department,group,count[,targets]",
+                               f"round {round_code} declares rater groups ({names}): give "
                                "--groups FILE with the rows department,group,count[,targets]")
         return batch_plan(read_batches(groups, rnd, depts), depts, kind)
     plan: dict[Scope, int] = {}
@@ -187,14 +195,14 @@ def issue_tokens(engine: Engine, round_code: str, *, kind: str | None = None, ta
     only place the tokens exist; it is shuffled within each scope so the slip order says nothing.
     """
     if extra < 0:
-        raise ZuofengError("--extra must be zero or more")
+        raise ZuofengError("--extra 不能小于 0", "--extra must be zero or more")
     plan = planned_scopes(engine, round_code, kind=kind, targets=targets, groups=groups)
     key = load_key(create=True)
     issued: list[IssuedToken] = []
     with writing(engine) as conn:
         rnd = get_round(conn, round_code)
         if rnd["status"] == "closed":
-            raise ZuofengError(f"round {round_code} is closed: no tokens can be issued")
+            raise ZuofengError(f"轮次 {round_code} 已关闭：不能再发放答题码", f"round {round_code} is closed: no tokens can be issued")
         have = {
             (k, r, t, g): n for k, r, t, g, n in conn.execute(
                 select(tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group, func.count())

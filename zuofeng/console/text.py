@@ -211,7 +211,7 @@ TEXT: dict[str, dict[str, str]] = {
 def check_lang(lang: str) -> str:
     """``lang`` if the console speaks it, else the one-line error."""
     if lang not in LANGS:
-        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"lang 必须是 zh 或 en，而不是 {lang!r}", f"lang must be zh or en, not {lang!r}")
     return lang
 
 

@@ -201,7 +201,8 @@ class ForkServer:
         while not os.path.exists(self.path):
             if self.proc.poll() is not None or time.monotonic() > end:
                 self.close()
-                raise ZuofengError(f"the kernel fork server did not start (socket {self.path})")
+                raise ZuofengError(f"内核 fork 服务没有启动（套接字 {self.path}）",
+                                   f"the kernel fork server did not start (socket {self.path})")
             time.sleep(0.05)
         os.environ[ENV_FORKSERVER] = self.path
         return self

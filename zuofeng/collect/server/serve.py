@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ...config import database_url
 from ...errors import RoundError, ZuofengError
+from ...messages import word
 
 
 def _absolute_sqlite(url: str) -> str:
@@ -54,8 +55,9 @@ def _port_free(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as e:
             if e.errno == errno.EADDRINUSE:
-                raise ZuofengError(f"port {port} on {host} is in use; choose another with --port") from None
-            raise ZuofengError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+                raise ZuofengError(f"{host} 的端口 {port} 已被占用；请用 --port 另选一个",
+                                   f"port {port} on {host} is in use; choose another with --port") from None
+            raise ZuofengError(f"无法监听 {host}:{port}：{e.strerror}", f"cannot listen on {host}:{port}: {e.strerror}") from None
 
 
 def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: str = "127.0.0.1",
@@ -69,15 +71,17 @@ def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: s
     from ..tokens import load_key
 
     if lang not in ("zh", "en"):
-        raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"--lang 必须是 zh 或 en，而不是 {lang!r}", f"--lang must be zh or en, not {lang!r}")
     if not 0 < port < 65536:
-        raise ZuofengError(f"--port must be 1..65535, not {port}")
+        raise ZuofengError(f"--port 必须在 1..65535 之间，而不是 {port}", f"--port must be 1..65535, not {port}")
     if pool_size < 0:
-        raise ZuofengError(f"--pool-size must be 0 or more, not {pool_size}")
+        raise ZuofengError(f"--pool-size 必须是 0 或更大，而不是 {pool_size}", f"--pool-size must be 0 or more, not {pool_size}")
     if idle_timeout < 1:
-        raise ZuofengError(f"--idle-timeout must be at least 1 second, not {idle_timeout}")
+        raise ZuofengError(f"--idle-timeout 至少为 1 秒，而不是 {idle_timeout}",
+                           f"--idle-timeout must be at least 1 second, not {idle_timeout}")
     if max_pages < 0:
-        raise ZuofengError(f"--max-pages must be 0 (no cap) or more, not {max_pages}")
+        raise ZuofengError(f"--max-pages 必须是 0（不限）或更大，而不是 {max_pages}",
+                           f"--max-pages must be 0 (no cap) or more, not {max_pages}")
     url = _absolute_sqlite(database_url(db))
     engine = open_engine(url, create=False)
     try:
@@ -86,7 +90,8 @@ def prepare(round_code: str, *, db: str | None = None, lang: str = "zh", host: s
     finally:
         engine.dispose()
     if rnd["status"] != "open":
-        raise RoundError(f"round {round_code} is {rnd['status']}, not open: open it first (zuofeng round open {round_code})")
+        raise RoundError(f"轮次 {round_code} 状态为{word(rnd['status'])}，未开放：请先开放（zuofeng round open {round_code}）",
+                         f"round {round_code} is {rnd['status']}, not open: open it first (zuofeng round open {round_code})")
     load_key()  # tokens must have been issued with the key the kernels will use
     _port_free(host, port)
     return {"round": rnd, "env": {"ZUOFENG_SURVEY_ROUND": round_code, "ZUOFENG_DB": url,
@@ -132,7 +137,8 @@ def serve(round_code: str, *, host: str = "127.0.0.1", port: int = 8866, db: str
         Where the one start-up line goes.
     """
     if attempts is not None and attempts < 0:
-        raise ZuofengError(f"--attempts must be 0 (no limit) or more, not {attempts}")
+        raise ZuofengError(f"--attempts 必须是 0（不限）或更大，而不是 {attempts}",
+                           f"--attempts must be 0 (no limit) or more, not {attempts}")
     ready = prepare(round_code, db=db, lang=lang, host=host, port=port, pool_size=pool_size,
                     idle_timeout=idle_timeout, max_pages=max_pages)
     from ...instrument import load_instrument

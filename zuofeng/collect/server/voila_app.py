@@ -68,7 +68,8 @@ class SurveyVoila(Voila):
         try:
             self.http_server = self.app.listen(self.port, self.ip, xheaders=self.behind_proxy)
         except OSError as e:
-            raise ZuofengError(f"cannot listen on {self.ip}:{self.port}: {e.strerror}") from None
+            raise ZuofengError(f"无法监听 {self.ip}:{self.port}：{e.strerror}",
+                               f"cannot listen on {self.ip}:{self.port}: {e.strerror}") from None
         self.ioloop = IOLoop.current()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._zf_signal)
@@ -122,7 +123,7 @@ class SurveyVoila(Voila):
             else:
                 routes.append(route)
         if voila_page is None:
-            raise ZuofengError("this Voilà serves no notebook page")
+            raise ZuofengError("这个 Voilà 没有提供笔记本页面", "this Voilà serves no notebook page")
         base = self.server_url
         return [(url_path_join(base, "/"), EntryHandler), (url_path_join(base, "/start"), EntryHandler),
                 (url_path_join(base, "/" + WORKER_NAME), WorkerHandler),
