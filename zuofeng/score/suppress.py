@@ -34,6 +34,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from ..axes import BLANK_CATEGORY, KINDS, VIEWS, kind_label
 from ..axes import CATEGORIES as _CATEGORIES
@@ -460,24 +461,27 @@ def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown
         first = next(c for c in (rel.parent, *rel.children) if c in unknown)
         rel_of_block.setdefault(find(first), []).append(rel)
     out: set[Cell] = set()
-    for root, cells in blocks.items():
-        rels = rel_of_block.get(root, [])
-        if not rels:
-            continue
-        col = {c: i for i, c in enumerate(cells)}
-        a = np.zeros((len(rels), len(cells)))
-        for i, rel in enumerate(rels):
-            if rel.parent in col:
-                a[i, col[rel.parent]] -= 1
-            for c in rel.children:
-                if c in col:
-                    a[i, col[c]] += 1
-        _, s, vt = np.linalg.svd(a)
-        rank = int((s > 1e-9 * max(a.shape)).sum())
-        null = vt[rank:]
-        for c, i in col.items():
-            if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
-                out.add(c)
+    # the blocks are small (tens of cells): a BLAS that splits them over threads spends more time waking
+    # and waiting for its threads than computing, several times more on a busy machine, so one thread
+    with threadpool_limits(1, user_api="blas"):
+        for root, cells in blocks.items():
+            rels = rel_of_block.get(root, [])
+            if not rels:
+                continue
+            col = {c: i for i, c in enumerate(cells)}
+            a = np.zeros((len(rels), len(cells)))
+            for i, rel in enumerate(rels):
+                if rel.parent in col:
+                    a[i, col[rel.parent]] -= 1
+                for c in rel.children:
+                    if c in col:
+                        a[i, col[c]] += 1
+            _, s, vt = np.linalg.svd(a)
+            rank = int((s > 1e-9 * max(a.shape)).sum())
+            null = vt[rank:]
+            for c, i in col.items():
+                if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
+                    out.add(c)
     return out
 
 
