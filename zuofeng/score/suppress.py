@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..axes import BLANK_CATEGORY, KINDS, VIEWS, kind_label
 from ..axes import CATEGORIES as _CATEGORIES
@@ -463,7 +463,7 @@ def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown
     out: set[Cell] = set()
     # the blocks are small (tens of cells): a BLAS that splits them over threads spends more time waking
     # and waiting for its threads than computing, several times more on a busy machine, so one thread
-    with threadpool_limits(1, user_api="blas"):
+    with _one_blas_thread():
         for root, cells in blocks.items():
             rels = rel_of_block.get(root, [])
             if not rels:
@@ -483,6 +483,17 @@ def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown
                 if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
                     out.add(c)
     return out
+
+
+_BLAS: list[ThreadpoolController] = []
+
+
+def _one_blas_thread():
+    """A context that runs BLAS on one thread. The controller is made once: making one reads the process's
+    loaded libraries (several ms), limiting with it does not."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None, memo: Memo | None = None) -> Suppression:
