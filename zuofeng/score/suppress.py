@@ -34,6 +34,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from threadpoolctl import ThreadpoolController
 
 from ..axes import BLANK_CATEGORY, KINDS, VIEWS, kind_label
 from ..axes import CATEGORIES as _CATEGORIES
@@ -262,7 +263,7 @@ def _apply_rule(counts: dict[Cell, int], relations: list[Relation], k: int, reas
 
 
 def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reasons: dict[Cell, str],
-                never: frozenset | set, free_totals: bool = True) -> None:
+                never: frozenset | set, free_totals: bool = True, memo: Memo | None = None) -> None:
     """Complementary suppression with the least information loss: the set of extra cells to hide that
     satisfies the rule (step 2 and 3 of the module docstring) in every relation at once and hides the
     fewest answers (then the fewest cells), as τ-ARGUS and sdcTable choose them, instead of the smallest
@@ -280,7 +281,8 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     hidden anyway (a weighted mean of the views, published only when every view is,
     :func:`suppress_figures` step 3) and its count is public, so hiding it loses nothing, whereas hiding a
     view instead (often the unit's outside view, the headline figure of 互评) would. With
-    ``free_totals=False`` every cell costs its count.
+    ``free_totals=False`` every cell costs its count. ``memo`` keeps the programmes solved before
+    (:class:`Memo`).
     """
     # an internal cell (a division of one department) is that department's cell under another name:
     # its own relation is an identity, and elsewhere it stands for the department
@@ -318,7 +320,7 @@ def _least_loss(counts: dict[Cell, int], relations: list[Relation], k: int, reas
     if all(_holds(rels[i], fixed, n, k) for i in taken):
         return   # the cells hidden already obey every relation: the least loss adds nothing (costs are > 0)
     while True:
-        x = _least_loss_programme([rels[i] for i in sorted(taken)], fixed, n, loss, k, total)
+        x = (memo or Memo()).programme([rels[i] for i in sorted(taken)], fixed, n, loss, k, total)
         if x is None:   # cannot happen (hiding every cell is feasible); keep the greedy rule then
             _apply_rule(counts, relations, k, reasons)
             return
@@ -393,6 +395,39 @@ def _least_loss_programme(rels, fixed, n, loss, k, total) -> set[int] | None:
     return {c for j, c in enumerate(used) if res.x[j] > 0.5}
 
 
+class Memo:
+    """Solutions already found, for the many suppressions of one round (:func:`suppress_figures` runs one
+    per score key, and again for the keys that gain hidden figures), which meet the same programmes and
+    audits again: the same answer counts of a key in both passes of :func:`suppress`, and the same hidden
+    cells of one layout for several keys. A solution is reused only for the same problem, so the outcome
+    is the one solving it again would give.
+
+    - :meth:`programme`: a least-loss programme (:func:`_least_loss_programme`) depends on its relations,
+      the counts, costs and hidden state of their cells, k and the total: with all of them equal the
+      model handed to HiGHS is the same, and so is its solution.
+    - :meth:`determined`: :func:`determined_cells` depends on the relations and the unknown cells only.
+    """
+
+    def __init__(self):
+        self._programmes: dict = {}
+        self._determined: dict = {}
+
+    def programme(self, rels, fixed, n, loss, k, total) -> set[int] | None:
+        used = sorted({c for p, kids, _ in rels for c in (*kids, *(() if p is None else (p,)))})
+        key = (tuple((p, tuple(kids), cascade) for p, kids, cascade in rels),
+               tuple((c, fixed[c], n[c], loss[c]) for c in used), k, total)
+        if key not in self._programmes:
+            self._programmes[key] = _least_loss_programme(rels, fixed, n, loss, k, total)
+        x = self._programmes[key]
+        return None if x is None else set(x)
+
+    def determined(self, counts, relations: list[Relation], unknown: set[Cell]) -> set[Cell]:
+        key = (id(relations), frozenset(unknown))
+        if key not in self._determined:   # the relations are kept with the key: their id stays theirs
+            self._determined[key] = (relations, frozenset(determined_cells(counts, relations, unknown)))
+        return set(self._determined[key][1])
+
+
 def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown: set[Cell]) -> set[Cell]:
     """The unknown cells whose value the known cells fix exactly through the sum relations.
 
@@ -426,45 +461,62 @@ def determined_cells(counts: dict[Cell, int], relations: list[Relation], unknown
         first = next(c for c in (rel.parent, *rel.children) if c in unknown)
         rel_of_block.setdefault(find(first), []).append(rel)
     out: set[Cell] = set()
-    for root, cells in blocks.items():
-        rels = rel_of_block.get(root, [])
-        if not rels:
-            continue
-        col = {c: i for i, c in enumerate(cells)}
-        a = np.zeros((len(rels), len(cells)))
-        for i, rel in enumerate(rels):
-            if rel.parent in col:
-                a[i, col[rel.parent]] -= 1
-            for c in rel.children:
-                if c in col:
-                    a[i, col[c]] += 1
-        _, s, vt = np.linalg.svd(a)
-        rank = int((s > 1e-9 * max(a.shape)).sum())
-        null = vt[rank:]
-        for c, i in col.items():
-            if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
-                out.add(c)
+    # the blocks are small (tens of cells): a BLAS that splits them over threads spends more time waking
+    # and waiting for its threads than computing, several times more on a busy machine, so one thread
+    with _one_blas_thread():
+        for root, cells in blocks.items():
+            rels = rel_of_block.get(root, [])
+            if not rels:
+                continue
+            col = {c: i for i, c in enumerate(cells)}
+            a = np.zeros((len(rels), len(cells)))
+            for i, rel in enumerate(rels):
+                if rel.parent in col:
+                    a[i, col[rel.parent]] -= 1
+                for c in rel.children:
+                    if c in col:
+                        a[i, col[c]] += 1
+            _, s, vt = np.linalg.svd(a)
+            rank = int((s > 1e-9 * max(a.shape)).sum())
+            null = vt[rank:]
+            for c, i in col.items():
+                if null.shape[0] == 0 or np.abs(null[:, i]).max() < 1e-9:
+                    out.add(c)
     return out
 
 
-def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None) -> Suppression:
+_BLAS: list[ThreadpoolController] = []
+
+
+def _one_blas_thread():
+    """A context that runs BLAS on one thread. The controller is made once: making one reads the process's
+    loaded libraries (several ms), limiting with it does not."""
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+def suppress(cells: Cells, k: int, initial: dict[Cell, str] | None = None, memo: Memo | None = None) -> Suppression:
     """Apply the rule and the audit until no suppressed cell can be recovered; see the module docstring.
 
     ``initial`` holds cells that must be suppressed anyway (with their reasons), e.g. the evaluation
-    cells of groups whose answers are suppressed.
+    cells of groups whose answers are suppressed. ``memo`` (:class:`Memo`) shares solutions between
+    the suppressions of one round.
     """
+    memo = Memo() if memo is None else memo
     counts = cells.counts
     reasons: dict[Cell, str] = {c: r for c, r in (initial or {}).items() if c in counts and counts[c] > 0}
     reasons.update({c: N_LT_K for c, n in counts.items() if 0 < n < k})
-    chosen, patched = _suppress_pass(cells, k, dict(reasons), free_totals=True)
+    chosen, patched = _suppress_pass(cells, k, dict(reasons), free_totals=True, memo=memo)
     if patched:   # the audit had to hide more than the programme chose: the free totals may have misled it
-        other, _ = _suppress_pass(cells, k, dict(reasons), free_totals=False)
+        other, _ = _suppress_pass(cells, k, dict(reasons), free_totals=False, memo=memo)
         if _loss(counts, other) < _loss(counts, chosen):
             chosen = other
     return Suppression(k=k, counts=counts, reasons=chosen, internal=cells.internal)
 
 
-def _suppress_pass(cells: Cells, k: int, reasons: dict[Cell, str], free_totals: bool) -> tuple[dict[Cell, str], bool]:
+def _suppress_pass(cells: Cells, k: int, reasons: dict[Cell, str], free_totals: bool,
+                   memo: Memo | None = None) -> tuple[dict[Cell, str], bool]:
     """The least-loss programme and the audit, until no hidden cell can be recovered; whether the audit
     had to hide cells the programme had not chosen.
 
@@ -476,10 +528,11 @@ def _suppress_pass(cells: Cells, k: int, reasons: dict[Cell, str], free_totals: 
     keeps the one that hides fewer answers (:func:`_loss`)."""
     counts, never = cells.counts, cells.internal
     every, by_cell = cells.relations, cells.by_cell
+    memo = Memo() if memo is None else memo
     patched = False
     while True:
-        _least_loss(counts, cells.relations, k, reasons, never, free_totals)
-        leaks = sorted(determined_cells(counts, every, set(reasons) | set(never)) & set(reasons))
+        _least_loss(counts, cells.relations, k, reasons, never, free_totals, memo)
+        leaks = sorted(memo.determined(counts, every, set(reasons) | set(never)) & set(reasons))
         if not leaks:
             break
         cell = leaks[0]
@@ -725,9 +778,10 @@ def suppress_figures(answer_counts: dict[str, dict[tuple[str, str], int]], depar
     todo = set(answer_counts)
     audit_cache: dict = {}
     rates: set[Figure] = set()
+    memo = Memo()   # the keys share one layout: their suppressions meet the same programmes and audits
     while todo:
         for key in sorted(todo):
-            per_key[key] = suppress(cells[key], k, {**start, **extra[key]})
+            per_key[key] = suppress(cells[key], k, {**start, **extra[key]}, memo)
         reasons = {(u, kd, key): r for key, s in per_key.items() for (u, kd, _), r in s.reasons.items()
                    if u in public}
         reasons.update({(u, kd, key): r for (u, kd, _), r in start.items() if u in public
