@@ -8,11 +8,12 @@ departments of the roster's ``peer_targets`` on the 22 items, so every departmen
 published outside view. The complementary suppression counts a unit's combined total as no loss once one
 of its views is hidden, so it never hides an outside view to protect that total: the outside views of the
 departments the ledger scenario verifies (KPB's paper rectification above all) stay published in both
-rounds. Between them the baseline's rectification ledger is seeded (:data:`SCENARIO`): some real
-improvements, some paper rectification, one overdue entry and one department improving only in its
-self-ratings; the final round is simulated with exactly those effects. Both rounds declare rater groups (:data:`RATER_GROUPS`) with the token
-batches of ``data/demo_groups.csv``: 中层干部 and 一般干部 in the departments large enough for two
-batches of k, 领导班子 and 服务对象 as raters of no department.
+rounds, and the overview shows a small unit's outside index where its combined one is hidden.
+Between them the baseline's rectification ledger is seeded (:data:`SCENARIO`): some real improvements,
+some paper rectification, one overdue entry and one department improving only in its self-ratings; the
+final round is simulated with exactly those effects. Both rounds declare rater groups
+(:data:`RATER_GROUPS`) with the token batches of ``data/demo_groups.csv``: 中层干部 and 一般干部 in the
+departments large enough for two batches of k, 领导班子 and 服务对象 as raters of no department.
 """
 
 from __future__ import annotations
