@@ -32,3 +32,21 @@ def test_every_department_page_of_the_demo_has_a_chart(demo):
         if not charts:
             without.append(code)
     assert without == [], f"department pages without a chart: {without}"
+
+
+@pytest.mark.slow
+def test_the_demo_shows_organisation_wide_outside_views_rater_groups_and_why_figures_are_hidden(demo):
+    """The demo is 民主测评 of the whole organisation with rater groups: the overview's heat map shows a
+    small unit's outside index where its combined one is hidden, every hidden figure there says why, and
+    the department pages show the rater groups and the 民主测评 table's share of the outside view."""
+    overview = BeautifulSoup((demo / "overview.html").read_text(encoding="utf-8"), "html.parser")
+    marked = overview.select('td.outside[data-kind="peer_outside"][data-stands-for="all"]')
+    assert marked and all(td.get_text().endswith("（民主测评）") for td in marked)
+    assert "已抑制" not in [el.get_text().strip() for el in overview.find_all(["td", "div"])]
+    assert all(td.get_text().startswith("已抑制：") for td in overview.select("td.suppressed"))
+    pages = [BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser")
+             for p in sorted((demo / "departments").glob("*.html"))]
+    assert any(p.find(string="按测评人员类别") for p in pages)
+    import re
+    rated = [p for p in pages if re.search(r"民主测评表 [1-9]\d* 份", p.get_text())]   # the outside sources line
+    assert len(rated) == len(pages)

@@ -113,6 +113,30 @@ def test_demo_flags_exactly_the_seeded_departments(demo):
     assert kpb["verification"].eq("not_effective").all()  # other departments' view could have seen it
 
 
+def test_demo_rounds_use_organisation_wide_outside_views_and_publish_every_one(demo):
+    """Both demo rounds are 民主测评 of the whole organisation, with rater groups; every department's
+    outside index is published (the scenario's departments are verified through it)."""
+    from zuofeng.demo import BASELINE, FINAL
+    from zuofeng.score import score_round
+    from zuofeng.store import get_round
+
+    engine, _, _ = demo
+    for code in (BASELINE[0], FINAL[0]):
+        with engine.connect() as conn:
+            rnd = get_round(conn, code)
+        assert rnd["outside"] == "all"
+        assert [g["name"] for g in rnd["rater_groups"]] == ["领导班子", "中层干部", "一般干部", "服务对象"]
+        t = score_round(engine, code, seed=1).table
+        outside = t[(t["kind"] == "peer_outside") & (t["level"] == "overall") & (t["statistic"] == "index")
+                    & ~t["department"].astype(str).str.startswith("div:")]
+        assert set(outside["department"]) >= set(SCENARIO)
+        hidden = outside[outside["suppressed"].astype(bool) | outside["value"].isna()]
+        assert hidden.empty, hidden[["department", "note"]]
+        tables = t[(t["kind"] == "peer_outside") & (t["statistic"] == "respondents_table")
+                   & t["department"].isin(list(SCENARIO))]
+        assert (tables["value"] > 0).all()   # rated on the 民主测评 table, not only on the 22 items
+
+
 def test_demo_prints_its_verification_table(demo):
     _, entries, lines = demo
     table = lines[-1]

@@ -1,15 +1,19 @@
 """``zuofeng demo``: a whole campaign on synthetic data, from roster to rendered reports.
 
 Twelve departments of four unit types (机关部室, 事业单位, 中心, 工作队; ``data/demo_roster.csv``),
-a baseline round and a final round compared with it, both simulated (self and peer surveys, inside
-and outside views from the roster's ``peer_targets``; two small units fall under k), scored and rendered.
-The rounds use ``outside="targets"`` for now: with the 民主测评 table, the complementary suppression
-of the two small units' views hides the outside view of KPB, a department the ledger scenario needs. Between them the baseline's
-rectification ledger is seeded (:data:`SCENARIO`): some real improvements, some paper rectification,
-one overdue entry and one department improving only in its self-ratings; the final round is simulated
-with exactly those effects. Both rounds declare rater groups (:data:`RATER_GROUPS`) with the token
-batches of ``data/demo_groups.csv``: 中层干部 and 一般干部 in the departments large enough for two
-batches of k, 领导班子 and 服务对象 as raters of no department.
+a baseline round and a final round compared with it, both simulated (self and peer surveys; small
+units fall under k), scored and rendered. Both rounds use organisation-wide 互评 (``outside="all"``):
+everyone in the peer survey also fills in the 民主测评 table about every other department and rates the
+departments of the roster's ``peer_targets`` on the 22 items, so every department, however small, has a
+published outside view. The complementary suppression counts a unit's combined total as no loss once one
+of its views is hidden, so it never hides an outside view to protect that total: the outside views of the
+departments the ledger scenario verifies (KPB's paper rectification above all) stay published in both
+rounds, and the overview shows a small unit's outside index where its combined one is hidden.
+Between them the baseline's rectification ledger is seeded (:data:`SCENARIO`): some real improvements,
+some paper rectification, one overdue entry and one department improving only in its self-ratings; the
+final round is simulated with exactly those effects. Both rounds declare rater groups
+(:data:`RATER_GROUPS`) with the token batches of ``data/demo_groups.csv``: 中层干部 and 一般干部 in the
+departments large enough for two batches of k, 领导班子 and 服务对象 as raters of no department.
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ def build_demo_store(engine, *, seed: int = 1, echo=None, lang: str = "zh"):
     for n, (code, title_zh, title_en) in enumerate((BASELINE, FINAL)):
         create_round(engine, code, title=title_zh, title_en=title_en, roster=demo_roster(), previous=previous,
                      rater_groups=RATER_GROUPS,
-                     outside="targets")
+                     outside="all")
         set_status(engine, code, "open")
         with engine.connect() as conn:
             batches = read_batches(demo_groups(), get_round(conn, code), get_departments(conn, code))

@@ -142,10 +142,12 @@ def item_dots(df: pd.DataFrame, title: str, axis_label: str, alt: str, legend: t
 
 
 def heatmap(values: pd.DataFrame, suppressed: pd.DataFrame, title: str, alt: str, suppressed_word: str,
-            caption: str | None = None) -> str:
+            caption: str | None = None, marked: pd.DataFrame | None = None, mark: str = "*") -> str:
     """Rows × columns of an index; suppressed cells are hatched grey with a word, never a number.
 
-    ``values`` and ``suppressed`` (bool) share their index (row labels) and columns (column labels).
+    ``values`` and ``suppressed`` (bool) share their index (row labels) and columns (column labels);
+    so does ``marked`` (bool, optional): cells whose figure is another than the chart's (the overview's
+    outside index of a department whose combined one is hidden), written with ``mark`` after the number.
     """
     import matplotlib
     import seaborn as sns
@@ -153,9 +155,12 @@ def heatmap(values: pd.DataFrame, suppressed: pd.DataFrame, title: str, alt: str
 
     mask = suppressed.to_numpy(bool) | values.isna().to_numpy()
     shown = values.where(~suppressed.astype(bool))
+    flags = np.zeros(values.shape, bool) if marked is None else marked.to_numpy(bool)
+    annot = np.array([[("" if np.isnan(x) else f"{x:.1f}" + (mark if f else "")) for x, f in zip(row, frow)]
+                      for row, frow in zip(shown.to_numpy("float64"), flags)], dtype=object).reshape(values.shape)
     with matplotlib.rc_context(style()):
         fig, ax = _figure(1.2 + 0.36 * len(values))
-        sns.heatmap(shown.astype("float64"), mask=mask, annot=True, fmt=".1f", cmap="RdYlGn", vmin=40, vmax=100,
+        sns.heatmap(shown.astype("float64"), mask=mask, annot=annot, fmt="", cmap="RdYlGn", vmin=40, vmax=100,
                     linewidths=0.6, linecolor="white", cbar_kws={"shrink": 0.6, "pad": 0.02}, ax=ax,
                     xticklabels=[mpl_escape(wrap_label(c, 11)) for c in values.columns],
                     yticklabels=[mpl_escape(r) for r in values.index], annot_kws={"fontsize": 9})

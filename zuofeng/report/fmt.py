@@ -84,15 +84,18 @@ def data_attrs(**kw) -> str:
     return "".join(f' data-{k.replace("_", "-")}="{esc(v)}"' for k, v in kw.items() if v is not None)
 
 
-def cell(row, lang: str = "zh", statistic: str | None = None, with_ci: bool = False, **attrs) -> str:
-    """A ``<td>`` for one row of the scores table (a mapping with statistic/value/ci/suppressed)."""
+def cell(row, lang: str = "zh", statistic: str | None = None, with_ci: bool = False, hidden: str | None = None,
+         **attrs) -> str:
+    """A ``<td>`` for one row of the scores table (a mapping with statistic/value/ci/suppressed); a
+    suppressed row shows ``hidden`` (why it is hidden, :func:`zuofeng.report.notes.hidden_note`) when
+    given, else the word for suppressed."""
     if row is None:
         return f'<td class="num na">{esc(t("not_available", lang))}</td>'
     stat = statistic or row["statistic"]
     a = data_attrs(stat=row.get("statistic", stat), dept=row.get("department"), kind=row.get("kind"),
                    level=row.get("level"), key=row.get("key"), **attrs)
     if bool(row.get("suppressed")):
-        return f'<td class="suppressed"{a}>{esc(t("suppressed", lang))}</td>'
+        return f'<td class="suppressed"{a}>{esc(hidden or t("suppressed", lang))}</td>'
     text = fmt_value(stat, row.get("value"), lang)
     if with_ci:
         ci = fmt_ci(stat, row.get("ci_low"), row.get("ci_high"), lang)
@@ -147,15 +150,17 @@ class Block:
 
 
 def card(label: str, row, lang: str = "zh", statistic: str | None = None, with_ci: bool = True,
-         extra: str = "") -> str:
-    """A headline figure: label, value (or the word for suppressed), interval."""
+         extra: str = "", hidden: str | None = None) -> str:
+    """A headline figure: label, value (or the word for suppressed, with ``hidden``, why, below it), interval."""
     if row is None:
         return ""
     stat = statistic or row["statistic"]
     a = data_attrs(stat=row.get("statistic", stat), dept=row.get("department"), kind=row.get("kind"),
                    level=row.get("level"), key=row.get("key"))
     if bool(row.get("suppressed")):
-        value, ci, cls = t("suppressed", lang), "", "value suppressed"
+        value, ci, cls = t("suppressed", lang), hidden or "", "value suppressed"
+        for sep in ("：", ": "):   # the reason under the word, without repeating it
+            ci = ci.removeprefix(value + sep)
     else:
         value = fmt_value(stat, row.get("value"), lang)
         ci = fmt_ci(stat, row.get("ci_low"), row.get("ci_high"), lang) if with_ci else ""

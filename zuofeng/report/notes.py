@@ -58,3 +58,67 @@ def quality_detail(v: ScoreView, flag: str, detail, department: str, kind: str) 
     from .strings import STRINGS
 
     return t(key, "en") if key in STRINGS else str(flag)
+
+
+#: The scorer's notes of hidden figures (:mod:`zuofeng.score.suppress`), read back for English pages.
+_HIDDEN = re.compile(r"^已抑制：为保护匿名，不足(\d+)份(回答|答卷|有效票)的数字")
+_POOLED = re.compile(r"^已抑制：为保护匿名，本部门(.+?)结果不单独公布，并入“(.+?)”归口统计（含(.+)）$")
+_RESTING = re.compile(r"^已抑制：所依据的(.+)未公布（保护匿名）$")
+_RELIABILITY = re.compile(r"^已抑制：完整作答的答卷不足(\d+)份")
+_COUNTED = {"回答": "answers", "答卷": "answer sheets", "有效票": "valid votes"}
+
+
+def hidden_note(v: ScoreView, row) -> str:
+    """Why a hidden figure is not shown, in plain words: the row's note as the scorer wrote it (it says
+    已抑制 and why) on Chinese pages, the same sentence in English on English pages. A hidden row
+    without a note gets the scorer's general wording (:func:`zuofeng.score.suppress.hidden_text`)."""
+    from ..score.suppress import hidden_text
+
+    note = row.get("note") if row is not None else None
+    note = note if isinstance(note, str) and note else hidden_text(v.k_min)
+    if v.lang != "en":
+        return note
+    if m := _HIDDEN.match(note):
+        return t("en_hidden", "en", k=m.group(1), what=_COUNTED[m.group(2)])
+    if m := _POOLED.match(note):
+        return t("en_pooled", "en", kind=_kinds_en(m.group(1)), pool=m.group(2),
+                 members=", ".join(_name_en(v, n) for n in m.group(3).split("、")))
+    if m := _RESTING.match(note):
+        return t("en_resting", "en", what=_resting_en(m.group(1)))
+    if m := _RELIABILITY.match(note):
+        return t("en_unreliable", "en", k=m.group(1))
+    return t("en_hidden", "en", k=v.k_min, what=_COUNTED["回答"])
+
+
+def _kinds_en(text: str) -> str:
+    """``自评、互评（外部门）`` → ``Self, Other departments``: the views' labels in English."""
+    from ..axes import KINDS, kind_label
+
+    labels = {kind_label(k): kind_label(k, "en") for k in KINDS}
+    return ", ".join(labels.get(part, part) for part in text.split("、"))
+
+
+def _resting_en(what: str) -> str:
+    """The figure a hidden row rests on (``上一轮该组结果``, ``自评结果``, ``本部门互评（外部门）q01``), in English."""
+    from ..axes import KINDS, kind_label
+
+    if what == "上一轮该组结果":
+        return "this group's figures in the previous round"
+    if what.endswith("结果"):
+        return f"{_kinds_en(what[:-2])} figures"
+    before = what.startswith("上一轮")
+    rest = what[3:] if before else what
+    unit = "this department's " if rest.startswith("本部门") else ""
+    rest = rest[3:] if unit else rest
+    for k in sorted(KINDS, key=lambda k: -len(kind_label(k))):
+        if rest.startswith(kind_label(k)):
+            key = rest[len(kind_label(k)):].strip()
+            rest = f"{key} ({kind_label(k, 'en')})" if key else f"{kind_label(k, 'en')} figures"
+            break
+    return f"{unit}{rest}" + (" in the previous round" if before else "")
+
+
+def _name_en(v: ScoreView, name: str) -> str:
+    """A department's English name from its Chinese one (the name itself when unknown)."""
+    codes = {str(r["name"]): str(r["code"]) for r in v.departments.to_dict("records")}
+    return v.dept_name(codes[name]) if name in codes else name

@@ -8,10 +8,10 @@ from ..axes import COVERAGE_VIEWS, KINDS, VIEWS
 from . import charts
 from . import names as S
 from .findings import LedgerProgress, findings_block
-from .fmt import Block, card, cell, esc, preliminary_banner, table, td
+from .fmt import Block, card, cell, data_attrs, esc, fmt_value, preliminary_banner, table, td
 from .gaps import gap_labels
 from .methods import methods_block
-from .notes import quality_detail
+from .notes import hidden_note, quality_detail
 from .redline import inspection_rendered, red_line_matters
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
@@ -44,14 +44,18 @@ class OverviewReport:
         v, L = self.v, self.L
         lead = t("lead_overview", L, round_title=v.title(), round=v.meta["round"], n_dept=len(v.codes),
                  n=v.meta.get("n_responses", ""), scored_on=v.scored_on())
+        def shown(label: str, row, with_ci: bool = True) -> str:   # a hidden headline figure says why
+            why = hidden_note(v, row) if row is not None and bool(row["suppressed"]) else None
+            return card(label, row, L, with_ci=with_ci, hidden=why)
+
         cards = "".join([
-            card(t("respondents", L), v.row(ALL, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
-            card(f"{t('coverage', L)} · {v.kind_label('self')}", v.row(ALL, "self", "overall", OVERALL, "coverage"),
-                 L, with_ci=False),
-            card(f"{t('coverage', L)} · {v.kind_label('peer_inside')}",
-                 v.row(ALL, "peer_inside", "overall", OVERALL, "coverage"), L, with_ci=False),
-            card(t("index", L), v.row(ALL, "all", "overall", OVERALL, "index"), L),
-            card(t("satisfaction", L), v.row(ALL, "all", "evaluation", OVERALL, "satisfaction"), L),
+            shown(t("respondents", L), v.row(ALL, "all", "overall", OVERALL, "respondents"), with_ci=False),
+            shown(f"{t('coverage', L)} · {v.kind_label('self')}", v.row(ALL, "self", "overall", OVERALL, "coverage"),
+                  with_ci=False),
+            shown(f"{t('coverage', L)} · {v.kind_label('peer_inside')}",
+                  v.row(ALL, "peer_inside", "overall", OVERALL, "coverage"), with_ci=False),
+            shown(t("index", L), v.row(ALL, "all", "overall", OVERALL, "index")),
+            shown(t("satisfaction", L), v.row(ALL, "all", "evaluation", OVERALL, "satisfaction")),
         ])
         html = (f"<h1>{esc(v.title())} · {esc(t('overview_title', L))}</h1>{preliminary_banner(v.meta, L)}"
                 f"<p class=\"lead\">{esc(lead)}</p>"
@@ -59,32 +63,65 @@ class OverviewReport:
                 f'<p class="legend">{esc(t("legend_suppressed", L, k=v.k_min))}</p>')
         return Block(html, f"{v.title()} · {t('overview_title', L)}")
 
+    def _cell(self, row, with_ci: bool = False) -> str:
+        """A figure's cell; a hidden one says why (the score table's note), never the bare word."""
+        hidden = hidden_note(self.v, row) if row is not None and bool(row["suppressed"]) else None
+        return cell(row, self.L, with_ci=with_ci, hidden=hidden)
+
+    def _outside(self, row, code: str, level: str, key: str) -> dict | None:
+        """The published outside index (民主测评, ``peer_outside``) that stands in for a hidden combined
+        index ``row`` of the heat map of all raters; None where there is none to show."""
+        if row is None or not bool(row["suppressed"]):
+            return None
+        out = self.v.row(code, "peer_outside", level, key, "index")
+        if out is None or bool(out["suppressed"]) or pd.isna(out["value"]):
+            return None
+        return out
+
     def heatmap(self, kind: str = "all") -> Block:
+        """The index of every department per dimension. On the map of all raters (``all``), a department
+        whose combined index is hidden shows its outside index (民主测评), marked as such; a figure
+        that cannot be shown says why."""
         v, L = self.v, self.L
         cols = v.dim_ids + [OVERALL]
         col_labels = [v.dim_label(d) for d in v.dim_ids] + [t("overall", L)]
-        vals, hidden, rows = [], [], []
+        vals, hidden, marked, rows = [], [], [], []
         for code in v.codes:
-            rv, rh, cells = [], [], []
+            rv, rh, rm, cells = [], [], [], []
             for key in cols:
                 level = "overall" if key == OVERALL else "dimension"
                 r = v.row(code, kind, level, key, "index")
+                out = self._outside(r, code, level, key) if kind == "all" else None
+                if out is not None:
+                    rv.append(float(out["value"]))
+                    rh.append(False)
+                    rm.append(True)
+                    a = data_attrs(stat="index", dept=code, kind=out["kind"], level=level, key=key, stands_for=kind)
+                    cells.append(f'<td class="num outside"{a}>{esc(fmt_value("index", out["value"], L))}'
+                                 f'{esc(t("outside_mark", L))}</td>')
+                    continue
                 sup = r is None or bool(r["suppressed"])
                 rv.append(float("nan") if sup or pd.isna(r["value"]) else float(r["value"]))
                 rh.append(r is not None and bool(r["suppressed"]))
-                cells.append(cell(r, L))
+                rm.append(False)
+                cells.append(self._cell(r))
             vals.append(rv)
             hidden.append(rh)
+            marked.append(rm)
             rows.append([td(code), td(self._name(code)), *cells])
         labels = [f"{self._name(c)}" for c in v.codes]
         values = pd.DataFrame(vals, index=labels, columns=col_labels)
         supp = pd.DataFrame(hidden, index=labels, columns=col_labels)
+        marks = pd.DataFrame(marked, index=labels, columns=col_labels, dtype=bool)
+        word = f"{t('suppressed', L)}\n" + ("（{}）" if L == "zh" else "({})").format(t("reason_protected", L))
         chart = charts.heatmap(values, supp, f"{t('index', L)} · {v.kind_label(kind)}", t("alt_heatmap", L),
-                               t("suppressed", L))
+                               word, marked=marks)
         org = [td(ALL), td(self._name(ALL))] + [
-            cell(v.row(ALL, kind, "overall" if k == OVERALL else "dimension", k, "index"), L) for k in cols]
+            self._cell(v.row(ALL, kind, "overall" if k == OVERALL else "dimension", k, "index")) for k in cols]
+        legend = (f'<p class="legend">{esc(t("outside_legend", L, kind=v.kind_label("peer_outside")))}</p>'
+                  if marks.to_numpy().any() else "")
         html = self._h2("ov_heatmap") + chart + table([t("code", L), t("department", L), *col_labels], rows + [org])
-        return Block(html)
+        return Block(html + legend)
 
     def coverage(self) -> Block:
         v, L = self.v, self.L
@@ -93,12 +130,12 @@ class OverviewReport:
             cells, flags = [], gap_labels(v, code)
             for k in VIEWS:
                 resp = v.row(code, k, "overall", OVERALL, "respondents")
-                cells.append(cell(resp, L))
+                cells.append(self._cell(resp))
                 if k == "peer_outside":
-                    cells.append(cell(v.row(code, k, "overall", OVERALL, "respondents_table"), L))
+                    cells.append(self._cell(v.row(code, k, "overall", OVERALL, "respondents_table")))
                 if k != "peer_outside":
                     cov = v.row(code, k, "overall", OVERALL, "coverage")
-                    cells.append(cell(cov, L))
+                    cells.append(self._cell(cov))
                     if cov is not None and not cov["suppressed"] and pd.notna(cov["value"]):
                         plot.append({"label": self._name(code), "group": k, "group_label": v.kind_label(k),
                                      "value": 100 * float(cov["value"]), "lo": float("nan"), "hi": float("nan")})
@@ -130,8 +167,8 @@ class OverviewReport:
             lo = v.row(code, kind, "overall", OVERALL, "rank_low")
             hi = v.row(code, kind, "overall", OVERALL, "rank_high")
             bottom = v.row(code, kind, "overall", OVERALL, "bottom")
-            rows.append([cell(r["rank"], L), cell(lo, L), cell(hi, L), td(code), td(self._name(code)),
-                         cell(r["idx"], L, with_ci=True), cell(bottom, L)])
+            rows.append([self._cell(r["rank"]), self._cell(lo), self._cell(hi), td(code), td(self._name(code)),
+                         self._cell(r["idx"], with_ci=True), self._cell(bottom)])
             i = r["idx"]
             if i is not None and not i["suppressed"] and pd.notna(i["value"]):
                 plot.append({"label": self._name(code), "value": i["value"], "lo": i["ci_low"], "hi": i["ci_high"],
@@ -151,11 +188,11 @@ class OverviewReport:
         for key in v.dim_ids + [OVERALL]:
             level = "overall" if key == OVERALL else "dimension"
             label = t("overall", L) if key == OVERALL else v.dim_label(key)
-            rows.append([td(label)] + [cell(v.row(ALL, k, level, key, "alpha"), L, with_ci=True) for k in VIEWS] +
-                        [cell(v.row(ALL, k, level, key, s), L) for k in COVERAGE_VIEWS for s in ("icc1", "icc2")])
+            rows.append([td(label)] + [self._cell(v.row(ALL, k, level, key, "alpha"), with_ci=True) for k in VIEWS] +
+                        [self._cell(v.row(ALL, k, level, key, s)) for k in COVERAGE_VIEWS for s in ("icc1", "icc2")])
         header = [t("dimension", L), *(f"{t('alpha', L)} · {v.kind_label(k)} {t('ci', L)}" for k in VIEWS),
                   *(f"ICC({i}) · {v.kind_label(k)}" for k in COVERAGE_VIEWS for i in (1, 2))]
-        rwg = [[td(code), td(self._name(code))] + [cell(v.row(code, k, "overall", OVERALL, "rwg_j"), L) for k in VIEWS]
+        rwg = [[td(code), td(self._name(code))] + [self._cell(v.row(code, k, "overall", OVERALL, "rwg_j")) for k in VIEWS]
                for code in v.codes]
         rwg_t = table([t("code", L), t("department", L)] + [f"rwg(j) · {v.kind_label(k)}" for k in VIEWS], rwg)
         guide = "".join(f"<li>{esc(t(k, L))}</li>" for k in ("read_alpha", "read_icc1", "read_icc2", "read_rwg"))
@@ -174,8 +211,8 @@ class OverviewReport:
         for code in [ALL] + v.codes:
             r = v.row(code, kind, "overall", OVERALL, S.CHANGE)
             p = v.row(code, kind, "overall", OVERALL, S.CHANGE_P)
-            rows.append([td(code), td(self._name(code)), cell(r, L, with_ci=True), cell(p, L),
-                         cell(v.row(code, kind, "overall", OVERALL, S.CHANGE_Q), L)])
+            rows.append([td(code), td(self._name(code)), self._cell(r, with_ci=True), self._cell(p),
+                         self._cell(v.row(code, kind, "overall", OVERALL, S.CHANGE_Q))])
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
                 pv = v.value(code, kind, "overall", OVERALL, S.CHANGE_P)
                 plot.append({"label": self._name(code), "value": r["value"], "lo": r["ci_low"], "hi": r["ci_high"],

@@ -133,6 +133,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "en_flag_uniform_department": ("", "Answers in this group are suspiciously alike"),
     "en_flag_jump": ("", "Overall index changed by {change} points since the previous round (threshold {threshold})"),
     "en_flag_jump_sat": ("", "Satisfaction changed by {change} since the previous round (threshold {threshold})"),
+    # English renderings of the scorer's notes of hidden figures (zuofeng.score.suppress)
+    "en_hidden": ("", ("suppressed: to protect anonymity, no figure resting on fewer than {k} {what} is published, nor "
+                       "any figure from which one could be recovered")),
+    "en_pooled": ("", ("suppressed: to protect anonymity, this department's {kind} figures are not published on their "
+                       "own but counted in its division {pool} ({members})")),
+    "en_resting": ("", "suppressed: a figure it rests on is not published (anonymity): {what}"),
+    "en_unreliable": ("", "suppressed: fewer than {k} complete answer sheets, so no reliability is computed"),
     # inspection report (纪检监察组)
     "internal": ("内部", "INTERNAL"),
     "insp_title": ("{title} · 红线问题与问题线索（纪检监察组，内部）", "{title} · red-line matters and clues (discipline inspection, internal)"),
@@ -358,6 +365,13 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "Bar chart: work-style index of {name} for the five dimensions with 95% intervals ({kinds})."),
     "alt_items": ("点图：{name} 22个问题的作风指数，由差到好排列。", "Dot plot: {name}'s index for the 22 problems, worst first."),
     "alt_self_peer": ("分组条形图：{name} 各方面自评与互评指数对比。", "Grouped bars: self versus peer index per dimension for {name}."),
+    # the overview's heat map of all raters: a department whose combined index is hidden shows its outside one
+    "outside_mark": ("（民主测评）", " (democratic evaluation)"),
+    "outside_legend": (("标注“（民主测评）”（图中标 *）的数值：该部门的综合指数为保护匿名不单独公布，"
+                        "所示为它的“{kind}”指数，即其他部门在民主测评中对它的评价。"),
+                       ("Figures marked \"(democratic evaluation)\" (* in the chart): the department's combined index "
+                        "is not published on its own, to protect anonymity; shown is its \"{kind}\" index, how other "
+                        "departments rated it in the democratic evaluation.")),
     "alt_heatmap": ("热力图：各部门（行）五个方面（列）的作风指数；灰色斜纹为已抑制。",
                     "Heat map: index of each department (rows) per dimension (columns); grey hatching marks suppressed cells."),
     "alt_ranking": ("区间图：各部门总体作风指数及95%区间，按指数排列。",
