@@ -65,10 +65,10 @@ def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_
         (["round", "create", "R2", "--title", "t", "--roster", str(tmp_path / "none.csv")], "roster file not found"),
         (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3"),
         (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists"),
-        (["round", "open", "NOPE"], "unknown round 'NOPE'"),
+        (["round", "open", "NOPE"], "轮次 'NOPE' 不存在"),
         (["round", "close", "R1"], "is draft; cannot close it"),
-        (["simulate", "R1"], "is draft, not open"),
-        (["status", "NOPE"], "unknown round"),
+        (["simulate", "R1"], "轮次 R1 状态为草稿，未开放"),
+        (["status", "NOPE"], "轮次 'NOPE' 不存在"),
     ]
     for args, message in cases:
         before = snapshot(db_file)
@@ -81,9 +81,9 @@ def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_
 
 def test_unreachable_database_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "round", "list", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert code == 2 and err.startswith("zuofeng: error: cannot open database") and err.count("\n") == 1
-    code, _, err = run(capsys, "round", "list", "--db", f"sqlite:///{tmp_path}/no/dir/z.db")
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and err.startswith("zuofeng: error: 无法打开数据库") and err.count("\n") == 1
+    code, _, err = run(capsys, "round", "list", "--db", f"sqlite:///{tmp_path}/no/dir/z.db", "--lang", "en")
+    assert code == 2 and err.startswith("zuofeng: error: cannot open database") and "does not exist" in err
 
 
 def test_usage_error_exit_2(capsys):
