@@ -105,18 +105,19 @@ def test_refusals_leave_files_alone(live_store, tmp_path):
     _engine, url = live_store
     existing = tmp_path / "old.db"
     existing.write_bytes(b"keep me")
-    with pytest.raises(InputFileError, match="exists already"):
+    with pytest.raises(InputFileError, match="已存在：请给一个新文件名（备份从不覆盖文件）"):
         backup(url, existing)
     assert existing.read_bytes() == b"keep me"
-    with pytest.raises(InputFileError, match="does not exist"):
+    with pytest.raises(InputFileError, match="不存在") as e:
         backup(url, tmp_path / "no" / "b.db")
+    assert e.value.en == f"folder {tmp_path / 'no'} does not exist"
     other = tmp_path / "other.db"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE t (x)")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match="is not a zuofeng store"):
+    with pytest.raises(StoreError, match="不是 zuofeng 的数据库"):
         backup(f"sqlite:///{other}", tmp_path / "b.db")
-    with pytest.raises(StoreError, match="no database at"):
+    with pytest.raises(StoreError, match="处没有数据库"):
         backup(f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "b.db")
     assert not (tmp_path / "b.db").exists() and list(tmp_path.glob(".*partial")) == []
