@@ -95,8 +95,11 @@ def test_readme_restore_gives_back_the_same_store(live_store, tmp_path, monkeypa
 def test_postgresql_is_pointed_to_pg_dump_without_its_password(capsys, tmp_path):
     with pytest.raises(StoreError, match="pg_dump --format=custom") as e:
         backup("postgresql+psycopg://zf:s3cret@db.example/zuofeng", tmp_path / "x.dump")
-    assert "s3cret" not in e.value.message
+    assert "s3cret" not in e.value.message and "s3cret" not in e.value.en
     assert main(["backup", "--db", "postgresql://zf:s3cret@db.example/zuofeng", "--out", "x.dump"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zuofeng: error: zuofeng backup 只复制 SQLite 数据库") and "s3cret" not in err
+    assert main(["backup", "--db", "postgresql://zf:s3cret@db.example/zuofeng", "--out", "x.dump", "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("zuofeng: error: zuofeng backup copies SQLite stores") and "s3cret" not in err
 
