@@ -158,7 +158,7 @@ def test_the_ledger_api_on_sqlite_and_postgresql(db_url, roster_file):
         assert set(mine["department"]) == {dept} and len(mine) == (problems["department"] == dept).sum()
         eid = int(mine["id"].iloc[0])
         assert api.ledger_update(eid, by="王明", status="整改中", leader="张三", deadline="2022-06-30", db=db_url) == 3
-        with pytest.raises(LedgerError, match="may not move back from 整改中 to 未启动"):
+        with pytest.raises(LedgerError, match="状态不能从 整改中 退回到 未启动"):
             api.ledger_update(eid, by="王明", status="未启动", db=engine)
         with pytest.raises(LedgerError, match="deadline（整改期限）必须是日期（YYYY-MM-DD），而不是 'June'") as e:
             api.ledger_update(eid, by="王明", deadline="June", db=engine)

@@ -67,10 +67,10 @@ def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_
          "找不到名册文件"),
         (["round", "create", "R2", "--title", "t", "--roster", str(bad_roster)], "line 3", "第 3 行"),
         (["round", "create", "R1", "--title", "t", "--roster", str(roster_file)], "already exists", "轮次 R1 已存在"),
-        (["round", "open", "NOPE"], "unknown round 'NOPE'", None),
+        (["round", "open", "NOPE"], "unknown round 'NOPE'", "轮次 'NOPE' 不存在"),
         (["round", "close", "R1"], "is draft; cannot close it", "轮次 R1 状态为草稿，不能关闭"),
-        (["simulate", "R1"], "is draft, not open", None),
-        (["status", "NOPE"], "unknown round", None),
+        (["simulate", "R1"], "is draft, not open", "轮次 R1 状态为草稿，未开放"),
+        (["status", "NOPE"], "unknown round", "轮次 'NOPE' 不存在"),
     ]
     for args, message, message_zh in cases:
         for lang, expected in (("en", message), ("zh", message_zh)):
@@ -85,9 +85,9 @@ def test_errors_are_one_line_exit_2_and_change_nothing(capsys, tmp_path, roster_
 
 def test_unreachable_database_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "round", "list", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
-    assert code == 2 and err.startswith("zuofeng: error: cannot open database") and err.count("\n") == 1
-    code, _, err = run(capsys, "round", "list", "--db", f"sqlite:///{tmp_path}/no/dir/z.db")
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and err.startswith("zuofeng: error: 无法打开数据库") and err.count("\n") == 1
+    code, _, err = run(capsys, "round", "list", "--db", f"sqlite:///{tmp_path}/no/dir/z.db", "--lang", "en")
+    assert code == 2 and err.startswith("zuofeng: error: cannot open database") and "does not exist" in err
 
 
 def test_usage_error_exit_2(capsys):

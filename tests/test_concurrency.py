@@ -19,6 +19,7 @@ from zuofeng.store import answers, responses, tokens
 
 PROCESSES = 24
 SHARES = (3,) * 10 + (2,) * 10 + (1,) * 12  # how many processes hold each of 32 tokens: 62 submissions
+USED = "该答题码已经使用过"  # the store's refusal of a token that is used already
 
 
 def submit_worker(url: str, key_file: str, round_code: str, jobs: list, barrier, results) -> None:
@@ -99,14 +100,14 @@ def test_simultaneous_submissions_lose_nothing_and_accept_each_token_once(open_r
     done = [r for rep in reports for r in rep]
     assert len(done) == 62
     outcomes = Counter(o for _, _, o, _, _ in done)
-    assert set(outcomes) <= {"ok", "this token has already been used"}, outcomes
+    assert set(outcomes) <= {"ok", USED}, outcomes
     winners = {}
     for token, tag, outcome, _, _ in done:
         if outcome == "ok":
             assert token not in winners, f"token accepted twice: {winners.get(token)} and {tag}"
             winners[token] = tag
     assert set(winners) == {c.token for c in chosen}  # every distinct token landed...
-    assert outcomes["ok"] == 32 and outcomes["this token has already been used"] == 62 - 32  # ...exactly once
+    assert outcomes["ok"] == 32 and outcomes[USED] == 62 - 32  # ...exactly once
 
     with engine.connect() as c:
         stored = Counter(c.scalars(select(responses.c.comment)))

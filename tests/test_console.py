@@ -276,7 +276,7 @@ def test_import_needs_a_dry_run_of_the_same_file_and_shows_its_table_first(store
     # the same file again: the dry run refuses it with the CLI's line and the import stays off
     im.file.value = uploaded("ballots.csv", BALLOTS.encode("utf-8"))
     im.dry_button.click()
-    assert text(c.message.value).startswith("ballots.csv: this content was already imported (round R1 on ")
+    assert text(c.message.value).startswith("ballots.csv：同样的内容已导入过（")
     assert im.import_button.disabled
     # a bad file: every problem listed with its row, nothing stored, import off
     bad = BALLOTS.replace("self,BGS,,党员,,,2,", "self,NOPE,,党员,,,9,", 1)
@@ -284,7 +284,7 @@ def test_import_needs_a_dry_run_of_the_same_file_and_shows_its_table_first(store
     im.dry_button.click()
     problems = [li.text for li in BeautifulSoup(im.preview.value, "html.parser").select("ul.zf-problems li")]
     assert len(problems) == 2 and all("row 2" in p for p in problems), problems
-    assert text(c.message.value).startswith("bad.csv: 2 problems, nothing imported")
+    assert text(c.message.value).startswith("bad.csv：2 处问题，未导入任何内容")
     assert im.import_button.disabled and n_responses(store) == 4
 
 
@@ -473,13 +473,13 @@ def test_the_ledger_section_seeds_views_and_edits_entries_with_history(store):
     # 已销号 without evidence: the one line, nothing changed
     c.ledger.status.value = "已销号"
     c.ledger.save_button.click()
-    assert text(c.message.value) == "已销号 (closed) needs evidence (佐证材料)"
+    assert text(c.message.value) == "已销号需要佐证材料"
     assert api.ledger_entries("R1", verify=False, db=store).set_index("id").loc[eid, "status"] == "整改中"
     # a formula is refused
     c.ledger.status.value = "已完成"
     c.ledger.evidence.value = "=HYPERLINK(\"http://x\")"
     c.ledger.save_button.click()
-    assert text(c.message.value).startswith("evidence looks like a spreadsheet formula")
+    assert text(c.message.value).startswith("evidence 像是电子表格公式")
     assert api.ledger_entries("R1", verify=False, db=store).set_index("id").loc[eid, "evidence"] is None
     c.ledger.evidence.value = "整改报告"
     c.ledger.save_button.click()
@@ -531,7 +531,7 @@ def test_ledger_progress_and_the_departments_workbooks_in_one_download(store):
 
     c = made(store)
     c.ledger.workbooks_button.click()  # no entries yet: the API's line, no link
-    assert "has no ledger entries yet" in text(c.message.value) and c.ledger.workbooks.value == ""
+    assert "还没有台账条目" in text(c.message.value) and c.ledger.workbooks.value == ""
     api.open_round("R1", db=store)
     api.simulate_round("R1", seed=2, db=store)
     api.ledger_init("R1", db=store)

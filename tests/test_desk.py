@@ -92,18 +92,19 @@ def test_the_desk_gives_the_stores_own_refusals_and_stores_nothing(desk):
     assert scope == t.scope and hashed == tk.token_hash(t.token)
     wrong = Sheet(kind="peer", rater=scope.rater, target=scope.target, answers=dict.fromkeys(range(1, 23), 2),
                   token_hash=hashed)
-    with pytest.raises(TokenError, match="another survey"):
+    with pytest.raises(TokenError, match="此答题码属于另一份问卷") as refused:
         client.store(rnd, wrong)
+    assert refused.value.en == "this token belongs to another survey"  # the desk carries both languages
     with pytest.raises(TokenError):  # a page always stores under a token
         client.store(rnd, Sheet(kind="self", rater=scope.rater, target=scope.target,
                                 answers=dict.fromkeys(range(1, 23), 2)))
-    with pytest.raises(ZuofengError, match="answers must cover"):
+    with pytest.raises(ZuofengError, match="回答应正好覆盖题 1..22"):
         client.store(rnd, Sheet(kind="self", rater=scope.rater, target=scope.target, answers={1: 2},
                                 token_hash=hashed))
     assert counts(engine) == (0, 0, 0) and ended == []
     client.store(rnd, a_sheet(scope, t.token))
     assert ended == [os.getpid()]  # the storing process, as the system tells it: this test is the "kernel"
-    with pytest.raises(TokenError, match="already been used"):
+    with pytest.raises(TokenError, match="该答题码已经使用过"):
         client.store(rnd, a_sheet(scope, t.token))
     assert counts(engine) == (1, 22, 1) and ended == [os.getpid()]
 

@@ -12,8 +12,8 @@ from tests.support.store import ROSTER_CSV
 from zuofeng.cli import main
 from zuofeng.console import Console
 
-DRAFT = ("draft", "zuofeng round open D1")
-EMPTY = ("no answer sheets", "zuofeng simulate E1")
+DRAFT = ("草稿", "zuofeng round open D1")
+EMPTY = ("还没有答卷", "zuofeng simulate E1")
 
 
 @pytest.fixture
@@ -63,7 +63,10 @@ def test_in_chinese_by_default_when_the_language_is_chinese(store, capsys):
     capsys.readouterr()
     assert main(["report", "D1", "--lang", "zh", "--db", store]) == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "轮次 D1 是草稿" in err
+    assert main(["report", "D1", "--lang", "en", "--db", store]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "round D1 is a draft and has no answers yet" in err
 
 
 def test_the_console_shows_the_one_line_for_every_scoring_button(store, tmp_path):

@@ -152,7 +152,8 @@ def test_submissions_on_a_full_disk_are_answered_truly_and_stored_whole(survey_o
         assert "答题码仍然有效" in TEXT["zh"]["system_error"]
         disk.free()
         assert all(_submit(desk, t)["ok"] for t, _ in refused)
-        assert _submit(desk, stored[0])["message"] == "this token has already been used"
+        used = _submit(desk, stored[0])
+        assert (used["message"], used["en"]) == ("该答题码已经使用过", "this token has already been used")
         assert _counts(engine) == (40, 40)
     finally:
         desk.server.server_close()

@@ -149,9 +149,9 @@ def test_a_sheet_gets_its_tokens_group_whatever_it_says(engine, roster_file, tmp
     with engine.connect() as conn:
         assert list(conn.execute(select(responses.c.rater_group))) == [("中层干部",)]
     # a sheet of no department without a token must name a group; an unknown group is refused
-    with pytest.raises(Exception, match="unknown rater department"):
+    with pytest.raises(Exception, match="评价部门 '' 不存在"):
         store_sheets(engine, code, [Sheet("peer", "", "BGS", answers)], source="import")
-    with pytest.raises(Exception, match="rater group must be one of"):
+    with pytest.raises(Exception, match="测评人员类别应为 .* 之一，而不是 '处长'"):
         store_sheets(engine, code, [Sheet("peer", "BGS", "BGS", answers, group="处长")], source="import")
     with pytest.raises(TokenError):
         store_sheets(engine, code, [sheet])

@@ -95,8 +95,11 @@ def test_readme_restore_gives_back_the_same_store(live_store, tmp_path, monkeypa
 def test_postgresql_is_pointed_to_pg_dump_without_its_password(capsys, tmp_path):
     with pytest.raises(StoreError, match="pg_dump --format=custom") as e:
         backup("postgresql+psycopg://zf:s3cret@db.example/zuofeng", tmp_path / "x.dump")
-    assert "s3cret" not in e.value.message
+    assert "s3cret" not in e.value.message and "s3cret" not in e.value.en
     assert main(["backup", "--db", "postgresql://zf:s3cret@db.example/zuofeng", "--out", "x.dump"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zuofeng: error: zuofeng backup 只复制 SQLite 数据库") and "s3cret" not in err
+    assert main(["backup", "--db", "postgresql://zf:s3cret@db.example/zuofeng", "--out", "x.dump", "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("zuofeng: error: zuofeng backup copies SQLite stores") and "s3cret" not in err
 
@@ -105,18 +108,19 @@ def test_refusals_leave_files_alone(live_store, tmp_path):
     _engine, url = live_store
     existing = tmp_path / "old.db"
     existing.write_bytes(b"keep me")
-    with pytest.raises(InputFileError, match="exists already"):
+    with pytest.raises(InputFileError, match="已存在：请给一个新文件名（备份从不覆盖文件）"):
         backup(url, existing)
     assert existing.read_bytes() == b"keep me"
-    with pytest.raises(InputFileError, match="does not exist"):
+    with pytest.raises(InputFileError, match="不存在") as e:
         backup(url, tmp_path / "no" / "b.db")
+    assert e.value.en == f"folder {tmp_path / 'no'} does not exist"
     other = tmp_path / "other.db"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE t (x)")
     con.commit()
     con.close()
-    with pytest.raises(StoreError, match="is not a zuofeng store"):
+    with pytest.raises(StoreError, match="不是 zuofeng 的数据库"):
         backup(f"sqlite:///{other}", tmp_path / "b.db")
-    with pytest.raises(StoreError, match="no database at"):
+    with pytest.raises(StoreError, match="处没有数据库"):
         backup(f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "b.db")
     assert not (tmp_path / "b.db").exists() and list(tmp_path.glob(".*partial")) == []

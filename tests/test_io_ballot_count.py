@@ -44,7 +44,7 @@ def test_more_paper_ballots_than_headcount_exit_2_and_store_nothing(paper, tmp_p
     monkeypatch.setenv("ZUOFENG_DB", str(paper.url))
     assert main(["import", "R1", f]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("zuofeng: error:") and "nothing imported" in err[-1]
+    assert err[-1].startswith("zuofeng: error:") and "未导入任何内容" in err[-1]
     assert len(err) == 2  # the one problem, then the error line
     assert "JG" in err[0] and "将有 4 份" in err[0] and "在编人数 3" in err[0] and "BGS" not in err[0]
     assert snapshot(paper) == before

@@ -39,7 +39,7 @@ def test_problems_are_listed_up_to_a_limit_then_counted(cli_round, tmp_path, cap
     listed = [line for line in err if line.startswith("  row ")]
     assert len(listed) == PROBLEMS_SHOWN and listed[0].startswith("  row 2, column q01: '9' is not an answer")
     assert err[-2] == f"  ……另有 {66 - PROBLEMS_SHOWN} 处"
-    assert err[-1].startswith(f"zuofeng: error: {p}: 66 problems, nothing imported; first: row 2, column q01")
+    assert err[-1].startswith(f"zuofeng: error: {p}：66 处问题，未导入任何内容；第一处：第 2 行，q01 列：")
     assert snapshot(engine) == before
 
 
@@ -53,7 +53,7 @@ def test_dry_run_then_import_then_refused_repeat(cli_round, capsys):
     assert main(["import", rnd, f, "--mapping", m, "--db", url]) == 0
     assert "导入 21 份答卷" in capsys.readouterr().out
     assert main(["import", rnd, f, "--mapping", m, "--db", url]) == 2
-    assert "already imported" in capsys.readouterr().err
+    assert "同样的内容已导入过" in capsys.readouterr().err
     # forced, the same sheets again would outnumber XHB's staff (8): the count voids it, nothing stored
     assert main(["import", rnd, f, "--mapping", m, "--force", "--db", url]) == 2
     assert "多于在编人数 8" in capsys.readouterr().err
@@ -92,4 +92,4 @@ def test_usage_errors(cli_round, tmp_path, capsys):
     assert main(["import", rnd, str(SAMPLES / "template_ballots.csv"), "--template", str(tmp_path / "t.csv")]) == 2
     assert "只能给一个" in capsys.readouterr().err
     assert main(["import", "--template", str(tmp_path / "t.txt")]) == 2
-    assert "must end in .xlsx or .csv" in capsys.readouterr().err
+    assert "模板文件应以 .xlsx 或 .csv 结尾" in capsys.readouterr().err

@@ -158,10 +158,11 @@ def test_export_holds_no_formula_and_no_identifying_column(hostile_round, tmp_pa
 def test_export_refuses_a_bad_name_and_leaves_nothing(hostile_round, tmp_path):
     from zuofeng.errors import InputFileError
     engine, rnd = hostile_round
-    with pytest.raises(InputFileError, match="does not end in .xlsx"):
+    with pytest.raises(InputFileError, match="导出文件是 .xlsx 工作簿：'x.csv' 不以 .xlsx 结尾"):
         export_round(engine, rnd, tmp_path / "x.csv")
-    with pytest.raises(InputFileError, match="does not exist"):
+    with pytest.raises(InputFileError, match="nope 不存在") as e:
         export_round(engine, rnd, tmp_path / "nope" / "x.xlsx")
+    assert e.value.en == f"folder {tmp_path / 'nope'} does not exist"
     assert list(tmp_path.glob("*.xlsx")) == [] and list(tmp_path.glob(".*partial")) == []
 
 

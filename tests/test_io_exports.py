@@ -385,13 +385,13 @@ def test_a_file_mixing_self_and_peer_sheets_is_refused_with_the_reason(open_roun
 
 # --- patterns ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("pattern, message", [
-    ("G{g:02d}Q01[SQ{:03d}]", "bad placeholder"),
-    ("G{g:02d}Q01[SQ{n:03d]", "bad pattern"),
-    ("G{g:02d}Q01[SQ{n!r}]", "bad placeholder"),
-    ("G{g}Q{g}", "appears twice"),
+@pytest.mark.parametrize("pattern, message, en", [
+    ("G{g:02d}Q01[SQ{:03d}]", "中的占位符 {:03d} 有误", "bad placeholder"),
+    ("G{g:02d}Q01[SQ{n:03d]", "有误（", "bad pattern"),
+    ("G{g:02d}Q01[SQ{n!r}]", "中的占位符 {n!r} 有误", "bad placeholder"),
+    ("G{g}Q{g}", "出现两次", "appears twice"),
 ])
-def test_a_bad_pattern_is_one_line_and_exit_code_2(open_round, tmp_path, capsys, pattern, message):
+def test_a_bad_pattern_is_one_line_and_exit_code_2(open_round, tmp_path, capsys, pattern, message, en):
     engine, rnd = open_round
     path, _, _ = ls_groups_codes_only(tmp_path, restart=True)
     m = tmp_path / "m.yaml"
@@ -400,6 +400,8 @@ def test_a_bad_pattern_is_one_line_and_exit_code_2(open_round, tmp_path, capsys,
     assert main(["import", rnd, str(path), "--mapping", str(m), "--db", url]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
+    assert main(["import", rnd, str(path), "--mapping", str(m), "--db", url, "--lang", "en"]) == 2
+    assert en in capsys.readouterr().err
     with pytest.raises(InputFileError):
         import_file(engine, rnd, path, mapping=m)
 

@@ -3,6 +3,7 @@ written here), all or nothing, dry runs, fingerprints, and nothing from a tool's
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pandas as pd
@@ -182,7 +183,8 @@ def test_a_bad_row_imports_nothing_and_every_problem_is_listed(open_round, tmp_p
         import_file(engine, rnd, p)
     where = {(pr.row, pr.column) for pr in e.value.problems}
     assert where == {(6, "department"), (6, "q01"), (11, "overall"), (11, "q07")}
-    assert "4 problems, nothing imported" in e.value.message
+    assert "：4 处问题，未导入任何内容；第一处：第 6 行，department 列：" in e.value.message
+    assert "4 problems, nothing imported; first: row 6, column department: " in e.value.en
     assert snapshot(engine) == before
 
 
@@ -216,7 +218,7 @@ def test_dry_run_stores_nothing_even_in_a_draft_round(engine, roster_file):
     r = import_file(engine, "R0", SAMPLES / "template_ballots.csv", dry_run=True)
     assert (r.dry_run, r.stored, r.sheets, r.round_status) == (True, 0, 24, "draft")
     assert snapshot(engine) == before
-    with pytest.raises(RoundError, match="is draft, not open"):
+    with pytest.raises(RoundError, match="轮次 R0 状态为草稿，未开放：不接受答卷"):
         import_file(engine, "R0", SAMPLES / "template_ballots.csv")
     assert snapshot(engine) == before  # no fingerprint either
 
@@ -227,7 +229,7 @@ def test_same_content_is_refused_unless_forced_in_any_encoding(open_round, roste
     gbk = tmp_path / "same_gbk.csv"
     gbk.write_bytes((SAMPLES / "template_ballots.csv").read_text(encoding="utf-8-sig").encode("gbk"))
     before = snapshot(engine)
-    with pytest.raises(InputFileError, match=r"already imported \(round R1 on \d{4}-\d\d-\d\d\).*--force"):
+    with pytest.raises(InputFileError, match=r"同样的内容已导入过（\d{4}-\d\d-\d\d 导入轮次 R1）.*--force"):
         import_file(engine, rnd, gbk)
     assert snapshot(engine) == before
     again = import_file(engine, rnd, gbk, force=True)
@@ -251,18 +253,19 @@ def test_mapping_can_fix_the_department_for_a_whole_file(open_round, tmp_path):
     assert {s[1] for s in stored_sheets(engine, rnd)} == {"KJG"} and r.stored == len(df)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("colums: {}\n", "unknown key\\(s\\) colums"),
-    ("kind: boss\n", "kind must be one of self, peer"),
-    ("values: {items: {A1: 7}}\n", "values.items.A1 must be 1..5 or null"),
-    ("columns: [1, 2]\n", "columns must be a mapping"),
-    ("format: [wjx\n", "not valid YAML"),
+@pytest.mark.parametrize("text, message, en", [
+    ("colums: {}\n", "未知的键 colums", "unknown key\\(s\\) colums"),
+    ("kind: boss\n", "kind 应为 self、peer 之一", "kind must be one of self, peer"),
+    ("values: {items: {A1: 7}}\n", "values.items.A1 应为 1..5 或 null", "values.items.A1 must be 1..5 or null"),
+    ("columns: [1, 2]\n", "columns 应为映射", "columns must be a mapping"),
+    ("format: [wjx\n", "不是有效的 YAML", "not valid YAML"),
 ])
-def test_bad_mapping_files_are_refused(tmp_path, text, message):
+def test_bad_mapping_files_are_refused(tmp_path, text, message, en):
     p = tmp_path / "m.yaml"
     p.write_text(text, encoding="utf-8")
-    with pytest.raises(InputFileError, match=message):
+    with pytest.raises(InputFileError, match=message) as e:
         load_mapping(p)
+    assert re.search(en, e.value.en)
 
 
 def test_mapping_naming_a_missing_column_is_a_problem(open_round, tmp_path):
@@ -276,7 +279,7 @@ def test_mapping_naming_a_missing_column_is_a_problem(open_round, tmp_path):
 
 def test_format_option_and_mapping_must_agree(open_round):
     engine, rnd = open_round
-    with pytest.raises(InputFileError, match="disagrees with the mapping file's format: limesurvey"):
+    with pytest.raises(InputFileError, match="--format wjx 与映射文件的格式 limesurvey 不一致"):
         import_file(engine, rnd, SAMPLES / "limesurvey_peer.csv", format="wjx", mapping=SAMPLES / "limesurvey_peer.yaml")
 
 
@@ -400,7 +403,8 @@ def test_the_data_sheet_is_found_behind_a_summary_sheet_or_named(open_round, tmp
     wb.save(p)
     r = import_file(engine, rnd, p, dry_run=True)
     assert (r.sheet, r.sheets) == ("答卷数据", 21)
-    for sheet, message in (("统计", "no sheet \\('统计'\\) has a header row"), ("nope", "no sheet named 'nope'")):
+    for sheet, message in (("统计", "工作表（'统计'）中都没有录入模板、问卷星或 LimeSurvey的表头行"),
+                           ("nope", "没有名为 'nope' 的工作表")):
         (tmp_path / "m.yaml").write_text(f"sheet: {sheet}\n", encoding="utf-8")
         with pytest.raises(InputFileError, match=message):
             import_file(engine, rnd, p, mapping=tmp_path / "m.yaml", dry_run=True)

@@ -167,8 +167,9 @@ def test_a_token_used_while_the_file_is_checked_stores_nothing(paper_round, tmp_
         return real(engine_, code, sheets, **kw)
 
     monkeypatch.setattr(importer, "store_sheets", someone_answers_online_first)
-    with pytest.raises(InputFileError, match="already been used.*nothing imported"):
+    with pytest.raises(InputFileError, match="该答题码已经使用过.*未导入任何内容") as e:
         import_file(engine, "R1", f)
+    assert "this token has already been used (a token was used while the file was checked)" in e.value.en
     with engine.connect() as c:
         assert c.scalar(select(func.count()).select_from(responses)) == 1  # the online sheet only
     assert used(engine) == 1

@@ -90,15 +90,17 @@ def test_ledger_commands(capsys, tmp_path, store):
 def test_ledger_errors_are_one_line_exit_2(capsys, tmp_path, store):
     db, engine = store
     code, out, err = run(capsys, "ledger", "init", "NOPE", "--db", db)
+    assert code == 2 and err.count("\n") == 1 and "轮次 'NOPE' 不存在" in err
+    code, out, err = run(capsys, "ledger", "init", "NOPE", "--db", db, "--lang", "en")
     assert code == 2 and err.count("\n") == 1 and "unknown round 'NOPE'" in err
     code, _, err = run(capsys, "ledger", "export", "B", "--out", str(tmp_path / "x.xlsx"), "--db", db)
-    assert code == 2 and "no ledger entries" in err and not (tmp_path / "x.xlsx").exists()
+    assert code == 2 and "还没有台账条目" in err and not (tmp_path / "x.xlsx").exists()
     run(capsys, "ledger", "init", "B", "--db", db)
     code, _, err = run(capsys, "ledger", "export", "B", "--out", str(tmp_path / "x.csv"), "--db", db)
-    assert code == 2 and "must be an .xlsx file" in err
+    assert code == 2 and "工作簿应为 .xlsx 文件" in err
     code, _, err = run(capsys, "ledger", "export", "B", "--department", "NOPE", "--out", str(tmp_path / "x.xlsx"),
                        "--db", db)
-    assert code == 2 and "unknown department 'NOPE'" in err
+    assert code == 2 and "中没有部门 'NOPE'" in err
     path = tmp_path / "bad.xlsx"
     run(capsys, "ledger", "export", "B", "--out", str(path), "--db", db)
     wb = load_workbook(path)
@@ -109,9 +111,9 @@ def test_ledger_errors_are_one_line_exit_2(capsys, tmp_path, store):
     code, out, err = run(capsys, "ledger", "import", str(path), "--db", db)
     lines = err.splitlines()
     assert code == 2 and out == ""
-    assert lines[-1].startswith("zuofeng: error:") and "2 problem(s); nothing stored" in lines[-1]
+    assert lines[-1].startswith("zuofeng: error:") and "2 处问题；未存入任何内容" in lines[-1]
     assert any("整改台账!K2 (佐证材料)" in x for x in lines[:-1])
     assert any("整改台账!B3 (部门代码): key column edited" in x for x in lines[:-1])
     assert dump(engine) == before
     code, _, err = run(capsys, "ledger", "import", str(tmp_path / "missing.xlsx"), "--db", db)
-    assert code == 2 and err.count("\n") == 1 and "file not found" in err
+    assert code == 2 and err.count("\n") == 1 and "找不到文件：" in err

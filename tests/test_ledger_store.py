@@ -73,9 +73,9 @@ def test_status_moves_forward_only_unless_reopened(seeded):
     eid = int(entries_frame(engine, "B")["id"].iloc[0])
     update_entry(engine, eid, by="王明", status="已完成")  # skipping 整改中 is allowed
     before = dump(engine)
-    with pytest.raises(LedgerError, match="may not move back from 已完成 to 整改中"):
+    with pytest.raises(LedgerError, match="状态不能从 已完成 退回到 整改中（请用 --reopen）"):
         update_entry(engine, eid, by="王明", status="整改中")
-    with pytest.raises(LedgerError, match="not allowed"):
+    with pytest.raises(LedgerError, match="状态不能为 '完成'；可用：未启动 / 整改中 / 已完成 / 已销号"):
         update_entry(engine, eid, by="王明", status="完成")
     assert dump(engine) == before
     update_entry(engine, eid, by="王明", status="整改中", reopen=True)
@@ -86,15 +86,15 @@ def test_closing_needs_evidence_and_formulas_are_refused(seeded):
     engine, _ = seeded
     eid = int(entries_frame(engine, "B")["id"].iloc[0])
     before = dump(engine)
-    with pytest.raises(LedgerError, match="needs evidence"):
+    with pytest.raises(LedgerError, match="已销号需要佐证材料"):
         update_entry(engine, eid, by="王明", status="已销号")
-    with pytest.raises(LedgerError, match="formula"):
+    with pytest.raises(LedgerError, match="measure 像是电子表格公式"):
         update_entry(engine, eid, by="王明", measure="=HYPERLINK(\"http://x\")")
-    with pytest.raises(LedgerError, match="longer than"):
+    with pytest.raises(LedgerError, match="person 超过 100 字"):
         update_entry(engine, eid, by="王明", person="张" * 101)
-    with pytest.raises(LedgerError, match="cannot change"):
+    with pytest.raises(LedgerError, match="不能修改 problem"):
         update_entry(engine, eid, by="王明", problem="改写的问题")
-    with pytest.raises(LedgerError, match="who records"):
+    with pytest.raises(LedgerError, match="请写明由谁记录这次修改"):
         update_entry(engine, eid, by=" ", measure="x")
     assert dump(engine) == before
     update_entry(engine, eid, by="王明", status="已销号", evidence="会议纪要3份")
@@ -107,9 +107,10 @@ def test_a_topic_of_the_departments_own(seeded):
     e = entries_frame(engine, "B").set_index("id").loc[eid]
     assert e["department"] == "ZCGZD" and e["item"] is pd_na() and e["measure"] == "每周五检查一次日志"
     before = dump(engine)
-    with pytest.raises(LedgerError, match="unknown department"):
+    with pytest.raises(LedgerError, match="轮次 B 中没有部门 'NOPE'") as e:
         add_entry(engine, "B", "NOPE", "x", by="王明")
-    with pytest.raises(LedgerError, match="item must be"):
+    assert e.value.en == "unknown department 'NOPE' in round B"
+    with pytest.raises(LedgerError, match="item 应为 1–22 或留空"):
         add_entry(engine, "B", "BGS", "x", item=23, by="王明")
     assert dump(engine) == before
 

@@ -138,7 +138,7 @@ def _refused(ledger, path, *expected):
     before = dump(ledger)
     with pytest.raises(LedgerProblems) as e:
         import_workbook(ledger, path, by="x")
-    text = "\n".join([e.value.message, *e.value.problems])
+    text = "\n".join([e.value.message, e.value.en, *e.value.problems])
     for x in expected:
         assert x in text, text
     assert dump(ledger) == before
@@ -180,7 +180,8 @@ def test_a_workbook_of_another_round_or_department_is_refused(ledger, tmp_path):
 
     def unknown(wb):
         wb[META_SHEET]["B2"] = "2099-final"
-    _refused(ledger, _edited(ledger, tmp_path, unknown), "round '2099-final', which is not in this store")
+    _refused(ledger, _edited(ledger, tmp_path, unknown), "这是轮次 '2099-final' 的工作簿，但本数据库中没有这个轮次",
+             "round '2099-final', which is not in this store")
 
     xsb = int(entries_frame(ledger, "B", "XSB")["id"].iloc[0])
 
@@ -218,14 +219,14 @@ def test_oversize_and_non_workbooks_are_refused(ledger, tmp_path):
     big = tmp_path / "big.xlsx"
     big.write_bytes(b"PK\x03\x04" + b"\0" * (MAX_BYTES + 1))
     before = dump(ledger)
-    with pytest.raises(InputFileError, match="larger than the limit"):
+    with pytest.raises(InputFileError, match="超过导入文件 16 MB 的上限"):
         import_workbook(ledger, big, by="x")
     (tmp_path / "t.xlsx").write_text("编号,状态\n1,已完成\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="not an .xlsx workbook"):
+    with pytest.raises(InputFileError, match="不是 .xlsx 工作簿（请用 zuofeng ledger export 导出）"):
         import_workbook(ledger, tmp_path / "t.xlsx", by="x")
     from openpyxl import Workbook
     Workbook().save(tmp_path / "plain.xlsx")
-    with pytest.raises(LedgerProblems, match="not a zuofeng ledger workbook"):
+    with pytest.raises(LedgerProblems, match="不是 zuofeng 的台账工作簿（缺少隐藏工作表"):
         import_workbook(ledger, tmp_path / "plain.xlsx", by="x")
     assert dump(ledger) == before
 
@@ -236,14 +237,17 @@ def test_a_renamed_sheet_and_an_old_xls_say_what_to_do(ledger, tmp_path):
 
     def rename(wb):
         wb[LEDGER_SHEET].title = "台账"
-    e = _refused(ledger, _edited(ledger, tmp_path, rename), f"the sheet {LEDGER_SHEET} is missing",
-                 "sheets found: 说明, 台账", f"rename the ledger sheet back to {LEDGER_SHEET}")
-    assert META_SHEET not in e.message.split("found:")[1]   # the hidden sheet is not offered as a candidate
+    e = _refused(ledger, _edited(ledger, tmp_path, rename), f"缺少工作表 {LEDGER_SHEET}（现有工作表：说明、台账）",
+                 f"the sheet {LEDGER_SHEET} is missing", "sheets found: 说明, 台账",
+                 f"rename the ledger sheet back to {LEDGER_SHEET}")
+    assert META_SHEET not in e.en.split("found:")[1]   # the hidden sheet is not offered as a candidate
+    assert META_SHEET not in e.message.split("现有工作表：")[1]
     old = tmp_path / "old.xls"
     old.write_bytes(OLE_MAGIC + b"\0" * 512)
     with pytest.raises(InputFileError) as x:
         import_workbook(ledger, old, by="x")
-    assert x.value.message.endswith("save it as .xlsx first")   # a ledger is never read from .csv
+    assert x.value.message.endswith("请先另存为 .xlsx")   # a ledger is never read from .csv
+    assert x.value.en.endswith("save it as .xlsx first")
 
 
 def test_a_workbook_unpacking_beyond_the_limit_is_refused(ledger, tmp_path, monkeypatch):
@@ -252,7 +256,7 @@ def test_a_workbook_unpacking_beyond_the_limit_is_refused(ledger, tmp_path, monk
     path = export_workbook(ledger, "B", tmp_path / "a.xlsx")
     monkeypatch.setattr(files, "MAX_UNZIPPED", 1000)  # the answer import's limit, lowered for the test
     before = dump(ledger)
-    with pytest.raises(InputFileError, match="unpacks to"):
+    with pytest.raises(InputFileError, match="工作簿解压后为"):
         import_workbook(ledger, path, by="x")
     assert dump(ledger) == before
 
@@ -272,7 +276,7 @@ def test_bad_values_are_listed_with_sheet_row_and_column(ledger, tmp_path):
         ws.append(list(next(ws.iter_rows(min_row=7, max_row=7, values_only=True))))  # a repeated row
     e = _refused(ledger, _edited(ledger, tmp_path, bad),
                  f"整改台账!{COL['佐证材料']}2 (佐证材料): 已销号 (closed) needs evidence",
-                 f"整改台账!{COL['完成时限']}3 (完成时限): 完成时限无法识别：'下个月'",
+                 f"整改台账!{COL['完成时限']}3 (完成时限): deadline not understood: '下个月'",
                  f"整改台账!{COL['状态']}4 (状态): status '搞定了' is not allowed",
                  f"整改台账!{COL['责任人']}5 (责任人): person is longer than 100 characters",
                  f"整改台账!{COL['整改措施']}5 (整改措施): measure is longer than 2000 characters",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,29 +72,34 @@ def test_table_rows_are_checked_against_the_rounds_table(engine, roster_file):
     rnd = _round(engine, roster_file, "division")
     ok = _row("XHB", "BGS", [1, 2, None, 4, 5], "好")   # 机关: BGS, XHB, KPB; XHB names no peer_targets
     assert store_sheets(engine, rnd, [ok], source="simulate") == 1
-    for bad, message in [
-        (_row("XHB", "KJG", [1] * 5), "'KJG' is not on the 民主测评 table of 'XHB'"),      # another division
-        (_row("BGS", "XHB", [1] * 5), "'XHB' is not on the 民主测评 table of 'BGS'"),      # its peer_targets
-        (_row("XHB", "XHB", [1] * 5), "rates another department"),
-        (_row("XHB", "BGS", [1] * 4), r"cover dimensions 1..5 exactly \(missing \[5\]"),
-        (_row("XHB", "BGS", [1, 2, 3, 4, 6]), "answer must be 1..5 or 不了解"),
-        (Sheet("peer", "XHB", "BGS", {i: 1 for i in range(1, 6)}, comment="x", form="table"), "no suggestion"),
-        (Sheet("peer", "XHB", "BGS", {i: 1 for i in range(1, 6)}, form="grid"), "form must be one of items, table"),
+    for bad, message, en in [
+        (_row("XHB", "KJG", [1] * 5), "'XHB' 的民主测评表上没有部门 'KJG'",                 # another division
+         "'KJG' is not on the 民主测评 table of 'XHB'"),
+        (_row("BGS", "XHB", [1] * 5), "'BGS' 的民主测评表上没有部门 'XHB'",                 # its peer_targets
+         "'XHB' is not on the 民主测评 table of 'BGS'"),
+        (_row("XHB", "XHB", [1] * 5), "只能在互评中评价其他部门", "rates another department"),
+        (_row("XHB", "BGS", [1] * 4), r"覆盖维度 1..5（缺 \[5\]", r"cover dimensions 1..5 exactly \(missing \[5\]"),
+        (_row("XHB", "BGS", [1, 2, 3, 4, 6]), "回答应为 1..5 或 不了解", "answer must be 1..5 or 不了解"),
+        (Sheet("peer", "XHB", "BGS", {i: 1 for i in range(1, 6)}, comment="x", form="table"), "不带意见建议",
+         "no suggestion"),
+        (Sheet("peer", "XHB", "BGS", {i: 1 for i in range(1, 6)}, form="grid"), "答卷形式应为 items、table 之一",
+         "form must be one of items, table"),
     ]:
-        with pytest.raises(ZuofengError, match=message):
+        with pytest.raises(ZuofengError, match=message) as e:
             store_sheets(engine, rnd, [bad], source="simulate")
+        assert re.search(en, e.value.en), e.value.en
     assert len(responses_frame(engine, rnd)) == 1
 
 
 def test_targets_mode_has_no_table(engine, roster_file):
     rnd = _round(engine, roster_file, "targets")
-    with pytest.raises(ZuofengError, match="not on the 民主测评 table"):
+    with pytest.raises(ZuofengError, match="的民主测评表上没有部门"):
         store_sheets(engine, rnd, [_row("XHB", "BGS", [1] * 5)], source="simulate")
 
 
 def test_a_survey_stores_table_rows_only_with_a_tokened_inside_sheet(engine, roster_file):
     rnd = _round(engine, roster_file)
-    with pytest.raises(TokenError, match="only with the 互评 answer sheet of its 答题码"):
+    with pytest.raises(TokenError, match="民主测评表只能与其答题码的互评答卷一起存入"):
         store_sheets(engine, rnd, [_row("XHB", "BGS", [1] * 5)], source="survey")
     assert responses_frame(engine, rnd).empty
 

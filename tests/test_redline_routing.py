@@ -55,7 +55,7 @@ def rendered(tmp_path_factory):
     inspection = render_inspection("R", out=reports / "R-inspection", db=url, scores=scores)
     render_round("R", out=reports / "R", db=url, jobs=2, progress=False, scores=scores)
     public = render_public("R", out=reports / "R-public", db=url, scores=scores)
-    with pytest.raises(LedgerError, match="department KPB has no ledger entries in round R: nothing of it is on"):
+    with pytest.raises(LedgerError, match="轮次 R 中部门 KPB 没有台账条目：问题清单上没有它"):
         export_workbook(engine, "R", folder / "KPB.xlsx", department=TARGET)  # init ran: the message says so
     add_entry(engine, "R", TARGET, "自查问题：会议过多", item=None, by="测试")
     workbook = export_workbook(engine, "R", folder / "KPB.xlsx", department=TARGET)

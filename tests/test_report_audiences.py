@@ -264,7 +264,7 @@ def test_inspection_report_is_owner_only_unlinked_and_holds_matters_and_clues(ca
     # nor inside a folder of ordinary reports, which departments and the leading group read
     (tmp_path / "R").mkdir()
     (tmp_path / "R" / "manifest.json").write_text("{}")
-    with pytest.raises(ZuofengError, match="inside the report folder"):
+    with pytest.raises(ZuofengError, match="在他人查阅的报告文件夹 .* 之内"):
         render_inspection("F1", out=tmp_path / "R" / "insp", scores=scores)
     assert not (tmp_path / "R" / "insp").exists()
 

@@ -309,7 +309,7 @@ def test_a_folder_that_is_not_a_report_folder_is_refused(tmp_path):
     mine = tmp_path / "thesis"
     mine.mkdir()
     (mine / "chapter1.docx").write_text("precious")
-    with pytest.raises(ReportFolderError, match="other content"):
+    with pytest.raises(ReportFolderError, match="是有其他内容的文件夹"):
         render_round("R1", out=mine, db="sqlite:///" + str(tmp_path / "nothing.db"))
     assert (mine / "chapter1.docx").read_text() == "precious"
 

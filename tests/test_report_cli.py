@@ -19,16 +19,20 @@ def store(tmp_path, roster_file):
     return url
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["report", "NOPE"], "zuofeng: error: unknown round 'NOPE'; known rounds: R1"),
+@pytest.mark.parametrize(("args", "message", "en"), [
+    (["report", "NOPE"], "zuofeng: error: 轮次 'NOPE' 不存在；已有轮次：R1",
+     "zuofeng: error: unknown round 'NOPE'; known rounds: R1"),
     (["report", "R1", "--department", "XX"],
+     "zuofeng: error: 轮次 R1 中没有部门 'XX'；已有部门：BGS、KJG、KPB、XHB、ZX",
      "zuofeng: error: unknown department 'XX' in round R1; known: BGS, KJG, KPB, XHB, ZX"),
 ])
-def test_report_user_errors_are_one_line(store, tmp_path, capsys, args, message):
+def test_report_user_errors_are_one_line(store, tmp_path, capsys, args, message, en):
     out = tmp_path / "out"
     assert main([*args, "--db", store, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == message + "\n"
+    assert main([*args, "--db", store, "--out", str(out), "--lang", "en"]) == 2
+    assert capsys.readouterr().err == en + "\n"
     assert not out.exists() and not list(tmp_path.glob(".out.*-*")), "something was written"
 
 
@@ -67,7 +71,7 @@ def test_a_second_batch_for_the_same_folder_is_refused_while_the_first_runs(tmp_
     target = tmp_path / "R1"
     with batch_lock(target):
         t = time.monotonic()
-        with pytest.raises(ReportFolderError, match="another report batch is writing"), batch_lock(target, wait=0.5):
+        with pytest.raises(ReportFolderError, match="另一批报告正在写入"), batch_lock(target, wait=0.5):
             pass
         assert time.monotonic() - t >= 0.5
     with batch_lock(target, wait=0):  # released afterwards

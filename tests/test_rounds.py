@@ -106,7 +106,7 @@ def test_round_lifecycle(engine, roster_file):
     ({"code": "R 1"}, "轮次代码 'R 1' 必须由", "round code 'R 1' must be"),
     ({"k_min": 2}, "--k-min 2 低于下限 3", "below the floor of 3"),
     ({"k_min": 5, "k_comment": 4}, "--k-comment 4 不能小于 --k-min 5", "--k-comment 4 must be at least --k-min 5"),
-    ({"previous": "R9"}, "R9", "unknown round 'R9'"),
+    ({"previous": "R9"}, "轮次 'R9' 不存在", "unknown round 'R9'"),
     ({"title": "  "}, "轮次标题为空", "round title is empty"),
 ])
 def test_round_create_errors_leave_store_unchanged(engine, roster_file, kwargs, message, message_en):
@@ -134,8 +134,8 @@ def test_duplicate_round_and_bad_roster_leave_store_unchanged(engine, roster_fil
 
 
 def test_unknown_round_lists_known_ones(engine, roster_file):
-    with pytest.raises(RoundError, match="no rounds yet"):
+    with pytest.raises(RoundError, match="还没有轮次（zuofeng round create）"):
         set_status(engine, "R0", "open")
     create_round(engine, "R0", title="基线", roster=roster_file)
-    with pytest.raises(RoundError, match="unknown round 'X'; known rounds: R0"):
+    with pytest.raises(RoundError, match="轮次 'X' 不存在；已有轮次：R0"):
         set_status(engine, "X", "open")

@@ -98,10 +98,12 @@ def test_a_closed_round_is_not_preliminary_and_a_draft_or_empty_round_is_one_lin
     assert main(["round", "create", "E1", "--title", "无答卷", "--roster", roster, "--db", db]) == 0
     assert main(["round", "open", "E1", "--db", db]) == 0
     capsys.readouterr()
-    for args, words in ((["score", "D1"], ("draft", "zuofeng round open D1")),
-                        (["score", "E1"], ("no answer sheets", "zuofeng simulate E1")),
-                        (["export", "D1", "--out", str(tmp_path / "x.xlsx")], ("draft",)),
-                        (["report", "E1", "--out", str(tmp_path / "r")], ("no answer sheets",))):
+    for args, words in ((["score", "D1"], ("轮次 D1 是草稿", "zuofeng round open D1")),
+                        (["score", "E1"], ("轮次 E1 还没有答卷", "zuofeng simulate E1")),
+                        (["export", "D1", "--out", str(tmp_path / "x.xlsx")], ("草稿",)),
+                        (["report", "E1", "--out", str(tmp_path / "r")], ("还没有答卷",)),
+                        (["score", "D1", "--lang", "en"], ("round D1 is a draft", "zuofeng round open D1")),
+                        (["score", "E1", "--lang", "en"], ("no answer sheets", "zuofeng simulate E1"))):
         code, out, err = run(capsys, *args, "--db", db)
         assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, (args, err)
         assert "Traceback" not in err and all(w in err for w in words), (args, err)
@@ -123,20 +125,23 @@ def test_without_out_a_short_summary(capsys, simulated):
     assert "*" in out and "抑制单元" in out and len(out.splitlines()) < 20
 
 
-@pytest.mark.parametrize("name, message", [("x.txt", "unsupported suffix '.txt'; allowed: .csv, .xlsx, .parquet"),
-                                           ("x", "unsupported suffix '(none)'"),
-                                           ("no/such/dir/x.csv", "does not exist")])
-def test_bad_out_is_one_line_exit_2_and_writes_nothing(capsys, simulated, tmp_path, name, message):
+@pytest.mark.parametrize("name, message, en", [
+    ("x.txt", "不支持后缀 '.txt'；可用：.csv、.xlsx、.parquet", "unsupported suffix '.txt'; allowed: .csv, .xlsx, .parquet"),
+    ("x", "不支持后缀 '(none)'", "unsupported suffix '(none)'"),
+    ("no/such/dir/x.csv", "no/such/dir 不存在", "does not exist")])
+def test_bad_out_is_one_line_exit_2_and_writes_nothing(capsys, simulated, tmp_path, name, message, en):
     db, rnd = simulated
     code, out, err = run(capsys, "score", rnd, "--out", str(tmp_path / name), "--db", db)
     assert code == 2 and out == "" and err.count("\n") == 1 and message in err and err.startswith("zuofeng: error:")
+    code, out, err = run(capsys, "score", rnd, "--out", str(tmp_path / name), "--db", db, "--lang", "en")
+    assert code == 2 and out == "" and err.count("\n") == 1 and en in err
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".db" and "store" not in p.name) == ["roster.csv"]
 
 
 def test_unknown_round_is_one_line(capsys, simulated):
     db, _ = simulated
     code, _, err = run(capsys, "score", "NOPE", "--db", db)
-    assert code == 2 and "unknown round 'NOPE'" in err and err.count("\n") == 1
+    assert code == 2 and "轮次 'NOPE' 不存在" in err and err.count("\n") == 1
 
 
 def test_exports_neutralise_formula_injection(tmp_path):
@@ -187,10 +192,13 @@ def test_hostile_snapshot_files(tmp_path):
         z.writestr("table.parquet", b"x")
     with zipfile.ZipFile(wrong, "w") as z:
         z.writestr("meta.json", '{"format": "something-else"}')
-    for path, message in ((junk, "not a readable"), (no_meta, "lacks meta.json"), (wrong, "not a zuofeng scores"),
-                          (tmp_path / "none.zip", "no snapshot")):
-        with pytest.raises(ScoreError, match=message):
+    for path, message, en in ((junk, "不是可读的 zuofeng 分数快照（BadZipFile）", "not a readable"),
+                              (no_meta, "快照缺少 meta.json", "lacks meta.json"),
+                              (wrong, "不是 zuofeng 的分数快照", "not a zuofeng scores"),
+                              (tmp_path / "none.zip", "处没有快照", "no snapshot")):
+        with pytest.raises(ScoreError, match=re.escape(message)) as e:
             load_snapshot(path)
+        assert en in e.value.en
 
 
 def _bad(resp=None, depts=None, info=None, **kw):
@@ -198,39 +206,47 @@ def _bad(resp=None, depts=None, info=None, **kw):
     return (resp if resp is not None else r), (depts if depts is not None else d), {**INFO, **(info or {})}
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda r, d, i: r.drop(columns="q05"), "lacks column(s) q05"),
-    (lambda r, d, i: r.assign(view=["boss"] * len(r)), "view 'boss' is not allowed; allowed: self, peer_inside"),
-    (lambda r, d, i: r.assign(department=["ZZ"] * len(r)), "department 'ZZ' is not in the roster"),
-    (lambda r, d, i: r.assign(q03=[7] * len(r)), "answer 7 to q03 is not allowed; allowed: 1..5 or empty"),
-    (lambda r, d, i: r.assign(q03=["x"] * len(r)), "answer 'x' to q03 is not allowed"),
-    (lambda r, d, i: r.assign(category=["群众"] * len(r)), "category '群众' is not allowed; allowed: 党员, 非党员"),
-    (lambda r, d, i: r.assign(overall=["优秀"] * len(r)), "overall rating '优秀' is not allowed"),
-    (lambda r, d, i: r.assign(overall=["好"] * len(r)), "a self-survey sheet carries an overall rating"),
+@pytest.mark.parametrize("change, message, en", [
+    (lambda r, d, i: r.drop(columns="q05"), "responses 表缺少列 q05", "lacks column(s) q05"),
+    (lambda r, d, i: r.assign(view=["boss"] * len(r)), "视角不能为 'boss'：应为 self、peer_inside",
+     "view 'boss' is not allowed; allowed: self, peer_inside"),
+    (lambda r, d, i: r.assign(department=["ZZ"] * len(r)), "部门 'ZZ' 不在本轮次的名册中",
+     "department 'ZZ' is not in the roster"),
+    (lambda r, d, i: r.assign(q03=[7] * len(r)), "q03 的回答不能为 7：应为 1..5 或留空（不了解）",
+     "answer 7 to q03 is not allowed; allowed: 1..5 or empty"),
+    (lambda r, d, i: r.assign(q03=["x"] * len(r)), "q03 的回答不能为 'x'", "answer 'x' to q03 is not allowed"),
+    (lambda r, d, i: r.assign(category=["群众"] * len(r)), "类别不能为 '群众'：应为 党员、非党员 或留空",
+     "category '群众' is not allowed; allowed: 党员, 非党员"),
+    (lambda r, d, i: r.assign(overall=["优秀"] * len(r)), "总体评价不能为 '优秀'", "overall rating '优秀' is not allowed"),
+    (lambda r, d, i: r.assign(overall=["好"] * len(r)), "自评答卷带有总体评价", "a self-survey sheet carries an overall rating"),
 ])
-def test_hostile_response_frames_are_refused_with_the_bad_value(change, message):
+def test_hostile_response_frames_are_refused_with_the_bad_value(change, message, en):
     r, d, i = _bad()
-    with pytest.raises(ScoreError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ScoreError, match=re.escape(message)) as e:
         score_frames(change(r, d, i), d, i, INST, n_boot=100)
+    assert en in e.value.en
 
 
-@pytest.mark.parametrize("depts_change, info_change, message", [
-    (lambda d: d.assign(code=["ALL", "B", "C"]), None, "'ALL' is reserved"),
-    (lambda d: d.assign(code=["A", "A", "C"]), None, "'A' appears more than once"),
-    (lambda d: d.assign(headcount=[5, -1, 3]), None, "headcount -1"),
-    (None, {"k_min": 2}, "k_min 2 is not allowed; allowed: a whole number ≥ 3"),
-    (lambda d: d.assign(headcount=[5.5, 3, 3]), None, "headcount 5.5; allowed: a whole number ≥ 0"),
-    (None, {"k_comment": 4}, "k_comment 4 is not allowed"),
-    (None, {"group_weights": {"boss": 1}}, "group_weights"),
-    (None, {"eval_scores": {"好": 100}}, "evaluation scores name 好"),
+@pytest.mark.parametrize("depts_change, info_change, message, en", [
+    (lambda d: d.assign(code=["ALL", "B", "C"]), None, "部门代码 'ALL' 留作全单位使用", "'ALL' is reserved"),
+    (lambda d: d.assign(code=["A", "A", "C"]), None, "部门代码 'A' 在 departments 表中出现不止一次",
+     "'A' appears more than once"),
+    (lambda d: d.assign(headcount=[5, -1, 3]), None, "的人数为 -1", "headcount -1"),
+    (None, {"k_min": 2}, "k_min 不能为 2：应为 ≥ 3 的整数", "k_min 2 is not allowed; allowed: a whole number ≥ 3"),
+    (lambda d: d.assign(headcount=[5.5, 3, 3]), None, "的人数为 5.5：应为 ≥ 0 的整数",
+     "headcount 5.5; allowed: a whole number ≥ 0"),
+    (None, {"k_comment": 4}, "k_comment 不能为 4", "k_comment 4 is not allowed"),
+    (None, {"group_weights": {"boss": 1}}, "group_weights 不能为", "group_weights"),
+    (None, {"eval_scores": {"好": 100}}, "测评分值给的是 好", "evaluation scores name 好"),
 ])
-def test_hostile_roster_and_round_info_are_refused(depts_change, info_change, message):
+def test_hostile_roster_and_round_info_are_refused(depts_change, info_change, message, en):
     r, d, i = _bad(info=info_change)
     if depts_change:
         d = depts_change(d)
         r = r.assign(department=r["department"].map(dict(zip(["A", "B", "C"], d["code"]))))
-    with pytest.raises(ScoreError, match=message):
+    with pytest.raises(ScoreError, match=re.escape(message)) as e:
         score_frames(r, d, i, INST, n_boot=100)
+    assert en in e.value.en
 
 
 def test_score_round_compares_with_the_previous_round_in_the_store(simulated, roster_file):

@@ -94,12 +94,12 @@ def test_prepare_refuses_what_cannot_take_answers(store, tmp_path):
     with pytest.raises(ZuofengError, match="没有答题码密钥"):
         sv.prepare("R1", db=url, port=free_port())
     issue_tokens(engine, "R1", kind="self")
-    with pytest.raises(RoundError, match="unknown round 'NOPE'"):
+    with pytest.raises(RoundError, match="轮次 'NOPE' 不存在"):
         sv.prepare("NOPE", db=url, port=free_port())
     with pytest.raises(ZuofengError, match="--lang 必须是 zh 或 en，而不是 'fr'") as e:
         sv.prepare("R1", db=url, lang="fr")
     assert e.value.en == "--lang must be zh or en, not 'fr'"
-    with pytest.raises(ZuofengError, match="no database at"):
+    with pytest.raises(ZuofengError, match="处没有数据库"):
         sv.prepare("R1", db=f"sqlite:///{tmp_path / 'none.db'}")
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -43,27 +43,30 @@ def test_store_sheets_is_all_or_nothing(open_round):
     engine, rnd = open_round
     good = Sheet("self", "BGS", "BGS", full())
     bad = Sheet("peer", "BGS", "NOPE", full())
-    with pytest.raises(ZuofengError, match="unknown target department 'NOPE'"):
+    with pytest.raises(ZuofengError, match="被评部门 'NOPE' 不存在"):
         store_sheets(engine, rnd, [good, good, bad])
     assert count(engine, responses) == 0 and count(engine, answers) == 0
     assert store_sheets(engine, rnd, [good, good]) == 2
     assert count(engine, responses) == 2 and count(engine, answers) == 44
 
 
-@pytest.mark.parametrize("sheet, message", [
-    (Sheet("self", "BGS", "XHB", full()), "rates the rater's own department"),
-    (Sheet("boss", "BGS", "BGS", full()), "kind must be one of"),
-    (Sheet("self", "BGS", "BGS", {1: 3}), "must cover items 1..22"),
-    (Sheet("self", "BGS", "BGS", full(6)), "answer must be 1..5"),
-    (Sheet("self", "BGS", "BGS", full(), overall="好"), "only a peer survey"),
-    (Sheet("peer", "BGS", "BGS", full(), overall="优秀"), "overall rating must be one of"),
-    (Sheet("peer", "BGS", "BGS", full(), category="群众"), "category must be one of"),
-    (Sheet("peer", "BGS", "BGS", full(), comment="长" * 501), "longer than 500"),
+@pytest.mark.parametrize("sheet, message, en", [
+    (Sheet("self", "BGS", "XHB", full()), "自评只能评价本部门", "rates the rater's own department"),
+    (Sheet("boss", "BGS", "BGS", full()), "问卷类型应为 self、peer 之一，而不是 'boss'", "kind must be one of"),
+    (Sheet("self", "BGS", "BGS", {1: 3}), r"回答应正好覆盖题 1..22（缺 \[2, 3,", "must cover items 1..22"),
+    (Sheet("self", "BGS", "BGS", full(6)), "第 1 题：回答应为 1..5 或 不了解，而不是 6", "answer must be 1..5"),
+    (Sheet("self", "BGS", "BGS", full(), overall="好"), "只有互评带总体评价", "only a peer survey"),
+    (Sheet("peer", "BGS", "BGS", full(), overall="优秀"), "总体评价应为 好、较好、一般、差 之一或留空，而不是 '优秀'",
+     "overall rating must be one of"),
+    (Sheet("peer", "BGS", "BGS", full(), category="群众"), "类别应为 党员、非党员 之一或留空，而不是 '群众'",
+     "category must be one of"),
+    (Sheet("peer", "BGS", "BGS", full(), comment="长" * 501), "意见建议超过 500 字", "longer than 500"),
 ])
-def test_bad_sheets_are_refused(open_round, sheet, message):
+def test_bad_sheets_are_refused(open_round, sheet, message, en):
     engine, rnd = open_round
-    with pytest.raises(ZuofengError, match=message):
+    with pytest.raises(ZuofengError, match=message) as e:
         store_sheets(engine, rnd, [sheet])
+    assert en in e.value.en
     assert count(engine, responses) == 0
 
 
@@ -82,11 +85,11 @@ def test_dont_know_is_stored_as_null(open_round):
 def test_closed_or_draft_round_accepts_nothing(engine, roster_file):
     from zuofeng.rounds import create_round, set_status
     create_round(engine, "R1", title="t", roster=roster_file)
-    with pytest.raises(RoundError, match="is draft, not open"):
+    with pytest.raises(RoundError, match="轮次 R1 状态为草稿，未开放：不接受答卷"):
         store_sheets(engine, "R1", [Sheet("self", "BGS", "BGS", full())])
     set_status(engine, "R1", "open")
     set_status(engine, "R1", "closed")
-    with pytest.raises(RoundError, match="is closed, not open"):
+    with pytest.raises(RoundError, match="轮次 R1 状态为已关闭，未开放：不接受答卷"):
         store_sheets(engine, "R1", [Sheet("self", "BGS", "BGS", full())])
     assert count(engine, responses) == 0
 
@@ -125,15 +128,16 @@ def test_foreign_database_is_refused(tmp_path):
     p = tmp_path / "other.db"
     with sqlite3.connect(p) as c:
         c.execute("create table invoices (id integer)")
-    with pytest.raises(StoreError, match="not a zuofeng store"):
+    with pytest.raises(StoreError, match="不是 zuofeng 的数据库（其中有别的表）"):
         open_engine(f"sqlite:///{p}")
 
 
-@pytest.mark.parametrize("url, message", [
-    ("sqlite:///no/such/folder/x.db", "folder no/such/folder does not exist"),
-    ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot open database"),
-    ("not a url", "not a database URL"),
+@pytest.mark.parametrize("url, message, en", [
+    ("sqlite:///no/such/folder/x.db", "：文件夹 no/such/folder 不存在", "folder no/such/folder does not exist"),
+    ("postgresql+psycopg://nobody@127.0.0.1:1/none", "无法打开数据库", "cannot open database"),
+    ("not a url", "'not a url' 不是数据库地址", "not a database URL"),
 ])
-def test_unreachable_database_is_one_clear_error(url, message):
-    with pytest.raises(StoreError, match=message):
+def test_unreachable_database_is_one_clear_error(url, message, en):
+    with pytest.raises(StoreError, match=message) as e:
         open_engine(url)
+    assert en in e.value.en

@@ -127,7 +127,7 @@ def test_a_server_killed_at_any_step_stores_the_sheet_once_or_not_at_all(step, o
     sheet = Sheet("self", first.scope.rater, first.scope.rater, {i: 4 for i in range(1, 23)}, comment="again",
                   token_hash=h)
     if committed:
-        with pytest.raises(TokenError, match="already been used"):
+        with pytest.raises(TokenError, match="该答题码已经使用过"):
             store_sheets(engine, rnd, [sheet])
     else:
         assert store_sheets(engine, rnd, [sheet]) == 1

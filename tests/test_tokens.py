@@ -95,7 +95,7 @@ def test_token_is_used_once_and_lookup_explains_refusals(open_round):
     with pytest.raises(TokenError, match="该答题码已经使用过") as e:
         tk.lookup(engine, rnd, t.token)
     assert e.value.en == "this token has already been used"
-    with pytest.raises(TokenError, match="already been used"):
+    with pytest.raises(TokenError, match="该答题码已经使用过"):
         store_sheets(engine, rnd, [sheet])
     with pytest.raises(TokenError, match="该答题码对本问卷无效") as e:
         tk.lookup(engine, rnd, tk.new_token())
@@ -112,7 +112,7 @@ def test_token_of_another_scope_cannot_store_other_answers(open_round):
     t = tk.issue_tokens(engine, rnd, kind="self")[0]
     other = "XHB" if t.scope.rater != "XHB" else "BGS"
     sheet = Sheet("self", other, other, full(), token_hash=tk.token_hash(t.token))
-    with pytest.raises(TokenError, match="another survey"):
+    with pytest.raises(TokenError, match="此答题码属于另一份问卷"):
         store_sheets(engine, rnd, [sheet])
     assert tk.lookup(engine, rnd, t.token).rater == t.scope.rater  # still unused
 
@@ -126,7 +126,7 @@ def test_token_of_another_round_is_refused(engine, roster_file):
     with pytest.raises(TokenError, match="该答题码对本问卷无效"):
         tk.lookup(engine, "B", t.token)
     sheet = Sheet("self", t.scope.rater, t.scope.rater, full(), token_hash=tk.token_hash(t.token))
-    with pytest.raises(TokenError, match="not valid"):
+    with pytest.raises(TokenError, match="该答题码对本问卷无效"):
         store_sheets(engine, "B", [sheet])
 
 

@@ -72,9 +72,11 @@ def atomic_save(wb, path: str | Path) -> Path:
     """Save an openpyxl workbook under a temporary name beside ``path`` and rename it: never half-written."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise InputFileError(f"{path}: the workbook must be an .xlsx file")
+        raise InputFileError(f"{path}：工作簿应为 .xlsx 文件",
+                             f"{path}: the workbook must be an .xlsx file")
     if not path.parent.exists():
-        raise InputFileError(f"{path}: folder {path.parent} does not exist")
+        raise InputFileError(f"{path}：文件夹 {path.parent} 不存在",
+                             f"{path}: folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

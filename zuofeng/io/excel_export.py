@@ -178,9 +178,11 @@ def export_round(engine: Engine, round_code: str, out: str | Path, *, scores=Non
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
-        raise InputFileError(f"the export is an .xlsx workbook; {out.name!r} does not end in .xlsx")
+        raise InputFileError(f"导出文件是 .xlsx 工作簿：{out.name!r} 不以 .xlsx 结尾",
+                             f"the export is an .xlsx workbook; {out.name!r} does not end in .xlsx")
     if not out.parent.exists():
-        raise InputFileError(f"folder {out.parent} does not exist")
+        raise InputFileError(f"文件夹 {out.parent} 不存在",
+                             f"folder {out.parent} does not exist")
     with engine.connect() as conn:
         rnd = get_round(conn, round_code)
     inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])

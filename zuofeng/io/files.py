@@ -58,27 +58,34 @@ def read_file(path: str | Path, kinds: tuple[str, ...] = ("xlsx", "csv")) -> Fil
     """
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"file not found: {path}")
+        raise InputFileError(f"找不到文件：{path}",
+                             f"file not found: {path}")
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise InputFileError(f"{path}: {size / 1024 / 1024:.1f} MB is larger than the limit of "
+        raise InputFileError(f"{path}：{size / 1024 / 1024:.1f} MB，超过导入文件 {MAX_BYTES // 1024 // 1024} MB 的上限",
+                             f"{path}: {size / 1024 / 1024:.1f} MB is larger than the limit of "
                              f"{MAX_BYTES // 1024 // 1024} MB for an imported file")
     data = path.read_bytes()
     if not data.strip():
-        raise InputFileError(f"{path}: the file is empty")
+        raise InputFileError(f"{path}：文件是空的",
+                             f"{path}: the file is empty")
     if data.startswith(XLSX_MAGIC):
         return FileContent(path, "xlsx", _read_xlsx(data, path))
     if data.startswith(OLE_MAGIC):
-        raise InputFileError(f"{path}: an old Excel .xls (or WPS .et) workbook; save it as "
+        raise InputFileError(f"{path}：这是旧版 Excel .xls（或 WPS .et）工作簿：请先另存为 {' 或 '.join('.' + k for k in kinds)}",
+                             f"{path}: an old Excel .xls (or WPS .et) workbook; save it as "
                              f"{' or '.join('.' + k for k in kinds)} first")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputFileError(f"{path}: UTF-16 text; save it as CSV in UTF-8 or GBK")
+        raise InputFileError(f"{path}：UTF-16 文本：请另存为 UTF-8 或 GBK 编码的 CSV",
+                             f"{path}: UTF-16 text; save it as CSV in UTF-8 or GBK")
     if b"\x00" in data:
-        raise InputFileError(f"{path}: binary data, not a CSV or .xlsx file")
+        raise InputFileError(f"{path}：二进制数据，不是 CSV 或 .xlsx 文件",
+                             f"{path}: binary data, not a CSV or .xlsx file")
     text = decode_text(data, str(path))
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml", "<table")):
-        raise InputFileError(f"{path}: an HTML or XML page, not a data file (was the download complete?)")
+        raise InputFileError(f"{path}：这是 HTML 或 XML 网页，不是数据文件（下载完整吗？）",
+                             f"{path}: an HTML or XML page, not a data file (was the download complete?)")
     return FileContent(path, "csv", (_read_csv(text, path),))
 
 
@@ -108,14 +115,17 @@ def decode_text(data: bytes, what: str) -> str:
             return body.decode("gbk")
         except UnicodeDecodeError as e:
             line = body[: e.start].count(b"\n") + 1
-            raise InputFileError(f"{what}: unreadable encoding at line {line} "
+            raise InputFileError(f"{what}：第 {line} 行编码无法识别（请用 UTF-8、带 BOM 的 UTF-8 或 GBK）",
+                                 f"{what}: unreadable encoding at line {line} "
                                  "(use UTF-8, UTF-8 with BOM or GBK)") from None
     other = [n for n, ln in enumerate(lines, 1) if not _utf8_ok(ln)]
     neither = next((n for n in other if not _gbk_ok(lines[n - 1])), None)
     if neither is not None:
-        raise InputFileError(f"{what}: unreadable encoding at line {neither}: neither UTF-8 nor GBK "
+        raise InputFileError(f"{what}：第 {neither} 行编码无法识别，既不是 UTF-8 也不是 GBK（第 {utf8_line} 行是 UTF-8）：请整个文件用同一种编码保存",
+                             f"{what}: unreadable encoding at line {neither}: neither UTF-8 nor GBK "
                              f"(line {utf8_line} is UTF-8); save the whole file in one encoding")
-    raise InputFileError(f"{what}: mixed encodings: line {utf8_line} is UTF-8 but line {other[0]} is GBK; "
+    raise InputFileError(f"{what}：编码混杂，第 {utf8_line} 行是 UTF-8，第 {other[0]} 行却是 GBK：请整个文件用同一种编码保存",
+                         f"{what}: mixed encodings: line {utf8_line} is UTF-8 but line {other[0]} is GBK; "
                          "save the whole file in one encoding")
 
 
@@ -147,7 +157,8 @@ def _read_csv(text: str, path: Path) -> Grid:
             _check_row(raw, len(rows) + 1, path)  # the record number, the header being 1
             rows.append(raw)
     except csv.Error as e:
-        raise InputFileError(f"{path}: not a readable CSV file at row {len(rows) + 1} ({e})") from None
+        raise InputFileError(f"{path}：第 {len(rows) + 1} 行不是可读的 CSV（{e}）",
+                             f"{path}: not a readable CSV file at row {len(rows) + 1} ({e})") from None
     _check_widths(rows, path)
     return Grid("", _keep(rows))
 
@@ -162,18 +173,24 @@ def _check_widths(rows: list[list[str]], path: Path) -> None:
     if short:
         shown = ", ".join(f"row {n} ({k} fields)" for n, k in short[:5])
         more = f" and {len(short) - 5} more" if len(short) > 5 else ""
-        raise InputFileError(f"{path}: the header has {width} fields but {shown}{more} have fewer; "
+        shown_zh = "、".join(f"第 {n} 行（{k} 个）" for n, k in short[:5])
+        more_zh = f"等 {len(short)} 行" if len(short) > 5 else ""
+        raise InputFileError(f"{path}：表头有 {width} 个字段，但{shown_zh}{more_zh}字段更少；文件是否不完整？",
+                             f"{path}: the header has {width} fields but {shown}{more} have fewer; "
                              "is the file cut short?")
 
 
 def _check_row(raw: list, n: int, path: Path) -> None:
     if n > MAX_ROWS:
-        raise InputFileError(f"{path}: more than {MAX_ROWS} rows")
+        raise InputFileError(f"{path}：超过 {MAX_ROWS} 行",
+                             f"{path}: more than {MAX_ROWS} rows")
     if len(raw) > MAX_COLUMNS:
-        raise InputFileError(f"{path}, row {n}: more than {MAX_COLUMNS} columns")
+        raise InputFileError(f"{path}，第 {n} 行：超过 {MAX_COLUMNS} 列",
+                             f"{path}, row {n}: more than {MAX_COLUMNS} columns")
     for c in raw:
         if isinstance(c, str) and len(c) > MAX_CELL:
-            raise InputFileError(f"{path}, row {n}: a cell longer than {MAX_CELL} characters")
+            raise InputFileError(f"{path}，第 {n} 行：有单元格超过 {MAX_CELL} 字",
+                                 f"{path}, row {n}: a cell longer than {MAX_CELL} characters")
 
 
 def _keep(rows: list[list[str]]) -> tuple[tuple[int, tuple[str, ...]], ...]:
@@ -213,12 +230,15 @@ def _read_xlsx(data: bytes, path: Path) -> tuple[Grid, ...]:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             total = sum(i.file_size for i in z.infolist())
             if total > MAX_UNZIPPED:
-                raise InputFileError(f"{path}: the workbook unpacks to {total // 1024 // 1024} MB, more than "
+                raise InputFileError(f"{path}：工作簿解压后为 {total // 1024 // 1024} MB，超过 {MAX_UNZIPPED // 1024 // 1024} MB 的上限",
+                                     f"{path}: the workbook unpacks to {total // 1024 // 1024} MB, more than "
                                      f"the limit of {MAX_UNZIPPED // 1024 // 1024} MB")
             if "xl/workbook.xml" not in z.namelist():
-                raise InputFileError(f"{path}: a zip file, but not an .xlsx workbook")
+                raise InputFileError(f"{path}：这是 zip 文件，但不是 .xlsx 工作簿",
+                                     f"{path}: a zip file, but not an .xlsx workbook")
     except zipfile.BadZipFile:
-        raise InputFileError(f"{path}: not a readable .xlsx file (damaged or cut short)") from None
+        raise InputFileError(f"{path}：不是可读的 .xlsx 文件（已损坏或不完整）",
+                             f"{path}: not a readable .xlsx file (damaged or cut short)") from None
     grids = []
     try:
         # A hostile workbook can fail anywhere inside openpyxl and the XML parser, with many
@@ -237,9 +257,11 @@ def _read_xlsx(data: bytes, path: Path) -> tuple[Grid, ...]:
     except InputFileError:
         raise
     except Exception as e:  # noqa: BLE001 - see comment above
-        raise InputFileError(f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
+        raise InputFileError(f"{path}：不是可读的 .xlsx 文件（{type(e).__name__}）",
+                             f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
     if not grids:
-        raise InputFileError(f"{path}: the workbook has no worksheet")
+        raise InputFileError(f"{path}：工作簿里没有工作表",
+                             f"{path}: the workbook has no worksheet")
     return tuple(grids)
 
 

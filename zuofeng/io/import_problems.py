@@ -34,6 +34,15 @@ class Problem:
             where.append(f"column {self.column}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
+    def zh(self) -> str:
+        """The problem with its place said in Chinese (第 N 行，X 列); the problem's own text as it is."""
+        where = []
+        if self.row is not None:
+            where.append(f"第 {self.row} 行")
+        if self.column is not None:
+            where.append(f"{self.column} 列")
+        return f"{'，'.join(where)}：{self.message}" if where else self.message
+
 
 class ImportProblems(InputFileError):
     """A file with one or more bad rows: nothing was imported.
@@ -51,7 +60,9 @@ class ImportProblems(InputFileError):
         n = len(problems)
         first = str(problems[0]) if problems else ""
         noun = "problem" if n == 1 else "problems"
-        return cls(f"{what}: {n} {noun}, nothing imported; first: {first}", problems)
+        first_zh = problems[0].zh() if problems else ""
+        return cls(f"{what}：{n} 处问题，未导入任何内容；第一处：{first_zh}", problems,
+                   en=f"{what}: {n} {noun}, nothing imported; first: {first}")
 
     def __reduce__(self):
         return (self.__class__, (self.message, self.problems, self.en))

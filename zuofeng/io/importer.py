@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from ..axes import outside_mode, table_targets
 from ..errors import InputFileError, TokenError, ZuofengError
 from ..instrument import load_instrument
-from ..messages import both
+from ..messages import both, word
 from ..store import get_departments, get_round, import_fingerprints, store_sheets
 from .files import Grid, fingerprint, read_file
 from .import_problems import Collector, ImportProblems, Problem
@@ -69,7 +69,8 @@ def _choose(grids: tuple[Grid, ...], fmt: str, m: Mapping, path: Path) -> tuple[
     if m.sheet is not None:
         named = [g for g in grids if g.name == m.sheet]
         if not named:
-            raise InputFileError(f"{path}: no sheet named {m.sheet!r}; sheets: {', '.join(g.name for g in grids)}")
+            raise InputFileError(f"{path}：没有名为 {m.sheet!r} 的工作表；工作表有：{'、'.join(g.name for g in grids)}",
+                                 f"{path}: no sheet named {m.sheet!r}; sheets: {', '.join(g.name for g in grids)}")
         grids = tuple(named)
     for g in grids:
         found = detect_format(g.rows[0][1]) if g.rows else None
@@ -81,7 +82,12 @@ def _choose(grids: tuple[Grid, ...], fmt: str, m: Mapping, path: Path) -> tuple[
     where = f"no sheet ({names})" if names else "the file"
     want = {"auto": "the template, 问卷星 or LimeSurvey", "template": "the template", "wjx": "问卷星",
             "limesurvey": "LimeSurvey"}[fmt]
-    raise InputFileError(f"{path}: {where} has a header row of {want} (template: kind, department, q01…; "
+    where_zh = f"工作表（{'、'.join(repr(g.name) for g in grids if g.name)}）中都" if names else "文件中"
+    want_zh = {"auto": "录入模板、问卷星或 LimeSurvey", "template": "录入模板", "wjx": "问卷星",
+               "limesurvey": "LimeSurvey"}[fmt]
+    raise InputFileError(f"{path}：{where_zh}没有{want_zh}的表头行（录入模板：kind, department, q01…；"
+                         "问卷星：序号, 提交答卷时间…；LimeSurvey：id, submitdate, codes）：文件或工作表对吗？",
+                         f"{path}: {where} has a header row of {want} (template: kind, department, q01…; "
                          "问卷星: 序号, 提交答卷时间…; LimeSurvey: id, submitdate, codes); is it the right file or sheet?")
 
 
@@ -95,11 +101,13 @@ def parse(path: str | Path, instrument, departments, *, format: str = "auto",
     """
     path = Path(path)
     if format not in ("auto", *FORMATS):
-        raise InputFileError(f"--format must be auto or one of {', '.join(FORMATS)}, not {format!r}")
+        raise InputFileError(f"--format 应为 auto 或 {'、'.join(FORMATS)} 之一，而不是 {format!r}",
+                             f"--format must be auto or one of {', '.join(FORMATS)}, not {format!r}")
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     if m.format is not None:
         if format not in ("auto", m.format):
-            raise InputFileError(f"--format {format} disagrees with the mapping file's format: {m.format}")
+            raise InputFileError(f"--format {format} 与映射文件的格式 {m.format} 不一致",
+                                 f"--format {format} disagrees with the mapping file's format: {m.format}")
         format = m.format
     content = read_file(path)
     grid, fmt = _choose(content.grids, format, m, path)
@@ -178,7 +186,8 @@ def import_file(engine: Engine, round_code: str, path: str | Path, *, format: st
         try:
             stored = store_sheets(engine, round_code, parsed.sheets, source="import", also=record)
         except TokenError as e:  # a token used by someone else between the check and now
-            raise InputFileError(f"{path}: {e.message} (a token was used while the file was checked); "
+            raise InputFileError(f"{path}：{e.message}（核对文件期间有答题码被使用）；未导入任何内容",
+                                 f"{path}: {e.en} (a token was used while the file was checked); "
                                  "nothing imported") from None
     return ImportResult(
         round=round_code, path=str(path), format=parsed.format, sheet=grid.name, fingerprint=fp,
@@ -193,7 +202,8 @@ def _token_checker(engine: Engine, rnd: dict):
 
     def check(text: str):
         if rnd["status"] != "open":
-            raise ZuofengError(f"round {rnd['code']} is {rnd['status']}: tokens are checked once it is open")
+            raise ZuofengError(f"轮次 {rnd['code']} 状态为{word(rnd['status'])}：开放后才核对答题码",
+                               f"round {rnd['code']} is {rnd['status']}: tokens are checked once it is open")
         return lookup(engine, rnd["code"], text), token_hash(text)
     return check
 
@@ -297,7 +307,9 @@ def _previous(engine_or_conn, fp: str) -> list[tuple[str, dt.date]]:
 
 def _duplicate(path: Path, previous: list[tuple[str, dt.date]]) -> InputFileError:
     when = "; ".join(f"round {r} on {d.isoformat()}" for r, d in previous)
-    return InputFileError(f"{path}: this content was already imported ({when}); nothing imported. "
+    when_zh = "；".join(f"{d.isoformat()} 导入轮次 {r}" for r, d in previous)
+    return InputFileError(f"{path}：同样的内容已导入过（{when_zh}）；未导入任何内容。要再次导入请用 --force",
+                          f"{path}: this content was already imported ({when}); nothing imported. "
                           "Use --force to import it again")
 
 

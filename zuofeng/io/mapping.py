@@ -84,22 +84,27 @@ class ItemPattern:
         try:
             parts = list(string.Formatter().parse(text))
         except ValueError as e:
-            raise InputFileError(f"{where}: bad pattern {text!r} ({e}); write placeholders as {{n}} or {{n:03d}}, "
+            raise InputFileError(f"{where}：模式 {text!r} 有误（{e}）；占位符写作 {{n}} 或 {{n:03d}}，花括号本身写作 {{{{ 或 }}}}",
+                                 f"{where}: bad pattern {text!r} ({e}); write placeholders as {{n}} or {{n:03d}}, "
                                  "and a literal brace as {{ or }}") from None
         for literal, name, spec, conv in parts:
             out.append(re.escape(literal))
             if name is None:
                 continue
             if not name.isidentifier() or conv is not None or not re.fullmatch(r"0?\d*d?", spec or ""):
-                raise InputFileError(f"{where}: bad placeholder {{{name}{'!' + conv if conv else ''}"
+                raise InputFileError(f"{where}：模式 {text!r} 中的占位符 {{{name}{'!' + conv if conv else ''}"
+                                     f"{':' + spec if spec else ''}}} 有误；请用名称加可选宽度，如 {{n}} 或 {{g:02d}}",
+                                     f"{where}: bad placeholder {{{name}{'!' + conv if conv else ''}"
                                      f"{':' + spec if spec else ''}}} in pattern {text!r}; "
                                      "use a name with an optional width, like {n} or {g:02d}")
             if name in names:
-                raise InputFileError(f"{where}: placeholder {{{name}}} appears twice in pattern {text!r}")
+                raise InputFileError(f"{where}：占位符 {{{name}}} 在模式 {text!r} 中出现两次",
+                                     f"{where}: placeholder {{{name}}} appears twice in pattern {text!r}")
             names.append(name)
             out.append(r"(\d{1,6})")
         if not names:
-            raise InputFileError(f"{where}: pattern {text!r} has no placeholder such as {{n}}")
+            raise InputFileError(f"{where}：模式 {text!r} 中没有 {{n}} 这样的占位符",
+                                 f"{where}: pattern {text!r} has no placeholder such as {{n}}")
         return cls(text, re.compile("".join(out)), tuple(names))
 
     def columns(self, names: list[tuple[int, str]], n_items: int) -> tuple[dict[int, int], str | None]:
@@ -123,7 +128,8 @@ class ItemPattern:
 
 def _ref(v: Any, where: str) -> int | str:
     if isinstance(v, bool) or not isinstance(v, (int, str)) or (isinstance(v, str) and not v.strip()):
-        raise InputFileError(f"{where} must be a question number or a column name, not {v!r}")
+        raise InputFileError(f"{where} 应为题号或列名，而不是 {v!r}",
+                             f"{where} must be a question number or a column name, not {v!r}")
     return v if isinstance(v, int) else v.strip()
 
 
@@ -133,38 +139,49 @@ def load_mapping(path: str | Path | None) -> Mapping:
         return Mapping()
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"mapping file not found: {path}")
+        raise InputFileError(f"找不到映射文件：{path}",
+                             f"mapping file not found: {path}")
     if path.stat().st_size > MAX_MAPPING_BYTES:
-        raise InputFileError(f"{path}: a mapping file larger than {MAX_MAPPING_BYTES // 1024} KB")
+        raise InputFileError(f"{path}：映射文件超过 {MAX_MAPPING_BYTES // 1024} KB",
+                             f"{path}: a mapping file larger than {MAX_MAPPING_BYTES // 1024} KB")
     try:
         doc = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise InputFileError(f"{path}: a mapping file must be UTF-8") from None
+        raise InputFileError(f"{path}：映射文件应为 UTF-8 编码",
+                             f"{path}: a mapping file must be UTF-8") from None
     except yaml.YAMLError as e:
-        raise InputFileError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        raise InputFileError(f"{path}：不是有效的 YAML（{str(e).splitlines()[0]}）",
+                             f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     w = str(path)
     if doc is None:
         return Mapping(source=w)
     if not isinstance(doc, dict):
-        raise InputFileError(f"{w}: a mapping file must be a YAML mapping of {', '.join(TOP_KEYS)}")
+        raise InputFileError(f"{w}：映射文件应为 YAML 映射，键为 {'、'.join(TOP_KEYS)}",
+                             f"{w}: a mapping file must be a YAML mapping of {', '.join(TOP_KEYS)}")
     unknown = sorted(str(k) for k in doc if k not in TOP_KEYS)
     if unknown:
-        raise InputFileError(f"{w}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_KEYS)}")
+        raise InputFileError(f"{w}：未知的键 {'、'.join(unknown)}；可用：{'、'.join(TOP_KEYS)}",
+                             f"{w}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(TOP_KEYS)}")
     fmt = doc.get("format")
     if fmt is not None and fmt not in FORMATS:
-        raise InputFileError(f"{w}: format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise InputFileError(f"{w}：format 应为 {'、'.join(FORMATS)} 之一，而不是 {fmt!r}",
+                             f"{w}: format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     kind = doc.get("kind")
     if kind is not None and kind not in KINDS:
-        raise InputFileError(f"{w}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise InputFileError(f"{w}：kind 应为 {'、'.join(KINDS)} 之一，而不是 {kind!r}",
+                             f"{w}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
     for key in ("sheet", "department", "target"):
         if doc.get(key) is not None and not isinstance(doc[key], (str, int)):
-            raise InputFileError(f"{w}: {key} must be a name or code, not {doc[key]!r}")
+            raise InputFileError(f"{w}：{key} 应为名称或代码，而不是 {doc[key]!r}",
+                                 f"{w}: {key} must be a name or code, not {doc[key]!r}")
     columns = doc.get("columns") or {}
     if not isinstance(columns, dict):
-        raise InputFileError(f"{w}: columns must be a mapping of {', '.join(COLUMN_KEYS)}")
+        raise InputFileError(f"{w}：columns 应为映射，键为 {'、'.join(COLUMN_KEYS)}",
+                             f"{w}: columns must be a mapping of {', '.join(COLUMN_KEYS)}")
     bad = sorted(str(k) for k in columns if k not in COLUMN_KEYS)
     if bad:
-        raise InputFileError(f"{w}: unknown column role(s) {', '.join(bad)}; allowed: {', '.join(COLUMN_KEYS)}")
+        raise InputFileError(f"{w}：未知的列角色 {'、'.join(bad)}；可用：{'、'.join(COLUMN_KEYS)}",
+                             f"{w}: unknown column role(s) {', '.join(bad)}; allowed: {', '.join(COLUMN_KEYS)}")
     cols: dict[str, Any] = {}
     for role, v in columns.items():
         if role != "items":
@@ -173,7 +190,8 @@ def load_mapping(path: str | Path | None) -> Mapping:
             cols[role] = {n: _ref(r, f"{w}: columns.items[{n - 1}]") for n, r in enumerate(v, 1)}
         elif isinstance(v, dict):
             if not all(isinstance(k, int) and not isinstance(k, bool) for k in v):
-                raise InputFileError(f"{w}: columns.items keys must be item numbers")
+                raise InputFileError(f"{w}：columns.items 的键应为题号",
+                                     f"{w}: columns.items keys must be item numbers")
             cols[role] = {k: _ref(r, f"{w}: columns.items[{k}]") for k, r in v.items()}
         elif isinstance(v, str) and ("{" in v or "}" in v):
             cols[role] = ItemPattern.compile(v, f"{w}: columns.items")
@@ -181,23 +199,29 @@ def load_mapping(path: str | Path | None) -> Mapping:
             cols[role] = _ref(v, f"{w}: columns.items")
     values = doc.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(t, dict) for t in values.values()):
-        raise InputFileError(f"{w}: values must map {', '.join(VALUE_KEYS)} to tables of code: value")
+        raise InputFileError(f"{w}：values 应把 {'、'.join(VALUE_KEYS)} 映射到“代码: 值”的表",
+                             f"{w}: values must map {', '.join(VALUE_KEYS)} to tables of code: value")
     bad = sorted(str(k) for k in values if k not in VALUE_KEYS)
     if bad:
-        raise InputFileError(f"{w}: unknown value table(s) {', '.join(bad)}; allowed: {', '.join(VALUE_KEYS)}")
+        raise InputFileError(f"{w}：未知的值表 {'、'.join(bad)}；可用：{'、'.join(VALUE_KEYS)}",
+                             f"{w}: unknown value table(s) {', '.join(bad)}; allowed: {', '.join(VALUE_KEYS)}")
     for code, v in (values.get("items") or {}).items():
         if v is not None and (isinstance(v, bool) or v not in (1, 2, 3, 4, 5)):
-            raise InputFileError(f"{w}: values.items.{code} must be 1..5 or null (不了解), not {v!r}")
+            raise InputFileError(f"{w}：values.items.{code} 应为 1..5 或 null（不了解），而不是 {v!r}",
+                                 f"{w}: values.items.{code} must be 1..5 or null (不了解), not {v!r}")
     for code, v in (values.get("category") or {}).items():
         if v is not None and v not in CATEGORIES:
-            raise InputFileError(f"{w}: values.category.{code} must be {' or '.join(CATEGORIES)}, not {v!r}")
+            raise InputFileError(f"{w}：values.category.{code} 应为 {' 或 '.join(CATEGORIES)}，而不是 {v!r}",
+                                 f"{w}: values.category.{code} must be {' or '.join(CATEGORIES)}, not {v!r}")
     for role in ("department", "target"):
         for code, v in (values.get(role) or {}).items():
             if not isinstance(v, (str, int)) or isinstance(v, bool):
-                raise InputFileError(f"{w}: values.{role}.{code} must be a department code, not {v!r}")
+                raise InputFileError(f"{w}：values.{role}.{code} 应为部门代码，而不是 {v!r}",
+                                     f"{w}: values.{role}.{code} must be a department code, not {v!r}")
     fast = doc.get("too_fast_seconds")
     if fast is not None and (isinstance(fast, bool) or not isinstance(fast, (int, float)) or fast < 0):
-        raise InputFileError(f"{w}: too_fast_seconds must be a number of seconds, not {fast!r}")
+        raise InputFileError(f"{w}：too_fast_seconds 应为秒数，而不是 {fast!r}",
+                             f"{w}: too_fast_seconds must be a number of seconds, not {fast!r}")
     return Mapping(
         format=fmt, sheet=None if doc.get("sheet") is None else str(doc["sheet"]), kind=kind,
         department=None if doc.get("department") is None else str(doc["department"]),

@@ -243,7 +243,7 @@ def _token(row_no: int, text: str, check, seen: dict[str, int],
     try:
         scope, hashed = check(text)
     except ZuofengError as e:
-        problems.add(row_no, "token", e.message)
+        problems.add(row_no, "token", e.en)  # the problems of a file are listed in English
         return None, None
     if hashed in seen:
         problems.add(row_no, "token", f"the same token as row {seen[hashed]}: a token opens one ballot")
@@ -277,9 +277,11 @@ def write_template(path: str | Path, instrument: Instrument, departments: Mappin
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise InputFileError(f"template file must end in .xlsx or .csv, not {path.name!r}")
+        raise InputFileError(f"模板文件应以 .xlsx 或 .csv 结尾，而不是 {path.name!r}",
+                             f"template file must end in .xlsx or .csv, not {path.name!r}")
     if not path.parent.exists():
-        raise InputFileError(f"folder {path.parent} does not exist")
+        raise InputFileError(f"文件夹 {path.parent} 不存在",
+                             f"folder {path.parent} does not exist")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         if suffix == ".csv":

@@ -36,24 +36,29 @@ def check_text(field: str, value) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise LedgerError(f"{field} must be text, not {type(value).__name__}")
+        raise LedgerError(f"{field} 应为文字，而不是 {type(value).__name__}",
+                          f"{field} must be text, not {type(value).__name__}")
     v = value.strip()
     if not v:
         return None
     limit = MAX_SHORT if field in SHORT else (255 if field == "evidence_file" else MAX_TEXT)
     if len(v) > limit:
-        raise LedgerError(f"{field} is longer than {limit} characters")
+        raise LedgerError(f"{field} 超过 {limit} 字",
+                          f"{field} is longer than {limit} characters")
     if looks_like_formula(v):
-        raise LedgerError(f"{field} looks like a spreadsheet formula ({v[:20]!r}); formulas are not accepted")
+        raise LedgerError(f"{field} 像是电子表格公式（{v[:20]!r}）：不接受公式",
+                          f"{field} looks like a spreadsheet formula ({v[:20]!r}); formulas are not accepted")
     return v
 
 
 def check_move(old: str, new: str, *, reopen: bool = False) -> None:
     """Status moves forward only (未启动 → 整改中 → 已完成 → 已销号), skipping allowed; back only with reopen."""
     if new not in STATUSES:
-        raise LedgerError(f"status {new!r} is not allowed; allowed: {' / '.join(STATUSES)}")
+        raise LedgerError(f"状态不能为 {new!r}；可用：{' / '.join(STATUSES)}",
+                          f"status {new!r} is not allowed; allowed: {' / '.join(STATUSES)}")
     if STATUSES.index(new) < STATUSES.index(old) and not reopen:
-        raise LedgerError(f"status may not move back from {old} to {new} (use --reopen)")
+        raise LedgerError(f"状态不能从 {old} 退回到 {new}（请用 --reopen）",
+                          f"status may not move back from {old} to {new} (use --reopen)")
 
 
 def _text(v) -> str | None:
@@ -78,7 +83,8 @@ def validate_changes(entry: dict, changes: dict, *, reopen: bool = False) -> dic
     """Checked, normalised changes for one entry; raises LedgerError naming the first bad field."""
     bad = set(changes) - set(EDITABLE)
     if bad:
-        raise LedgerError(f"cannot change {', '.join(sorted(bad))}; changeable: {', '.join(EDITABLE)}")
+        raise LedgerError(f"不能修改 {'、'.join(sorted(bad))}；可修改：{'、'.join(EDITABLE)}",
+                          f"cannot change {', '.join(sorted(bad))}; changeable: {', '.join(EDITABLE)}")
     out = {}
     for k, v in changes.items():
         if k == "status":
@@ -86,24 +92,28 @@ def validate_changes(entry: dict, changes: dict, *, reopen: bool = False) -> dic
             out[k] = v
         elif k == "deadline":
             if v is not None and not isinstance(v, dt.date):
-                raise LedgerError(f"deadline must be a date, not {v!r}")
+                raise LedgerError(f"deadline 应为日期，而不是 {v!r}",
+                                  f"deadline must be a date, not {v!r}")
             out[k] = v.date() if isinstance(v, dt.datetime) else v
         elif k == "standing":
             if v is not None and not isinstance(v, bool):
-                raise LedgerError(f"standing must be true or false, not {v!r}")
+                raise LedgerError(f"standing 应为 true 或 false，而不是 {v!r}",
+                                  f"standing must be true or false, not {v!r}")
             out[k] = v or None
         else:
             out[k] = check_text(k, v)
     final = {**entry, **out}
     if final["status"] == "已销号" and not final["evidence"]:
-        raise LedgerError("已销号 (closed) needs evidence (佐证材料)")
+        raise LedgerError("已销号需要佐证材料",
+                          "已销号 (closed) needs evidence (佐证材料)")
     return out
 
 
 def get_entry(conn, entry_id: int) -> dict:
     row = conn.execute(select(ledger_entries).where(ledger_entries.c.id == entry_id)).mappings().first()
     if row is None:
-        raise LedgerError(f"no ledger entry {entry_id}")
+        raise LedgerError(f"台账中没有条目 {entry_id}",
+                          f"no ledger entry {entry_id}")
     return dict(row)
 
 
@@ -119,7 +129,8 @@ def update_entry(engine: Engine, entry_id: int, *, by: str, reopen: bool = False
 
 def _who(by) -> str:
     if not isinstance(by, str) or not by.strip() or len(by.strip()) > MAX_SHORT:
-        raise LedgerError("say who records the change (a name of at most 100 characters)")
+        raise LedgerError("请写明由谁记录这次修改（姓名，最多 100 字）",
+                          "say who records the change (a name of at most 100 characters)")
     return by.strip()
 
 
@@ -131,12 +142,15 @@ def add_entry(engine: Engine, round_code: str, department: str, problem: str, *,
     with writing(engine) as conn:
         get_round(conn, round_code)
         if department not in get_departments(conn, round_code):
-            raise LedgerError(f"unknown department {department!r} in round {round_code}")
+            raise LedgerError(f"轮次 {round_code} 中没有部门 {department!r}",
+                              f"unknown department {department!r} in round {round_code}")
         if item is not None and (isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 22):
-            raise LedgerError(f"item must be 1–22 or empty (a topic of its own), not {item!r}")
+            raise LedgerError(f"item 应为 1–22 或留空（单列的问题），而不是 {item!r}",
+                              f"item must be 1–22 or empty (a topic of its own), not {item!r}")
         text = check_text("problem", problem)
         if not text:
-            raise LedgerError("an entry needs a problem")
+            raise LedgerError("条目需要写明问题",
+                              "an entry needs a problem")
         blank = {k: None for k in EDITABLE} | {"status": "未启动"}
         row = {"round": round_code, "department": department, "item": item, "problem": text, **blank,
                "created_on": today}
@@ -165,7 +179,8 @@ def init_ledger(engine: Engine, round_code: str, scores=None, *, by: str = "zuof
         get_round(conn, round_code)
     scores = scores if scores is not None else score_round(engine, round_code, seed=seed)
     if scores.meta.get("round") != round_code:
-        raise LedgerError(f"these scores are of round {scores.meta.get('round')!r}, not {round_code}")
+        raise LedgerError(f"这些分数属于轮次 {scores.meta.get('round')!r}，而不是 {round_code}",
+                          f"these scores are of round {scores.meta.get('round')!r}, not {round_code}")
     plist = department_problems(scores, "zh")
     today = today or dt.date.today()
     by = _who(by)

@@ -78,7 +78,8 @@ def department_problems(scores, lang: str = "zh", department: str | None = None)
         when an ordinary rule flags them).
     """
     if lang not in ("zh", "en"):
-        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"lang 应为 zh 或 en，而不是 {lang!r}",
+                           f"lang must be zh or en, not {lang!r}")
     meta = scores.meta
     inst = load_instrument(meta["instrument_id"], meta["instrument_version"])
     items = {it.key: it for it in inst.items}

@@ -84,12 +84,12 @@ class ImportResult:
 class LedgerProblems(LedgerError):
     """A workbook that cannot be imported; ``problems`` lists every one with sheet, row and column."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, problems: list[str] | None = None, en: str | None = None):
+        super().__init__(message, en)
         self.problems = list(problems or [])
 
     def __reduce__(self):
-        return (self.__class__, (self.message, self.problems))
+        return (self.__class__, (self.message, self.problems, self.en))
 
 
 def export_workbook(engine: Engine, round_code: str, out: str | Path, department: str | None = None) -> Path:
@@ -106,19 +106,24 @@ def export_workbook(engine: Engine, round_code: str, out: str | Path, department
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":
-        raise LedgerError(f"{out}: the workbook must be an .xlsx file")
+        raise LedgerError(f"{out}：工作簿应为 .xlsx 文件",
+                          f"{out}: the workbook must be an .xlsx file")
     with engine.connect() as conn:
         get_round(conn, round_code)
         depts = get_departments(conn, round_code)
     if department is not None and department not in depts:
-        raise LedgerError(f"unknown department {department!r} in round {round_code}; known: {', '.join(depts)}")
+        raise LedgerError(f"轮次 {round_code} 中没有部门 {department!r}；已有部门：{'、'.join(depts)}",
+                          f"unknown department {department!r} in round {round_code}; known: {', '.join(depts)}")
     df = entries_frame(engine, round_code, department)
     if df.empty:
         if department is not None and not entries_frame(engine, round_code).empty:
-            raise LedgerError(f"department {department} has no ledger entries in round {round_code}: nothing of "
+            raise LedgerError(f"轮次 {round_code} 中部门 {department} 没有台账条目：问题清单上没有它；请导出其他部门，"
+                              "或先为它添加自查问题（zuofeng.ledger_add 或控制台）",
+                              f"department {department} has no ledger entries in round {round_code}: nothing of "
                               "it is on the problem list; export the other departments, or add a problem of its own "
                               "first (zuofeng.ledger_add or the console)")
-        raise LedgerError(f"round {round_code} has no ledger entries yet (zuofeng ledger init {round_code} first)")
+        raise LedgerError(f"轮次 {round_code} 还没有台账条目（请先运行 zuofeng ledger init {round_code}）",
+                          f"round {round_code} has no ledger entries yet (zuofeng ledger init {round_code} first)")
     wb = Workbook()
     info = wb.active
     info.title = INFO_SHEET
@@ -244,11 +249,13 @@ def _load(path: Path):
 
     content = read_file(path, kinds=("xlsx",))  # size, zip bomb, rows, columns and cell length limits
     if content.kind != "xlsx":
-        raise InputFileError(f"{path}: not an .xlsx workbook (export one with zuofeng ledger export)")
+        raise InputFileError(f"{path}：不是 .xlsx 工作簿（请用 zuofeng ledger export 导出）",
+                             f"{path}: not an .xlsx workbook (export one with zuofeng ledger export)")
     try:
         return load_workbook(path, data_only=False)
     except Exception as e:  # noqa: BLE001 - a hostile workbook fails in many ways inside openpyxl
-        raise InputFileError(f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
+        raise InputFileError(f"{path}：不是可读的 .xlsx 文件（{type(e).__name__}）",
+                             f"{path}: not a readable .xlsx file ({type(e).__name__})") from None
 
 
 def _round_year(conn, round_code: str) -> int:
@@ -285,15 +292,21 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
     wb = _load(path)
     problems: list[str] = []
     if META_SHEET not in wb.sheetnames:
-        raise LedgerProblems(f"{path}: not a zuofeng ledger workbook (its hidden sheet {META_SHEET} is missing; "
+        raise LedgerProblems(f"{path}：不是 zuofeng 的台账工作簿（缺少隐藏工作表 {META_SHEET}；"
+                             "请用 zuofeng ledger export 导出）",
+                             en=f"{path}: not a zuofeng ledger workbook (its hidden sheet {META_SHEET} is missing; "
                              "export one with zuofeng ledger export)")
     if LEDGER_SHEET not in wb.sheetnames:
         found = ", ".join(n for n in wb.sheetnames if n != META_SHEET) or "none"
-        raise LedgerProblems(f"{path}: the sheet {LEDGER_SHEET} is missing (sheets found: {found}); "
+        found_zh = "、".join(n for n in wb.sheetnames if n != META_SHEET) or "无"
+        raise LedgerProblems(f"{path}：缺少工作表 {LEDGER_SHEET}（现有工作表：{found_zh}）；"
+                             f"请把台账工作表的名称改回 {LEDGER_SHEET}",
+                             en=f"{path}: the sheet {LEDGER_SHEET} is missing (sheets found: {found}); "
                              f"rename the ledger sheet back to {LEDGER_SHEET}")
     meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True) if r[0]}
     if meta.get("format") != FORMAT:
-        raise LedgerProblems(f"{path}: not a zuofeng ledger workbook of format {FORMAT}")
+        raise LedgerProblems(f"{path}：不是格式为 {FORMAT} 的 zuofeng 台账工作簿",
+                             en=f"{path}: not a zuofeng ledger workbook of format {FORMAT}")
     round_code, department = meta.get("round"), meta.get("department") or None
     ws = wb[LEDGER_SHEET]
     notes = _unmerge(ws, problems)
@@ -309,18 +322,21 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
         header.pop()
     if header != HEADER:
         problems.append(f"{_where(LEDGER_SHEET, 1)}: the header was changed (expected {' | '.join(HEADER)})")
-        raise LedgerProblems(f"{path}: {len(problems)} problem(s); nothing stored", problems)
+        raise LedgerProblems(f"{path}：{len(problems)} 处问题；未存入任何内容", problems,
+                             en=f"{path}: {len(problems)} problem(s); nothing stored")
     today = today or dt.date.today()
     changed_entries = changed_fields = n_rows = 0
     with writing(engine) as conn:
         try:
             get_round(conn, round_code)
         except RoundError:
-            raise LedgerProblems(f"{path}: a workbook of round {round_code!r}, which is not in this store") from None
+            raise LedgerProblems(f"{path}：这是轮次 {round_code!r} 的工作簿，但本数据库中没有这个轮次",
+                                 en=f"{path}: a workbook of round {round_code!r}, which is not in this store") from None
         depts = get_departments(conn, round_code)
         year = _round_year(conn, round_code)
         if department is not None and department not in depts:
-            raise LedgerProblems(f"{path}: a workbook of department {department!r}, unknown in round {round_code}")
+            raise LedgerProblems(f"{path}：这是部门 {department!r} 的工作簿，但轮次 {round_code} 中没有这个部门",
+                                 en=f"{path}: a workbook of department {department!r}, unknown in round {round_code}")
         stored = {r["id"]: dict(r) for r in conn.execute(
             select(ledger_entries).where(ledger_entries.c.round == round_code)).mappings()}
         seen: dict[int, int] = {}
@@ -375,13 +391,15 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                             changes[fld], standing = read_deadline(v, year)
                             changes["standing"] = standing or None  # as stored: true, or nothing
                         except ValueError:
-                            raise LedgerError(f"完成时限无法识别：{v!r}（可写 {EXAMPLES}）") from None
+                            raise LedgerError(f"完成时限无法识别：{v!r}（可写 {EXAMPLES}）",
+                                              f"deadline not understood: {v!r} (write {EXAMPLES})") from None
                     elif fld == "status":
                         v = (v.strip() if isinstance(v, str) else v) or None
                         if v is None and entry["id"] is None:  # a 自查问题 starts as 未启动
                             v = entry["status"]
                         if v is None:
-                            raise LedgerError(f"status is empty; allowed: {' / '.join(STATUSES)}")
+                            raise LedgerError(f"状态为空；可用：{' / '.join(STATUSES)}",
+                                              f"status is empty; allowed: {' / '.join(STATUSES)}")
                         check_move(entry["status"], v, reopen=reopen)
                         changes[fld] = v
                     else:
@@ -389,14 +407,15 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                             v = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
                         changes[fld] = check_text(fld, v)
                 except LedgerError as e:
-                    problems.append(f"{_where(LEDGER_SHEET, r, j)}: {e.message}")
+                    problems.append(f"{_where(LEDGER_SHEET, r, j)}: {e.en}")
                     bad = True
             if not bad and changes.get("status") == "已销号" and not changes.get("evidence"):
                 problems.append(f"{_where(LEDGER_SHEET, r, HEADER.index('佐证材料') + 1)}: "
                                 "已销号 (closed) needs evidence (佐证材料)")
             plan.append((entry, {k: v for k, v in changes.items() if k in EDITABLE}))
         if problems:
-            raise LedgerProblems(f"{path}: {len(problems)} problem(s); nothing stored", problems)
+            raise LedgerProblems(f"{path}：{len(problems)} 处问题；未存入任何内容", problems,
+                                 en=f"{path}: {len(problems)} problem(s); nothing stored")
         added = 0
         for entry, changes in plan:
             if entry["id"] is None:
@@ -434,7 +453,7 @@ def _own_problem(values: list, r: int, department: str | None, depts: dict, prob
         text = check_text("problem", values[col["problem"] - 1] if isinstance(values[col["problem"] - 1], str)
                           else None)
     except LedgerError as e:
-        problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: {e.message}")
+        problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: {e.en}")
         text = ""
     if text is None:
         problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: a row without 编号 is a 自查问题 and needs "

@@ -14,9 +14,11 @@ def render_audience(audience: str, round_code: str, *, out: str | Path | None = 
                     lang: str = "zh", seed: int = 1, department: str | None = None, scores=None) -> Path:
     """Render the report of ``audience`` (``inspection`` or ``public``); return the page's path."""
     if audience not in ("inspection", "public"):
-        raise ZuofengError(f"--audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+        raise ZuofengError(f"--audience 应为 {'、'.join(AUDIENCES)} 之一，而不是 {audience!r}",
+                           f"--audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     if department is not None:
-        raise ZuofengError(f"--department does not apply to --audience {audience}")
+        raise ZuofengError(f"--department 不适用于 --audience {audience}",
+                           f"--department does not apply to --audience {audience}")
     if audience == "inspection":
         from .inspection import render_inspection
 

@@ -62,7 +62,8 @@ def notebooks_dir() -> Path:
     for cand in (pkg / "notebooks", pkg.parent / "notebooks"):
         if (cand / NOTEBOOKS["department"]).is_file():
             return cand
-    raise ZuofengError(f"report notebooks not found (looked for {NOTEBOOKS['department']} in "
+    raise ZuofengError(f"找不到报告的 notebook（在 {pkg / 'notebooks'} 和 {pkg.parent / 'notebooks'} 中找 {NOTEBOOKS['department']}）",
+                       f"report notebooks not found (looked for {NOTEBOOKS['department']} in "
                        f"{pkg / 'notebooks'} and {pkg.parent / 'notebooks'})")
 
 
@@ -116,20 +117,24 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
     from .ledger_view import LEDGER_PAGES, write_ledger_pages
 
     if lang not in ("zh", "en"):
-        raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"--lang 应为 zh 或 en，而不是 {lang!r}",
+                           f"--lang must be zh or en, not {lang!r}")
     if jobs is not None and jobs < 1:
-        raise ZuofengError(f"--jobs must be at least 1, not {jobs}")
+        raise ZuofengError(f"--jobs 至少为 1，而不是 {jobs}",
+                           f"--jobs must be at least 1, not {jobs}")
     t0 = time.perf_counter()
     nb_dir = Path(notebooks) if notebooks else notebooks_dir()
     target = Path(out) if out else Path("reports") / round_code
     check_target(target)
     if scores is not None and str(scores.meta.get("round")) != str(round_code):
-        raise ZuofengError(f"the scores given are of round {scores.meta.get('round')!r}, not {round_code!r}")
+        raise ZuofengError(f"给出的分数属于轮次 {scores.meta.get('round')!r}，而不是 {round_code!r}",
+                           f"the scores given are of round {scores.meta.get('round')!r}, not {round_code!r}")
     # the round and the rounds before it, read from the store once; the same engine writes the gaps and ledger pages
     engine, loaded = _load(db, round_code, seed, scores)
     codes = list(scores.departments["code"]) if scores is not None else [str(c) for c in loaded.departments["code"]]
     if department is not None and department not in codes:
-        raise ZuofengError(f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
+        raise ZuofengError(f"轮次 {round_code} 中没有部门 {department!r}；已有部门：{'、'.join(codes)}",
+                           f"unknown department {department!r} in round {round_code}; known: {', '.join(codes)}")
     if scores is None:  # a draft or a round without answers: one line, before the folder is locked
         from ..score.core import refuse_unscorable
         refuse_unscorable(loaded.info, loaded.responses)
@@ -195,7 +200,8 @@ def render_round(round_code: str, *, department: str | None = None, jobs: int | 
     result = BatchResult(round_code, target, target / "index.html", results, time.perf_counter() - t0)
     if result.failed:
         names = ", ".join(f"{r.name} ({r.error})" for r in result.failed)
-        raise ReportBatchError(f"{len(result.failed)} of {len(results)} reports failed: {names}; "
+        raise ReportBatchError(f"{len(results)} 份报告中有 {len(result.failed)} 份失败：{names}；其余报告在 {result.index}",
+                               f"{len(result.failed)} of {len(results)} reports failed: {names}; "
                                f"the others are in {result.index}")
     return result
 

@@ -137,10 +137,12 @@ def write_inspection(scores, out: str | Path, lang: str = "zh") -> Path:
 
     target = Path(out)
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file())):
-        raise ZuofengError(f"{target} exists and is not an inspection report folder; choose another --out")
+        raise ZuofengError(f"{target} 已存在，但不是巡察报告文件夹：请另选 --out",
+                           f"{target} exists and is not an inspection report folder; choose another --out")
     inside = next((p for p in target.resolve().parents if (p / REPORTS_MARKER).is_file()), None)
     if inside is not None:
-        raise ZuofengError(f"{target} is inside the report folder {inside}, which others read; "
+        raise ZuofengError(f"{target} 在他人查阅的报告文件夹 {inside} 之内：请为巡察报告另选一个单独的文件夹",
+                           f"{target} is inside the report folder {inside}, which others read; "
                            "choose a folder of its own for the inspection report")
     v = ScoreView(scores, lang)
     html = inspection_html(v, font_face_css(page_chars(scores) + t("internal", lang)))
@@ -171,7 +173,8 @@ def render_inspection(round_code: str, *, out: str | Path | None = None, db: str
     from .scores_source import score_for_report
 
     if lang not in ("zh", "en"):
-        raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"--lang 应为 zh 或 en，而不是 {lang!r}",
+                           f"--lang must be zh or en, not {lang!r}")
     target = inspection_folder(round_code, out)
     scores = scores if scores is not None else score_for_report(db, round_code, seed)
     return write_inspection(scores, target, lang)

@@ -18,7 +18,8 @@ from .view import ScoreView
 
 def _view(round_code: str, lang: str, db: str, snapshot: str) -> ScoreView:
     if lang not in ("zh", "en"):
-        raise ZuofengError(f"lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"lang 应为 zh 或 en，而不是 {lang!r}",
+                           f"lang must be zh or en, not {lang!r}")
     setup_matplotlib()
     scores = load_scores(round_code, db, snapshot)
     if not snapshot:

@@ -184,7 +184,8 @@ def write_public(scores, out: str | Path, lang: str = "zh", ledger=None) -> Path
 
     target = Path(out)
     if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).is_file())):
-        raise ZuofengError(f"{target} exists and is not a public summary folder; choose another --out")
+        raise ZuofengError(f"{target} 已存在，但不是公开摘要文件夹：请另选 --out",
+                           f"{target} exists and is not a public summary folder; choose another --out")
     v = ScoreView(scores, lang)
     html = public_html(v, font_face_css(_page_text(v)), ledger)
     png = public_png(v, ledger)
@@ -223,7 +224,8 @@ def render_public(round_code: str, *, out: str | Path | None = None, db: str | N
     from .scores_source import score_for_report
 
     if lang not in ("zh", "en"):
-        raise ZuofengError(f"--lang must be zh or en, not {lang!r}")
+        raise ZuofengError(f"--lang 应为 zh 或 en，而不是 {lang!r}",
+                           f"--lang must be zh or en, not {lang!r}")
     from .ledger_view import ledger_progress
 
     target = public_folder(round_code, out)

@@ -22,7 +22,8 @@ def load_scores(round_code: str, db: str = "", snapshot: str = ""):
 
         p = Path(snapshot)
         if not p.exists():
-            raise ZuofengError(f"scores snapshot not found: {snapshot}")
+            raise ZuofengError(f"找不到分数快照：{snapshot}",
+                               f"scores snapshot not found: {snapshot}")
         st = p.stat()
         key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
         if key not in CACHE:
@@ -32,7 +33,8 @@ def load_scores(round_code: str, db: str = "", snapshot: str = ""):
     else:
         scores = score_for_report(db or None, round_code)
     if str(scores.meta.get("round")) != str(round_code):
-        raise ZuofengError(f"the scores are of round {scores.meta.get('round')!r}, not {round_code!r}")
+        raise ZuofengError(f"分数属于轮次 {scores.meta.get('round')!r}，而不是 {round_code!r}",
+                           f"the scores are of round {scores.meta.get('round')!r}, not {round_code!r}")
     return scores
 
 

@@ -43,9 +43,11 @@ def _exchange(a: Path, b: Path) -> bool:
 def check_target(target: Path) -> None:
     """Refuse to replace a folder that is not a previous zuofeng report (we would delete it)."""
     if target.exists() and not target.is_dir():
-        raise ReportFolderError(f"--out {target} is a file; give a folder for the reports")
+        raise ReportFolderError(f"--out {target} 是文件：请给出存放报告的文件夹",
+                                f"--out {target} is a file; give a folder for the reports")
     if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
-        raise ReportFolderError(f"--out {target} is a folder with other content; give a new or empty folder "
+        raise ReportFolderError(f"--out {target} 是有其他内容的文件夹：请给一个新的或空的文件夹（或 zuofeng report 写过的文件夹）",
+                                f"--out {target} is a folder with other content; give a new or empty folder "
                                 "(or one written by zuofeng report)")
 
 
@@ -102,6 +104,7 @@ def batch_lock(target: Path, wait: float = 10.0):
             except OSError:
                 if time.monotonic() >= deadline:
                     raise ReportFolderError(
+                        f"另一批报告正在写入 {target}：请等它完成",
                         f"another report batch is writing {target}; wait for it to finish") from None
                 time.sleep(0.2)
         yield

@@ -74,7 +74,8 @@ class ScoreView:
         if hit is None:
             from ..errors import ZuofengError
 
-            raise ZuofengError(f"unknown department {code!r}; known: {', '.join(self.codes)}")
+            raise ZuofengError(f"没有部门 {code!r}；已有部门：{'、'.join(self.codes)}",
+                               f"unknown department {code!r}; known: {', '.join(self.codes)}")
         return dict(hit)
 
     def dept_name(self, code: str) -> str:

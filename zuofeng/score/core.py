@@ -105,18 +105,22 @@ def _check_round_info(info: dict) -> dict:
     need = ("k_min", "eval_scores")
     missing = [k for k in need if k not in info]
     if missing:
-        raise ScoreError(f"round_info lacks {', '.join(missing)}")
+        raise ScoreError(f"round_info 缺少 {'、'.join(missing)}",
+                         f"round_info lacks {', '.join(missing)}")
     k = info["k_min"]
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 3:
-        raise ScoreError(f"k_min {k!r} is not allowed; allowed: a whole number ≥ 3")
+        raise ScoreError(f"k_min 不能为 {k!r}：应为 ≥ 3 的整数",
+                         f"k_min {k!r} is not allowed; allowed: a whole number ≥ 3")
     kc = info.get("k_comment") or max(10, int(k))
     if not isinstance(kc, (int, np.integer)) or kc < k:
-        raise ScoreError(f"k_comment {kc!r} is not allowed; allowed: a whole number ≥ k_min ({k})")
+        raise ScoreError(f"k_comment 不能为 {kc!r}：应为 ≥ k_min（{k}）的整数",
+                         f"k_comment {kc!r} is not allowed; allowed: a whole number ≥ k_min ({k})")
     weights = info.get("group_weights")
     if weights is not None:
         bad = [v for v in weights if v not in KINDS[:3]]
         if bad or any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or not sum(weights.values()):
-            raise ScoreError(f"group_weights {weights!r} are not allowed; allowed: non-negative weights, not all 0, "
+            raise ScoreError(f"group_weights 不能为 {weights!r}：{'、'.join(KINDS[:3])} 的权重应非负且不全为 0",
+                             f"group_weights {weights!r} are not allowed; allowed: non-negative weights, not all 0, "
                              f"for {', '.join(KINDS[:3])}")
     return {**info, "k_min": int(k), "k_comment": int(kc)}
 
@@ -205,7 +209,8 @@ def score_frames(responses: pd.DataFrame, departments: pd.DataFrame, round_info:
     Scores
     """
     if n_boot is not None and (not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 100):
-        raise ScoreError(f"n_boot {n_boot!r} is not allowed; allowed: a whole number ≥ 100, or None (automatic)")
+        raise ScoreError(f"n_boot 不能为 {n_boot!r}：应为 ≥ 100 的整数，或 None（自动）",
+                         f"n_boot {n_boot!r} is not allowed; allowed: a whole number ≥ 100, or None (automatic)")
     rules = rules or Rules()
     info = _check_round_info(dict(round_info))
     _check_answers(responses, info)
@@ -306,9 +311,11 @@ def _check_answers(responses: pd.DataFrame, info: dict, previous: bool = False) 
         return
     code = info.get("code") or info.get("round") or "?"
     if previous:
-        raise ScoreError(f"the previous round {code} has no answer sheets, so this round cannot be compared "
+        raise ScoreError(f"上一轮 {code} 没有答卷，本轮无法与其比较：请先收集上一轮的答卷",
+                         f"the previous round {code} has no answer sheets, so this round cannot be compared "
                          "with it; collect its answers first")
-    raise ScoreError(f"round {code} has no answer sheets yet: nothing to score; collect answers first "
+    raise ScoreError(f"轮次 {code} 还没有答卷，无可计分：请先收集答卷（zuofeng serve、zuofeng import 或 zuofeng simulate {code}）",
+                     f"round {code} has no answer sheets yet: nothing to score; collect answers first "
                      f"(zuofeng serve, zuofeng import or zuofeng simulate {code})")
 
 
@@ -505,7 +512,8 @@ def refuse_draft(info: dict) -> None:
 
     if info.get("status") == "draft":
         code = info.get("code")
-        raise RoundError(f"round {code} is a draft and has no answers yet: nothing to score; open it "
+        raise RoundError(f"轮次 {code} 是草稿，还没有答卷，无可计分：请先开放（zuofeng round open {code}）并收集答卷",
+                         f"round {code} is a draft and has no answers yet: nothing to score; open it "
                          f"(zuofeng round open {code}) and collect answers first")
 
 

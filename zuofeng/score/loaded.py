@@ -59,7 +59,8 @@ class LoadedRound:
         if str(value.meta.get("round")) != self.code:
             from ..errors import ZuofengError
 
-            raise ZuofengError(f"the scores given are of round {value.meta.get('round')!r}, not {self.code!r}")
+            raise ZuofengError(f"给出的分数属于轮次 {value.meta.get('round')!r}，而不是 {self.code!r}",
+                               f"the scores given are of round {value.meta.get('round')!r}, not {self.code!r}")
         self._scores = value
 
     @property

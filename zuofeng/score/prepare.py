@@ -60,7 +60,8 @@ def check_departments(departments: pd.DataFrame) -> pd.DataFrame:
     need = ("code", "name", "unit_type", "headcount")
     missing = [c for c in need if c not in departments.columns]
     if missing:
-        raise ScoreError(f"departments frame lacks column(s) {', '.join(missing)}; needs {', '.join(need)}")
+        raise ScoreError(f"departments 表缺少列 {'、'.join(missing)}；需要 {'、'.join(need)}",
+                         f"departments frame lacks column(s) {', '.join(missing)}; needs {', '.join(need)}")
     d = departments.copy()
     for c in ("party_members", "division"):
         if c not in d.columns:
@@ -68,13 +69,16 @@ def check_departments(departments: pd.DataFrame) -> pd.DataFrame:
     codes = [str(c) for c in d["code"]]
     if len(set(codes)) != len(codes):
         dup = sorted({c for c in codes if codes.count(c) > 1})
-        raise ScoreError(f"department code {dup[0]!r} appears more than once in the departments frame")
+        raise ScoreError(f"部门代码 {dup[0]!r} 在 departments 表中出现不止一次",
+                         f"department code {dup[0]!r} appears more than once in the departments frame")
     if ALL in codes:
-        raise ScoreError(f"department code {ALL!r} is reserved for the whole organisation; rename it")
+        raise ScoreError(f"部门代码 {ALL!r} 留作全单位使用：请改名",
+                         f"department code {ALL!r} is reserved for the whole organisation; rename it")
     head = pd.to_numeric(d["headcount"], errors="coerce")
     bad = d.loc[head.isna() | (head < 0) | (head != head.round()), "code"]
     if len(bad):
-        raise ScoreError(f"department {bad.iloc[0]!r} has headcount {shown(d.loc[bad.index[0], 'headcount'])}; "
+        raise ScoreError(f"部门 {bad.iloc[0]!r} 的人数为 {shown(d.loc[bad.index[0], 'headcount'])}：应为 ≥ 0 的整数",
+                         f"department {bad.iloc[0]!r} has headcount {shown(d.loc[bad.index[0], 'headcount'])}; "
                          "allowed: a whole number ≥ 0")
     d["code"] = codes
     d["headcount"] = head.astype("int64")
@@ -102,24 +106,28 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     item_keys = list(instrument.item_keys)
     missing = [c for c in (*NEEDED, *item_keys) if c not in responses.columns]
     if missing:
-        raise ScoreError(f"responses frame lacks column(s) {', '.join(missing[:5])}")
+        raise ScoreError(f"responses 表缺少列 {'、'.join(missing[:5])}",
+                         f"responses frame lacks column(s) {', '.join(missing[:5])}")
     r = responses
     # string columns become integer codes once (-1: not an allowed value); no per-value string work
     view_codes = category_codes(r["view"], VIEWS)
     bad = view_codes < 0
     if bad.any():
-        raise ScoreError(f"view {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])} is not allowed; "
+        raise ScoreError(f"视角不能为 {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])}：应为 {'、'.join(VIEWS)} 之一",
+                         f"view {shown(pd.Series(r['view'], dtype='object')[bad].iloc[0])} is not allowed; "
                          f"allowed: {', '.join(VIEWS)}")
     dept_codes = category_codes(r["department"], codes)
     bad = dept_codes < 0
     if bad.any():
-        raise ScoreError(f"department {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} is not in "
+        raise ScoreError(f"部门 {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} 不在本轮次的名册中",
+                         f"department {shown(pd.Series(r['department'], dtype='object')[bad].iloc[0])} is not in "
                          "the roster of this round")
     cat_codes = category_codes(r["category"], CATEGORIES[:2])
     no_cat = pd.isna(r["category"]).to_numpy()
     bad = (cat_codes < 0) & ~no_cat
     if bad.any():
-        raise ScoreError(f"category {shown(pd.Series(r['category'], dtype='object')[bad].iloc[0])} is not allowed; "
+        raise ScoreError(f"类别不能为 {shown(pd.Series(r['category'], dtype='object')[bad].iloc[0])}：应为 {'、'.join(CATEGORIES[:2])} 或留空",
+                         f"category {shown(pd.Series(r['category'], dtype='object')[bad].iloc[0])} is not allowed; "
                          f"allowed: {', '.join(CATEGORIES[:2])} or empty")
     values = [o.value for o in instrument.item_scale.options]
     raw = r[item_keys]
@@ -134,7 +142,8 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     bad = raw_bad | ~(np.isnan(arr) | np.isin(arr, np.asarray(values, dtype="float64")))
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ScoreError(f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
+        raise ScoreError(f"{item_keys[j]} 的回答不能为 {shown(r[item_keys].iat[i, j])}：应为 {min(values)}..{max(values)} 或留空（不了解）",
+                         f"answer {shown(r[item_keys].iat[i, j])} to {item_keys[j]} is not allowed; "
                          f"allowed: {min(values)}..{max(values)} or empty (不了解)")
     missing = [instrument.overall_scale.missing.zh, instrument.overall_scale.missing.en]
     no_vote = pd.isna(r["overall"]).to_numpy() | (category_codes(r["overall"], missing) >= 0)  # 不了解 is not a vote
@@ -142,13 +151,16 @@ def prepare(responses: pd.DataFrame, departments: pd.DataFrame, instrument: Inst
     vote_codes = np.where(no_vote, -1, category_codes(r["overall"], options))
     bad = (vote_codes < 0) & ~no_vote
     if bad.any():
-        raise ScoreError(f"overall rating {shown(pd.Series(r['overall'], dtype='object')[bad].iloc[0])} is not allowed; "
+        raise ScoreError(f"总体评价不能为 {shown(pd.Series(r['overall'], dtype='object')[bad].iloc[0])}：应为 {'、'.join(options)} 之一或留空",
+                         f"overall rating {shown(pd.Series(r['overall'], dtype='object')[bad].iloc[0])} is not allowed; "
                          f"allowed: {', '.join(options)} or empty")
     bad = ~no_vote & (view_codes == 0)
     if bad.any():
-        raise ScoreError("a self-survey sheet carries an overall rating; only peer sheets do")
+        raise ScoreError("自评答卷带有总体评价：只有互评答卷才有",
+                         "a self-survey sheet carries an overall rating; only peer sheets do")
     if set(eval_scores) != set(options):
-        raise ScoreError(f"evaluation scores name {', '.join(map(str, eval_scores))}; allowed: {', '.join(options)}")
+        raise ScoreError(f"测评分值给的是 {'、'.join(map(str, eval_scores))}；应为 {'、'.join(options)}",
+                         f"evaluation scores name {', '.join(map(str, eval_scores))}; allowed: {', '.join(options)}")
 
     sheets = pd.DataFrame({"department": pd.Categorical.from_codes(dept_codes, categories=codes),
                            "view": pd.Categorical.from_codes(view_codes, categories=list(VIEWS)),
@@ -206,19 +218,23 @@ def _table_scores(r: pd.DataFrame, view_codes: np.ndarray, dims: dict, cols: dic
     if not table.any():
         return
     if (view_codes[table] != VIEWS.index(OUTSIDE)).any():
-        raise ScoreError("a 民主测评 table row rates the rater's own department; table rows are outside-view only")
+        raise ScoreError("民主测评表的一行评价的是本部门：表中各行只属于外部门互评",
+                         "a 民主测评 table row rates the rater's own department; table rows are outside-view only")
     if answered[table].any():
-        raise ScoreError("a 民主测评 table row carries item answers; its ratings belong in the t: columns")
+        raise ScoreError("民主测评表的一行带有题目回答：其评分应在 t: 列中",
+                         "a 民主测评 table row carries item answers; its ratings belong in the t: columns")
     names = [table_column(d) for d in dims]
     missing = [c for c in names if c not in r.columns]
     if missing:
-        raise ScoreError(f"responses frame has 民主测评 table rows but lacks column(s) {', '.join(missing)}")
+        raise ScoreError(f"responses 表有民主测评表的行，但缺少列 {'、'.join(missing)}",
+                         f"responses frame has 民主测评 table rows but lacks column(s) {', '.join(missing)}")
     rated = r.loc[table, names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
     raw = r.loc[table, names]
     bad = (np.isnan(rated) & raw.notna().to_numpy()) | ~(np.isnan(rated) | np.isin(rated, np.asarray(values, float)))
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ScoreError(f"table rating {shown(raw.iat[i, j])} of {names[j]} is not allowed; "
+        raise ScoreError(f"{names[j]} 的评分不能为 {shown(raw.iat[i, j])}：应为 {min(values)}..{max(values)} 或留空（不了解）",
+                         f"table rating {shown(raw.iat[i, j])} of {names[j]} is not allowed; "
                          f"allowed: {min(values)}..{max(values)} or empty (不了解)")
     for j, did in enumerate(dims):
         cols[f"s:{did}"][table] = rated[:, j]

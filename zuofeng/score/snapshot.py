@@ -53,7 +53,8 @@ def save_snapshot(scores: Scores, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if not path.parent.is_dir():
-        raise ScoreError(f"cannot write snapshot {path}: folder {path.parent} does not exist")
+        raise ScoreError(f"无法写入快照 {path}：文件夹 {path.parent} 不存在",
+                         f"cannot write snapshot {path}: folder {path.parent} does not exist")
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": scores.meta,
             "frames": list(Scores.FRAMES)}
     with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -69,26 +70,32 @@ def load_snapshot(path: str | os.PathLike) -> Scores:
     """Read a snapshot written by :func:`save_snapshot`; a file that is not one is a ScoreError."""
     path = Path(path)
     if not path.is_file():
-        raise ScoreError(f"no snapshot at {path}")
+        raise ScoreError(f"{path} 处没有快照",
+                         f"no snapshot at {path}")
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             meta = json.loads(_read(zf, "meta.json", names))
             if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ScoreError(f"{path} is not a zuofeng scores snapshot")
+                raise ScoreError(f"{path} 不是 zuofeng 的分数快照",
+                                 f"{path} is not a zuofeng scores snapshot")
             if meta.get("format_version") != FORMAT_VERSION:
-                raise ScoreError(f"{path}: snapshot format version {meta.get('format_version')!r} is not supported; "
+                raise ScoreError(f"{path}：不支持快照格式版本 {meta.get('format_version')!r}；支持的版本：{FORMAT_VERSION}",
+                                 f"{path}: snapshot format version {meta.get('format_version')!r} is not supported; "
                                  f"allowed: {FORMAT_VERSION}")
             frames = {n: pd.read_parquet(io.BytesIO(_read(zf, f"{n}.parquet", names))) for n in Scores.FRAMES
                       if n != "groups" or "groups.parquet" in names}  # snapshots before rater groups have none
     except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError, ValueError) as e:
-        raise ScoreError(f"{path} is not a readable zuofeng scores snapshot ({type(e).__name__})") from None
+        raise ScoreError(f"{path} 不是可读的 zuofeng 分数快照（{type(e).__name__}）",
+                         f"{path} is not a readable zuofeng scores snapshot ({type(e).__name__})") from None
     return Scores(**frames, meta=meta["meta"])
 
 
 def _read(zf: zipfile.ZipFile, name: str, names: set[str]) -> bytes:
     if name not in names:
-        raise ScoreError(f"snapshot lacks {name}")
+        raise ScoreError(f"快照缺少 {name}",
+                         f"snapshot lacks {name}")
     if zf.getinfo(name).file_size > MAX_MEMBER_BYTES:
-        raise ScoreError(f"snapshot member {name} is too large")
+        raise ScoreError(f"快照成员 {name} 太大",
+                         f"snapshot member {name} is too large")
     return zf.read(name)

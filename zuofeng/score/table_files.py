@@ -48,10 +48,12 @@ def check_out_path(path: str | os.PathLike) -> Path:
     """The output path, if its suffix is one we write and its folder exists; else a ScoreError."""
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise ScoreError(f"--out {path}: unsupported suffix {path.suffix or '(none)'!r}; "
+        raise ScoreError(f"--out {path}：不支持后缀 {path.suffix or '(none)'!r}；可用：{'、'.join(SUFFIXES)}",
+                         f"--out {path}: unsupported suffix {path.suffix or '(none)'!r}; "
                          f"allowed: {', '.join(SUFFIXES)}")
     if not path.parent.is_dir():
-        raise ScoreError(f"--out {path}: folder {path.parent} does not exist")
+        raise ScoreError(f"--out {path}：文件夹 {path.parent} 不存在",
+                         f"--out {path}: folder {path.parent} does not exist")
     return path
 
 

@@ -23,22 +23,25 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"not a database URL: {url!r} (try sqlite:///data/zuofeng.db or postgresql+psycopg://…)") from None
+        raise StoreError(f"{url!r} 不是数据库地址（可用 sqlite:///data/zuofeng.db 或 postgresql+psycopg://…）",
+                         f"not a database URL: {url!r} (try sqlite:///data/zuofeng.db or postgresql+psycopg://…)") from None
     shown = parsed.render_as_string(hide_password=True)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:
         db = parsed.database
         if not db or db == ":memory:":
-            raise StoreError("an in-memory SQLite database cannot hold a round; give a file path")
+            raise StoreError("内存中的 SQLite 数据库不能保存轮次：请给出文件路径",
+                             "an in-memory SQLite database cannot hold a round; give a file path")
         folder = Path(db).parent
         if not folder.exists():
             if create and folder.resolve() in (Path("data").resolve(), default_db_file().parent.resolve()):
                 private_folder(folder)
             else:
-                raise StoreError(f"cannot open database {shown}: folder {folder} does not exist")
+                raise StoreError(f"无法打开数据库 {shown}：文件夹 {folder} 不存在",
+                                 f"cannot open database {shown}: folder {folder} does not exist")
         if not Path(db).exists():
             if not create:
-                raise StoreError(f"no database at {db}")
+                raise StoreError(f"{db} 处没有数据库", f"no database at {db}")
             _create_private_file(Path(db))  # SQLite gives its -wal and -shm files the store's mode
         else:
             warn_if_readable_by_others(db, "store")
@@ -53,7 +56,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         else:
             engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except (NoSuchModuleError, ImportError) as e:
-        raise StoreError(f"cannot use database {shown}: {e}") from None
+        raise StoreError(f"无法使用数据库 {shown}：{e}", f"cannot use database {shown}: {e}") from None
     try:
         _check_is_store(engine, shown)
         migrate(engine)
@@ -63,7 +66,7 @@ def open_engine(url: str | None = None, *, create: bool = True) -> Engine:
         if fault is not None:
             raise fault from None
         first = str(e.orig).strip().splitlines()[0] if e.orig else str(e).splitlines()[0]
-        raise StoreError(f"cannot open database {shown}: {first}") from None
+        raise StoreError(f"无法打开数据库 {shown}：{first}", f"cannot open database {shown}: {first}") from None
     return engine
 
 
@@ -75,10 +78,11 @@ def _create_private_file(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as e:
-        raise StoreError(f"cannot create database {path}: {e.strerror}") from None
+        raise StoreError(f"无法创建数据库 {path}：{e.strerror}", f"cannot create database {path}: {e.strerror}") from None
 
 
 def _check_is_store(engine: Engine, shown: str) -> None:
     names = set(inspect(engine).get_table_names())
     if names and "schema_migrations" not in names:
-        raise StoreError(f"database {shown} is not a zuofeng store (it has other tables)")
+        raise StoreError(f"数据库 {shown} 不是 zuofeng 的数据库（其中有别的表）",
+                         f"database {shown} is not a zuofeng store (it has other tables)")

@@ -13,7 +13,8 @@ def get_round(conn, code: str) -> dict:
     if row is None:
         known = list(conn.scalars(select(rounds.c.code).order_by(rounds.c.code)))
         hint = f"; known rounds: {', '.join(known)}" if known else "; no rounds yet (zuofeng round create)"
-        raise RoundError(f"unknown round {code!r}{hint}")
+        hint_zh = f"；已有轮次：{'、'.join(known)}" if known else "；还没有轮次（zuofeng round create）"
+        raise RoundError(f"轮次 {code!r} 不存在{hint_zh}", f"unknown round {code!r}{hint}")
     return dict(row)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from ..axes import NO_DEPARTMENT, TABLE_FORM, outside_mode, table_targets
 from ..errors import RoundError, TokenError, ZuofengError
+from ..messages import word
 from ..sheet import CATEGORIES, COMMENT_MAX, FORMS, KINDS, Sheet
 from .connection import writing
 from .lookup import get_departments, get_round
@@ -27,46 +28,59 @@ def _validate(sheet: Sheet, depts: Mapping[str, dict], n_items: int, overall_val
               groups: Iterable[str] = (), n_dims: int = 0,
               table_of: Callable[[str], list[str]] | None = None) -> None:
     if sheet.kind not in KINDS:
-        raise ZuofengError(f"kind must be one of {', '.join(KINDS)}, not {sheet.kind!r}")
+        raise ZuofengError(f"问卷类型应为 {'、'.join(KINDS)} 之一，而不是 {sheet.kind!r}",
+                           f"kind must be one of {', '.join(KINDS)}, not {sheet.kind!r}")
     for role, code in (("rater", sheet.rater), ("target", sheet.target)):
         if code not in depts and not (role == "rater" and code == NO_DEPARTMENT and sheet.group):
-            raise ZuofengError(f"unknown {role} department {code!r}")
+            raise ZuofengError(f"{'评价部门' if role == 'rater' else '被评部门'} {code!r} 不存在",
+                               f"unknown {role} department {code!r}")
     if sheet.rater == NO_DEPARTMENT and sheet.kind != "peer":
-        raise ZuofengError("a rater of no department rates other departments only (a peer survey)")
+        raise ZuofengError("不属于任何部门的测评人员只能评价其他部门（互评）",
+                           "a rater of no department rates other departments only (a peer survey)")
     if sheet.group is not None and sheet.group not in groups:
         allowed = f"one of {', '.join(groups)}" if groups else "none (the round declares no rater groups)"
-        raise ZuofengError(f"rater group must be {allowed}, not {sheet.group!r}")
+        allowed_zh = f"应为 {'、'.join(groups)} 之一" if groups else "应为空（本轮次没有设测评人员类别）"
+        raise ZuofengError(f"测评人员类别{allowed_zh}，而不是 {sheet.group!r}",
+                           f"rater group must be {allowed}, not {sheet.group!r}")
     if sheet.kind == "self" and sheet.rater != sheet.target:
-        raise ZuofengError("a self survey rates the rater's own department")
+        raise ZuofengError("自评只能评价本部门", "a self survey rates the rater's own department")
     if sheet.form not in FORMS:
-        raise ZuofengError(f"form must be one of {', '.join(FORMS)}, not {sheet.form!r}")
+        raise ZuofengError(f"答卷形式应为 {'、'.join(FORMS)} 之一，而不是 {sheet.form!r}",
+                           f"form must be one of {', '.join(FORMS)}, not {sheet.form!r}")
     if sheet.form == TABLE_FORM:
         if sheet.kind != "peer" or sheet.rater == sheet.target:
-            raise ZuofengError("a 民主测评 table row rates another department in the peer survey")
+            raise ZuofengError("民主测评表的一行只能在互评中评价其他部门",
+                               "a 民主测评 table row rates another department in the peer survey")
         if table_of is None or sheet.target not in table_of(sheet.rater):
-            raise ZuofengError(f"department {sheet.target!r} is not on the 民主测评 table of {sheet.rater!r} "
+            raise ZuofengError(f"本轮次 {sheet.rater!r} 的民主测评表上没有部门 {sheet.target!r}",
+                               f"department {sheet.target!r} is not on the 民主测评 table of {sheet.rater!r} "
                                "in this round")
         if sheet.comment is not None or sheet.token_hash is not None:
-            raise ZuofengError("a 民主测评 table row carries no suggestion and no 答题码 of its own")
-        expected, what = set(range(1, n_dims + 1)), "dimensions"
+            raise ZuofengError("民主测评表的一行不带意见建议，也没有自己的答题码",
+                               "a 民主测评 table row carries no suggestion and no 答题码 of its own")
+        expected, what, what_zh = set(range(1, n_dims + 1)), "dimensions", "维度"
     else:
-        expected, what = set(range(1, n_items + 1)), "items"
+        expected, what, what_zh = set(range(1, n_items + 1)), "items", "题"
     if set(sheet.answers) != expected:
         missing = sorted(expected - set(sheet.answers))
         extra = sorted(set(sheet.answers) - expected)
-        raise ZuofengError(f"answers must cover {what} 1..{len(expected)} exactly (missing {missing}, extra {extra})")
+        raise ZuofengError(f"回答应正好覆盖{what_zh} 1..{len(expected)}（缺 {missing}，多 {extra}）",
+                           f"answers must cover {what} 1..{len(expected)} exactly (missing {missing}, extra {extra})")
     for item, v in sheet.answers.items():
         if v is not None and (isinstance(v, bool) or v not in (1, 2, 3, 4, 5)):
-            raise ZuofengError(f"item {item}: answer must be 1..5 or 不了解, not {v!r}")
+            raise ZuofengError(f"第 {item} 题：回答应为 1..5 或 不了解，而不是 {v!r}",
+                               f"item {item}: answer must be 1..5 or 不了解, not {v!r}")
     if sheet.category is not None and sheet.category not in CATEGORIES:
-        raise ZuofengError(f"category must be one of {', '.join(CATEGORIES)} or blank, not {sheet.category!r}")
+        raise ZuofengError(f"类别应为 {'、'.join(CATEGORIES)} 之一或留空，而不是 {sheet.category!r}",
+                           f"category must be one of {', '.join(CATEGORIES)} or blank, not {sheet.category!r}")
     if sheet.overall is not None:
         if sheet.kind != "peer":
-            raise ZuofengError("only a peer survey carries the overall rating")
+            raise ZuofengError("只有互评带总体评价", "only a peer survey carries the overall rating")
         if sheet.overall not in overall_values:
-            raise ZuofengError(f"overall rating must be one of {', '.join(overall_values)} or blank, not {sheet.overall!r}")
+            raise ZuofengError(f"总体评价应为 {'、'.join(overall_values)} 之一或留空，而不是 {sheet.overall!r}",
+                               f"overall rating must be one of {', '.join(overall_values)} or blank, not {sheet.overall!r}")
     if sheet.comment is not None and len(sheet.comment) > COMMENT_MAX:
-        raise ZuofengError(f"suggestion is longer than {COMMENT_MAX} characters")
+        raise ZuofengError(f"意见建议超过 {COMMENT_MAX} 字", f"suggestion is longer than {COMMENT_MAX} characters")
 
 
 def _check_tables_ride_on_tokens(sheets: list[Sheet]) -> None:
@@ -82,7 +96,8 @@ def _check_tables_ride_on_tokens(sheets: list[Sheet]) -> None:
             rows[(s.rater, s.target)] = rows.get((s.rater, s.target), 0) + 1
     for (rater, _), n in rows.items():
         if n > tokened.get(rater, 0):
-            raise TokenError("a 民主测评 table is stored only with the 互评 answer sheet of its 答题码")
+            raise TokenError("民主测评表只能与其答题码的互评答卷一起存入",
+                             "a 民主测评 table is stored only with the 互评 answer sheet of its 答题码")
 
 
 def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source: str = "survey",
@@ -105,7 +120,8 @@ def store_sheets(engine: Engine, round_code: str, sheets: list[Sheet], *, source
     with writing(engine) as conn:
         rnd = get_round(conn, round_code)
         if rnd["status"] != "open":
-            raise RoundError(f"round {round_code} is {rnd['status']}, not open: no answers are accepted")
+            raise RoundError(f"轮次 {round_code} 状态为{word(rnd['status'])}，未开放：不接受答卷",
+                             f"round {round_code} is {rnd['status']}, not open: no answers are accepted")
         inst = load_instrument(rnd["instrument_id"], rnd["instrument_version"])
         overall_values = [o.value for o in inst.overall_scale.options]
         depts = get_departments(conn, round_code)
@@ -159,12 +175,12 @@ def _consume_token(conn, round_code: str, s: Sheet) -> str | None:
     row = conn.execute(select(tokens.c.round, tokens.c.kind, tokens.c.rater, tokens.c.target, tokens.c.rater_group)
                        .where(tokens.c.hash == s.token_hash)).mappings().first()
     if row is None or row["round"] != round_code:
-        raise TokenError("this token is not valid for this survey")
+        raise TokenError("该答题码对本问卷无效", "this token is not valid for this survey")
     if (row["kind"], row["rater"], row["target"]) != (s.kind, s.rater, s.target):
-        raise TokenError("this token belongs to another survey")
+        raise TokenError("此答题码属于另一份问卷", "this token belongs to another survey")
     done = conn.execute(
         update(tokens).where(tokens.c.hash == s.token_hash, tokens.c.used.is_(False)).values(used=True)
     )
     if done.rowcount != 1:
-        raise TokenError("this token has already been used")
+        raise TokenError("该答题码已经使用过", "this token has already been used")
     return row["rater_group"]
