@@ -273,8 +273,9 @@ def test_the_department_page_shows_each_group_and_the_composite_with_the_groups_
         mine = g[g["department"] == code]
         assert len(rows) == len(mine)
         for row, r in zip(rows, mine.itertuples()):
-            if r.suppressed:
-                assert row[2] == "已抑制" and row[3] == ""
+            if r.suppressed:   # the word and why: the group row's note (a composite's without its label)
+                assert row[2] == "已抑制：" + r.note.removeprefix("加权综合：") and row[3] == "", (row, r.note)
+                assert len(r.note) > 8 and "份" in r.note
             else:
                 assert row[2] == f"{r.value:.1f}" and row[3] == str(int(r.n))
                 shown += 1
@@ -369,3 +370,10 @@ def test_the_english_page_says_the_notes_in_english(scored):
     assert "By rater group" in html and "Weighted composite" in html
     assert "不单独列出" not in html and "加权" not in html
     assert "not shown on its own" in html or "recovered by subtraction" in html
+    from bs4 import BeautifulSoup
+
+    table = BeautifulSoup(html, "html.parser").find("h3", string="By rater group").find_next("table")
+    hidden = [td.get_text() for td in table.select("td.suppressed")]
+    assert hidden and "suppressed" not in hidden   # the word and why, never the bare word
+    for text in hidden:
+        assert text.startswith("suppressed: ") and ("answer sheets" in text or "subtraction" in text), text

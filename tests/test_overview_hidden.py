@@ -122,3 +122,40 @@ def test_no_figure_of_the_overview_is_a_bare_suppressed(scores, lang):
                                                                            or "reliability" in text), text
     if lang == "en":
         assert not any("已抑制" in text for text in hidden)
+
+
+DEPT_SECTIONS = ("header", "coverage", "overall", "dimensions", "items", "self_vs_peer", "change", "problems",
+                 "comments", "methods")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_figure_of_a_department_page_or_the_index_is_a_bare_suppressed(scores, lang):
+    """The small unit's page (most of its figures hidden), its neighbour's, and index.html: every hidden
+    figure says why, in the page's language: on a Chinese page the score table's own note."""
+    from zuofeng.report.department import DepartmentReport
+    from zuofeng.report.index import index_html
+    from zuofeng.report.view import ScoreView
+
+    word = "已抑制" if lang == "zh" else "suppressed"
+    rows = scores.table.set_index(["department", "kind", "level", "key", "statistic"]).sort_index()
+    pages = {code: "".join(getattr(DepartmentReport(ScoreView(scores, lang), code), s)().html for s in DEPT_SECTIONS)
+             for code in ("ZCG", "BGS")}
+    pages["index"] = index_html(scores, {}, lang)
+    for name, html in pages.items():
+        soup = BeautifulSoup(html, "html.parser")
+        cells = soup.find_all("td", class_="suppressed")
+        assert cells, f"{name}: the round hides some figure of this page"
+        assert word not in [td.get_text().strip() for td in soup.find_all(["td", "p"])], name
+        for td in cells:
+            text = td.get_text()
+            assert text.startswith(word) and len(text) > len(word) + 5, (name, text)
+            if lang == "en":
+                assert "已抑制" not in text and ("anonymity" in text or "reliability" in text
+                                                 or "answer sheets" in text), (name, text)
+            elif td.has_attr("data-stat"):   # a figure of the score table: its own note
+                key = (td["data-dept"], td["data-kind"], td["data-level"], td["data-key"], td["data-stat"])
+                assert text == rows.loc[key, "note"], (name, key, text)
+        for card in soup.select(".card .value.suppressed"):   # a headline card: the word, and why below it
+            assert card.get_text() == word
+            why = card.find_next_sibling(class_="ci").get_text()
+            assert len(why) > 5 and ("匿名" in why or "信度" in why if lang == "zh" else "anonymity" in why), why

@@ -118,8 +118,16 @@ def check_figures(page: BeautifulSoup, table, lang="zh") -> int:
             assert text.endswith(mark) and el["data-kind"] == "peer_outside", (key, text)
             text = text.removesuffix(mark).strip()
         if bool(row["suppressed"]):
-            # the word, or (the overview) why: the row's note on a Chinese page
-            assert text == SUPPRESSED[lang] or (lang == "zh" and text == row["note"])
+            # a cell says why: the row's note on a Chinese page; a headline card says the word, and why below it
+            why = text
+            if el.name != "td":
+                assert text == SUPPRESSED[lang], (key, text)
+                why = el.find_parent(class_="card").select_one(".ci").get_text(strip=True)
+                why = f"{SUPPRESSED[lang]}{'：' if lang == 'zh' else ': '}{why}"
+            if lang == "zh":
+                assert why == row["note"], (key, why, row["note"])
+            else:
+                assert why.startswith("suppressed: ") and ("anonymity" in why or "reliability" in why), (key, why)
             checked += 1
             continue
         if stat in BOOLEAN:
@@ -176,6 +184,8 @@ def test_department_pages_show_their_name_and_the_scoring_output(batch):
         card = soup(result.folder / "departments" / f"{row['department']}.html").select_one(
             '.card .value[data-stat="index"][data-kind="all"]')
         assert card.get_text() == (SUPPRESSED["zh"] if row["suppressed"] else "{:.1f}".format(row["value"]))
+        if row["suppressed"]:   # and why, below the word: the row's note
+            assert row["note"] == SUPPRESSED["zh"] + "：" + card.find_next_sibling(class_="ci").get_text()
 
 
 def test_overview_and_index_show_the_scoring_output(batch):
@@ -183,6 +193,8 @@ def test_overview_and_index_show_the_scoring_output(batch):
     assert check_figures(soup(result.folder / "overview.html"), scores.table) > 100
     index = soup(result.folder / "index.html")
     assert check_figures(index, scores.table) >= 5 * 4
+    hidden = [td.get_text() for td in index.select("td.suppressed")]   # the small unit's row says why
+    assert hidden and all(text.startswith(SUPPRESSED["zh"] + "：为保护匿名") for text in hidden), hidden
     listed = {el["data-dept"] for el in index.select("td[data-dept]:not([data-stat])")}
     assert listed == set(scores.departments["code"])
     links = {a["href"] for a in index.find_all("a")}
@@ -208,6 +220,9 @@ def test_an_under_k_department_is_suppressed_everywhere_with_no_number(batch, ro
     assert figs, "the suppressed department shows no cells at all"
     for el in figs:  # counts are public: the word, a missing mark, or a count of sheets (its answers never)
         text = el.get_text(strip=True)
+        if text.startswith(SUPPRESSED["zh"] + "："):   # a hidden figure says why, and that is the score table's note
+            assert text in set(_scores.table.loc[_scores.table["department"] == "ZCD", "note"].dropna()), text
+            continue
         if el["data-stat"] != "headcount" and text not in (SUPPRESSED["zh"], "—"):
             assert el["data-stat"] in ("respondents", "coverage"), (el["data-stat"], text)
             assert text in ("0", "3") or text.endswith("%"), (el["data-stat"], text)

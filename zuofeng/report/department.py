@@ -1,7 +1,7 @@
 """The sections of a department report. Each method returns a ``Block`` that a notebook cell displays.
 
 Every figure comes from ``Scores`` through ``ScoreView`` and is written by ``fmt``; every string from
-the roster, the round or a respondent is escaped; suppressed groups show the word, never a number.
+the roster, the round or a respondent is escaped; a hidden figure says why (the scores' note), never a number.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pandas as pd
 from ..axes import KINDS, PEER_VIEWS, VIEWS
 from . import charts
 from . import names as S
-from .fmt import Block, card, cell, esc, fmt_value, preliminary_banner, table, td
+from .fmt import Block, esc, fmt_value, preliminary_banner, table, td
 from .gaps import gap_entries, gap_text
 from .methods import detectable_text, methods_block
-from .notes import problem_note, quality_detail
+from .notes import hidden_note, problem_note, quality_detail, shown_card, shown_cell
 from .redline import clue_words
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
@@ -37,18 +37,18 @@ def headline_cards(v: ScoreView, code: str) -> str:
     """The headline figures of a department (also shown in the index)."""
     L = v.lang
     parts = [
-        card(t("respondents", L), v.row(code, "all", "overall", OVERALL, "respondents"), L, with_ci=False),
-        card(f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)}, {t('kind_all', L).lower()}",
-             v.row(code, "all", "overall", OVERALL, "index"), L),
-        card(t("satisfaction", L), v.row(code, "all", "evaluation", OVERALL, "satisfaction"), L),
-        card(t("eval_score", L), v.row(code, "all", "evaluation", OVERALL, "eval_score"), L),
-        card(t("composite", L), v.row(code, "all", "overall", OVERALL, "composite"), L, with_ci=False),
+        shown_card(v, t("respondents", L), v.row(code, "all", "overall", OVERALL, "respondents"), with_ci=False),
+        shown_card(v, f"{t('index', L)}（{t('kind_all', L)}）" if L == "zh" else f"{t('index', L)}, {t('kind_all', L).lower()}",
+                   v.row(code, "all", "overall", OVERALL, "index")),
+        shown_card(v, t("satisfaction", L), v.row(code, "all", "evaluation", OVERALL, "satisfaction")),
+        shown_card(v, t("eval_score", L), v.row(code, "all", "evaluation", OVERALL, "eval_score")),
+        shown_card(v, t("composite", L), v.row(code, "all", "overall", OVERALL, "composite"), with_ci=False),
     ]
     rank = v.row(code, "all", "overall", OVERALL, "rank")
     if rank is not None:
         lo, hi = (v.value(code, "all", "overall", OVERALL, s) for s in ("rank_low", "rank_high"))
         extra = "" if lo is None or hi is None else f"{fmt_value('rank', lo)}–{fmt_value('rank', hi)}"
-        parts.append(card(t("rank", L), rank, L, with_ci=False, extra=extra))
+        parts.append(shown_card(v, t("rank", L), rank, with_ci=False, extra=extra))
     return '<div class="cards">' + "".join(parts) + "</div>"
 
 
@@ -132,9 +132,9 @@ class DepartmentReport:
             if resp is None:
                 continue
             gaps = [gap_text(v, kind, rater, flags, with_kind=False) for kind, rater, flags in entries if kind == k]
-            cats = [cell(v.row(c, k, "overall", OVERALL, s), L, statistic="respondents") for s in cat_stats]
-            rows.append([td(v.kind_label(k)), cell(resp, L), cell(v.row(c, k, "overall", OVERALL, "headcount"), L),
-                         cell(v.row(c, k, "overall", OVERALL, "coverage"), L), *cats,
+            cats = [shown_cell(v, v.row(c, k, "overall", OVERALL, s), statistic="respondents") for s in cat_stats]
+            rows.append([td(v.kind_label(k)), shown_cell(v, resp), shown_cell(v, v.row(c, k, "overall", OVERALL, "headcount")),
+                         shown_cell(v, v.row(c, k, "overall", OVERALL, "coverage")), *cats,
                          td(("；" if L == "zh" else "; ").join(gaps) or t("none", L),
                             cls="flag wrap" if gaps else "wrap")])
         header = [t("kind", L), t("respondents", L), t("headcount", L), t("coverage", L),
@@ -148,24 +148,24 @@ class DepartmentReport:
             if v.row(c, k, "overall", OVERALL, "index") is None:
                 continue
             rows.append([td(v.kind_label(k)),
-                         cell(v.row(c, k, "overall", OVERALL, "respondents"), L),
-                         cell(v.row(c, k, "overall", OVERALL, "index"), L, with_ci=True),
-                         cell(v.row(c, k, "evaluation", OVERALL, "satisfaction"), L, with_ci=True),
-                         cell(v.row(c, k, "evaluation", OVERALL, "eval_score"), L, with_ci=True)])
+                         shown_cell(v, v.row(c, k, "overall", OVERALL, "respondents")),
+                         shown_cell(v, v.row(c, k, "overall", OVERALL, "index"), with_ci=True),
+                         shown_cell(v, v.row(c, k, "evaluation", OVERALL, "satisfaction"), with_ci=True),
+                         shown_cell(v, v.row(c, k, "evaluation", OVERALL, "eval_score"), with_ci=True)])
         pooled, pool = self._pooled_kinds(), self._pool()
         for k in pooled:   # where the department's own figure is hidden: its division pool's (归口合并)
             u = pool[0]
             rows.append([td(t("pool_kind", L, pool=pool[1], kind=v.kind_label(k)), cls="pooled"),
-                         cell(v.row(u, k, "overall", OVERALL, "respondents"), L),
-                         cell(v.row(u, k, "overall", OVERALL, "index"), L, with_ci=True),
-                         cell(v.row(u, k, "evaluation", OVERALL, "satisfaction"), L, with_ci=True),
-                         cell(v.row(u, k, "evaluation", OVERALL, "eval_score"), L, with_ci=True)])
+                         shown_cell(v, v.row(u, k, "overall", OVERALL, "respondents")),
+                         shown_cell(v, v.row(u, k, "overall", OVERALL, "index"), with_ci=True),
+                         shown_cell(v, v.row(u, k, "evaluation", OVERALL, "satisfaction"), with_ci=True),
+                         shown_cell(v, v.row(u, k, "evaluation", OVERALL, "eval_score"), with_ci=True)])
         header = [t("kind", L), t("respondents", L), f"{t('index', L)} {t('ci', L)}",
                   f"{t('satisfaction', L)} {t('ci', L)}", f"{t('eval_score', L)} {t('ci', L)}"]
         comp = [(lvl, v.row(c, "all", lvl, OVERALL, "composite")) for lvl in ("overall", "evaluation")]
         extra = ""
         if any(r is not None for _, r in comp):
-            crow = [[td(t("index", L) if lvl == "overall" else t("eval_score", L)), cell(r, L)]
+            crow = [[td(t("index", L) if lvl == "overall" else t("eval_score", L)), shown_cell(v, r)]
                     for lvl, r in comp if r is not None]
             extra = f"<h3>{esc(t('composite', L))}</h3>" + table([t("value", L), t("composite", L)], crow)
         return Block(self._h2("sec_overall") + self._pool_note(pooled) + table(header, rows) + self._outside_sources() + extra
@@ -186,7 +186,7 @@ class DepartmentReport:
             if L == "en":  # the stored note is Chinese: the same words in English, from the same rows
                 note = group_note_en(r, mine[mine["kind"] == r["kind"]], v.k_min) or ""
             name = t("group_composite", L) if composite else r["group"]
-            value = (f'<td class="num suppressed">{esc(t("suppressed", L))}</td>' if r["suppressed"]
+            value = (f'<td class="num suppressed">{esc(self._group_why(name, note))}</td>' if r["suppressed"]
                      else f'<td class="num">{esc(fmt_value("index", r["value"], L))}</td>')
             n = "" if pd.isna(r["n"]) else str(int(r["n"]))
             weight = "" if composite or pd.isna(r["weight"]) else f"{r['weight']:g}"
@@ -197,6 +197,15 @@ class DepartmentReport:
                   t("note", L)]
         return (f"<h3>{esc(t('sec_groups', L))}</h3>" + table(header, rows) +
                 f'<p class="note">{esc(t("groups_note", L, k=v.k_min))}</p>')
+
+    def _group_why(self, name: str, note: str) -> str:
+        """Why a group's (or a composite's) index is hidden: the group row's note after the word for
+        suppressed (the composite's note without its leading label), else the scores' general wording."""
+        sep = "：" if self.L == "zh" else ": "
+        note = note.removeprefix(name + sep).strip()
+        if not note:
+            return hidden_note(self.v, None)
+        return f"{t('suppressed', self.L)}{sep}{note}"
 
     def _outside_sources(self) -> str:
         """Which of the outside view's figures come from the 民主测评 table and which from the 22 items."""
@@ -222,7 +231,7 @@ class DepartmentReport:
             cells = []
             for k in kinds:
                 r = v.row(c, k, "dimension", d, "index")
-                cells.append(cell(r, L, with_ci=True))
+                cells.append(shown_cell(v, r, with_ci=True))
             rows.append([td(v.dim_label(d)), *cells])
             r = v.row(c, shown, "dimension", d, "index")
             if r is not None and not r["suppressed"] and pd.notna(r["value"]):
@@ -235,7 +244,7 @@ class DepartmentReport:
                       and not any(published(k, d) for d in v.dim_ids)
                       and any(self._published(pool[0], k, "dimension", d) for d in v.dim_ids)]
             for row, d in zip(rows, v.dim_ids):
-                row += [cell(v.row(pool[0], k, "dimension", d, "index"), L, with_ci=True) for k in pooled]
+                row += [shown_cell(v, v.row(pool[0], k, "dimension", d, "index"), with_ci=True) for k in pooled]
             header += [t("pool_kind", L, pool=pool[1], kind=v.kind_label(k)) for k in pooled]
             note = self._pool_note(pooled)
         title_kind, chart_name = v.kind_label(shown), self.name
@@ -260,7 +269,7 @@ class DepartmentReport:
         kind = next((k for k in ("all", "peer_inside", "self", "peer_outside")
                      if v.value(c, k, "overall", OVERALL, "index") is not None), None)
         if kind is None:
-            return Block(self._h2("sec_items") + f"<p>{esc(t('suppressed', L))}</p>" + self._suppressed_note())
+            return Block(self._h2("sec_items") + f"<p>{esc(hidden_note(v, v.row(c, 'all', 'overall', OVERALL, 'index')))}</p>" + self._suppressed_note())
         recs = []
         for key in v.item_keys:
             r = v.row(c, kind, "item", key, "index")
@@ -277,8 +286,8 @@ class DepartmentReport:
                                            ) * bool(it.red_line)
             hits = listed.get(rec.key, [])
             rows.append([td(pos), td(name, key=rec.key), td(v.dim_label(it.dimension)),
-                         cell(v.row(c, kind, "item", rec.key, "index"), L, with_ci=True),
-                         cell(v.row(c, kind, "item", rec.key, "problem_rate"), L),
+                         shown_cell(v, v.row(c, kind, "item", rec.key, "index"), with_ci=True),
+                         shown_cell(v, v.row(c, kind, "item", rec.key, "problem_rate")),
                          td(("；" if L == "zh" else "; ").join(hits) or t("no", L), cls="flag" if hits else None,
                             listed="1" if hits else "0")])
         plot = df.dropna(subset=["value"]).assign(label=lambda x: [v.key_label(k) for k in x["key"]])
@@ -323,7 +332,7 @@ class DepartmentReport:
                     plot.append({"label": label, "group": k, "group_label": v.kind_label(k), "value": r["value"],
                                  "lo": r["ci_low"], "hi": r["ci_high"]})
             rows.append([td(label)] + [x for pk in PEER_VIEWS for x in (
-                cell(v.row(c, pk, level, key, "gap"), L, with_ci=True), self._gap_flag(pk, level, key))])
+                shown_cell(v, v.row(c, pk, level, key, "gap"), with_ci=True), self._gap_flag(pk, level, key))])
         header = [t("dimension", L)] + [x for pk in PEER_VIEWS for x in (
             f"{t('gap', L)} · {v.kind_label(pk)}", t("gap_flag", L))]
         chart = ""
@@ -346,7 +355,7 @@ class DepartmentReport:
             if q is not None and pd.notna(q["value"]) and float(q["value"]) >= 0.05:
                 return td(t("gap_q_high", self.L), cls="wrap", rule="q")
             return td(t("gap_few", self.L, n=self._min_answers()), cls="wrap", rule="min_answers")
-        return cell(flag, self.L)
+        return shown_cell(v, flag)
 
     def change(self) -> Block:
         v, L, c = self.v, self.L, self.code
@@ -362,8 +371,8 @@ class DepartmentReport:
                 if r is None:
                     continue
                 rows.append([td(v.key_label(key) if key == OVERALL else v.dim_label(key)), td(v.kind_label(k)),
-                             cell(r, L, with_ci=True), cell(v.row(c, k, level, key, S.CHANGE_P), L),
-                             cell(v.row(c, k, level, key, S.CHANGE_Q), L)])
+                             shown_cell(v, r, with_ci=True), shown_cell(v, v.row(c, k, level, key, S.CHANGE_P)),
+                             shown_cell(v, v.row(c, k, level, key, S.CHANGE_Q))])
         header = [t("dimension", L), t("kind", L), f"{t('change', L)} {t('ci', L)}", t("change_p", L),
                   t("change_q", L)]
         prev = f"<p class=\"lead\">{esc(t('previous', L))}: {esc(v.meta['previous'])}</p>"
@@ -382,8 +391,8 @@ class DepartmentReport:
                 name = label("rule", r.rule, L)
                 stat = "problem_rate" if r.rule == "problem_rate" else "index"
                 rows.append([td(v.key_label(r.key), key=r.key), td(v.kind_label(r.kind)), td(name),
-                             cell({"statistic": stat, "value": r.value, "suppressed": False, "department": c,
-                                   "kind": r.kind, "key": r.key}, L, rule=r.rule),
+                             shown_cell(v, {"statistic": stat, "value": r.value, "suppressed": False, "department": c,
+                                   "kind": r.kind, "key": r.key}, rule=r.rule),
                              td(problem_note(v, r.rule, r.value, r.note, c, r.kind, r.key), cls="wrap")])
             plist = table([t("item", L), t("kind", L), t("rule", L), t("value", L), t("note", L)], rows)
         q = v.scores.quality
@@ -393,7 +402,7 @@ class DepartmentReport:
         else:
             qual = table([t("kind", L), t("flag", L), t("count", L), t("detail", L)],
                          [[td(v.kind_label(r.kind) if r.kind in KINDS else r.kind), td(label("flag", r.flag, L)),
-                           cell({"statistic": "count", "value": r.count, "suppressed": False}, L),
+                           shown_cell(v, {"statistic": "count", "value": r.count, "suppressed": False}),
                            td(quality_detail(v, r.flag, r.detail, c, r.kind), cls="wrap")] for r in q.itertuples(index=False)])
         return Block(self._h2("sec_problems") + plist + f"<h3>{esc(t('sec_quality_flags', L))}</h3>" + qual +
                      f'<p class="note">{esc(t("quality_note", L))}</p>')

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .fmt import cell, esc, preliminary_banner, table, td
+from .fmt import esc, preliminary_banner, table, td
 from .notebook_html import page_style
+from .notes import shown_cell
 from .strings import t
 from .view import ALL, OVERALL, ScoreView
 
@@ -40,11 +41,11 @@ def index_html(scores, reports: dict[str, dict], lang: str = "zh", font_face: st
         return "<td>" + " · ".join(p for p in parts if p) + "</td>"
 
     def figures(code):
-        return [cell(v.row(code, "all", "overall", OVERALL, "respondents"), L),
-                cell(v.row(code, "all", "overall", OVERALL, "index"), L, with_ci=True),
-                cell(v.row(code, "all", "evaluation", OVERALL, "satisfaction"), L),
-                cell(v.row(code, "all", "evaluation", OVERALL, "eval_score"), L),
-                cell(v.row(code, "all", "overall", OVERALL, "rank"), L) if code != ALL else td("")]
+        return [shown_cell(v, v.row(code, "all", "overall", OVERALL, "respondents")),
+                shown_cell(v, v.row(code, "all", "overall", OVERALL, "index"), with_ci=True),
+                shown_cell(v, v.row(code, "all", "evaluation", OVERALL, "satisfaction")),
+                shown_cell(v, v.row(code, "all", "evaluation", OVERALL, "eval_score")),
+                shown_cell(v, v.row(code, "all", "overall", OVERALL, "rank")) if code != ALL else td("")]
 
     ov = reports.get("overview")
     rows = [[td(""), td(t("overview_title", L)), td(""), *figures(ALL), links(ov), _status(ov, L)]]

@@ -21,7 +21,8 @@ from pathlib import Path
 from ..axes import KINDS, VIEWS
 from ..errors import ZuofengError
 from . import names as S
-from .fmt import cell, esc, is_missing, preliminary_banner, table, td
+from .fmt import esc, is_missing, preliminary_banner, table, td
+from .notes import shown_cell
 from .page import html_page, write_file
 from .redline import clue_comments, clue_words, red_line_matters
 from .strings import t
@@ -60,10 +61,10 @@ def inspection_html(v: ScoreView, font_face: str = "") -> str:
                     continue
                 alert = v.row(m.department, kind, S.LEVEL_ITEM, m.key, S.RED_LINE_ALERT)
                 rows.append([td(m.department), td(v.dept_name(m.department)), td(v.key_label(m.key), key=m.key),
-                             td(v.kind_label(kind)), cell(share, L, with_ci=True),
+                             td(v.kind_label(kind)), shown_cell(v, share, with_ci=True),
                              td(_n(share), cls="num"),
-                             cell(v.row(m.department, kind, S.LEVEL_ITEM, m.key, S.INDEX), L, with_ci=True),
-                             cell(alert, L)])
+                             shown_cell(v, v.row(m.department, kind, S.LEVEL_ITEM, m.key, S.INDEX), with_ci=True),
+                             shown_cell(v, alert)])
         header = [t("code", L), t("department", L), t("item", L), t("kind", L), f"{t('red_line_share', L)} {t('ci', L)}",
                   t("n_answers", L), f"{t('index', L)} {t('ci', L)}", t("red_line_alert", L)]
         parts.append(f'<p data-matters="{len(matters)}">{esc(t("insp_matters", L, n=len(matters)))}</p>')

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..axes import KINDS, OUTSIDE_MODES, VIEWS
-from .fmt import Block, cell, esc, fmt_value, table, td
+from .fmt import Block, esc, fmt_value, table, td
+from .notes import shown_cell
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
 
@@ -117,7 +118,7 @@ def methods_block(v: ScoreView, department: str | None = None) -> Block:
     rows = []
     for level, key in keys:
         name = t("overall", L) if key == OVERALL else v.dim_label(key)
-        rows.append([td(name)] + [cell(v.row(unit, kind, level, key, "alpha"), L, with_ci=True) for kind in kinds])
+        rows.append([td(name)] + [shown_cell(v, v.row(unit, kind, level, key, "alpha"), with_ci=True) for kind in kinds])
     header = [t("dimension", L)] + [f"{t('alpha', L)} · {v.dept_name(unit)} · {v.kind_label(kind)}" for kind in kinds]
     if kinds:
         html += table(header, rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from . import names as S
-from .fmt import fmt_value
+from .fmt import card, cell, fmt_value
 from .strings import t
 from .view import OVERALL, ScoreView
 
@@ -88,6 +88,22 @@ def hidden_note(v: ScoreView, row) -> str:
     if m := _RELIABILITY.match(note):
         return t("en_unreliable", "en", k=m.group(1))
     return t("en_hidden", "en", k=v.k_min, what=_COUNTED["回答"])
+
+
+def _why(v: ScoreView, row) -> str | None:
+    return hidden_note(v, row) if row is not None and bool(row.get("suppressed")) else None
+
+
+def shown_cell(v: ScoreView, row, statistic: str | None = None, with_ci: bool = False, **attrs) -> str:
+    """:func:`zuofeng.report.fmt.cell` of a row of the scores table in the view's language; a hidden
+    row says why (:func:`hidden_note`), never the bare word."""
+    return cell(row, v.lang, statistic=statistic, with_ci=with_ci, hidden=_why(v, row), **attrs)
+
+
+def shown_card(v: ScoreView, label: str, row, statistic: str | None = None, with_ci: bool = True,
+               extra: str = "") -> str:
+    """:func:`zuofeng.report.fmt.card` in the view's language; a hidden figure says why below the word."""
+    return card(label, row, v.lang, statistic=statistic, with_ci=with_ci, extra=extra, hidden=_why(v, row))
 
 
 def _kinds_en(text: str) -> str:

@@ -8,10 +8,10 @@ from ..axes import COVERAGE_VIEWS, KINDS, VIEWS
 from . import charts
 from . import names as S
 from .findings import LedgerProgress, findings_block
-from .fmt import Block, card, cell, data_attrs, esc, fmt_value, preliminary_banner, table, td
+from .fmt import Block, cell, data_attrs, esc, fmt_value, preliminary_banner, table, td
 from .gaps import gap_labels
 from .methods import methods_block
-from .notes import hidden_note, quality_detail
+from .notes import quality_detail, shown_card, shown_cell
 from .redline import inspection_rendered, red_line_matters
 from .strings import label, t
 from .view import ALL, OVERALL, ScoreView
@@ -45,8 +45,7 @@ class OverviewReport:
         lead = t("lead_overview", L, round_title=v.title(), round=v.meta["round"], n_dept=len(v.codes),
                  n=v.meta.get("n_responses", ""), scored_on=v.scored_on())
         def shown(label: str, row, with_ci: bool = True) -> str:   # a hidden headline figure says why
-            why = hidden_note(v, row) if row is not None and bool(row["suppressed"]) else None
-            return card(label, row, L, with_ci=with_ci, hidden=why)
+            return shown_card(v, label, row, with_ci=with_ci)
 
         cards = "".join([
             shown(t("respondents", L), v.row(ALL, "all", "overall", OVERALL, "respondents"), with_ci=False),
@@ -65,8 +64,7 @@ class OverviewReport:
 
     def _cell(self, row, with_ci: bool = False) -> str:
         """A figure's cell; a hidden one says why (the score table's note), never the bare word."""
-        hidden = hidden_note(self.v, row) if row is not None and bool(row["suppressed"]) else None
-        return cell(row, self.L, with_ci=with_ci, hidden=hidden)
+        return shown_cell(self.v, row, with_ci=with_ci)
 
     def _outside(self, row, code: str, level: str, key: str) -> dict | None:
         """The published outside index (民主测评, ``peer_outside``) that stands in for a hidden combined
