@@ -283,7 +283,8 @@ def test_import_needs_a_dry_run_of_the_same_file_and_shows_its_table_first(store
     im.file.value = uploaded("bad.csv", bad.encode("utf-8"))
     im.dry_button.click()
     problems = [li.text for li in BeautifulSoup(im.preview.value, "html.parser").select("ul.zf-problems li")]
-    assert len(problems) == 2 and all("row 2" in p for p in problems), problems
+    assert len(problems) == 2 and all(p.startswith("第 2 行，") for p in problems), problems
+    assert "未知部门 'NOPE'" in problems[0] and "'9' 不是答案" in problems[1], problems
     assert text(c.message.value).startswith("bad.csv：2 处问题，未导入任何内容")
     assert im.import_button.disabled and n_responses(store) == 4
 

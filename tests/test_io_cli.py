@@ -36,10 +36,15 @@ def test_problems_are_listed_up_to_a_limit_then_counted(cli_round, tmp_path, cap
     before = snapshot(engine)
     assert main(["import", rnd, str(p), "--db", url]) == 2
     err = capsys.readouterr().err.splitlines()
-    listed = [line for line in err if line.startswith("  row ")]
-    assert len(listed) == PROBLEMS_SHOWN and listed[0].startswith("  row 2, column q01: '9' is not an answer")
+    listed = [line for line in err if line.startswith("  第 ")]
+    assert len(listed) == PROBLEMS_SHOWN and listed[0].startswith("  第 2 行，q01 列：'9' 不是答案；请用 1–5")
     assert err[-2] == f"  ……另有 {66 - PROBLEMS_SHOWN} 处"
     assert err[-1].startswith(f"zuofeng: error: {p}：66 处问题，未导入任何内容；第一处：第 2 行，q01 列：")
+    assert main(["import", rnd, str(p), "--db", url, "--lang", "en"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    listed = [line for line in err if line.startswith("  row ")]
+    assert len(listed) == PROBLEMS_SHOWN and listed[0].startswith("  row 2, column q01: '9' is not an answer")
+    assert not any("不是答案" in line for line in err)
     assert snapshot(engine) == before
 
 

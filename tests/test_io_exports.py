@@ -325,7 +325,7 @@ def test_items_n_means_the_rows_of_question_n(open_round, tmp_path):
     r = import_file(engine, rnd, path, mapping=m, dry_run=True)
     assert [(n, c, h) for n, c, h in r.columns] == [(n, c, "mapping (position)") for n, c in enumerate(headers, 1)]
     m.write_text("columns:\n  items: 5\n", encoding="utf-8")
-    with pytest.raises(ImportProblems, match="question 5 has 0 matrix rows"):
+    with pytest.raises(ImportProblems, match="第 5 题 有 0 个矩阵行"):
         import_file(engine, rnd, path, mapping=m, dry_run=True)
 
 
@@ -346,7 +346,7 @@ def test_a_row_whose_text_sits_at_another_items_place_is_not_taken_by_position(o
     df = df.rename(columns={headers[0]: f"3、({ITEMS[1].label.zh})"})
     bad = tmp_path / "bad.xlsx"
     write_xlsx(bad, list(df.columns), df.values.tolist())
-    with pytest.raises(ImportProblems, match="no column found for item"):
+    with pytest.raises(ImportProblems, match="找不到条目 .* 的列"):
         import_file(engine, rnd, bad, dry_run=True)
 
 
@@ -376,6 +376,8 @@ def test_a_file_mixing_self_and_peer_sheets_is_refused_with_the_reason(open_roun
     with pytest.raises(ImportProblems) as e:
         import_file(engine, rnd, f)
     msg = [str(p) for p in e.value.problems]
+    assert any("混有自评和互评答卷" in m and "28 份评价某个部门" in m and "第 4、7" in m for m in msg)
+    msg = [p.in_lang("en") for p in e.value.problems]
     assert any("mixes self and peer answer sheets" in m and "28 rate a department" in m and "rows 4, 7" in m
                for m in msg)
     m = tmp_path / "m.yaml"
@@ -411,7 +413,7 @@ def test_a_pattern_that_matches_too_few_columns_says_so(open_round, tmp_path):
     path, _, _ = ls_groups_codes_only(tmp_path, restart=True)
     m = tmp_path / "m.yaml"
     m.write_text("columns:\n  department: G01Q01\n  items: 'G02Q01[SQ{n:03d}]'\n" + DEPT_VALUES, encoding="utf-8")
-    with pytest.raises(ImportProblems, match="matches 5 column"):
+    with pytest.raises(ImportProblems, match="匹配了 5 列"):
         import_file(engine, rnd, path, mapping=m)
 
 

@@ -116,7 +116,10 @@ def test_bad_tokens_are_all_listed_with_their_rows_and_nothing_is_stored(paper_r
     before, before_used = snapshot(engine), used(engine)
     with pytest.raises(ImportProblems) as e:
         import_file(engine, "R1", f)
-    where = {(p.row, p.column): p.message for p in e.value.problems}
+    zh = {(p.row, p.column): p.message for p in e.value.problems}
+    assert "该答题码已经使用过" in zh[(3, "token")] and "该答题码对本问卷无效" in zh[(4, "token")]
+    assert "与第 2 行的答题码相同" in zh[(7, "token")] and "这个答题码属于 self BGS" in zh[(8, "department")]
+    where = {(p.row, p.column): p.en for p in e.value.problems}
     assert sorted(where) == [(3, "token"), (4, "token"), (5, "token"), (6, "token"), (7, "token"),
                              (8, "department")]
     assert "already been used" in where[(3, "token")] and "not valid" in where[(4, "token")]
@@ -132,7 +135,9 @@ def test_a_ballot_without_a_token_only_for_a_paper_department_without_tokens(pap
     before = snapshot(engine)
     with pytest.raises(ImportProblems) as e:
         import_file(engine, "R1", f)
-    where = {(p.row, p.column): p.message for p in e.value.problems}
+    zh = {(p.row, p.column): p.message for p in e.value.problems}
+    assert "部门 BGS 不用纸质测评表" in zh[(3, "token")] and "部门 ZX 用纸质测评表，但已向它发放 3 个答题码" in zh[(4, "token")]
+    where = {(p.row, p.column): p.en for p in e.value.problems}
     assert sorted(where) == [(3, "token"), (4, "token")]
     assert "BGS does not vote on paper" in where[(3, "token")]
     assert "ZX votes on paper but 3 tokens were issued" in where[(4, "token")]
@@ -148,9 +153,11 @@ def test_a_survey_tool_file_is_refused_for_departments_issued_tokens(engine, pap
         c.execute(departments.update().values(paper=False))
     issue_tokens(engine, "R1", targets=["XHB"])  # outside-view tokens: every department but XHB rates XHB
     before = snapshot(engine)
-    with pytest.raises(ImportProblems, match="BGS, KJG, KPB, ZX were issued zuofeng tokens: a department answers with "
-                                             "zuofeng tokens or on 问卷星, never both"):
+    with pytest.raises(ImportProblems, match="部门 BGS、KJG、KPB、ZX 已发放 zuofeng 答题码：一个部门要么用 zuofeng "
+                                             "答题码作答，要么在 问卷星 上作答，不能两者都用") as e:
         import_file(engine, "R1", SAMPLES / "wjx_text_self.xlsx")
+    assert ("BGS, KJG, KPB, ZX were issued zuofeng tokens: a department answers with zuofeng tokens or on 问卷星, "
+            "never both") in e.value.en
     assert snapshot(engine) == before
 
 
@@ -179,6 +186,10 @@ def test_the_cli_lists_token_problems_and_exits_2(paper_round, tmp_path, capsys)
     engine, _issued = paper_round
     f = ballots_file(tmp_path / "b.csv", [row("ABCD-EFGH-JKLM-NPQR")])
     assert main(["import", "R1", f, "--db", engine.url.render_as_string(hide_password=False)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "  第 2 行，token 列：该答题码对本问卷无效"
+    assert err[-1].startswith("zuofeng: error:") and len(err) == 2
+    assert main(["import", "R1", f, "--db", engine.url.render_as_string(hide_password=False), "--lang", "en"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "  row 2, column token: this token is not valid for this survey"
     assert err[-1].startswith("zuofeng: error:") and len(err) == 2

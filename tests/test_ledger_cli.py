@@ -113,7 +113,13 @@ def test_ledger_errors_are_one_line_exit_2(capsys, tmp_path, store):
     assert code == 2 and out == ""
     assert lines[-1].startswith("zuofeng: error:") and "2 处问题；未存入任何内容" in lines[-1]
     assert any("整改台账!K2 (佐证材料)" in x for x in lines[:-1])
+    assert any("整改台账!B3 (部门代码)：关键列被改动" in x for x in lines[:-1])
+    assert not any("key column edited" in x for x in lines)
+    code, out, err = run(capsys, "ledger", "import", str(path), "--lang", "en", "--db", db)
+    lines = err.splitlines()
+    assert code == 2 and out == "" and "2 problem(s); nothing stored" in lines[-1]
     assert any("整改台账!B3 (部门代码): key column edited" in x for x in lines[:-1])
+    assert any("整改台账!K2 (佐证材料): 已销号 (closed) needs evidence" in x for x in lines[:-1])
     assert dump(engine) == before
     code, _, err = run(capsys, "ledger", "import", str(tmp_path / "missing.xlsx"), "--db", db)
     assert code == 2 and err.count("\n") == 1 and "找不到文件：" in err

@@ -4,6 +4,7 @@ refused with the store unchanged."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
@@ -138,9 +139,13 @@ def _refused(ledger, path, *expected):
     before = dump(ledger)
     with pytest.raises(LedgerProblems) as e:
         import_workbook(ledger, path, by="x")
-    text = "\n".join([e.value.message, e.value.en, *e.value.problems])
+    text = "\n".join([e.value.message, e.value.en, *(p.en for p in e.value.problems)])
     for x in expected:
         assert x in text, text
+    for p in e.value.problems:  # each problem is Chinese by default, at the same cell as its English
+        place, said = str(p).split("：", 1)
+        assert p.en.startswith(place + ": ") and re.search("[\u4e00-\u9fff]", said) and p.in_lang("en") == p.en, p
+        assert p.in_lang("zh") == str(p) != p.en
     assert dump(ledger) == before
     return e.value
 
@@ -162,6 +167,7 @@ def test_edited_key_columns_are_refused(ledger, tmp_path):
     e = _refused(ledger, _edited(ledger, tmp_path, edit), f"整改台账!{COL['问题']}2 (问题): key column edited",
                  f"整改台账!{COL['条目']}3 (条目): key column edited", f"整改台账!{COL['部门代码']}4 (部门代码)")
     assert len(e.problems) == 3
+    assert f"整改台账!{COL['问题']}2 (问题)：关键列被改动（数据库中为 " in str(e.problems[0])
 
 
 def test_a_workbook_of_another_round_or_department_is_refused(ledger, tmp_path):
@@ -210,7 +216,8 @@ def test_formulas_are_refused(ledger, tmp_path):
         wb["说明"]["C1"] = "=cmd|' /C calc'!A0"
     e = _refused(ledger, _edited(ledger, tmp_path, formulas), f"整改台账!{COL['整改措施']}2 (整改措施)",
                  f"整改台账!{COL['问题']}3 (问题)", "说明!C1: a formula", "a formula")
-    assert sum("formula" in p for p in e.problems) == 3
+    assert sum("formula" in p.en for p in e.problems) == 3
+    assert sum("公式；不接受公式" in p for p in e.problems) == 3
 
 
 def test_oversize_and_non_workbooks_are_refused(ledger, tmp_path):

@@ -28,6 +28,6 @@ def echo_problems(problems: list, lang: str) -> None:
     from .messages import say
 
     for prob in problems[:PROBLEMS_SHOWN]:
-        click.echo(f"  {prob}", err=True)
+        click.echo(f"  {prob.in_lang(lang) if hasattr(prob, 'in_lang') else prob}", err=True)
     if len(problems) > PROBLEMS_SHOWN:
         click.echo(say("more_problems", lang, n=len(problems) - PROBLEMS_SHOWN), err=True)

@@ -71,7 +71,7 @@ class ImportScreen:
             try:
                 return api.import_file(code, up.path, format=self.format.value, dry_run=dry_run, db=s.db)
             except ImportProblems as e:
-                items = "".join(f"<li>{html.escape(up.clean(str(p)))}</li>" for p in e.problems[:PROBLEMS_SHOWN])
+                items = "".join(f"<li>{html.escape(up.clean(p.in_lang(s.lang)))}</li>" for p in e.problems[:PROBLEMS_SHOWN])
                 more = len(e.problems) - PROBLEMS_SHOWN
                 if more > 0:
                     items += f"<li>{html.escape(s.t('more_problems', n=more))}</li>"

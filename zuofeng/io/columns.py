@@ -109,7 +109,8 @@ def apply_mapping(plan: Plan, m: Mapping, resolve: Callable[[object, str], int |
             try:
                 setattr(plan, attr, reader.department(fixed))
             except BadValue as e:
-                problems.add(None, None, f"mapping file {m.source}: {role}: {e.args[0]}")
+                problems.add(None, None, f"映射文件 {m.source}：{role}：{e.message}",
+                             f"mapping file {m.source}: {role}: {e.en}")
     plan.codes["items"] = code_table(m.values.get("items"), lambda v: v)
     plan.codes["overall"] = code_table(m.values.get("overall"), lambda v: v)
     plan.codes["category"] = code_table(m.values.get("category"), lambda v: v)
@@ -121,7 +122,8 @@ def apply_mapping(plan: Plan, m: Mapping, resolve: Callable[[object, str], int |
                 try:
                     converted[norm(str(k))] = reader.department(str(v))
                 except BadValue as e:
-                    problems.add(None, None, f"mapping file {m.source}: values.{role}.{k}: {e.args[0]}")
+                    problems.add(None, None, f"映射文件 {m.source}：values.{role}.{k}：{e.message}",
+                                 f"mapping file {m.source}: values.{role}.{k}: {e.en}")
             plan.codes[role] = converted
     if m.kind:
         plan.kind, plan.kind_fixed = m.kind, True
@@ -130,7 +132,7 @@ def apply_mapping(plan: Plan, m: Mapping, resolve: Callable[[object, str], int |
 
 
 def find_roles(plan: Plan, titles: dict[int, str], m: Mapping, header: tuple[str, ...], head_no: int,
-               problems: Collector, hint: str) -> None:
+               problems: Collector, hint: tuple[str, str]) -> None:
     """The department, rated department, category, overall and comment columns by keywords in their
     titles (``titles``: column → question text), for every role the mapping file leaves open."""
     taken = set(plan.used())
@@ -141,8 +143,9 @@ def find_roles(plan: Plan, titles: dict[int, str], m: Mapping, header: tuple[str
             continue
         cols = [i for i, t in titles.items() if i not in taken and any(w in t for w in words)]
         if len(cols) > 1 and role != "comment":
-            problems.add(head_no, None, f"several questions could give the {role} "
-                                        f"({', '.join(header[i] for i in cols)}); {hint}")
+            problems.add(head_no, None, f"有多道题都可能是 {role}（{'、'.join(header[i] for i in cols)}）；{hint[0]}",
+                         f"several questions could give the {role} "
+                         f"({', '.join(header[i] for i in cols)}); {hint[1]}")
         elif cols:
             setattr(plan, role, cols[0])
             taken.add(cols[0])
@@ -151,34 +154,39 @@ def find_roles(plan: Plan, titles: dict[int, str], m: Mapping, header: tuple[str
 def header_of(grid: Grid, problems: Collector) -> tuple[int, tuple[str, ...]] | None:
     """An export's header row (line number, cells), each duplicate column reported; None without one."""
     if not grid.rows:
-        problems.add(None, None, "the file has no header row")
+        problems.add(None, None, "文件没有表头行", "the file has no header row")
         return None
     head_no, header = grid.rows[0]
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
         if h and h in seen:
-            problems.add(head_no, h, f"duplicate column (also column #{seen[h] + 1})")
+            problems.add(head_no, h, f"重复的列（与第 {seen[h] + 1} 列相同）", f"duplicate column (also column #{seen[h] + 1})")
         seen.setdefault(h, i)
     return head_no, header
 
 
 def check_plan(plan: Plan, header: tuple[str, ...], head_no: int, reader: ValueReader,
-               problems: Collector, hint: str) -> None:
+               problems: Collector, hint: tuple[str, str]) -> None:
     """Every item and the department must have a column; a column may serve one role only."""
     missing = [it for it in reader.inst.items if it.number not in plan.items]
     if missing:
         shown = ", ".join(f"{it.number} ({it.label.zh})" for it in missing[:6])
         more = f" and {len(missing) - 6} more" if len(missing) > 6 else ""
-        problems.add(head_no, None, f"no column found for item(s) {shown}{more}; {hint}")
+        shown_zh = "、".join(f"{it.number}（{it.label.zh}）" for it in missing[:6])
+        more_zh = f"等（另有 {len(missing) - 6} 个）" if len(missing) > 6 else ""
+        problems.add(head_no, None, f"找不到条目 {shown_zh}{more_zh} 的列；{hint[0]}",
+                     f"no column found for item(s) {shown}{more}; {hint[1]}")
     if plan.department is None and plan.department_fixed is None:
-        problems.add(head_no, None, f"no column gives the rater's department; {hint} "
+        problems.add(head_no, None, f"没有一列给出填写人的部门；{hint[0]}"
+                                    "（columns: department:，或整个文件写 department: 部门代码）",
+                     f"no column gives the rater's department; {hint[1]} "
                                     "(columns: department:, or department: CODE for the whole file)")
     seen: dict[int, int] = {}
     for i in plan.used():
         seen[i] = seen.get(i, 0) + 1
     for i, n in seen.items():
         if n > 1:
-            problems.add(head_no, header[i], "this column is mapped to more than one role")
+            problems.add(head_no, header[i], "这一列被映射到多个用途", "this column is mapped to more than one role")
 
 
 def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: Collector,
@@ -203,12 +211,18 @@ def read_rows(grid: Grid, head: int, plan: Plan, reader: ValueReader, problems: 
     if skipped:
         out.notes.append(both("incomplete_left_out", n=skipped))
     if not out.rows:
-        problems.add(None, None, "the file has a header but no answer sheets")
+        problems.add(None, None, "文件有表头，但没有答卷", "the file has a header but no answer sheets")
     if len(kinds) > 1:
         def rows(k: str) -> str:
             shown = ", ".join(map(str, kinds[k][:5]))
             return f"row{'s' if len(kinds[k]) > 1 else ''} {shown}{', …' if len(kinds[k]) > 5 else ''}"
-        problems.add(None, None, f"the file mixes self and peer answer sheets: {len(kinds['peer'])} rate a "
+
+        def rows_zh(k: str) -> str:
+            return f"第 {'、'.join(map(str, kinds[k][:5]))}{'……' if len(kinds[k]) > 5 else ''} 行"
+        problems.add(None, None, f"文件混有自评和互评答卷：{len(kinds['peer'])} 份评价某个部门或给出总体评价"
+                                 f"（{rows_zh('peer')}），{len(kinds['self'])} 份两者都没有（{rows_zh('self')}）；"
+                                 "请把每项测评从各自的文件导入，或在映射文件中写 kind: self 或 kind: peer",
+                     f"the file mixes self and peer answer sheets: {len(kinds['peer'])} rate a "
                                  f"department or give an overall rating ({rows('peer')}), {len(kinds['self'])} do "
                                  f"neither ({rows('self')}); import each survey from its own file, or say "
                                  "kind: self or kind: peer in a mapping file")
@@ -248,12 +262,13 @@ class _Row:
                 self.cache[key] = hit
         value, error = hit
         if error is not None:
-            self.problems.add(self.row_no, self.header[i], error)
+            self.problems.add(self.row_no, self.header[i], *error)
         return value
 
-    def _read(self, role: str, raw: str, fn) -> tuple[object, str | None]:
+    def _read(self, role: str, raw: str, fn) -> tuple[object, tuple[str, str] | None]:
         if looks_like_formula(raw) and role != "comment":
-            return None, "looks like a spreadsheet formula; nothing a spreadsheet would run is imported"
+            return None, ("看起来是电子表格公式；电子表格会执行的内容一律不导入",
+                          "looks like a spreadsheet formula; nothing a spreadsheet would run is imported")
         codes = self.plan.codes.get(role)
         try:
             if role == "comment":
@@ -261,7 +276,7 @@ class _Row:
             coded = codes is None and role in ("items", "overall", "category")
             return fn(self.plan.cell(raw) if coded else raw, codes), None
         except BadValue as e:
-            return None, e.args[0]
+            return None, (e.message, e.en)
 
     def sheet(self, reader: ValueReader) -> Sheet | None:
         plan, before = self.plan, len(self.problems.problems)
@@ -276,9 +291,12 @@ class _Row:
         answers = {n: self.read("items", i, reader.item) for n, i in sorted(plan.items.items())}
         if kind == "self":
             if plan.target is not None and target is not None and rater is not None and target != rater:
-                self.problems.add(self.row_no, self.header[plan.target], "a self survey rates the rater's own department")
+                self.problems.add(self.row_no, self.header[plan.target], "自评问卷评价的是填写人所在部门",
+                                  "a self survey rates the rater's own department")
             if overall is not None:
-                self.problems.add(self.row_no, self.header[plan.overall], "a self survey carries no overall rating "
+                self.problems.add(self.row_no, self.header[plan.overall],
+                                  "自评问卷没有总体评价（这是互评问卷吗？请在映射文件中写 kind: peer）",
+                                  "a self survey carries no overall rating "
                                   "(is this a peer survey? say kind: peer in the mapping file)")
         secs = duration_seconds(self.cell(plan.duration)) if plan.duration is not None else None
         too_fast = None if secs is None else secs < plan.too_fast_seconds

@@ -9,7 +9,7 @@ from ..errors import InputFileError
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in an input file.
+    """One problem in an input file, said in Chinese (the default) and English.
 
     Parameters
     ----------
@@ -19,23 +19,42 @@ class Problem:
     column : str or None
         The column's header, or None for the whole row or file.
     message : str
-        What is wrong and what is allowed.
+        What is wrong and what is allowed, in Chinese.
+    en : str or None
+        The same in English; None says ``message`` in both languages.
+
+    >>> p = Problem(3, "token", "答题码已用过", "the token was already used")
+    >>> str(p), p.in_lang("en")
+    ('第 3 行，token 列：答题码已用过', 'row 3, column token: the token was already used')
     """
 
     row: int | None
     column: str | None
     message: str
+    en: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.en is None:
+            object.__setattr__(self, "en", self.message)
 
     def __str__(self) -> str:
+        return self.zh()
+
+    def in_lang(self, lang: str) -> str:
+        """The problem with its place in ``lang`` (``"en"``; anything else is Chinese)."""
+        return self.english() if lang == "en" else self.zh()
+
+    def english(self) -> str:
+        """The problem with its place said in English (row N, column X)."""
         where = []
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return f"{', '.join(where)}: {self.en}" if where else str(self.en)
 
     def zh(self) -> str:
-        """The problem with its place said in Chinese (第 N 行，X 列); the problem's own text as it is."""
+        """The problem with its place said in Chinese (第 N 行，X 列)."""
         where = []
         if self.row is not None:
             where.append(f"第 {self.row} 行")
@@ -58,7 +77,7 @@ class ImportProblems(InputFileError):
     @classmethod
     def of(cls, what: str, problems: list[Problem]) -> ImportProblems:
         n = len(problems)
-        first = str(problems[0]) if problems else ""
+        first = problems[0].english() if problems else ""
         noun = "problem" if n == 1 else "problems"
         first_zh = problems[0].zh() if problems else ""
         return cls(f"{what}：{n} 处问题，未导入任何内容；第一处：{first_zh}", problems,
@@ -76,9 +95,10 @@ class Collector:
         self.limit = limit
         self.dropped = 0
 
-    def add(self, row: int | None, column: str | None, message: str) -> None:
+    def add(self, row: int | None, column: str | None, message: str, en: str | None = None) -> None:
+        """Note a problem: ``message`` in Chinese, ``en`` the same in English."""
         if len(self.problems) < self.limit:
-            self.problems.append(Problem(row, column, message))
+            self.problems.append(Problem(row, column, message, en))
         else:
             self.dropped += 1
 
@@ -88,5 +108,6 @@ class Collector:
     def raise_if_any(self, what: str) -> None:
         if self.problems:
             if self.dropped:
-                self.problems.append(Problem(None, None, f"{self.dropped} more problems not listed"))
+                self.problems.append(Problem(None, None, f"另有 {self.dropped} 处问题未列出",
+                                             f"{self.dropped} more problems not listed"))
             raise ImportProblems.of(what, self.problems)

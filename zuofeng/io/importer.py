@@ -224,17 +224,23 @@ def _check_tokenless(engine: Engine, round_code: str, parsed: Parsed, depts: dic
     if parsed.format == "template":
         for row_no, rater in parsed.tokenless:
             if not depts[rater].get("paper"):
-                problems.append(Problem(row_no, "token", f"no token: department {rater} does not vote on paper "
+                problems.append(Problem(row_no, "token", f"没有答题码：部门 {rater} 不用纸质测评表（花名册 paper 列）；"
+                                        "请录入测评表所附答题码条上的答题码",
+                                        f"no token: department {rater} does not vote on paper "
                                         "(roster column paper); type the token from the ballot's slip"))
             elif issued.get(rater):
-                problems.append(Problem(row_no, "token", f"no token: department {rater} votes on paper but "
+                problems.append(Problem(row_no, "token", f"没有答题码：部门 {rater} 用纸质测评表，但已向它发放 "
+                                        f"{issued[rater]} 个答题码；请录入测评表所附答题码条上的答题码",
+                                        f"no token: department {rater} votes on paper but "
                                         f"{issued[rater]} tokens were issued to it; type the token from the "
                                         "ballot's slip"))
     else:
         both = sorted({s.rater for s in parsed.sheets if issued.get(s.rater)})
         if both:
             tool = "问卷星" if parsed.format == "wjx" else "LimeSurvey"
-            problems.append(Problem(None, None, f"department(s) {', '.join(both)} were issued zuofeng tokens: a "
+            problems.append(Problem(None, None, f"部门 {'、'.join(both)} 已发放 zuofeng 答题码：一个部门要么用 "
+                                    f"zuofeng 答题码作答，要么在 {tool} 上作答，不能两者都用",
+                                    f"department(s) {', '.join(both)} were issued zuofeng tokens: a "
                                     f"department answers with zuofeng tokens or on {tool}, never both"))
     if problems:
         raise ImportProblems.of(path, problems)
@@ -279,12 +285,19 @@ def _check_over_coverage(engine: Engine, round_code: str, parsed: Parsed, depts:
         if new_tokenless.get(scope) and total > d["headcount"]:
             problems.append(Problem(None, None, f"{rater} {d['name']} 的{what}答卷将有 {total} 份（已存 "
                                     f"{stored.get(scope, 0)} 份，本文件 {new[scope]} 份），多于在编人数 "
-                                    f"{d['headcount']}：收回多于发出，整批不导入"))
+                                    f"{d['headcount']}：收回多于发出，整批不导入",
+                                    f"{rater} {d['name']}: the {survey_name_en(kind, rater, target)} would have "
+                                    f"{total} answer sheets ({stored.get(scope, 0)} stored, {new[scope]} in this "
+                                    f"file), more than the headcount {d['headcount']}: more returned than "
+                                    "issued, nothing imported"))
         pm = d.get("party_members")
         party = stored_party.get(scope, 0) + new_party.get(scope, 0)
         if pm is not None and new_party.get(scope) and party > pm:
             problems.append(Problem(None, None, f"{rater} {d['name']} 的{what}党员答卷将有 {party} 份，多于党员"
-                                    f"人数 {pm}（花名册 party_members）：整批不导入"))
+                                    f"人数 {pm}（花名册 party_members）：整批不导入",
+                                    f"{rater} {d['name']}: the {survey_name_en(kind, rater, target)} would have "
+                                    f"{party} answer sheets of 党员, more than the party members {pm} (roster "
+                                    "party_members): nothing imported"))
     if problems:
         raise ImportProblems.of(path, problems)
 
@@ -294,6 +307,13 @@ def survey_name(kind: str, rater: str, target: str) -> str:
     if kind == "self":
         return "自评"
     return "互评（本部门）" if rater == target else f"互评（对 {target}）"
+
+
+def survey_name_en(kind: str, rater: str, target: str) -> str:
+    """The English of :func:`survey_name`: self survey, peer survey (own department) or peer survey (of X)."""
+    if kind == "self":
+        return "self survey"
+    return "peer survey (own department)" if rater == target else f"peer survey (of {target})"
 
 
 def _previous(engine_or_conn, fp: str) -> list[tuple[str, dt.date]]:

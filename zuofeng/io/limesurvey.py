@@ -33,7 +33,8 @@ META = frozenset({"id", "submitdate", "lastpage", "startlanguage", "seed", "toke
 META_TEXT = frozenset({"response id", "date submitted", "last page", "start language", "seed", "token",
                        "date started", "date last action", "ip address", "referrer url", "total time",
                        "first name", "last name", "email address"})
-HINT = "name the columns in a mapping file (--mapping), e.g. columns: {department: G01Q01, items: 'G02Q01[SQ{n:03d}]'}"
+HINT = ("请在映射文件（--mapping）中写明各列，例如 columns: {department: G01Q01, items: 'G02Q01[SQ{n:03d}]'}",
+        "name the columns in a mapping file (--mapping), e.g. columns: {department: G01Q01, items: 'G02Q01[SQ{n:03d}]'}")
 _TEXT_ROW = re.compile(r"^(?P<text>.*?)\s*\[(?P<row>[^\[\]]+)\]\s*$", re.DOTALL)
 _HEAD = re.compile(r"^(?P<code>[A-Za-z][A-Za-z0-9_]*)(?P<sub>(?:\[[A-Za-z0-9_#-]+\])*)(?:\.\s*(?P<text>.*))?$", re.DOTALL)
 _CODE = re.compile(r"^A?O?0*(\d{1,2})$", re.IGNORECASE)
@@ -107,7 +108,8 @@ def parse_limesurvey(grid: Grid, reader: ValueReader, mapping: Mapping, problems
         cols = [i for i, h in enumerate(header) if norm(h) == r] or \
                [i for i, p in parts.items() if norm(p[0] + p[1]) == r]
         if len(cols) != 1:
-            problems.add(head_no, None, f"mapping file: {role}: {'no' if not cols else 'more than one'} column {ref!r}")
+            problems.add(head_no, None, f"映射文件：{role}：{'没有' if not cols else '有多于一个'}列 {ref!r}",
+                         f"mapping file: {role}: {'no' if not cols else 'more than one'} column {ref!r}")
             return None
         return cols[0]
 
@@ -120,17 +122,19 @@ def parse_limesurvey(grid: Grid, reader: ValueReader, mapping: Mapping, problems
         if isinstance(ref, ItemPattern):
             found, why = ref.columns([(i, norm(p[0] + p[1])) for i, p in sorted(parts.items())], n_items)
             if why:
-                problems.add(head_no, None, f"mapping file: items: {why}")
+                problems.add(head_no, None, f"映射文件：items：{why[0]}", f"mapping file: items: {why[1]}")
             plan.matched.update({n: "pattern" for n in found})
             return found
         if isinstance(ref, str):  # an array question: its rows in order
             rows = [i for i, p in sorted(parts.items()) if p[0] == ref and p[1]]
             if len(rows) != n_items:
-                problems.add(head_no, None, f"mapping file: items: question {ref} has {len(rows)} rows, not {n_items}")
+                problems.add(head_no, None, f"映射文件：items：题目 {ref} 有 {len(rows)} 行，而不是 {n_items} 行",
+                             f"mapping file: items: question {ref} has {len(rows)} rows, not {n_items}")
                 return {}
             plan.matched.update({it.number: "mapping (position)" for it in reader.inst.items})
             return {it.number: i for it, i in zip(reader.inst.items, rows)}
-        problems.add(head_no, None, "mapping file: columns.items must be an array question code, a list, "
+        problems.add(head_no, None, "映射文件：columns.items 应为矩阵题代码、列表、条目：列 的对照表，或 {n} 这样的模式",
+                     "mapping file: columns.items must be an array question code, a list, "
                                     "a table of item: column, or a pattern such as {n}")
         return {}
 

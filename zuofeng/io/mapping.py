@@ -107,8 +107,9 @@ class ItemPattern:
                                  f"{where}: pattern {text!r} has no placeholder such as {{n}}")
         return cls(text, re.compile("".join(out)), tuple(names))
 
-    def columns(self, names: list[tuple[int, str]], n_items: int) -> tuple[dict[int, int], str | None]:
-        """(item → column index, None), or ({}, what is wrong) for the columns ``names`` (index, name)."""
+    def columns(self, names: list[tuple[int, str]], n_items: int) -> tuple[dict[int, int], tuple[str, str] | None]:
+        """(item → column index, None), or ({}, what is wrong in Chinese and English) for the columns
+        ``names`` (index, name)."""
         hits = []
         for i, name in names:
             m = self.regex.fullmatch(name)
@@ -123,7 +124,8 @@ class ItemPattern:
                 return {n: cols[0] for n, cols in by_n.items()}, None
         if len(hits) == n_items and len({v for v, _ in hits}) == n_items:
             return {n: i for n, (_v, i) in enumerate(sorted(hits), start=1)}, None
-        return {}, f"pattern {self.text!r} matches {len(hits)} column(s), not one per item ({n_items})"
+        return {}, (f"模式 {self.text!r} 匹配了 {len(hits)} 列，而不是每个条目一列（共 {n_items} 个条目）",
+                    f"pattern {self.text!r} matches {len(hits)} column(s), not one per item ({n_items})")
 
 
 def _ref(v: Any, where: str) -> int | str:

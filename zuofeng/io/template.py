@@ -101,7 +101,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     inst = reader.inst
     out = Parsed("template")
     if not grid.rows:
-        problems.add(None, None, "the file has no header row")
+        problems.add(None, None, "文件没有表头行", "the file has no header row")
         return out
     head_no, header = grid.rows[0]
     names = [h.strip().lower() for h in header]
@@ -110,11 +110,15 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if not name:
-            problems.add(head_no, f"#{i + 1}", f"a column without a header; the template has {', '.join(FIELDS)}, q01…")
+            problems.add(head_no, f"#{i + 1}", f"没有表头的列；模板的列为 {'、'.join(FIELDS)}、q01…",
+                         f"a column without a header; the template has {', '.join(FIELDS)}, q01…")
         elif name in seen:
-            problems.add(head_no, name, f"duplicate column (also column #{seen[name] + 1})")
+            problems.add(head_no, name, f"重复的列（与第 {seen[name] + 1} 列相同）",
+                         f"duplicate column (also column #{seen[name] + 1})")
         elif name not in allowed:
-            problems.add(head_no, name, f"unknown column; the template has {', '.join(FIELDS)} and "
+            problems.add(head_no, name, f"未知的列；模板的列为 {'、'.join(FIELDS)} 和 "
+                                        f"{inst.item_keys[0]}…{inst.item_keys[-1]}",
+                         f"unknown column; the template has {', '.join(FIELDS)} and "
                                         f"{inst.item_keys[0]}…{inst.item_keys[-1]}")
         else:
             seen[name] = i
@@ -122,7 +126,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     typed_table = [c for c in table_cols if c in seen]
     missing = [c for c in required + list(inst.item_keys) + (list(table_cols) if typed_table else []) if c not in seen]
     if missing:
-        problems.add(head_no, None, f"missing column(s) {', '.join(missing)}")
+        problems.add(head_no, None, f"缺少列 {'、'.join(missing)}", f"missing column(s) {', '.join(missing)}")
     if problems:
         return out
     idx = seen
@@ -137,7 +141,8 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
     seen_tokens: dict[str, int] = {}
     for row_no, cells in body:
         if len(cells) > len(names):
-            problems.add(row_no, None, f"{len(cells)} cells but the header has {len(names)} columns")
+            problems.add(row_no, None, f"有 {len(cells)} 个单元格，但表头只有 {len(names)} 列",
+                         f"{len(cells)} cells but the header has {len(names)} columns")
             continue
         cell = functools.partial(_cell, cells, idx)
         out.rows.append(tuple(cell(c) for c in allowed))
@@ -153,31 +158,35 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
             try:
                 values[f] = read(cell(f))
             except BadValue as e:
-                problems.add(row_no, f, e.args[0])
+                problems.add(row_no, f, e.message, e.en)
         target_text = cell("target")
         values["target"] = values.get("department")
         if target_text:
             try:
                 values["target"] = reader.department(target_text)
             except BadValue as e:
-                problems.add(row_no, "target", e.args[0])
+                problems.add(row_no, "target", e.message, e.en)
         if scope is not None:
             for f, own in (("kind", scope.kind), ("department", scope.rater), ("target", scope.target)):
                 if values.get(f) is not None and values[f] != own and (f != "target" or target_text):
-                    problems.add(row_no, f, f"the token is for {scope.kind} {scope.rater} → {scope.target}, "
+                    problems.add(row_no, f, f"这个答题码属于 {scope.kind} {scope.rater} → {scope.target}，"
+                                            f"而不是 {values[f]}：请让 {f} 留空，或核对答题码",
+                                 f"the token is for {scope.kind} {scope.rater} → {scope.target}, "
                                             f"not {values[f]}: leave {f} blank or check the token")
             values.update(kind=scope.kind, department=scope.rater, target=scope.target)
         if values.get("kind") == "self":
             if values.get("target") != values.get("department") and target_text and "department" in values:
-                problems.add(row_no, "target", "a self ballot rates the filler's own department: leave target blank")
+                problems.add(row_no, "target", "自评测评表评价的是填表人所在部门：target 应留空",
+                             "a self ballot rates the filler's own department: leave target blank")
             if values.get("overall") is not None:
-                problems.add(row_no, "overall", "only a peer ballot carries the overall rating: leave it blank")
+                problems.add(row_no, "overall", "只有互评测评表带总体评价：此格应留空",
+                             "only a peer ballot carries the overall rating: leave it blank")
         answers = {}
         for item in inst.items:
             try:
                 answers[item.number] = reader.item(cell(item.key))
             except BadValue as e:
-                problems.add(row_no, item.key, e.args[0])
+                problems.add(row_no, item.key, e.message, e.en)
         rows = _table_rows(row_no, cell, values, table_cols, table_heads, table_of, reader, problems)
         if len(problems.problems) == before and len(answers) == n_items:
             out.sheets.append(Sheet(values["kind"], values["department"], values["target"], answers,
@@ -188,7 +197,7 @@ def parse_template(grid: Grid, reader: ValueReader, problems: Collector,
             if hashed is None:
                 out.tokenless.append((row_no, values["department"]))
     if not body:
-        problems.add(None, None, "the file has a header but no ballots")
+        problems.add(None, None, "文件有表头，但没有测评表", "the file has a header but no ballots")
     return out
 
 
@@ -207,10 +216,14 @@ def _table_rows(row_no: int, cell: Callable[[str], str], values: dict, table_col
         if not cell(name).strip() or code in on:
             continue
         if not inside:
-            problems.add(row_no, heads[name], "只有“互评 · 本部门”测评表带民主测评表：这张测评表的民主测评表各列应留空")
+            problems.add(row_no, heads[name], "只有“互评 · 本部门”测评表带民主测评表：这张测评表的民主测评表各列应留空",
+                         "only a peer ballot on the rater's own department carries the democratic-rating table: "
+                         "leave this ballot's table columns blank")
         else:
             problems.add(row_no, heads[name], f"部门 {code} 不在 {rater} 的民主测评表上（本轮不由 {rater} 在表上评价）："
-                                              "此格应留空，或核对填表人所在部门")
+                                              "此格应留空，或核对填表人所在部门",
+                         f"department {code} is not on {rater}'s democratic-rating table (this round {rater} does "
+                         "not rate it on the table): leave the cell blank or check the filler's department")
     out = []
     for code in on:
         if not any(cell(name).strip() for name, (c, _) in table_cols.items() if c == code):
@@ -226,7 +239,7 @@ def _table_rows(row_no: int, cell: Callable[[str], str], values: dict, table_col
                 else:
                     answers[j] = reader.item(cell(name))
             except BadValue as e:
-                problems.add(row_no, heads[name], e.args[0])
+                problems.add(row_no, heads[name], e.message, e.en)
         out.append(Sheet("peer", rater, code, answers, category=values.get("category"), overall=overall,
                          form=TABLE_FORM))
     return out
@@ -238,15 +251,17 @@ def _token(row_no: int, text: str, check, seen: dict[str, int],
     if not text.strip():
         return None, None
     if check is None:
-        problems.add(row_no, "token", "a token is checked only when importing into a round")
+        problems.add(row_no, "token", "答题码只在导入到某个轮次时核对",
+                     "a token is checked only when importing into a round")
         return None, None
     try:
         scope, hashed = check(text)
     except ZuofengError as e:
-        problems.add(row_no, "token", e.en)  # the problems of a file are listed in English
+        problems.add(row_no, "token", e.message, e.en)
         return None, None
     if hashed in seen:
-        problems.add(row_no, "token", f"the same token as row {seen[hashed]}: a token opens one ballot")
+        problems.add(row_no, "token", f"与第 {seen[hashed]} 行的答题码相同：一个答题码只能打开一张测评表",
+                     f"the same token as row {seen[hashed]}: a token opens one ballot")
         return None, None
     seen[hashed] = row_no
     return scope, hashed

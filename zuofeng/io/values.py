@@ -26,7 +26,12 @@ KIND_TEXTS = {"self": "self", "自评": "self", "peer": "peer", "互评": "peer"
 
 
 class BadValue(Exception):
-    """A cell whose text is not an allowed value; ``args[0]`` says what is allowed."""
+    """A cell whose text is not an allowed value; ``message`` (Chinese) and ``en`` say what is allowed."""
+
+    def __init__(self, message: str, en: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.en = message if en is None else en
 
 
 def norm(s: str) -> str:
@@ -100,9 +105,12 @@ class ValueReader:
         if n == len(self.inst.item_scale.options) + 1 and self.option_codes:
             return None  # the option after the scale: 不了解
         allowed = "1–5, " + "/".join(o.text.zh for o in self.inst.item_scale.options)
+        allowed_zh = "1–5、" + "/".join(o.text.zh for o in self.inst.item_scale.options)
         if codes is not None:
             allowed = ", ".join(sorted(codes)) + " (from the mapping file), or the option texts"
-        raise BadValue(f"{s!r} is not an answer; use {allowed}, 不了解 or leave it blank")
+            allowed_zh = "、".join(sorted(codes)) + "（映射文件中的代码）或选项文字"
+        raise BadValue(f"{s!r} 不是答案；请用 {allowed_zh}、不了解，或留空",
+                       f"{s!r} is not an answer; use {allowed}, 不了解 or leave it blank")
 
     def overall(self, s: str, codes: Mapping | None = None) -> str | None:
         """好 / 较好 / 一般 / 差, or None for 不了解 / blank."""
@@ -121,7 +129,8 @@ class ValueReader:
             return self.overall_values[n - 1]
         if n == len(self.overall_values) + 1:
             return None
-        raise BadValue(f"{s!r} is not an overall rating; use {' / '.join(self.overall_values)}, 不了解 or blank")
+        raise BadValue(f"{s!r} 不是总体评价；请用 {' / '.join(self.overall_values)}、不了解，或留空",
+                       f"{s!r} is not an overall rating; use {' / '.join(self.overall_values)}, 不了解 or blank")
 
     def category(self, s: str, codes: Mapping | None = None) -> str | None:
         """党员 / 非党员, or None for blank."""
@@ -139,13 +148,15 @@ class ValueReader:
         n = as_int(t) if self.option_codes and codes is None else None
         if n in (1, 2):
             return CATEGORIES[n - 1]
-        raise BadValue(f"{s!r} is not a category; use {' / '.join(CATEGORIES)} (or 中共党员 / 群众…) or blank")
+        raise BadValue(f"{s!r} 不是类别；请用 {' / '.join(CATEGORIES)}（或 中共党员 / 群众…），或留空",
+                       f"{s!r} is not a category; use {' / '.join(CATEGORIES)} (or 中共党员 / 群众…) or blank")
 
     def kind(self, s: str) -> str:
         t = norm(s).lower()
         if t in KIND_TEXTS:
             return KIND_TEXTS[t]
-        raise BadValue(f"{s!r} is not a survey kind; use {' or '.join(KINDS)} (自评 / 互评)")
+        raise BadValue(f"{s!r} 不是测评类型；请用 {' 或 '.join(KINDS)}（自评 / 互评）",
+                       f"{s!r} is not a survey kind; use {' or '.join(KINDS)} (自评 / 互评)")
 
     # --- departments and text ---------------------------------------------------------
 
@@ -155,31 +166,38 @@ class ValueReader:
         if codes is not None and t in codes:
             return codes[t]
         if not t:
-            raise BadValue("department is blank")
+            raise BadValue("部门为空", "department is blank")
         if t.upper() in self.dept_by_code:
             return self.dept_by_code[t.upper()]
         named = self.dept_by_name.get(t, [])
         if len(named) == 1:
             return named[0]
         if len(named) > 1:
-            raise BadValue(f"{s!r} names several departments ({', '.join(named)}); use the code")
+            raise BadValue(f"{s!r} 对应多个部门（{'、'.join(named)}）；请用部门代码",
+                           f"{s!r} names several departments ({', '.join(named)}); use the code")
         if self.option_codes and as_int(t) is not None:
-            raise BadValue(f"{s!r} is an option number, not a department; download the answer texts "
+            raise BadValue(f"{s!r} 是选项序号，不是部门；请下载答案文本（问卷星：按选项文本），"
+                           "或在映射文件中把序号对应到部门代码（values: department:）",
+                           f"{s!r} is an option number, not a department; download the answer texts "
                            "(问卷星: 按选项文本) or map the numbers to department codes in a mapping file "
                            "(values: department:)")
         known = sorted(self.depts)
         shown = ", ".join(known[:12]) + (f", … ({len(known)} in all)" if len(known) > 12 else "")
-        raise BadValue(f"unknown department {s!r}; the round's departments are {shown}")
+        shown_zh = "、".join(known[:12]) + (f"……（共 {len(known)} 个）" if len(known) > 12 else "")
+        raise BadValue(f"未知部门 {s!r}；本轮次的部门为 {shown_zh}",
+                       f"unknown department {s!r}; the round's departments are {shown}")
 
     def comment(self, s: str) -> str | None:
         """Free text, at most COMMENT_MAX characters, never a formula; a tool's (空) is no comment."""
         if not s or (self.option_codes and norm(s) in TOOL_MISSING):
             return None
         if looks_like_formula(s):
-            raise BadValue("looks like a spreadsheet formula (starts with = or calls a function); "
+            raise BadValue("看起来是电子表格公式（以 = 开头或调用函数）；电子表格会执行的内容一律不导入",
+                           "looks like a spreadsheet formula (starts with = or calls a function); "
                            "nothing that a spreadsheet would run is imported")
         if len(s) > COMMENT_MAX:
-            raise BadValue(f"suggestion has {len(s)} characters; at most {COMMENT_MAX} are kept")
+            raise BadValue(f"意见建议有 {len(s)} 个字符；最多保留 {COMMENT_MAX} 个",
+                           f"suggestion has {len(s)} characters; at most {COMMENT_MAX} are kept")
         return s
 
 

@@ -29,7 +29,7 @@ from .values import ValueReader, norm
 META = frozenset({"序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分", "答题序号",
                   "开始答题时间", "结束答题时间", "用户ID", "昵称", "微信昵称", "填写设备", "操作系统",
                   "浏览器", "IP", "IP地址", "省份", "城市", "自定义字段", "答卷编号"})
-HINT = "name the columns in a mapping file (--mapping)"
+HINT = ("请在映射文件（--mapping）中写明各列", "name the columns in a mapping file (--mapping)")
 _NUMBERED = re.compile(r"^(\d{1,3})\s*[、.．:：]\s*(.*)$", re.DOTALL)
 _MATRIX = re.compile(r"^第(\d{1,3})题\s*[(（](.*)[)）]$", re.DOTALL)
 _Q = re.compile(r"^[Qq](\d{1,3})(?:\s*[._、:：\s]\s*(.*))?$", re.DOTALL)
@@ -134,14 +134,17 @@ def parse_wjx(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Colle
             if len(cols) == 1:
                 return cols[0]
             if any(q.number == ref and q.row is not None for q in questions.values()):
-                problems.add(head_no, None, f"mapping file: {role}: question {ref} is a matrix; name its column")
+                problems.add(head_no, None, f"映射文件：{role}：第 {ref} 题是矩阵题；请写明它的列",
+                             f"mapping file: {role}: question {ref} is a matrix; name its column")
             else:
-                problems.add(head_no, None, f"mapping file: {role}: no question {ref} in the file")
+                problems.add(head_no, None, f"映射文件：{role}：文件中没有第 {ref} 题",
+                             f"mapping file: {role}: no question {ref} in the file")
             return None
         cols = [i for i, h in enumerate(header) if norm(h) == norm(ref)] or \
                [i for i, h in enumerate(header) if text_key(h) == text_key(ref)]
         if len(cols) != 1:
-            problems.add(head_no, None, f"mapping file: {role}: {'no' if not cols else 'more than one'} column "
+            problems.add(head_no, None, f"映射文件：{role}：{'没有' if not cols else '有多于一个'}名为 {ref!r} 的列",
+                         f"mapping file: {role}: {'no' if not cols else 'more than one'} column "
                                         f"named {ref!r}")
             return None
         return cols[0]
@@ -152,28 +155,31 @@ def parse_wjx(grid: Grid, reader: ValueReader, mapping: Mapping, problems: Colle
             refs = list(ref.values())
             if len(refs) < n_items and list(ref) == list(range(1, len(refs) + 1)) and \
                     all(isinstance(r, int) and _rows(r) for r in refs):  # matrix questions, their rows in order
-                return _in_order([i for r in refs for i in _rows(r)], f"questions {', '.join(map(str, refs))}")
+                return _in_order([i for r in refs for i in _rows(r)],
+                                 (f"第 {'、'.join(map(str, refs))} 题", f"questions {', '.join(map(str, refs))}"))
             found = {n: resolve(r, f"items.{n}") for n, r in ref.items()}
             plan.matched.update({n: "mapping" for n, i in found.items() if i is not None})
             return {n: i for n, i in found.items() if i is not None}
         if isinstance(ref, int):
-            return _in_order(_rows(ref), f"question {ref}")
+            return _in_order(_rows(ref), (f"第 {ref} 题", f"question {ref}"))
         if isinstance(ref, ItemPattern):
             found, why = ref.columns(list(enumerate(norm(h) for h in header)), n_items)
             if why:
-                problems.add(head_no, None, f"mapping file: items: {why}")
+                problems.add(head_no, None, f"映射文件：items：{why[0]}", f"mapping file: items: {why[1]}")
             plan.matched.update({n: "pattern" for n in found})
             return found
-        problems.add(head_no, None, "mapping file: columns.items must be a matrix question number, a list, "
+        problems.add(head_no, None, "映射文件：columns.items 应为矩阵题题号、列表、条目：列 的对照表，或 {n} 这样的模式",
+                     "mapping file: columns.items must be a matrix question number, a list, "
                                     "a table of item: column, or a pattern such as {n}")
         return {}
 
     def _rows(number: int) -> list[int]:
         return [i for i, q in sorted(questions.items()) if q.number == number and q.row is not None]
 
-    def _in_order(rows: list[int], what: str) -> dict[int, int]:
+    def _in_order(rows: list[int], what: tuple[str, str]) -> dict[int, int]:
         if len(rows) != len(reader.inst.items):
-            problems.add(head_no, None, f"mapping file: items: {what} has {len(rows)} matrix rows, "
+            problems.add(head_no, None, f"映射文件：items：{what[0]} 有 {len(rows)} 个矩阵行，而不是 {len(reader.inst.items)} 个",
+                         f"mapping file: items: {what[1]} has {len(rows)} matrix rows, "
                                         f"not {len(reader.inst.items)}")
             return {}
         plan.matched.update({it.number: "mapping (position)" for it in reader.inst.items})
@@ -213,8 +219,9 @@ def _items_by_text(questions: dict[int, Question], header: tuple[str, ...], head
         if len(cols) == 1:
             items[n] = cols[0]
         else:
-            problems.add(head_no, None, f"item {n} could be any of the columns "
-                                        f"{', '.join(repr(header[i][:30]) for i in cols)}; {HINT}")
+            problems.add(head_no, None, f"条目 {n} 可能是其中任一列：{'、'.join(repr(header[i][:30]) for i in cols)}；{HINT[0]}",
+                         f"item {n} could be any of the columns "
+                         f"{', '.join(repr(header[i][:30]) for i in cols)}; {HINT[1]}")
     return items
 
 

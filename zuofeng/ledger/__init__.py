@@ -18,7 +18,7 @@ _WHERE = {
     "history_frame": "entries", "init_ledger": "entries", "update_entry": "entries",
     "department_problems": "problems", "department_rows": "problems", "write_problem_list": "problems",
     "boilerplate_reason": "verify", "ledger_status": "verify", "verify_entries": "verify",
-    "LedgerProblems": "workbook", "export_workbook": "workbook", "import_workbook": "workbook",
+    "LedgerProblem": "workbook", "LedgerProblems": "workbook", "export_workbook": "workbook", "import_workbook": "workbook",
 }
 __all__ = list(_WHERE)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import pandas as pd
 from sqlalchemy import select
@@ -81,10 +82,33 @@ class ImportResult:
     notes: tuple[str, ...] = ()
 
 
+class LedgerProblem(str):
+    """One problem of a workbook with its cell: the text (``str``) is Chinese, ``en`` the English.
+
+    >>> p = LedgerProblem("整改台账!I3：公式", "整改台账!I3: a formula")
+    >>> str(p), p.in_lang("en")
+    ('整改台账!I3：公式', '整改台账!I3: a formula')
+    """
+
+    en: str
+
+    def __new__(cls, zh: str, en: str | None = None) -> Self:
+        self = super().__new__(cls, zh)
+        self.en = zh if en is None else en
+        return self
+
+    def in_lang(self, lang: str) -> str:
+        """The problem in ``lang`` (``"en"``; anything else is Chinese)."""
+        return self.en if lang == "en" else str(self)
+
+    def __reduce__(self):
+        return (self.__class__, (str(self), self.en))
+
+
 class LedgerProblems(LedgerError):
     """A workbook that cannot be imported; ``problems`` lists every one with sheet, row and column."""
 
-    def __init__(self, message: str, problems: list[str] | None = None, en: str | None = None):
+    def __init__(self, message: str, problems: list[LedgerProblem] | None = None, en: str | None = None):
         super().__init__(message, en)
         self.problems = list(problems or [])
 
@@ -221,7 +245,7 @@ def _where(sheet: str, row: int, col: int | None = None) -> str:
     return f"{sheet}!{get_column_letter(col)}{row} ({HEADER[col - 1] if col <= len(HEADER) else '?'})"
 
 
-def _unmerge(ws, problems: list[str]) -> list[str]:
+def _unmerge(ws, problems: list[LedgerProblem]) -> list[str]:
     """Fill every merged range of the ledger sheet's editable columns with its top-left value, for every
     row it spans, and say so; a merged range touching the header or a key column is a problem."""
     notes = []
@@ -229,8 +253,11 @@ def _unmerge(ws, problems: list[str]) -> list[str]:
     for rng in list(ws.merged_cells.ranges):
         cols = set(range(rng.min_col, rng.max_col + 1))
         if rng.min_row == 1 or not cols <= editable:
-            problems.append(f"{ws.title}!{rng.coord}: merged cells over the header or a key column "
-                            f"({', '.join(HEADER[j - 1] for j in sorted(cols) if j <= len(HEADER))}); unmerge them")
+            problems.append(LedgerProblem(
+                f"{ws.title}!{rng.coord}：合并单元格覆盖了表头或关键列"
+                f"（{'、'.join(HEADER[j - 1] for j in sorted(cols) if j <= len(HEADER))}）；请取消合并",
+                f"{ws.title}!{rng.coord}: merged cells over the header or a key column "
+                f"({', '.join(HEADER[j - 1] for j in sorted(cols) if j <= len(HEADER))}); unmerge them"))
             continue
         value = ws.cell(row=rng.min_row, column=rng.min_col).value
         ws.unmerge_cells(rng.coord)
@@ -290,7 +317,7 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
     path = Path(path)
     by = _who(by or f"import {path.name}")
     wb = _load(path)
-    problems: list[str] = []
+    problems: list[LedgerProblem] = []
     if META_SHEET not in wb.sheetnames:
         raise LedgerProblems(f"{path}：不是 zuofeng 的台账工作簿（缺少隐藏工作表 {META_SHEET}；"
                              "请用 zuofeng ledger export 导出）",
@@ -316,12 +343,15 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
             for c in row:
                 if c.data_type == "f" or (isinstance(c.value, str) and looks_like_formula(c.value)):
                     formulas.add((sheet.title, c.row, c.column))
-                    problems.append(f"{_where(sheet.title, c.row, c.column)}: a formula; formulas are not accepted")
+                    problems.append(LedgerProblem(f"{_where(sheet.title, c.row, c.column)}：公式；不接受公式",
+                                                  f"{_where(sheet.title, c.row, c.column)}: a formula; "
+                                                  "formulas are not accepted"))
     header = [c.value for c in ws[1]][: len(HEADER) + 5]
     while header and header[-1] is None:
         header.pop()
     if header != HEADER:
-        problems.append(f"{_where(LEDGER_SHEET, 1)}: the header was changed (expected {' | '.join(HEADER)})")
+        problems.append(LedgerProblem(f"{_where(LEDGER_SHEET, 1)}：表头被改动（应为 {' | '.join(HEADER)}）",
+                                      f"{_where(LEDGER_SHEET, 1)}: the header was changed (expected {' | '.join(HEADER)})"))
         raise LedgerProblems(f"{path}：{len(problems)} 处问题；未存入任何内容", problems,
                              en=f"{path}: {len(problems)} problem(s); nothing stored")
     today = today or dt.date.today()
@@ -351,7 +381,8 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
             r = row[0].row
             n_rows += 1
             for c in extra:
-                problems.append(f"{_where(LEDGER_SHEET, r, c.column)}: a cell outside the ledger's columns")
+                problems.append(LedgerProblem(f"{_where(LEDGER_SHEET, r, c.column)}：这个单元格在台账各列之外",
+                                              f"{_where(LEDGER_SHEET, r, c.column)}: a cell outside the ledger's columns"))
             eid = values[0]
             if eid in (None, ""):  # a problem the department found itself (自查问题): a new entry
                 entry = _own_problem(values, r, department, depts, problems)
@@ -360,26 +391,35 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                 eid = None
             else:
                 if isinstance(eid, bool) or not isinstance(eid, (int, float)) or eid != int(eid):
-                    problems.append(f"{_where(LEDGER_SHEET, r, 1)}: not an entry number: {eid!r}")
+                    problems.append(LedgerProblem(f"{_where(LEDGER_SHEET, r, 1)}：不是台账编号：{eid!r}",
+                                                  f"{_where(LEDGER_SHEET, r, 1)}: not an entry number: {eid!r}"))
                     continue
                 eid = int(eid)
                 entry = stored.get(eid)
                 if entry is None:
-                    problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} is not an entry of round {round_code}")
+                    problems.append(LedgerProblem(f"{_where(LEDGER_SHEET, r, 1)}：编号 {eid} 不是轮次 {round_code} 的台账条目",
+                                                  f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} is not an entry of "
+                                                  f"round {round_code}"))
                     continue
                 if eid in seen:
-                    problems.append(f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} repeats row {seen[eid]}")
+                    problems.append(LedgerProblem(f"{_where(LEDGER_SHEET, r, 1)}：编号 {eid} 与第 {seen[eid]} 行重复",
+                                                  f"{_where(LEDGER_SHEET, r, 1)}: entry {eid} repeats row {seen[eid]}"))
                     continue
                 seen[eid] = r
                 if department is not None and entry["department"] != department:
-                    problems.append(f"{_where(LEDGER_SHEET, r, 2)}: entry {eid} belongs to {entry['department']}, "
-                                    f"not to this workbook's department {department}")
+                    problems.append(LedgerProblem(
+                        f"{_where(LEDGER_SHEET, r, 2)}：编号 {eid} 属于部门 {entry['department']}，"
+                        f"不属于本工作簿的部门 {department}",
+                        f"{_where(LEDGER_SHEET, r, 2)}: entry {eid} belongs to {entry['department']}, "
+                        f"not to this workbook's department {department}"))
                     continue
             keyed = {**entry, "department_name": depts[entry["department"]]["name"]}
             for j, (_, fld, key) in enumerate(COLUMNS, start=1):
                 if key and eid is not None and not _same_key(fld, values[j - 1], keyed[fld]):
-                    problems.append(f"{_where(LEDGER_SHEET, r, j)}: key column edited (the store has "
-                                    f"{keyed[fld]!r}); key columns may not be changed")
+                    problems.append(LedgerProblem(
+                        f"{_where(LEDGER_SHEET, r, j)}：关键列被改动（数据库中为 {keyed[fld]!r}）；关键列不可修改",
+                        f"{_where(LEDGER_SHEET, r, j)}: key column edited (the store has "
+                        f"{keyed[fld]!r}); key columns may not be changed"))
             changes, bad = {}, False
             for j, (_, fld, key) in enumerate(COLUMNS, start=1):
                 if key or (LEDGER_SHEET, r, j) in formulas:
@@ -407,11 +447,13 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                             v = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
                         changes[fld] = check_text(fld, v)
                 except LedgerError as e:
-                    problems.append(f"{_where(LEDGER_SHEET, r, j)}: {e.en}")
+                    problems.append(LedgerProblem(f"{_where(LEDGER_SHEET, r, j)}：{e.message}",
+                                                  f"{_where(LEDGER_SHEET, r, j)}: {e.en}"))
                     bad = True
             if not bad and changes.get("status") == "已销号" and not changes.get("evidence"):
-                problems.append(f"{_where(LEDGER_SHEET, r, HEADER.index('佐证材料') + 1)}: "
-                                "已销号 (closed) needs evidence (佐证材料)")
+                where = _where(LEDGER_SHEET, r, HEADER.index('佐证材料') + 1)
+                problems.append(LedgerProblem(f"{where}：已销号须有佐证材料",
+                                              f"{where}: 已销号 (closed) needs evidence (佐证材料)"))
             plan.append((entry, {k: v for k, v in changes.items() if k in EDITABLE}))
         if problems:
             raise LedgerProblems(f"{path}：{len(problems)} 处问题；未存入任何内容", problems,
@@ -432,7 +474,7 @@ def import_workbook(engine: Engine, path: str | Path, *, dry_run: bool = False, 
                         tuple(notes))
 
 
-def _own_problem(values: list, r: int, department: str | None, depts: dict, problems: list[str]) -> dict | None:
+def _own_problem(values: list, r: int, department: str | None, depts: dict, problems: list[LedgerProblem]) -> dict | None:
     """A row without 编号: a problem the department found itself (自查问题), as a new entry (``id`` None),
     or None with the reasons in ``problems``. 条目 stays empty; 部门代码 may be left empty in a
     department's own workbook."""
@@ -442,22 +484,30 @@ def _own_problem(values: list, r: int, department: str | None, depts: dict, prob
     bad = len(problems)
     if code in (None, ""):
         if department is None:
-            problems.append(f"{_where(LEDGER_SHEET, r, col['department'])}: 自查问题 needs the department's code")
+            where = _where(LEDGER_SHEET, r, col['department'])
+            problems.append(LedgerProblem(f"{where}：自查问题须填部门代码", f"{where}: 自查问题 needs the department's code"))
         code = department
     elif code not in depts or (department is not None and code != department):
-        problems.append(f"{_where(LEDGER_SHEET, r, col['department'])}: {code!r} is not "
-                        + (f"this workbook's department {department}" if department else "a department of the round"))
+        where = _where(LEDGER_SHEET, r, col['department'])
+        problems.append(LedgerProblem(
+            f"{where}：{code!r} 不是" + (f"本工作簿的部门 {department}" if department else "本轮次的部门"),
+            f"{where}: {code!r} is not "
+            + (f"this workbook's department {department}" if department else "a department of the round")))
     if values[col["item"] - 1] not in (None, ""):
-        problems.append(f"{_where(LEDGER_SHEET, r, col['item'])}: a 自查问题 row has no item (条目 stays empty)")
+        where = _where(LEDGER_SHEET, r, col['item'])
+        problems.append(LedgerProblem(f"{where}：自查问题行没有条目（条目应留空）",
+                                      f"{where}: a 自查问题 row has no item (条目 stays empty)"))
     try:
         text = check_text("problem", values[col["problem"] - 1] if isinstance(values[col["problem"] - 1], str)
                           else None)
     except LedgerError as e:
-        problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: {e.en}")
+        where = _where(LEDGER_SHEET, r, col['problem'])
+        problems.append(LedgerProblem(f"{where}：{e.message}", f"{where}: {e.en}"))
         text = ""
     if text is None:
-        problems.append(f"{_where(LEDGER_SHEET, r, col['problem'])}: a row without 编号 is a 自查问题 and needs "
-                        "its problem (问题)")
+        where = _where(LEDGER_SHEET, r, col['problem'])
+        problems.append(LedgerProblem(f"{where}：没有编号的行是自查问题，须填写问题",
+                                      f"{where}: a row without 编号 is a 自查问题 and needs its problem (问题)"))
     if len(problems) > bad:
         return None
     return {"id": None, "department": code, "item": None, "problem": text, "status": "未启动",
