@@ -643,7 +643,7 @@ def render_audience_report(audience: str, round_code: str, *, out: str | Path | 
     >>> render_audience_report("public", "R1", department="BGS", db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.errors.ZuofengError: --department does not apply to --audience public
+    zuofeng.errors.ZuofengError: --department 不适用于 --audience public
     >>> tmp.cleanup()
     """
     from .report.audiences import render_audience
@@ -1041,7 +1041,7 @@ def ledger_add(round_code: str, department: str, problem: str, *, item: int | No
     >>> ledger_add("R1", "NOPE", "x", by="王明", db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.ledger.entries.LedgerError: unknown department 'NOPE' in round R1
+    zuofeng.ledger.entries.LedgerError: 轮次 R1 中没有部门 'NOPE'
     >>> tmp.cleanup()
     """
     from .ledger.entries import add_entry
@@ -1082,7 +1082,7 @@ def ledger_update(entry_id: int, *, by: str, reopen: bool = False, db=None, **ch
     >>> ledger_update(eid, by="李华", status="整改中", db=db)
     Traceback (most recent call last):
     ...
-    zuofeng.ledger.entries.LedgerError: status may not move back from 已完成 to 整改中 (use --reopen)
+    zuofeng.ledger.entries.LedgerError: 状态不能从 已完成 退回到 整改中（请用 --reopen）
     >>> ledger_update(eid, by="李华", status="整改中", reopen=True, db=db)
     1
     >>> ledger_history("R1", db=db)[["recorded_by", "field", "old_value", "new_value"]].values.tolist()[-1]
