@@ -38,29 +38,20 @@ class Problem:
             object.__setattr__(self, "en", self.message)
 
     def __str__(self) -> str:
-        return self.zh()
+        return self.in_lang("zh")
 
     def in_lang(self, lang: str) -> str:
-        """The problem with its place in ``lang`` (``"en"``; anything else is Chinese)."""
-        return self.english() if lang == "en" else self.zh()
+        """The problem with its place in ``lang``: "row N, column X: …" in English (``"en"``), else
+        "第 N 行，X 列：…"."""
+        row, column, sep, colon = _PLACE["en" if lang == "en" else "zh"]
+        where = ([row.format(self.row)] if self.row is not None else []) + (
+            [column.format(self.column)] if self.column is not None else [])
+        text = str(self.en) if lang == "en" else self.message
+        return f"{sep.join(where)}{colon}{text}" if where else text
 
-    def english(self) -> str:
-        """The problem with its place said in English (row N, column X)."""
-        where = []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.en}" if where else str(self.en)
 
-    def zh(self) -> str:
-        """The problem with its place said in Chinese (第 N 行，X 列)."""
-        where = []
-        if self.row is not None:
-            where.append(f"第 {self.row} 行")
-        if self.column is not None:
-            where.append(f"{self.column} 列")
-        return f"{'，'.join(where)}：{self.message}" if where else self.message
+#: how a problem says its place: (row, column, separator, before the message), per language
+_PLACE = {"zh": ("第 {} 行", "{} 列", "，", "："), "en": ("row {}", "column {}", ", ", ": ")}
 
 
 class ImportProblems(InputFileError):
@@ -77,9 +68,9 @@ class ImportProblems(InputFileError):
     @classmethod
     def of(cls, what: str, problems: list[Problem]) -> ImportProblems:
         n = len(problems)
-        first = problems[0].english() if problems else ""
+        first = problems[0].in_lang("en") if problems else ""
         noun = "problem" if n == 1 else "problems"
-        first_zh = problems[0].zh() if problems else ""
+        first_zh = problems[0].in_lang("zh") if problems else ""
         return cls(f"{what}：{n} 处问题，未导入任何内容；第一处：{first_zh}", problems,
                    en=f"{what}: {n} {noun}, nothing imported; first: {first}")
 
