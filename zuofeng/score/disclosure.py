@@ -49,22 +49,42 @@ def remainders(relations: Iterable[tuple[Unit, tuple[Unit, ...]]], hidden: set[U
     """The sets of hidden units whose sums the published figures fix, each with the relation it came
     from (parent, children): the hidden, answered children of every published parent, closed under
     differences."""
-    out: dict[frozenset, tuple[Unit, tuple[Unit, ...]]] = {}
+    return _closure(relations, hidden, answered, frozenset())[0]
+
+
+def _closure(relations, hidden: set[Unit], answered: set[Unit], withheld: set[Unit] | frozenset):
+    """:func:`remainders`, and for each remainder the coefficient of the ``withheld`` parents' count of 4–5
+    in its own count (None for all of them when that count follows anyway).
+
+    A relation whose parent's count is withheld gives its remainder that count only up to the parent's
+    unknown one (coefficient 1, else 0); a difference of two remainders subtracts the coefficients, so the
+    difference of two remainders of the same withheld parent is known again. Only a unit that is no
+    child (the organisation) may be withheld, so there is one unknown: two ways to one remainder with
+    different coefficients pin it, and then every count follows.
+    """
+    parents: dict[frozenset, tuple[Unit, tuple[Unit, ...]]] = {}
+    coef: dict[frozenset, int] = {}
+    pinned = False
     for parent, kids in relations:
         if parent in hidden:
             continue
         h = frozenset(c for c in kids if c in hidden and c in answered)
         if h:
-            out.setdefault(h, (parent, kids))
+            parents.setdefault(h, (parent, kids))
+            pinned |= coef.setdefault(h, int(parent in withheld)) != int(parent in withheld)
     grew = True
     while grew:
         grew = False
-        for a in list(out):
-            for b in list(out):
-                if a < b and (b - a) not in out:
-                    out[b - a] = out[b]
-                    grew = True
-    return out
+        for a in list(parents):
+            for b in list(parents):
+                if a < b:
+                    d, c = b - a, coef[b] - coef[a]
+                    if d not in parents:
+                        parents[d], coef[d] = parents[b], c
+                        grew = True
+                    else:
+                        pinned |= coef[d] != c
+    return parents, None if pinned else coef
 
 
 def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit], rate_withheld: set[Unit] | frozenset = frozenset(),
@@ -81,19 +101,20 @@ def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit], rate_with
     SD stay published and only its problem rate is not.
     """
     answered = {u for u, c in contents.items() if c[0] > 0}
-    known = _count_known(relations, hidden, answered, set(rate_withheld))
-    if_withheld = (_count_known(relations, hidden, answered, {*rate_withheld, top})
-                   if top is not None and withhold is not None and top not in hidden and top not in rate_withheld
-                   else None)
+    trying = (not rate_withheld and top is not None and withhold is not None and top not in hidden)
+    found, coef = _closure(relations, hidden, answered, set(rate_withheld) or ({top} if trying else set()))
+
+    def count_follows(cells) -> bool:   # the remainder's count of 4–5, with the count(s) above withheld
+        return coef is None or coef[cells] == 0
+
     out: list[Unit] = []
-    for cells, (parent, kids) in sorted(remainders(relations, hidden, answered).items(),
-                                        key=lambda x: sorted(x[0])):
+    for cells, (parent, kids) in sorted(found.items(), key=lambda x: sorted(x[0])):
         total = _sum(contents[u] for u in cells)
-        if not known.get(cells, True):
+        if rate_withheld and not count_follows(cells):
             total = (*total[:3], None)
         if len(cells) >= 2 and not unanimous(total):
             continue
-        if (len(cells) >= 2 and if_withheld is not None and not if_withheld.get(cells, True)
+        if (len(cells) >= 2 and trying and not count_follows(cells)
                 and not unanimous((*total[:3], None))):
             withhold.add(top)   # only its count of 4–5 gave the remainder away
             return out
@@ -109,39 +130,6 @@ def leaks(relations, contents: dict[Unit, Content], hidden: set[Unit], rate_with
             out.append(min(options, key=lambda u: (contents[u][0], u)))
             return out
     return out
-
-
-def _count_known(relations, hidden: set[Unit], answered: set[Unit], withheld: set[Unit]) -> dict[frozenset, bool]:
-    """For each remainder, whether its count of 4–5 follows from the published counts.
-
-    A relation whose parent's count is withheld gives its remainder that count only up to the parent's
-    unknown one (coefficient 1); a difference of two remainders subtracts the coefficients, so the
-    difference of two remainders of the same withheld parent is known again. A remainder's count is
-    known when some way of getting it has coefficient 0. Only a unit that is no child (the
-    organisation) may be withheld, so each relation has at most that one unknown.
-    """
-    coef: dict[frozenset, set[int]] = {}
-    for parent, kids in relations:
-        if parent in hidden:
-            continue
-        h = frozenset(c for c in kids if c in hidden and c in answered)
-        if h:
-            coef.setdefault(h, set()).add(1 if parent in withheld else 0)
-    grew = True
-    while grew:
-        grew = False
-        for a in list(coef):
-            for b in list(coef):
-                if a < b:
-                    d = coef.setdefault(b - a, set())
-                    for x in list(coef[a]):
-                        for y in list(coef[b]):
-                            if abs(y - x) <= 2 and (y - x) not in d:
-                                d.add(y - x)
-                                grew = True
-    if any(len(c) > 1 and 0 not in c for c in coef.values()):
-        return {cells: True for cells in coef}   # two ways with different coefficients pin the withheld count
-    return {cells: 0 in c for cells, c in coef.items()}
 
 
 def _sum(parts: Iterable[Content]) -> Content:
